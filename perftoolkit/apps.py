@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core.checks import register
+
+
+class PerfToolkitConfig(AppConfig):
+    name = "perftoolkit"
+    verbose_name = "perftoolkit"
+
+    def ready(self) -> None:
+        from perftoolkit import checks
+
+        register(checks.check_settings)
+        register(checks.check_middleware)
+        register(checks.check_production_mode)

@@ -1,0 +1,51 @@
+"""Exact duplicates: the same statement with the same parameters, more than once in a request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from perftoolkit.core.events import QueryEvent, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.fingerprint import normalize, statement_kind
+
+_IGNORED_KINDS = frozenset(
+    {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", ""}
+)
+
+
+def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+    groups: dict[tuple[str, str], list[QueryEvent]] = defaultdict(list)
+    for query in profile.queries:
+        if query.params_key is None or statement_kind(query.sql) in _IGNORED_KINDS:
+            continue
+        groups[(query.sql, query.params_key)].append(query)
+    findings = []
+    for events in groups.values():
+        if len(events) < options.duplicate_threshold:
+            continue
+        first = events[0]
+        site = next((e.callsite for e in events if e.callsite), None)
+        where = f" at {site}" if site else ""
+        reuse = f"in {site.function}()" if site and site.function else "once"
+        findings.append(
+            Finding(
+                kind="duplicate_query",
+                method=profile.method,
+                route=profile.route,
+                model=first.model,
+                repeats=len(events),
+                fingerprint=first.fingerprint,
+                sql_example=normalize(first.sql),
+                callsite=site,
+                fix=Fix(
+                    action="cache",
+                    code=f"compute the result {reuse} and reuse it (a variable, @cached_property, or the cache)",
+                ),
+                severity="warning",
+                message=(
+                    f"The same query with the same parameters ran {len(events)} times{where}; "
+                    "run it once and reuse the result."
+                ),
+            )
+        )
+    return findings

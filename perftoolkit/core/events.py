@@ -1,0 +1,274 @@
+"""What one request did, as plain data: its queries, where they came from, its cache use.
+
+The instrumentation builds these from Django objects after the response; detectors, the
+recorder and the report builder read only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# How a relation was read on a row, as the ORM reports it.
+RELATION_KINDS = (
+    "forward",  # ForeignKey / OneToOneField read from the side that holds the column
+    "reverse_one",  # the other side of a OneToOneField (user.profile)
+    "reverse_many",  # the other side of a ForeignKey (course.sections)
+    "many",  # ManyToManyField, either side
+    "generic",  # GenericForeignKey
+    "generic_many",  # GenericRelation
+)
+# What was done with it: a plain attribute read, or a related-manager call.
+RELATION_VIAS = ("get", "all", "count", "exists", "filter", "aggregate", "get_one", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A place in the project's code (or a template): file relative to the project root."""
+
+    file: str
+    line: int
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "function": self.function}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CallSite | None:
+        if not data:
+            return None
+        return cls(
+            file=str(data["file"]), line=int(data["line"]), function=str(data.get("function", ""))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """The ORM relation whose read fired a query: `model.field` on a row of `model`."""
+
+    model: str  # app_label.ModelName the attribute was read on
+    field: str  # the attribute name (accessor): "enrollment", "tags", "profile"
+    kind: str  # one of RELATION_KINDS
+    target: str  # app_label.ModelName of the related rows
+    via: str = "get"  # one of RELATION_VIAS
+    prefetched: bool = False  # a prefetch for this relation existed and was bypassed
+    related_query_name: str = (
+        ""  # how `target` names `model` in lookups ("course" for course.sections)
+    )
+
+    @property
+    def many(self) -> bool:
+        return self.kind in ("reverse_many", "many", "generic_many")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "field": self.field,
+            "kind": self.kind,
+            "target": self.target,
+            "via": self.via,
+            "prefetched": self.prefetched,
+            "related_query_name": self.related_query_name,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Relation | None:
+        if not data:
+            return None
+        return cls(
+            model=str(data["model"]),
+            field=str(data["field"]),
+            kind=str(data["kind"]),
+            target=str(data["target"]),
+            via=str(data.get("via", "get")),
+            prefetched=bool(data.get("prefetched", False)),
+            related_query_name=str(data.get("related_query_name", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryEvent:
+    """One executed statement. `sql` keeps placeholders; parameter values never appear here."""
+
+    sql: str
+    fingerprint: str
+    ms: float
+    alias: str = "default"
+    callsite: CallSite | None = None
+    # The Python line that rendered the template when `callsite` is a template line.
+    render_site: CallSite | None = None
+    relation: Relation | None = None
+    # app_label.ModelName of the rows this statement loaded, when a queryset ran it.
+    model: str | None = None
+    # Equal within one request exactly when the parameters were equal; meaningless across requests.
+    params_key: str | None = None
+    many: bool = False
+    # The eager loads of the queryset that ran this statement: ("select", "a__b"), ("prefetch", "tags").
+    eager: tuple[tuple[str, str], ...] = ()
+    # Source text of the project statement at `callsite`, for fixes that repeat the user's filters.
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "sql": self.sql,
+            "fingerprint": self.fingerprint,
+            "ms": round(self.ms, 3),
+        }
+        if self.alias != "default":
+            data["alias"] = self.alias
+        if self.callsite:
+            data["callsite"] = self.callsite.to_dict()
+        if self.render_site:
+            data["render_site"] = self.render_site.to_dict()
+        if self.relation:
+            data["relation"] = self.relation.to_dict()
+        if self.model:
+            data["model"] = self.model
+        if self.params_key:
+            data["params_key"] = self.params_key
+        if self.many:
+            data["many"] = True
+        if self.eager:
+            data["eager"] = [list(e) for e in self.eager]
+        if self.source:
+            data["source"] = self.source
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryEvent:
+        return cls(
+            sql=str(data["sql"]),
+            fingerprint=str(data["fingerprint"]),
+            ms=float(data.get("ms", 0.0)),
+            alias=str(data.get("alias", "default")),
+            callsite=CallSite.from_dict(data.get("callsite")),
+            render_site=CallSite.from_dict(data.get("render_site")),
+            relation=Relation.from_dict(data.get("relation")),
+            model=data.get("model"),
+            params_key=data.get("params_key"),
+            many=bool(data.get("many", False)),
+            eager=tuple((str(k), str(p)) for k, p in data.get("eager", [])),
+            source=data.get("source"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    gets: int = 0
+    hits: int = 0
+
+    @property
+    def misses(self) -> int:
+        return self.gets - self.hits
+
+    def __add__(self, other: CacheStats) -> CacheStats:
+        return CacheStats(self.gets + other.gets, self.hits + other.hits)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"gets": self.gets, "hits": self.hits}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CacheStats:
+        data = data or {}
+        return cls(gets=int(data.get("gets", 0)), hits=int(data.get("hits", 0)))
+
+
+@dataclass(frozen=True, slots=True)
+class EagerLoad:
+    """A select_related / prefetch_related path a queryset asked for."""
+
+    model: str  # the queryset's model
+    path: str  # "enrollment__user"
+    kind: str  # "select" | "prefetch"
+    callsite: CallSite | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"model": self.model, "path": self.path, "kind": self.kind}
+        if self.callsite:
+            data["callsite"] = self.callsite.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EagerLoad:
+        return cls(
+            model=str(data["model"]),
+            path=str(data["path"]),
+            kind=str(data["kind"]),
+            callsite=CallSite.from_dict(data.get("callsite")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestProfile:
+    """Everything perftoolkit knows about one request, in execution order."""
+
+    method: str
+    route: str  # normalised route pattern (core.routes.normalize_route); the raw path if unresolved
+    view: str = ""  # dotted path of the view
+    status: int = 200
+    started_at: float = 0.0  # UNIX time
+    duration_ms: float = 0.0
+    queries: tuple[QueryEvent, ...] = ()
+    cache: CacheStats = field(default_factory=CacheStats)
+    eager_loads: tuple[EagerLoad, ...] = ()
+    # (app_label.Model, field) pairs read through a relation descriptor during the request.
+    accessed: frozenset[tuple[str, str]] = frozenset()
+    # The Python line that defines the view's queryset (DRF get_queryset / queryset), if known.
+    queryset_site: CallSite | None = None
+
+    @property
+    def endpoint(self) -> tuple[str, str]:
+        return (self.method, self.route)
+
+    @property
+    def db_ms(self) -> float:
+        return sum(q.ms for q in self.queries)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "method": self.method,
+            "route": self.route,
+            "view": self.view,
+            "status": self.status,
+            "started_at": round(self.started_at, 6),
+            "duration_ms": round(self.duration_ms, 3),
+            # Each statement's text once, keyed by fingerprint; the queries refer to it.
+            "statements": {q.fingerprint: q.sql for q in self.queries},
+            "queries": [_without_sql(q.to_dict()) for q in self.queries],
+            "cache": self.cache.to_dict(),
+        }
+        if self.eager_loads:
+            data["eager_loads"] = [e.to_dict() for e in self.eager_loads]
+        if self.accessed:
+            data["accessed"] = sorted([m, f] for m, f in self.accessed)
+        if self.queryset_site:
+            data["queryset_site"] = self.queryset_site.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RequestProfile:
+        statements = data.get("statements", {})
+        return cls(
+            method=str(data["method"]),
+            route=str(data["route"]),
+            view=str(data.get("view", "")),
+            status=int(data.get("status", 200)),
+            started_at=float(data.get("started_at", 0.0)),
+            duration_ms=float(data.get("duration_ms", 0.0)),
+            queries=tuple(
+                QueryEvent.from_dict({"sql": statements.get(q["fingerprint"], ""), **q})
+                for q in data.get("queries", [])
+            ),
+            cache=CacheStats.from_dict(data.get("cache")),
+            eager_loads=tuple(EagerLoad.from_dict(e) for e in data.get("eager_loads", [])),
+            accessed=frozenset((str(m), str(f)) for m, f in data.get("accessed", [])),
+            queryset_site=CallSite.from_dict(data.get("queryset_site")),
+        )
+
+
+def _without_sql(data: dict[str, Any]) -> dict[str, Any]:
+    del data["sql"]
+    return data

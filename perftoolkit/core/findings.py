@@ -1,0 +1,149 @@
+"""Findings: what a detector concluded about a request, with the fix."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+from perftoolkit.core.events import CallSite
+
+KINDS = (
+    "n_plus_one",
+    "duplicate_query",
+    "write_on_read",
+    "unused_eager_load",
+    "missing_index",
+    "budget_exceeded",
+)
+SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class DetectionOptions:
+    """The knobs detectors read (from the PERFTOOLKIT setting)."""
+
+    nplusone_threshold: int = 3
+    duplicate_threshold: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What to change: `action` is machine-readable, `code` is the exact text to write."""
+
+    action: (
+        str  # select_related | prefetch_related | annotate | remove_eager_load | cache | bulk | …
+    )
+    code: str
+    note: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        data = {"action": self.action, "code": self.code}
+        if self.note:
+            data["note"] = self.note
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Fix | None:
+        if not data:
+            return None
+        return cls(
+            action=str(data["action"]), code=str(data["code"]), note=str(data.get("note", ""))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    method: str
+    route: str
+    message: str
+    severity: str = "warning"
+    model: str | None = None
+    field: str | None = None
+    path: str | None = None
+    repeats: int = 1  # queries of this shape per request (the worst request)
+    requests: int = 1  # how many requests showed it (filled when findings are merged)
+    fingerprint: str | None = None
+    sql_example: str | None = None
+    callsite: CallSite | None = None
+    origin: CallSite | None = None
+    fix: Fix | None = None
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: kind, endpoint, model, field and callsite, nothing that varies."""
+        key = "|".join(
+            [
+                self.kind,
+                self.method,
+                self.route,
+                self.model or "",
+                self.path or self.field or "",
+                str(self.callsite) if self.callsite else self.fingerprint or "",
+            ]
+        )
+        return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+
+    def merged(self, other: Finding) -> Finding:
+        """The same finding seen in another request: keep the worst repeats, count the requests."""
+        worst = self if self.repeats >= other.repeats else other
+        return replace(
+            worst,
+            requests=self.requests + other.requests,
+            origin=worst.origin or self.origin or other.origin,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "method": self.method,
+            "route": self.route,
+            "model": self.model,
+            "field": self.field,
+            "path": self.path,
+            "repeats": self.repeats,
+            "requests": self.requests,
+            "fingerprint": self.fingerprint,
+            "sql_example": self.sql_example,
+            "callsite": self.callsite.to_dict() if self.callsite else None,
+            "origin": self.origin.to_dict() if self.origin else None,
+            "fix": self.fix.to_dict() if self.fix else None,
+            "severity": self.severity,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            kind=str(data["kind"]),
+            method=str(data.get("method", "")),
+            route=str(data.get("route", "")),
+            message=str(data.get("message", "")),
+            severity=str(data.get("severity", "warning")),
+            model=data.get("model"),
+            field=data.get("field"),
+            path=data.get("path"),
+            repeats=int(data.get("repeats", 1)),
+            requests=int(data.get("requests", 1)),
+            fingerprint=data.get("fingerprint"),
+            sql_example=data.get("sql_example"),
+            callsite=CallSite.from_dict(data.get("callsite")),
+            origin=CallSite.from_dict(data.get("origin")),
+            fix=Fix.from_dict(data.get("fix")),
+        )
+
+
+def merge_findings(findings: list[Finding]) -> list[Finding]:
+    """One finding per id, across requests, in a stable order."""
+    by_id: dict[str, Finding] = {}
+    for finding in findings:
+        fid = finding.id
+        by_id[fid] = by_id[fid].merged(finding) if fid in by_id else finding
+    return sorted(by_id.values(), key=_order)
+
+
+def _order(finding: Finding) -> tuple[int, str, str, int, str]:
+    rank = {"error": 0, "warning": 1, "info": 2}.get(finding.severity, 3)
+    return (rank, finding.route, finding.kind, -finding.repeats, finding.id)

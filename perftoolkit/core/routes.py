@@ -1,0 +1,76 @@
+"""Route patterns as endpoint keys: regex routes read like path() routes."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_NAMED_GROUP = "(?P<"
+
+
+@lru_cache(maxsize=1024)
+def normalize_route(route: str) -> str:
+    """`api/^courses/(?P<pk>[^/.]+)/$` → `api/courses/<pk>/`; converters stay (`<int:pk>`).
+
+    Anchors are dropped, named groups become `<name>`, unnamed groups `<arg>`, escapes are
+    unescaped and optional trailing slashes (`/?`) read as `/`.
+    """
+    out: list[str] = []
+    i, n = 0, len(route)
+    while i < n:
+        ch = route[i]
+        if route.startswith(_NAMED_GROUP, i):
+            end = route.index(">", i)
+            name = route[i + len(_NAMED_GROUP) : end]
+            i = _skip_group(route, i)
+            out.append(f"<{name}>")
+            continue
+        if ch == "(" and route.startswith("(?:", i):
+            # A non-capturing group such as DRF's format suffix: keep its literal text.
+            close = _skip_group(route, i)
+            inner = normalize_route(route[i + 3 : close - 1])
+            out.append(inner)
+            i = close
+            if i < n and route[i] in "?*":
+                i += 1
+            continue
+        if ch == "(":
+            i = _skip_group(route, i)
+            out.append("<arg>")
+            continue
+        if ch in "^$":
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < n:
+            out.append(route[i + 1])
+            i += 2
+            continue
+        if ch == "?" and out and out[-1] == "/":
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    text = "".join(out)
+    return re.sub(r"/{2,}", "/", text)
+
+
+def _skip_group(route: str, start: int) -> int:
+    """Index just past the group opening at `start`, honouring nesting, classes and escapes."""
+    depth, i, in_class = 0, start, False
+    while i < len(route):
+        ch = route[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return i

@@ -1,0 +1,52 @@
+"""Writes during GET/HEAD: a read request that changes rows (a property that saves, a counter)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.fingerprint import normalize, statement_kind, tables
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+_WRITE_KINDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
+
+
+def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+    if profile.method not in SAFE_METHODS:
+        return []
+    groups: dict[tuple[str, CallSite | None], list[QueryEvent]] = defaultdict(list)
+    for query in profile.queries:
+        if statement_kind(query.sql) in _WRITE_KINDS:
+            groups[(query.fingerprint, query.callsite)].append(query)
+    findings = []
+    for (_, site), events in groups.items():
+        first = events[0]
+        verb = statement_kind(first.sql)
+        table = ", ".join(tables(first.sql)) or "a table"
+        where = f" at {site} ({site.function})" if site else ""
+        findings.append(
+            Finding(
+                kind="write_on_read",
+                method=profile.method,
+                route=profile.route,
+                model=first.model,
+                repeats=len(events),
+                fingerprint=first.fingerprint,
+                sql_example=normalize(first.sql),
+                callsite=site,
+                fix=Fix(
+                    action="move_write",
+                    code=(
+                        "move the write out of the read path: do it in the POST/PUT handler "
+                        "that changes the state, or in a scheduled task"
+                    ),
+                ),
+                severity="error",
+                message=(
+                    f"{profile.method} {profile.route} writes: {verb} on {table}{where}. "
+                    "A read should not change rows; it also makes the response uncacheable."
+                ),
+            )
+        )
+    return findings

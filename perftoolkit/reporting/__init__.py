@@ -1,0 +1,1 @@
+"""Views of a run: report.json (the record), HTML, terminal, Markdown, JUnit XML."""

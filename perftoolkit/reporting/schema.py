@@ -1,0 +1,143 @@
+"""AuditRun ⇄ report.json (`perftoolkit.audit/1`): deterministic, versioned, validated on read."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from perftoolkit.core.events import CacheStats
+from perftoolkit.core.findings import Finding
+from perftoolkit.core.indexes import IndexAdvice
+from perftoolkit.core.loadstats import LoadStats
+from perftoolkit.core.run import SCHEMA, AuditRun, EndpointStats, QueryStats
+from perftoolkit.exceptions import ReportFormatError
+
+SCHEMA_FAMILY, _, SCHEMA_MAJOR = SCHEMA.partition("/")
+_REQUIRED = ("label", "endpoints", "queries", "findings")
+
+
+def run_to_dict(run: AuditRun) -> dict[str, Any]:
+    gets, hits = run.cache.gets, run.cache.hits
+    return {
+        "schema": run.schema,
+        "label": run.label,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "complete": run.complete,
+        "environment": dict(run.environment),
+        "endpoints": [e.to_dict() for e in run.endpoints],
+        "queries": [q.to_dict() for q in run.queries],
+        "findings": [f.to_dict() for f in run.findings],
+        "indexes": [i.to_dict() for i in run.indexes],
+        "load": run.load.to_dict() if run.load else None,
+        "cache": {"gets": gets, "hits": hits, "ratio": round(hits / gets, 4) if gets else None},
+        "notes": list(run.notes),
+    }
+
+
+def run_from_dict(data: Any, *, source: str = "report") -> AuditRun:
+    """Validate and read a report; `source` names the file in error messages."""
+    if not isinstance(data, dict):
+        raise ReportFormatError(
+            f"{source} is not a perftoolkit report: its top level is not a JSON object."
+        )
+    check_schema(data.get("schema"), expected=SCHEMA, source=source)
+    for key in _REQUIRED:
+        if key not in data:
+            raise ReportFormatError(
+                f"{source} has no {key!r} key, which every {SCHEMA} report has. "
+                "Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
+            )
+    try:
+        return AuditRun(
+            schema=SCHEMA,
+            label=str(data["label"]),
+            started_at=str(data.get("started_at", "")),
+            finished_at=str(data.get("finished_at", "")),
+            complete=bool(data.get("complete", True)),
+            environment={str(k): str(v) for k, v in (data.get("environment") or {}).items()},
+            endpoints=tuple(EndpointStats.from_dict(e) for e in data["endpoints"]),
+            queries=tuple(QueryStats.from_dict(q) for q in data["queries"]),
+            findings=tuple(Finding.from_dict(f) for f in data["findings"]),
+            indexes=tuple(IndexAdvice.from_dict(i) for i in data.get("indexes") or []),
+            load=LoadStats.from_dict(data.get("load")),
+            cache=CacheStats.from_dict(data.get("cache")),
+            notes=tuple(str(n) for n in data.get("notes", [])),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportFormatError(
+            f"{source} is a {SCHEMA} report with a malformed entry ({type(exc).__name__}: {exc}). "
+            "Rebuild it rather than editing it by hand."
+        ) from exc
+
+
+def check_schema(value: Any, *, expected: str, source: str) -> None:
+    family, _, major = expected.partition("/")
+    if not isinstance(value, str) or "/" not in value:
+        raise ReportFormatError(
+            f"{source} has no 'schema' field naming {expected!r}, so it is not a perftoolkit file "
+            "this version can read. Build one with `perftoolkit report build`."
+        )
+    got_family, _, got_version = value.partition("/")
+    got_major = got_version.split(".")[0]
+    if got_family != family or got_major != major:
+        raise ReportFormatError(
+            f"{source} has schema {value!r}; this perftoolkit reads {expected!r}. "
+            "Use the perftoolkit version that wrote it, or rebuild it from its recordings."
+        )
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_json(data: Any, path: str | os.PathLike[str]) -> Path:
+    """Write atomically (temp file + rename), so an interrupted write never leaves half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dumps(data))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_run(run: AuditRun, path: str | os.PathLike[str]) -> Path:
+    return write_json(run_to_dict(run), path)
+
+
+def load_json(path: str | os.PathLike[str]) -> Any:
+    """Read a JSON file, turning every way it can fail into one clear ReportFormatError."""
+    source = os.fspath(path)
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportFormatError(
+            f"{source} does not exist. Give the path of a report.json."
+        ) from None
+    except IsADirectoryError:
+        raise ReportFormatError(
+            f"{source} is a directory. Give the report.json inside it, or build one with "
+            f"`perftoolkit report build {source} -o report.json`."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportFormatError(f"{source} cannot be read: {exc}.") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportFormatError(
+            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
+            "Regenerate it; reports are written by perftoolkit, not by hand."
+        ) from None
+
+
+def read_run(path: str | os.PathLike[str]) -> AuditRun:
+    return run_from_dict(load_json(path), source=os.fspath(path))

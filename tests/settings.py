@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support import postgres
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "perftoolkit-tests"
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+USE_TZ = True
+ROOT_URLCONF = "tests.urls"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "perftoolkit",
+]
+MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
+DATABASES = {
+    "default": postgres.django_database()
+    if postgres.using_postgres()
+    else {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+    "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
+}
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tests" / "templates"],
+        "APP_DIRS": True,
+    }
+]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+PERFTOOLKIT = {"MODE": "off"}
