@@ -8,6 +8,9 @@ the system checks in `checks.py`, never raised here.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -23,8 +26,10 @@ Mode = Literal["off", "log", "header", "raise", "record"]
 MODES: tuple[str, ...] = ("off", "log", "header", "raise", "record")
 
 DEFAULT_DETECTORS: tuple[str, ...] = (
+    "perftoolkit.core.nplusone.detect_nplusone",
     "perftoolkit.core.duplicates.detect_duplicates",
     "perftoolkit.core.writes.detect_writes_on_read",
+    "perftoolkit.core.eager.detect_unused_eager_loads",
 )
 
 
@@ -105,3 +110,23 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
 
 
 setting_changed.connect(_on_setting_changed)
+
+
+_mode_override: ContextVar[str | None] = ContextVar("perftoolkit_mode", default=None)
+
+
+def current_mode() -> str:
+    """The MODE for the current context: a test's `override_mode()` wins over the setting."""
+    return _mode_override.get() or get_settings().mode
+
+
+@contextmanager
+def override_mode(mode: str) -> Iterator[None]:
+    """Run a block (a test, a request made by the test client) with another MODE."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    token = _mode_override.set(mode)
+    try:
+        yield
+    finally:
+        _mode_override.reset(token)

@@ -14,6 +14,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "perftoolkit",
+    "django.contrib.sessions",
+    "rest_framework",
+    "tests.corpus",
 ]
 MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
 DATABASES = {
@@ -31,3 +34,8 @@ TEMPLATES = [
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PERFTOOLKIT = {"MODE": "off"}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}

@@ -1,3 +1,5 @@
 from __future__ import annotations
 
-urlpatterns: list[object] = []
+from django.urls import include, path
+
+urlpatterns = [path("corpus/", include("tests.corpus.urls"))]

@@ -110,6 +110,11 @@ class QueryEvent:
     eager: tuple[tuple[str, str], ...] = ()
     # Source text of the project statement at `callsite`, for fixes that repeat the user's filters.
     source: str | None = None
+    # For a statement no relation fired (`Enrollment.objects.filter(course=obj)`): each foreign key
+    # it filters on, as the relation it reads from the other side (Course.enrollments).
+    lookups: tuple[Relation, ...] = ()
+    # True for the query prefetch_related ran (eager, not per row).
+    prefetch: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -135,6 +140,10 @@ class QueryEvent:
             data["eager"] = [list(e) for e in self.eager]
         if self.source:
             data["source"] = self.source
+        if self.lookups:
+            data["lookups"] = [r.to_dict() for r in self.lookups]
+        if self.prefetch:
+            data["prefetch"] = True
         return data
 
     @classmethod
@@ -152,6 +161,8 @@ class QueryEvent:
             many=bool(data.get("many", False)),
             eager=tuple((str(k), str(p)) for k, p in data.get("eager", [])),
             source=data.get("source"),
+            lookups=tuple(r for r in (Relation.from_dict(x) for x in data.get("lookups", [])) if r),
+            prefetch=bool(data.get("prefetch", False)),
         )
 
 
@@ -184,11 +195,18 @@ class EagerLoad:
     path: str  # "enrollment__user"
     kind: str  # "select" | "prefetch"
     callsite: CallSite | None = None
+    target: str = ""  # app_label.Model the path ends on
+    # The path as (model, attribute) reads: (("lms.CourseReview", "enrollment"), ("lms.Enrollment", "user")).
+    hops: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"model": self.model, "path": self.path, "kind": self.kind}
         if self.callsite:
             data["callsite"] = self.callsite.to_dict()
+        if self.hops:
+            data["hops"] = [list(h) for h in self.hops]
+        if self.target:
+            data["target"] = self.target
         return data
 
     @classmethod
@@ -198,6 +216,8 @@ class EagerLoad:
             path=str(data["path"]),
             kind=str(data["kind"]),
             callsite=CallSite.from_dict(data.get("callsite")),
+            target=str(data.get("target", "")),
+            hops=tuple((str(m), str(f)) for m, f in data.get("hops", [])),
         )
 
 
@@ -216,6 +236,8 @@ class RequestProfile:
     eager_loads: tuple[EagerLoad, ...] = ()
     # (app_label.Model, field) pairs read through a relation descriptor during the request.
     accessed: frozenset[tuple[str, str]] = frozenset()
+    # Models with at least one row built during the request, among those eager loads start from.
+    loaded: frozenset[str] = frozenset()
     # The Python line that defines the view's queryset (DRF get_queryset / queryset), if known.
     queryset_site: CallSite | None = None
 
@@ -244,6 +266,8 @@ class RequestProfile:
             data["eager_loads"] = [e.to_dict() for e in self.eager_loads]
         if self.accessed:
             data["accessed"] = sorted([m, f] for m, f in self.accessed)
+        if self.loaded:
+            data["loaded"] = sorted(self.loaded)
         if self.queryset_site:
             data["queryset_site"] = self.queryset_site.to_dict()
         return data
@@ -265,6 +289,7 @@ class RequestProfile:
             cache=CacheStats.from_dict(data.get("cache")),
             eager_loads=tuple(EagerLoad.from_dict(e) for e in data.get("eager_loads", [])),
             accessed=frozenset((str(m), str(f)) for m, f in data.get("accessed", [])),
+            loaded=frozenset(str(m) for m in data.get("loaded", [])),
             queryset_site=CallSite.from_dict(data.get("queryset_site")),
         )
 

@@ -1,12 +1,51 @@
+"""QueryBudgetMiddleware: capture every query of a request and act on what it shows.
+
+Sync and async capable (the cors-headers shape); every decision is in one sync helper. Analysis
+and recording run after the response has been sent (through the response's closers), except in
+`raise` mode, where the test needs the answer before the response is returned.
+"""
+
 from __future__ import annotations
 
+import logging
+import re
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from time import perf_counter
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
+from perftoolkit.analysis import analyse
+from perftoolkit.conf import current_mode, get_settings
+from perftoolkit.core.events import RequestProfile
+from perftoolkit.core.findings import Finding
+from perftoolkit.core.routes import normalize_route
+from perftoolkit.exceptions import NPlusOneDetected
+from perftoolkit.instrumentation.capture import QueryCapture
+from perftoolkit.instrumentation.profile import build_profile
+from perftoolkit.middleware.recorder import recorder_for
+from perftoolkit.middleware.report_line import describe
+from perftoolkit.signals import findings_detected
+
+logger = logging.getLogger("perftoolkit")
 GetResponse = Callable[[HttpRequest], Any]
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    route: str
+    view: str
+    status: int
+    started_at: float
+    duration_ms: float
+    view_class: Any
 
 
 class QueryBudgetMiddleware:
@@ -17,14 +56,195 @@ class QueryBudgetMiddleware:
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
         if self.async_mode:
+            # Mark the instance async, but switch inside __call__ (no dunder swapping).
             markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        response: HttpResponseBase = self.get_response(request)
-        return response
+        mode = _mode_for(request)
+        if mode is None:
+            response: HttpResponseBase = self.get_response(request)
+            return response
+        capture = _new_capture(mode)
+        started, start = time.time(), perf_counter()
+        capture.activate()
+        try:
+            _guard(mode, capture.install)
+            try:
+                response = self.get_response(request)
+            finally:
+                _guard(mode, capture.uninstall)
+        finally:
+            capture.deactivate()
+        return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        response: HttpResponseBase = await self.get_response(request)
+        mode = _mode_for(request)
+        if mode is None:
+            response: HttpResponseBase = await self.get_response(request)
+            return response
+        capture = _new_capture(mode)
+        started, start = time.time(), perf_counter()
+        capture.activate()
+        try:
+            # Connections are thread-local: hook them in the thread that runs this request's ORM.
+            await sync_to_async(_guard, thread_sensitive=True)(mode, capture.install)
+            try:
+                response = await self.get_response(request)
+            finally:
+                await sync_to_async(_guard, thread_sensitive=True)(mode, capture.uninstall)
+        finally:
+            capture.deactivate()
+        return self._finish(request, response, capture, mode, started, start)
+
+    def _finish(
+        self,
+        request: HttpRequest,
+        response: HttpResponseBase,
+        capture: QueryCapture,
+        mode: str,
+        started: float,
+        start: float,
+    ) -> HttpResponseBase:
+        info = _describe_request(request, response, started, (perf_counter() - start) * 1000.0)
+        if mode == "header":
+            _set_headers(response, capture)
+        if mode == "raise":
+            _after_response(capture, info, mode)
+            return response
+        closers = getattr(response, "_resource_closers", None)
+        job = partial(_after_response, capture, info, mode)
+        if isinstance(closers, list):
+            closers.append(job)  # runs once the server has sent the response
+        else:
+            job()
         return response
+
+
+def _mode_for(request: HttpRequest) -> str | None:
+    """The mode for this request, or None when perftoolkit should not look at it at all."""
+    conf = get_settings()
+    mode = current_mode()
+    if mode == "off" and not conf.recording:
+        return None
+    if _ignored(conf.ignore_paths, request.path_info):
+        return None
+    return mode
+
+
+@lru_cache(maxsize=32)
+def _patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _ignored(patterns: tuple[str, ...], path: str) -> bool:
+    compiled = _patterns(patterns)
+    return compiled is not None and compiled.search(path) is not None
+
+
+def _new_capture(mode: str) -> QueryCapture:
+    conf = get_settings()
+    return QueryCapture(track_cache=conf.cache, track_access=True)
+
+
+_failed_once = False
+
+
+def _guard(mode: str, action: Callable[[], None]) -> None:
+    """Run instrumentation; outside `raise` mode a failure is logged once and the request goes on."""
+    if mode == "raise":
+        action()
+        return
+    try:
+        action()
+    except Exception:
+        _log_failure()
+
+
+def _log_failure() -> None:
+    global _failed_once
+    if not _failed_once:
+        _failed_once = True
+        logger.exception(
+            "perftoolkit: internal error; the request goes on unmeasured (logged once)"
+        )
+    else:
+        logger.debug("perftoolkit: internal error", exc_info=True)
+
+
+def _describe_request(
+    request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
+) -> _Request:
+    match = getattr(request, "resolver_match", None)
+    route = normalize_route(match.route) if match is not None and match.route else UNMATCHED_ROUTE
+    func = getattr(match, "func", None)
+    view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
+    return _Request(
+        method=request.method or "GET",
+        route=route,
+        view=str(getattr(match, "_func_path", "")) if match is not None else "",
+        status=response.status_code,
+        started_at=started,
+        duration_ms=duration_ms,
+        view_class=view_class,
+    )
+
+
+def _set_headers(response: HttpResponseBase, capture: QueryCapture) -> None:
+    count = len(capture.queries)
+    db_ms = sum(q.ms for q in capture.queries)
+    timing = f'db;dur={db_ms:.1f};desc="{count} queries"'
+    existing = response.get("Server-Timing")
+    response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
+    response["X-Perf-Queries"] = str(count)
+
+
+def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
+    try:
+        _analyse_and_record(capture, info, mode)
+    except NPlusOneDetected:
+        raise
+    except Exception:
+        if mode == "raise":
+            raise
+        _log_failure()
+
+
+def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
+    profile = build_profile(
+        capture,
+        method=info.method,
+        route=info.route,
+        view=info.view,
+        status=info.status,
+        started_at=info.started_at,
+        duration_ms=info.duration_ms,
+        view_class=info.view_class,
+    )
+    conf = get_settings()
+    if conf.recording and conf.record_dir:
+        vendors = {alias: connections[alias].vendor for alias in {q.alias for q in capture.queries}}
+        recorder_for(conf.record_dir).record(profile, capture.queries, vendors)
+    if mode not in ("log", "raise"):
+        return
+    findings = analyse(profile)
+    if not findings:
+        return
+    findings_detected.send(sender=QueryBudgetMiddleware, profile=profile, findings=findings)
+    if mode == "log":
+        for finding in findings:
+            logger.warning("perftoolkit: %s", describe(finding))
+        return
+    failing = [f for f in findings if f.kind in conf.raise_on]
+    if failing:
+        raise NPlusOneDetected(_raise_message(profile, failing))
+
+
+def _raise_message(profile: RequestProfile, findings: list[Finding]) -> str:
+    lines = [
+        f"{profile.method} {profile.route} ran {len(profile.queries)} queries "
+        f"and shows {len(findings)} problem{'s' if len(findings) != 1 else ''}:"
+    ]
+    lines.extend(f"  - {describe(f)}" for f in findings)
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Unused eager loading: a select_related / prefetch_related path no row was read through.
+
+A path counts as used when every hop of it was read on at least one row (a path read on some rows
+only is used). Nothing is reported for an eager load whose rows never materialised (an empty
+page), nor for `Prefetch(to_attr=...)`, whose reads no descriptor sees.
+"""
+
+from __future__ import annotations
+
+from perftoolkit.core.events import EagerLoad, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.fixes import short
+
+
+def detect_unused_eager_loads(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+    findings = []
+    for load in profile.eager_loads:
+        if not load.hops or load.model not in profile.loaded:
+            continue
+        used = 0
+        for hop in load.hops:
+            if hop not in profile.accessed:
+                break
+            used += 1
+        if used == len(load.hops):
+            continue
+        findings.append(_finding(profile, load, used))
+    return findings
+
+
+def _finding(profile: RequestProfile, load: EagerLoad, used: int) -> Finding:
+    method = "select_related" if load.kind == "select" else "prefetch_related"
+    unused = load.hops[used]
+    where = f" at {load.callsite}" if load.callsite else ""
+    if used == 0:
+        fix = Fix("remove_eager_load", f'remove "{load.path}" from .{method}(...)')
+        what = f'{method}("{load.path}"){where} loads {short(unused[0])}.{unused[1]}, which no row reads'
+    else:
+        kept = "__".join(field for _, field in load.hops[:used])
+        fix = Fix("narrow_eager_load", f'.{method}("{kept}") instead of .{method}("{load.path}")')
+        what = (
+            f'{method}("{load.path}"){where} goes on to {short(unused[0])}.{unused[1]}, '
+            f'which no row reads; only "{kept}" is used'
+        )
+    return Finding(
+        kind="unused_eager_load",
+        method=profile.method,
+        route=profile.route,
+        model=load.model,
+        field=load.hops[0][1],
+        path=load.path,
+        repeats=1,
+        callsite=load.callsite,
+        origin=load.callsite,
+        fix=fix,
+        severity="info",
+        message=f"Unused eager load: {what}; the join or extra query costs time for nothing.",
+    )

@@ -1,0 +1,273 @@
+"""The exact code that removes an N+1, from the relation chain read per row.
+
+Pure: works on `Relation` values and, when the per-row statement is project Python code, on its
+source text (parsed with `ast`, never executed) so a fix repeats the user's own filters.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from perftoolkit.core.events import Relation
+from perftoolkit.core.findings import Fix
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One attribute read on the way from the root rows: `field` on `model` (labels)."""
+
+    model: str
+    field: str
+    many: bool  # reverse FK, M2M, generic relation: a prefetch, never a join
+    generic: bool = False  # GenericForeignKey: prefetch only
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """What is read once per root row: the steps (already-eager ones first) and how the last is used."""
+
+    root: str
+    steps: tuple[Step, ...]
+    last: Relation
+    eager_prefix: int = 0  # how many leading steps an existing select/prefetch already loads
+    source: str | None = None
+    function: str = ""
+    lookup: Relation | None = None  # for per-row queries no relation fired: the FK they filter on
+
+    @property
+    def path(self) -> str:
+        return "__".join(s.field for s in self.steps)
+
+
+def short(label: str) -> str:
+    """`lms.CourseReview` → `CourseReview`."""
+    return label.rsplit(".", 1)[-1]
+
+
+def fix_for(chain: Chain) -> Fix:
+    via = chain.last.via
+    calls = _calls_after(
+        chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
+    )
+    if via == "count":
+        return _annotate_count(chain, calls)
+    if via == "exists":
+        return _annotate_exists(chain, calls)
+    if via == "aggregate":
+        return _annotate_aggregate(chain, calls)
+    extra = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    if (
+        via in ("filter", "get_one")
+        or chain.last.prefetched
+        or (chain.lookup is not None and extra)
+    ):
+        return _prefetch_filtered(chain, calls)
+    return _eager(chain)
+
+
+def _eager(chain: Chain) -> Fix:
+    steps = chain.steps
+    first_many = next((i for i, s in enumerate(steps) if s.many or s.generic), None)
+    path = chain.path
+    if first_many is None:
+        return Fix("select_related", f'.select_related("{path}")')
+    if first_many == 0:
+        return Fix("prefetch_related", f'.prefetch_related("{path}")')
+    prefix = "__".join(s.field for s in steps[:first_many])
+    return Fix(
+        "prefetch_related",
+        f'.select_related("{prefix}").prefetch_related("{path}")',
+        note=f"{prefix} is joined; the rest is prefetched.",
+    )
+
+
+def _name(chain: Chain, default: str) -> str:
+    function = chain.function
+    if function.startswith("get_") and function.isidentifier() and len(function) > 4:
+        return function[4:]  # a DRF SerializerMethodField's name
+    return default
+
+
+def _filter_kwargs(
+    calls: list[ast.Call], drop: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    kwargs: list[tuple[str, str]] = []
+    for call in calls:
+        if isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "get"):
+            for keyword in call.keywords:
+                if keyword.arg and keyword.arg not in drop:
+                    kwargs.append((keyword.arg, ast.unparse(keyword.value)))
+    return kwargs
+
+
+def _lookup_keys(lookup: Relation | None) -> frozenset[str]:
+    if lookup is None or not lookup.related_query_name:
+        return frozenset()
+    name = lookup.related_query_name
+    keys = {name, f"{name}_id", f"{name}__id", f"{name}__pk", f"{name}__in"}
+    if lookup.kind == "generic_many":
+        keys |= {"content_type", "content_type_id", "content_type__pk"}
+    return frozenset(keys)
+
+
+def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{path}__{k}={v}" for k, v in kwargs)
+
+
+def _annotate_count(chain: Chain, calls: list[ast.Call]) -> Fix:
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    name = _name(chain, f"{chain.steps[-1].field}_count")
+    path = chain.path
+    filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
+    return Fix(
+        "annotate",
+        f'.annotate({name}=Count("{path}"{filtered}))',
+        note=f"then read {name} on each row instead of counting; add distinct=True when combined with another Count.",
+    )
+
+
+def _annotate_exists(chain: Chain, calls: list[ast.Call]) -> Fix:
+    name = _name(chain, f"has_{chain.steps[-1].field}")
+    rqn = (chain.lookup or chain.last).related_query_name
+    if len(chain.steps) == 1 and rqn:
+        kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+        extra = "".join(f", {k}={v}" for k, v in kwargs)
+        target = short(chain.last.target)
+        return Fix(
+            "annotate",
+            f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("pk"){extra})))',
+            note=f"then read {name} on each row.",
+        )
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    filtered = f", filter=Q({_q(chain.path, kwargs)})" if kwargs else ""
+    return Fix(
+        "annotate",
+        f'.annotate({name}_count=Count("{chain.path}"{filtered}))',
+        note=f"then test {name}_count > 0 on each row.",
+    )
+
+
+def _annotate_aggregate(chain: Chain, calls: list[ast.Call]) -> Fix:
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    path = chain.path
+    filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
+    parts: list[str] = []
+    for call in calls:
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "aggregate":
+            for keyword in call.keywords:
+                parts.append(f"{keyword.arg}={_prefixed(keyword.value, path, filtered)}")
+            for arg in call.args:
+                alias = _default_alias(arg)
+                parts.append(
+                    f"{alias or chain.steps[-1].field + '_total'}={_prefixed(arg, path, filtered)}"
+                )
+    if not parts:
+        return Fix(
+            "annotate",
+            f'.annotate({chain.steps[-1].field}_total=Sum("{path}__<field>"{filtered}))',
+            note="aggregate in the root query with annotate() instead of once per row.",
+        )
+    return Fix(
+        "annotate", f".annotate({', '.join(parts)})", note="then read the annotations on each row."
+    )
+
+
+def _prefixed(expr: ast.expr, path: str, filtered: str) -> str:
+    """`Sum("amount")` → `Sum("enrollments__amount", filter=…)`."""
+    if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Constant):
+        func = ast.unparse(expr.func)
+        column = str(expr.args[0].value)
+        rest = [ast.unparse(a) for a in expr.args[1:]] + [
+            f"{k.arg}={ast.unparse(k.value)}" for k in expr.keywords if k.arg
+        ]
+        extra = "".join(f", {r}" for r in rest)
+        return f'{func}("{path}__{column}"{extra}{filtered})'
+    return ast.unparse(expr)
+
+
+def _default_alias(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Constant):
+        return f"{expr.args[0].value!s}__{ast.unparse(expr.func).lower()}"
+    return None
+
+
+def _prefetch_filtered(chain: Chain, calls: list[ast.Call]) -> Fix:
+    target = short(chain.last.target)
+    path = chain.path
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    ordering = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "order_by"]
+    queryset = f"{target}.objects"
+    if kwargs:
+        queryset += ".filter(" + ", ".join(f"{k}={v}" for k, v in kwargs) + ")"
+    for call in ordering:
+        queryset += f".order_by({', '.join(ast.unparse(a) for a in call.args)})"
+    if queryset == f"{target}.objects":
+        queryset += ".all()"
+    to_attr = _name(chain, f"{'filtered' if kwargs else 'prefetched'}_{chain.steps[-1].field}")
+    note = f"then iterate row.{to_attr} (a list) instead of querying per row."
+    if chain.last.prefetched:
+        note = (
+            f'prefetch_related("{path}") is already there, but .{chain.last.via}() on the prefetched '
+            f"manager runs a new query per row; prefetch the filtered rows instead and " + note
+        )
+    return Fix(
+        "prefetch_related",
+        f'.prefetch_related(Prefetch("{path}", queryset={queryset}, to_attr="{to_attr}"))',
+        note=note,
+    )
+
+
+def _calls_after(source: str | None, attribute: str) -> list[ast.Call]:
+    """The method calls chained after `.attribute` (or after `Name.objects`) in a statement."""
+    if not source:
+        return []
+    tree = _parse(source)
+    if tree is None:
+        return []
+    best: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        chain = _unwind(node)
+        for index, (kind, name, _) in enumerate(chain):
+            if kind == "attr" and name in (attribute, "objects"):
+                calls = [
+                    call for k, _, call in chain[index + 1 :] if k == "call" and call is not None
+                ]
+                if len(calls) > len(best):
+                    best = calls
+    return best
+
+
+def _unwind(node: ast.expr) -> list[tuple[str, str, ast.Call | None]]:
+    """`a.b.filter(x).exists()` → [attr b, call filter, call exists] (innermost first)."""
+    out: list[tuple[str, str, ast.Call | None]] = []
+    current: ast.expr = node
+    while True:
+        if isinstance(current, ast.Call) and isinstance(current.func, ast.Attribute):
+            out.append(("call", current.func.attr, current))
+            current = current.func.value
+        elif isinstance(current, ast.Attribute):
+            out.append(("attr", current.attr, None))
+            current = current.value
+        else:
+            break
+    out.reverse()
+    return out
+
+
+def _parse(source: str) -> ast.AST | None:
+    text = source.strip().rstrip(":")
+    for candidate in (text, f"({text})", text.removeprefix("return ").removeprefix("yield ")):
+        try:
+            return ast.parse(candidate)
+        except SyntaxError:
+            continue
+    if text.startswith(("if ", "elif ", "while ", "for ")):
+        head = text.split(" ", 1)[1]
+        try:
+            return ast.parse(head.split(" in ", 1)[-1] if text.startswith("for ") else head)
+        except SyntaxError:
+            return None
+    return None

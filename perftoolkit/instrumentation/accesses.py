@@ -1,0 +1,131 @@
+"""Which relations a request read: the other half of unused-eager-load detection.
+
+Reading a relation that select_related/prefetch_related already loaded runs no SQL, so only the
+relation descriptors see it. Their `__get__` is wrapped while at least one capture in the process
+is installed (reference-counted, undone when the last one ends); the wrapper records
+`(type(instance), descriptor)` in the current context's capture and costs one ContextVar read
+otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from perftoolkit.instrumentation import context
+
+_lock = threading.Lock()
+# Django's own reads (prefetching sets caches through the descriptors) are not the code's reads.
+_ORM_DIR = os.path.join("django", "db", "models", "")
+_installed = 0
+_originals: dict[type, Callable[..., Any]] = {}
+
+
+def _descriptor_classes() -> list[type]:
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.db.models.fields import related_descriptors as rd
+
+    return [
+        rd.ForwardManyToOneDescriptor,
+        rd.ReverseOneToOneDescriptor,
+        rd.ReverseManyToOneDescriptor,
+        GenericForeignKey,
+    ]
+
+
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
+        if instance is not None:
+            captures = context.current.get()
+            if captures and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
+                for capture in captures:
+                    if capture.access is not None:
+                        capture.access.seen.add((type(instance), self))
+        return original(self, instance, cls)
+
+    __get__.__wrapped__ = original  # type: ignore[attr-defined]
+    return __get__
+
+
+def _install() -> None:
+    global _installed
+    with _lock:
+        if _installed == 0:
+            for klass in _descriptor_classes():
+                original = klass.__dict__["__get__"]
+                _originals[klass] = original
+                klass.__get__ = _wrap(original)  # type: ignore[attr-defined]
+        _installed += 1
+
+
+def _uninstall() -> None:
+    global _installed
+    with _lock:
+        _installed -= 1
+        if _installed == 0:
+            for klass, original in _originals.items():
+                klass.__get__ = original  # type: ignore[attr-defined]
+            _originals.clear()
+
+
+_watched: set[Any] = set()
+
+
+def _instance_created(sender: Any, **kwargs: Any) -> None:
+    for capture in context.current.get():
+        if capture.access is not None:
+            capture.access.loaded.add(sender)
+
+
+class AccessTracker:
+    def __init__(self) -> None:
+        self.seen: set[tuple[Any, Any]] = set()
+        self.loaded: set[Any] = set()
+
+    def watch(self, model: Any) -> None:
+        """Note when rows of `model` are built, so an eager load on an empty result is not "unused".
+
+        The post_init receiver is connected once per model, the first time a queryset on it asks
+        for an eager load, and returns at once when no capture is active.
+        """
+        if model not in _watched:
+            from django.db.models.signals import post_init
+
+            with _lock:
+                if model not in _watched:
+                    post_init.connect(_instance_created, sender=model, weak=False)
+                    _watched.add(model)
+
+    def loaded_models(self) -> frozenset[str]:
+        return frozenset(model._meta.label for model in self.loaded)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        _install()
+        try:
+            yield
+        finally:
+            _uninstall()
+
+    def accessed(self) -> frozenset[tuple[str, str]]:
+        """(app_label.Model, attribute) for every relation read."""
+        out = set()
+        for model, descriptor in self.seen:
+            name = _attribute_name(model, id(descriptor))
+            if name:
+                out.add((model._meta.label, name))
+        return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def _attribute_name(model: Any, descriptor_id: int) -> str | None:
+    for klass in model.__mro__:
+        for name, value in vars(klass).items():
+            if id(value) == descriptor_id:
+                return str(name)
+    return None

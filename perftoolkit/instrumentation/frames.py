@@ -1,0 +1,221 @@
+"""Walking the Python stack of a query: where in the project it came from, and through which
+ORM, template and serializer frames.
+
+The walk is on the per-query path, so it is built to be cheap: frames are classified by file name
+(one dict lookup per frame; code objects hash slowly, strings cache their hash), it stops at the
+first project frame (or at Django's view boundary) and it reads no frame locals. What the
+interesting frames hold is read later, and only when needed (see `attribution.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import cache
+from pathlib import Path
+from types import FrameType
+
+from perftoolkit.conf import get_settings, project_root
+from perftoolkit.core.events import CallSite
+
+
+class Kind(IntEnum):
+    LIBRARY = 0
+    PROJECT = 1
+    QUERYSET = 2  # django/db/models/query.py
+    DESCRIPTOR = 3  # django/db/models/fields/related_descriptors.py
+    MANAGER = 4  # django/db/models/manager.py
+    GENERIC = 5  # django/contrib/contenttypes/fields.py
+    TEMPLATE = 6  # django/template/base.py
+    SERIALIZER = 7  # rest_framework/serializers.py
+    HANDLER = 8  # django/core/handlers/base.py: the view boundary
+
+
+_SPECIAL_SUFFIXES: tuple[tuple[str, Kind], ...] = (
+    (os.path.join("django", "db", "models", "query.py"), Kind.QUERYSET),
+    (os.path.join("django", "db", "models", "fields", "related_descriptors.py"), Kind.DESCRIPTOR),
+    (os.path.join("django", "db", "models", "manager.py"), Kind.MANAGER),
+    (os.path.join("django", "contrib", "contenttypes", "fields.py"), Kind.GENERIC),
+    (os.path.join("django", "template", "base.py"), Kind.TEMPLATE),
+    (os.path.join("rest_framework", "serializers.py"), Kind.SERIALIZER),
+    (os.path.join("django", "core", "handlers", "base.py"), Kind.HANDLER),
+)
+_PREFETCH_FUNCTIONS = frozenset({"prefetch_related_objects", "prefetch_one_level"})
+_DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object"})
+_MAX_DEPTH = 250
+
+
+@cache
+def _library_roots() -> tuple[str, ...]:
+    roots: set[str] = set()
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if key in paths:
+            roots.add(paths[key])
+    roots.update(site.getsitepackages())
+    roots.add(site.getusersitepackages())
+    for module_name in ("django", "rest_framework", "perftoolkit", "asgiref"):
+        module = sys.modules.get(module_name)
+        if module is not None and getattr(module, "__file__", None):
+            roots.add(os.path.dirname(str(module.__file__)))
+    for name in get_settings().ignore_modules:
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            file = str(module.__file__)
+            roots.add(os.path.dirname(file) if file.endswith("__init__.py") else file)
+    return tuple(sorted(os.path.join(os.path.realpath(r), "") for r in roots if r))
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def classify(filename: str) -> Kind:
+    """The kind of a frame, by its code's file name (memoised)."""
+    kind = _kinds.get(filename)
+    if kind is None:
+        kind = _classify(filename)
+        _kinds[filename] = kind
+    return kind
+
+
+def _classify(filename: str) -> Kind:
+    if not filename or filename.startswith("<"):
+        return Kind.LIBRARY
+    for suffix, kind in _SPECIAL_SUFFIXES:
+        if filename.endswith(suffix):
+            return kind
+    real = os.path.join(os.path.realpath(filename), "")[:-1]
+    if any(real.startswith(root) for root in _library_roots()):
+        return Kind.LIBRARY
+    return Kind.PROJECT
+
+
+def reset_classification() -> None:
+    """Forget cached classifications (after settings that change them, e.g. IGNORE_MODULES)."""
+    _kinds.clear()
+    _library_roots.cache_clear()
+    relative_path.cache_clear()
+
+
+@cache
+def relative_path(filename: str) -> str:
+    """A project file's path relative to the project root; never absolute."""
+    real = os.path.realpath(filename)
+    root = str(project_root())
+    try:
+        rel = os.path.relpath(real, root)
+    except ValueError:  # another drive on Windows
+        return Path(real).name
+    return rel.replace(os.sep, "/")
+
+
+def callsite_of(frame: FrameType) -> CallSite:
+    code = frame.f_code
+    name = code.co_name
+    if name.startswith("<"):  # a comprehension or lambda: name the function it is written in
+        outer = frame.f_back
+        while outer is not None and outer.f_code.co_filename == code.co_filename:
+            if not outer.f_code.co_name.startswith("<"):
+                name = outer.f_code.co_name
+                break
+            outer = outer.f_back
+    return CallSite(relative_path(code.co_filename), frame.f_lineno, name)
+
+
+@dataclass(slots=True)
+class Walk:
+    """The frames of interest between a query and the project code that caused it."""
+
+    project: FrameType | None = None
+    queryset: FrameType | None = None
+    descriptor: FrameType | None = None
+    manager: FrameType | None = None
+    generic: FrameType | None = None
+    template: FrameType | None = None
+    serializer: FrameType | None = None
+    prefetch: FrameType | None = None
+    # The project frame above a template that renders it (the view's render call).
+    render: FrameType | None = None
+
+
+def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
+    """Walk outwards from `frame` to the first project frame.
+
+    With `deep`, keep going a little past it to notice a template that called project code
+    (a model method used in `{{ }}`), and then to the project frame that rendered it.
+    """
+    found = Walk()
+    depth = 0
+    kinds = _kinds
+    while frame is not None and depth < _MAX_DEPTH:
+        code = frame.f_code
+        kind = kinds.get(code.co_filename)
+        if kind is None:
+            kind = classify(code.co_filename)
+        if kind is Kind.PROJECT:
+            found.project = frame
+            if found.template is not None:
+                found.render = frame
+            elif deep:
+                _peek_for_template(frame.f_back, found)
+            break
+        if kind is Kind.HANDLER:
+            break  # outside the view: middleware and test frames are not the view's callsite
+        if kind is not Kind.LIBRARY:
+            _note(frame, kind, found)
+        frame = frame.f_back
+        depth += 1
+    return found
+
+
+def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
+    name = frame.f_code.co_name
+    if kind is Kind.QUERYSET:
+        if name in _PREFETCH_FUNCTIONS:
+            found.prefetch = frame
+        elif found.queryset is None:
+            found.queryset = frame
+    elif kind is Kind.DESCRIPTOR:
+        if name in _DESCRIPTOR_GETTERS:
+            if found.descriptor is None:
+                found.descriptor = frame
+        elif found.manager is None:
+            found.manager = frame
+    elif kind is Kind.MANAGER:
+        if found.manager is None and name == "manager_method":
+            found.manager = frame
+    elif kind is Kind.GENERIC:
+        if found.generic is None:
+            found.generic = frame
+    elif kind is Kind.TEMPLATE:
+        if found.template is None and name == "render_annotated":
+            found.template = frame
+    elif kind is Kind.SERIALIZER:
+        if (
+            found.serializer is None
+            and name == "to_representation"
+            and "field" in frame.f_code.co_varnames
+        ):
+            found.serializer = frame
+
+
+def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -> None:
+    """Project code called from a template: the template line is the callsite, the view renders."""
+    while frame is not None and budget > 0:
+        kind = classify(frame.f_code.co_filename)
+        if kind is Kind.HANDLER:
+            return
+        if found.template is None:
+            if kind is Kind.TEMPLATE and frame.f_code.co_name == "render_annotated":
+                found.template = frame
+            elif kind is Kind.PROJECT:
+                budget = min(budget, 10)
+            budget -= 1
+        elif kind is Kind.PROJECT:
+            found.render = frame
+            return
+        frame = frame.f_back

@@ -1,0 +1,107 @@
+"""The recording contract: one JSON line per request appended to `<dir>/<pid>.jsonl`.
+
+The file is opened once per process (reopened after a fork) and each line is one `os.write` on an
+O_APPEND descriptor, so gunicorn workers and threads never interleave. Besides the lines, the
+first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
+index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import threading
+from pathlib import Path
+from typing import Any
+
+import django
+
+import perftoolkit
+from perftoolkit.core.events import RequestProfile
+from perftoolkit.core.samples import encode_params
+from perftoolkit.instrumentation.capture import RawQuery
+
+_recorders: dict[str, Recorder] = {}
+_lock = threading.Lock()
+
+
+def recorder_for(directory: str) -> Recorder:
+    with _lock:
+        recorder = _recorders.get(directory)
+        if recorder is None:
+            recorder = _recorders[directory] = Recorder(directory)
+        return recorder
+
+
+class Recorder:
+    def __init__(self, directory: str) -> None:
+        self.directory = Path(directory)
+        self._fd: int | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._sampled: set[str] = set()
+
+    def _descriptor(self) -> int:
+        pid = os.getpid()
+        if self._fd is None or self._pid != pid:
+            (self.directory / "samples").mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(
+                self.directory / f"{pid}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+            )
+            self._pid = pid
+            self._sampled = set()
+            self._write_environment()
+        return self._fd
+
+    def record(self, profile: RequestProfile, raw: list[RawQuery], vendors: dict[str, str]) -> None:
+        line = (
+            json.dumps(profile.to_dict(), separators=(",", ":"), sort_keys=True) + "\n"
+        ).encode()
+        with self._lock:
+            fd = self._descriptor()
+            os.write(fd, line)
+            for event, query in zip(profile.queries, raw, strict=True):
+                if event.fingerprint not in self._sampled:
+                    self._sampled.add(event.fingerprint)
+                    self._write_sample(event.fingerprint, query, vendors.get(query.alias, ""))
+
+    def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
+        path = self.directory / "samples" / f"{fingerprint}.json"
+        if path.exists():
+            return
+        try:
+            data: dict[str, Any] = {
+                "fingerprint": fingerprint,
+                "sql": query.sql,
+                "params": encode_params(query.params) if not query.many else None,
+                "alias": query.alias,
+                "vendor": vendor,
+            }
+            payload = json.dumps(data, sort_keys=True, default=str).encode()
+        except (TypeError, ValueError):
+            return
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+
+    def _write_environment(self) -> None:
+        path = self.directory / "environment.json"
+        if path.exists():
+            return
+        from django.db import connections
+
+        data = {
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "perftoolkit": perftoolkit.__version__,
+            "database": ", ".join(sorted({connections[a].vendor for a in connections})),
+        }
+        tmp = path.with_name(f".environment.{os.getpid()}.json")
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, path)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import generics
+
+from tests.corpus import serializers
+from tests.corpus.models import Book, Review
+
+
+class NestedBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_nested
+    serializer_class = serializers.NestedBookSerializer
+
+
+class TagIdBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_m2m
+    serializer_class = serializers.TagIdsBookSerializer
+
+
+class DottedSourceBooks(generics.ListAPIView[Book]):
+    serializer_class = serializers.DottedSourceBookSerializer
+
+    def get_queryset(self) -> Any:
+        return Book.objects.order_by("id")  # origin: drf_dotted
+
+
+class StringRelatedReviews(generics.ListAPIView[Review]):
+    queryset = Review.objects.order_by("id")  # origin: drf_string_related
+    serializer_class = serializers.StringRelatedReviewSerializer
+
+
+class MethodFieldBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_method_count
+    serializer_class = serializers.MethodFieldBookSerializer
+
+
+class LookupBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_lookup_exists
+    serializer_class = serializers.LookupBookSerializer

@@ -1,0 +1,61 @@
+"""The smallest schema with every relation kind an N+1 can walk."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Country(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=50)
+    country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="publishers")
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="authors")
+
+
+class AuthorProfile(models.Model):
+    author = models.OneToOneField(Author, on_delete=models.CASCADE, related_name="profile")
+    bio = models.CharField(max_length=100)
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=30)
+
+
+class Comment(models.Model):
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    text = models.CharField(max_length=100)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    tags = models.ManyToManyField(Tag, related_name="books")
+    comments = GenericRelation(Comment)
+    published = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.title} by {self.author.name}"
+
+    @property
+    def publisher_name(self) -> str:
+        return self.author.publisher.name
+
+    def review_total(self) -> int:
+        return self.reviews.count()
+
+
+class Review(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.IntegerField()
+    approved = models.BooleanField(default=True)

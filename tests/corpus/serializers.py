@@ -1,0 +1,67 @@
+"""DRF serializers of each kind that reads relations per row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from tests.corpus.models import Author, Book, Review
+
+
+class AuthorSerializer(serializers.ModelSerializer[Author]):
+    class Meta:
+        model = Author
+        fields = ["id", "name"]
+
+
+class NestedBookSerializer(serializers.ModelSerializer[Book]):
+    author = AuthorSerializer()  # case: drf_nested
+
+    class Meta:
+        model = Book
+        fields = ["id", "title", "author"]
+
+
+class TagIdsBookSerializer(serializers.ModelSerializer[Book]):
+    class Meta:
+        model = Book
+        fields = ["id", "title", "tags"]  # case: drf_m2m
+
+
+class DottedSourceBookSerializer(serializers.ModelSerializer[Book]):
+    publisher = serializers.CharField(source="author.publisher.name")  # case: drf_dotted
+
+    class Meta:
+        model = Book
+        fields = ["id", "title", "publisher"]
+
+
+class StringRelatedReviewSerializer(serializers.ModelSerializer[Review]):
+    book = serializers.StringRelatedField()  # case: drf_string_related
+
+    class Meta:
+        model = Review
+        fields = ["id", "rating", "book"]
+
+
+class MethodFieldBookSerializer(serializers.ModelSerializer[Book]):
+    review_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Book
+        fields = ["id", "title", "review_count"]
+
+    def get_review_count(self, obj: Book) -> int:
+        return obj.reviews.count()  # case: drf_method_count
+
+
+class LookupBookSerializer(serializers.ModelSerializer[Book]):
+    has_approved = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Book
+        fields = ["id", "title", "has_approved"]
+
+    def get_has_approved(self, obj: Book) -> Any:
+        return Review.objects.filter(book=obj, approved=True).exists()  # case: drf_lookup_exists

@@ -1,0 +1,184 @@
+"""One view per case. A `# case:` comment marks each line a finding must point at."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from tests.corpus.models import Author, AuthorProfile, Book, Comment, Review, Tag
+
+
+def fk(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: fk
+    names = [book.author.name for book in books]  # case: fk
+    return JsonResponse({"names": names})
+
+
+def o2o_forward(request: HttpRequest) -> JsonResponse:
+    profiles = AuthorProfile.objects.order_by("id")  # origin: o2o_forward
+    names = [p.author.name for p in profiles]  # case: o2o_forward
+    return JsonResponse({"names": names})
+
+
+def o2o_reverse(request: HttpRequest) -> JsonResponse:
+    bios = []
+    for author in Author.objects.order_by("id"):  # origin: o2o_reverse
+        try:
+            bios.append(author.profile.bio)  # case: o2o_reverse
+        except ObjectDoesNotExist:
+            bios.append("")
+    return JsonResponse({"bios": bios})
+
+
+def m2m(request: HttpRequest) -> JsonResponse:
+    books = list(Book.objects.order_by("id"))  # origin: m2m
+    tags = [[t.name for t in book.tags.all()] for book in books]  # case: m2m
+    return JsonResponse({"tags": tags})
+
+
+def reverse_fk(request: HttpRequest) -> JsonResponse:
+    authors = Author.objects.order_by("id")  # origin: reverse_fk
+    titles = [[b.title for b in author.books.all()] for author in authors]  # case: reverse_fk
+    return JsonResponse({"titles": titles})
+
+
+def generic_fk(request: HttpRequest) -> JsonResponse:
+    comments = Comment.objects.order_by("id")  # origin: generic_fk
+    targets = [str(c.target.pk) for c in comments]  # case: generic_fk
+    return JsonResponse({"targets": targets})
+
+
+def generic_relation(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: generic_relation
+    texts = [[c.text for c in book.comments.all()] for book in books]  # case: generic_relation
+    return JsonResponse({"texts": texts})
+
+
+def chain2(request: HttpRequest) -> JsonResponse:
+    reviews = Review.objects.order_by("id")  # origin: chain2
+    names = [r.book.author.name for r in reviews]  # case: chain2
+    return JsonResponse({"names": names})
+
+
+def chain3(request: HttpRequest) -> JsonResponse:
+    reviews = Review.objects.order_by("id")  # origin: chain3
+    names = [r.book.author.publisher.name for r in reviews]  # case: chain3
+    return JsonResponse({"names": names})
+
+
+def count(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: count
+    counts = [book.reviews.count() for book in books]  # case: count
+    return JsonResponse({"counts": counts})
+
+
+def exists(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: exists
+    flags = [book.reviews.exists() for book in books]  # case: exists
+    return JsonResponse({"flags": flags})
+
+
+def filtered(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: filtered
+    ratings = [
+        [r.rating for r in book.reviews.filter(approved=True)] for book in books
+    ]  # case: filtered
+    return JsonResponse({"ratings": ratings})
+
+
+def prefetch_bypassed(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.prefetch_related("reviews").order_by("id")  # origin: prefetch_bypassed
+    ratings = [
+        [r.rating for r in book.reviews.filter(approved=True)] for book in books
+    ]  # case: prefetch_bypassed
+    return JsonResponse({"ratings": ratings})
+
+
+def partial_select(request: HttpRequest) -> JsonResponse:
+    reviews = Review.objects.select_related("book").order_by("id")  # origin: partial_select
+    names = [r.book.author.name for r in reviews]  # case: partial_select
+    return JsonResponse({"names": names})
+
+
+def prop(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: prop
+    names = [book.publisher_name for book in books]
+    return JsonResponse({"names": names})
+
+
+def dunder_str(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")  # origin: dunder_str
+    labels = [str(book) for book in books]
+    return JsonResponse({"labels": labels})
+
+
+def template_loop(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    return render(request, "corpus/books.html", {"books": books})  # origin: template_loop
+
+
+def template_method(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    return render(request, "corpus/book_totals.html", {"books": books})  # origin: template_method
+
+
+def template_tag(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    return render(request, "corpus/book_tags.html", {"books": books})  # origin: template_tag
+
+
+# Negatives: none of these may produce a finding.
+
+
+def eager_full(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.select_related("author").prefetch_related("tags").order_by("id")
+    rows = [(b.author.name, [t.name for t in b.tags.all()]) for b in books]
+    return JsonResponse({"rows": rows})
+
+
+def detail(request: HttpRequest, pk: int) -> JsonResponse:
+    book = Book.objects.get(pk=pk)
+    return JsonResponse({"author": book.author.name, "tags": [t.name for t in book.tags.all()]})
+
+
+def bounded_loop(request: HttpRequest) -> JsonResponse:
+    found = [Tag.objects.filter(name=name).first() for name in ("python", "django")]
+    return JsonResponse({"found": [t.name if t else None for t in found]})
+
+
+def bulk(request: HttpRequest) -> JsonResponse:
+    Tag.objects.bulk_create([Tag(name=f"bulk-{i}") for i in range(50)], batch_size=10)
+    Tag.objects.filter(name__startswith="bulk-").update(name="bulked")
+    Tag.objects.filter(name="bulked").delete()
+    return JsonResponse({"ok": True})
+
+
+def some_rows(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.select_related("author").order_by("id")
+    names = [b.author.name if b.id % 2 else "" for b in books]
+    return JsonResponse({"names": names})
+
+
+# Other findings.
+
+
+def unused_select(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.select_related("author").order_by("id")  # case: unused_select
+    return JsonResponse({"titles": [b.title for b in books]})
+
+
+def unused_prefetch(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.prefetch_related("tags").order_by("id")  # case: unused_prefetch
+    return JsonResponse({"titles": [b.title for b in books]})
+
+
+def duplicate(request: HttpRequest) -> JsonResponse:
+    first = Tag.objects.get(name="python")  # case: duplicate
+    again = Tag.objects.get(name="python")  # case: duplicate-again
+    return JsonResponse({"same": first.pk == again.pk})
+
+
+def write_on_get(request: HttpRequest) -> JsonResponse:
+    Tag.objects.filter(name="python").update(name="python")  # case: write_on_get
+    return JsonResponse({"ok": True})
