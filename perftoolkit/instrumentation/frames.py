@@ -194,13 +194,13 @@ def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
     elif kind is Kind.TEMPLATE:
         if found.template is None and name == "render_annotated":
             found.template = frame
-    elif kind is Kind.SERIALIZER:
-        if (
-            found.serializer is None
-            and name == "to_representation"
-            and "field" in frame.f_code.co_varnames
-        ):
-            found.serializer = frame
+    elif (
+        kind is Kind.SERIALIZER
+        and found.serializer is None
+        and name == "to_representation"
+        and "field" in frame.f_code.co_varnames
+    ):
+        found.serializer = frame
 
 
 def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -> None:
