@@ -6,14 +6,12 @@ Exit codes: 0 ok, 1 bad input or error (one message, no traceback), 2 wrong usag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
 
 import click
 import typer
 
 import perftoolkit
+from perftoolkit.cli import report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -23,14 +21,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-report_app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
-
-
-class Format(StrEnum):
-    terminal = "terminal"
-    markdown = "markdown"
-    json = "json"
 
 
 @app.command()
@@ -39,51 +29,8 @@ def version() -> None:
     typer.echo(perftoolkit.__version__)
 
 
-@report_app.command("build")
-def report_build(
-    record_dir: Annotated[
-        Path, typer.Argument(help="Directory PERFTOOLKIT_RECORD_DIR pointed at.")
-    ],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write report.json.")
-    ] = Path("report.json"),
-    label: Annotated[
-        str | None, typer.Option(help="Name of the run (default: the directory's name).")
-    ] = None,
-) -> None:
-    """Turn a record directory into a report.json (perftoolkit.audit/1)."""
-    from perftoolkit.recording import build_report
-    from perftoolkit.reporting.schema import write_run
-
-    run = build_report(record_dir, label=label)
-    write_run(run, output)
-    typer.echo(
-        f"{output}: {len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests, "
-        f"{len(run.findings)} findings"
-    )
-
-
-@report_app.command("show")
-def report_show(
-    report: Annotated[Path, typer.Argument(help="A report.json.")],
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="terminal, markdown or json.")
-    ] = Format.terminal,
-) -> None:
-    """Print a report: endpoints, findings and their fixes."""
-    from perftoolkit.reporting.schema import dumps, read_run, run_to_dict
-
-    run = read_run(report)
-    if format is Format.json:
-        typer.echo(dumps(run_to_dict(run)), nl=False)
-    elif format is Format.markdown:
-        from perftoolkit.reporting.markdown import run_to_markdown
-
-        typer.echo(run_to_markdown(run), nl=False)
-    else:
-        from perftoolkit.reporting.console import make_console, render_run
-
-        render_run(run, make_console())
+# One module per verb group; each registers here with one line.
+app.add_typer(report.app, name="report")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
