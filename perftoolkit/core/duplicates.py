@@ -29,7 +29,8 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
             continue  # rows sharing a related object inside an N+1: that finding's fix removes these
         first = events[0]
         site = next((e.callsite for e in events if e.callsite), None)
-        where = f" at {site}" if site else ""
+        sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
+        where = f" at {' and '.join(sites)}" if sites else ""
         reuse = f"in {site.function}()" if site and site.function else "once"
         findings.append(
             Finding(
