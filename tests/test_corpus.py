@@ -261,7 +261,8 @@ def test_corpus_nplusone_exact(case: str) -> None:
     [finding] = findings_for(f"/corpus/{case}/")
     assert finding.kind == "n_plus_one"
     assert (finding.model, finding.field, finding.path) == (model, field, path)
-    assert finding.fix is not None and finding.fix.code == code
+    assert finding.fix is not None
+    assert finding.fix.code == code
     assert str(finding.callsite) == site(*callsite)
     assert str(finding.origin) == site(*origin)
     assert finding.repeats == repeats
@@ -315,9 +316,8 @@ def test_corpus_unused_select_related() -> None:
         "author",
         "author",
     )
-    assert (
-        finding.fix is not None and finding.fix.code == 'remove "author" from .select_related(...)'
-    )
+    assert finding.fix is not None
+    assert finding.fix.code == 'remove "author" from .select_related(...)'
     assert str(finding.callsite) == site(VIEWS, "# case: unused_select")
 
 
@@ -328,9 +328,8 @@ def test_corpus_unused_prefetch_related() -> None:
         "corpus.Book",
         "tags",
     )
-    assert (
-        finding.fix is not None and finding.fix.code == 'remove "tags" from .prefetch_related(...)'
-    )
+    assert finding.fix is not None
+    assert finding.fix.code == 'remove "tags" from .prefetch_related(...)'
     assert str(finding.callsite) == site(VIEWS, "# case: unused_prefetch")
 
 
