@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient, Client
 
 from perftoolkit.conf import override_mode
@@ -23,8 +25,12 @@ def _data(transactional_db: None) -> None:
 
 def get_async(path: str, mode: str) -> Any:
     async def run() -> Any:
-        with override_mode(mode):
-            return await AsyncClient().get(path)
+        try:
+            with override_mode(mode):
+                return await AsyncClient().get(path)
+        finally:
+            # The ORM ran in an executor thread with its own connection: close it there.
+            await sync_to_async(connections.close_all)()
 
     return asyncio.run(run())
 
