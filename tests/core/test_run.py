@@ -149,7 +149,7 @@ def test_finding_id_is_stable_and_merge_counts_requests() -> None:
         repeats=9,
         callsite=site,
     )
-    assert one.id == two.id == "%s" % one.id
+    assert one.id == two.id == "b4105bc670b9"  # a hash of kind, endpoint, model, path, callsite
     [merged] = merge_findings([one, two, one])
     assert (merged.repeats, merged.requests, merged.message) == (9, 3, "other message")
 
