@@ -13,10 +13,19 @@ import pytest
 from django.test import override_settings
 
 from perftoolkit.core.compare import compare
+from perftoolkit.core.loadstats import LoadEntry
+from perftoolkit.core.run import EndpointStats
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.reporting.html import render_compare_html, render_run_html, write_run_html
 from perftoolkit.reporting.schema import read_run, write_run
-from tests.support.runs import SCRIPT, after_run, before_run, hostile_run
+from tests.support.runs import (
+    SCRIPT,
+    Endpoint,
+    after_run,
+    before_run,
+    hostile_run,
+    make_run,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -252,3 +261,40 @@ def test_compare_html_lists_regressions_first() -> None:
     assert "GET api/reports/legacy/" in page
     assert "Only in after" in page
     assert "GET api/search/" in page
+
+
+def test_run_html_without_load_endpoints_or_findings() -> None:
+    empty = render_run_html(make_run("empty", [], load=False))
+    no_load = render_run_html(make_run("dev", [Endpoint("GET", "api/a/", [2], 3)], load=False))
+
+    assert "No latency was measured." in empty
+    assert "No findings: no N+1 queries, duplicates or writes during reads were seen." in empty
+    assert '<p class="card-v">n/a</p>' in empty
+    assert "no load test" in no_load
+    assert (
+        "No load test: latency percentiles are the middleware&#x27;s in-process timings." in no_load
+    )
+    assert "slowest endpoint · 1 of 1 endpoints meet it" in no_load
+
+
+def test_run_html_endpoint_seen_only_by_the_load_tool() -> None:
+    run = before_run()
+    entry = LoadEntry("GET", "api/static-ish/", 9, 0, 5.0, 8.0, 9.0)
+    only_load = EndpointStats.from_dict({**entry.to_dict(), "latency_source": "locust"})
+
+    page = render_run_html(run.with_changes(endpoints=(*run.endpoints, only_load)))
+    row = page.split('<span class="route">api/static-ish/</span>')[1].split("</tr>")[0]
+
+    assert '<td class="num" data-sort="">–</td>' in row  # no queries were recorded for it
+    assert '<td class="num" data-sort="8">8.0</td>' in row  # its p95 from Locust
+
+
+def test_compare_html_incomplete_and_identical_runs() -> None:
+    run = after_run().with_changes(complete=False)
+    page = render_compare_html(compare(run, run), run, run)
+
+    assert "The run “after” is incomplete: it was cut short." in page
+    assert (
+        "No regressions. Queries per request 4.74 → 4.74. Findings: 0 fixed, 0 new, 2 remaining."
+        in page
+    )
