@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
 
-import django  # noqa: E402
+import django
 
 MIDDLEWARE = "perftoolkit.middleware.QueryBudgetMiddleware"
 
@@ -65,9 +65,11 @@ def handler(middleware: list[str]) -> Callable[[str], None]:
     return call
 
 
-def measure(calls: dict[str, Callable[[], None]], rounds: int, batch: int) -> dict[str, list[float]]:
+def measure(
+    calls: dict[str, Callable[[], None]], rounds: int, batch: int
+) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {name: [] for name in calls}
-    for name, call in calls.items():  # warm up: imports, caches, statement preparation
+    for call in calls.values():  # warm up: imports, caches, statement preparation
         for _ in range(batch // 4):
             call()
     for _ in range(rounds):
@@ -100,7 +102,9 @@ def main() -> int:
 
     os.environ["PERFTOOLKIT_RECORD_DIR"] = record_dir
     reset_settings()
-    print(f"Django {django.get_version()}, Python {sys.version.split()[0]}; {args.rounds} rounds of {args.batch} requests")
+    print(
+        f"Django {django.get_version()}, Python {sys.version.split()[0]}; {args.rounds} rounds of {args.batch} requests"
+    )
     print(f"{'view':<10} {'configuration':<28} {'CPU µs/req':>11} {'ratio':>7}")
     for view in ("/empty/", "/nplusone/"):
         calls = {

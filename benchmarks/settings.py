@@ -11,7 +11,12 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 ROOT_URLCONF = "benchmarks.urls"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "perftoolkit", "tests.corpus"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "perftoolkit",
+    "tests.corpus",
+]
 MIDDLEWARE: list[str] = []  # each handler in overhead.py sets its own
 DATABASES = {
     "default": {
@@ -21,5 +26,9 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-LOGGING = {"version": 1, "disable_existing_loggers": False, "loggers": {"perftoolkit": {"level": "CRITICAL"}}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"perftoolkit": {"level": "CRITICAL"}},
+}
 PERFTOOLKIT = {"MODE": "off"}

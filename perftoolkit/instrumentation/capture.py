@@ -60,8 +60,18 @@ class RawQuery:
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
         return RawQuery(
-            self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
-            self.relation, self.model, prefetch=self.prefetch, lookups=self.lookups,
+            self.sql,
+            params,
+            many,
+            alias,
+            ms,
+            self.callsite,
+            self.filename,
+            self.render_site,
+            self.relation,
+            self.model,
+            prefetch=self.prefetch,
+            lookups=self.lookups,
         )
 
 
@@ -169,11 +179,15 @@ class QueryCapture:
                 target = sys._getframe(_CALLER + depth)
             except ValueError:
                 target = None
-            site = known.callsite if known.render_site is None else known.render_site
-            if target is not None and known.filename == target.f_code.co_filename and site is not None:
-                if known.render_site is not None or target.f_lineno == site.line:
-                    self.queries.append(known.again(params, many, alias, ms))
-                    return
+            site = known.callsite
+            if (
+                target is not None
+                and site is not None
+                and known.filename == target.f_code.co_filename
+                and target.f_lineno == site.line
+            ):
+                self.queries.append(known.again(params, many, alias, ms))
+                return
         found = walk(frame)
         project = found.project
         key = (
@@ -191,7 +205,9 @@ class QueryCapture:
             self._hints[sql] = (found.depth, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
-    def _first_run(self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any) -> RawQuery:
+    def _first_run(
+        self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any
+    ) -> RawQuery:
         found = walk(frame)
         queryset = attribution.queryset_of(found)
         query = self._located(sql, found, repeat=False)

@@ -67,9 +67,7 @@ class Recorder:
         return self._fd
 
     def record(self, profile: RequestProfile, raw: list[RawQuery], vendors: dict[str, str]) -> None:
-        line = (
-            json.dumps(profile.to_dict(), separators=(",", ":")) + "\n"
-        ).encode()
+        line = (json.dumps(profile.to_dict(), separators=(",", ":")) + "\n").encode()
         with self._lock:
             fd = self._descriptor()
             os.write(fd, line)
