@@ -18,7 +18,6 @@ from typing import Any
 import django
 
 import perftoolkit
-from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.samples import encode_params
 from perftoolkit.instrumentation.capture import RawQuery
 
@@ -66,15 +65,19 @@ class Recorder:
             self._write_environment()
         return self._fd
 
-    def record(self, profile: RequestProfile, raw: list[RawQuery], vendors: dict[str, str]) -> None:
-        line = (json.dumps(profile.to_dict(), separators=(",", ":")) + "\n").encode()
+    def record(
+        self, line_data: dict[str, Any], raw: list[RawQuery], vendors: dict[str, str]
+    ) -> None:
+        """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
+        line = (json.dumps(line_data, separators=(",", ":")) + "\n").encode()
         with self._lock:
             fd = self._descriptor()
             os.write(fd, line)
-            for event, query in zip(profile.queries, raw, strict=True):
-                if event.fingerprint not in self._sampled:
-                    self._sampled.add(event.fingerprint)
-                    self._write_sample(event.fingerprint, query, vendors.get(query.alias, ""))
+            for event, query in zip(line_data["queries"], raw, strict=True):
+                fingerprint = event["fingerprint"]
+                if fingerprint not in self._sampled:
+                    self._sampled.add(fingerprint)
+                    self._write_sample(fingerprint, query, vendors.get(query.alias, ""))
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
         path = self.directory / "samples" / f"{fingerprint}.json"
