@@ -11,7 +11,7 @@ import click
 import typer
 
 import perftoolkit
-from perftoolkit.cli import report
+from perftoolkit.cli import audit, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ def version() -> None:
 
 # One module per verb group; each registers here with one line.
 app.add_typer(report.app, name="report")
+app.command("audit")(audit.audit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 _NAMED_GROUP = "(?P<"
@@ -74,3 +75,38 @@ def _skip_group(route: str, start: int) -> int:
                 return i + 1
         i += 1
     return i
+
+
+# A value each path converter accepts, to turn a route pattern back into a path that resolves.
+_CONVERTER_SAMPLES = {
+    "int": "1",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "slug": "x",
+    "str": "x",
+    "path": "x",
+}
+_PLACEHOLDER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def request_route(name: str, resolve: Callable[[str], str | None] | None = None) -> str:
+    """The route pattern a load-test request name stands for (`/api/courses/3/?page=2` → `api/courses/<int:pk>/`).
+
+    Profiles name their requests by route pattern (`/api/courses/<int:pk>/`); anything else is
+    taken as a URL path. `resolve` maps a path to its normalised route pattern (the project's
+    URLconf), or None when nothing matches; without it, or when it finds nothing, the name
+    stands for itself, minus the query string and the leading slash.
+    """
+    path = name.split("?", 1)[0].split("#", 1)[0].strip() or "/"
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    pattern = "<" in path
+    if resolve is not None:
+        probe = _PLACEHOLDER.sub(_sample, path) if pattern else path
+        route = resolve(probe if probe.startswith("/") else f"/{probe}")
+        if route is not None:
+            return route
+    return normalize_route(path.lstrip("/")) if pattern else path.lstrip("/")
+
+
+def _sample(match: re.Match[str]) -> str:
+    return _CONVERTER_SAMPLES.get(match["converter"] or "str", "1")
