@@ -462,7 +462,8 @@ def run_audit_and_report(
     from perftoolkit.reporting.console import AuditDisplay, make_console, render_audit_summary
     from perftoolkit.reporting.schema import dumps, run_to_dict
 
-    out = make_console(cast(IO[str], stdout))
+    # Off a terminal (CI logs, make demo) rich would wrap at 80 columns; the table needs more.
+    out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
     if quiet or json_output:
         outcome = run_audit(options)
     else:
