@@ -137,7 +137,6 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     starts always returns an outcome (complete or not) with its report written when anything
     was collected."""
     progress = progress or NullProgress()
-    progress.phase("preparing")
     plan = _plan(options)
     _clear_previous(plan)
     started = time.time()
@@ -411,19 +410,28 @@ def _write(plan: _Plan, run: AuditRun, error: str | None, progress: AuditProgres
 
 @contextmanager
 def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises AuditInterrupted in the main thread, so it is handled like Ctrl-C."""
+    """SIGTERM raises AuditInterrupted and SIGINT KeyboardInterrupt in the main thread, so both
+    end the run the same way. SIGINT is set explicitly: a process started in the background of
+    a script inherits it ignored, and CI runners cancel jobs with it."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def interrupt(signum: int, frame: object) -> None:
+    def terminate(signum: int, frame: object) -> None:
         raise AuditInterrupted()
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt()
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
+        signal.SIGINT: signal.signal(signal.SIGINT, interrupt),
+    }
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager

@@ -5,6 +5,7 @@ server loads it, whether it records, and how its URLconf names a path.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ class TargetProject:
 
 def describe_target() -> TargetProject:
     """The project whose settings this process runs with."""
-    module_name = settings.SETTINGS_MODULE
+    # override_settings (tests) hides SETTINGS_MODULE; the environment still names it.
+    module_name = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", "")
     if not module_name:
         raise ConfigurationError(
             "Django settings were configured without a settings module, so there is no project "
