@@ -45,6 +45,7 @@ from perftoolkit.reporting.schema import read_run
 from perftoolkit.servers import SERVER_KINDS, ServerOptions, probe, running_server
 
 if TYPE_CHECKING:
+    from perftoolkit.core.compare import Comparison
     from perftoolkit.target import TargetProject
 
 FAIL_ON = ("budget", "regression")
@@ -84,7 +85,7 @@ class AuditOutcome:
     report_path: Path | None
     html_path: Path | None
     compare_dir: Path | None = None
-    comparison: Any = None  # perftoolkit.core.compare.Comparison
+    comparison: Comparison | None = None
     error: str | None = None  # why the run is incomplete or failed (exit 1)
     gates: tuple[str, ...] = ()  # the --fail-on gates that failed (exit 3)
 
@@ -389,9 +390,12 @@ def _write(plan: _Plan, run: AuditRun, error: str | None, progress: AuditProgres
         if broken:
             gates.append(f"Budget exceeded on {', '.join(broken)}.")
     if error is None and "regression" in plan.options.fail_on and files.comparison is not None:
-        regressions = list(getattr(files.comparison, "regressions", ()))
-        if regressions:
-            gates.append(f"{len(regressions)} regression(s) against {plan.options.compare}.")
+        regressed = [
+            f"{e.method} {e.route} ({'; '.join(e.regressions)})"
+            for e in files.comparison.regressions
+        ]
+        if regressed:
+            gates.append(f"Regressed against {plan.options.compare}: {', '.join(regressed)}.")
     progress.phase("done")
     return AuditOutcome(
         run=run,

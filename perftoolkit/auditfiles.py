@@ -8,13 +8,16 @@ import platform
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import perftoolkit
 from perftoolkit.core.findings import DetectionOptions
 from perftoolkit.core.loadstats import LoadStats
 from perftoolkit.core.run import AuditRun, Detector, build_run, iso_utc
 from perftoolkit.reporting.schema import read_run, write_run
+
+if TYPE_CHECKING:
+    from perftoolkit.core.compare import Comparison
 
 REPORT_FILE = "report.json"
 HTML_FILE = "index.html"
@@ -26,7 +29,7 @@ class AuditFiles:
     report: Path
     html: Path
     compare_dir: Path | None = None
-    comparison: Any = None  # perftoolkit.core.compare.Comparison
+    comparison: Comparison | None = None
 
 
 def build_audit_run(
@@ -149,22 +152,16 @@ def write_audit_files(
     from perftoolkit.comparing import write_comparison
 
     compare_dir = run_dir.parent / COMPARE_DIR
-    kwargs = {} if tolerance is None else {"tolerance": tolerance}
-    comparison = write_comparison(read_run(compare_with), run, compare_dir, **kwargs)
+    before = read_run(compare_with)
+    if tolerance is None:
+        comparison = write_comparison(before, run, compare_dir)
+    else:
+        comparison = write_comparison(before, run, compare_dir, tolerance=tolerance)
     return AuditFiles(report=report, html=html, compare_dir=compare_dir, comparison=comparison)
 
 
 def write_html(run: AuditRun, path: Path) -> Path:
+    """The self-contained HTML report (targets from `PERFTOOLKIT["TARGETS"]` when configured)."""
     from perftoolkit.reporting.html import write_run_html
 
-    return write_run_html(run, path, targets=_targets())
-
-
-def _targets() -> dict[str, float] | None:
-    from django.conf import settings
-
-    if not settings.configured:
-        return None
-    from perftoolkit.conf import get_settings
-
-    return dict(get_settings().targets) or None
+    return write_run_html(run, path)
