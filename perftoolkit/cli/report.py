@@ -95,8 +95,7 @@ def report_compare(
 ) -> None:
     """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
 
-    A regression is an endpoint whose worst request ran more queries, or whose p95 rose by
-    more than the tolerance.
+    A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
     """
     from perftoolkit.comparing import compare_reports, summary
 

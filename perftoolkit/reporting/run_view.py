@@ -145,7 +145,7 @@ def target_text(result: TargetResult) -> str:
 
 def figure(name: str, value: float | None) -> str:
     if name == "cache_hit_ratio":
-        return percent(value, 0 if value is not None and value * 100 % 1 == 0 else 1)
+        return percent(value)
     if name == "queries":
         return count(value)
     return duration(value)
@@ -178,7 +178,7 @@ def targets_line(targets: Targets) -> str:
     return (
         f"P50 < {duration(targets.p50_ms)} · P95 < {duration(targets.p95_ms)} · "
         f"P99 < {duration(targets.p99_ms)} · < {count(targets.queries)} queries per request · "
-        f"cache hits > {percent(targets.cache_hit_ratio, 0)}"
+        f"cache hits > {percent(targets.cache_hit_ratio)}"
     )
 
 
