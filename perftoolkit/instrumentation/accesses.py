@@ -23,15 +23,20 @@ _ORM_DIR = os.path.join("django", "db", "models", "")
 
 
 def _descriptor_classes() -> list[type]:
-    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.apps import apps
     from django.db.models.fields import related_descriptors as rd
 
-    return [
+    classes: list[type] = [
         rd.ForwardManyToOneDescriptor,
         rd.ReverseOneToOneDescriptor,
         rd.ReverseManyToOneDescriptor,
-        GenericForeignKey,
     ]
+    # Importing contenttypes' fields defines its model, which fails when the app is not installed.
+    if apps.is_installed("django.contrib.contenttypes"):
+        from django.contrib.contenttypes.fields import GenericForeignKey
+
+        classes.append(GenericForeignKey)
+    return classes
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
