@@ -28,14 +28,14 @@ SMALL_ROWS = {
     "lms.Enrollment": 258,
     "lms.CourseReview": 127,
     "lms.MediaFile": 200,
-    "lms.PaymentIntent": 309,
+    "lms.PaymentIntent": 683,
     "campaigns.Account": 2,
     "campaigns.Campaign": 27,
     "campaigns.CampaignPayout": 504,
     "projects.Project": 27,
-    "projects.ProjectMember": 106,
-    "projects.ProjectFile": 111,
-    "projects.Feedback": 51,
+    "projects.ProjectMember": 110,
+    "projects.ProjectFile": 113,
+    "projects.Feedback": 47,
 }
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,6 @@ def test_reset_wipes_and_seeds_again(tmp_path: Path) -> None:
     again = manage("seed_sample", "--size", "small")
     reset = manage("seed_sample", "--size", "small", "--reset")
 
-    assert first.startswith("Seeded small data: 2709 rows")
+    assert first.startswith("Seeded small data: 3085 rows")
     assert again.startswith("Already seeded")
     assert reset.splitlines()[1:] == first.splitlines()[1:]
