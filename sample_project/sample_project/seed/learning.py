@@ -150,26 +150,26 @@ def seed_enrollments(
 def seed_payments(rng: random.Random, enrollments: list[Enrollment]) -> None:
     """Abandoned checkouts and declined cards come before the intent that went through, so most
     of a user's intents are not `succeeded`: (user, payment_status) narrows a user's rows."""
-    attempts = []
+    attempts: list[tuple[datetime.datetime, Enrollment, str]] = []
     for e in enrollments:
         tries = rng.choices(range(5), weights=[2, 3, 3, 2, 1])[0]
         for n in range(tries, 0, -1):
-            attempts.append((e, rng.choice(["pending", "failed"]), 10 * n))
-        attempts.append((e, "refunded" if e.status == "cancelled" else "succeeded", 0))
-    times = [e.enrolled_at - datetime.timedelta(minutes=before) for e, _, before in attempts]
-    order = sorted(range(len(attempts)), key=times.__getitem__)
+            before = e.enrolled_at - datetime.timedelta(minutes=10 * n)
+            attempts.append((before, e, rng.choice(["pending", "failed"])))
+        attempts.append((e.enrolled_at, e, "refunded" if e.status == "cancelled" else "succeeded"))
+    attempts.sort(key=lambda attempt: attempt[0])  # stable: ties keep their generated order
     bulk(
         PaymentIntent,
         [
             PaymentIntent(
-                user_id=attempts[i][0].user_id,
-                course_id=attempts[i][0].course_id,
-                amount=attempts[i][0].payment_amount,
-                payment_status=attempts[i][1],
-                provider_reference=f"pi_{n + 1:08d}",
-                created_at=times[i],
+                user_id=e.user_id,
+                course_id=e.course_id,
+                amount=e.payment_amount,
+                payment_status=status,
+                provider_reference=f"pi_{n:08d}",
+                created_at=created_at,
             )
-            for n, i in enumerate(order)
+            for n, (created_at, e, status) in enumerate(attempts, start=1)
         ],
     )
 
