@@ -50,12 +50,13 @@ def main() -> int:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
+    """Run manage.py for one variant; its report (what seed_sample writes on stderr)."""
     run = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=HERE, env=env, capture_output=True, text=True
     )
     if run.returncode:
         sys.exit(f"manage.py {' '.join(args)} failed:\n{run.stderr or run.stdout}")
-    return run.stdout
+    return run.stderr
 
 
 def ensure_postgres_database(url: str) -> None:
