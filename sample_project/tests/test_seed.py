@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from sample_project.seed import row_counts
 
@@ -58,7 +57,6 @@ def test_seeding_a_seeded_database_says_so() -> None:
     assert row_counts() == SMALL_ROWS
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="a scratch SQLite file is enough")
 def test_reset_wipes_and_seeds_again(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'reset.sqlite3'}"}
 
