@@ -57,7 +57,7 @@ EXPECTED_QUERIES: dict[str, dict[str, int]] = {
         "instructor_courses": 88,
         "auth_profile": 11,
         "campaigns": 84,
-        "campaign_payouts": 36,
+        "campaign_payouts": 42,
         "projects": 104,
         "users_recent": 6,
         "media_pending": 6,
@@ -65,7 +65,7 @@ EXPECTED_QUERIES: dict[str, dict[str, int]] = {
         "payments": 6,
         "courses_as_student": 124,
         "categories": 57,
-        "course_reviews": 9,
+        "course_reviews": 7,
         "catalog": 41,
     },
     "after": {
