@@ -1,5 +1,17 @@
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-urlpatterns = [path("corpus/", include("tests.corpus.urls"))]
+from tests import views
+
+urlpatterns = [
+    path("corpus/", include("tests.corpus.urls")),
+    path("mw/three/", views.three_queries),
+    path("mw/aliases/", views.two_aliases),
+    path("mw/none/", views.no_queries),
+    path("mw/async/", views.async_queries),
+    path("mw/failing/", views.failing),
+    re_path(r"^mw/regex/(?P<pk>[0-9]+)/$", views.by_pk),
+    path("mw/lookup/", views.lookup),
+    path("static/skip/", views.three_queries),
+]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import click
 import typer
 
 import perftoolkit
@@ -44,12 +43,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PerfToolkitError as exc:
         typer.echo(f"Error: {exc}", err=True)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("Aborted.", err=True)
         return 1
+    except typer.TyperException as exc:  # usage errors: typer's click says what was wrong
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"Error: {exc}", err=True)
+        return int(getattr(exc, "exit_code", 2))
     return 0

@@ -15,21 +15,22 @@ _IGNORED_KINDS = frozenset(
 
 def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
     groups: dict[tuple[str, str], list[QueryEvent]] = defaultdict(list)
-    per_row: dict[tuple[str, object], set[str | None]] = defaultdict(set)
+    per_row: dict[tuple[str, object], list[str | None]] = defaultdict(list)
     for query in profile.queries:
         if query.params_key is None or statement_kind(query.sql) in _IGNORED_KINDS:
             continue
         groups[(query.sql, query.params_key)].append(query)
-        per_row[(query.sql, query.callsite)].add(query.params_key)
+        per_row[(query.sql, query.callsite)].append(query.params_key)
     findings = []
     for events in groups.values():
         if len(events) < options.duplicate_threshold:
             continue
-        if any(len(per_row[(e.sql, e.callsite)]) > 1 for e in events):
+        if any(_per_row(per_row[(e.sql, e.callsite)], options) for e in events):
             continue  # rows sharing a related object inside an N+1: that finding's fix removes these
         first = events[0]
         site = next((e.callsite for e in events if e.callsite), None)
-        where = f" at {site}" if site else ""
+        sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
+        where = f" at {' and '.join(sites)}" if sites else ""
         reuse = f"in {site.function}()" if site and site.function else "once"
         findings.append(
             Finding(
@@ -53,3 +54,8 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
             )
         )
     return findings
+
+
+def _per_row(keys: list[str | None], options: DetectionOptions) -> bool:
+    """The N+1 detector reports this line: enough runs, with differing parameters."""
+    return len(keys) >= options.nplusone_threshold and len(set(keys)) > 1

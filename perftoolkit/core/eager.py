@@ -7,6 +7,8 @@ page), nor for `Prefetch(to_attr=...)`, whose reads no descriptor sees.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perftoolkit.core.events import EagerLoad, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fixes import short
@@ -24,6 +26,8 @@ def detect_unused_eager_loads(profile: RequestProfile, options: DetectionOptions
             used += 1
         if used == len(load.hops):
             continue
+        if load.callsite is None and profile.queryset_site is not None:
+            load = replace(load, callsite=profile.queryset_site)
         findings.append(_finding(profile, load, used))
     return findings
 

@@ -7,6 +7,7 @@ source text (parsed with `ast`, never executed) so a fix repeats the user's own 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from perftoolkit.core.events import Relation
@@ -43,6 +44,21 @@ class Chain:
 def short(label: str) -> str:
     """`lms.CourseReview` → `CourseReview`."""
     return label.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Calls:
+    """The method calls after the relation in the user's statement, with that statement's text."""
+
+    items: tuple[ast.Call, ...] = ()
+    text: str = ""
+
+    def __iter__(self) -> Iterator[ast.Call]:
+        return iter(self.items)
+
+    def source(self, node: ast.AST) -> str:
+        """The user's own text for a node (their quotes and spacing), else ast's rendering."""
+        return ast.get_source_segment(self.text, node) or ast.unparse(node)
 
 
 def fix_for(chain: Chain) -> Fix:
@@ -89,15 +105,13 @@ def _name(chain: Chain, default: str) -> str:
     return default
 
 
-def _filter_kwargs(
-    calls: list[ast.Call], drop: frozenset[str] = frozenset()
-) -> list[tuple[str, str]]:
+def _filter_kwargs(calls: Calls, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     kwargs: list[tuple[str, str]] = []
     for call in calls:
         if isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "get"):
             for keyword in call.keywords:
                 if keyword.arg and keyword.arg not in drop:
-                    kwargs.append((keyword.arg, ast.unparse(keyword.value)))
+                    kwargs.append((keyword.arg, calls.source(keyword.value)))
     return kwargs
 
 
@@ -115,7 +129,7 @@ def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
     return ", ".join(f"{path}__{k}={v}" for k, v in kwargs)
 
 
-def _annotate_count(chain: Chain, calls: list[ast.Call]) -> Fix:
+def _annotate_count(chain: Chain, calls: Calls) -> Fix:
     kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
     name = _name(chain, f"{chain.steps[-1].field}_count")
     path = chain.path
@@ -127,7 +141,7 @@ def _annotate_count(chain: Chain, calls: list[ast.Call]) -> Fix:
     )
 
 
-def _annotate_exists(chain: Chain, calls: list[ast.Call]) -> Fix:
+def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
     name = _name(chain, f"has_{chain.steps[-1].field}")
     rqn = (chain.lookup or chain.last).related_query_name
     if len(chain.steps) == 1 and rqn:
@@ -148,7 +162,7 @@ def _annotate_exists(chain: Chain, calls: list[ast.Call]) -> Fix:
     )
 
 
-def _annotate_aggregate(chain: Chain, calls: list[ast.Call]) -> Fix:
+def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
     kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
     path = chain.path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
@@ -156,11 +170,11 @@ def _annotate_aggregate(chain: Chain, calls: list[ast.Call]) -> Fix:
     for call in calls:
         if isinstance(call.func, ast.Attribute) and call.func.attr == "aggregate":
             for keyword in call.keywords:
-                parts.append(f"{keyword.arg}={_prefixed(keyword.value, path, filtered)}")
+                parts.append(f"{keyword.arg}={_prefixed(calls, keyword.value, path, filtered)}")
             for arg in call.args:
                 alias = _default_alias(arg)
                 parts.append(
-                    f"{alias or chain.steps[-1].field + '_total'}={_prefixed(arg, path, filtered)}"
+                    f"{alias or chain.steps[-1].field + '_total'}={_prefixed(calls, arg, path, filtered)}"
                 )
     if not parts:
         return Fix(
@@ -173,17 +187,17 @@ def _annotate_aggregate(chain: Chain, calls: list[ast.Call]) -> Fix:
     )
 
 
-def _prefixed(expr: ast.expr, path: str, filtered: str) -> str:
+def _prefixed(calls: Calls, expr: ast.expr, path: str, filtered: str) -> str:
     """`Sum("amount")` → `Sum("enrollments__amount", filter=…)`."""
     if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Constant):
-        func = ast.unparse(expr.func)
+        func = calls.source(expr.func)
         column = str(expr.args[0].value)
-        rest = [ast.unparse(a) for a in expr.args[1:]] + [
-            f"{k.arg}={ast.unparse(k.value)}" for k in expr.keywords if k.arg
+        rest = [calls.source(a) for a in expr.args[1:]] + [
+            f"{k.arg}={calls.source(k.value)}" for k in expr.keywords if k.arg
         ]
         extra = "".join(f", {r}" for r in rest)
         return f'{func}("{path}__{column}"{extra}{filtered})'
-    return ast.unparse(expr)
+    return calls.source(expr)
 
 
 def _default_alias(expr: ast.expr) -> str | None:
@@ -192,7 +206,7 @@ def _default_alias(expr: ast.expr) -> str | None:
     return None
 
 
-def _prefetch_filtered(chain: Chain, calls: list[ast.Call]) -> Fix:
+def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     target = short(chain.last.target)
     path = chain.path
     kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
@@ -201,7 +215,7 @@ def _prefetch_filtered(chain: Chain, calls: list[ast.Call]) -> Fix:
     if kwargs:
         queryset += ".filter(" + ", ".join(f"{k}={v}" for k, v in kwargs) + ")"
     for call in ordering:
-        queryset += f".order_by({', '.join(ast.unparse(a) for a in call.args)})"
+        queryset += f".order_by({', '.join(calls.source(a) for a in call.args)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
     to_attr = _name(chain, f"{'filtered' if kwargs else 'prefetched'}_{chain.steps[-1].field}")
@@ -218,13 +232,14 @@ def _prefetch_filtered(chain: Chain, calls: list[ast.Call]) -> Fix:
     )
 
 
-def _calls_after(source: str | None, attribute: str) -> list[ast.Call]:
+def _calls_after(source: str | None, attribute: str) -> Calls:
     """The method calls chained after `.attribute` (or after `Name.objects`) in a statement."""
     if not source:
-        return []
-    tree = _parse(source)
-    if tree is None:
-        return []
+        return Calls()
+    parsed = _parse(source)
+    if parsed is None:
+        return Calls()
+    tree, text = parsed
     best: list[ast.Call] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -237,7 +252,7 @@ def _calls_after(source: str | None, attribute: str) -> list[ast.Call]:
                 ]
                 if len(calls) > len(best):
                     best = calls
-    return best
+    return Calls(tuple(best), text)
 
 
 def _unwind(node: ast.expr) -> list[tuple[str, str, ast.Call | None]]:
@@ -257,17 +272,16 @@ def _unwind(node: ast.expr) -> list[tuple[str, str, ast.Call | None]]:
     return out
 
 
-def _parse(source: str) -> ast.AST | None:
+def _parse(source: str) -> tuple[ast.AST, str] | None:
     text = source.strip().rstrip(":")
-    for candidate in (text, f"({text})", text.removeprefix("return ").removeprefix("yield ")):
+    candidates = [text, text.removeprefix("return ").removeprefix("yield ")]
+    if text.startswith(("if ", "elif ", "while ")):
+        candidates.append(text.split(" ", 1)[1])
+    if text.startswith("for ") and " in " in text:
+        candidates.append(text.split(" in ", 1)[1])
+    for candidate in candidates:
         try:
-            return ast.parse(candidate)
+            return ast.parse(candidate), candidate
         except SyntaxError:
             continue
-    if text.startswith(("if ", "elif ", "while ", "for ")):
-        head = text.split(" ", 1)[1]
-        try:
-            return ast.parse(head.split(" in ", 1)[-1] if text.startswith("for ") else head)
-        except SyntaxError:
-            return None
     return None

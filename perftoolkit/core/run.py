@@ -24,6 +24,15 @@ SCHEMA = "perftoolkit.audit/1"
 Detector = Callable[[RequestProfile, DetectionOptions], list[Finding]]
 
 
+def _plain(value: float | None) -> float | None:
+    """Rounded to 3 places, and a whole number as an int: JSON reads 7, not 7.0, and a report
+    written, read and written again is byte-identical."""
+    if value is None:
+        return None
+    value = round(float(value), 3)
+    return int(value) if value.is_integer() else value
+
+
 def iso_utc(timestamp: float) -> str:
     """UNIX time → `2026-11-23T12:00:00Z` (second precision, UTC)."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -83,15 +92,15 @@ class EndpointStats:
             "status_codes": dict(self.status_codes),
             "queries": {
                 "min": self.queries_min,
-                "median": self.queries_median,
+                "median": _plain(self.queries_median),
                 "max": self.queries_max,
             },
-            "duplicates": self.duplicates_median,
-            "db_ms": {"median": round(self.db_ms_median, 3), "p95": round(self.db_ms_p95, 3)},
+            "duplicates": _plain(self.duplicates_median),
+            "db_ms": {"median": _plain(self.db_ms_median), "p95": _plain(self.db_ms_p95)},
             "latency_ms": {
-                "p50": self.latency_p50,
-                "p95": self.latency_p95,
-                "p99": self.latency_p99,
+                "p50": _plain(self.latency_p50),
+                "p95": _plain(self.latency_p95),
+                "p99": _plain(self.latency_p99),
             },
             "latency_source": self.latency_source,
             "cache": self.cache.to_dict(),
@@ -150,8 +159,8 @@ class QueryStats:
             "kind": self.kind,
             "routes": list(self.routes),
             "calls": self.calls,
-            "total_ms": round(self.total_ms, 3),
-            "max_ms": round(self.max_ms, 3),
+            "total_ms": _plain(self.total_ms),
+            "max_ms": _plain(self.max_ms),
             "per_request_max": self.per_request_max,
         }
 

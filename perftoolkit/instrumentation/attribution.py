@@ -441,3 +441,52 @@ def _generic_relations_to(model: Any) -> tuple[tuple[Any, str], ...]:
             ):
                 found.append((owner, field.name))
     return tuple(found)
+
+
+def definition_site(frame: FrameType, keywords: tuple[str, ...]) -> CallSite | None:
+    """Where the queryset evaluated at `frame`'s line was built, when that is another line of the
+    same function: `books = Book.objects.select_related(...)` … `for b in books:`.
+
+    Only an assignment whose source mentions one of `keywords` counts, so the line returned is the
+    one to edit.
+    """
+    code = frame.f_code
+    return _definition_line(
+        code.co_filename, code.co_firstlineno, frame.f_lineno, keywords, code.co_name
+    )
+
+
+@lru_cache(maxsize=1024)
+def _definition_line(
+    filename: str, first: int, line: int, keywords: tuple[str, ...], name: str
+) -> CallSite | None:
+    lines = linecache.getlines(filename)
+    if not lines or line > len(lines):
+        return None
+    if any(k in lines[line - 1] for k in keywords):
+        return CallSite(relative_path(filename), line, name)
+    block = inspect.getblock(lines[first - 1 :])
+    try:
+        tree = ast.parse(textwrap.dedent("".join(block)))
+    except SyntaxError:
+        return None
+    offset = first - 1
+    used = {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name)
+        and node.lineno + offset == line
+        and isinstance(node.ctx, ast.Load)
+    }
+    best: int | None = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign | ast.AnnAssign) or node.lineno + offset >= line:
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = {t.id for t in targets if isinstance(t, ast.Name)}
+        if not names & used or node.value is None:
+            continue
+        text = ast.get_source_segment(textwrap.dedent("".join(block)), node.value) or ""
+        if any(k in text for k in keywords) and (best is None or node.lineno > best):
+            best = node.lineno
+    return CallSite(relative_path(filename), best + offset, name) if best is not None else None

@@ -52,6 +52,7 @@ class RawQuery:
     eager: tuple[tuple[str, str], ...] = ()
     eager_hops: tuple[tuple[tuple[str, str], ...], ...] = ()
     eager_targets: tuple[str, ...] = ()
+    eager_site: CallSite | None = None  # the line that asks for the eager loads
     lookups: tuple[Relation, ...] = ()
     prefetch: bool = False
 
@@ -176,6 +177,10 @@ class QueryCapture:
                     query.eager = eager
                     query.eager_hops = tuple(attribution.path_hops(model, p) for _, p in eager)
                     query.eager_targets = tuple(attribution.path_target(model, p) for _, p in eager)
+                    if found.project is not None and found.template is None:
+                        query.eager_site = attribution.definition_site(
+                            found.project, ("select_related", "prefetch_related")
+                        )
         self.queries.append(query)
 
     @staticmethod

@@ -65,17 +65,18 @@ def build_profile(
                 prefetch=query.prefetch,
             )
         )
+        site = query.eager_site or query.callsite
         for (kind, path), hops, target in zip(
             query.eager, query.eager_hops, query.eager_targets, strict=False
         ):
-            key = (query.model or "", kind, path, query.callsite)
+            key = (query.model or "", kind, path, site)
             eager.setdefault(
                 key,
                 EagerLoad(
                     model=query.model or "",
                     path=path,
                     kind=kind,
-                    callsite=query.callsite,
+                    callsite=site,
                     target=target,
                     hops=hops,
                 ),

@@ -45,11 +45,11 @@ class Book(models.Model):
     published = models.BooleanField(default=True)
 
     def __str__(self) -> str:
-        return f"{self.title} by {self.author.name}"
+        return f"{self.title} by {self.author.name}"  # case: dunder_str
 
     @property
     def publisher_name(self) -> str:
-        return self.author.publisher.name
+        return self.author.publisher.name  # case: prop
 
     def review_total(self) -> int:
         return self.reviews.count()

@@ -80,18 +80,18 @@ def exists(request: HttpRequest) -> JsonResponse:
 
 
 def filtered(request: HttpRequest) -> JsonResponse:
-    books = Book.objects.order_by("id")  # origin: filtered
-    ratings = [
-        [r.rating for r in book.reviews.filter(approved=True)] for book in books
-    ]  # case: filtered
+    books = Book.objects.order_by("id")
+    ratings = []
+    for book in books:  # origin: filtered
+        ratings.append([r.rating for r in book.reviews.filter(approved=True)])  # case: filtered
     return JsonResponse({"ratings": ratings})
 
 
 def prefetch_bypassed(request: HttpRequest) -> JsonResponse:
-    books = Book.objects.prefetch_related("reviews").order_by("id")  # origin: prefetch_bypassed
-    ratings = [
-        [r.rating for r in book.reviews.filter(approved=True)] for book in books
-    ]  # case: prefetch_bypassed
+    books = Book.objects.prefetch_related("reviews").order_by("id")
+    ratings = []
+    for book in books:  # origin: prefetch_bypassed
+        ratings.append([r.rating for r in book.reviews.filter(approved=True)])  # case: bypassed
     return JsonResponse({"ratings": ratings})
 
 
@@ -103,13 +103,13 @@ def partial_select(request: HttpRequest) -> JsonResponse:
 
 def prop(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")  # origin: prop
-    names = [book.publisher_name for book in books]
+    names = [book.publisher_name for book in books]  # case: prop
     return JsonResponse({"names": names})
 
 
 def dunder_str(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")  # origin: dunder_str
-    labels = [str(book) for book in books]
+    labels = [str(book) for book in books]  # case: dunder_str
     return JsonResponse({"labels": labels})
 
 

@@ -1,0 +1,36 @@
+"""Deterministic rows for the corpus: 6 books by 5 authors (two share one), 3 publishers."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+
+from tests.corpus.models import (
+    Author,
+    AuthorProfile,
+    Book,
+    Comment,
+    Country,
+    Publisher,
+    Review,
+    Tag,
+)
+
+
+def seed() -> None:
+    country = Country.objects.create(name="Erewhon")
+    publishers = [
+        Publisher.objects.create(name=f"publisher {i}", country=country) for i in range(3)
+    ]
+    authors = [
+        Author.objects.create(name=f"author {i}", publisher=publishers[i % 3]) for i in range(5)
+    ]
+    for author in authors[:3]:  # authors 3 and 4 have no profile: the reverse O2O raises
+        AuthorProfile.objects.create(author=author, bio=f"bio of {author.name}")
+    tags = [Tag.objects.create(name=name) for name in ("python", "django", "sql")]
+    book_type = ContentType.objects.get_for_model(Book)
+    for i in range(6):
+        book = Book.objects.create(title=f"book {i}", author=authors[i % 5])
+        book.tags.set(tags[: i % 3 + 1])
+        Review.objects.create(book=book, rating=i, approved=i % 2 == 0)
+        Review.objects.create(book=book, rating=5)
+        Comment.objects.create(content_type=book_type, object_id=book.pk, text=f"on book {i}")

@@ -1,0 +1,351 @@
+"""The diagnosis corpus: every case's exact finding (kind, model, field, path, fix, lines)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.corpus.data import seed
+from tests.support.corpus import findings_for, line_of
+
+VIEWS = "tests/corpus/views.py"
+MODELS = "tests/corpus/models.py"
+SERIALIZERS = "tests/corpus/serializers.py"
+DRF_VIEWS = "tests/corpus/drf_views.py"
+TEMPLATES = "tests/templates/corpus"
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _data(db: None) -> None:
+    seed()
+
+
+def site(file: str, marker: str) -> str:
+    return f"{file}:{line_of(file, marker)}"
+
+
+# url, model, field, path, fix code, callsite, origin, repeats
+N_PLUS_ONE = {
+    "fk": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (VIEWS, "# case: fk"),
+        (VIEWS, "# case: fk"),
+        6,
+    ),
+    "o2o_forward": (
+        "corpus.AuthorProfile",
+        "author",
+        "author",
+        '.select_related("author")',
+        (VIEWS, "# case: o2o_forward"),
+        (VIEWS, "# case: o2o_forward"),
+        3,
+    ),
+    "o2o_reverse": (
+        "corpus.Author",
+        "profile",
+        "profile",
+        '.select_related("profile")',
+        (VIEWS, "# case: o2o_reverse"),
+        (VIEWS, "# origin: o2o_reverse"),
+        5,
+    ),
+    "m2m": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (VIEWS, "# case: m2m"),
+        (VIEWS, "# origin: m2m"),
+        6,
+    ),
+    "reverse_fk": (
+        "corpus.Author",
+        "books",
+        "books",
+        '.prefetch_related("books")',
+        (VIEWS, "# case: reverse_fk"),
+        (VIEWS, "# case: reverse_fk"),
+        5,
+    ),
+    "generic_fk": (
+        "corpus.Comment",
+        "target",
+        "target",
+        '.prefetch_related("target")',
+        (VIEWS, "# case: generic_fk"),
+        (VIEWS, "# case: generic_fk"),
+        6,
+    ),
+    "generic_relation": (
+        "corpus.Book",
+        "comments",
+        "comments",
+        '.prefetch_related("comments")',
+        (VIEWS, "# case: generic_relation"),
+        (VIEWS, "# case: generic_relation"),
+        6,
+    ),
+    "chain2": (
+        "corpus.Review",
+        "book",
+        "book__author",
+        '.select_related("book__author")',
+        (VIEWS, "# case: chain2"),
+        (VIEWS, "# case: chain2"),
+        24,
+    ),
+    "chain3": (
+        "corpus.Review",
+        "book",
+        "book__author__publisher",
+        '.select_related("book__author__publisher")',
+        (VIEWS, "# case: chain3"),
+        (VIEWS, "# case: chain3"),
+        36,
+    ),
+    "count": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(reviews_count=Count("reviews"))',
+        (VIEWS, "# case: count"),
+        (VIEWS, "# case: count"),
+        6,
+    ),
+    "exists": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(has_reviews=Exists(Review.objects.filter(book=OuterRef("pk"))))',
+        (VIEWS, "# case: exists"),
+        (VIEWS, "# case: exists"),
+        6,
+    ),
+    "filtered": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.prefetch_related(Prefetch("reviews", queryset=Review.objects.filter(approved=True), to_attr="filtered_reviews"))',
+        (VIEWS, "# case: filtered"),
+        (VIEWS, "# origin: filtered"),
+        6,
+    ),
+    "prefetch_bypassed": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.prefetch_related(Prefetch("reviews", queryset=Review.objects.filter(approved=True), to_attr="filtered_reviews"))',
+        (VIEWS, "# case: bypassed"),
+        (VIEWS, "# origin: prefetch_bypassed"),
+        6,
+    ),
+    "partial_select": (
+        "corpus.Review",
+        "book",
+        "book__author",
+        '.select_related("book__author")',
+        (VIEWS, "# case: partial_select"),
+        (VIEWS, "# case: partial_select"),
+        12,
+    ),
+    "prop": (
+        "corpus.Book",
+        "author",
+        "author__publisher",
+        '.select_related("author__publisher")',
+        (MODELS, "# case: prop"),
+        (VIEWS, "# case: prop"),
+        12,
+    ),
+    "dunder_str": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (MODELS, "# case: dunder_str"),
+        (VIEWS, "# case: dunder_str"),
+        6,
+    ),
+    "template_loop": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (f"{TEMPLATES}/books.html", "{{ book.author.name }}</li>"),
+        (VIEWS, "# origin: template_loop"),
+        6,
+    ),
+    "template_method": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(reviews_count=Count("reviews"))',
+        (f"{TEMPLATES}/book_totals.html", "reviews</li>"),
+        (VIEWS, "# origin: template_method"),
+        6,
+    ),
+    "template_tag": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (f"{TEMPLATES}/book_tags.html", "{% author_of book %}</li>"),
+        (VIEWS, "# origin: template_tag"),
+        6,
+    ),
+    "drf/nested": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (SERIALIZERS, "# case: drf_nested"),
+        (DRF_VIEWS, "# origin: drf_nested"),
+        6,
+    ),
+    "drf/m2m": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (SERIALIZERS, "# case: drf_m2m"),
+        (DRF_VIEWS, "# origin: drf_m2m"),
+        6,
+    ),
+    "drf/dotted": (
+        "corpus.Book",
+        "author",
+        "author__publisher",
+        '.select_related("author__publisher")',
+        (SERIALIZERS, "# case: drf_dotted"),
+        (DRF_VIEWS, "# origin: drf_dotted"),
+        12,
+    ),
+    "drf/string-related": (
+        "corpus.Review",
+        "book",
+        "book__author",
+        '.select_related("book__author")',
+        (SERIALIZERS, "# case: drf_string_related"),
+        (DRF_VIEWS, "# origin: drf_string_related"),
+        24,
+    ),
+    "drf/method-count": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(review_count=Count("reviews"))',
+        (SERIALIZERS, "# case: drf_method_count"),
+        (DRF_VIEWS, "# origin: drf_method_count"),
+        6,
+    ),
+    "drf/lookup-exists": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(has_approved=Exists(Review.objects.filter(book=OuterRef("pk"), approved=True)))',
+        (SERIALIZERS, "# case: drf_lookup_exists"),
+        (DRF_VIEWS, "# origin: drf_lookup_exists"),
+        6,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(N_PLUS_ONE))
+def test_corpus_nplusone_exact(case: str) -> None:
+    model, field, path, code, callsite, origin, repeats = N_PLUS_ONE[case]
+    [finding] = findings_for(f"/corpus/{case}/")
+    assert finding.kind == "n_plus_one"
+    assert (finding.model, finding.field, finding.path) == (model, field, path)
+    assert finding.fix is not None
+    assert finding.fix.code == code
+    assert str(finding.callsite) == site(*callsite)
+    assert str(finding.origin) == site(*origin)
+    assert finding.repeats == repeats
+    assert finding.route == f"corpus/{case}/"
+
+
+def test_corpus_prefetch_bypassed_says_so() -> None:
+    [finding] = findings_for("/corpus/prefetch_bypassed/")
+    assert "a prefetch of reviews exists, but .filter() bypasses it" in finding.message
+    assert finding.fix is not None
+    assert finding.fix.note.startswith('prefetch_related("reviews") is already there')
+
+
+def test_corpus_chain_is_one_finding_with_arrows() -> None:
+    [finding] = findings_for("/corpus/chain2/")
+    assert finding.message.startswith(
+        "N+1: Review.book → Book.author runs once per Review row (24 queries)"
+    )
+
+
+@pytest.mark.parametrize("case", ["eager_full", "bounded_loop", "some_rows"])
+def test_corpus_negatives_have_no_findings(case: str) -> None:
+    assert findings_for(f"/corpus/{case}/") == []
+
+
+def test_corpus_detail_view_has_no_findings() -> None:
+    from tests.corpus.models import Book
+
+    assert findings_for(f"/corpus/detail/{Book.objects.order_by('id').first().pk}/") == []  # type: ignore[union-attr]
+
+
+def test_corpus_bulk_operations_have_no_nplusone() -> None:
+    findings = findings_for("/corpus/bulk/")
+    assert [f.kind for f in findings] == ["write_on_read"] * len(findings)
+    # One finding per statement shape: the batched INSERT (5 runs), the UPDATE, and the DELETE,
+    # which cascades to the tags' through table first.
+    assert [(f.sql_example or "").split()[0] for f in findings] == [
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "DELETE",
+    ]
+    assert [f.repeats for f in findings] == [5, 1, 1, 1]
+
+
+def test_corpus_unused_select_related() -> None:
+    [finding] = findings_for("/corpus/unused_select/")
+    assert (finding.kind, finding.model, finding.field, finding.path) == (
+        "unused_eager_load",
+        "corpus.Book",
+        "author",
+        "author",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == 'remove "author" from .select_related(...)'
+    assert str(finding.callsite) == site(VIEWS, "# case: unused_select")
+
+
+def test_corpus_unused_prefetch_related() -> None:
+    [finding] = findings_for("/corpus/unused_prefetch/")
+    assert (finding.kind, finding.model, finding.path) == (
+        "unused_eager_load",
+        "corpus.Book",
+        "tags",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == 'remove "tags" from .prefetch_related(...)'
+    assert str(finding.callsite) == site(VIEWS, "# case: unused_prefetch")
+
+
+def test_corpus_duplicate_query() -> None:
+    [finding] = findings_for("/corpus/duplicate/")
+    assert (finding.kind, finding.model, finding.repeats) == ("duplicate_query", "corpus.Tag", 2)
+    assert str(finding.callsite) == site(VIEWS, "# case: duplicate")
+    assert site(VIEWS, "# case: duplicate-again") in finding.message
+
+
+def test_corpus_write_on_read() -> None:
+    [finding] = findings_for("/corpus/write_on_get/")
+    assert (finding.kind, finding.model, finding.severity) == (
+        "write_on_read",
+        "corpus.Tag",
+        "error",
+    )
+    assert str(finding.callsite) == site(VIEWS, "# case: write_on_get")
+    assert finding.sql_example == 'UPDATE "corpus_tag" SET "name" = ? WHERE "corpus_tag"."name" = ?'

@@ -1,0 +1,47 @@
+"""Views for the middleware tests: sync and async, one alias and two."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, JsonResponse
+
+from tests.corpus.models import Book, Tag
+
+
+def three_queries(request: HttpRequest) -> JsonResponse:
+    count = Book.objects.count()
+    tags = list(Tag.objects.order_by("id"))
+    first = Book.objects.order_by("id").first()
+    return JsonResponse({"books": count, "tags": len(tags), "first": first.pk if first else None})
+
+
+def two_aliases(request: HttpRequest) -> JsonResponse:
+    here = Tag.objects.count()
+    there = Tag.objects.using("other").count()
+    return JsonResponse({"default": here, "other": there})
+
+
+def no_queries(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+async def async_queries(request: HttpRequest) -> JsonResponse:
+    count = await Book.objects.acount()
+    names = await sync_to_async(lambda: [t.name for t in Tag.objects.order_by("id")])()
+    return JsonResponse({"books": count, "tags": names})
+
+
+def failing(request: HttpRequest) -> JsonResponse:
+    Tag.objects.count()
+    raise ValueError("the view failed")
+
+
+def by_pk(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse({"pk": pk})
+
+
+def lookup(request: HttpRequest) -> JsonResponse:
+    name = request.GET["name"]
+    first = Tag.objects.filter(name=name).count()
+    second = Tag.objects.filter(name=name).count()
+    return JsonResponse({"found": first + second})
