@@ -17,15 +17,14 @@ from typing import Any
 
 from django.db import DatabaseError
 
+from perftoolkit.core.candidates import Candidate, propose
 from perftoolkit.core.indexes import (
-    Candidate,
     ExistingIndex,
     IndexAdvice,
     TableSchema,
     add_index_operation,
     describe,
     index_name,
-    propose,
     sort_advice,
 )
 from perftoolkit.core.indexreview import review_indexes
@@ -229,8 +228,8 @@ class Adviser:
             reason=reason,
             plan_before=plan_before.text,
             plan_after=plan_after.text,
-            est_cost_before=_cost(r[1] for r in chosen),
-            est_cost_after=_cost(r[2] for r in chosen),
+            est_cost_before=_cost(plan_before),
+            est_cost_after=_cost(plan_after),
             queries=tuple(r[0] for r in chosen),
         )
 
@@ -254,15 +253,15 @@ class Adviser:
                 f"lookups on {describe(candidate.columns)}"
             ),
             plan_before=plan.text if plan is not None else "",
-            est_cost_before=_cost([plan]) if plan is not None else None,
+            est_cost_before=_cost(plan),
             queries=candidate.queries,
             name=index.name,
         )
 
 
-def _cost(plans: Any) -> float | None:
-    costs = [p.total_cost for p in plans if isinstance(p, PostgresPlan)]
-    return round(sum(costs), 2) if costs else None
+def _cost(plan: Plan | None) -> float | None:
+    """The planner's estimated total cost (PostgreSQL); SQLite's plans have none."""
+    return round(plan.total_cost, 2) if isinstance(plan, PostgresPlan) else None
 
 
 def _sample(samples: Path, fingerprint: str) -> dict[str, Any] | None:

@@ -1,22 +1,15 @@
-"""Index advice over plain data: which indexes the workload's queries want, and the advice type.
+"""Index advice over plain data: the advice type the report carries, the schema facts the rules
+read (`TableSchema`, `ExistingIndex`), the leftmost-prefix rule (`serves`) and Django's naming.
 
-The rules (`propose`): per query block and table, the columns compared with `=` / `IS NULL` / `IN`
-come first (their order is free: any order serves the lookup), then either the ORDER BY columns
-with their direction (when every sort column is on that table and no `IN` breaks the order) or
-one range column; join columns other than a primary key are candidates of their own. Candidates
-an existing index already serves (leftmost-prefix rule, Django's foreign-key indexes included)
-are not proposed; those served by a primary key are dropped silently, as are join keys, since
-every Django foreign key has its index. A candidate that a longer one serves is merged into it.
+The rules that turn statements into candidates are in `core.candidates`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from perftoolkit.core.sqlshape import EQ, IN, IS_NULL, NOT_NULL, RANGE, QueryBlock, StatementShape
 
 INDEX_STATUSES = ("proposed", "verified", "rejected", "exists", "redundant", "duplicate", "unused")
 MAX_NAME_LENGTH = 30  # Django's limit for index names (Oracle's, kept by every backend)
@@ -148,30 +141,6 @@ class TableSchema:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """An index some queries want: `equality` leading columns are compared with =, in any order."""
-
-    table: str
-    columns: tuple[str, ...]
-    equality: int
-    queries: tuple[str, ...] = ()
-    join: bool = False  # only a join key asked for it
-
-    @property
-    def key(self) -> tuple[str, frozenset[str], tuple[str, ...]]:
-        return (self.table, frozenset(self.columns[: self.equality]), self.columns[self.equality :])
-
-
-@dataclass(frozen=True, slots=True)
-class Proposal:
-    """What the workload asks for: new candidates, and those an existing index already serves."""
-
-    candidates: tuple[Candidate, ...]
-    served: tuple[tuple[Candidate, ExistingIndex], ...]
-    small: tuple[str, ...] = ()  # tables skipped for having fewer rows than asked
-
-
 def column_name(column: str) -> str:
     return column.lstrip("-")
 
@@ -198,128 +167,6 @@ def serves(index: Sequence[str], wanted: Sequence[str], equality: int) -> bool:
     if names[equality : len(wanted)] != [column_name(c) for c in tail]:
         return False
     return _directions_agree(index[equality : len(wanted)], tail)
-
-
-def _block_candidates(
-    block: QueryBlock, table: str, schema: TableSchema
-) -> list[tuple[tuple[str, ...], int, bool]]:
-    """(columns, equality, join) for one table of one block."""
-    pk = set(schema.primary_key)
-    equal = list(block.columns(table, EQ, IS_NULL))
-    listed = [c for c in block.columns(table, IN) if c not in equal]
-    ranges = [c for c in block.columns(table, RANGE, NOT_NULL) if c not in equal + listed]
-    lead = equal + listed
-    sort: list[str] = []
-    if block.order_complete and block.order_by:
-        if all(k.column.table == table for k in block.order_by) and not listed:
-            sort = [("-" if k.descending else "") + k.column.name for k in block.order_by]
-            sort = [c for c in sort if column_name(c) not in equal]
-            # Django's tie-breaker on the primary key: the rows an equality leaves are few, and
-            # SQLite ends every index with the rowid anyway.
-            while sort and column_name(sort[-1]) in pk and (lead or len(sort) > 1):
-                sort.pop()
-    elif (
-        not block.order_by
-        and block.group_by
-        and not listed
-        and lead
-        and all(c.table == table for c in block.group_by)
-    ):
-        # An index that returns the groups in order spares the sort before the aggregate.
-        sort = [c.name for c in block.group_by if c.name not in equal]
-    found: list[tuple[tuple[str, ...], int, bool]] = []
-    if sort:
-        found.append(((*lead, *sort), len(lead), False))
-    if ranges and (not sort or column_name(sort[0]) != ranges[0]):
-        found.append(((*lead, ranges[0]), len(lead), False))
-    if not found and lead:
-        found.append((tuple(lead), len(lead), False))
-    for key in block.joins:
-        for side in (key.left, key.right):
-            if side.table == table and side.name not in pk:
-                found.append(((side.name,), 1, True))
-    known = set(schema.fields)
-    return [f for f in found if f[0] and all(column_name(c) in known for c in f[0])]
-
-
-def propose(
-    statements: Iterable[tuple[str, StatementShape]],
-    schema: Mapping[str, TableSchema],
-    *,
-    min_rows: int = 0,
-) -> Proposal:
-    """Candidates from every statement (fingerprint, shape) over the tables in `schema`."""
-    raw: list[Candidate] = []
-    small: set[str] = set()
-    for fingerprint, shape in statements:
-        for block in shape.blocks:
-            for table in dict.fromkeys(t for _, t in block.tables):
-                info = schema.get(table)
-                if info is None:
-                    continue
-                if info.rows is not None and info.rows < min_rows:
-                    small.add(table)
-                    continue
-                for columns, equality, join in _block_candidates(block, table, info):
-                    raw.append(Candidate(table, columns, equality, (fingerprint,), join))
-    fresh: list[Candidate] = []
-    served: dict[tuple[Any, ...], tuple[Candidate, ExistingIndex]] = {}
-    for candidate in _dedupe(raw):
-        index = serving_index(candidate, schema[candidate.table].indexes)
-        if index is None:
-            fresh.append(candidate)
-        elif not index.primary and not candidate.join:
-            key = (candidate.key, index.name)
-            if key in served:
-                old, _ = served[key]
-                candidate = _with_queries(old, candidate.queries)
-            served[key] = (candidate, index)
-    return Proposal(
-        candidates=tuple(merge_candidates(fresh)),
-        served=tuple(served.values()),
-        small=tuple(sorted(small)),
-    )
-
-
-def serving_index(candidate: Candidate, indexes: Iterable[ExistingIndex]) -> ExistingIndex | None:
-    """The first usable index (primary key first, then unique) that serves the candidate."""
-    usable = [i for i in indexes if not i.special]
-    usable.sort(key=lambda i: (not i.primary, not i.unique, len(i.columns), i.name))
-    for index in usable:
-        if serves(index.columns, candidate.columns, candidate.equality):
-            return index
-    return None
-
-
-def _with_queries(candidate: Candidate, queries: Iterable[str]) -> Candidate:
-    merged = tuple(dict.fromkeys((*candidate.queries, *queries)))
-    return replace(candidate, queries=merged)
-
-
-def _dedupe(candidates: Iterable[Candidate]) -> list[Candidate]:
-    by_key: dict[tuple[str, frozenset[str], tuple[str, ...]], Candidate] = {}
-    for c in candidates:
-        old = by_key.get(c.key)
-        if old is None:
-            by_key[c.key] = c
-        else:
-            by_key[c.key] = replace(_with_queries(old, c.queries), join=old.join and c.join)
-    return list(by_key.values())
-
-
-def merge_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """Fold each candidate into a longer one that serves it; the order of first appearance kept."""
-    items = _dedupe(candidates)
-    order = {c.key: n for n, c in enumerate(items)}
-    kept: list[Candidate] = []
-    for c in sorted(items, key=lambda c: (-len(c.columns), order[c.key])):
-        for n, bigger in enumerate(kept):
-            if bigger.table == c.table and serves(bigger.columns, c.columns, c.equality):
-                kept[n] = replace(_with_queries(bigger, c.queries), join=bigger.join and c.join)
-                break
-        else:
-            kept.append(c)
-    return sorted(kept, key=lambda c: order[c.key])
 
 
 def index_name(table: str, columns: Sequence[str], suffix: str = "idx") -> str:
