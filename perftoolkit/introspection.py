@@ -8,6 +8,7 @@ index Django adds to every foreign key, a field's `db_index`, or the database al
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -15,6 +16,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import ForeignKey, Model
 
+from perftoolkit.conf import project_root
 from perftoolkit.core.indexes import ExistingIndex, TableSchema
 
 
@@ -45,7 +47,9 @@ def table_schemas(tables: Iterable[str], *, using: str = "default") -> dict[str,
                 columns.update(
                     {f.column: f.name for f in model._meta.concrete_fields if f.column in columns}
                 )
-            constraints = connection.introspection.get_constraints(cursor, table)
+            constraints = _named(
+                connection, table, connection.introspection.get_constraints(cursor, table)
+            )
             special = _special_indexes(connection, table)
             indexes = tuple(
                 _existing_index(table, name, info, model, name in special)
@@ -57,6 +61,7 @@ def table_schemas(tables: Iterable[str], *, using: str = "default") -> dict[str,
                 model=model._meta.label if model is not None else None,
                 fields=columns,
                 indexes=indexes,
+                own=model is not None and _own(model),
             )
     return schemas
 
@@ -101,6 +106,39 @@ def _origin(
     if info.get("unique"):
         return "unique", None
     return "database", None
+
+
+def _own(model: type[Model]) -> bool:
+    """The project's own model: its app lives under the project root, outside installed
+    packages, and it is not an auto-created many-to-many table (whose indexes Django fixes)."""
+    if model._meta.auto_created:
+        return False
+    path = Path(apps.get_app_config(model._meta.app_label).path).resolve()
+    root = project_root()
+    return path.is_relative_to(root) and not {"site-packages", "dist-packages"} & set(path.parts)
+
+
+def _named(
+    connection: BaseDatabaseWrapper, table: str, constraints: dict[str, Any]
+) -> dict[str, Any]:
+    """SQLite's inline UNIQUE constraints come back as `__unnamed_constraint_N__`: give them the
+    name SQLite's plans show (`sqlite_autoindex_<table>_N`), matched by their columns."""
+    if connection.vendor != "sqlite" or not any(n.startswith("__unnamed") for n in constraints):
+        return constraints
+    by_columns: dict[tuple[str, ...], str] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA index_list({connection.ops.quote_name(table)})")
+        for row in cursor.fetchall():
+            name = str(row[1])
+            if name.startswith("sqlite_autoindex_"):
+                cursor.execute(f"PRAGMA index_info({connection.ops.quote_name(name)})")
+                by_columns[tuple(str(r[2]) for r in cursor.fetchall())] = name
+    renamed = {}
+    for name, info in constraints.items():
+        if name.startswith("__unnamed") and info.get("unique"):
+            name = by_columns.get(tuple(info.get("columns") or ()), name)
+        renamed[name] = info
+    return renamed
 
 
 def _special_indexes(connection: BaseDatabaseWrapper, table: str) -> set[str]:

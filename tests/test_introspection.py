@@ -30,3 +30,22 @@ def test_table_schemas_models_fields_and_index_origins() -> None:
         "shop_cust_region_idx": "Meta.indexes",
         "shop_cust_region_name_idx": "Meta.indexes",
     }
+
+
+def test_table_schemas_own_models_only() -> None:
+    schemas = table_schemas(["shop_order", "auth_user", "auth_user_groups"])
+    assert {t: s.own for t, s in schemas.items()} == {
+        "auth_user": False,
+        "auth_user_groups": False,
+        "shop_order": True,
+    }
+
+
+def test_table_schemas_sqlite_unnamed_unique_gets_its_plan_name() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's inline UNIQUE constraints")
+    schema = table_schemas(["corpus_authorprofile"])["corpus_authorprofile"]
+    unique = [i for i in schema.indexes if i.unique and not i.primary]
+    assert [(i.name, i.columns) for i in unique] == [
+        ("sqlite_autoindex_corpus_authorprofile_1", ("author_id",))
+    ]

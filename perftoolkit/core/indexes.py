@@ -116,6 +116,7 @@ class TableSchema:
     fields: dict[str, str] = field(default_factory=dict)  # column → field name
     indexes: tuple[ExistingIndex, ...] = ()
     rows: int | None = None  # estimated rows; None when unknown
+    own: bool = True  # the project's own model: its indexes are the project's to change
 
     @property
     def primary_key(self) -> tuple[str, ...]:
@@ -128,6 +129,7 @@ class TableSchema:
             "fields": dict(self.fields),
             "indexes": [i.to_dict() for i in self.indexes],
             "rows": self.rows,
+            "own": self.own,
         }
 
     @classmethod
@@ -138,6 +140,7 @@ class TableSchema:
             fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
             indexes=tuple(ExistingIndex.from_dict(i) for i in data.get("indexes", [])),
             rows=data.get("rows"),
+            own=bool(data.get("own", True)),
         )
 
 

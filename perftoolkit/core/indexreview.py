@@ -79,12 +79,13 @@ def review_indexes(
     tables: Iterable[str],
     usage: IndexUsage | None = None,
 ) -> list[IndexAdvice]:
-    """Duplicate, redundant and unused indexes on `tables`; one status per index at most."""
+    """Duplicate, redundant and unused indexes on the project's own `tables`; one status per
+    index at most."""
     found: list[IndexAdvice] = []
     for table in sorted(set(tables)):
         info = schema.get(table)
-        if info is None:
-            continue
+        if info is None or not info.own:
+            continue  # Django's or a package's tables: their indexes are not the project's to drop
         plain = [i for i in info.indexes if not i.special and i.columns]
         flagged: set[str] = set()
         by_shape: dict[tuple[tuple[str, bool], ...], list[ExistingIndex]] = {}

@@ -90,3 +90,8 @@ def test_review_indexes_used_or_unknown_tables_are_quiet() -> None:
 def test_index_usage_round_trip() -> None:
     usage = IndexUsage(scans={"a": 1}, stats_reset=None)
     assert IndexUsage.from_dict(usage.to_dict()) == usage
+
+
+def test_review_indexes_leaves_tables_the_project_does_not_own() -> None:
+    theirs = TableSchema(T, model="auth.Group_permissions", indexes=(PK, FK, COMPOSITE), own=False)
+    assert review_indexes({T: theirs}, [T], IndexUsage(scans={COMPOSITE.name: 0})) == []
