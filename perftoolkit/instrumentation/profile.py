@@ -43,10 +43,15 @@ def build_profile(
 ) -> RequestProfile:
     raw = capture.queries
     counts = Counter(q.sql for q in raw)
+    quoted: set[tuple[str, CallSite | None]] = set()
     events: list[QueryEvent] = []
     eager: dict[tuple[str, str, str, CallSite | None], EagerLoad] = {}
     for query in raw:
         repeated = counts[query.sql] > 1
+        # The statement's source is what a fix quotes: once per line is enough.
+        quote = repeated and (query.sql, query.callsite) not in quoted
+        if quote:
+            quoted.add((query.sql, query.callsite))
         events.append(
             QueryEvent(
                 sql=query.sql,
@@ -60,7 +65,7 @@ def build_profile(
                 params_key=params_key(query.params) if repeated else None,
                 many=query.many,
                 eager=query.eager,
-                source=source_line(query.callsite, query.filename) if repeated else None,
+                source=source_line(query.callsite, query.filename) if quote else None,
                 lookups=query.lookups,
                 prefetch=query.prefetch,
             )

@@ -26,6 +26,15 @@ _recorders: dict[str, Recorder] = {}
 _lock = threading.Lock()
 
 
+def _forget_descriptors() -> None:
+    # A forked worker (gunicorn) writes its own <pid>.jsonl: drop the parent's descriptors.
+    for recorder in _recorders.values():
+        recorder.forget()
+
+
+os.register_at_fork(after_in_child=_forget_descriptors)
+
+
 def recorder_for(directory: str) -> Recorder:
     with _lock:
         recorder = _recorders.get(directory)
@@ -38,26 +47,27 @@ class Recorder:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
         self._fd: int | None = None
-        self._pid: int | None = None
         self._lock = threading.Lock()
         self._sampled: set[str] = set()
 
+    def forget(self) -> None:
+        """In a forked child: the parent's descriptor is not ours to write to."""
+        self._fd = None
+        self._sampled = set()
+        self._lock = threading.Lock()
+
     def _descriptor(self) -> int:
-        pid = os.getpid()
-        if self._fd is None or self._pid != pid:
+        if self._fd is None:
+            pid = os.getpid()
             (self.directory / "samples").mkdir(parents=True, exist_ok=True)
             self._fd = os.open(
                 self.directory / f"{pid}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
             )
-            self._pid = pid
-            self._sampled = set()
             self._write_environment()
         return self._fd
 
     def record(self, profile: RequestProfile, raw: list[RawQuery], vendors: dict[str, str]) -> None:
-        line = (
-            json.dumps(profile.to_dict(), separators=(",", ":"), sort_keys=True) + "\n"
-        ).encode()
+        line = (json.dumps(profile.to_dict(), separators=(",", ":")) + "\n").encode()
         with self._lock:
             fd = self._descriptor()
             os.write(fd, line)
