@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from perftoolkit.core.indexes import ExistingIndex, TableSchema, column_name, serves
 from perftoolkit.core.sqlshape import EQ, IN, IS_NULL, NOT_NULL, RANGE, QueryBlock, StatementShape
@@ -110,16 +109,23 @@ def propose(
         for column in c.columns[: c.equality]:
             weights[(c.table, column)] = weights.get((c.table, column), 0) + len(c.queries)
     fresh: list[Candidate] = []
-    served: dict[tuple[Any, ...], tuple[Candidate, ExistingIndex]] = {}
+    served: dict[tuple[str, str], tuple[Candidate, ExistingIndex]] = {}
     for candidate in _dedupe(raw):
         index = serving_index(candidate, schema[candidate.table].indexes)
         if index is None:
             fresh.append(candidate)
         elif not index.primary and not candidate.join:
-            key = (candidate.key, index.name)
+            # One entry per serving index: the longest lookup it serves, every statement's id.
+            key = (candidate.table, index.name)
             if key in served:
                 old, _ = served[key]
-                candidate = _with_queries(old, candidate.queries)
+                # The longest, written as the index is (direction included) on a tie.
+                longer, shorter = sorted(
+                    (old, candidate),
+                    key=lambda c: (len(c.columns), c.columns == index.columns[: len(c.columns)]),
+                    reverse=True,
+                )
+                candidate = _with_queries(longer, shorter.queries)
             served[key] = (candidate, index)
     return Proposal(
         candidates=tuple(merge_candidates(fresh, weights)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perftoolkit.core.candidates import Candidate, merge_candidates, propose
 from perftoolkit.core.indexes import (
     ExistingIndex,
@@ -252,3 +254,25 @@ def test_merge_candidates_tail_is_not_reordered_for() -> None:
     ranged = Candidate("t", ("c", "a"), 1, ("ranged",))  # c = ?, then a range on a
     # (c, a, b) would serve both; a range or sort tail is not reordered for, so two stay.
     assert merge_candidates([wide, ranged]) == [wide, ranged]
+
+
+def test_propose_one_exists_entry_per_serving_index() -> None:
+    composite = ExistingIndex(
+        "lms_mediafile", "idx_media_processing", ("processing_status", "created_at")
+    )
+    schema = {"lms_mediafile": replace(MEDIA, indexes=(*MEDIA.indexes, composite))}
+    count = parse_statement(
+        'SELECT COUNT(*) FROM "lms_mediafile" WHERE "lms_mediafile"."processing_status" = %s',
+        "sqlite",
+    )
+    page = parse_statement(
+        'SELECT "lms_mediafile"."id" FROM "lms_mediafile" WHERE "lms_mediafile"."processing_status" = %s '
+        'ORDER BY "lms_mediafile"."created_at" ASC LIMIT 20',
+        "sqlite",
+    )
+    assert count is not None
+    assert page is not None
+    proposal = propose([("count", count), ("page", page)], schema)
+    assert [(c.columns, c.queries, i.name) for c, i in proposal.served] == [
+        (("processing_status", "created_at"), ("page", "count"), "idx_media_processing")
+    ]
