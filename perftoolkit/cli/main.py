@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import typer
 
 import perftoolkit
-from perftoolkit.cli import audit, report
+from perftoolkit.cli import audit, indexes, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ def version() -> None:
 # One module per verb group; each registers here with one line.
 app.add_typer(report.app, name="report")
 app.command("audit")(audit.audit)
+app.command(name="indexes")(indexes.indexes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
