@@ -192,3 +192,17 @@ def test_profile_dict_equals_build_profile(path: str) -> None:
     slow = build_profile(capture, **meta)  # type: ignore[arg-type]
     assert fast == slow.to_dict()
     assert RequestProfile.from_dict(json.loads(json.dumps(fast))).to_dict() == fast
+
+
+@pytest.mark.parametrize("location", ["one", "two"])
+def test_middleware_counts_cache_gets_and_hits(record_dir: Path, location: str) -> None:
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": location,
+        }
+    }
+    with override_settings(CACHES=caches):  # a new cache configuration is counted too
+        Client().get("/mw/cached/")
+    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    assert json.loads(line)["cache"] == {"gets": 4, "hits": 2}
