@@ -35,7 +35,8 @@ app.add_typer(report.app, name="report")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script's entry point)."""
     try:
-        app(
+        # Outside standalone mode click returns a command's `typer.Exit(code)` instead of raising.
+        result = app(
             args=list(argv) if argv is not None else None,
             prog_name="perftoolkit",
             standalone_mode=False,
@@ -55,4 +56,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             typer.echo(f"Error: {exc}", err=True)
         return int(getattr(exc, "exit_code", 2))
-    return 0
+    return result if isinstance(result, int) else 0
