@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
-SAMPLE_PYTEST := cd sample_project && ../$(BIN)/python -m pytest -c pytest.ini
+SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
 .PHONY: install lint test test-core test-postgres test-sample demo lock clean
 
@@ -33,12 +33,18 @@ test-core: install
 test-postgres: install
 	PERFTOOLKIT_TEST_DATABASE=postgres $(PYTEST) tests -q -m postgres
 
-# The sample project's own suite: each variant on SQLite, then each on PostgreSQL.
+# The sample project's own suite: each variant on SQLite, then each on PostgreSQL, where
+# pytest-django creates test_$(SAMPLE_PG_DB)_before / _after (override SAMPLE_PG_DB to run two
+# checkouts side by side).
+SAMPLE_PG_URL ?= postgres://postgres@127.0.0.1:5432
+SAMPLE_PG_DB ?= perftoolkit_sample
+SAMPLE_ON_PG = PERFTOOLKIT_TEST_DATABASE=postgres DATABASE_URL=$(SAMPLE_PG_URL)/$(SAMPLE_PG_DB)
+
 test-sample: install
-	$(SAMPLE_PYTEST) -q
-	SAMPLE_VARIANT=after $(SAMPLE_PYTEST) -q
-	PERFTOOLKIT_TEST_DATABASE=postgres $(SAMPLE_PYTEST) -q -m postgres
-	PERFTOOLKIT_TEST_DATABASE=postgres SAMPLE_VARIANT=after $(SAMPLE_PYTEST) -q -m postgres
+	cd sample_project && SAMPLE_VARIANT=before DATABASE_URL= $(SAMPLE_PYTEST) -q
+	cd sample_project && SAMPLE_VARIANT=after DATABASE_URL= $(SAMPLE_PYTEST) -q
+	cd sample_project && SAMPLE_VARIANT=before $(SAMPLE_ON_PG)_before $(SAMPLE_PYTEST) -q -m postgres
+	cd sample_project && SAMPLE_VARIANT=after $(SAMPLE_ON_PG)_after $(SAMPLE_PYTEST) -q -m postgres
 
 demo: install
 	$(BIN)/python sample_project/demo.py
