@@ -1,9 +1,9 @@
 """The budget gate: `check`, `record` and `update` of a report against `perf-budgets.toml`.
 
 The one implementation behind `perftoolkit budget …`, `manage.py perf_budget …` and the pytest
-plugin. Entry points parse their options into `BudgetOptions`, call `run_budget_command()` and
-turn its return value into an exit code: 0 ok, 3 an endpoint over budget; bad input raises a
-`PerfToolkitError` (exit 1).
+plugin. Entry points parse their options into `BudgetOptions` and call `run_budget_command()`,
+which prints its result and raises `QueryBudgetExceeded` (exit 3) when an endpoint is over
+budget, or another `PerfToolkitError` (exit 1) for bad input.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from perftoolkit.budgets import display_path, find_budget_file, load_budgets, wr
 from perftoolkit.core.budget import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.run import AuditRun
-from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
 from perftoolkit.reporting.console import make_console, render_budget_result, render_budget_update
 from perftoolkit.reporting.github import budget_annotations
 from perftoolkit.reporting.junit import budget_result_to_junit
@@ -26,7 +26,6 @@ from perftoolkit.reporting.markdown import budget_result_to_markdown
 from perftoolkit.reporting.schema import read_run, write_run
 
 ACTIONS = ("check", "record", "update")
-EXIT_EXCEEDED = 3
 # Wide enough that CI logs keep each table row on one line.
 LOG_WIDTH = 200
 
@@ -59,8 +58,9 @@ def run_budget_command(
     stdout: TextIO,
     routes: Collection[str] | None = None,
     roots: Sequence[Path] = (),
-) -> int:
-    """Run one action and print its result to `stdout`; returns 0, or 3 when a budget is broken.
+) -> None:
+    """Run one action and print its result to `stdout`; raise `QueryBudgetExceeded` after
+    printing when `check` finds an endpoint over budget.
 
     `routes` (the URLconf's, normalised) turns on the stale-route check of the budget file;
     `roots` are the directories findings' file paths may be relative to (settings.BASE_DIR).
@@ -84,7 +84,9 @@ def run_budget_command(
                 budget_file=github_path(str(path), []),
             ):
                 stdout.write(command + "\n")
-        return EXIT_EXCEEDED if result.failed else 0
+        if result.failed:
+            raise QueryBudgetExceeded(_failure_summary(result))
+        return
     headroom = _headroom(options.headroom)
     path = find_budget_file(options.budgets, must_exist=action == "update")
     run = read_run(options.report)
@@ -98,7 +100,14 @@ def run_budget_command(
         write=not options.dry_run,
     )
     render_budget_update(changes, console, path=display_path(path), wrote=not options.dry_run)
-    return 0
+
+
+def _failure_summary(result: BudgetResult) -> str:
+    failed, judged = result.failed, len(result.judged)
+    return (
+        f"{len(failed)} of {judged} budgeted endpoint{'s' if judged != 1 else ''} over budget "
+        f"({result.source}): {', '.join(row.key for row in failed)}."
+    )
 
 
 def rewrite_budgets(

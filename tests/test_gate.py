@@ -8,7 +8,7 @@ import pytest
 
 from perftoolkit.budgets import BUDGET_FILE, load_budgets
 from perftoolkit.core.budget import Limits
-from perftoolkit.exceptions import ConfigurationError, ReportFormatError
+from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, ReportFormatError
 from perftoolkit.gate import BudgetOptions, github_path, run_budget_command
 from perftoolkit.reporting.schema import read_run, write_run
 from tests.support.runs import endpoint, nplusone, run_of
@@ -43,8 +43,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _run(action: str, **options: object) -> tuple[int, str]:
     out = io.StringIO()
-    code = run_budget_command(action, BudgetOptions(**options), stdout=out)  # type: ignore[arg-type]
-    return code, out.getvalue()
+    failure: QueryBudgetExceeded | None = None
+    try:
+        run_budget_command(action, BudgetOptions(**options), stdout=out)  # type: ignore[arg-type]
+    except QueryBudgetExceeded as exc:
+        failure = exc
+    if failure is None:
+        return 0, out.getvalue()
+    assert str(failure) == (
+        "1 of 2 budgeted endpoints over budget (perf-budgets.toml): GET api/courses/."
+    )
+    return failure.exit_code, out.getvalue()
 
 
 def test_check_passes(project: Path) -> None:

@@ -115,7 +115,9 @@ def test_console_script_runs_without_django(project: Path) -> None:
     done = _script("budget", "check", "--report", "report.json")
     assert done.returncode == 3
     assert "GET corpus/fk/" in done.stdout
-    assert done.stderr == ""
+    assert done.stderr == (
+        "Error: 1 of 1 budgeted endpoint over budget (perf-budgets.toml): GET corpus/fk/.\n"
+    )
 
 
 def test_console_script_unknown_settings_module(project: Path) -> None:

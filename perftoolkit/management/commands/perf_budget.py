@@ -47,10 +47,8 @@ class Command(BaseCommand):
         roots = [Path(settings.BASE_DIR)] if getattr(settings, "BASE_DIR", None) else []
         self.stdout.ending = ""  # the console renderer ends its own lines
         try:
-            code = run_budget_command(
+            run_budget_command(
                 action, chosen, stdout=cast(TextIO, self.stdout), routes=url_routes(), roots=roots
             )
         except PerfToolkitError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
-        if code:
-            raise CommandError("Query budgets exceeded (see the table above).", returncode=code)
