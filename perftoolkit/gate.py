@@ -19,7 +19,6 @@ from perftoolkit.core.budget import BudgetResult, Budgets, apply_budgets, evalua
 from perftoolkit.core.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
-from perftoolkit.reporting.console import make_console, render_budget_result, render_budget_update
 from perftoolkit.reporting.github import budget_annotations
 from perftoolkit.reporting.junit import budget_result_to_junit
 from perftoolkit.reporting.markdown import budget_result_to_markdown
@@ -69,6 +68,16 @@ def run_budget_command(
         raise ConfigurationError(
             f"Unknown budget action {action!r}; use one of {', '.join(ACTIONS)}."
         )
+    try:
+        from perftoolkit.reporting.console import (
+            make_console,
+            render_budget_result,
+            render_budget_update,
+        )
+    except ImportError as exc:  # rich comes with the `cli` extra
+        raise ConfigurationError(
+            f"The budget commands print with {exc.name}: pip install 'perftoolkit[cli,sql]'."
+        ) from None
     console = make_console(stdout, width=None if stdout.isatty() else LOG_WIDTH)
     if action == "check":
         path = find_budget_file(options.budgets)

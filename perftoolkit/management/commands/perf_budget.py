@@ -16,13 +16,13 @@ ACTIONS = {
     "record": "Write budgets from a report's measured values.",
     "update": "Lower the budgets a report now beats; never raise one without --allow-increase.",
 }
-# (flag, the actions that take it, argparse keywords): the same options as `perftoolkit budget`.
+# (flags, the actions that take them, argparse keywords): the options of `perftoolkit budget`.
 OPTIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("--report", "check record update", {"type": Path, "required": True}),
     ("--budgets", "check record update", {"type": Path, "help": "default: perf-budgets.toml"}),
     ("--junit-xml", "check", {"type": Path, "help": "one testcase per endpoint"}),
     ("--markdown", "check", {"type": Path, "help": "a PR-comment table"}),
-    ("--output", "check", {"type": Path, "help": "the report with endpoints[].budget"}),
+    ("-o --output", "check", {"type": Path, "help": "the report with endpoints[].budget"}),
     ("--github-annotations", "check", {"dest": "annotations", "action": BooleanOptionalAction}),
     ("--headroom", "record update", {"help": "add N queries or N%% to measured values"}),
     ("--allow-increase", "update", {"action": "store_true"}),
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             command = sub.add_parser(action, help=text, description=text)
             for flag, actions, keywords in OPTIONS:
                 if action in actions.split():
-                    command.add_argument(flag, **keywords)
+                    command.add_argument(*flag.split(), **keywords)
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         known = BudgetOptions.__dataclass_fields__
