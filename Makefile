@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-core test-postgres test-sample demo lock clean
+.PHONY: install lint test test-core test-postgres test-sample demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ test-sample: install
 
 demo: install
 	$(BIN)/python sample_project/demo.py
+
+# Refresh the README's report images under docs/ (headless Chromium; not part of the tests).
+screenshots: install
+	$(BIN)/python docs/screenshots.py
 
 # Re-resolve every dependency to its newest allowed release and write the lock.
 lock:

@@ -12,6 +12,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from perftoolkit.conf import KNOWN_KEYS, MODES, SETTING_NAME, get_settings, raw_settings
+from perftoolkit.core.targets import Targets
 
 MIDDLEWARE_PATH = "perftoolkit.middleware.QueryBudgetMiddleware"
 _POSITIVE_INT_KEYS = ("NPLUSONE_THRESHOLD", "DUPLICATE_THRESHOLD")
@@ -72,9 +73,31 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="perftoolkit.E005",
                 )
             )
+    if "TARGETS" in value:
+        errors += _check_targets(value["TARGETS"])
     if not errors:
         errors += _check_detectors() + _check_patterns() + _check_dirs()
     return errors
+
+
+def _check_targets(targets: object) -> list[CheckMessage]:
+    if not isinstance(targets, dict):
+        problem = f" must be a dict, not {type(targets).__name__}"
+    else:
+        try:
+            Targets.from_dict(targets)
+        except ValueError as exc:
+            problem = f": {exc}"
+        else:
+            return []
+    return [
+        Error(
+            f"{SETTING_NAME}['TARGETS']{problem}.",
+            hint='For example "TARGETS": {"p95_ms": 500, "queries": 5}; the keys are '
+            "p50_ms, p95_ms, p99_ms, queries and cache_hit_ratio.",
+            id="perftoolkit.E009",
+        )
+    ]
 
 
 def _check_detectors() -> list[CheckMessage]:

@@ -35,3 +35,9 @@ class NPlusOneDetected(PerfToolkitError):
     """Raised by the middleware in `raise` mode when a request shows an N+1 or another finding."""
 
     exit_code = 3
+
+
+class RegressionDetected(PerfToolkitError):
+    """A comparison run with `--fail-on regression` found an endpoint that got worse."""
+
+    exit_code = 3

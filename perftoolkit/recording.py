@@ -117,10 +117,17 @@ def build_report(
     load: LoadStats | None = None,
     complete: bool = True,
     notes: Sequence[str] = (),
+    since: float | None = None,
 ) -> AuditRun:
-    """Aggregate a record directory (and optional load statistics) into an AuditRun."""
+    """Aggregate a record directory (and optional load statistics) into an AuditRun.
+
+    `since` (UNIX time) keeps only requests started then or later: a long-lived server's record
+    directory also holds what it served before the run.
+    """
     recording = read_recording(directory)
     profiles = recording.profiles
+    if since is not None:
+        profiles = [p for p in profiles if p.started_at >= since]
     started = min((p.started_at for p in profiles), default=time.time())
     finished = max((p.started_at + p.duration_ms / 1000 for p in profiles), default=started)
     extra = [f"skipped {s}" for s in recording.skipped]

@@ -83,3 +83,29 @@ def test_check_production_mode_quiet_in_debug() -> None:
 def test_checks_are_registered() -> None:
     with pytest.raises(SystemCheckError, match="perftoolkit.E003"):
         call_command("check", stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        (["p95_ms"], "PERFTOOLKIT['TARGETS'] must be a dict, not list."),
+        (
+            {"p95": 400},
+            "PERFTOOLKIT['TARGETS']: unknown target 'p95'; known targets are "
+            "cache_hit_ratio, p50_ms, p95_ms, p99_ms, queries.",
+        ),
+        (
+            {"queries": "5"},
+            "PERFTOOLKIT['TARGETS']: target 'queries' must be a non-negative number, not '5'.",
+        ),
+    ],
+)
+def test_check_settings_bad_targets(targets: object, message: str) -> None:
+    with override_settings(PERFTOOLKIT={"TARGETS": targets}):
+        [error] = checks.check_settings()
+    assert (error.id, error.msg) == ("perftoolkit.E009", message)
+
+
+@override_settings(PERFTOOLKIT={"TARGETS": {"P95_MS": 400, "queries": 4}})
+def test_check_settings_good_targets() -> None:
+    assert checks.check_settings() == []

@@ -11,7 +11,7 @@ from perftoolkit.core.budget import Limits
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, ReportFormatError
 from perftoolkit.gate import BudgetOptions, github_path, run_budget_command
 from perftoolkit.reporting.schema import read_run, write_run
-from tests.support.runs import endpoint, nplusone, run_of
+from tests.support.budget_runs import endpoint, nplusone, run_of
 
 BUDGETS = """\
 # reviewed budgets

@@ -160,3 +160,35 @@ def test_middleware_recorder_failure_never_fails_request(
     monkeypatch.setattr(query_budget, "_failed_once", False)
     reset_settings()
     assert Client().get("/mw/three/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/corpus/chain2/",
+        "/corpus/template_loop/",
+        "/corpus/drf/lookup-exists/",
+        "/mw/aliases/",
+        "/corpus/partial_select/",
+    ],
+)
+def test_profile_dict_equals_build_profile(path: str) -> None:
+    """The recorder's fast path writes exactly what RequestProfile.to_dict() would."""
+    from perftoolkit.core.events import RequestProfile
+    from perftoolkit.instrumentation.capture import capture_queries
+    from perftoolkit.instrumentation.profile import build_profile, profile_dict
+
+    with capture_queries() as capture:
+        Client().get(path)
+    meta = {
+        "method": "GET",
+        "route": "r/",
+        "view": "v",
+        "status": 200,
+        "started_at": 1.5,
+        "duration_ms": 2.25,
+    }
+    fast = profile_dict(capture, **meta)  # type: ignore[arg-type]
+    slow = build_profile(capture, **meta)  # type: ignore[arg-type]
+    assert fast == slow.to_dict()
+    assert RequestProfile.from_dict(json.loads(json.dumps(fast))).to_dict() == fast

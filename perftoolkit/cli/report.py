@@ -1,4 +1,4 @@
-"""`perftoolkit report …`: build, show (and compare) report.json files."""
+"""`perftoolkit report …`: build, show, render and compare report.json files."""
 
 from __future__ import annotations
 
@@ -62,3 +62,68 @@ def report_show(
         from perftoolkit.reporting.console import make_console, render_run
 
         render_run(run, make_console())
+
+
+class FailOn(StrEnum):
+    regression = "regression"
+
+
+@app.command("compare")
+def report_compare(
+    before: Annotated[
+        Path, typer.Argument(help="The earlier report.json, or the directory holding it.")
+    ],
+    after: Annotated[
+        Path, typer.Argument(help="The later report.json, or the directory holding it.")
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "-o", "--out-dir", help="Where to write compare.json, index.html and compare.md."
+        ),
+    ] = Path("reports/compare"),
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(
+            "--fail-on", help="Exit 3 when an endpoint regressed (after writing the report)."
+        ),
+    ] = None,
+    tolerance: Annotated[
+        float,
+        typer.Option(help="How much p95 may rise before it is a regression: 0.1 allows +10 %."),
+    ] = 0.10,
+) -> None:
+    """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
+
+    A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
+    """
+    from perftoolkit.comparing import compare_reports, summary
+
+    comparison = compare_reports(
+        before,
+        after,
+        out_dir,
+        tolerance=tolerance,
+        fail_on=fail_on.value if fail_on else None,
+    )
+    typer.echo(summary(comparison, out_dir))
+
+
+@app.command("html")
+def report_html(
+    report: Annotated[Path, typer.Argument(help="A report.json, or the directory holding it.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Where to write the page (default: index.html beside it)."
+        ),
+    ] = None,
+) -> None:
+    """Write the self-contained HTML report of a report.json."""
+    from perftoolkit.comparing import find_report
+    from perftoolkit.reporting.html import write_run_html
+    from perftoolkit.reporting.schema import read_run
+
+    source = find_report(report)
+    path = write_run_html(read_run(source), output or source.with_name("index.html"))
+    typer.echo(str(path))

@@ -89,6 +89,46 @@ class Relation:
         )
 
 
+class Refs:
+    """The tables of one serialised request: each callsite and relation is written once and the
+    queries refer to it by index (an N+1 of 20 repeats the same ones 20 times)."""
+
+    def __init__(self, data: dict[str, Any] | None = None, *, inline: bool = False) -> None:
+        self.inline = inline
+        data = data or {}
+        self._sites: list[Any] = list(data.get("sites", []))
+        self._relations: list[Any] = list(data.get("relations", []))
+        self._site_index: dict[CallSite, int] = {}
+        self._relation_index: dict[Relation, int] = {}
+
+    def site(self, site: CallSite) -> Any:
+        if self.inline:
+            return site.to_dict()
+        index = self._site_index.get(site)
+        if index is None:
+            index = self._site_index[site] = len(self._sites)
+            self._sites.append(site.to_dict())
+        return index
+
+    def relation(self, relation: Relation) -> Any:
+        if self.inline:
+            return relation.to_dict()
+        index = self._relation_index.get(relation)
+        if index is None:
+            index = self._relation_index[relation] = len(self._relations)
+            self._relations.append(relation.to_dict())
+        return index
+
+    def load_site(self, value: Any) -> CallSite | None:
+        return CallSite.from_dict(self._sites[value] if isinstance(value, int) else value)
+
+    def load_relation(self, value: Any) -> Relation | None:
+        return Relation.from_dict(self._relations[value] if isinstance(value, int) else value)
+
+    def tables(self) -> dict[str, list[Any]]:
+        return {"sites": self._sites, "relations": self._relations}
+
+
 @dataclass(frozen=True, slots=True)
 class QueryEvent:
     """One executed statement. `sql` keeps placeholders; parameter values never appear here."""
@@ -116,7 +156,9 @@ class QueryEvent:
     # True for the query prefetch_related ran (eager, not per row).
     prefetch: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, refs: Refs | None = None) -> dict[str, Any]:
+        """As JSON; with `refs`, callsites and relations become indexes into shared tables."""
+        refs = refs or Refs(inline=True)
         data: dict[str, Any] = {
             "sql": self.sql,
             "fingerprint": self.fingerprint,
@@ -125,11 +167,11 @@ class QueryEvent:
         if self.alias != "default":
             data["alias"] = self.alias
         if self.callsite:
-            data["callsite"] = self.callsite.to_dict()
+            data["callsite"] = refs.site(self.callsite)
         if self.render_site:
-            data["render_site"] = self.render_site.to_dict()
+            data["render_site"] = refs.site(self.render_site)
         if self.relation:
-            data["relation"] = self.relation.to_dict()
+            data["relation"] = refs.relation(self.relation)
         if self.model:
             data["model"] = self.model
         if self.params_key:
@@ -141,27 +183,28 @@ class QueryEvent:
         if self.source:
             data["source"] = self.source
         if self.lookups:
-            data["lookups"] = [r.to_dict() for r in self.lookups]
+            data["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
             data["prefetch"] = True
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QueryEvent:
+    def from_dict(cls, data: dict[str, Any], refs: Refs | None = None) -> QueryEvent:
+        refs = refs or Refs(inline=True)
         return cls(
             sql=str(data["sql"]),
             fingerprint=str(data["fingerprint"]),
             ms=float(data.get("ms", 0.0)),
             alias=str(data.get("alias", "default")),
-            callsite=CallSite.from_dict(data.get("callsite")),
-            render_site=CallSite.from_dict(data.get("render_site")),
-            relation=Relation.from_dict(data.get("relation")),
+            callsite=refs.load_site(data.get("callsite")),
+            render_site=refs.load_site(data.get("render_site")),
+            relation=refs.load_relation(data.get("relation")),
             model=data.get("model"),
             params_key=data.get("params_key"),
             many=bool(data.get("many", False)),
             eager=tuple((str(k), str(p)) for k, p in data.get("eager", [])),
             source=data.get("source"),
-            lookups=tuple(r for r in (Relation.from_dict(x) for x in data.get("lookups", [])) if r),
+            lookups=tuple(r for r in (refs.load_relation(x) for x in data.get("lookups", [])) if r),
             prefetch=bool(data.get("prefetch", False)),
         )
 
@@ -250,6 +293,7 @@ class RequestProfile:
         return sum(q.ms for q in self.queries)
 
     def to_dict(self) -> dict[str, Any]:
+        refs = Refs()
         data: dict[str, Any] = {
             "method": self.method,
             "route": self.route,
@@ -259,9 +303,10 @@ class RequestProfile:
             "duration_ms": round(self.duration_ms, 3),
             # Each statement's text once, keyed by fingerprint; the queries refer to it.
             "statements": {q.fingerprint: q.sql for q in self.queries},
-            "queries": [_without_sql(q.to_dict()) for q in self.queries],
+            "queries": [_without_sql(q.to_dict(refs)) for q in self.queries],
             "cache": self.cache.to_dict(),
         }
+        data.update(refs.tables())
         if self.eager_loads:
             data["eager_loads"] = [e.to_dict() for e in self.eager_loads]
         if self.accessed:
@@ -275,6 +320,7 @@ class RequestProfile:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RequestProfile:
         statements = data.get("statements", {})
+        refs = Refs(data)
         return cls(
             method=str(data["method"]),
             route=str(data["route"]),
@@ -283,7 +329,7 @@ class RequestProfile:
             started_at=float(data.get("started_at", 0.0)),
             duration_ms=float(data.get("duration_ms", 0.0)),
             queries=tuple(
-                QueryEvent.from_dict({"sql": statements.get(q["fingerprint"], ""), **q})
+                QueryEvent.from_dict({"sql": statements.get(q["fingerprint"], ""), **q}, refs)
                 for q in data.get("queries", [])
             ),
             cache=CacheStats.from_dict(data.get("cache")),

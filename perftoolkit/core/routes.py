@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 
 _NAMED_GROUP = "(?P<"
 
@@ -74,3 +75,45 @@ def _skip_group(route: str, start: int) -> int:
                 return i + 1
         i += 1
     return i
+
+
+# A value each path converter accepts, to turn a route pattern back into a path that resolves.
+_CONVERTER_SAMPLES = {
+    "int": "1",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "slug": "x",
+    "str": "x",
+    "path": "x",
+}
+_PLACEHOLDER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def request_route(name: str, resolve: Callable[[str], str | None] | None = None) -> str:
+    """The route pattern a load-test request name stands for.
+
+    Profiles name their requests by route pattern (`/api/courses/<int:pk>/`); any other name is
+    taken as a URL path (`/api/courses/3/?page=2`). `resolve` maps a path to its normalised
+    route pattern (the project's URLconf) or None; a pattern is checked against it with sample
+    values for its converters, so `<pk>` and `<int:pk>` land on the same endpoint. Without
+    `resolve`, or when it matches nothing, the name stands for itself, minus the query string
+    and the leading slash.
+    """
+    path = name.split("?", 1)[0].split("#", 1)[0].strip() or "/"
+    if "://" in path:
+        path = "/" + path.split("://", 1)[1].partition("/")[2]
+    if "<" not in path:
+        found = resolve(path if path.startswith("/") else f"/{path}") if resolve else None
+        return found if found is not None else path.lstrip("/")
+    pattern = normalize_route(path.lstrip("/"))
+    if resolve is not None:
+        for fallback in ("1", "x"):
+            probe = _PLACEHOLDER.sub(partial(_sample, fallback=fallback), pattern)
+            found = resolve(f"/{probe}")
+            if found is not None:
+                return found
+    return pattern
+
+
+def _sample(match: re.Match[str], fallback: str) -> str:
+    converter = match["converter"]
+    return _CONVERTER_SAMPLES.get(converter, "1") if converter else fallback

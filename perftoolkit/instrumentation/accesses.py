@@ -1,10 +1,9 @@
 """Which relations a request read: the other half of unused-eager-load detection.
 
 Reading a relation that select_related/prefetch_related already loaded runs no SQL, so only the
-relation descriptors see it. Their `__get__` is wrapped while at least one capture in the process
-is installed (reference-counted, undone when the last one ends); the wrapper records
-`(type(instance), descriptor)` in the current context's capture and costs one ContextVar read
-otherwise.
+relation descriptors see it. Their `__get__` is wrapped the first time a capture starts and stays
+wrapped: patching classes per request would invalidate CPython's type caches on every request and
+race between threads. Outside a capture the wrapper costs one ContextVar read.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -22,20 +20,23 @@ from perftoolkit.instrumentation import context
 _lock = threading.Lock()
 # Django's own reads (prefetching sets caches through the descriptors) are not the code's reads.
 _ORM_DIR = os.path.join("django", "db", "models", "")
-_installed = 0
-_originals: dict[type, Callable[..., Any]] = {}
 
 
 def _descriptor_classes() -> list[type]:
-    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.apps import apps
     from django.db.models.fields import related_descriptors as rd
 
-    return [
+    classes: list[type] = [
         rd.ForwardManyToOneDescriptor,
         rd.ReverseOneToOneDescriptor,
         rd.ReverseManyToOneDescriptor,
-        GenericForeignKey,
     ]
+    # Importing contenttypes' fields defines its model, which fails when the app is not installed.
+    if apps.is_installed("django.contrib.contenttypes"):
+        from django.contrib.contenttypes.fields import GenericForeignKey
+
+        classes.append(GenericForeignKey)
+    return classes
 
 
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,25 +53,19 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     return __get__
 
 
-def _install() -> None:
+_installed = False
+
+
+def install_access_tracking() -> None:
+    """Wrap the relation descriptors (once per process)."""
     global _installed
+    if _installed:
+        return
     with _lock:
-        if _installed == 0:
+        if not _installed:
             for klass in _descriptor_classes():
-                original = klass.__dict__["__get__"]
-                _originals[klass] = original
-                klass.__get__ = _wrap(original)  # type: ignore[attr-defined]
-        _installed += 1
-
-
-def _uninstall() -> None:
-    global _installed
-    with _lock:
-        _installed -= 1
-        if _installed == 0:
-            for klass, original in _originals.items():
-                klass.__get__ = original  # type: ignore[attr-defined]
-            _originals.clear()
+                klass.__get__ = _wrap(klass.__dict__["__get__"])  # type: ignore[attr-defined]
+            _installed = True
 
 
 _watched: set[Any] = set()
@@ -103,14 +98,6 @@ class AccessTracker:
 
     def loaded_models(self) -> frozenset[str]:
         return frozenset(model._meta.label for model in self.loaded)
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        _install()
-        try:
-            yield
-        finally:
-            _uninstall()
 
     def accessed(self) -> frozenset[tuple[str, str]]:
         """(app_label.Model, attribute) for every relation read."""

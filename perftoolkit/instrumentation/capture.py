@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from contextvars import Token
 from dataclasses import dataclass
 from time import perf_counter
@@ -23,11 +23,12 @@ from django.db import connections
 
 from perftoolkit.core.events import CallSite, Relation
 from perftoolkit.instrumentation import attribution, context
-from perftoolkit.instrumentation.accesses import AccessTracker
-from perftoolkit.instrumentation.cachestats import CacheCounter
-from perftoolkit.instrumentation.frames import callsite_of, walk
+from perftoolkit.instrumentation.accesses import AccessTracker, install_access_tracking
+from perftoolkit.instrumentation.cachestats import CacheCounter, install_cache_counting
+from perftoolkit.instrumentation.frames import Walk, callsite_of, walk
 
 _active = context.current
+_CALLER = 2  # frames out from _record: __call__, then Django's executor (where walks start)
 
 
 def active_captures() -> tuple[QueryCapture, ...]:
@@ -56,6 +57,23 @@ class RawQuery:
     lookups: tuple[Relation, ...] = ()
     prefetch: bool = False
 
+    def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
+        """Another run of the same statement from the same line: same attribution, new values."""
+        return RawQuery(
+            self.sql,
+            params,
+            many,
+            alias,
+            ms,
+            self.callsite,
+            self.filename,
+            self.render_site,
+            self.relation,
+            self.model,
+            prefetch=self.prefetch,
+            lookups=self.lookups,
+        )
+
 
 class QueryCapture:
     """Records the queries (and cache reads, and relation reads) of one unit of work."""
@@ -63,7 +81,9 @@ class QueryCapture:
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
         self.queries: list[RawQuery] = []
         self._first: dict[str, int] = {}
-        self._exit: ExitStack | None = None
+        self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
+        self._hints: dict[str, tuple[int, RawQuery]] = {}
+        self._hooked: list[Any] = []
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
         self.access = AccessTracker() if track_access else None
@@ -80,24 +100,33 @@ class QueryCapture:
             self._token = None
 
     def install(self) -> None:
-        """Hook every connection (and cache) of the calling thread."""
-        stack = ExitStack()
+        """Hook every connection of the calling thread (what `connection.execute_wrapper()` does,
+        without a context manager per alias on the per-request path)."""
+        hooked = []
         try:
             for connection in connections.all():
-                stack.enter_context(connection.execute_wrapper(self))
+                connection.execute_wrappers.append(self)
+                hooked.append(connection)
             if self.cache is not None:
-                stack.enter_context(self.cache.installed())
+                install_cache_counting()
             if self.access is not None:
-                stack.enter_context(self.access.installed())
+                install_access_tracking()
         except BaseException:
-            stack.close()
+            self._unhook(hooked)
             raise
-        self._exit = stack
+        self._hooked = hooked
 
     def uninstall(self) -> None:
-        if self._exit is not None:
-            exit_stack, self._exit = self._exit, None
-            exit_stack.close()
+        hooked, self._hooked = self._hooked, []
+        self._unhook(hooked)
+
+    def _unhook(self, hooked: list[Any]) -> None:
+        for connection in hooked:
+            wrappers = connection.execute_wrappers
+            for index in range(len(wrappers) - 1, -1, -1):
+                if wrappers[index] is self:
+                    del wrappers[index]
+                    break
 
     def __enter__(self) -> QueryCapture:
         self.activate()
@@ -131,13 +160,91 @@ class QueryCapture:
             return execute(sql, params, many, context)
         finally:
             elapsed = (perf_counter() - start) * 1000.0
-            self._record(sql, params, many, context["connection"].alias, elapsed, sys._getframe(1))
+            self._record(sql, params, many, context["connection"].alias, elapsed)
 
-    def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any) -> None:
+    def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
+        frame = sys._getframe(_CALLER)
         first = self._first.get(sql)
-        repeat = first is not None
-        found = walk(frame, deep=repeat)
+        if first is None:
+            self._first[sql] = len(self.queries)
+            self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
+            return
+        # A repeat. The last run of this statement came from a known line: if the frame at the
+        # same depth is that line again, the walk is skipped (sys._getframe jumps without
+        # building the frames in between).
+        hint = self._hints.get(sql)
+        if hint is not None:
+            depth, known = hint
+            try:
+                target = sys._getframe(_CALLER + depth)
+            except ValueError:
+                target = None
+            site = known.callsite
+            if (
+                target is not None
+                and site is not None
+                and known.filename == target.f_code.co_filename
+                and target.f_lineno == site.line
+            ):
+                self.queries.append(known.again(params, many, alias, ms))
+                return
+        found = walk(frame)
+        project = found.project
+        key = (
+            sql,
+            project.f_code.co_filename if project is not None else "",
+            project.f_lineno if project is not None else 0,
+            found.template is not None,
+        )
+        cached = self._repeats.get(key)
+        if cached is None:
+            cached = self._analyse_repeat(sql, frame)
+            self._repeats[key] = cached
+            self._backfill(self.queries[first], cached, project)
+        if project is not None and found.template is None:
+            self._hints[sql] = (found.depth, cached)
+        self.queries.append(cached.again(params, many, alias, ms))
+
+    def _first_run(
+        self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any
+    ) -> RawQuery:
+        found = walk(frame)
         queryset = attribution.queryset_of(found)
+        query = self._located(sql, found, repeat=False)
+        query.params, query.many, query.alias, query.ms = params, many, alias, ms
+        query.prefetch = found.prefetch is not None
+        if queryset is None:
+            return query
+        model = queryset.model
+        query.model = attribution.label(model)
+        if found.prefetch is None:
+            eager = attribution.eager_paths(queryset)
+            if eager:
+                if self.access is not None:
+                    self.access.watch(model)
+                query.eager = eager
+                query.eager_hops = tuple(attribution.path_hops(model, p) for _, p in eager)
+                query.eager_targets = tuple(attribution.path_target(model, p) for _, p in eager)
+                if found.project is not None and found.template is None:
+                    query.eager_site = attribution.definition_site(
+                        found.project, ("select_related", "prefetch_related")
+                    )
+        return query
+
+    def _analyse_repeat(self, sql: str, frame: Any) -> RawQuery:
+        found = walk(frame, deep=True)
+        queryset = attribution.queryset_of(found)
+        query = self._located(sql, found, repeat=True)
+        query.prefetch = found.prefetch is not None
+        if queryset is not None:
+            query.model = attribution.label(queryset.model)
+        query.relation = attribution.relation_of(found, queryset)
+        if query.relation is None and queryset is not None:
+            query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
+        return query
+
+    @staticmethod
+    def _located(sql: str, found: Walk, *, repeat: bool) -> RawQuery:
         callsite: CallSite | None = None
         render_site: CallSite | None = None
         filename: str | None = None
@@ -149,39 +256,7 @@ class QueryCapture:
             filename = found.project.f_code.co_filename
         if callsite is None and repeat and found.serializer is not None:
             callsite = attribution.serializer_site(found)
-        query = RawQuery(
-            sql=sql,
-            params=params,
-            many=many,
-            alias=alias,
-            ms=ms,
-            callsite=callsite,
-            filename=filename,
-            render_site=render_site,
-            model=attribution.label(queryset.model) if queryset is not None else None,
-            prefetch=found.prefetch is not None,
-        )
-        if repeat:
-            query.relation = attribution.relation_of(found, queryset)
-            if query.relation is None and queryset is not None:
-                query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
-            self._backfill(self.queries[first], query, found.project)  # type: ignore[index]
-        else:
-            self._first[sql] = len(self.queries)
-            if queryset is not None and found.prefetch is None:
-                eager = attribution.eager_paths(queryset)
-                if eager:
-                    model = queryset.model
-                    if self.access is not None:
-                        self.access.watch(model)
-                    query.eager = eager
-                    query.eager_hops = tuple(attribution.path_hops(model, p) for _, p in eager)
-                    query.eager_targets = tuple(attribution.path_target(model, p) for _, p in eager)
-                    if found.project is not None and found.template is None:
-                        query.eager_site = attribution.definition_site(
-                            found.project, ("select_related", "prefetch_related")
-                        )
-        self.queries.append(query)
+        return RawQuery(sql, None, False, "", 0.0, callsite, filename, render_site)
 
     @staticmethod
     def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:

@@ -140,6 +140,9 @@ class Walk:
     prefetch: FrameType | None = None
     # The project frame above a template that renders it (the view's render call).
     render: FrameType | None = None
+    # How many frames out from the start `project` was (-1: not found): repeats of the same
+    # statement from the same line jump straight there with sys._getframe.
+    depth: int = -1
 
 
 def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
@@ -158,6 +161,7 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
             kind = classify(code.co_filename)
         if kind is Kind.PROJECT:
             found.project = frame
+            found.depth = depth
             if found.template is not None:
                 found.render = frame
             elif deep:

@@ -7,7 +7,6 @@ parameters compare equal within this process and nothing about their values leav
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
 import os
 import secrets
@@ -22,12 +21,16 @@ from perftoolkit.instrumentation.attribution import source_line
 from perftoolkit.instrumentation.capture import QueryCapture
 from perftoolkit.instrumentation.frames import Kind, classify, relative_path
 
-_SALT = secrets.token_bytes(16)
+_SALT = secrets.randbits(64)
 
 
 def params_key(params: Any) -> str:
-    digest = hashlib.blake2b(repr(params).encode(errors="replace"), key=_SALT, digest_size=8)
-    return digest.hexdigest()
+    """Equal for equal parameters within this process; says nothing of them outside it.
+
+    Python's string hash is keyed per process, and the random salt keeps the key secret even
+    when PYTHONHASHSEED fixes that key.
+    """
+    return format(hash((_SALT, repr(params))) & 0xFFFFFFFFFFFFFFFF, "016x")
 
 
 def build_profile(
@@ -43,10 +46,14 @@ def build_profile(
 ) -> RequestProfile:
     raw = capture.queries
     counts = Counter(q.sql for q in raw)
+    quoted: set[tuple[str, CallSite | None]] = set()
     events: list[QueryEvent] = []
-    eager: dict[tuple[str, str, str, CallSite | None], EagerLoad] = {}
     for query in raw:
         repeated = counts[query.sql] > 1
+        # The statement's source is what a fix quotes: once per line is enough.
+        quote = repeated and (query.sql, query.callsite) not in quoted
+        if quote:
+            quoted.add((query.sql, query.callsite))
         events.append(
             QueryEvent(
                 sql=query.sql,
@@ -60,27 +67,11 @@ def build_profile(
                 params_key=params_key(query.params) if repeated else None,
                 many=query.many,
                 eager=query.eager,
-                source=source_line(query.callsite, query.filename) if repeated else None,
+                source=source_line(query.callsite, query.filename) if quote else None,
                 lookups=query.lookups,
                 prefetch=query.prefetch,
             )
         )
-        site = query.eager_site or query.callsite
-        for (kind, path), hops, target in zip(
-            query.eager, query.eager_hops, query.eager_targets, strict=False
-        ):
-            key = (query.model or "", kind, path, site)
-            eager.setdefault(
-                key,
-                EagerLoad(
-                    model=query.model or "",
-                    path=path,
-                    kind=kind,
-                    callsite=site,
-                    target=target,
-                    hops=hops,
-                ),
-            )
     return RequestProfile(
         method=method,
         route=route,
@@ -90,11 +81,33 @@ def build_profile(
         duration_ms=duration_ms,
         queries=tuple(events),
         cache=capture.cache.stats() if capture.cache is not None else CacheStats(),
-        eager_loads=tuple(eager.values()),
+        eager_loads=_eager_loads(raw),
         accessed=capture.access.accessed() if capture.access is not None else frozenset(),
         loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
         queryset_site=queryset_site(view_class) if view_class is not None else None,
     )
+
+
+def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
+    eager: dict[tuple[str, str, str, CallSite | None], EagerLoad] = {}
+    for query in raw:
+        if not query.eager:
+            continue
+        site = query.eager_site or query.callsite
+        for (kind, path), hops, target in zip(
+            query.eager, query.eager_hops, query.eager_targets, strict=False
+        ):
+            key = (query.model or "", kind, path, site)
+            if key not in eager:
+                eager[key] = EagerLoad(
+                    model=query.model or "",
+                    path=path,
+                    kind=kind,
+                    callsite=site,
+                    target=target,
+                    hops=hops,
+                )
+    return tuple(eager.values())
 
 
 @lru_cache(maxsize=256)
@@ -141,3 +154,100 @@ def _assignment_line(klass: type, name: str) -> int | None:
         ):
             return start + node.lineno - 1
     return None
+
+
+def profile_dict(
+    capture: QueryCapture,
+    *,
+    method: str,
+    route: str,
+    view: str = "",
+    status: int = 200,
+    started_at: float = 0.0,
+    duration_ms: float = 0.0,
+    view_class: Any = None,
+) -> dict[str, Any]:
+    """The recording line of a request: equal to `build_profile(...).to_dict()` (a test holds
+    them equal), built without the intermediate value objects because it runs after every
+    recorded request. Runs of a statement from one line share their callsite and relation
+    objects, so those are looked up by identity."""
+    raw = capture.queries
+    counts = Counter(q.sql for q in raw)
+    statements: dict[str, str] = {}
+    sites: list[dict[str, Any]] = []
+    relations: list[dict[str, Any]] = []
+    site_index: dict[Any, int] = {}
+    relation_index: dict[Any, int] = {}
+    quoted: set[tuple[str, CallSite | None]] = set()
+
+    def site(value: CallSite) -> int:
+        index = site_index.get(id(value))
+        if index is None:
+            index = site_index.get(value)
+            if index is None:
+                index = site_index[value] = len(sites)
+                sites.append(value.to_dict())
+            site_index[id(value)] = index
+        return index
+
+    def relation(value: Any) -> int:
+        index = relation_index.get(id(value))
+        if index is None:
+            index = relation_index.get(value)
+            if index is None:
+                index = relation_index[value] = len(relations)
+                relations.append(value.to_dict())
+            relation_index[id(value)] = index
+        return index
+
+    queries: list[dict[str, Any]] = []
+    for query in raw:
+        sql = query.sql
+        fp = fingerprint(sql)
+        statements.setdefault(fp, sql)
+        data: dict[str, Any] = {"fingerprint": fp, "ms": round(query.ms, 3)}
+        if query.alias != "default":
+            data["alias"] = query.alias
+        if query.callsite is not None:
+            data["callsite"] = site(query.callsite)
+        if query.render_site is not None:
+            data["render_site"] = site(query.render_site)
+        if query.relation is not None:
+            data["relation"] = relation(query.relation)
+        if query.model:
+            data["model"] = query.model
+        if counts[sql] > 1:
+            data["params_key"] = params_key(query.params)
+            if (sql, query.callsite) not in quoted:
+                quoted.add((sql, query.callsite))
+                text = source_line(query.callsite, query.filename)
+                if text:
+                    data["source"] = text
+        if query.many:
+            data["many"] = True
+        if query.eager:
+            data["eager"] = [list(e) for e in query.eager]
+        if query.lookups:
+            data["lookups"] = [relation(r) for r in query.lookups]
+        if query.prefetch:
+            data["prefetch"] = True
+        queries.append(data)
+    profile = RequestProfile(
+        method=method,
+        route=route,
+        view=view,
+        status=status,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        cache=capture.cache.stats() if capture.cache is not None else CacheStats(),
+        eager_loads=_eager_loads(raw),
+        accessed=capture.access.accessed() if capture.access is not None else frozenset(),
+        loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
+        queryset_site=queryset_site(view_class) if view_class is not None else None,
+    )
+    line = profile.to_dict()
+    line["statements"] = statements
+    line["queries"] = queries
+    line["sites"] = sites
+    line["relations"] = relations
+    return line

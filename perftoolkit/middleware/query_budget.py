@@ -27,7 +27,7 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.routes import normalize_route
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.instrumentation.capture import QueryCapture
-from perftoolkit.instrumentation.profile import build_profile
+from perftoolkit.instrumentation.profile import build_profile, profile_dict
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
@@ -212,21 +212,22 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
 
 
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
-    profile = build_profile(
-        capture,
-        method=info.method,
-        route=info.route,
-        view=info.view,
-        status=info.status,
-        started_at=info.started_at,
-        duration_ms=info.duration_ms,
-        view_class=info.view_class,
-    )
+    request = {
+        "method": info.method,
+        "route": info.route,
+        "view": info.view,
+        "status": info.status,
+        "started_at": info.started_at,
+        "duration_ms": info.duration_ms,
+        "view_class": info.view_class,
+    }
     conf = get_settings()
+    profile = build_profile(capture, **request) if mode in ("log", "raise") else None
     if conf.recording and conf.record_dir:
+        line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
         vendors = {alias: connections[alias].vendor for alias in {q.alias for q in capture.queries}}
-        recorder_for(conf.record_dir).record(profile, capture.queries, vendors)
-    if mode not in ("log", "raise"):
+        recorder_for(conf.record_dir).record(line, capture.queries, vendors)
+    if profile is None:
         return
     findings = analyse(profile)
     if not findings:

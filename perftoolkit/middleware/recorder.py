@@ -18,12 +18,20 @@ from typing import Any
 import django
 
 import perftoolkit
-from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.samples import encode_params
 from perftoolkit.instrumentation.capture import RawQuery
 
 _recorders: dict[str, Recorder] = {}
 _lock = threading.Lock()
+
+
+def _forget_descriptors() -> None:
+    # A forked worker (gunicorn) writes its own <pid>.jsonl: drop the parent's descriptors.
+    for recorder in _recorders.values():
+        recorder.forget()
+
+
+os.register_at_fork(after_in_child=_forget_descriptors)
 
 
 def recorder_for(directory: str) -> Recorder:
@@ -38,33 +46,38 @@ class Recorder:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
         self._fd: int | None = None
-        self._pid: int | None = None
         self._lock = threading.Lock()
         self._sampled: set[str] = set()
 
+    def forget(self) -> None:
+        """In a forked child: the parent's descriptor is not ours to write to."""
+        self._fd = None
+        self._sampled = set()
+        self._lock = threading.Lock()
+
     def _descriptor(self) -> int:
-        pid = os.getpid()
-        if self._fd is None or self._pid != pid:
+        if self._fd is None:
+            pid = os.getpid()
             (self.directory / "samples").mkdir(parents=True, exist_ok=True)
             self._fd = os.open(
                 self.directory / f"{pid}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
             )
-            self._pid = pid
-            self._sampled = set()
             self._write_environment()
         return self._fd
 
-    def record(self, profile: RequestProfile, raw: list[RawQuery], vendors: dict[str, str]) -> None:
-        line = (
-            json.dumps(profile.to_dict(), separators=(",", ":"), sort_keys=True) + "\n"
-        ).encode()
+    def record(
+        self, line_data: dict[str, Any], raw: list[RawQuery], vendors: dict[str, str]
+    ) -> None:
+        """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
+        line = (json.dumps(line_data, separators=(",", ":")) + "\n").encode()
         with self._lock:
             fd = self._descriptor()
             os.write(fd, line)
-            for event, query in zip(profile.queries, raw, strict=True):
-                if event.fingerprint not in self._sampled:
-                    self._sampled.add(event.fingerprint)
-                    self._write_sample(event.fingerprint, query, vendors.get(query.alias, ""))
+            for event, query in zip(line_data["queries"], raw, strict=True):
+                fingerprint = event["fingerprint"]
+                if fingerprint not in self._sampled:
+                    self._sampled.add(fingerprint)
+                    self._write_sample(fingerprint, query, vendors.get(query.alias, ""))
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
         path = self.directory / "samples" / f"{fingerprint}.json"

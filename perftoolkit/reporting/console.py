@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from collections import Counter
+from collections.abc import Sequence
 from typing import IO
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
 from perftoolkit.core.budget import BudgetResult, format_delta, format_value
 from perftoolkit.core.findings import Finding
+from perftoolkit.core.loadstats import LoadProgress
 from perftoolkit.core.ratchet import BudgetUpdate
 from perftoolkit.core.run import AuditRun
 
@@ -71,6 +76,104 @@ def render_run(run: AuditRun, console: Console) -> None:
             console.print(Text(f"  fix: {finding.fix.code}", style="green"))
     for note in run.notes:
         console.print(Text(f"note: {note}", style="dim"))
+
+
+class AuditDisplay:
+    """The live line of a running audit: phase, elapsed time, requests, failures, current rps.
+
+    On a terminal it redraws in place; elsewhere (CI logs) it prints one line per phase.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._phase = "starting"
+        self._started = time.monotonic()
+        self._line = Text("")
+        self._live: Live | None = None
+
+    def __enter__(self) -> AuditDisplay:
+        if self.console.is_terminal:
+            self._live = Live(self._line, console=self.console, transient=True, auto_refresh=False)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+            self._live = None
+
+    def phase(self, name: str) -> None:
+        if name == self._phase:
+            return
+        self._phase = name
+        if self._live is None:
+            self.console.print(Text(f"[{self._elapsed():>5.0f}s] {name}", style="dim"))
+        self._show(Text(f"{name} · {self._elapsed():.0f}s"))
+
+    def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
+        line = Text(f"{self._phase} · {self._elapsed():.0f}s · ")
+        line.append(f"{min(elapsed_s, run_time_s):.0f}/{run_time_s:.0f}s of load", style="bold")
+        if progress is not None:
+            line.append(f" · {progress.requests} requests · ")
+            line.append(
+                f"{progress.failures} failures",
+                style="bold red" if progress.failures else "green",
+            )
+            line.append(f" · {progress.rps:.1f} req/s")
+        self._show(line)
+
+    def _elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _show(self, line: Text) -> None:
+        if self._live is not None:
+            self._live.update(line, refresh=True)
+
+
+def render_audit_summary(
+    run: AuditRun,
+    console: Console,
+    *,
+    files: Sequence[tuple[str, str]] = (),
+    problems: Sequence[str] = (),
+) -> None:
+    """The end of `perf_audit`: headline numbers, one row per endpoint, where the files are."""
+    state = "complete" if run.complete else "incomplete"
+    console.print(Text(f"perftoolkit audit · {run.label} ({state})", style="bold"))
+    if run.load is not None:
+        t = run.load.total
+        console.print(
+            f"  {t.requests} requests · {t.failures} failures · {t.rps:.1f} req/s · "
+            f"p50 {_fmt(t.p50)} ms · p95 {_fmt(t.p95)} ms · p99 {_fmt(t.p99)} ms"
+        )
+    kinds = Counter(f.kind for f in run.findings)
+    findings = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
+    ratio = f"{run.cache.hits / run.cache.gets:.0%}" if run.cache.gets else "–"
+    console.print(
+        f"  findings: {findings} · cache hit ratio {ratio} ({run.cache.hits}/{run.cache.gets})"
+    )
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for name in ("endpoint", "req", "fail", "queries", "p50", "p95", "p99", "cache", "findings"):
+        table.add_column(name, justify="left" if name == "endpoint" else "right")
+    for e in run.endpoints:
+        table.add_row(
+            f"{e.method} {e.route}",
+            str(e.requests),
+            Text(str(e.failures), style="red" if e.failures else ""),
+            _fmt(e.queries_median),
+            _fmt(e.latency_p50, 1),
+            _fmt(e.latency_p95, 1),
+            _fmt(e.latency_p99, 1),
+            f"{e.cache.hits}/{e.cache.gets}" if e.cache.gets else "",
+            str(len(e.finding_ids)) if e.finding_ids else "",
+        )
+    console.print(table)
+    for note in run.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    for name, path in files:
+        console.print(Text(f"{name:<8}{path}"))
+    for problem in problems:
+        console.print(Text(problem, style="bold red"))
 
 
 def render_budget_result(result: BudgetResult, console: Console) -> None:

@@ -1,9 +1,13 @@
-"""A run as Markdown: the tables a pull-request comment or a job summary shows."""
+"""A run, or a comparison of two, as Markdown: what a pull-request comment or a job summary shows."""
 
 from __future__ import annotations
 
+import re
+
 from perftoolkit.core.budget import BudgetResult, format_delta, format_value
+from perftoolkit.core.compare import Comparison, FindingChange
 from perftoolkit.core.run import AuditRun, EndpointStats
+from perftoolkit.reporting.formatting import Change, change, percent
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -49,6 +53,116 @@ def run_to_markdown(run: AuditRun) -> str:
     for note in run.notes:
         lines.append(f"\n> {note}")
     return "\n".join(lines) + "\n"
+
+
+# Enough to keep project text inert mid-line: no emphasis, code, link, image, tag, entity,
+# table cell or @mention can start (parentheses only matter after a `]`, which is escaped).
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~&@])")
+
+
+def md_text(text: str) -> str:
+    """Text from the audited project (messages, labels) as inert Markdown, newlines flattened."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def md_code(text: str) -> str:
+    """A code span that holds any text: a fence longer than its longest backtick run, and pipes
+    escaped (GitHub splits table cells on `|` even inside code)."""
+    text = " ".join(text.split()).replace("|", "\\|")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _change(c: Change) -> str:
+    if not c.text:
+        return f"{c.before} → {c.after}"
+    mark = {"good": "🟢", "bad": "🔴"}.get(c.tone, "")
+    return f"{c.before} → {c.after} {mark}{' ' if mark else ''}{c.text}".rstrip()
+
+
+def comparison_to_markdown(comparison: Comparison) -> str:
+    """compare.md: the verdict, the totals, regressions, per-endpoint changes and findings, for a
+    pull-request comment. Arrows and signs carry the direction; the dots only repeat it."""
+    before, after = md_text(comparison.before.label), md_text(comparison.after.label)
+    tolerance = comparison.tolerance
+    regressions = comparison.regressions
+    lines = [f"## perftoolkit: {before} → {after}", ""]
+    if regressions:
+        n = len(regressions)
+        lines.append(
+            f"**🔴 {n} regression{'s' if n != 1 else ''}** (an endpoint's worst request ran more "
+            f"queries, or its p95 rose by more than {percent(tolerance)})."
+        )
+    else:
+        lines.append("**✅ No regressions.**")
+    for side in (comparison.before, comparison.after):
+        if not side.complete:
+            lines.append(f"\n> ⚠️ The run {md_text(side.label)} is incomplete: it was cut short.")
+    t = comparison.totals
+    lines += ["", f"| | {before} → {after} |", "|---|---|"]
+    for name, c in (
+        ("queries per request", change(t.queries_per_request)),
+        ("findings", change(t.findings)),
+        ("p95 latency (ms, all requests)", change(t.latency_p95, unit="ms", tolerance=tolerance)),
+        ("p99 latency (ms, all requests)", change(t.latency_p99, unit="ms", tolerance=tolerance)),
+        ("cache hit rate", change(t.cache_hit_ratio, unit="ratio", higher_is_better=True)),
+        ("requests", change(t.requests, neutral=True)),
+    ):
+        if c.tone != "none" or name == "findings":
+            lines.append(f"| {name} | {_change(c)} |")
+    if regressions:
+        lines += ["", "### Regressions", ""]
+        for e in regressions:
+            lines.append(f"- {md_code(e.key)}: {md_text('; '.join(e.regressions))}")
+    if comparison.endpoints:
+        lines += [
+            "",
+            "### Endpoints",
+            "",
+            "| endpoint | queries median | queries max | p95 ms | findings | budget |",
+            "|---|---|---|---|---|---|",
+        ]
+        ordered = sorted(comparison.endpoints, key=lambda e: not e.regressions)
+        for e in ordered:
+            flag = " 🔴" if e.regressions else ""
+            budget = (
+                e.budget_after
+                if e.budget_before == e.budget_after
+                else f"{e.budget_before} → {e.budget_after}"
+            )
+            lines.append(
+                f"| {md_code(e.key)}{flag} | {_change(change(e.queries_median))} "
+                f"| {_change(change(e.queries_max))} "
+                f"| {_change(change(e.latency_p95, unit='ms', tolerance=tolerance))} "
+                f"| {_change(change(e.findings))} | {budget} |"
+            )
+    for title, refs in (
+        (f"Only in {before}", comparison.only_before),
+        (f"Only in {after}", comparison.only_after),
+    ):
+        if refs:
+            lines += ["", f"{title}: " + ", ".join(md_code(r.key) for r in refs) + "."]
+    lines += [
+        "",
+        f"### Findings: {len(comparison.findings_fixed)} fixed, "
+        f"{len(comparison.findings_new)} new, {len(comparison.findings_remaining)} remaining",
+    ]
+    for mark, title, items in (
+        ("🆕", "New", comparison.findings_new),
+        ("✅", "Fixed", comparison.findings_fixed),
+        ("⏳", "Remaining", comparison.findings_remaining),
+    ):
+        if items:
+            lines += ["", f"**{mark} {title}**", ""]
+            lines += [_finding_line(f) for f in items]
+    return "\n".join(lines) + "\n"
+
+
+def _finding_line(f: FindingChange) -> str:
+    where = f" at {md_code(f.callsite)}" if f.callsite else ""
+    return f"- {md_code(f.kind)} {md_code(f'{f.method} {f.route}')}{where}: {md_text(f.message)}"
 
 
 def budget_result_to_markdown(result: BudgetResult) -> str:

@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from perftoolkit.core.compare import SCHEMA as COMPARE_SCHEMA
+from perftoolkit.core.compare import Comparison
 from perftoolkit.core.events import CacheStats
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.indexes import IndexAdvice
@@ -74,12 +76,18 @@ def run_from_dict(data: Any, *, source: str = "report") -> AuditRun:
         ) from exc
 
 
-def check_schema(value: Any, *, expected: str, source: str) -> None:
+def check_schema(
+    value: Any,
+    *,
+    expected: str,
+    source: str,
+    build_hint: str = "Build one with `perftoolkit report build`.",
+) -> None:
     family, _, major = expected.partition("/")
     if not isinstance(value, str) or "/" not in value:
         raise ReportFormatError(
             f"{source} has no 'schema' field naming {expected!r}, so it is not a perftoolkit file "
-            "this version can read. Build one with `perftoolkit report build`."
+            f"this version can read. {build_hint}"
         )
     got_family, _, got_version = value.partition("/")
     got_major = got_version.split(".")[0]
@@ -96,13 +104,20 @@ def dumps(data: Any) -> str:
 
 
 def write_json(data: Any, path: str | os.PathLike[str]) -> Path:
+    """Write deterministic JSON atomically."""
+    return write_text(dumps(data), path)
+
+
+def write_text(text: str, path: str | os.PathLike[str]) -> Path:
     """Write atomically (temp file + rename), so an interrupted write never leaves half a file."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(dumps(data))
+        # mkstemp makes the file private (0600); reports are meant to be shared and served.
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -141,3 +156,28 @@ def load_json(path: str | os.PathLike[str]) -> Any:
 
 def read_run(path: str | os.PathLike[str]) -> AuditRun:
     return run_from_dict(load_json(path), source=os.fspath(path))
+
+
+def comparison_from_dict(data: Any, *, source: str = "comparison") -> Comparison:
+    """Validate and read a compare.json (`perftoolkit.compare/1`)."""
+    if not isinstance(data, dict):
+        raise ReportFormatError(
+            f"{source} is not a perftoolkit comparison: its top level is not a JSON object."
+        )
+    check_schema(
+        data.get("schema"),
+        expected=COMPARE_SCHEMA,
+        source=source,
+        build_hint="Write one with `perftoolkit report compare BEFORE AFTER`.",
+    )
+    try:
+        return Comparison.from_dict({**data, "schema": COMPARE_SCHEMA})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportFormatError(
+            f"{source} is a {COMPARE_SCHEMA} file with a malformed entry "
+            f"({type(exc).__name__}: {exc}). Write it again with `perftoolkit report compare`."
+        ) from exc
+
+
+def read_comparison(path: str | os.PathLike[str]) -> Comparison:
+    return comparison_from_dict(load_json(path), source=os.fspath(path))

@@ -10,7 +10,7 @@ import pytest
 from perftoolkit.budgets import BUDGET_FILE
 from perftoolkit.cli.main import main
 from perftoolkit.reporting.schema import write_run
-from tests.support.runs import endpoint, nplusone, run_of
+from tests.support.budget_runs import endpoint, nplusone, run_of
 
 
 @pytest.fixture

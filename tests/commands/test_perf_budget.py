@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from perftoolkit.budgets import BUDGET_FILE
 from perftoolkit.reporting.schema import write_run
-from tests.support.runs import endpoint, nplusone, run_of
+from tests.support.budget_runs import endpoint, nplusone, run_of
 
 
 @pytest.fixture

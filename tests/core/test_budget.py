@@ -12,7 +12,7 @@ from perftoolkit.core.budget import (
 )
 from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.core.run import BudgetStatus
-from tests.support.runs import endpoint, nplusone, run_of
+from tests.support.budget_runs import endpoint, nplusone, run_of
 
 
 def _budgets(*items: EndpointBudget, **kwargs: object) -> Budgets:

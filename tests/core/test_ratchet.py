@@ -4,7 +4,7 @@ import pytest
 
 from perftoolkit.core.budget import Budgets, EndpointBudget, Limits
 from perftoolkit.core.ratchet import Headroom, record, update
-from tests.support.runs import endpoint, run_of
+from tests.support.budget_runs import endpoint, run_of
 
 
 def _changes(result: object) -> list[tuple[str, str, object, object, str]]:

@@ -16,7 +16,7 @@ from perftoolkit.reporting.github import (
 )
 from perftoolkit.reporting.junit import budget_result_to_junit
 from perftoolkit.reporting.markdown import budget_result_to_markdown
-from tests.support.runs import endpoint, nplusone, run_of
+from tests.support.budget_runs import endpoint, nplusone, run_of
 
 
 def _result() -> BudgetResult:

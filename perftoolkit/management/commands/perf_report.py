@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perftoolkit.analysis import detection_options, detectors
+from perftoolkit.comparing import compare_reports, summary
 from perftoolkit.exceptions import PerfToolkitError
 from perftoolkit.recording import build_report
 from perftoolkit.reporting.markdown import run_to_markdown
@@ -13,7 +14,7 @@ from perftoolkit.reporting.schema import read_run, write_run
 
 
 class Command(BaseCommand):
-    help = "Build a report.json from a record directory (build), or print one (show)."
+    help = "Build a report.json (build), print one (show), or compare two (compare)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -25,6 +26,12 @@ class Command(BaseCommand):
         build.add_argument("--label", default=None)
         show = sub.add_parser("show", help="Print a report.json as Markdown.")
         show.add_argument("report", type=Path)
+        compare = sub.add_parser("compare", help="Compare two runs into OUT_DIR (HTML, JSON, MD).")
+        compare.add_argument("before", type=Path)
+        compare.add_argument("after", type=Path)
+        compare.add_argument("-o", "--out-dir", type=Path, default=Path("reports/compare"))
+        compare.add_argument("--fail-on", choices=["regression"], default=None)
+        compare.add_argument("--tolerance", type=float, default=0.10)
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
@@ -40,6 +47,16 @@ class Command(BaseCommand):
                     f"{options['output']}: {len(run.endpoints)} endpoints, "
                     f"{sum(e.requests for e in run.endpoints)} requests, {len(run.findings)} findings"
                 )
+            elif action == "compare":
+                out_dir = options["out_dir"]
+                comparison = compare_reports(
+                    options["before"],
+                    options["after"],
+                    out_dir,
+                    tolerance=options["tolerance"],
+                    fail_on=options["fail_on"],
+                )
+                self.stdout.write(summary(comparison, out_dir))
             else:
                 self.stdout.write(run_to_markdown(read_run(options["report"])), ending="")
         except PerfToolkitError as exc:

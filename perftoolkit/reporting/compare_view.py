@@ -1,0 +1,234 @@
+"""A Comparison as the strings and rows the before/after HTML report shows.
+`compare_context()` is what `templates/perftoolkit/compare.html` renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from perftoolkit.core.compare import Comparison, EndpointDelta, FindingChange
+from perftoolkit.core.run import AuditRun
+from perftoolkit.core.targets import Targets, score
+from perftoolkit.reporting import charts
+from perftoolkit.reporting.formatting import (
+    Change,
+    change,
+    count,
+    percent,
+    timestamp,
+)
+from perftoolkit.reporting.run_view import KIND_TITLES, figure, safe_svg, target_text
+
+BUDGET_MARKS = {"ok": "✓ ok", "exceeded": "✗ exceeded", "none": "–"}
+_BUDGET_RANK = {"none": 0, "ok": 1, "exceeded": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Tile:
+    name: str
+    change: Change
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    title: str
+    target: str
+    before: str
+    before_status: str
+    after: str
+    after_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetChange:
+    text: str
+    tone: str
+    sort: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompareRow:
+    method: str
+    route: str
+    regressed: bool
+    reasons: tuple[str, ...]
+    cells: tuple[Change, ...]
+    budget: BudgetChange
+
+
+@dataclass(frozen=True, slots=True)
+class FindingItem:
+    title: str
+    kind: str
+    endpoint: str
+    callsite: str
+    message: str
+    repeats: str
+
+
+COLUMNS = ("Queries median", "Queries max", "Duplicates", "p50 ms", "p95 ms", "p99 ms", "Findings")
+
+
+def totals_tiles(comparison: Comparison) -> list[Tile]:
+    t = comparison.totals
+    tolerance = comparison.tolerance
+    tiles = [
+        Tile("Queries per request", change(t.queries_per_request)),
+        Tile("Findings", change(t.findings)),
+        Tile("P95 latency, ms", change(t.latency_p95, unit="ms", tolerance=tolerance)),
+        Tile("P99 latency, ms", change(t.latency_p99, unit="ms", tolerance=tolerance)),
+        Tile("Cache hit rate", change(t.cache_hit_ratio, unit="ratio", higher_is_better=True)),
+        Tile("Requests", change(t.requests, neutral=True)),
+        Tile("Failures", change(t.failures)),
+    ]
+    # A figure neither run measured says nothing; no failures on either side neither.
+    return [
+        tile
+        for tile in tiles
+        if (tile.change.tone != "none" or tile.name == "Findings")
+        and not (tile.name == "Failures" and tile.change.before == tile.change.after == "0")
+    ]
+
+
+def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
+    return CompareRow(
+        method=e.method,
+        route=e.route,
+        regressed=bool(e.regressions),
+        reasons=e.regressions,
+        cells=(
+            change(e.queries_median),
+            change(e.queries_max),
+            change(e.duplicates),
+            change(e.latency_p50, unit="ms", tolerance=tolerance),
+            change(e.latency_p95, unit="ms", tolerance=tolerance),
+            change(e.latency_p99, unit="ms", tolerance=tolerance),
+            change(e.findings),
+        ),
+        budget=budget_change(e.budget_before, e.budget_after),
+    )
+
+
+def budget_change(before: str, after: str) -> BudgetChange:
+    old, new = _BUDGET_RANK.get(before, 0), _BUDGET_RANK.get(after, 0)
+    if before == after:
+        text, tone = BUDGET_MARKS.get(after, after), ("bad" if after == "exceeded" else "")
+    else:
+        text = f"{BUDGET_MARKS.get(before, before)} → {BUDGET_MARKS.get(after, after)}"
+        tone = "bad" if after == "exceeded" else ("good" if new < old or after == "ok" else "")
+    return BudgetChange(text, tone, str(new))
+
+
+def finding_item(f: FindingChange) -> FindingItem:
+    before, after = f.repeats.before, f.repeats.after
+    if before is not None and after is not None:
+        repeats = f"×{count(before)} → ×{count(after)} per request"
+    else:
+        repeats = f"×{count(before if after is None else after)} per request"
+    return FindingItem(
+        title=KIND_TITLES.get(f.kind, f.kind.replace("_", " ")),
+        kind=f.kind,
+        endpoint=f"{f.method} {f.route}",
+        callsite=f.callsite or "",
+        message=f.message,
+        repeats=repeats,
+    )
+
+
+def verdict(comparison: Comparison) -> tuple[str, str]:
+    """(headline, tone): regressions first, then the size of the change."""
+    n = len(comparison.regressions)
+    head = f"{n} regression{'s' if n != 1 else ''}" if n else "No regressions"
+    per_request = change(comparison.totals.queries_per_request)
+    parts = [head + "."]
+    if per_request.tone != "none":
+        parts.append(f"Queries per request {per_request.before} → {per_request.after}.")
+    parts.append(
+        f"Findings: {count(len(comparison.findings_fixed))} fixed, "
+        f"{count(len(comparison.findings_new))} new, "
+        f"{count(len(comparison.findings_remaining))} remaining."
+    )
+    return " ".join(parts), ("bad" if n else "ok")
+
+
+def target_rows(before: AuditRun, after: AuditRun, targets: Targets) -> list[TargetRow]:
+    marks = {"met": "✓", "missed": "✗", "unknown": "?"}
+    rows = []
+    for old, new in zip(score(before, targets).results, score(after, targets).results, strict=True):
+        rows.append(
+            TargetRow(
+                title=old.title,
+                target=target_text(old),
+                before=f"{marks[old.status]} {figure(old.name, old.value)}",
+                before_status=old.status,
+                after=f"{marks[new.status]} {figure(new.name, new.value)}",
+                after_status=new.status,
+            )
+        )
+    return rows
+
+
+def compare_context(
+    comparison: Comparison, before: AuditRun, after: AuditRun, targets: Targets
+) -> dict[str, Any]:
+    tolerance = comparison.tolerance
+    rows = [compare_row(e, tolerance) for e in comparison.endpoints]
+    rows.sort(key=lambda r: not r.regressed)  # stable: regressions first, then route order
+    headline, tone = verdict(comparison)
+    old = {e.key: e for e in before.endpoints}
+    new = {e.key: e for e in after.endpoints}
+    keys = sorted(old.keys() | new.keys(), key=lambda k: (k.split(" ", 1)[1], k))
+
+    def pairs(attr: str) -> list[charts.PairRow]:
+        return [
+            charts.PairRow(
+                k,
+                getattr(old[k], attr) if k in old else None,
+                getattr(new[k], attr) if k in new else None,
+            )
+            for k in keys
+        ]
+
+    before_label, after_label = comparison.before.label, comparison.after.label
+    return {
+        "title": f"{before_label} → {after_label} · perftoolkit comparison",
+        "before": comparison.before,
+        "after": comparison.after,
+        "before_started": timestamp(comparison.before.started_at),
+        "after_started": timestamp(comparison.after.started_at),
+        "tolerance": percent(tolerance, 1),
+        "verdict": headline,
+        "verdict_tone": tone,
+        "tiles": totals_tiles(comparison),
+        "targets": target_rows(before, after, targets),
+        "regressions": [(e.key, e.regressions) for e in comparison.regressions],
+        "queries_chart": safe_svg(
+            charts.pair_chart(
+                pairs("queries_median"),
+                title="Median queries per request, before and after",
+                before_label=before_label,
+                after_label=after_label,
+                ident="queries-pairs",
+            )
+        ),
+        "latency_chart": safe_svg(
+            charts.pair_chart(
+                pairs("latency_p95"),
+                title="p95 latency (ms), before and after",
+                before_label=before_label,
+                after_label=after_label,
+                ident="p95-pairs",
+            )
+        ),
+        "columns": COLUMNS,
+        "rows": rows,
+        "fixed": [finding_item(f) for f in comparison.findings_fixed],
+        "new": [finding_item(f) for f in comparison.findings_new],
+        "remaining": [finding_item(f) for f in comparison.findings_remaining],
+        "fixed_count": count(len(comparison.findings_fixed)),
+        "new_count": count(len(comparison.findings_new)),
+        "remaining_count": count(len(comparison.findings_remaining)),
+        "only_before": [e.key for e in comparison.only_before],
+        "only_after": [e.key for e in comparison.only_after],
+        "regressions_count": count(len(comparison.regressions)),
+    }

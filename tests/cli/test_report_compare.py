@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from perftoolkit.cli.main import main
+from perftoolkit.reporting.schema import write_run
+from tests.support.runs import after_run, before_run
+
+
+@pytest.fixture
+def reports(tmp_path: Path) -> tuple[Path, Path]:
+    return (
+        write_run(before_run(), tmp_path / "before" / "report.json"),
+        write_run(after_run(), tmp_path / "after" / "report.json"),
+    )
+
+
+def test_report_compare_writes_and_exits_0(
+    reports: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "compare"
+
+    code = main(["report", "compare", str(reports[0]), str(reports[1]), "-o", str(out)])
+
+    assert code == 0
+    assert capsys.readouterr().out.startswith(f"{out / 'index.html'}: before → after, 7 endpoints")
+    assert json.loads((out / "compare.json").read_text())["schema"] == "perftoolkit.compare/1"
+
+
+def test_report_compare_fail_on_regression_exits_3(
+    reports: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "compare"
+
+    code = main(
+        ["report", "compare", *map(str, reports), "-o", str(out), "--fail-on", "regression"]
+    )
+
+    assert code == 3
+    assert capsys.readouterr().err.startswith(
+        "Error: 1 endpoint regressed from before to after: GET api/projects/<int:pk>/tasks/"
+    )
+    assert (out / "compare.md").exists()
+
+
+def test_report_compare_tolerance_lifts_the_latency_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = write_run(before_run(), tmp_path / "b.json")
+    after = after_run()
+    # Keep the p95 rise (150 → 190 ms) but not the extra query.
+    same_queries = after.with_changes(
+        endpoints=tuple(
+            e.__class__.from_dict({**e.to_dict(), "queries": {"min": 4, "median": 4, "max": 4}})
+            if e.route == "api/projects/<int:pk>/tasks/"
+            else e
+            for e in after.endpoints
+        )
+    )
+    after_path = write_run(same_queries, tmp_path / "a.json")
+    args = [
+        "report",
+        "compare",
+        str(before),
+        str(after_path),
+        "-o",
+        str(tmp_path / "c"),
+        "--fail-on",
+        "regression",
+    ]
+
+    assert main([*args, "--tolerance", "0.25"]) == 3
+    assert main([*args, "--tolerance", "0.3"]) == 0
+
+
+def test_report_compare_bad_input_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "report.json"
+    bad.write_text('{"schema": "perftoolkit.audit/7"}')
+
+    code = main(["report", "compare", str(bad), str(bad), "-o", str(tmp_path / "out")])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {bad} has schema 'perftoolkit.audit/7'; this perftoolkit reads "
+        "'perftoolkit.audit/1'. Use the perftoolkit version that wrote it, or rebuild it from "
+        "its recordings.\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_compare_missing_file_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["report", "compare", str(tmp_path / "nope.json"), str(tmp_path), "-o", str(tmp_path / "o")]
+    )
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {tmp_path / 'nope.json'} does not exist. Give the path of a report.json.\n"
+    )
+
+
+def test_report_html(reports: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    before, _ = reports
+
+    assert main(["report", "html", str(before.parent)]) == 0
+    assert capsys.readouterr().out == f"{before.parent / 'index.html'}\n"
+    assert (before.parent / "index.html").read_text().startswith("<!DOCTYPE html>")
