@@ -37,7 +37,10 @@ def get_user_permissions(user: AbstractBaseUser | AnonymousUser) -> frozenset[st
 
 
 def get_user_auth_context(user: AbstractBaseUser | AnonymousUser) -> AuthContext:
-    """Roles and permission codenames of `user` (none for anonymous users)."""
+    """Roles and permission codenames of `user` (none for anonymous users).
+
+    In `after`: one query (groups LEFT JOIN their permissions) on a cache miss, none on a hit.
+    """
     if not user.is_authenticated:
         return AuthContext(frozenset(), frozenset())
     if not optimized():
@@ -46,7 +49,7 @@ def get_user_auth_context(user: AbstractBaseUser | AnonymousUser) -> AuthContext
     key = auth_context_key(user.pk)
     context = cache.get(key)
     if context is None:
-        rows = Group.objects.filter(user=user.pk).values_list("name", "permissions__codename")
+        rows = list(Group.objects.filter(user=user.pk).values_list("name", "permissions__codename"))
         context = AuthContext(
             roles=frozenset(name for name, _ in rows),
             permissions=frozenset(codename for _, codename in rows if codename),

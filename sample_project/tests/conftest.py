@@ -31,7 +31,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     if postgres.using_postgres() and connection.vendor != "postgresql":
         pytest.exit("a PostgreSQL session needs DATABASE_URL=postgres://...", returncode=1)
     with django_db_blocker.unblock():
-        call_command("seed_sample", "--size", "small", stdout=io.StringIO())
+        call_command("seed_sample", "--size", "small", stderr=io.StringIO())
 
 
 @pytest.fixture(autouse=True)

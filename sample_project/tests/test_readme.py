@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-from django.conf import settings
 from django.urls import resolve
 
 from test_endpoints import ENDPOINTS, EXPECTED_QUERIES
@@ -44,7 +42,6 @@ def test_query_table_is_the_one_the_tests_assert() -> None:
     assert documented == asserted
 
 
-@pytest.mark.skipif(settings.SAMPLE_VARIANT != "before", reason="one variant reads the files")
 def test_seeded_problems_name_existing_code() -> None:
     cells = " ".join(row[1] + " " + row[3] for row in table("Seeded problems"))
     references = re.findall(r"`([\w/]+\.(?:py|html))(?::([\w.]+))?`", cells)

@@ -90,6 +90,17 @@ def test_permission_context_is_cached_only_in_after(client_for: ClientFor) -> No
     assert get_user_auth_context(student).roles == {"student"}
 
 
+def test_permission_lookup_costs_two_queries_or_one_cache_miss() -> None:
+    student = User.objects.get(username="student1")
+    costs = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as ctx:
+            get_user_auth_context(student)
+        costs.append(len(ctx.captured_queries))
+
+    assert costs == ([1, 0] if AFTER else [2, 2])  # seed 004: "2 separate queries per request"
+
+
 def test_role_change_drops_the_cached_context() -> None:
     student = User.objects.get(username="student1")
     get_user_auth_context(student)

@@ -19,19 +19,19 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true", help="wipe every table first")
 
     def handle(self, *args: Any, size: str, reset: bool, **options: Any) -> None:
+        # The report goes to stderr (uncoloured): scripts that call_command() this and print
+        # their own results on stdout, such as JSON, keep a clean stdout.
+        report = self.stderr
+        report.style_func = None
         if reset:
             call_command("flush", interactive=False, verbosity=0)
         elif is_seeded():
-            self.stdout.write("Already seeded: nothing to do (--reset wipes the data first).")
+            report.write("Already seeded: nothing to do (--reset wipes the data first).")
             return
         started = time.perf_counter()
         seed(size)
         seconds = time.perf_counter() - started
         counts = row_counts()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded {size} data: {sum(counts.values())} rows in {seconds:.1f} s"
-            )
-        )
+        report.write(f"Seeded {size} data: {sum(counts.values())} rows in {seconds:.1f} s")
         for label, count in counts.items():
-            self.stdout.write(f"  {label:<28} {count:>8}")
+            report.write(f"  {label:<28} {count:>8}")
