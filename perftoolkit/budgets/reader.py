@@ -17,6 +17,7 @@ from perftoolkit.core.budget import (
     COUNT_LIMITS,
     LIMITS,
     UNLISTED_POLICIES,
+    UNMATCHED_ROUTE,
     Budgets,
     EndpointBudget,
     Limits,
@@ -26,8 +27,6 @@ from perftoolkit.core.routes import normalize_route
 from perftoolkit.exceptions import ConfigurationError
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
-# The route the middleware records for a request no URL pattern matched (always "exists").
-UNMATCHED_ROUTE = "<unmatched>"
 _SHAPE = (
     'A budget file has a [defaults] table and one [endpoints."METHOD route"] table per endpoint, '
     'e.g. [endpoints."GET api/courses/"] with queries = 4.'

@@ -19,6 +19,9 @@ LIMITS: tuple[str, ...] = ("queries", "duplicates", "db_ms_p95", "latency_ms_p95
 # Limits that count statements (whole numbers); the others are milliseconds.
 COUNT_LIMITS: frozenset[str] = frozenset({"queries", "duplicates"})
 UNLISTED_POLICIES: tuple[str, ...] = ("ignore", "fail")
+# The route the middleware records for a request no URL pattern matched (a test's 404): judged
+# only when the file lists it, never recorded on its own.
+UNMATCHED_ROUTE = "<unmatched>"
 # Which findings explain a broken budget best, most telling first.
 _KIND_RANK = {
     "n_plus_one": 0,
@@ -262,7 +265,10 @@ def evaluate(run: AuditRun, budgets: Budgets) -> BudgetResult:
     rows = []
     for endpoint in run.endpoints:
         budget = budgets.get(endpoint.method, endpoint.route)
-        limits = (budget.limits if budget else Limits()).over(budgets.defaults)
+        unmatched = endpoint.route == UNMATCHED_ROUTE and budget is None
+        limits = (budget.limits if budget else Limits()).over(
+            Limits() if unmatched else budgets.defaults
+        )
         values = measured(endpoint)
         rows.append(
             BudgetRow(
@@ -273,7 +279,7 @@ def evaluate(run: AuditRun, budgets: Budgets) -> BudgetResult:
                     LimitCheck(name, limit, values[name]) for name, limit in limits.items().items()
                 ),
                 listed=budget is not None,
-                unlisted_fails=budget is None and budgets.unlisted == "fail",
+                unlisted_fails=budget is None and budgets.unlisted == "fail" and not unmatched,
                 findings=top_findings(run, endpoint.method, endpoint.route),
                 line=budget.line if budget else None,
             )

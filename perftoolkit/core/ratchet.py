@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from perftoolkit.core.budget import (
     COUNT_LIMITS,
     LIMITS,
+    UNMATCHED_ROUTE,
     Budgets,
     EndpointBudget,
     Limits,
@@ -131,6 +132,8 @@ def _rewrite(
         if values["queries"] is None:
             continue  # nothing the middleware saw (a Locust-only endpoint): nothing to record
         budget = budgets.get(endpoint.method, endpoint.route)
+        if budget is None and endpoint.route == UNMATCHED_ROUTE:
+            continue  # requests no URL pattern matched are not an endpoint to budget
         own = budget.limits if budget is not None else Limits()
         effective = own.over(budgets.defaults)
         names = [n for n in LIMITS if n == "queries" or getattr(own, n) is not None]

@@ -219,3 +219,11 @@ def test_budgets_round_trip_dict() -> None:
         endpoints=(EndpointBudget("GET", "api/a/", Limits(queries=1, latency_ms_p95=80.0)),),
     )
     assert Budgets.from_dict(budgets.to_dict()) == budgets
+
+
+def test_evaluate_unmatched_requests_are_judged_only_when_listed() -> None:
+    run = run_of(endpoint("<unmatched>", 9))
+    unlisted = evaluate(run, _budgets(unlisted="fail", defaults=Limits(queries=1)))
+    assert [(r.status, r.exceeded) for r in unlisted.rows] == [("none", ())]
+    listed = evaluate(run, _budgets(EndpointBudget("GET", "<unmatched>", Limits(queries=2))))
+    assert [(r.status, r.exceeded) for r in listed.rows] == [("exceeded", ("queries",))]

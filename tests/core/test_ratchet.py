@@ -160,3 +160,9 @@ def test_update_ratchets_time_limits_in_tenths_of_a_millisecond() -> None:
     )
     result = update(run, budgets)
     assert result.budgets.endpoints[0].limits == Limits(queries=3, db_ms_p95=4.1)
+
+
+def test_record_and_update_leave_unmatched_requests_out() -> None:
+    run = run_of(endpoint("<unmatched>", 3), endpoint("api/a/", 1))
+    assert [b.key for b in record(run, None).budgets.endpoints] == ["GET api/a/"]
+    assert [b.key for b in update(run, Budgets()).budgets.endpoints] == ["GET api/a/"]
