@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from perftoolkit.budgets import display_path, find_budget_file, load_budgets, write_budgets
+from perftoolkit.budgets import (
+    display_path,
+    find_budget_file,
+    load_budgets,
+    search_dirs,
+    write_budgets,
+)
 from perftoolkit.core.budget import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.run import AuditRun
@@ -42,6 +48,18 @@ class BudgetOptions:
     markdown: Path | None = None  # check
     output: Path | None = None  # check: the report with endpoints[].budget filled
     annotations: bool | None = None  # check: GitHub annotations; None = when GITHUB_ACTIONS=true
+
+
+def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Budgets | None:
+    """The project's budget file, read (routes checked when Django is configured), searched as
+    `find_budget_file` does with `dirs` after the working directory; None when there is none and
+    none is `required` (a `ConfigurationError` then, as for a malformed file)."""
+    from perftoolkit.urlconf import configured_routes
+
+    path = find_budget_file(dirs=search_dirs(dirs), must_exist=required)
+    if not path.is_file():
+        return None
+    return load_budgets(path, routes=configured_routes())
 
 
 def judge(run: AuditRun, budgets: Budgets) -> tuple[AuditRun, BudgetResult]:

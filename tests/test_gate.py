@@ -5,11 +5,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
+from perftoolkit.auditfiles import apply_budgets as apply_audit_budgets
 from perftoolkit.budgets import BUDGET_FILE, load_budgets
 from perftoolkit.core.budget import Limits
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, ReportFormatError
-from perftoolkit.gate import BudgetOptions, github_path, run_budget_command
+from perftoolkit.gate import BudgetOptions, github_path, project_budgets, run_budget_command
 from perftoolkit.reporting.schema import read_run, write_run
 from tests.support.budget_runs import endpoint, nplusone, run_of
 
@@ -171,3 +173,49 @@ def test_github_path_relative_to_workspace(tmp_path: Path, monkeypatch: pytest.M
         github_path("lms/views.py", [tmp_path / "other", tmp_path / "site"]) == "site/lms/views.py"
     )
     assert github_path("missing.py", [tmp_path]) == "missing.py"
+
+
+# -- the audit's hook --------------------------------------------------------------------------
+
+
+def test_project_budgets_none_without_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert project_budgets() is None
+    with pytest.raises(ConfigurationError, match="^No perf-budgets.toml found"):
+        project_budgets(required=True)
+
+
+def test_audit_applies_the_project_budgets(project: Path) -> None:
+    with override_settings(ROOT_URLCONF="tests.test_urlconf"):  # has api/courses/…
+        judged = apply_audit_budgets(read_run(project / "before.json"))
+    assert [(e.key, e.budget.status) for e in judged.endpoints] == [
+        ("GET api/courses/", "exceeded"),
+        ("GET api/courses/<int:pk>/", "ok"),
+    ]
+
+
+def test_audit_notes_a_budget_file_it_cannot_read(project: Path) -> None:
+    (project / BUDGET_FILE).write_text("queries = 1\n")
+    run = read_run(project / "before.json")
+    judged = apply_audit_budgets(run)
+    assert judged.endpoints == run.endpoints
+    assert judged.notes[-1].startswith(
+        "Budgets not judged: perf-budgets.toml:1: unknown key 'queries'"
+    )
+
+
+def test_audit_fail_on_budget_needs_a_budget_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perftoolkit.audit import AuditOptions, run_audit
+
+    monkeypatch.chdir(tmp_path)
+    profile = Path(__file__).parent / "auditsite" / "loadtests" / "site.py"
+    with pytest.raises(ConfigurationError, match="^No perf-budgets.toml found"):
+        run_audit(
+            AuditOptions(
+                profiles=(str(profile),), out_dir=tmp_path, cwd=tmp_path, fail_on=("budget",)
+            )
+        )
