@@ -136,6 +136,24 @@ def _marker_limits(marker: pytest.Mark, nodeid: str) -> tuple[int, int | None]:
     return queries, marker.kwargs.get("duplicates")
 
 
+def _middleware_installed(middleware: list[str]) -> bool:
+    """perftoolkit's middleware, or a subclass of it, is in MIDDLEWARE."""
+    if MIDDLEWARE in middleware:
+        return True
+    from django.utils.module_loading import import_string
+
+    from perftoolkit.middleware import QueryBudgetMiddleware
+
+    for path in middleware:
+        try:
+            found = import_string(path)
+        except ImportError:
+            continue
+        if isinstance(found, type) and issubclass(found, QueryBudgetMiddleware):
+            return True
+    return False
+
+
 def _require_django(what: str) -> None:
     from django.conf import settings
 
@@ -175,8 +193,7 @@ class BudgetSession:
                 "settings are configured: set DJANGO_SETTINGS_MODULE, or pytest-django's --ds "
                 "option or DJANGO_SETTINGS_MODULE ini key."
             )
-        middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-        if MIDDLEWARE not in middleware:
+        if not _middleware_installed(list(getattr(settings, "MIDDLEWARE", None) or [])):
             raise pytest.UsageError(
                 f"--perf-budgets records requests with perftoolkit's middleware, which is not in "
                 f"MIDDLEWARE of {settings.SETTINGS_MODULE or 'your settings'}. Add "
@@ -233,10 +250,14 @@ class BudgetSession:
         files = getattr(node, "workeroutput", {}).get(WORKER_KEY) or {}
         worker = str(getattr(node, "gateway", None) and node.gateway.id or "worker")
         for name, text in files.items():
-            target = self.record_dir / (
-                name if name == "environment.json" else f"{worker}-{Path(name).name}"
-            )
-            with target.open("a", encoding="utf-8") as handle:
+            if name == "environment.json":
+                target = self.record_dir / name
+                if not target.exists():  # every worker describes the same environment
+                    target.write_text(text, encoding="utf-8")
+                continue
+            with (self.record_dir / f"{worker}-{Path(name).name}").open(
+                "a", encoding="utf-8"
+            ) as handle:
                 handle.write(text)
 
     # -- end: build the run, judge it, report ----------------------------------------------------

@@ -1,7 +1,7 @@
 """perf-budgets.toml (recorded from `after`) against each variant, as CI would run it.
 
-Every GET endpoint of the README's table is requested as its user, once cold and once warm,
-with perftoolkit recording; the recording becomes a report and `manage.py perf_budget check`
+Every GET endpoint of the README's table is requested as its user, first as the user's first
+request after logging in, then warm, with perftoolkit recording; the recording becomes a report and `manage.py perf_budget check`
 judges it: `after` passes, `before` fails with exit 3 naming every endpoint and its fix, and one
 query more in a view fails it. `SAMPLE_UPDATE_BUDGETS=1` (in the `after` session) records the
 file again from the same requests, keeping its comments.
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.test import Client
 from perftoolkit.analysis import detection_options, detectors
@@ -53,14 +54,17 @@ Requests = list[tuple[str | None, str]]
 def record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_for: Callable[[str | None], Client]
 ) -> Iterator[Callable[[Requests], Path]]:
-    """Request (user, path) pairs, cold then warm, with recording on; returns the report path."""
+    """Request (user, path) pairs with recording on, each as the user's first request after
+    logging in (no roles or permissions cached yet), then again warm; returns the report's
+    path."""
 
     def run(requests: Requests) -> Path:
         directory = tmp_path / "rec"
         monkeypatch.setenv(RECORD_DIR_ENV, str(directory))
         reset_settings()
         for user, path in requests:
-            client = client_for(user)
+            cache.clear()
+            client = client_for(user)  # logging in caches the session again
             for _ in range(2):
                 assert client.get(path).status_code == 200, path
         monkeypatch.delenv(RECORD_DIR_ENV)
