@@ -305,3 +305,16 @@ def test_plugin_idle_without_django_settings(
             "ERROR: --perf-budgets records requests through Django's test client, but no Django settings*"
         ]
     )
+
+
+def test_perf_budgets_accepts_a_subclass_of_the_middleware(sandbox: pytest.Pytester) -> None:
+    sandbox.makepyfile(
+        mymiddleware=(
+            "from perftoolkit.middleware import QueryBudgetMiddleware\n\n\n"
+            "class Measured(QueryBudgetMiddleware):\n    pass\n"
+        ),
+        settings=SETTINGS.replace(
+            '["perftoolkit.middleware.QueryBudgetMiddleware"]', '["mymiddleware.Measured"]'
+        ),
+    )
+    _run(sandbox, "--perf-budgets").assert_outcomes(passed=4)
