@@ -46,7 +46,6 @@ class PerfToolkitSettings:
     project_root: str | None = None
     ignore_modules: tuple[str, ...] = ()
     raise_on: tuple[str, ...] = ("n_plus_one", "duplicate_query", "write_on_read")
-    include_params: bool = False
     cache: bool = True
     budgets: str | None = None
     targets: dict[str, float] = field(default_factory=dict)

@@ -142,4 +142,5 @@ def build_report(
         load=load,
         complete=complete,
         notes=[*notes, *extra],
+        record_dir=os.fspath(Path(directory).resolve()),
     )

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "rest_framework",
     "tests.corpus",
+    "tests.shop",
 ]
 MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
 DATABASES = {

@@ -110,7 +110,8 @@ def test_report_round_trip(recorded: Path, tmp_path: Path) -> None:
     path = write_run(run, tmp_path / "out" / "report.json")
     again = read_run(path)
     assert run_to_dict(again) == run_to_dict(run)
-    assert path.read_text() == write_run(again, tmp_path / "copy.json").read_text()
+    # Beside the original: record_dir is written relative to the report file.
+    assert path.read_text() == write_run(again, tmp_path / "out" / "copy.json").read_text()
 
 
 def test_read_recording_skips_a_torn_last_line(recorded: Path) -> None:

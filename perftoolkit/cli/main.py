@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import typer
 
 import perftoolkit
-from perftoolkit.cli import audit, budget, report
+from perftoolkit.cli import audit, budget, indexes, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ def version() -> None:
 # One module per verb group; each registers here with one line.
 app.add_typer(report.app, name="report")
 app.command("audit")(audit.audit)
+app.command(name="indexes")(indexes.indexes)
 app.add_typer(budget.app, name="budget")
 
 

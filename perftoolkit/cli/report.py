@@ -53,7 +53,7 @@ def report_show(
 
     run = read_run(report)
     if format is Format.json:
-        typer.echo(dumps(run_to_dict(run)), nl=False)
+        typer.echo(dumps(run_to_dict(run, location=report)), nl=False)
     elif format is Format.markdown:
         from perftoolkit.reporting.markdown import run_to_markdown
 

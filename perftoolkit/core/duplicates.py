@@ -7,6 +7,7 @@ from collections import defaultdict
 from perftoolkit.core.events import QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, statement_kind
+from perftoolkit.core.nplusone import is_per_row
 
 _IGNORED_KINDS = frozenset(
     {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", ""}
@@ -15,18 +16,20 @@ _IGNORED_KINDS = frozenset(
 
 def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
     groups: dict[tuple[str, str], list[QueryEvent]] = defaultdict(list)
-    per_row: dict[tuple[str, object], list[str | None]] = defaultdict(list)
+    per_row: dict[tuple[str, object], list[QueryEvent]] = defaultdict(list)
     for query in profile.queries:
         if query.params_key is None or statement_kind(query.sql) in _IGNORED_KINDS:
             continue
         groups[(query.sql, query.params_key)].append(query)
-        per_row[(query.sql, query.callsite)].append(query.params_key)
+        per_row[(query.sql, query.callsite)].append(query)
     findings = []
     for events in groups.values():
         if len(events) < options.duplicate_threshold:
             continue
-        if any(_per_row(per_row[(e.sql, e.callsite)], options) for e in events):
-            continue  # rows sharing a related object inside an N+1: that finding's fix removes these
+        if any(
+            is_per_row(per_row[(e.sql, e.callsite)], options.nplusone_threshold) for e in events
+        ):
+            continue  # part of an N+1: that finding's fix removes these too
         first = events[0]
         site = next((e.callsite for e in events if e.callsite), None)
         sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
@@ -54,8 +57,3 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
             )
         )
     return findings
-
-
-def _per_row(keys: list[str | None], options: DetectionOptions) -> bool:
-    """The N+1 detector reports this line: enough runs, with differing parameters."""
-    return len(keys) >= options.nplusone_threshold and len(set(keys)) > 1

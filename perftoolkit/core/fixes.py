@@ -176,6 +176,9 @@ def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
                 parts.append(
                     f"{alias or chain.steps[-1].field + '_total'}={_prefixed(calls, arg, path, filtered)}"
                 )
+    named = _name(chain, "")
+    if named and len(parts) == 1:  # a SerializerMethodField: the annotation takes its name
+        parts = [f"{named}={parts[0].split('=', 1)[1]}"]
     if not parts:
         return Fix(
             "annotate",
@@ -232,6 +235,9 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     )
 
 
+_ROW_CALLS = frozenset({"aggregate", "count", "exists", "filter", "first", "last", "get"})
+
+
 def _calls_after(source: str | None, attribute: str) -> Calls:
     """The method calls chained after `.attribute` (or after `Name.objects`) in a statement."""
     if not source:
@@ -252,6 +258,14 @@ def _calls_after(source: str | None, attribute: str) -> Calls:
                 ]
                 if len(calls) > len(best):
                     best = calls
+    if not best:  # `reviews.aggregate(...)` on a queryset built on an earlier line
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            calls = [call for k, _, call in _unwind(node) if k == "call" and call is not None]
+            names = {c.func.attr for c in calls if isinstance(c.func, ast.Attribute)}
+            if names & _ROW_CALLS and len(calls) > len(best):
+                best = calls
     return Calls(tuple(best), text)
 
 
@@ -285,3 +299,31 @@ def _parse(source: str) -> tuple[ast.AST, str] | None:
         except SyntaxError:
             continue
     return None
+
+
+def nest_fix(fix: Fix, parent: Relation) -> Fix:
+    """Move a fix for rows that are themselves a prefetched set (`course.sections`) into the
+    parent's prefetch: `.annotate(n=Count("lessons"))` on sections becomes
+    `.prefetch_related(Prefetch("sections", queryset=Section.objects.annotate(n=Count("lessons"))))`."""
+    code = fix.code
+    if not code.startswith("."):
+        return fix
+    simple = code.startswith('.prefetch_related("') and code.count("(") == 1
+    if simple:
+        inner = code[len('.prefetch_related("') : -2]
+        return Fix(
+            "prefetch_related", f'.prefetch_related("{parent.field}__{inner}")', note=fix.note
+        )
+    if code.startswith('.prefetch_related(Prefetch("'):
+        inner = code[len('.prefetch_related(Prefetch("') :]
+        return Fix(
+            "prefetch_related",
+            f'.prefetch_related(Prefetch("{parent.field}__{inner}',
+            note=fix.note,
+        )
+    queryset = f"{short(parent.target)}.objects{code}"
+    return Fix(
+        "prefetch_related",
+        f'.prefetch_related(Prefetch("{parent.field}", queryset={queryset}))',
+        note=f"{fix.action} inside the prefetch of {parent.field}. {fix.note}".strip(),
+    )

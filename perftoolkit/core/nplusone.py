@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding
 from perftoolkit.core.fingerprint import normalize, statement_kind
-from perftoolkit.core.fixes import Chain, Step, fix_for, short
+from perftoolkit.core.fixes import Chain, Step, fix_for, nest_fix, short
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -63,14 +63,25 @@ def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
         members = [queries[i] for i in group.indexes]
         if len(members) < threshold:
             continue
-        keys = {q.params_key for q in members}
-        if len(keys) == 1 and None not in keys:
-            continue  # identical parameters every time: a duplicate, not a per-row query
+        if not is_per_row(members, threshold):
+            continue
         relations = Counter(q.relation for q in members if q.relation is not None)
         group.relation = relations.most_common(1)[0][0] if relations else None
         group.lookups = next((q.lookups for q in members if q.lookups), ())
         found.append(group)
     return sorted(found, key=lambda g: g.first)
+
+
+def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
+    """One line ran the statement once per row: a relation read on each row (even when every row
+    points at the same related row: an empty cache per instance), or differing parameters.
+    The same parameters every time with no relation is a duplicate: hoist it, don't prefetch it."""
+    if len(members) < threshold:
+        return False
+    if any(q.relation is not None for q in members):
+        return True
+    keys = {q.params_key for q in members}
+    return len(keys) > 1 or None in keys
 
 
 def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[list[Group]]:
@@ -121,7 +132,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     relations = [g.relation for g in chain if g.relation is not None]
     lookup = None
     if not relations:
-        root_event = _root_event(queries, head.first, None, grouped)
+        root_event = _at(queries, _root_event(queries, head.first, None, grouped))
         root_model = root_event.model if root_event is not None else None
         lookup = next((r for r in head.lookups if r.model == root_model), None)
         if lookup is None and head.lookups:
@@ -145,7 +156,8 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     first_rel = relations[0]
     eager = _eager_prefix(profile, first_rel.model, head.first)
     root_model = eager.model if eager is not None else first_rel.model
-    root_event = _root_event(queries, head.first, root_model, grouped, eager)
+    root_index = _root_event(queries, head.first, root_model, grouped, eager)
+    root_event = _at(queries, root_index)
     steps: list[Step] = []
     if eager is not None:
         steps.extend(
@@ -165,6 +177,16 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     )
     fix = fix_for(chain_desc)
     origin = _origin(root_event, profile, example)
+    parent = root_event.relation if root_event is not None else None
+    if parent is not None and parent.many and root_index is not None:
+        # The rows are themselves a related set (course.sections): the fix goes into the
+        # prefetch of that set, on the parent's queryset.
+        fix = nest_fix(fix, parent)
+        parent_index = _root_event(queries, root_index, parent.model, grouped)
+        origin = _origin(_at(queries, parent_index), profile, example)
+        loaded_model = parent.model
+    else:
+        loaded_model = root_model
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
     per_row = {
         "count": ".count()",
@@ -177,13 +199,13 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         where += (
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
-    load = f" where the {short(root_model)} rows are queried ({origin})" if origin else ""
+    load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
     return Finding(
         kind="n_plus_one",
         method=profile.method,
         route=profile.route,
         model=root_model,
-        field=steps[0].field,
+        field=steps[0].field.split("__")[0],
         path=chain_desc.path,
         repeats=len(members),
         fingerprint=head.fingerprint,
@@ -258,9 +280,8 @@ def _root_event(
     model: str | None,
     grouped: set[int],
     eager: EagerLoad | None = None,
-) -> QueryEvent | None:
-    """The last query before the per-row ones that loaded the root rows."""
-    fallback = None
+) -> int | None:
+    """The index of the last query before the per-row ones that loaded the root rows."""
     for index in range(first - 1, -1, -1):
         if index in grouped:
             continue
@@ -268,15 +289,16 @@ def _root_event(
         if query.prefetch or statement_kind(query.sql) != "SELECT":
             continue
         if eager is not None and (eager.kind, eager.path) in query.eager:
-            return query
-        if model is None:
-            if query.model is not None:
-                return query
-        elif query.model == model:
-            return query
-        if fallback is None and query.model is not None and eager is None and model is None:
-            fallback = query
-    return fallback
+            return index
+        if (model is None and query.model is not None) or (
+            model is not None and query.model == model
+        ):
+            return index
+    return None
+
+
+def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None:
+    return None if index is None else queries[index]
 
 
 def _origin(

@@ -198,6 +198,9 @@ class AuditRun:
     cache: CacheStats = field(default_factory=CacheStats)
     notes: tuple[str, ...] = ()
     schema: str = SCHEMA
+    # The record directory the run was built from (its `samples/` feed the index adviser's
+    # EXPLAIN). In memory an absolute path; report.json stores it relative to the report file.
+    record_dir: str | None = None
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:
@@ -221,6 +224,7 @@ def build_run(
     load: LoadStats | None = None,
     complete: bool = True,
     notes: Sequence[str] = (),
+    record_dir: str | None = None,
 ) -> AuditRun:
     """Aggregate request profiles (and load statistics) into a run, running every detector."""
     by_endpoint: dict[tuple[str, str], list[RequestProfile]] = defaultdict(list)
@@ -250,6 +254,7 @@ def build_run(
         load=load,
         cache=cache,
         notes=tuple(notes),
+        record_dir=record_dir,
     )
 
 

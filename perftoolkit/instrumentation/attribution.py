@@ -383,22 +383,36 @@ def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
     generic = _generic_lookups(queryset, children, via)
     if generic:
         return generic
+    query = queryset.query
+    base = query.base_table
     for child in children:
-        target = getattr(getattr(child, "lhs", None), "target", None)
+        column = getattr(child, "lhs", None)
+        target = getattr(column, "target", None)
         remote = getattr(target, "remote_field", None)
         if remote is None or not getattr(target, "many_to_one", False):
             continue
-        accessor = remote.get_accessor_name()
-        if not accessor:
+        joins = _joins_to(query, getattr(column, "alias", base), base)
+        if joins is None:
+            continue
+        # Back from the filtered model to the rows' model: the reverse of the foreign key, then
+        # each join walked the other way (`enrollment__course=c` on reviews → enrollments__review).
+        accessors = [remote.get_accessor_name()]
+        query_names = [_query_name(field) for field in joins]
+        many = not getattr(target, "one_to_one", False)
+        for field in reversed(joins):
+            back, back_many = _reverse_accessor(field)
+            accessors.append(back)
+            many = many or back_many
+        if not all(accessors) or not all(query_names):
             continue
         out.append(
             Relation(
                 model=label(remote.model),
-                field=accessor,
-                kind="reverse_many" if not getattr(target, "one_to_one", False) else "reverse_one",
+                field="__".join(str(a) for a in accessors),
+                kind="reverse_many" if many else "reverse_one",
                 target=label(queryset.model),
                 via=via,
-                related_query_name=str(getattr(target, "name", "")),
+                related_query_name="__".join([*query_names, str(getattr(target, "name", ""))]),
             )
         )
     return tuple(out)
@@ -490,3 +504,35 @@ def _definition_line(
         if any(k in text for k in keywords) and (best is None or node.lineno > best):
             best = node.lineno
     return CallSite(relative_path(filename), best + offset, name) if best is not None else None
+
+
+def _joins_to(query: Any, alias: str, base: str) -> list[Any] | None:
+    """The join fields from the base table to `alias`, outermost first (None: not a plain chain)."""
+    fields: list[Any] = []
+    while alias != base:
+        join = query.alias_map.get(alias)
+        field = getattr(join, "join_field", None)
+        if field is None:
+            return None
+        fields.append(field)
+        alias = join.parent_alias
+    fields.reverse()
+    return fields
+
+
+def _query_name(field: Any) -> str:
+    """How a lookup names the hop: a field's name, or a reverse relation's query name."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        return str(field.name)  # a reverse relation (ForeignObjectRel): its query name
+    return str(getattr(field, "name", ""))
+
+
+def _reverse_accessor(field: Any) -> tuple[str, bool]:
+    """The attribute that walks a join backwards, and whether it yields many rows."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        forward = field.field  # a reverse relation: walking back is the forward field
+        return str(forward.name), bool(forward.many_to_many)
+    rel = getattr(field, "remote_field", None)
+    if rel is None:
+        return "", False
+    return str(rel.get_accessor_name() or ""), not getattr(field, "one_to_one", False)

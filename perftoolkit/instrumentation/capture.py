@@ -217,6 +217,8 @@ class QueryCapture:
             return query
         model = queryset.model
         query.model = attribution.label(model)
+        if getattr(queryset, "_hints", {}).get("instance") is not None:  # a related set's rows
+            query.relation = attribution.relation_of(found, queryset)
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
             if eager:
@@ -262,14 +264,14 @@ class QueryCapture:
     def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:
         """The first run of a statement was walked cheaply: give it what the second run learnt,
         when both came from the same project line (or both from no project line)."""
-        if first.relation is not None or first.lookups:
-            return
         same = first.callsite is None if project is None else first.callsite == callsite_of(project)
-        if same:
+        if not same:
+            return
+        if first.relation is None and not first.lookups:
             first.relation, first.lookups = second.relation, second.lookups
-            if second.callsite is not None:
-                first.callsite, first.render_site = second.callsite, second.render_site
-                first.filename = second.filename
+        if second.callsite is not None:
+            first.callsite, first.render_site = second.callsite, second.render_site
+            first.filename = second.filename
 
 
 @contextmanager

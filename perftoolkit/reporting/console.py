@@ -14,6 +14,7 @@ from rich.text import Text
 
 from perftoolkit.core.budget import BudgetResult, format_delta, format_value
 from perftoolkit.core.findings import Finding
+from perftoolkit.core.indexes import IndexAdvice
 from perftoolkit.core.loadstats import LoadProgress
 from perftoolkit.core.ratchet import BudgetUpdate
 from perftoolkit.core.run import AuditRun
@@ -174,6 +175,59 @@ def render_audit_summary(
         console.print(Text(f"{name:<8}{path}"))
     for problem in problems:
         console.print(Text(problem, style="bold red"))
+
+
+_ADVICE_STYLES = {
+    "verified": "bold green",
+    "rejected": "yellow",
+    "proposed": "cyan",
+    "exists": "dim",
+    "redundant": "magenta",
+    "duplicate": "magenta",
+    "unused": "magenta",
+}
+
+
+def render_indexes(
+    advice: Sequence[IndexAdvice], console: Console, *, notes: Sequence[str] = ()
+) -> None:
+    """One row per advice (status, table, columns, estimated cost), then why, and what to add."""
+    table = Table(title="perftoolkit · index advice", title_justify="left")
+    for name, justify in (
+        ("status", "left"),
+        ("table", "left"),
+        ("columns", "left"),
+        ("est. cost", "right"),
+        ("name", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for item in advice:
+        cost = ""
+        if item.est_cost_before is not None:
+            cost = f"{item.est_cost_before:g}"
+            if item.est_cost_after is not None:
+                cost += f" → {item.est_cost_after:g}"
+        table.add_row(
+            Text(item.status, style=_ADVICE_STYLES.get(item.status, "")),
+            item.table,
+            ", ".join(item.columns),
+            cost,
+            item.name,
+        )
+    console.print(table)
+    for item in advice:
+        if item.status == "exists":
+            continue
+        head = Text(f"{item.status} ", style=_ADVICE_STYLES.get(item.status, ""))
+        head.append(f"{item.table} ({', '.join(item.columns)})", style="bold")
+        console.print(head)
+        console.print(Text(f"  {item.reason}"))
+        if item.migration and item.status in ("verified", "proposed"):
+            console.print(Text(f"  {item.migration}", style="green"))
+    if not advice:
+        console.print(Text("No index advice: no statement of the run wants an index."))
+    for note in notes:
+        console.print(Text(f"note: {note}", style="dim"))
 
 
 def render_budget_result(result: BudgetResult, console: Console) -> None:

@@ -21,7 +21,11 @@ SCHEMA_FAMILY, _, SCHEMA_MAJOR = SCHEMA.partition("/")
 _REQUIRED = ("label", "endpoints", "queries", "findings")
 
 
-def run_to_dict(run: AuditRun) -> dict[str, Any]:
+def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The report.json data; `location` (where the file goes) makes `record_dir` relative to it.
+
+    Without a location `record_dir` is null: a report never holds an absolute path.
+    """
     gets, hits = run.cache.gets, run.cache.hits
     return {
         "schema": run.schema,
@@ -37,11 +41,26 @@ def run_to_dict(run: AuditRun) -> dict[str, Any]:
         "load": run.load.to_dict() if run.load else None,
         "cache": {"gets": gets, "hits": hits, "ratio": round(hits / gets, 4) if gets else None},
         "notes": list(run.notes),
+        "record_dir": _relative_record_dir(run.record_dir, location),
     }
 
 
-def run_from_dict(data: Any, *, source: str = "report") -> AuditRun:
-    """Validate and read a report; `source` names the file in error messages."""
+def _relative_record_dir(
+    record_dir: str | None, location: str | os.PathLike[str] | None
+) -> str | None:
+    if record_dir is None or location is None:
+        return None
+    base = Path(location).resolve().parent
+    return Path(os.path.relpath(Path(record_dir).resolve(), base)).as_posix()
+
+
+def run_from_dict(
+    data: Any, *, source: str = "report", location: str | os.PathLike[str] | None = None
+) -> AuditRun:
+    """Validate and read a report; `source` names the file in error messages.
+
+    `location` is the report file's path: its `record_dir` is resolved against it.
+    """
     if not isinstance(data, dict):
         raise ReportFormatError(
             f"{source} is not a perftoolkit report: its top level is not a JSON object."
@@ -68,12 +87,23 @@ def run_from_dict(data: Any, *, source: str = "report") -> AuditRun:
             load=LoadStats.from_dict(data.get("load")),
             cache=CacheStats.from_dict(data.get("cache")),
             notes=tuple(str(n) for n in data.get("notes", [])),
+            record_dir=_absolute_record_dir(data.get("record_dir"), location),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportFormatError(
             f"{source} is a {SCHEMA} report with a malformed entry ({type(exc).__name__}: {exc}). "
             "Rebuild it rather than editing it by hand."
         ) from exc
+
+
+def _absolute_record_dir(value: Any, location: str | os.PathLike[str] | None) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute():
+        base = Path(location).resolve().parent if location is not None else Path.cwd()
+        path = base / path
+    return os.fspath(path.resolve())
 
 
 def check_schema(
@@ -126,7 +156,7 @@ def write_text(text: str, path: str | os.PathLike[str]) -> Path:
 
 
 def write_run(run: AuditRun, path: str | os.PathLike[str]) -> Path:
-    return write_json(run_to_dict(run), path)
+    return write_json(run_to_dict(run, location=path), path)
 
 
 def load_json(path: str | os.PathLike[str]) -> Any:
@@ -155,7 +185,7 @@ def load_json(path: str | os.PathLike[str]) -> Any:
 
 
 def read_run(path: str | os.PathLike[str]) -> AuditRun:
-    return run_from_dict(load_json(path), source=os.fspath(path))
+    return run_from_dict(load_json(path), source=os.fspath(path), location=path)
 
 
 def comparison_from_dict(data: Any, *, source: str = "comparison") -> Comparison:

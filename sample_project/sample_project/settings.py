@@ -98,3 +98,9 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+
+# Demo accounts only: cheap logins, so load tests measure the endpoints (see hashers.py).
+PASSWORD_HASHERS = [
+    "sample_project.hashers.DemoPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]

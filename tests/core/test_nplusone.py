@@ -72,8 +72,16 @@ def test_detect_nplusone_below_threshold() -> None:
     assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
 
 
-def test_detect_nplusone_identical_parameters_is_not_nplusone() -> None:
+def test_detect_nplusone_same_related_row_on_every_row_is_still_nplusone() -> None:
+    # Every order belongs to one customer: still one query per row (each instance's cache is empty).
     rows = [event(CUSTOMER, relation=CUSTOMER_REL, key="same") for _ in range(5)]
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer")'
+
+
+def test_detect_nplusone_identical_statement_without_relation_is_a_duplicate() -> None:
+    rows = [event("SELECT * FROM settings WHERE key = %s", key="same") for _ in range(5)]
     assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
 
 

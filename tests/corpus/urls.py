@@ -32,6 +32,8 @@ _CASES = [
     "unused_prefetch",
     "duplicate",
     "write_on_get",
+    "nested_count",
+    "join_lookup",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Avg
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -126,6 +127,20 @@ def template_method(request: HttpRequest) -> HttpResponse:
 def template_tag(request: HttpRequest) -> HttpResponse:
     books = Book.objects.order_by("id")
     return render(request, "corpus/book_tags.html", {"books": books})  # origin: template_tag
+
+
+def nested_count(request: HttpRequest) -> JsonResponse:
+    tag = Tag.objects.get(name="python")  # origin: nested_count
+    counts = [book.reviews.count() for book in tag.books.order_by("id")]  # case: nested_count
+    return JsonResponse({"counts": counts})
+
+
+def join_lookup(request: HttpRequest) -> JsonResponse:
+    averages = []
+    for author in Author.objects.order_by("id"):  # origin: join_lookup
+        reviews = Review.objects.filter(book__author=author)
+        averages.append(reviews.aggregate(Avg("rating"))["rating__avg"])  # case: join_lookup
+    return JsonResponse({"averages": averages})
 
 
 # Negatives: none of these may produce a finding.

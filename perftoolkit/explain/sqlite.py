@@ -1,0 +1,85 @@
+"""SQLite: `EXPLAIN QUERY PLAN`, and candidates tried as real indexes in a rolled-back transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import DatabaseError, connections, transaction
+
+from perftoolkit.core.indexes import column_name
+from perftoolkit.core.indexreview import IndexUsage
+from perftoolkit.core.plans import (
+    Judgement,
+    PostgresPlan,
+    SqlitePlan,
+    judge_sqlite,
+    parse_sqlite_plan,
+)
+from perftoolkit.core.sqlshape import placeholder_count
+from perftoolkit.explain import ExplainQuery, IndexSpec
+
+
+class SqliteExplainer:
+    vendor = "sqlite"
+    method = "rollback"
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.connection = connections[using]
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Nothing: SQLite plans with the statistics the application has (usually none)."""
+
+    def rows(self, table: str, at_least: int) -> int | None:
+        """Row count, counted no further than `at_least` (all the caller needs to know)."""
+        quoted = self.connection.ops.quote_name(table)
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {quoted} LIMIT %s)", [at_least])
+            row = cursor.fetchone()
+        return int(row[0]) if row else None
+
+    def explain(self, query: ExplainQuery) -> SqlitePlan | None:
+        params = query.params
+        if params is None:
+            params = [None] * placeholder_count(query.sql)
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute("EXPLAIN QUERY PLAN " + query.sql, params)
+                return parse_sqlite_plan(cursor.fetchall())
+        except (DatabaseError, TypeError, ValueError):
+            return None
+
+    def explain_with(
+        self, index: IndexSpec, queries: Sequence[ExplainQuery]
+    ) -> tuple[str, list[SqlitePlan | PostgresPlan | None]]:
+        qn = self.connection.ops.quote_name
+        columns = ", ".join(
+            qn(column_name(c)) + (" DESC" if c.startswith("-") else "") for c in index.columns
+        )
+        plans: list[SqlitePlan | PostgresPlan | None] = []
+        with transaction.atomic(using=self.using):
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute(
+                        f"CREATE INDEX {qn(index.name)} ON {qn(index.table)} ({columns})"
+                    )
+                plans = [self.explain(q) for q in queries]
+            finally:
+                transaction.set_rollback(True, using=self.using)
+        return index.name, plans
+
+    def judge(
+        self, before: SqlitePlan | PostgresPlan, after: SqlitePlan | PostgresPlan, index: str
+    ) -> Judgement:
+        assert isinstance(before, SqlitePlan)
+        assert isinstance(after, SqlitePlan)
+        return judge_sqlite(before, after, index)
+
+    def usage(self, tables: Sequence[str]) -> IndexUsage | None:
+        """None: SQLite keeps no per-index usage counters."""
+        return None
