@@ -6,6 +6,9 @@ from django.test import Client
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
 from perftoolkit.testing import query_budget
 from tests.corpus.models import Author, Book, Country, Publisher, Tag
+from tests.support.corpus import line_of
+
+VIEWS = "tests/corpus/views.py"
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +36,12 @@ def test_query_budget_over_lists_statements_and_the_fix(books: None, client: Cli
     assert lines[0] == "GET /corpus/fk/ is over its query budget: queries 5 > 2 (+3)."
     assert lines[1] == "5 queries, 2 distinct (count × statement, where):"
     assert lines[2].startswith('    4 × SELECT "corpus_author"."id"')
-    assert lines[3] == "        at tests/corpus/views.py:14"
+    fk = line_of(VIEWS, "# case: fk")
+    assert lines[3] == f"        at {VIEWS}:{fk}"
     assert lines[4].startswith('    1 × SELECT "corpus_book"."id"')
-    assert lines[5] == "        at tests/corpus/views.py:14"
+    assert lines[5] == f"        at {VIEWS}:{fk}"
     assert lines[6] == "Findings:"
-    assert lines[7].startswith("  - n_plus_one at tests/corpus/views.py:14: N+1: Book.author")
+    assert lines[7].startswith(f"  - n_plus_one at {VIEWS}:{fk}: N+1: Book.author")
     assert lines[8] == '    fix: .select_related("author")'
     assert lines[-1] == "(add -v to see whole statements)"
     assert info.value.exit_code == 3
@@ -53,7 +57,8 @@ def test_query_budget_duplicates(books: None, client: Client) -> None:
         "2 queries, 1 distinct (count × statement, where):\n"
         '    2 × SELECT "corpus_tag"."id"'
     )
-    assert "  - duplicate_query at tests/corpus/views.py:177:" in str(info.value)
+    duplicate = line_of(VIEWS, "# case: duplicate")
+    assert f"  - duplicate_query at {VIEWS}:{duplicate}:" in str(info.value)
 
 
 @pytest.mark.django_db(databases=["default", "other"])
