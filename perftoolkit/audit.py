@@ -486,7 +486,7 @@ def run_audit_and_report(
             outcome = run_audit(options, display)
     assert outcome.run is not None
     if json_output:
-        stdout.write(dumps(run_to_dict(outcome.run)))
+        stdout.write(dumps(run_to_dict(outcome.run, location=outcome.report_path)))
     elif quiet:
         out.print(_shown(outcome.html_path or outcome.run_dir, options.cwd), markup=False)
     else:
