@@ -15,7 +15,14 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
-from perftoolkit.core.events import CacheStats, CallSite, EagerLoad, QueryEvent, RequestProfile
+from perftoolkit.core.events import (
+    CacheStats,
+    CallSite,
+    EagerLoad,
+    QueryEvent,
+    Relation,
+    RequestProfile,
+)
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.instrumentation.attribution import source_line
 from perftoolkit.instrumentation.capture import QueryCapture
@@ -172,35 +179,74 @@ def profile_dict(
     recorded request. Runs of a statement from one line share their callsite and relation
     objects, so those are looked up by identity."""
     raw = capture.queries
-    counts = Counter(q.sql for q in raw)
     statements: dict[str, str] = {}
-    sites: list[dict[str, Any]] = []
-    relations: list[dict[str, Any]] = []
-    site_index: dict[Any, int] = {}
-    relation_index: dict[Any, int] = {}
-    quoted: set[tuple[str, CallSite | None]] = set()
-
-    def site(value: CallSite) -> int:
-        index = site_index.get(id(value))
-        if index is None:
-            index = site_index.get(value)
-            if index is None:
-                index = site_index[value] = len(sites)
-                sites.append(value.to_dict())
-            site_index[id(value)] = index
-        return index
-
-    def relation(value: Any) -> int:
-        index = relation_index.get(id(value))
-        if index is None:
-            index = relation_index.get(value)
-            if index is None:
-                index = relation_index[value] = len(relations)
-                relations.append(value.to_dict())
-            relation_index[id(value)] = index
-        return index
-
     queries: list[dict[str, Any]] = []
+    tables = _Tables()
+    if raw:
+        _query_dicts(raw, statements, queries, tables)
+    cache = capture.cache
+    line: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "view": view,
+        "status": status,
+        "started_at": round(started_at, 6),
+        "duration_ms": round(duration_ms, 3),
+        "statements": statements,
+        "queries": queries,
+        "cache": {"gets": cache.gets, "hits": cache.hits}
+        if cache is not None
+        else {"gets": 0, "hits": 0},
+        "sites": tables.sites,
+        "relations": tables.relations,
+    }
+    eager_loads = _eager_loads(raw)
+    if eager_loads:
+        line["eager_loads"] = [e.to_dict() for e in eager_loads]
+    access = capture.access
+    if access is not None and access.seen:
+        line["accessed"] = sorted([m, f] for m, f in access.accessed())
+    if access is not None and access.loaded:
+        line["loaded"] = sorted(access.loaded_models())
+    site_of_queryset = queryset_site(view_class) if view_class is not None else None
+    if site_of_queryset is not None:
+        line["queryset_site"] = site_of_queryset.to_dict()
+    return line
+
+
+class _Tables:
+    """The shared sites and relations of one recording line; runs of one line share their objects,
+    so they are found by identity before equality."""
+
+    __slots__ = ("_index", "relations", "sites")
+
+    def __init__(self) -> None:
+        self.sites: list[dict[str, Any]] = []
+        self.relations: list[dict[str, Any]] = []
+        self._index: dict[Any, int] = {}
+
+    def site(self, value: CallSite) -> int:
+        return self._ref(value, self.sites)
+
+    def relation(self, value: Relation) -> int:
+        return self._ref(value, self.relations)
+
+    def _ref(self, value: Any, table: list[dict[str, Any]]) -> int:
+        index = self._index.get(id(value))
+        if index is None:
+            index = self._index.get(value)
+            if index is None:
+                index = self._index[value] = len(table)
+                table.append(value.to_dict())
+            self._index[id(value)] = index
+        return index
+
+
+def _query_dicts(
+    raw: list[Any], statements: dict[str, str], queries: list[dict[str, Any]], tables: _Tables
+) -> None:
+    counts = Counter(q.sql for q in raw)
+    quoted: set[tuple[str, CallSite | None]] = set()
     for query in raw:
         sql = query.sql
         fp = fingerprint(sql)
@@ -209,11 +255,11 @@ def profile_dict(
         if query.alias != "default":
             data["alias"] = query.alias
         if query.callsite is not None:
-            data["callsite"] = site(query.callsite)
+            data["callsite"] = tables.site(query.callsite)
         if query.render_site is not None:
-            data["render_site"] = site(query.render_site)
+            data["render_site"] = tables.site(query.render_site)
         if query.relation is not None:
-            data["relation"] = relation(query.relation)
+            data["relation"] = tables.relation(query.relation)
         if query.model:
             data["model"] = query.model
         if counts[sql] > 1:
@@ -228,35 +274,7 @@ def profile_dict(
         if query.eager:
             data["eager"] = [list(e) for e in query.eager]
         if query.lookups:
-            data["lookups"] = [relation(r) for r in query.lookups]
+            data["lookups"] = [tables.relation(r) for r in query.lookups]
         if query.prefetch:
             data["prefetch"] = True
         queries.append(data)
-    cache = capture.cache
-    line: dict[str, Any] = {
-        "method": method,
-        "route": route,
-        "view": view,
-        "status": status,
-        "started_at": round(started_at, 6),
-        "duration_ms": round(duration_ms, 3),
-        "statements": statements,
-        "queries": queries,
-        "cache": {"gets": cache.gets, "hits": cache.hits}
-        if cache is not None
-        else {"gets": 0, "hits": 0},
-        "sites": sites,
-        "relations": relations,
-    }
-    eager_loads = _eager_loads(raw)
-    if eager_loads:
-        line["eager_loads"] = [e.to_dict() for e in eager_loads]
-    access = capture.access
-    if access is not None and access.seen:
-        line["accessed"] = sorted([m, f] for m, f in access.accessed())
-    if access is not None and access.loaded:
-        line["loaded"] = sorted(access.loaded_models())
-    site_of_queryset = queryset_site(view_class) if view_class is not None else None
-    if site_of_queryset is not None:
-        line["queryset_site"] = site_of_queryset.to_dict()
-    return line

@@ -11,10 +11,9 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import lru_cache, partial
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
@@ -36,8 +35,7 @@ GetResponse = Callable[[HttpRequest], Any]
 UNMATCHED_ROUTE = "<unmatched>"
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
+class _Request(NamedTuple):
     method: str
     route: str
     view: str
@@ -211,15 +209,7 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
 
 
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
-    request = {
-        "method": info.method,
-        "route": info.route,
-        "view": info.view,
-        "status": info.status,
-        "started_at": info.started_at,
-        "duration_ms": info.duration_ms,
-        "view_class": info.view_class,
-    }
+    request = info._asdict()
     conf = get_settings()
     profile = build_profile(capture, **request) if mode in ("log", "raise") else None
     if conf.recording and conf.record_dir:

@@ -36,6 +36,9 @@ os.register_at_fork(after_in_child=_forget_descriptors)
 
 
 def recorder_for(directory: str) -> Recorder:
+    recorder = _recorders.get(directory)
+    if recorder is not None:
+        return recorder
     with _lock:
         recorder = _recorders.get(directory)
         if recorder is None:
