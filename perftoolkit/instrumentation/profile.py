@@ -22,6 +22,7 @@ from perftoolkit.core.events import (
     QueryEvent,
     Relation,
     RequestProfile,
+    query_row,
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.instrumentation.attribution import source_line
@@ -180,7 +181,7 @@ def profile_dict(
     objects, so those are looked up by identity."""
     raw = capture.queries
     statements: dict[str, str] = {}
-    queries: list[dict[str, Any]] = []
+    queries: list[list[Any]] = []
     tables = _Tables()
     if raw:
         _query_dicts(raw, statements, queries, tables)
@@ -243,38 +244,56 @@ class _Tables:
 
 
 def _query_dicts(
-    raw: list[Any], statements: dict[str, str], queries: list[dict[str, Any]], tables: _Tables
+    raw: list[Any], statements: dict[str, str], queries: list[list[Any]], tables: _Tables
 ) -> None:
     counts = Counter(q.sql for q in raw)
-    quoted: set[tuple[str, CallSite | None]] = set()
+    quoted: set[tuple[str, int]] = set()  # (statement, id of its callsite): runs share the object
     for query in raw:
         sql = query.sql
         fp = fingerprint(sql)
         statements.setdefault(fp, sql)
-        data: dict[str, Any] = {"fingerprint": fp, "ms": round(query.ms, 3)}
-        if query.alias != "default":
-            data["alias"] = query.alias
-        if query.callsite is not None:
-            data["callsite"] = tables.site(query.callsite)
-        if query.render_site is not None:
-            data["render_site"] = tables.site(query.render_site)
-        if query.relation is not None:
-            data["relation"] = tables.relation(query.relation)
-        if query.model:
-            data["model"] = query.model
+        extra: dict[str, Any] | None = None
+        key = None
         if counts[sql] > 1:
-            data["params_key"] = params_key(query.params)
-            if (sql, query.callsite) not in quoted:
-                quoted.add((sql, query.callsite))
+            key = params_key(query.params)
+            if (sql, id(query.callsite)) not in quoted:
+                quoted.add((sql, id(query.callsite)))
                 text = source_line(query.callsite, query.filename)
                 if text:
-                    data["source"] = text
-        if query.many:
-            data["many"] = True
-        if query.eager:
-            data["eager"] = [list(e) for e in query.eager]
-        if query.lookups:
-            data["lookups"] = [tables.relation(r) for r in query.lookups]
-        if query.prefetch:
-            data["prefetch"] = True
-        queries.append(data)
+                    extra = {"source": text}
+        if (
+            query.alias != "default"
+            or query.render_site
+            or query.many
+            or query.eager
+            or query.lookups
+            or query.prefetch
+        ):
+            extra = _extra(query, tables, extra or {})
+        queries.append(
+            query_row(
+                fp,
+                query.ms,
+                tables.site(query.callsite) if query.callsite is not None else None,
+                tables.relation(query.relation) if query.relation is not None else None,
+                query.model or None,
+                key,
+                extra,
+            )
+        )
+
+
+def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]:
+    if query.alias != "default":
+        extra["alias"] = query.alias
+    if query.render_site is not None:
+        extra["render_site"] = tables.site(query.render_site)
+    if query.many:
+        extra["many"] = True
+    if query.eager:
+        extra["eager"] = [list(e) for e in query.eager]
+    if query.lookups:
+        extra["lookups"] = [tables.relation(r) for r in query.lookups]
+    if query.prefetch:
+        extra["prefetch"] = True
+    return extra

@@ -76,7 +76,7 @@ class Recorder:
             fd = self._descriptor()
             os.write(fd, line)
             for event, query in zip(line_data["queries"], raw, strict=True):
-                fingerprint = event["fingerprint"]
+                fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
                 if fingerprint not in self._sampled:
                     self._sampled.add(fingerprint)
                     self._write_sample(fingerprint, query, connections[query.alias].vendor)
