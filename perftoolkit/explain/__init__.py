@@ -9,13 +9,14 @@ PostgreSQL: a hypothetical index (hypopg), or a real one rolled back. Plans come
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.db import connections
+from django.db import connections, transaction
 
+from perftoolkit.core.indexes import column_name
 from perftoolkit.core.indexreview import IndexUsage
 from perftoolkit.core.plans import Judgement, PostgresPlan, SqlitePlan
 from perftoolkit.exceptions import ConfigurationError
@@ -97,3 +98,34 @@ def explainer_for(
         f"Index advice verifies candidates on SQLite and PostgreSQL; database {using!r} is "
         f"{vendor}. Point --database at a SQLite or PostgreSQL copy of the schema."
     )
+
+
+def index_columns(connection: Any, index: IndexSpec) -> str:
+    """The column list of CREATE INDEX, quoted, a descending column written `"x" DESC`."""
+    qn = connection.ops.quote_name
+    return ", ".join(
+        qn(column_name(c)) + (" DESC" if c.startswith("-") else "") for c in index.columns
+    )
+
+
+def plans_with_rolled_back_index(
+    connection: Any,
+    using: str,
+    index: IndexSpec,
+    explain: Callable[[ExplainQuery], Any],
+    queries: Sequence[ExplainQuery],
+) -> tuple[str, list[Plan | None]]:
+    """Create the index for real inside a transaction that is always rolled back, and plan the
+    statements while it exists: the database never keeps it."""
+    qn = connection.ops.quote_name
+    plans: list[Plan | None] = []
+    with transaction.atomic(using=using):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE INDEX {qn(index.name)} ON {qn(index.table)} ({index_columns(connection, index)})"
+                )
+            plans = [explain(q) for q in queries]
+        finally:
+            transaction.set_rollback(True, using=using)
+    return index.name, plans

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.db import DatabaseError, connections, transaction
 
-from perftoolkit.core.indexes import column_name
 from perftoolkit.core.indexreview import IndexUsage
 from perftoolkit.core.plans import (
     Judgement,
@@ -26,7 +25,7 @@ from perftoolkit.core.plans import (
 )
 from perftoolkit.core.sqlshape import numbered_placeholders, placeholder_count
 from perftoolkit.exceptions import ConfigurationError
-from perftoolkit.explain import ExplainQuery, IndexSpec
+from perftoolkit.explain import ExplainQuery, IndexSpec, index_columns, plans_with_rolled_back_index
 
 _statement_names = itertools.count(1)
 
@@ -138,12 +137,9 @@ class PostgresExplainer:
     def explain_with(
         self, index: IndexSpec, queries: Sequence[ExplainQuery]
     ) -> tuple[str, list[SqlitePlan | PostgresPlan | None]]:
-        qn = self.connection.ops.quote_name
-        columns = ", ".join(
-            qn(column_name(c)) + (" DESC" if c.startswith("-") else "") for c in index.columns
-        )
-        plans: list[SqlitePlan | PostgresPlan | None] = []
         if self.method == "hypopg":
+            qn = self.connection.ops.quote_name
+            columns = index_columns(self.connection, index)
             with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
@@ -151,21 +147,14 @@ class PostgresExplainer:
                 )
                 oid, name = cursor.fetchone()
             try:
-                plans = [self.explain(q) for q in queries]
+                plans: list[SqlitePlan | PostgresPlan | None] = [self.explain(q) for q in queries]
             finally:
                 with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
                     cursor.execute("SELECT hypopg_drop_index(%s)", [oid])
             return str(name), plans
-        with transaction.atomic(using=self.using):
-            try:
-                with self.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"CREATE INDEX {qn(index.name)} ON {qn(index.table)} ({columns})"
-                    )
-                plans = [self.explain(q) for q in queries]
-            finally:
-                transaction.set_rollback(True, using=self.using)
-        return index.name, plans
+        return plans_with_rolled_back_index(
+            self.connection, self.using, index, self.explain, queries
+        )
 
     def judge(
         self, before: SqlitePlan | PostgresPlan, after: SqlitePlan | PostgresPlan, index: str

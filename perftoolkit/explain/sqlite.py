@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 
-from perftoolkit.core.indexes import column_name
 from perftoolkit.core.indexreview import IndexUsage
 from perftoolkit.core.plans import (
     Judgement,
@@ -17,7 +16,7 @@ from perftoolkit.core.plans import (
     parse_sqlite_plan,
 )
 from perftoolkit.core.sqlshape import placeholder_count
-from perftoolkit.explain import ExplainQuery, IndexSpec
+from perftoolkit.explain import ExplainQuery, IndexSpec, plans_with_rolled_back_index
 
 
 class SqliteExplainer:
@@ -57,21 +56,9 @@ class SqliteExplainer:
     def explain_with(
         self, index: IndexSpec, queries: Sequence[ExplainQuery]
     ) -> tuple[str, list[SqlitePlan | PostgresPlan | None]]:
-        qn = self.connection.ops.quote_name
-        columns = ", ".join(
-            qn(column_name(c)) + (" DESC" if c.startswith("-") else "") for c in index.columns
+        return plans_with_rolled_back_index(
+            self.connection, self.using, index, self.explain, queries
         )
-        plans: list[SqlitePlan | PostgresPlan | None] = []
-        with transaction.atomic(using=self.using):
-            try:
-                with self.connection.cursor() as cursor:
-                    cursor.execute(
-                        f"CREATE INDEX {qn(index.name)} ON {qn(index.table)} ({columns})"
-                    )
-                plans = [self.explain(q) for q in queries]
-            finally:
-                transaction.set_rollback(True, using=self.using)
-        return index.name, plans
 
     def judge(
         self, before: SqlitePlan | PostgresPlan, after: SqlitePlan | PostgresPlan, index: str

@@ -4,36 +4,20 @@ fix the `after` variant applies at that very place; nothing per row left in `aft
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from perftoolkit.conf import override_mode
 from perftoolkit.core.findings import Finding
-from perftoolkit.signals import findings_detected
 
 from test_endpoints import ENDPOINTS, ids  # noqa: F401  (ids is a fixture)
+from tests.support.corpus import collected_findings
 
 HERE = Path(__file__).resolve().parent.parent
 BEFORE = settings.SAMPLE_VARIANT == "before"
-
-
-@contextmanager
-def collected() -> Iterator[list[Finding]]:
-    found: list[Finding] = []
-
-    def receive(sender: Any, profile: Any, findings: list[Finding], **kwargs: Any) -> None:
-        found.extend(findings)
-
-    findings_detected.connect(receive, weak=False)
-    try:
-        yield found
-    finally:
-        findings_detected.disconnect(receive)
 
 
 @pytest.fixture
@@ -43,7 +27,7 @@ def findings(client_for: Callable[[str | None], Client], ids: dict[str, int]) ->
     for user, template in ENDPOINTS.values():
         client = client_for(user)
         client.get(template.format(**ids))
-        with collected() as found, override_mode("log"):
+        with collected_findings() as found, override_mode("log"):
             client.get(template.format(**ids))
         out.extend(found)
     return out
