@@ -107,6 +107,13 @@ def test_middleware_records_one_line_per_request(record_dir: Path) -> None:
     assert set(environment) == {"python", "django", "perftoolkit", "database"}
 
 
+@override_settings(ROOT_URLCONF="tests.auditsite.urls")
+def test_middleware_records_site_root_as_slash(record_dir: Path) -> None:
+    Client().get("/")
+    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    assert json.loads(line)["route"] == "/"
+
+
 def test_middleware_recording_keeps_parameters_local(record_dir: Path) -> None:
     Client().get("/mw/lookup/", {"name": "secret-4711"})
     text = next(record_dir.glob("*.jsonl")).read_text()
