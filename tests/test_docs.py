@@ -23,7 +23,10 @@ def test_readme_settings_table_lists_every_key() -> None:
 
 
 def test_readme_settings_defaults_match() -> None:
-    defaults = {f.upper(): getattr(PerfToolkitSettings(), f) for f in ("mode", "nplusone_threshold", "duplicate_threshold", "cache")}
+    defaults = {
+        f.upper(): getattr(PerfToolkitSettings(), f)
+        for f in ("mode", "nplusone_threshold", "duplicate_threshold", "cache")
+    }
     rows = {row[0].strip("`"): row[1].strip("`") for row in table_after("## Settings")}
     assert rows["MODE"] == f'"{defaults["MODE"]}"'
     assert rows["NPLUSONE_THRESHOLD"] == str(defaults["NPLUSONE_THRESHOLD"])
