@@ -270,6 +270,15 @@ N_PLUS_ONE = {
         (DRF_VIEWS, "# origin: drf_lookup_exists"),
         6,
     ),
+    "drf/wrapped": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (SERIALIZERS, "# case: drf_m2m"),
+        (DRF_VIEWS, "# origin: drf_wrapped"),
+        6,
+    ),
 }
 
 

@@ -177,6 +177,7 @@ def test_middleware_recorder_failure_never_fails_request(
         "/corpus/drf/lookup-exists/",
         "/mw/aliases/",
         "/corpus/partial_select/",
+        "/corpus/drf/wrapped/",
     ],
 )
 def test_profile_dict_equals_build_profile(path: str) -> None:
@@ -199,3 +200,17 @@ def test_profile_dict_equals_build_profile(path: str) -> None:
     slow = build_profile(capture, **meta)  # type: ignore[arg-type]
     assert fast == slow.to_dict()
     assert RequestProfile.from_dict(json.loads(json.dumps(fast))).to_dict() == fast
+
+
+def test_profile_marks_queryset_handed_to_library() -> None:
+    """The paginator ran the rows' query: the view's line only handed the queryset over."""
+    from perftoolkit.core.events import QueryEvent
+    from perftoolkit.instrumentation.capture import capture_queries
+    from perftoolkit.instrumentation.profile import build_profile
+
+    with capture_queries() as capture:
+        Client().get("/corpus/drf/wrapped/")
+    profile = build_profile(capture, method="GET", route="r/")
+    roots = [q for q in profile.queries if q.model == "corpus.Book"]
+    assert [q.handed_off for q in roots] == [True, True]  # the page's COUNT, then its rows
+    assert [QueryEvent.from_dict(q.to_dict()).handed_off for q in roots] == [True, True]

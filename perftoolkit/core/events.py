@@ -155,6 +155,9 @@ class QueryEvent:
     lookups: tuple[Relation, ...] = ()
     # True for the query prefetch_related ran (eager, not per row).
     prefetch: bool = False
+    # The project line at `callsite` passed the queryset to library code that ran it (a paginator,
+    # a generic view, a serializer): the rows' queryset was built elsewhere.
+    handed_off: bool = False
 
     def to_dict(self, refs: Refs | None = None) -> dict[str, Any]:
         """As JSON; with `refs`, callsites and relations become indexes into shared tables."""
@@ -186,6 +189,8 @@ class QueryEvent:
             data["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
             data["prefetch"] = True
+        if self.handed_off:
+            data["handed_off"] = True
         return data
 
     @classmethod
@@ -206,6 +211,7 @@ class QueryEvent:
             source=data.get("source"),
             lookups=tuple(r for r in (refs.load_relation(x) for x in data.get("lookups", [])) if r),
             prefetch=bool(data.get("prefetch", False)),
+            handed_off=bool(data.get("handed_off", False)),
         )
 
 

@@ -305,6 +305,8 @@ def _origin(
     root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
 ) -> CallSite | None:
     if root is not None and root.callsite is not None:
+        if root.handed_off and profile.queryset_site is not None:
+            return profile.queryset_site
         if not _is_template(root.callsite):
             return root.callsite
         if root.render_site is not None:

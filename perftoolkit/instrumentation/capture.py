@@ -56,6 +56,7 @@ class RawQuery:
     eager_site: CallSite | None = None  # the line that asks for the eager loads
     lookups: tuple[Relation, ...] = ()
     prefetch: bool = False
+    handed_off: bool = False
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
@@ -72,6 +73,7 @@ class RawQuery:
             self.model,
             prefetch=self.prefetch,
             lookups=self.lookups,
+            handed_off=self.handed_off,
         )
 
 
@@ -82,7 +84,7 @@ class QueryCapture:
         self.queries: list[RawQuery] = []
         self._first: dict[str, int] = {}
         self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
-        self._hints: dict[str, tuple[int, RawQuery]] = {}
+        self._hints: dict[str, tuple[int, str, int, RawQuery]] = {}
         self._hooked: list[Any] = []
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
@@ -174,17 +176,15 @@ class QueryCapture:
         # building the frames in between).
         hint = self._hints.get(sql)
         if hint is not None:
-            depth, known = hint
+            depth, filename, line, known = hint
             try:
                 target = sys._getframe(_CALLER + depth)
             except ValueError:
                 target = None
-            site = known.callsite
             if (
                 target is not None
-                and site is not None
-                and known.filename == target.f_code.co_filename
-                and target.f_lineno == site.line
+                and target.f_lineno == line
+                and target.f_code.co_filename == filename
             ):
                 self.queries.append(known.again(params, many, alias, ms))
                 return
@@ -202,7 +202,8 @@ class QueryCapture:
             self._repeats[key] = cached
             self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None:
-            self._hints[sql] = (found.depth, cached)
+            # The project line is the anchor, whatever the callsite became (a serializer field).
+            self._hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
     def _first_run(
@@ -253,12 +254,24 @@ class QueryCapture:
         if found.template is not None:
             callsite = attribution.template_site(found)
             render_site = callsite_of(found.render) if found.render is not None else None
+        if callsite is None and repeat and found.serializer is not None:
+            # A DRF field read the relation; the project line above it only asked for
+            # `serializer.data` (a view's own list()): the field's declaration is what to change.
+            callsite = attribution.serializer_site(found)
         if callsite is None and found.project is not None:
             callsite = callsite_of(found.project)
             filename = found.project.f_code.co_filename
-        if callsite is None and repeat and found.serializer is not None:
-            callsite = attribution.serializer_site(found)
-        return RawQuery(sql, None, False, "", 0.0, callsite, filename, render_site)
+        return RawQuery(
+            sql,
+            None,
+            False,
+            "",
+            0.0,
+            callsite,
+            filename,
+            render_site,
+            handed_off=found.handed_off and found.template is None,
+        )
 
     @staticmethod
     def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:

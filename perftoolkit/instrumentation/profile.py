@@ -70,6 +70,7 @@ def build_profile(
                 source=source_line(query.callsite, query.filename) if quote else None,
                 lookups=query.lookups,
                 prefetch=query.prefetch,
+                handed_off=query.handed_off,
             )
         )
     return RequestProfile(
@@ -93,7 +94,8 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
     for query in raw:
         if not query.eager:
             continue
-        site = query.eager_site or query.callsite
+        # A queryset handed to library code was built elsewhere: the view's queryset, if any.
+        site = query.eager_site or (None if query.handed_off else query.callsite)
         for (kind, path), hops, target in zip(
             query.eager, query.eager_hops, query.eager_targets, strict=False
         ):
@@ -231,6 +233,8 @@ def profile_dict(
             data["lookups"] = [relation(r) for r in query.lookups]
         if query.prefetch:
             data["prefetch"] = True
+        if query.handed_off:
+            data["handed_off"] = True
         queries.append(data)
     profile = RequestProfile(
         method=method,

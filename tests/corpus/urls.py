@@ -44,4 +44,5 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("drf/string-related/", drf_views.StringRelatedReviews.as_view()),
     path("drf/method-count/", drf_views.MethodFieldBooks.as_view()),
     path("drf/lookup-exists/", drf_views.LookupBooks.as_view()),
+    path("drf/wrapped/", drf_views.WrappedTagIdBooks.as_view()),
 ]
