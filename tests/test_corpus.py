@@ -180,6 +180,15 @@ N_PLUS_ONE = {
         (VIEWS, "# origin: template_loop"),
         6,
     ),
+    "list_view_model": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (f"{TEMPLATES}/books.html", "{{ book.author.name }}</li>"),
+        (VIEWS, "# origin: list_view_model"),
+        6,
+    ),
     "template_method": (
         "corpus.Book",
         "reviews",

@@ -114,7 +114,10 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
 
 @lru_cache(maxsize=256)
 def queryset_site(view_class: Any) -> CallSite | None:
-    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line."""
+    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line, else
+    the `model =` line of a generic view that builds its queryset from the model alone (that is
+    where a `queryset = Model.objects...` line goes)."""
+    model_line: CallSite | None = None
     for klass in getattr(view_class, "__mro__", ()):
         try:
             filename = inspect.getsourcefile(klass)
@@ -131,7 +134,11 @@ def queryset_site(view_class: Any) -> CallSite | None:
             line = _assignment_line(klass, "queryset")
             if line is not None:
                 return CallSite(relative_path(filename), line, f"{klass.__name__}.queryset")
-    return None
+        if model_line is None and "model" in vars(klass):
+            line = _assignment_line(klass, "model")
+            if line is not None:
+                model_line = CallSite(relative_path(filename), line, f"{klass.__name__}.model")
+    return model_line
 
 
 def _last_return(function: Any) -> int | None:

@@ -6,6 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Avg
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.generic import ListView
 
 from tests.corpus.models import Author, AuthorProfile, Book, Comment, Review, Tag
 
@@ -117,6 +118,15 @@ def dunder_str(request: HttpRequest) -> JsonResponse:
 def template_loop(request: HttpRequest) -> HttpResponse:
     books = Book.objects.order_by("id")
     return render(request, "corpus/books.html", {"books": books})  # origin: template_loop
+
+
+class ListViewModel(ListView):  # type: ignore[type-arg]
+    """A generic view with only `model =`: Django builds and runs the queryset."""
+
+    model = Book  # origin: list_view_model
+    ordering = ["id"]
+    template_name = "corpus/books.html"
+    context_object_name = "books"
 
 
 def template_method(request: HttpRequest) -> HttpResponse:
