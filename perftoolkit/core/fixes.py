@@ -299,31 +299,3 @@ def _parse(source: str) -> tuple[ast.AST, str] | None:
         except SyntaxError:
             continue
     return None
-
-
-def nest_fix(fix: Fix, parent: Relation) -> Fix:
-    """Move a fix for rows that are themselves a prefetched set (`course.sections`) into the
-    parent's prefetch: `.annotate(n=Count("lessons"))` on sections becomes
-    `.prefetch_related(Prefetch("sections", queryset=Section.objects.annotate(n=Count("lessons"))))`."""
-    code = fix.code
-    if not code.startswith("."):
-        return fix
-    simple = code.startswith('.prefetch_related("') and code.count("(") == 1
-    if simple:
-        inner = code[len('.prefetch_related("') : -2]
-        return Fix(
-            "prefetch_related", f'.prefetch_related("{parent.field}__{inner}")', note=fix.note
-        )
-    if code.startswith('.prefetch_related(Prefetch("'):
-        inner = code[len('.prefetch_related(Prefetch("') :]
-        return Fix(
-            "prefetch_related",
-            f'.prefetch_related(Prefetch("{parent.field}__{inner}',
-            note=fix.note,
-        )
-    queryset = f"{short(parent.target)}.objects{code}"
-    return Fix(
-        "prefetch_related",
-        f'.prefetch_related(Prefetch("{parent.field}", queryset={queryset}))',
-        note=f"{fix.action} inside the prefetch of {parent.field}. {fix.note}".strip(),
-    )

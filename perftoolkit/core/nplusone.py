@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding
 from perftoolkit.core.fingerprint import normalize, statement_kind
-from perftoolkit.core.fixes import Chain, Step, fix_for, nest_fix, short
+from perftoolkit.core.fixes import Chain, Step, fix_for, short
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -176,17 +176,10 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         lookup=lookup,
     )
     fix = fix_for(chain_desc)
+    # Rows that are one object's related set (`tag.books.order_by("id")`) take the fix on that
+    # set's own queryset, where it is queried: nesting it in a prefetch on the parent is lost as
+    # soon as the set is filtered or ordered, which re-queries it.
     origin = _origin(root_event, profile, example)
-    parent = root_event.relation if root_event is not None else None
-    if parent is not None and parent.many and root_index is not None:
-        # The rows are themselves a related set (course.sections): the fix goes into the
-        # prefetch of that set, on the parent's queryset.
-        fix = nest_fix(fix, parent)
-        parent_index = _root_event(queries, root_index, parent.model, grouped)
-        origin = _origin(_at(queries, parent_index), profile, example)
-        loaded_model = parent.model
-    else:
-        loaded_model = root_model
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
     per_row = {
         "count": ".count()",
@@ -199,7 +192,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         where += (
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
-    load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
+    load = f" where the {short(root_model)} rows are queried ({origin})" if origin else ""
     return Finding(
         kind="n_plus_one",
         method=profile.method,

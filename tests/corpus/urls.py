@@ -33,6 +33,7 @@ _CASES = [
     "duplicate",
     "write_on_get",
     "nested_count",
+    "nested_filtered",
     "join_lookup",
 ]
 

@@ -140,7 +140,8 @@ def template_tag(request: HttpRequest) -> HttpResponse:
 
 
 def nested_count(request: HttpRequest) -> JsonResponse:
-    tag = Tag.objects.get(name="python")  # origin: nested_count
+    # The fix goes on `tag.books...` itself: a Prefetch on the tag would not survive order_by.
+    tag = Tag.objects.get(name="python")
     counts = [book.reviews.count() for book in tag.books.order_by("id")]  # case: nested_count
     return JsonResponse({"counts": counts})
 
@@ -151,6 +152,13 @@ def join_lookup(request: HttpRequest) -> JsonResponse:
         reviews = Review.objects.filter(book__author=author)
         averages.append(reviews.aggregate(Avg("rating"))["rating__avg"])  # case: join_lookup
     return JsonResponse({"averages": averages})
+
+
+def nested_filtered(request: HttpRequest) -> JsonResponse:
+    tag = Tag.objects.get(name="python")
+    books = tag.books.filter(published=True).order_by("id")
+    tags = [[t.name for t in book.tags.all()] for book in books]  # case: nested_filtered
+    return JsonResponse({"tags": tags})
 
 
 # Negatives: none of these may produce a finding.
