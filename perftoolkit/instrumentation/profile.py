@@ -243,22 +243,31 @@ def profile_dict(
         if query.handed_off:
             data["handed_off"] = True
         queries.append(data)
-    profile = RequestProfile(
-        method=method,
-        route=route,
-        view=view,
-        status=status,
-        started_at=started_at,
-        duration_ms=duration_ms,
-        cache=capture.cache.stats() if capture.cache is not None else CacheStats(),
-        eager_loads=_eager_loads(raw),
-        accessed=capture.access.accessed() if capture.access is not None else frozenset(),
-        loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
-        queryset_site=queryset_site(view_class) if view_class is not None else None,
-    )
-    line = profile.to_dict()
-    line["statements"] = statements
-    line["queries"] = queries
-    line["sites"] = sites
-    line["relations"] = relations
+    cache = capture.cache
+    line: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "view": view,
+        "status": status,
+        "started_at": round(started_at, 6),
+        "duration_ms": round(duration_ms, 3),
+        "statements": statements,
+        "queries": queries,
+        "cache": {"gets": cache.gets, "hits": cache.hits}
+        if cache is not None
+        else {"gets": 0, "hits": 0},
+        "sites": sites,
+        "relations": relations,
+    }
+    eager_loads = _eager_loads(raw)
+    if eager_loads:
+        line["eager_loads"] = [e.to_dict() for e in eager_loads]
+    access = capture.access
+    if access is not None and access.seen:
+        line["accessed"] = sorted([m, f] for m, f in access.accessed())
+    if access is not None and access.loaded:
+        line["loaded"] = sorted(access.loaded_models())
+    site_of_queryset = queryset_site(view_class) if view_class is not None else None
+    if site_of_queryset is not None:
+        line["queryset_site"] = site_of_queryset.to_dict()
     return line

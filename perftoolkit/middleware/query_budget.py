@@ -17,7 +17,6 @@ from time import perf_counter
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-from django.db import connections
 from django.http import HttpRequest, HttpResponseBase
 
 from perftoolkit.analysis import analyse
@@ -225,8 +224,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
     profile = build_profile(capture, **request) if mode in ("log", "raise") else None
     if conf.recording and conf.record_dir:
         line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
-        vendors = {alias: connections[alias].vendor for alias in {q.alias for q in capture.queries}}
-        recorder_for(conf.record_dir).record(line, capture.queries, vendors)
+        recorder_for(conf.record_dir).record(line, capture.queries)
     if profile is None:
         return
     findings = analyse(profile)

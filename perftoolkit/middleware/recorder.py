@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import django
+from django.db import connections
 
 import perftoolkit
 from perftoolkit.core.samples import encode_params
@@ -65,9 +66,7 @@ class Recorder:
             self._write_environment()
         return self._fd
 
-    def record(
-        self, line_data: dict[str, Any], raw: list[RawQuery], vendors: dict[str, str]
-    ) -> None:
+    def record(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
         line = (json.dumps(line_data, separators=(",", ":")) + "\n").encode()
         with self._lock:
@@ -77,7 +76,7 @@ class Recorder:
                 fingerprint = event["fingerprint"]
                 if fingerprint not in self._sampled:
                     self._sampled.add(fingerprint)
-                    self._write_sample(fingerprint, query, vendors.get(query.alias, ""))
+                    self._write_sample(fingerprint, query, connections[query.alias].vendor)
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
         path = self.directory / "samples" / f"{fingerprint}.json"
@@ -107,8 +106,6 @@ class Recorder:
         path = self.directory / "environment.json"
         if path.exists():
             return
-        from django.db import connections
-
         data = {
             "python": platform.python_version(),
             "django": django.get_version(),
