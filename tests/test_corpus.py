@@ -366,6 +366,21 @@ def test_corpus_unused_select_related() -> None:
     assert str(finding.callsite) == site(VIEWS, "# case: unused_select")
 
 
+def test_corpus_unused_nested_select_related() -> None:
+    [finding] = findings_for("/corpus/unused_nested_select/")
+    assert (finding.kind, finding.model, finding.path) == (
+        "unused_eager_load",
+        "corpus.Review",
+        "book__author__publisher",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == (
+        'remove "book__author__publisher" (and "book", "book__author", if listed)'
+        " from .select_related(...)"
+    )
+    assert str(finding.callsite) == site(VIEWS, "# case: unused_nested_select")
+
+
 def test_corpus_unused_prefetch_related() -> None:
     [finding] = findings_for("/corpus/unused_prefetch/")
     assert (finding.kind, finding.model, finding.path) == (

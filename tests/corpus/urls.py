@@ -30,6 +30,7 @@ _CASES = [
     "some_rows",
     "unused_select",
     "unused_prefetch",
+    "unused_nested_select",
     "duplicate",
     "write_on_get",
     "nested_count",

@@ -201,6 +201,13 @@ def unused_select(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"titles": [b.title for b in books]})
 
 
+def unused_nested_select(request: HttpRequest) -> JsonResponse:
+    reviews = Review.objects.select_related(  # case: unused_nested_select
+        "book", "book__author", "book__author__publisher"
+    ).order_by("id")
+    return JsonResponse({"ratings": [r.rating for r in reviews]})
+
+
 def unused_prefetch(request: HttpRequest) -> JsonResponse:
     books = Book.objects.prefetch_related("tags").order_by("id")  # case: unused_prefetch
     return JsonResponse({"titles": [b.title for b in books]})
