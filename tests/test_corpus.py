@@ -234,6 +234,33 @@ N_PLUS_ONE = {
         (VIEWS, "# origin: join_lookup"),
         5,
     ),
+    "membership": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("pk"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership"),
+        6,
+    ),
+    "membership_joined": (
+        "corpus.Review",
+        "book",
+        "book__tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership_joined"),
+        12,
+    ),
+    "membership_prefix": (
+        "corpus.Review",
+        "book",
+        "book__tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership_prefix"),
+        12,
+    ),
     "drf/nested": (
         "corpus.Book",
         "author",
@@ -319,6 +346,16 @@ def test_corpus_prefetch_bypassed_says_so() -> None:
     assert "a prefetch of reviews exists, but .filter() bypasses it" in finding.message
     assert finding.fix is not None
     assert finding.fix.note.startswith('prefetch_related("reviews") is already there')
+
+
+def test_corpus_membership_test_reads_the_rows_side() -> None:
+    [finding] = findings_for("/corpus/membership/")
+    assert finding.message.startswith("N+1: Book.tags.exists() runs once per Book row (6 queries)")
+    assert finding.fix is not None
+    assert finding.fix.note == (
+        "self is the same Tag for every row: use it where the Book rows are queried, "
+        "then read has_tags on each row."
+    )
 
 
 def test_corpus_chain_is_one_finding_with_arrows() -> None:

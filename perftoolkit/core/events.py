@@ -58,13 +58,17 @@ class Relation:
     related_query_name: str = (
         ""  # how `target` names `model` in lookups ("course" for course.sections)
     )
+    # A membership test: one `target` object (the same on every run) asked whether each row is
+    # in its set (`me.favorites.filter(pk=article.pk).exists()`), read here from the row's side
+    # (`Article.favorited_by`, filtered to that object).
+    constant: bool = False
 
     @property
     def many(self) -> bool:
         return self.kind in ("reverse_many", "many", "generic_many")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "model": self.model,
             "field": self.field,
             "kind": self.kind,
@@ -73,6 +77,9 @@ class Relation:
             "prefetched": self.prefetched,
             "related_query_name": self.related_query_name,
         }
+        if self.constant:
+            data["constant"] = True
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Relation | None:
@@ -86,6 +93,7 @@ class Relation:
             via=str(data.get("via", "get")),
             prefetched=bool(data.get("prefetched", False)),
             related_query_name=str(data.get("related_query_name", "")),
+            constant=bool(data.get("constant", False)),
         )
 
 

@@ -115,6 +115,40 @@ def _filter_kwargs(calls: Calls, drop: frozenset[str] = frozenset()) -> list[tup
     return kwargs
 
 
+def _row_kwargs(chain: Chain, calls: Calls) -> list[tuple[str, str]]:
+    """The user's filters that stay in the fix. For a membership test the filter on the row
+    (`pk=article.pk`) is what the annotation replaces; the set's owner becomes a filter instead."""
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    if not chain.last.constant:
+        return kwargs
+    owner = _owner_text(calls.text) or f"<the {short(chain.last.target)}>"
+    return [("pk", f"{owner}.pk"), *((k, v) for k, v in kwargs if k not in ("pk", "id"))]
+
+
+def _owner_text(source: str) -> str | None:
+    """`self` in `self.favorites.filter(pk=a.pk).exists()`: whose set a membership test reads."""
+    parsed = _parse(source) if source else None
+    if parsed is None:
+        return None
+    tree, text = parsed
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inner = node.func.value
+            while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                inner = inner.func.value
+            if isinstance(inner, ast.Attribute):  # `owner.relation` before the first call
+                return ast.get_source_segment(text, inner.value) or ast.unparse(inner.value)
+    return None
+
+
+def _membership_note(chain: Chain, calls: Calls, name: str) -> str:
+    owner = _owner_text(calls.text) or f"the {short(chain.last.target)}"
+    return (
+        f"{owner} is the same {short(chain.last.target)} for every row: use it where the "
+        f"{short(chain.root)} rows are queried, then read {name} on each row."
+    )
+
+
 def _lookup_keys(lookup: Relation | None) -> frozenset[str]:
     if lookup is None or not lookup.related_query_name:
         return frozenset()
@@ -130,7 +164,7 @@ def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
 
 
 def _annotate_count(chain: Chain, calls: Calls) -> Fix:
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
     name = _name(chain, f"{chain.steps[-1].field}_count")
     path = chain.path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
@@ -144,16 +178,25 @@ def _annotate_count(chain: Chain, calls: Calls) -> Fix:
 def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
     name = _name(chain, f"has_{chain.steps[-1].field}")
     rqn = (chain.lookup or chain.last).related_query_name
-    if len(chain.steps) == 1 and rqn:
-        kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
+    steps = chain.steps
+    # Rows reached through forward relations (`review.book.tags.exists()`) name the last row's
+    # key from the root: OuterRef("book") instead of OuterRef("pk").
+    joined = all(not s.many and not s.generic for s in steps[:-1])
+    if rqn and joined and not steps[-1].generic:
+        outer = "__".join(s.field for s in steps[:-1]) or "pk"
         extra = "".join(f", {k}={v}" for k, v in kwargs)
         target = short(chain.last.target)
+        note = (
+            _membership_note(chain, calls, name)
+            if chain.last.constant
+            else f"then read {name} on each row."
+        )
         return Fix(
             "annotate",
-            f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("pk"){extra})))',
-            note=f"then read {name} on each row.",
+            f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("{outer}"){extra})))',
+            note=note,
         )
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
     filtered = f", filter=Q({_q(chain.path, kwargs)})" if kwargs else ""
     return Fix(
         "annotate",
@@ -163,7 +206,7 @@ def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
 
 
 def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
     path = chain.path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     parts: list[str] = []
@@ -212,7 +255,7 @@ def _default_alias(expr: ast.expr) -> str | None:
 def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     target = short(chain.last.target)
     path = chain.path
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
     ordering = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "order_by"]
     queryset = f"{target}.objects"
     if kwargs:

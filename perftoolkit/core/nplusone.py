@@ -255,12 +255,34 @@ def _unattributed(
 
 
 def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad | None:
-    """An eager load whose path ends on `model`: the rows came in through it (a partial prefetch)."""
+    """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
+
+    A path may pass through `model` on its way further (`select_related("author__user")` brings
+    in the Profile rows too): its leading hops are the prefix then.
+    """
     best = None
     for load in profile.eager_loads:
-        if load.target == model and load.hops and (best is None or len(load.hops) > len(best.hops)):
-            best = load
+        if not load.hops:
+            continue
+        ends = [hop[0] for hop in load.hops[1:]] + [load.target]
+        for count, reached in enumerate(ends, start=1):
+            if reached == model:
+                if best is None or count > len(best.hops):
+                    best = load if count == len(load.hops) else _leading(load, count, model)
+                break
     return best
+
+
+def _leading(load: EagerLoad, count: int, target: str) -> EagerLoad:
+    hops = load.hops[:count]
+    return EagerLoad(
+        model=load.model,
+        path="__".join(field for _, field in hops),
+        kind=load.kind,
+        callsite=load.callsite,
+        target=target,
+        hops=hops,
+    )
 
 
 def _hop_kinds(load: EagerLoad) -> list[tuple[tuple[str, str], str]]:
@@ -281,7 +303,10 @@ def _root_event(
         query = queries[index]
         if query.prefetch or statement_kind(query.sql) != "SELECT":
             continue
-        if eager is not None and (eager.kind, eager.path) in query.eager:
+        if eager is not None and any(
+            kind == eager.kind and (path == eager.path or path.startswith(f"{eager.path}__"))
+            for kind, path in query.eager
+        ):
             return index
         if (model is None and query.model is not None) or (
             model is not None and query.model == model

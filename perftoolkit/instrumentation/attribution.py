@@ -168,6 +168,33 @@ def _manager_relation(manager: Any, via: str) -> Relation | None:
     return None
 
 
+def membership_relation(queryset: Any, relation: Relation) -> Relation | None:
+    """`owner.m2m.filter(pk=row.pk).exists()` run with the same owner for every row: the relation
+    that varies per row is the many-to-many read from the row's side, filtered to the owner."""
+    owner = queryset._hints.get("instance")
+    if not isinstance(owner, Model):
+        return None
+    meta: Any = type(owner)._meta
+    accessor = query_name = None
+    for field in meta.many_to_many:  # declared on the owner: `profile.favorites`
+        if field.name == relation.field:
+            accessor, query_name = field.remote_field.get_accessor_name(), field.name
+    for rel in meta.related_objects:  # declared on the rows' model: `tag.books`
+        if rel.many_to_many and rel.get_accessor_name() == relation.field:
+            accessor, query_name = rel.field.name, rel.field.related_query_name()
+    if not accessor or not query_name:  # a symmetrical m2m has no accessor back
+        return None
+    return Relation(
+        model=label(queryset.model),
+        field=str(accessor),
+        kind="many",
+        target=label(owner),
+        via=relation.via,
+        related_query_name=str(query_name),
+        constant=True,
+    )
+
+
 def _m2m_accessor(model: type[Model], manager: Any) -> str:
     if not manager.reverse:
         return str(manager.prefetch_cache_name)

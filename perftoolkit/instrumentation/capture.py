@@ -12,8 +12,9 @@ ORM knows about the query (which relation fired it) is read only when the statem
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass
 from time import perf_counter
@@ -85,6 +86,9 @@ class QueryCapture:
         self._first: dict[str, int] = {}
         self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
         self._hints: dict[str, tuple[int, str, int, RawQuery]] = {}
+        # The object whose related set ran a statement the first time (weakly): the same object
+        # again on a repeat means the rows vary, not the set (a membership test).
+        self._owners: dict[str, weakref.ref[Any]] = {}
         self._hooked: list[Any] = []
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
@@ -218,8 +222,11 @@ class QueryCapture:
             return query
         model = queryset.model
         query.model = attribution.label(model)
-        if getattr(queryset, "_hints", {}).get("instance") is not None:  # a related set's rows
+        owner = getattr(queryset, "_hints", {}).get("instance")
+        if owner is not None:  # a related set's rows
             query.relation = attribution.relation_of(found, queryset)
+            with suppress(TypeError):  # an object without weak references: never compared
+                self._owners[sql] = weakref.ref(owner)
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
             if eager:
@@ -242,6 +249,13 @@ class QueryCapture:
         if queryset is not None:
             query.model = attribution.label(queryset.model)
         query.relation = attribution.relation_of(found, queryset)
+        if query.relation is not None and query.relation.kind == "many" and queryset is not None:
+            first = self._owners.get(sql)
+            owner = getattr(queryset, "_hints", {}).get("instance")
+            if first is not None and owner is not None and first() is owner:
+                query.relation = (
+                    attribution.membership_relation(queryset, query.relation) or query.relation
+                )
         if query.relation is None and queryset is not None:
             query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
         return query
@@ -280,7 +294,9 @@ class QueryCapture:
         same = first.callsite is None if project is None else first.callsite == callsite_of(project)
         if not same:
             return
-        if first.relation is None and not first.lookups:
+        if (first.relation is None and not first.lookups) or (
+            second.relation is not None and second.relation.constant
+        ):
             first.relation, first.lookups = second.relation, second.lookups
         if second.callsite is not None:
             first.callsite, first.render_site = second.callsite, second.render_site

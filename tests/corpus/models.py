@@ -29,6 +29,9 @@ class AuthorProfile(models.Model):
 class Tag(models.Model):
     name = models.CharField(max_length=30)
 
+    def has_book(self, book: Book) -> bool:
+        return self.books.filter(pk=book.pk).exists()  # case: membership
+
 
 class Comment(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)

@@ -36,6 +36,9 @@ _CASES = [
     "nested_count",
     "nested_filtered",
     "join_lookup",
+    "membership",
+    "membership_joined",
+    "membership_prefix",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

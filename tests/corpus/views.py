@@ -161,6 +161,27 @@ def nested_filtered(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"tags": tags})
 
 
+def membership(request: HttpRequest) -> JsonResponse:
+    python = Tag.objects.get(name="python")
+    books = Book.objects.order_by("id")
+    flags = [python.has_book(book) for book in books]  # origin: membership
+    return JsonResponse({"flags": flags})
+
+
+def membership_joined(request: HttpRequest) -> JsonResponse:
+    python = Tag.objects.get(name="django")
+    reviews = Review.objects.select_related("book").order_by("id")
+    flags = [python.has_book(review.book) for review in reviews]  # origin: membership_joined
+    return JsonResponse({"flags": flags})
+
+
+def membership_prefix(request: HttpRequest) -> JsonResponse:
+    tag = Tag.objects.get(name="django")
+    rs = Review.objects.select_related("book__author").order_by("id")
+    rows = [(tag.has_book(r.book), r.book.author.name) for r in rs]  # origin: membership_prefix
+    return JsonResponse({"rows": rows})
+
+
 # Negatives: none of these may produce a finding.
 
 
