@@ -358,6 +358,22 @@ def test_corpus_membership_test_reads_the_rows_side() -> None:
     )
 
 
+def test_corpus_membership_rows_come_through_the_path_read() -> None:
+    """`book` and `review__book` both reach Book; the code read through `book`."""
+    nplusone, unused = findings_for("/corpus/membership_two_paths/")
+    assert (nplusone.kind, nplusone.model, nplusone.path) == (
+        "n_plus_one",
+        "corpus.Loan",
+        "book__tags",
+    )
+    assert nplusone.fix is not None
+    assert nplusone.fix.code == (
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))'
+    )
+    assert str(nplusone.origin) == site(VIEWS, "# origin: membership_two_paths")
+    assert (unused.kind, unused.path) == ("unused_eager_load", "review__book")
+
+
 def test_corpus_chain_is_one_finding_with_arrows() -> None:
     [finding] = findings_for("/corpus/chain2/")
     assert finding.message.startswith(

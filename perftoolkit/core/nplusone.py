@@ -258,19 +258,20 @@ def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad
     """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
 
     A path may pass through `model` on its way further (`select_related("author__user")` brings
-    in the Profile rows too): its leading hops are the prefix then.
+    in the Profile rows too): its leading hops are the prefix then. When several paths reach
+    `model` (`author` and `article__author`), the ones the code read through win.
     """
-    best = None
+    candidates: list[EagerLoad] = []
     for load in profile.eager_loads:
         if not load.hops:
             continue
         ends = [hop[0] for hop in load.hops[1:]] + [load.target]
         for count, reached in enumerate(ends, start=1):
             if reached == model:
-                if best is None or count > len(best.hops):
-                    best = load if count == len(load.hops) else _leading(load, count, model)
+                candidates.append(load if count == len(load.hops) else _leading(load, count, model))
                 break
-    return best
+    read = [c for c in candidates if all(hop in profile.accessed for hop in c.hops)]
+    return max(read or candidates, key=lambda c: len(c.hops), default=None)
 
 
 def _leading(load: EagerLoad, count: int, target: str) -> EagerLoad:

@@ -10,6 +10,7 @@ from tests.corpus.models import (
     Book,
     Comment,
     Country,
+    Loan,
     Publisher,
     Review,
     Tag,
@@ -34,3 +35,6 @@ def seed() -> None:
         Review.objects.create(book=book, rating=i, approved=i % 2 == 0)
         Review.objects.create(book=book, rating=5)
         Comment.objects.create(content_type=book_type, object_id=book.pk, text=f"on book {i}")
+    books = list(Book.objects.order_by("id"))
+    for i, review in enumerate(Review.objects.order_by("id")[:4]):
+        Loan.objects.create(book=books[(i + 1) % len(books)], review=review)

@@ -62,3 +62,10 @@ class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
     rating = models.IntegerField()
     approved = models.BooleanField(default=True)
+
+
+class Loan(models.Model):
+    """Two routes to Book: `book` directly, and `review__book`."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="loans")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="loans")

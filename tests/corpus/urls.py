@@ -39,6 +39,7 @@ _CASES = [
     "membership",
     "membership_joined",
     "membership_prefix",
+    "membership_two_paths",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.generic import ListView
 
-from tests.corpus.models import Author, AuthorProfile, Book, Comment, Review, Tag
+from tests.corpus.models import Author, AuthorProfile, Book, Comment, Loan, Review, Tag
 
 
 def fk(request: HttpRequest) -> JsonResponse:
@@ -180,6 +180,14 @@ def membership_prefix(request: HttpRequest) -> JsonResponse:
     rs = Review.objects.select_related("book__author").order_by("id")
     rows = [(tag.has_book(r.book), r.book.author.name) for r in rs]  # origin: membership_prefix
     return JsonResponse({"rows": rows})
+
+
+def membership_two_paths(request: HttpRequest) -> JsonResponse:
+    """Two select_related paths reach Book; the rows tested are the ones read through `book`."""
+    tag = Tag.objects.get(name="python")
+    loans = Loan.objects.select_related("book", "review__book").order_by("id")
+    flags = [tag.has_book(loan.book) for loan in loans]  # origin: membership_two_paths
+    return JsonResponse({"flags": flags, "reviews": [loan.review.rating for loan in loans]})
 
 
 # Negatives: none of these may produce a finding.
