@@ -261,6 +261,15 @@ N_PLUS_ONE = {
         (VIEWS, "# origin: membership_prefix"),
         12,
     ),
+    "ordered_count": (
+        "corpus.Publisher",
+        "authors",
+        "authors",
+        '.annotate(authors_count=Count("authors")).order_by("-name")',
+        (VIEWS, "# case: ordered_count"),
+        (VIEWS, "# case: ordered_count"),
+        3,
+    ),
     "drf/nested": (
         "corpus.Book",
         "author",

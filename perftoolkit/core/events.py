@@ -166,6 +166,9 @@ class QueryEvent:
     # The project line at `callsite` passed the queryset to library code that ran it (a paginator,
     # a generic view, a serializer): the rows' queryset was built elsewhere.
     handed_off: bool = False
+    # The model's Meta.ordering, when the rows' queryset relied on it (no order_by of its own):
+    # Django drops it from any query with a GROUP BY, so an aggregate fix must restate it.
+    default_ordering: tuple[str, ...] = ()
 
     def to_dict(self, refs: Refs | None = None) -> dict[str, Any]:
         """As JSON; with `refs`, callsites and relations become indexes into shared tables."""
@@ -199,6 +202,8 @@ class QueryEvent:
             data["prefetch"] = True
         if self.handed_off:
             data["handed_off"] = True
+        if self.default_ordering:
+            data["default_ordering"] = list(self.default_ordering)
         return data
 
     @classmethod
@@ -220,6 +225,7 @@ class QueryEvent:
             lookups=tuple(r for r in (refs.load_relation(x) for x in data.get("lookups", [])) if r),
             prefetch=bool(data.get("prefetch", False)),
             handed_off=bool(data.get("handed_off", False)),
+            default_ordering=tuple(str(o) for o in data.get("default_ordering", [])),
         )
 
 

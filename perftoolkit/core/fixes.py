@@ -342,3 +342,16 @@ def _parse(source: str) -> tuple[ast.AST, str] | None:
         except SyntaxError:
             continue
     return None
+
+
+_GROUPING = ("Count(", "Sum(", "Avg(", "Min(", "Max(", "StdDev(", "Variance(")
+
+
+def keep_ordering(fix: Fix, ordering: tuple[str, ...]) -> Fix:
+    """An aggregate annotation adds a GROUP BY, and Django then ignores Meta.ordering: rows that
+    relied on it would come back in another order. Restate it in the fix."""
+    if fix.action != "annotate" or not any(g in fix.code for g in _GROUPING):
+        return fix
+    order = ", ".join(f'"{o}"' for o in ordering)
+    note = f"the GROUP BY makes Django ignore Meta.ordering, so it is restated. {fix.note}".strip()
+    return Fix(fix.action, f"{fix.code}.order_by({order})", note=note)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding
 from perftoolkit.core.fingerprint import normalize, statement_kind
-from perftoolkit.core.fixes import Chain, Step, fix_for, short
+from perftoolkit.core.fixes import Chain, Step, fix_for, keep_ordering, short
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -176,6 +176,8 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         lookup=lookup,
     )
     fix = fix_for(chain_desc)
+    if root_event is not None and root_event.default_ordering:
+        fix = keep_ordering(fix, root_event.default_ordering)
     # Rows that are one object's related set (`tag.books.order_by("id")`) take the fix on that
     # set's own queryset, where it is queried: nesting it in a prefetch on the parent is lost as
     # soon as the set is filtered or ordered, which re-queries it.

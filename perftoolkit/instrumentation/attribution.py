@@ -52,6 +52,15 @@ def queryset_of(walk: Walk) -> QuerySet[Any] | None:
     return inner if isinstance(inner, QuerySet) else None
 
 
+def default_ordering(queryset: Any) -> tuple[str, ...]:
+    """The model's Meta.ordering when this queryset orders by it alone (no order_by of its own)."""
+    query = queryset.query
+    if query.order_by or not query.default_ordering:
+        return ()
+    ordering = getattr(queryset.model._meta, "ordering", None) or ()
+    return tuple(o if isinstance(o, str) else str(o) for o in ordering)
+
+
 def eager_paths(queryset: Any) -> tuple[tuple[str, str], ...]:
     """The select_related / prefetch_related paths a queryset asked for."""
     paths: list[tuple[str, str]] = []

@@ -58,6 +58,7 @@ class RawQuery:
     lookups: tuple[Relation, ...] = ()
     prefetch: bool = False
     handed_off: bool = False
+    default_ordering: tuple[str, ...] = ()
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
@@ -222,6 +223,7 @@ class QueryCapture:
             return query
         model = queryset.model
         query.model = attribution.label(model)
+        query.default_ordering = attribution.default_ordering(queryset)
         owner = getattr(queryset, "_hints", {}).get("instance")
         if owner is not None:  # a related set's rows
             query.relation = attribution.relation_of(found, queryset)

@@ -71,6 +71,7 @@ def build_profile(
                 lookups=query.lookups,
                 prefetch=query.prefetch,
                 handed_off=query.handed_off,
+                default_ordering=query.default_ordering,
             )
         )
     return RequestProfile(
@@ -242,6 +243,8 @@ def profile_dict(
             data["prefetch"] = True
         if query.handed_off:
             data["handed_off"] = True
+        if query.default_ordering:
+            data["default_ordering"] = list(query.default_ordering)
         queries.append(data)
     cache = capture.cache
     line: dict[str, Any] = {

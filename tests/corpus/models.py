@@ -15,6 +15,9 @@ class Publisher(models.Model):
     name = models.CharField(max_length=50)
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="publishers")
 
+    class Meta:
+        ordering = ["-name"]  # the default order a GROUP BY drops
+
 
 class Author(models.Model):
     name = models.CharField(max_length=50)

@@ -40,6 +40,7 @@ _CASES = [
     "membership_joined",
     "membership_prefix",
     "membership_two_paths",
+    "ordered_count",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

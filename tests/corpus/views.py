@@ -8,7 +8,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.generic import ListView
 
-from tests.corpus.models import Author, AuthorProfile, Book, Comment, Loan, Review, Tag
+from tests.corpus.models import (
+    Author,
+    AuthorProfile,
+    Book,
+    Comment,
+    Loan,
+    Publisher,
+    Review,
+    Tag,
+)
 
 
 def fk(request: HttpRequest) -> JsonResponse:
@@ -188,6 +197,11 @@ def membership_two_paths(request: HttpRequest) -> JsonResponse:
     loans = Loan.objects.select_related("book", "review__book").order_by("id")
     flags = [tag.has_book(loan.book) for loan in loans]  # origin: membership_two_paths
     return JsonResponse({"flags": flags, "reviews": [loan.review.rating for loan in loans]})
+
+
+def ordered_count(request: HttpRequest) -> JsonResponse:
+    counts = [p.authors.count() for p in Publisher.objects.all()]  # case: ordered_count
+    return JsonResponse({"counts": counts})
 
 
 # Negatives: none of these may produce a finding.
