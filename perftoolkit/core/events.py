@@ -62,6 +62,9 @@ class Relation:
     # in its set (`me.favorites.filter(pk=article.pk).exists()`), read here from the row's side
     # (`Article.favorited_by`, filtered to that object).
     constant: bool = False
+    # The related set's own order_by (`self.authors.order_by("name")`): the clone it makes runs
+    # a new query even when the set was prefetched.
+    ordering: tuple[str, ...] = ()
 
     @property
     def many(self) -> bool:
@@ -79,6 +82,8 @@ class Relation:
         }
         if self.constant:
             data["constant"] = True
+        if self.ordering:
+            data["ordering"] = list(self.ordering)
         return data
 
     @classmethod
@@ -94,6 +99,7 @@ class Relation:
             prefetched=bool(data.get("prefetched", False)),
             related_query_name=str(data.get("related_query_name", "")),
             constant=bool(data.get("constant", False)),
+            ordering=tuple(str(o) for o in data.get("ordering", [])),
         )
 
 

@@ -76,6 +76,7 @@ def fix_for(chain: Chain) -> Fix:
     if (
         via in ("filter", "get_one")
         or chain.last.prefetched
+        or chain.last.ordering
         or (chain.lookup is not None and extra)
     ):
         return _prefetch_filtered(chain, calls)
@@ -252,6 +253,11 @@ def _default_alias(expr: ast.expr) -> str | None:
     return None
 
 
+def repr_str(text: str) -> str:
+    """A string literal in the style of the fixes: double quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     target = short(chain.last.target)
     path = chain.path
@@ -262,10 +268,21 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
         queryset += ".filter(" + ", ".join(f"{k}={v}" for k, v in kwargs) + ")"
     for call in ordering:
         queryset += f".order_by({', '.join(calls.source(a) for a in call.args)})"
+    if not ordering and chain.last.ordering:  # ordered where the source line does not show it
+        queryset += f".order_by({', '.join(repr_str(o) for o in chain.last.ordering)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
-    to_attr = _name(chain, f"{'filtered' if kwargs else 'prefetched'}_{chain.steps[-1].field}")
+    field = chain.steps[-1].field
+    default = f"{'filtered' if kwargs else 'prefetched'}_{field}"
+    to_attr = _name(chain, default)
+    if to_attr in {s.field for s in chain.steps}:  # to_attr may not shadow the relation itself
+        to_attr = default
     note = f"then iterate row.{to_attr} (a list) instead of querying per row."
+    if chain.last.ordering and not chain.last.prefetched:
+        note = (
+            f"the per-row .order_by() re-queries even a prefetched {field}, so the order goes "
+            "into the prefetch; " + note
+        )
     if chain.last.prefetched:
         note = (
             f'prefetch_related("{path}") is already there, but .{chain.last.via}() on the prefetched '

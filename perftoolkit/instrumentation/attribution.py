@@ -52,6 +52,11 @@ def queryset_of(walk: Walk) -> QuerySet[Any] | None:
     return inner if isinstance(inner, QuerySet) else None
 
 
+def explicit_ordering(queryset: Any) -> tuple[str, ...]:
+    """The order_by() a queryset was given (plain field names; expressions are left out)."""
+    return tuple(o for o in queryset.query.order_by if isinstance(o, str))
+
+
 def default_ordering(queryset: Any) -> tuple[str, ...]:
     """The model's Meta.ordering when this queryset orders by it alone (no order_by of its own)."""
     query = queryset.query

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import Token
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
@@ -258,6 +258,10 @@ class QueryCapture:
                 query.relation = (
                     attribution.membership_relation(queryset, query.relation) or query.relation
                 )
+        if query.relation is not None and query.relation.many and queryset is not None:
+            ordering = attribution.explicit_ordering(queryset)
+            if ordering:
+                query.relation = replace(query.relation, ordering=ordering)
         if query.relation is None and queryset is not None:
             query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
         return query

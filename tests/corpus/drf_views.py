@@ -41,6 +41,11 @@ class LookupBooks(generics.ListAPIView[Book]):
     serializer_class = serializers.LookupBookSerializer
 
 
+class MethodOrderedTagBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_method_ordered
+    serializer_class = serializers.OrderedTagsBookSerializer
+
+
 class _Pages(pagination.PageNumberPagination):
     page_size = 10
 

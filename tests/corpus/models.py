@@ -60,6 +60,9 @@ class Book(models.Model):
     def review_total(self) -> int:
         return self.reviews.count()
 
+    def ordered_tags(self) -> models.QuerySet[Tag]:
+        return self.tags.order_by("name")  # a clone: a prefetch of tags would not serve it
+
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")

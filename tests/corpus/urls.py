@@ -41,6 +41,7 @@ _CASES = [
     "membership_prefix",
     "membership_two_paths",
     "ordered_count",
+    "ordered_set",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [
@@ -53,4 +54,5 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("drf/method-count/", drf_views.MethodFieldBooks.as_view()),
     path("drf/lookup-exists/", drf_views.LookupBooks.as_view()),
     path("drf/wrapped/", drf_views.WrappedTagIdBooks.as_view()),
+    path("drf/method-ordered/", drf_views.MethodOrderedTagBooks.as_view()),
 ]

@@ -204,6 +204,12 @@ def ordered_count(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": counts})
 
 
+def ordered_set(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")
+    names = [[t.name for t in b.ordered_tags()] for b in books]  # case: ordered_set
+    return JsonResponse({"names": names})
+
+
 # Negatives: none of these may produce a finding.
 
 
