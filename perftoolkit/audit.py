@@ -33,6 +33,7 @@ from perftoolkit.core.loadstats import LoadProgress
 from perftoolkit.core.routes import request_route
 from perftoolkit.core.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolkitError
+from perftoolkit.gate import project_budgets
 from perftoolkit.loadtesting import (
     RESULTS_PREFIX,
     LocustOptions,
@@ -197,6 +198,8 @@ def _plan(options: AuditOptions) -> _Plan:
             "--url. Without --url the audit starts the server and records into its own directory."
         )
     target = None if options.url else _target()
+    if "budget" in options.fail_on:
+        project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
     dirs = profile_dirs(options.cwd, target.root if target else None)
     files = tuple(find_locustfile(p, dirs) for p in options.profiles)
     label = options.label or "+".join(f.stem for f in files)
@@ -483,7 +486,7 @@ def run_audit_and_report(
             outcome = run_audit(options, display)
     assert outcome.run is not None
     if json_output:
-        stdout.write(dumps(run_to_dict(outcome.run)))
+        stdout.write(dumps(run_to_dict(outcome.run, location=outcome.report_path)))
     elif quiet:
         out.print(_shown(outcome.html_path or outcome.run_dir, options.cwd), markup=False)
     else:

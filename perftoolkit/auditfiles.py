@@ -89,10 +89,17 @@ def build_audit_run(
 def apply_budgets(run: AuditRun) -> AuditRun:
     """Budget status per endpoint (`endpoints[].budget`) from the project's budget file.
 
-    The hook for `perftoolkit.budgets`: until it lands the run is returned as measured, every
-    endpoint's budget status `none`.
+    The run as measured when the project has no perf-budgets.toml; with a note when the file
+    cannot be read (`--fail-on budget` refuses such a file before the audit starts).
     """
-    return run
+    from perftoolkit.exceptions import ConfigurationError
+    from perftoolkit.gate import judge, project_budgets
+
+    try:
+        budgets = project_budgets()
+    except ConfigurationError as exc:
+        return run.with_changes(notes=(*run.notes, f"Budgets not judged: {exc}"))
+    return run if budgets is None else judge(run, budgets)[0]
 
 
 def route_resolver() -> Callable[[str], str | None] | None:

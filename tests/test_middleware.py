@@ -215,3 +215,17 @@ def test_profile_marks_queryset_handed_to_library() -> None:
     roots = [q for q in profile.queries if q.model == "corpus.Book"]
     assert [q.handed_off for q in roots] == [True, True]  # the page's COUNT, then its rows
     assert [QueryEvent.from_dict(q.to_dict()).handed_off for q in roots] == [True, True]
+
+
+@pytest.mark.parametrize("location", ["one", "two"])
+def test_middleware_counts_cache_gets_and_hits(record_dir: Path, location: str) -> None:
+    caches = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": location,
+        }
+    }
+    with override_settings(CACHES=caches):  # a new cache configuration is counted too
+        Client().get("/mw/cached/")
+    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    assert json.loads(line)["cache"] == {"gets": 4, "hits": 2}

@@ -14,5 +14,6 @@ urlpatterns = [
     path("mw/failing/", views.failing),
     re_path(r"^mw/regex/(?P<pk>[0-9]+)/$", views.by_pk),
     path("mw/lookup/", views.lookup),
+    path("mw/cached/", views.cached),
     path("static/skip/", views.three_queries),
 ]

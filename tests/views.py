@@ -45,3 +45,13 @@ def lookup(request: HttpRequest) -> JsonResponse:
     first = Tag.objects.filter(name=name).count()
     second = Tag.objects.filter(name=name).count()
     return JsonResponse({"found": first + second})
+
+
+def cached(request: HttpRequest) -> JsonResponse:
+    from django.core.cache import cache
+
+    first = cache.get("perftoolkit-test")  # a miss
+    cache.set("perftoolkit-test", 1)
+    second = cache.get("perftoolkit-test")  # a hit
+    many = cache.get_many(["perftoolkit-test", "absent"])  # one hit of two
+    return JsonResponse({"first": first, "second": second, "many": len(many)})

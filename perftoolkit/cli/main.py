@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import typer
 
 import perftoolkit
-from perftoolkit.cli import audit, indexes, report
+from perftoolkit.cli import audit, budget, indexes, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -32,6 +32,7 @@ def version() -> None:
 app.add_typer(report.app, name="report")
 app.command("audit")(audit.audit)
 app.command(name="indexes")(indexes.indexes)
+app.add_typer(budget.app, name="budget")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,10 +10,10 @@ brought them in), and that query's line is the finding's `origin`.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
-from perftoolkit.core.findings import DetectionOptions, Finding
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, statement_kind
 from perftoolkit.core.fixes import Chain, Step, fix_for, keep_ordering, short
 
@@ -40,11 +40,39 @@ def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[
         return []
     grouped = {i for g in groups for i in g.indexes}
     chains = _chains(groups, queries)
-    findings = []
+    findings: list[Finding] = []
+    counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
     for chain_groups in chains:
         finding = _finding(profile, chain_groups, grouped)
         if finding is not None:
+            last = chain_groups[-1].relation
+            if last is not None and last.via in ("count", "exists") and last.many:
+                counted.append((len(findings), last.via))
             findings.append(finding)
+    return _share_prefetches(findings, counted)
+
+
+def _share_prefetches(findings: list[Finding], counted: list[tuple[int, str]]) -> list[Finding]:
+    """A relation both iterated and counted per row: the prefetch the iteration needs also answers
+    `.count()` / `.exists()` (from the prefetched rows), so one fix serves both."""
+    prefetches = {
+        (f.model, f.path): f.fix
+        for f in findings
+        if f.fix is not None and f.fix.code == f'.prefetch_related("{f.path}")'
+    }
+    for index, via in counted:
+        finding = findings[index]
+        fix = prefetches.get((finding.model, finding.path))
+        if fix is not None:
+            note = f"the prefetch the rows' iteration needs also answers .{via}() without a query."
+            message = (
+                finding.message.replace(finding.fix.code, fix.code)
+                if finding.fix
+                else finding.message
+            )
+            findings[index] = replace(
+                finding, fix=Fix(fix.action, fix.code, note=note), message=message
+            )
     return findings
 
 

@@ -78,6 +78,8 @@ class EndpointStats:
     budget: BudgetStatus = field(default_factory=BudgetStatus)
     finding_ids: tuple[str, ...] = ()
     failures: int = 0
+    # Exact duplicates in the worst request (None in reports written before it was recorded).
+    duplicates_max: int | None = None
 
     @property
     def key(self) -> str:
@@ -96,6 +98,7 @@ class EndpointStats:
                 "max": self.queries_max,
             },
             "duplicates": _plain(self.duplicates_median),
+            "duplicates_max": self.duplicates_max,
             "db_ms": {"median": _plain(self.db_ms_median), "p95": _plain(self.db_ms_p95)},
             "latency_ms": {
                 "p50": _plain(self.latency_p50),
@@ -134,6 +137,7 @@ class EndpointStats:
             budget=BudgetStatus.from_dict(data.get("budget")),
             finding_ids=tuple(data.get("finding_ids", [])),
             failures=int(data.get("failures", 0)),
+            duplicates_max=data.get("duplicates_max"),
         )
 
 
@@ -280,6 +284,7 @@ def _endpoint_stats(
         latency = tuple(round(percentile(durations, q), 3) for q in (50, 95, 99))  # type: ignore[assignment]
         source = "middleware"
     statuses = Counter(str(p.status) for p in items)
+    duplicates = [duplicate_count(p) for p in items]
     return EndpointStats(
         method=method,
         route=route,
@@ -289,7 +294,8 @@ def _endpoint_stats(
         queries_min=min(counts),
         queries_median=median(counts),
         queries_max=max(counts),
-        duplicates_median=median([duplicate_count(p) for p in items]),
+        duplicates_median=median(duplicates),
+        duplicates_max=max(duplicates),
         db_ms_median=median(db_ms),
         db_ms_p95=percentile(db_ms, 95),
         latency_p50=latency[0],

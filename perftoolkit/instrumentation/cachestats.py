@@ -7,12 +7,14 @@ cost one ContextVar read.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 
 from perftoolkit.core.events import CacheStats
 from perftoolkit.instrumentation import context
@@ -34,8 +36,25 @@ class CacheCounter:
 _FLAG = "_perftoolkit_counting"
 
 
+# Which thread has its cache objects wrapped, for which configuration of CACHES.
+_thread = threading.local()
+_generation = 0
+
+
+def _caches_changed(*, setting: str, **kwargs: object) -> None:
+    global _generation
+    if setting == "CACHES":
+        _generation += 1
+
+
+setting_changed.connect(_caches_changed)
+
+
 def install_cache_counting() -> None:
     """Count reads on every cache alias of the calling thread (once per cache object)."""
+    if getattr(_thread, "generation", -1) == _generation:
+        return
+    _thread.generation = _generation
     for alias in getattr(settings, "CACHES", {}):
         cache = caches[alias]
         if cache.__dict__.get(_FLAG):

@@ -12,8 +12,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from perftoolkit.core.budget import BudgetResult, format_delta, format_value
+from perftoolkit.core.findings import Finding
 from perftoolkit.core.indexes import IndexAdvice
 from perftoolkit.core.loadstats import LoadProgress
+from perftoolkit.core.ratchet import BudgetUpdate
 from perftoolkit.core.run import AuditRun
 
 
@@ -229,3 +232,118 @@ def render_indexes(
         console.print(Text("No index advice: no statement of the run wants an index."))
     for note in notes:
         console.print(Text(f"note: {note}", style="dim"))
+
+
+def render_budget_result(result: BudgetResult, console: Console) -> None:
+    """The endpoints over budget (budget, measured, delta, top finding and its fix), then a
+    one-line summary. Nothing but the summary when every endpoint is within budget."""
+    failed = result.failed
+    if failed:
+        table = Table(
+            title=f"Over budget ({result.source})", title_justify="left", show_lines=False
+        )
+        for name, justify in (
+            ("endpoint", "left"),
+            ("limit", "left"),
+            ("budget", "right"),
+            ("measured", "right"),
+            ("delta", "right"),
+            ("top finding", "left"),
+            ("fix", "left"),
+        ):
+            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for row in failed:
+            top = row.findings[0] if row.findings else None
+            label = Text(_finding_label(top)) if top else Text("–", style="dim")
+            fix = Text(top.fix.code, style="green") if top and top.fix else Text("–", style="dim")
+            first = True
+            for check in row.checks:
+                if not check.exceeded:
+                    continue
+                table.add_row(
+                    Text(row.key, style="bold") if first else "",
+                    check.name,
+                    format_value(check.budget),
+                    Text(format_value(check.measured), style="red"),
+                    Text(format_delta(check.delta), style="bold red"),
+                    label if first else "",
+                    fix if first else "",
+                )
+                first = False
+            if row.unlisted_fails:
+                table.add_row(
+                    Text(row.key, style="bold") if first else "",
+                    "unlisted",
+                    "–",
+                    "–",
+                    "–",
+                    label if first else "",
+                    fix if first else "",
+                )
+        console.print(table)
+        for row in failed:
+            for finding in row.findings[1:]:
+                line = Text(f"  also {row.key}: {_finding_label(finding)}", style="dim")
+                if finding.fix is not None:
+                    line.append(f"  fix: {finding.fix.code}", style="green")
+                console.print(line)
+    judged = len(result.judged)
+    style = "bold red" if failed else "green"
+    summary = Text(
+        f"{len(failed)} of {judged} budgeted endpoint{'s' if judged != 1 else ''} over budget"
+        if failed
+        else f"All {judged} budgeted endpoint{'s' if judged != 1 else ''} within budget",
+        style=style,
+    )
+    summary.append(f" ({result.source})", style="dim")
+    console.print(summary)
+    if result.not_exercised:
+        names = ", ".join(b.key for b in result.not_exercised)
+        console.print(Text(f"Not exercised by this report (not judged): {names}", style="dim"))
+
+
+def _finding_label(finding: Finding) -> str:
+    where = f" at {finding.callsite}" if finding.callsite else ""
+    subject = f" {finding.path or finding.field}" if (finding.path or finding.field) else ""
+    return f"{finding.kind}{subject} ×{finding.repeats}{where}"
+
+
+_CHANGE_KINDS = ("added", "lowered", "raised", "kept", "same")
+
+
+def render_budget_update(update: BudgetUpdate, console: Console, *, path: str, wrote: bool) -> None:
+    """The diff `record` and `update` made (or would make, when `wrote` is False)."""
+    changed = [c for c in update.changes if c.kind in ("added", "lowered", "raised", "kept")]
+    if changed:
+        table = Table(title=f"Budget changes ({path})", title_justify="left")
+        for name, justify in (
+            ("endpoint", "left"),
+            ("limit", "left"),
+            ("old", "right"),
+            ("new", "right"),
+            ("measured", "right"),
+            ("change", "left"),
+        ):
+            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        styles = {"added": "cyan", "lowered": "green", "raised": "yellow", "kept": "bold red"}
+        for change in changed:
+            label = (
+                "kept: over budget, not raised (--allow-increase)"
+                if change.kind == "kept"
+                else change.kind
+            )
+            table.add_row(
+                change.key,
+                change.limit,
+                format_value(change.old),
+                format_value(change.new),
+                format_value(change.measured),
+                Text(label, style=styles[change.kind]),
+            )
+        console.print(table)
+    counts = {kind: sum(c.kind == kind for c in update.changes) for kind in _CHANGE_KINDS}
+    parts = [f"{n} {kind}" for kind, n in counts.items() if n]
+    verb = "wrote" if wrote else "would write (dry run)"
+    console.print(
+        Text(f"{verb} {path}: " + (", ".join(parts) if parts else "no change"), style="bold")
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from perftoolkit.core.budget import BudgetResult, format_delta, format_value
 from perftoolkit.core.compare import Comparison, FindingChange
 from perftoolkit.core.run import AuditRun, EndpointStats
 from perftoolkit.reporting.formatting import Change, change, percent
@@ -162,3 +163,62 @@ def comparison_to_markdown(comparison: Comparison) -> str:
 def _finding_line(f: FindingChange) -> str:
     where = f" at {md_code(f.callsite)}" if f.callsite else ""
     return f"- {md_code(f.kind)} {md_code(f'{f.method} {f.route}')}{where}: {md_text(f.message)}"
+
+
+def budget_result_to_markdown(result: BudgetResult) -> str:
+    """A pull-request comment: the endpoints over budget with their fix, the rest folded."""
+    failed = result.failed
+    judged = result.judged
+    head = (
+        f"❌ {len(failed)} of {len(judged)} endpoints over budget"
+        if failed
+        else f"✅ all {len(judged)} budgeted endpoints within budget"
+    )
+    lines = [f"## perftoolkit budgets: {head}", "", f"Budget file: `{_cell(result.source)}`", ""]
+    if failed:
+        lines += [
+            "| endpoint | limit | budget | measured | delta | top finding | fix |",
+            "|---|---|---:|---:|---:|---|---|",
+        ]
+        for row in failed:
+            top = row.findings[0] if row.findings else None
+            finding = (
+                f"{top.kind} ×{top.repeats}" + (f" at `{top.callsite}`" if top.callsite else "")
+                if top
+                else "–"
+            )
+            fix = f"`{_cell(top.fix.code)}`" if top and top.fix else "–"
+            over = [c for c in row.checks if c.exceeded]
+            for index, check in enumerate(over):
+                first = index == 0
+                lines.append(
+                    f"| {'`' + _cell(row.key) + '`' if first else ''} | {check.name} "
+                    f"| {format_value(check.budget)} | {format_value(check.measured)} "
+                    f"| **{format_delta(check.delta)}** | {finding if first else ''} "
+                    f"| {fix if first else ''} |"
+                )
+            if row.unlisted_fails:
+                lines.append(
+                    f"| `{_cell(row.key)}` | unlisted | – | – | – | no table in the budget file | "
+                    "`perftoolkit budget update` |"
+                )
+        lines.append("")
+    passing = [r for r in judged if r.status == "ok"]
+    if passing:
+        lines += [
+            f"<details><summary>{len(passing)} within budget</summary>",
+            "",
+            "| endpoint | queries (max) | budget |",
+            "|---|---:|---:|",
+        ]
+        for row in passing:
+            queries = row.check("queries")
+            lines.append(
+                f"| `{_cell(row.key)}` | {format_value(queries.measured if queries else None)} "
+                f"| {format_value(queries.budget if queries else None)} |"
+            )
+        lines += ["", "</details>", ""]
+    if result.not_exercised:
+        keys = ", ".join(f"`{_cell(b.key)}`" for b in result.not_exercised)
+        lines += [f"Not exercised (not judged): {keys}", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -187,3 +187,23 @@ def test_detect_nplusone_unattributed_shape_still_reported() -> None:
 def test_detect_nplusone_threshold_is_configurable() -> None:
     rows = [event(CUSTOMER, relation=CUSTOMER_REL, key=str(i)) for i in range(4)]
     assert detect_nplusone(profile(root(), *rows), DetectionOptions(nplusone_threshold=5)) == []
+
+
+def test_detect_nplusone_count_and_iteration_share_one_prefetch() -> None:
+    items = 'SELECT "shop_item"."id" FROM "shop_item" WHERE "shop_item"."order_id" = %s'
+    count = 'SELECT COUNT(*) AS "__count" FROM "shop_item" WHERE "shop_item"."order_id" = %s'
+    listed = Relation("shop.Order", "items", "reverse_many", "shop.Item", "all", False, "order")
+    counted = Relation("shop.Order", "items", "reverse_many", "shop.Item", "count", False, "order")
+    other = CallSite("shop/views.py", 13, "orders")
+    rows = []
+    for i in range(3):
+        rows.append(event(count, relation=counted, key=f"c{i}"))
+        rows.append(event(items, site=other, relation=listed, key=f"i{i}"))
+    findings = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert [(f.path, f.fix.code if f.fix else None) for f in findings] == [
+        ("items", '.prefetch_related("items")'),
+        ("items", '.prefetch_related("items")'),
+    ]
+    assert findings[0].fix is not None
+    assert findings[0].fix.note == "the prefetch the rows' iteration needs also answers .count() without a query."
+    assert '.prefetch_related("items")' in findings[0].message

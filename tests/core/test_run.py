@@ -84,7 +84,7 @@ def test_build_run_endpoint_statistics() -> None:
         3,
     )
     assert items.status_codes == {"200": 1, "500": 1}
-    assert items.duplicates_median == 0.5
+    assert (items.duplicates_median, items.duplicates_max) == (0.5, 1)
     assert (items.db_ms_median, items.db_ms_p95) == (4.0, 5.0)
     assert (items.latency_p50, items.latency_p95, items.latency_source) == (
         10.0,
