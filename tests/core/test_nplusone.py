@@ -205,5 +205,8 @@ def test_detect_nplusone_count_and_iteration_share_one_prefetch() -> None:
         ("items", '.prefetch_related("items")'),
     ]
     assert findings[0].fix is not None
-    assert findings[0].fix.note == "the prefetch the rows' iteration needs also answers .count() without a query."
+    assert (
+        findings[0].fix.note
+        == "the prefetch the rows' iteration needs also answers .count() without a query."
+    )
     assert '.prefetch_related("items")' in findings[0].message
