@@ -216,6 +216,15 @@ N_PLUS_ONE = {
         (VIEWS, "# case: nested_count"),
         6,
     ),
+    "nested_all": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.prefetch_related(Prefetch("books", queryset=Book.objects.annotate(reviews_count=Count("reviews"))))',
+        (VIEWS, "# case: nested_all"),
+        (VIEWS, "# origin: nested_all"),
+        6,
+    ),
     "nested_filtered": (
         "corpus.Book",
         "tags",

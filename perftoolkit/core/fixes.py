@@ -372,3 +372,31 @@ def keep_ordering(fix: Fix, ordering: tuple[str, ...]) -> Fix:
     order = ", ".join(f'"{o}"' for o in ordering)
     note = f"the GROUP BY makes Django ignore Meta.ordering, so it is restated. {fix.note}".strip()
     return Fix(fix.action, f"{fix.code}.order_by({order})", note=note)
+
+
+def nest_fix(fix: Fix, parent: Relation) -> Fix:
+    """Move a fix for rows that are one object's related set, read whole (`course.sections.all()`,
+    a nested serializer), into a prefetch of that set on the parent's queryset: `.annotate(n=Count("lessons"))` on sections becomes
+    `.prefetch_related(Prefetch("sections", queryset=Section.objects.annotate(n=Count("lessons"))))`."""
+    code = fix.code
+    if not code.startswith("."):
+        return fix
+    simple = code.startswith('.prefetch_related("') and code.count("(") == 1
+    if simple:
+        inner = code[len('.prefetch_related("') : -2]
+        return Fix(
+            "prefetch_related", f'.prefetch_related("{parent.field}__{inner}")', note=fix.note
+        )
+    if code.startswith('.prefetch_related(Prefetch("'):
+        inner = code[len('.prefetch_related(Prefetch("') :]
+        return Fix(
+            "prefetch_related",
+            f'.prefetch_related(Prefetch("{parent.field}__{inner}',
+            note=fix.note,
+        )
+    queryset = f"{short(parent.target)}.objects{code}"
+    return Fix(
+        "prefetch_related",
+        f'.prefetch_related(Prefetch("{parent.field}", queryset={queryset}))',
+        note=f"{fix.action} inside the prefetch of {parent.field}. {fix.note}".strip(),
+    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, statement_kind
-from perftoolkit.core.fixes import Chain, Step, fix_for, keep_ordering, short
+from perftoolkit.core.fixes import Chain, Step, fix_for, keep_ordering, nest_fix, short
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -206,10 +206,21 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     fix = fix_for(chain_desc)
     if root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
-    # Rows that are one object's related set (`tag.books.order_by("id")`) take the fix on that
-    # set's own queryset, where it is queried: nesting it in a prefetch on the parent is lost as
-    # soon as the set is filtered or ordered, which re-queries it.
     origin = _origin(root_event, profile, example)
+    loaded_model = root_model
+    parent = root_event.relation if root_event is not None else None
+    if parent is not None and parent.many and root_index is not None:
+        if parent.via == "all" and not parent.ordering:
+            # The rows are one object's related set, read whole (`course.sections.all()`, a
+            # nested serializer): a prefetch of that set on the parent's queryset serves it.
+            fix = nest_fix(fix, parent)
+            parent_index = _root_event(queries, root_index, parent.model, grouped)
+            origin = _origin(_at(queries, parent_index), profile, example)
+            loaded_model = parent.model
+        elif root_event is not None and root_event.callsite is not None:
+            # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
+            # prefetch, so the fix goes on the set's own queryset, where it is queried.
+            origin = root_event.callsite
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
     per_row = {
         "count": ".count()",
@@ -222,7 +233,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         where += (
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
-    load = f" where the {short(root_model)} rows are queried ({origin})" if origin else ""
+    load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
     return Finding(
         kind="n_plus_one",
         method=profile.method,
@@ -354,7 +365,8 @@ def _origin(
     root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
 ) -> CallSite | None:
     if root is not None and root.callsite is not None:
-        if root.handed_off and profile.queryset_site is not None:
+        own_rows = root.relation is None or not root.relation.many
+        if root.handed_off and own_rows and profile.queryset_site is not None:
             return profile.queryset_site
         if not _is_template(root.callsite):
             return root.callsite

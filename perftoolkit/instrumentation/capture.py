@@ -227,6 +227,9 @@ class QueryCapture:
         owner = getattr(queryset, "_hints", {}).get("instance")
         if owner is not None:  # a related set's rows
             query.relation = attribution.relation_of(found, queryset)
+            ordering = attribution.explicit_ordering(queryset)
+            if query.relation is not None and ordering:
+                query.relation = replace(query.relation, ordering=ordering)
             with suppress(TypeError):  # an object without weak references: never compared
                 self._owners[sql] = weakref.ref(owner)
         if found.prefetch is None:

@@ -35,6 +35,7 @@ _CASES = [
     "write_on_get",
     "nested_count",
     "nested_filtered",
+    "nested_all",
     "join_lookup",
     "membership",
     "membership_joined",

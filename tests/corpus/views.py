@@ -163,6 +163,13 @@ def join_lookup(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"averages": averages})
 
 
+def nested_all(request: HttpRequest) -> JsonResponse:
+    # The set is read whole: a prefetch of it on the tag serves it.
+    tag = Tag.objects.get(name="python")  # origin: nested_all
+    counts = [book.reviews.count() for book in tag.books.all()]  # case: nested_all
+    return JsonResponse({"counts": counts})
+
+
 def nested_filtered(request: HttpRequest) -> JsonResponse:
     tag = Tag.objects.get(name="python")
     books = tag.books.filter(published=True).order_by("id")
