@@ -65,6 +65,13 @@ class Relation:
     # The related set's own order_by (`self.authors.order_by("name")`): the clone it makes runs
     # a new query even when the set was prefetched.
     ordering: tuple[str, ...] = ()
+    # How lookups from `model` name the relation when that is not `field`: `comment` for the
+    # accessor `comment_set` (annotations and filters need it; prefetch_related takes `field`).
+    query_name: str = ""
+
+    @property
+    def lookup(self) -> str:
+        return self.query_name or self.field
 
     @property
     def many(self) -> bool:
@@ -84,6 +91,8 @@ class Relation:
             data["constant"] = True
         if self.ordering:
             data["ordering"] = list(self.ordering)
+        if self.query_name:
+            data["query_name"] = self.query_name
         return data
 
     @classmethod
@@ -100,6 +109,7 @@ class Relation:
             related_query_name=str(data.get("related_query_name", "")),
             constant=bool(data.get("constant", False)),
             ordering=tuple(str(o) for o in data.get("ordering", [])),
+            query_name=str(data.get("query_name", "")),
         )
 
 

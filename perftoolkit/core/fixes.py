@@ -22,6 +22,7 @@ class Step:
     field: str
     many: bool  # reverse FK, M2M, generic relation: a prefetch, never a join
     generic: bool = False  # GenericForeignKey: prefetch only
+    lookup: str = ""  # the name lookups use when it is not `field` (`comment` for `comment_set`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,13 @@ class Chain:
 
     @property
     def path(self) -> str:
+        """Accessor names: what select_related and prefetch_related take."""
         return "__".join(s.field for s in self.steps)
+
+    @property
+    def lookup_path(self) -> str:
+        """Lookup names: what annotations, Q() and filters take."""
+        return "__".join(s.lookup or s.field for s in self.steps)
 
 
 def short(label: str) -> str:
@@ -167,7 +174,7 @@ def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
 def _annotate_count(chain: Chain, calls: Calls) -> Fix:
     kwargs = _row_kwargs(chain, calls)
     name = _name(chain, f"{chain.steps[-1].field}_count")
-    path = chain.path
+    path = chain.lookup_path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     return Fix(
         "annotate",
@@ -198,17 +205,17 @@ def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
             f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("{outer}"){extra})))',
             note=note,
         )
-    filtered = f", filter=Q({_q(chain.path, kwargs)})" if kwargs else ""
+    filtered = f", filter=Q({_q(chain.lookup_path, kwargs)})" if kwargs else ""
     return Fix(
         "annotate",
-        f'.annotate({name}_count=Count("{chain.path}"{filtered}))',
+        f'.annotate({name}_count=Count("{chain.lookup_path}"{filtered}))',
         note=f"then test {name}_count > 0 on each row.",
     )
 
 
 def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
     kwargs = _row_kwargs(chain, calls)
-    path = chain.path
+    path = chain.lookup_path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     parts: list[str] = []
     for call in calls:

@@ -170,17 +170,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         via = next((q.relation.via for q in members if q.relation), None) or _via_of(
             example, lookup
         )
-        relations = [
-            Relation(
-                lookup.model,
-                lookup.field,
-                lookup.kind,
-                lookup.target,
-                via,
-                False,
-                lookup.related_query_name,
-            )
-        ]
+        relations = [replace(lookup, via=via, prefetched=False)]
     first_rel = relations[0]
     eager = _eager_prefix(profile, first_rel.model, head.first)
     root_model = eager.model if eager is not None else first_rel.model
@@ -191,7 +181,9 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         steps.extend(
             Step(model, name, kind == "prefetch") for (model, name), kind in _hop_kinds(eager)
         )
-    steps.extend(Step(r.model, r.field, r.many, r.kind == "generic") for r in relations)
+    steps.extend(
+        Step(r.model, r.field, r.many, r.kind == "generic", r.query_name) for r in relations
+    )
     source = next((q.source for q in members if q.source), None)
     function = head.callsite.function if head.callsite else ""
     chain_desc = Chain(

@@ -11,6 +11,7 @@ from tests.corpus.models import (
     Comment,
     Country,
     Loan,
+    Note,
     Publisher,
     Review,
     Tag,
@@ -38,3 +39,5 @@ def seed() -> None:
     books = list(Book.objects.order_by("id"))
     for i, review in enumerate(Review.objects.order_by("id")[:4]):
         Loan.objects.create(book=books[(i + 1) % len(books)], review=review)
+    for book in books[:3]:
+        Note.objects.create(book=book, text=f"note on {book.title}")

@@ -75,3 +75,10 @@ class Loan(models.Model):
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="loans")
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="loans")
+
+
+class Note(models.Model):
+    """A reverse foreign key without related_name: accessor `note_set`, lookup name `note`."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    text = models.CharField(max_length=50)

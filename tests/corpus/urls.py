@@ -43,6 +43,8 @@ _CASES = [
     "membership_two_paths",
     "ordered_count",
     "ordered_set",
+    "default_accessor_count",
+    "default_accessor_lookup",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

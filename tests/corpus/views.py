@@ -14,6 +14,7 @@ from tests.corpus.models import (
     Book,
     Comment,
     Loan,
+    Note,
     Publisher,
     Review,
     Tag,
@@ -215,6 +216,17 @@ def ordered_set(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")
     names = [[t.name for t in b.ordered_tags()] for b in books]  # case: ordered_set
     return JsonResponse({"names": names})
+
+
+def default_accessor_count(request: HttpRequest) -> JsonResponse:
+    counts = [b.note_set.count() for b in Book.objects.order_by("id")]  # case: default_accessor
+    return JsonResponse({"counts": counts})
+
+
+def default_accessor_lookup(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")
+    counts = [Note.objects.filter(book=b).count() for b in books]  # case: default_accessor_lookup
+    return JsonResponse({"counts": counts})
 
 
 # Negatives: none of these may produce a finding.
