@@ -507,6 +507,14 @@ def test_corpus_duplicate_query() -> None:
     assert site(VIEWS, "# case: duplicate-again") in finding.message
 
 
+def test_corpus_duplicate_relation_read_is_fixed_with_the_relation() -> None:
+    [finding] = findings_for("/corpus/shared_fk_pair/")
+    assert (finding.kind, finding.repeats) == ("duplicate_query", 2)
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("author")'
+    assert str(finding.callsite) == site(VIEWS, "# case: shared_fk_pair")
+
+
 def test_corpus_write_on_read() -> None:
     [finding] = findings_for("/corpus/write_on_get/")
     assert (finding.kind, finding.model, finding.severity) == (

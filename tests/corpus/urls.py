@@ -45,6 +45,7 @@ _CASES = [
     "ordered_set",
     "default_accessor_count",
     "default_accessor_lookup",
+    "shared_fk_pair",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

@@ -229,6 +229,13 @@ def default_accessor_lookup(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": counts})
 
 
+def shared_fk_pair(request: HttpRequest) -> JsonResponse:
+    """Two books by one author: two identical queries, fewer than an N+1 needs."""
+    pair = Book.objects.filter(title__in=["book 0", "book 5"]).order_by("id")
+    names = [b.author.name for b in pair]  # case: shared_fk_pair
+    return JsonResponse({"names": names})
+
+
 # Negatives: none of these may produce a finding.
 
 
