@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
-from perftoolkit.core.routes import normalize_route
+from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import ConfigurationError
 
 MIDDLEWARE_PATHS = (
@@ -73,7 +73,7 @@ def resolve_route(path: str) -> str | None:
         match = resolve(path)
     except Resolver404:
         return None
-    return normalize_route(match.route) if match.route else None
+    return route_key(match.route)
 
 
 def route_resolver() -> Callable[[str], str | None]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from perftoolkit.core.routes import normalize_route
+from perftoolkit.core.routes import route_key
 
 
 def url_routes(urlconf: str | None = None) -> frozenset[str]:
-    """Every route pattern of the URLconf (settings.ROOT_URLCONF by default), normalised.
+    """Every route pattern of the URLconf (settings.ROOT_URLCONF by default), normalised (the
+    site root as "/").
 
     Joined the way Django builds `request.resolver_match.route`, so a budget file's keys can be
     checked against what the middleware will record.
@@ -24,7 +25,7 @@ def url_routes(urlconf: str | None = None) -> frozenset[str]:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, route)
             else:
-                routes.add(normalize_route(route))
+                routes.add(route_key(route))
 
     walk(get_resolver(urlconf).url_patterns, "")
     return frozenset(routes)

@@ -166,6 +166,7 @@ def test_parse_budgets_endpoint_not_a_table() -> None:
         ("get api/a/", "endpoint key 'get api/a/' should be written 'GET api/a/'."),
         ("GET /api/a/", "endpoint key 'GET /api/a/' should be written 'GET api/a/'."),
         ("GET  api/a/", "endpoint key 'GET  api/a/' should be written 'GET api/a/'."),
+        ("GET ", "endpoint key 'GET ' should be written 'GET /'."),
         (
             "GET ^api/courses/(?P<pk>[^/.]+)/$",
             "endpoint key 'GET ^api/courses/(?P<pk>[^/.]+)/$' uses a regex; reports name this "
@@ -424,3 +425,9 @@ def test_paths_in_messages_are_relative_to_the_working_directory(in_tmp: Path) -
     ):
         load_budgets(in_tmp / "sub" / BUDGET_FILE)
     assert os.getcwd() == str(in_tmp)
+
+
+def test_parse_budgets_site_root_is_slash() -> None:
+    """The middleware records the site root as "/": a budget file names it the same way."""
+    budgets = parse_budgets('[endpoints."GET /"]\nqueries = 3\n', source="perf-budgets.toml")
+    assert [(b.method, b.route) for b in budgets.endpoints] == [("GET", "/")]

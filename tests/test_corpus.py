@@ -180,6 +180,15 @@ N_PLUS_ONE = {
         (VIEWS, "# origin: template_loop"),
         6,
     ),
+    "list_view_model": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (f"{TEMPLATES}/books.html", "{{ book.author.name }}</li>"),
+        (VIEWS, "# origin: list_view_model"),
+        6,
+    ),
     "template_method": (
         "corpus.Book",
         "reviews",
@@ -202,9 +211,27 @@ N_PLUS_ONE = {
         "corpus.Book",
         "reviews",
         "reviews",
-        '.prefetch_related(Prefetch("books", queryset=Book.objects.annotate(reviews_count=Count("reviews"))))',
+        '.annotate(reviews_count=Count("reviews"))',
         (VIEWS, "# case: nested_count"),
-        (VIEWS, "# origin: nested_count"),
+        (VIEWS, "# case: nested_count"),
+        6,
+    ),
+    "nested_all": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.prefetch_related(Prefetch("books", queryset=Book.objects.annotate(reviews_count=Count("reviews"))))',
+        (VIEWS, "# case: nested_all"),
+        (VIEWS, "# origin: nested_all"),
+        6,
+    ),
+    "nested_filtered": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (VIEWS, "# case: nested_filtered"),
+        (VIEWS, "# case: nested_filtered"),
         6,
     ),
     "join_lookup": (
@@ -215,6 +242,78 @@ N_PLUS_ONE = {
         (VIEWS, "# case: join_lookup"),
         (VIEWS, "# origin: join_lookup"),
         5,
+    ),
+    "membership": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("pk"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership"),
+        6,
+    ),
+    "membership_joined": (
+        "corpus.Review",
+        "book",
+        "book__tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership_joined"),
+        12,
+    ),
+    "membership_prefix": (
+        "corpus.Review",
+        "book",
+        "book__tags",
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))',
+        (MODELS, "# case: membership"),
+        (VIEWS, "# origin: membership_prefix"),
+        12,
+    ),
+    "ordered_count": (
+        "corpus.Publisher",
+        "authors",
+        "authors",
+        '.annotate(authors_count=Count("authors")).order_by("-name")',
+        (VIEWS, "# case: ordered_count"),
+        (VIEWS, "# case: ordered_count"),
+        3,
+    ),
+    "ordered_set": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="prefetched_tags"))',
+        (VIEWS, "# case: ordered_set"),
+        (VIEWS, "# case: ordered_set"),
+        6,
+    ),
+    "drf/method-ordered": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="prefetched_tags"))',
+        (SERIALIZERS, "# case: drf_method_ordered"),
+        (DRF_VIEWS, "# origin: drf_method_ordered"),
+        6,
+    ),
+    "default_accessor_count": (
+        "corpus.Book",
+        "note_set",
+        "note_set",
+        '.annotate(note_set_count=Count("note"))',
+        (VIEWS, "# case: default_accessor"),
+        (VIEWS, "# case: default_accessor"),
+        6,
+    ),
+    "default_accessor_lookup": (
+        "corpus.Book",
+        "note_set",
+        "note_set",
+        '.annotate(note_set_count=Count("note"))',
+        (VIEWS, "# case: default_accessor_lookup"),
+        (VIEWS, "# case: default_accessor_lookup"),
+        6,
     ),
     "drf/nested": (
         "corpus.Book",
@@ -270,6 +369,15 @@ N_PLUS_ONE = {
         (DRF_VIEWS, "# origin: drf_lookup_exists"),
         6,
     ),
+    "drf/wrapped": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (SERIALIZERS, "# case: drf_m2m"),
+        (DRF_VIEWS, "# origin: drf_wrapped"),
+        6,
+    ),
 }
 
 
@@ -292,6 +400,32 @@ def test_corpus_prefetch_bypassed_says_so() -> None:
     assert "a prefetch of reviews exists, but .filter() bypasses it" in finding.message
     assert finding.fix is not None
     assert finding.fix.note.startswith('prefetch_related("reviews") is already there')
+
+
+def test_corpus_membership_test_reads_the_rows_side() -> None:
+    [finding] = findings_for("/corpus/membership/")
+    assert finding.message.startswith("N+1: Book.tags.exists() runs once per Book row (6 queries)")
+    assert finding.fix is not None
+    assert finding.fix.note == (
+        "self is the same Tag for every row: use it where the Book rows are queried, "
+        "then read has_tags on each row."
+    )
+
+
+def test_corpus_membership_rows_come_through_the_path_read() -> None:
+    """`book` and `review__book` both reach Book; the code read through `book`."""
+    nplusone, unused = findings_for("/corpus/membership_two_paths/")
+    assert (nplusone.kind, nplusone.model, nplusone.path) == (
+        "n_plus_one",
+        "corpus.Loan",
+        "book__tags",
+    )
+    assert nplusone.fix is not None
+    assert nplusone.fix.code == (
+        '.annotate(has_tags=Exists(Tag.objects.filter(books=OuterRef("book"), pk=self.pk)))'
+    )
+    assert str(nplusone.origin) == site(VIEWS, "# origin: membership_two_paths")
+    assert (unused.kind, unused.path) == ("unused_eager_load", "review__book")
 
 
 def test_corpus_chain_is_one_finding_with_arrows() -> None:
@@ -339,6 +473,21 @@ def test_corpus_unused_select_related() -> None:
     assert str(finding.callsite) == site(VIEWS, "# case: unused_select")
 
 
+def test_corpus_unused_nested_select_related() -> None:
+    [finding] = findings_for("/corpus/unused_nested_select/")
+    assert (finding.kind, finding.model, finding.path) == (
+        "unused_eager_load",
+        "corpus.Review",
+        "book__author__publisher",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == (
+        'remove "book__author__publisher" (and "book", "book__author", if listed)'
+        " from .select_related(...)"
+    )
+    assert str(finding.callsite) == site(VIEWS, "# case: unused_nested_select")
+
+
 def test_corpus_unused_prefetch_related() -> None:
     [finding] = findings_for("/corpus/unused_prefetch/")
     assert (finding.kind, finding.model, finding.path) == (
@@ -356,6 +505,14 @@ def test_corpus_duplicate_query() -> None:
     assert (finding.kind, finding.model, finding.repeats) == ("duplicate_query", "corpus.Tag", 2)
     assert str(finding.callsite) == site(VIEWS, "# case: duplicate")
     assert site(VIEWS, "# case: duplicate-again") in finding.message
+
+
+def test_corpus_duplicate_relation_read_is_fixed_with_the_relation() -> None:
+    [finding] = findings_for("/corpus/shared_fk_pair/")
+    assert (finding.kind, finding.repeats) == ("duplicate_query", 2)
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("author")'
+    assert str(finding.callsite) == site(VIEWS, "# case: shared_fk_pair")
 
 
 def test_corpus_write_on_read() -> None:

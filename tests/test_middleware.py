@@ -108,6 +108,13 @@ def test_middleware_records_one_line_per_request(record_dir: Path) -> None:
     assert set(environment) == {"python", "django", "perftoolkit", "database"}
 
 
+@override_settings(ROOT_URLCONF="tests.auditsite.urls")
+def test_middleware_records_site_root_as_slash(record_dir: Path) -> None:
+    Client().get("/")
+    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    assert json.loads(line)["route"] == "/"
+
+
 def test_middleware_recording_keeps_parameters_local(record_dir: Path) -> None:
     Client().get("/mw/lookup/", {"name": "secret-4711"})
     text = next(record_dir.glob("*.jsonl")).read_text()
@@ -171,6 +178,8 @@ def test_middleware_recorder_failure_never_fails_request(
         "/corpus/drf/lookup-exists/",
         "/mw/aliases/",
         "/corpus/partial_select/",
+        "/corpus/drf/wrapped/",
+        "/corpus/ordered_count/",
     ],
 )
 def test_profile_dict_equals_build_profile(path: str) -> None:
@@ -193,6 +202,20 @@ def test_profile_dict_equals_build_profile(path: str) -> None:
     slow = build_profile(capture, **meta)  # type: ignore[arg-type]
     assert fast == slow.to_dict()
     assert RequestProfile.from_dict(json.loads(json.dumps(fast))).to_dict() == fast
+
+
+def test_profile_marks_queryset_handed_to_library() -> None:
+    """The paginator ran the rows' query: the view's line only handed the queryset over."""
+    from perftoolkit.core.events import QueryEvent
+    from perftoolkit.instrumentation.capture import capture_queries
+    from perftoolkit.instrumentation.profile import build_profile
+
+    with capture_queries() as capture:
+        Client().get("/corpus/drf/wrapped/")
+    profile = build_profile(capture, method="GET", route="r/")
+    roots = [q for q in profile.queries if q.model == "corpus.Book"]
+    assert [q.handed_off for q in roots] == [True, True]  # the page's COUNT, then its rows
+    assert [QueryEvent.from_dict(q.to_dict()).handed_off for q in roots] == [True, True]
 
 
 @pytest.mark.parametrize("location", ["one", "two"])

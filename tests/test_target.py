@@ -37,7 +37,12 @@ def test_require_middleware_says_what_to_add() -> None:
 @override_settings(ROOT_URLCONF="tests.auditsite.urls")
 @pytest.mark.parametrize(
     ("path", "route"),
-    [("/items/", "items/"), ("/items/12/", "items/<int:pk>/"), ("/items/x/", None)],
+    [
+        ("/", "/"),
+        ("/items/", "items/"),
+        ("/items/12/", "items/<int:pk>/"),
+        ("/items/x/", None),
+    ],
 )
 def test_resolve_route(path: str, route: str | None) -> None:
     assert resolve_route(path) == route

@@ -23,7 +23,7 @@ from perftoolkit.core.budget import (
     Limits,
     endpoint_key,
 )
-from perftoolkit.core.routes import normalize_route
+from perftoolkit.core.routes import ROOT_ROUTE, normalize_route, route_key
 from perftoolkit.exceptions import ConfigurationError
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
@@ -188,8 +188,10 @@ class _Reader:
                 "the route pattern as reports show it).",
             )
             return None
-        fixed = route.strip().removeprefix("/")
-        suggestion = endpoint_key(method.upper(), normalize_route(fixed) if fixed else fixed)
+        # The site root is "/" (as the middleware records it); any other route has no leading "/".
+        stripped = route.strip()
+        fixed = ROOT_ROUTE if stripped in ("", ROOT_ROUTE) else stripped.removeprefix("/")
+        suggestion = endpoint_key(method.upper(), route_key(fixed))
         if method != method.upper() or route != fixed or re.search(r"\s", route):
             self.problem(path, f"endpoint key {key!r} should be written {suggestion!r}.")
             return None

@@ -34,7 +34,22 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
         site = next((e.callsite for e in events if e.callsite), None)
         sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
         where = f" at {' and '.join(sites)}" if sites else ""
-        reuse = f"in {site.function}()" if site and site.function else "once"
+        in_python = site is not None and site.file.endswith(".py") and bool(site.function)
+        reuse = f"in {site.function}()" if site and in_python else "once"
+        fix = Fix(
+            action="cache",
+            code=f"compute the result {reuse} and reuse it (a variable, @cached_property, or the cache)",
+        )
+        relation = next((e.relation for e in events if e.relation is not None), None)
+        if relation is not None and relation.kind in ("forward", "reverse_one"):
+            # Rows that point at the same related row, each loading it (fewer rows than an N+1
+            # needs): the fix is the N+1's.
+            fix = Fix(
+                action="select_related",
+                code=f'.select_related("{relation.field}")',
+                note=f"each {relation.model.rsplit('.', 1)[-1]} row loaded its {relation.field} "
+                "again: load it with the rows.",
+            )
         findings.append(
             Finding(
                 kind="duplicate_query",
@@ -45,10 +60,7 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
                 fingerprint=first.fingerprint,
                 sql_example=normalize(first.sql),
                 callsite=site,
-                fix=Fix(
-                    action="cache",
-                    code=f"compute the result {reuse} and reuse it (a variable, @cached_property, or the cache)",
-                ),
+                fix=fix,
                 severity="warning",
                 message=(
                     f"The same query with the same parameters ran {len(events)} times{where}; "

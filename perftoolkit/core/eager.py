@@ -36,12 +36,22 @@ def _finding(profile: RequestProfile, load: EagerLoad, used: int) -> Finding:
     method = "select_related" if load.kind == "select" else "prefetch_related"
     unused = load.hops[used]
     where = f" at {load.callsite}" if load.callsite else ""
+    # Paths between the last one read and the full path load nothing read either; users often
+    # list them too (`select_related("a", "a__b", "a__b__c")`), and each keeps its join.
+    names = [field for _, field in load.hops]
+    between = ", ".join(
+        f'"{"__".join(names[:n])}"' for n in range(used + 1 if used else 1, len(names))
+    )
+    also = f" (and {between}, if listed)" if between else ""
     if used == 0:
-        fix = Fix("remove_eager_load", f'remove "{load.path}" from .{method}(...)')
+        fix = Fix("remove_eager_load", f'remove "{load.path}"{also} from .{method}(...)')
         what = f'{method}("{load.path}"){where} loads {short(unused[0])}.{unused[1]}, which no row reads'
     else:
         kept = "__".join(field for _, field in load.hops[:used])
-        fix = Fix("narrow_eager_load", f'.{method}("{kept}") instead of .{method}("{load.path}")')
+        fix = Fix(
+            "narrow_eager_load",
+            f'.{method}("{kept}") instead of .{method}("{load.path}"){also}',
+        )
         what = (
             f'{method}("{load.path}"){where} goes on to {short(unused[0])}.{unused[1]}, '
             f'which no row reads; only "{kept}" is used'

@@ -58,13 +58,27 @@ class Relation:
     related_query_name: str = (
         ""  # how `target` names `model` in lookups ("course" for course.sections)
     )
+    # A membership test: one `target` object (the same on every run) asked whether each row is
+    # in its set (`me.favorites.filter(pk=article.pk).exists()`), read here from the row's side
+    # (`Article.favorited_by`, filtered to that object).
+    constant: bool = False
+    # The related set's own order_by (`self.authors.order_by("name")`): the clone it makes runs
+    # a new query even when the set was prefetched.
+    ordering: tuple[str, ...] = ()
+    # How lookups from `model` name the relation when that is not `field`: `comment` for the
+    # accessor `comment_set` (annotations and filters need it; prefetch_related takes `field`).
+    query_name: str = ""
+
+    @property
+    def lookup(self) -> str:
+        return self.query_name or self.field
 
     @property
     def many(self) -> bool:
         return self.kind in ("reverse_many", "many", "generic_many")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "model": self.model,
             "field": self.field,
             "kind": self.kind,
@@ -73,6 +87,13 @@ class Relation:
             "prefetched": self.prefetched,
             "related_query_name": self.related_query_name,
         }
+        if self.constant:
+            data["constant"] = True
+        if self.ordering:
+            data["ordering"] = list(self.ordering)
+        if self.query_name:
+            data["query_name"] = self.query_name
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Relation | None:
@@ -86,6 +107,9 @@ class Relation:
             via=str(data.get("via", "get")),
             prefetched=bool(data.get("prefetched", False)),
             related_query_name=str(data.get("related_query_name", "")),
+            constant=bool(data.get("constant", False)),
+            ordering=tuple(str(o) for o in data.get("ordering", [])),
+            query_name=str(data.get("query_name", "")),
         )
 
 
@@ -155,6 +179,12 @@ class QueryEvent:
     lookups: tuple[Relation, ...] = ()
     # True for the query prefetch_related ran (eager, not per row).
     prefetch: bool = False
+    # The project line at `callsite` passed the queryset to library code that ran it (a paginator,
+    # a generic view, a serializer): the rows' queryset was built elsewhere.
+    handed_off: bool = False
+    # The model's Meta.ordering, when the rows' queryset relied on it (no order_by of its own):
+    # Django drops it from any query with a GROUP BY, so an aggregate fix must restate it.
+    default_ordering: tuple[str, ...] = ()
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -172,6 +202,10 @@ class QueryEvent:
             extra["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
             extra["prefetch"] = True
+        if self.handed_off:
+            extra["handed_off"] = True
+        if self.default_ordering:
+            extra["default_ordering"] = list(self.default_ordering)
         return query_row(
             self.fingerprint,
             self.ms,
@@ -220,6 +254,10 @@ class QueryEvent:
             data["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
             data["prefetch"] = True
+        if self.handed_off:
+            data["handed_off"] = True
+        if self.default_ordering:
+            data["default_ordering"] = list(self.default_ordering)
         return data
 
     @classmethod
@@ -240,13 +278,16 @@ class QueryEvent:
             source=data.get("source"),
             lookups=tuple(r for r in (refs.load_relation(x) for x in data.get("lookups", [])) if r),
             prefetch=bool(data.get("prefetch", False)),
+            handed_off=bool(data.get("handed_off", False)),
+            default_ordering=tuple(str(o) for o in data.get("default_ordering", [])),
         )
 
 
 # A query in a recording line is a row, not an object: recordings hold thousands of requests, and
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
-# many, eager, source, lookups, prefetch}]  (callsite, relation and lookups index the line's tables).
+# many, eager, source, lookups, prefetch, handed_off, default_ordering}]  (callsite, relation and
+# lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 
 

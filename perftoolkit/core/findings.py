@@ -72,15 +72,21 @@ class Finding:
 
     @property
     def id(self) -> str:
-        """Stable across runs: kind, endpoint, model, field and callsite, nothing that varies."""
+        """Stable across runs: kind, endpoint, model, path and the callsite's file and function,
+        nothing that varies. Not the line: an edit above it must not turn one finding into a
+        "fixed" and a "new" one in a comparison. Findings without a relation path (duplicates,
+        writes) are told apart by their statement."""
+        where = f"{self.callsite.file}:{self.callsite.function}" if self.callsite else ""
+        what = self.path or self.field or ""
         key = "|".join(
             [
                 self.kind,
                 self.method,
                 self.route,
                 self.model or "",
-                self.path or self.field or "",
-                str(self.callsite) if self.callsite else self.fingerprint or "",
+                what,
+                where,
+                "" if what and where else self.fingerprint or "",
             ]
         )
         return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]

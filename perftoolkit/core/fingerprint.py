@@ -29,6 +29,9 @@ _VALUES_ROWS = re.compile(
     r"\bVALUES \((?:[^()]|\([^()]*\))*\)(?:, \((?:[^()]|\([^()]*\))*\))*", re.IGNORECASE
 )
 _SAVEPOINT = re.compile(r"\b(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT) \S+", re.IGNORECASE)
+# Keywords that can follow FROM/JOIN/UPDATE/INTO without naming a table: an upsert's
+# `ON CONFLICT (...) DO UPDATE SET`, `FOR UPDATE OF t`, `FOR UPDATE NOWAIT`.
+_NOT_TABLES = frozenset({"SELECT", "LATERAL", "SET", "OF", "NOWAIT", "SKIP", "ONLY"})
 _TABLE = re.compile(
     r'\b(?:FROM|JOIN|UPDATE|INTO)\s+((?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)',
     re.IGNORECASE,
@@ -101,7 +104,7 @@ def tables(sql: str) -> tuple[str, ...]:
     names = set()
     for match in _TABLE.finditer(normalize(sql)):
         name = match.group(1)
-        if name.upper() in ("SELECT", "LATERAL"):
+        if name.upper() in _NOT_TABLES:
             continue
         names.add(re.sub(r'["`]', "", name))
     return tuple(sorted(names))

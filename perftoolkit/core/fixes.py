@@ -22,6 +22,7 @@ class Step:
     field: str
     many: bool  # reverse FK, M2M, generic relation: a prefetch, never a join
     generic: bool = False  # GenericForeignKey: prefetch only
+    lookup: str = ""  # the name lookups use when it is not `field` (`comment` for `comment_set`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,13 @@ class Chain:
 
     @property
     def path(self) -> str:
+        """Accessor names: what select_related and prefetch_related take."""
         return "__".join(s.field for s in self.steps)
+
+    @property
+    def lookup_path(self) -> str:
+        """Lookup names: what annotations, Q() and filters take."""
+        return "__".join(s.lookup or s.field for s in self.steps)
 
 
 def short(label: str) -> str:
@@ -76,6 +83,7 @@ def fix_for(chain: Chain) -> Fix:
     if (
         via in ("filter", "get_one")
         or chain.last.prefetched
+        or chain.last.ordering
         or (chain.lookup is not None and extra)
     ):
         return _prefetch_filtered(chain, calls)
@@ -115,6 +123,40 @@ def _filter_kwargs(calls: Calls, drop: frozenset[str] = frozenset()) -> list[tup
     return kwargs
 
 
+def _row_kwargs(chain: Chain, calls: Calls) -> list[tuple[str, str]]:
+    """The user's filters that stay in the fix. For a membership test the filter on the row
+    (`pk=article.pk`) is what the annotation replaces; the set's owner becomes a filter instead."""
+    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    if not chain.last.constant:
+        return kwargs
+    owner = _owner_text(calls.text) or f"<the {short(chain.last.target)}>"
+    return [("pk", f"{owner}.pk"), *((k, v) for k, v in kwargs if k not in ("pk", "id"))]
+
+
+def _owner_text(source: str) -> str | None:
+    """`self` in `self.favorites.filter(pk=a.pk).exists()`: whose set a membership test reads."""
+    parsed = _parse(source) if source else None
+    if parsed is None:
+        return None
+    tree, text = parsed
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            inner = node.func.value
+            while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute):
+                inner = inner.func.value
+            if isinstance(inner, ast.Attribute):  # `owner.relation` before the first call
+                return ast.get_source_segment(text, inner.value) or ast.unparse(inner.value)
+    return None
+
+
+def _membership_note(chain: Chain, calls: Calls, name: str) -> str:
+    owner = _owner_text(calls.text) or f"the {short(chain.last.target)}"
+    return (
+        f"{owner} is the same {short(chain.last.target)} for every row: use it where the "
+        f"{short(chain.root)} rows are queried, then read {name} on each row."
+    )
+
+
 def _lookup_keys(lookup: Relation | None) -> frozenset[str]:
     if lookup is None or not lookup.related_query_name:
         return frozenset()
@@ -130,9 +172,9 @@ def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
 
 
 def _annotate_count(chain: Chain, calls: Calls) -> Fix:
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
     name = _name(chain, f"{chain.steps[-1].field}_count")
-    path = chain.path
+    path = chain.lookup_path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     return Fix(
         "annotate",
@@ -144,27 +186,36 @@ def _annotate_count(chain: Chain, calls: Calls) -> Fix:
 def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
     name = _name(chain, f"has_{chain.steps[-1].field}")
     rqn = (chain.lookup or chain.last).related_query_name
-    if len(chain.steps) == 1 and rqn:
-        kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
+    steps = chain.steps
+    # Rows reached through forward relations (`review.book.tags.exists()`) name the last row's
+    # key from the root: OuterRef("book") instead of OuterRef("pk").
+    joined = all(not s.many and not s.generic for s in steps[:-1])
+    if rqn and joined and not steps[-1].generic:
+        outer = "__".join(s.field for s in steps[:-1]) or "pk"
         extra = "".join(f", {k}={v}" for k, v in kwargs)
         target = short(chain.last.target)
+        note = (
+            _membership_note(chain, calls, name)
+            if chain.last.constant
+            else f"then read {name} on each row."
+        )
         return Fix(
             "annotate",
-            f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("pk"){extra})))',
-            note=f"then read {name} on each row.",
+            f'.annotate({name}=Exists({target}.objects.filter({rqn}=OuterRef("{outer}"){extra})))',
+            note=note,
         )
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
-    filtered = f", filter=Q({_q(chain.path, kwargs)})" if kwargs else ""
+    filtered = f", filter=Q({_q(chain.lookup_path, kwargs)})" if kwargs else ""
     return Fix(
         "annotate",
-        f'.annotate({name}_count=Count("{chain.path}"{filtered}))',
+        f'.annotate({name}_count=Count("{chain.lookup_path}"{filtered}))',
         note=f"then test {name}_count > 0 on each row.",
     )
 
 
 def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
-    path = chain.path
+    kwargs = _row_kwargs(chain, calls)
+    path = chain.lookup_path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     parts: list[str] = []
     for call in calls:
@@ -209,20 +260,36 @@ def _default_alias(expr: ast.expr) -> str | None:
     return None
 
 
+def repr_str(text: str) -> str:
+    """A string literal in the style of the fixes: double quotes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     target = short(chain.last.target)
     path = chain.path
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    kwargs = _row_kwargs(chain, calls)
     ordering = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "order_by"]
     queryset = f"{target}.objects"
     if kwargs:
         queryset += ".filter(" + ", ".join(f"{k}={v}" for k, v in kwargs) + ")"
     for call in ordering:
         queryset += f".order_by({', '.join(calls.source(a) for a in call.args)})"
+    if not ordering and chain.last.ordering:  # ordered where the source line does not show it
+        queryset += f".order_by({', '.join(repr_str(o) for o in chain.last.ordering)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
-    to_attr = _name(chain, f"{'filtered' if kwargs else 'prefetched'}_{chain.steps[-1].field}")
+    field = chain.steps[-1].field
+    default = f"{'filtered' if kwargs else 'prefetched'}_{field}"
+    to_attr = _name(chain, default)
+    if to_attr in {s.field for s in chain.steps}:  # to_attr may not shadow the relation itself
+        to_attr = default
     note = f"then iterate row.{to_attr} (a list) instead of querying per row."
+    if chain.last.ordering and not chain.last.prefetched:
+        note = (
+            f"the per-row .order_by() re-queries even a prefetched {field}, so the order goes "
+            "into the prefetch; " + note
+        )
     if chain.last.prefetched:
         note = (
             f'prefetch_related("{path}") is already there, but .{chain.last.via}() on the prefetched '
@@ -301,9 +368,22 @@ def _parse(source: str) -> tuple[ast.AST, str] | None:
     return None
 
 
+_GROUPING = ("Count(", "Sum(", "Avg(", "Min(", "Max(", "StdDev(", "Variance(")
+
+
+def keep_ordering(fix: Fix, ordering: tuple[str, ...]) -> Fix:
+    """An aggregate annotation adds a GROUP BY, and Django then ignores Meta.ordering: rows that
+    relied on it would come back in another order. Restate it in the fix."""
+    if fix.action != "annotate" or not any(g in fix.code for g in _GROUPING):
+        return fix
+    order = ", ".join(f'"{o}"' for o in ordering)
+    note = f"the GROUP BY makes Django ignore Meta.ordering, so it is restated. {fix.note}".strip()
+    return Fix(fix.action, f"{fix.code}.order_by({order})", note=note)
+
+
 def nest_fix(fix: Fix, parent: Relation) -> Fix:
-    """Move a fix for rows that are themselves a prefetched set (`course.sections`) into the
-    parent's prefetch: `.annotate(n=Count("lessons"))` on sections becomes
+    """Move a fix for rows that are one object's related set, read whole (`course.sections.all()`,
+    a nested serializer), into a prefetch of that set on the parent's queryset: `.annotate(n=Count("lessons"))` on sections becomes
     `.prefetch_related(Prefetch("sections", queryset=Section.objects.annotate(n=Count("lessons"))))`."""
     code = fix.code
     if not code.startswith("."):

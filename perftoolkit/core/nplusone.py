@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, statement_kind
-from perftoolkit.core.fixes import Chain, Step, fix_for, nest_fix, short
+from perftoolkit.core.fixes import Chain, Step, fix_for, keep_ordering, nest_fix, short
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -170,17 +170,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         via = next((q.relation.via for q in members if q.relation), None) or _via_of(
             example, lookup
         )
-        relations = [
-            Relation(
-                lookup.model,
-                lookup.field,
-                lookup.kind,
-                lookup.target,
-                via,
-                False,
-                lookup.related_query_name,
-            )
-        ]
+        relations = [replace(lookup, via=via, prefetched=False)]
     first_rel = relations[0]
     eager = _eager_prefix(profile, first_rel.model, head.first)
     root_model = eager.model if eager is not None else first_rel.model
@@ -191,7 +181,9 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         steps.extend(
             Step(model, name, kind == "prefetch") for (model, name), kind in _hop_kinds(eager)
         )
-    steps.extend(Step(r.model, r.field, r.many, r.kind == "generic") for r in relations)
+    steps.extend(
+        Step(r.model, r.field, r.many, r.kind == "generic", r.query_name) for r in relations
+    )
     source = next((q.source for q in members if q.source), None)
     function = head.callsite.function if head.callsite else ""
     chain_desc = Chain(
@@ -204,17 +196,23 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         lookup=lookup,
     )
     fix = fix_for(chain_desc)
+    if root_event is not None and root_event.default_ordering:
+        fix = keep_ordering(fix, root_event.default_ordering)
     origin = _origin(root_event, profile, example)
+    loaded_model = root_model
     parent = root_event.relation if root_event is not None else None
     if parent is not None and parent.many and root_index is not None:
-        # The rows are themselves a related set (course.sections): the fix goes into the
-        # prefetch of that set, on the parent's queryset.
-        fix = nest_fix(fix, parent)
-        parent_index = _root_event(queries, root_index, parent.model, grouped)
-        origin = _origin(_at(queries, parent_index), profile, example)
-        loaded_model = parent.model
-    else:
-        loaded_model = root_model
+        if parent.via == "all" and not parent.ordering:
+            # The rows are one object's related set, read whole (`course.sections.all()`, a
+            # nested serializer): a prefetch of that set on the parent's queryset serves it.
+            fix = nest_fix(fix, parent)
+            parent_index = _root_event(queries, root_index, parent.model, grouped)
+            origin = _origin(_at(queries, parent_index), profile, example)
+            loaded_model = parent.model
+        elif root_event is not None and root_event.callsite is not None:
+            # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
+            # prefetch, so the fix goes on the set's own queryset, where it is queried.
+            origin = root_event.callsite
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
     per_row = {
         "count": ".count()",
@@ -290,12 +288,35 @@ def _unattributed(
 
 
 def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad | None:
-    """An eager load whose path ends on `model`: the rows came in through it (a partial prefetch)."""
-    best = None
+    """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
+
+    A path may pass through `model` on its way further (`select_related("author__user")` brings
+    in the Profile rows too): its leading hops are the prefix then. When several paths reach
+    `model` (`author` and `article__author`), the ones the code read through win.
+    """
+    candidates: list[EagerLoad] = []
     for load in profile.eager_loads:
-        if load.target == model and load.hops and (best is None or len(load.hops) > len(best.hops)):
-            best = load
-    return best
+        if not load.hops:
+            continue
+        ends = [hop[0] for hop in load.hops[1:]] + [load.target]
+        for count, reached in enumerate(ends, start=1):
+            if reached == model:
+                candidates.append(load if count == len(load.hops) else _leading(load, count, model))
+                break
+    read = [c for c in candidates if all(hop in profile.accessed for hop in c.hops)]
+    return max(read or candidates, key=lambda c: len(c.hops), default=None)
+
+
+def _leading(load: EagerLoad, count: int, target: str) -> EagerLoad:
+    hops = load.hops[:count]
+    return EagerLoad(
+        model=load.model,
+        path="__".join(field for _, field in hops),
+        kind=load.kind,
+        callsite=load.callsite,
+        target=target,
+        hops=hops,
+    )
 
 
 def _hop_kinds(load: EagerLoad) -> list[tuple[tuple[str, str], str]]:
@@ -316,7 +337,10 @@ def _root_event(
         query = queries[index]
         if query.prefetch or statement_kind(query.sql) != "SELECT":
             continue
-        if eager is not None and (eager.kind, eager.path) in query.eager:
+        if eager is not None and any(
+            kind == eager.kind and (path == eager.path or path.startswith(f"{eager.path}__"))
+            for kind, path in query.eager
+        ):
             return index
         if (model is None and query.model is not None) or (
             model is not None and query.model == model
@@ -333,6 +357,9 @@ def _origin(
     root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
 ) -> CallSite | None:
     if root is not None and root.callsite is not None:
+        own_rows = root.relation is None or not root.relation.many
+        if root.handed_off and own_rows and profile.queryset_site is not None:
+            return profile.queryset_site
         if not _is_template(root.callsite):
             return root.callsite
         if root.render_site is not None:

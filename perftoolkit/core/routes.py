@@ -7,6 +7,13 @@ from collections.abc import Callable
 from functools import lru_cache, partial
 
 _NAMED_GROUP = "(?P<"
+# The site root's pattern is empty (`path("")`, `re_path(r"^$")`): it is keyed as "/".
+ROOT_ROUTE = "/"
+
+
+def route_key(route: str) -> str:
+    """The endpoint key of a matched route pattern: normalised, the site root as "/"."""
+    return normalize_route(route) or ROOT_ROUTE
 
 
 @lru_cache(maxsize=1024)
@@ -103,7 +110,7 @@ def request_route(name: str, resolve: Callable[[str], str | None] | None = None)
         path = "/" + path.split("://", 1)[1].partition("/")[2]
     if "<" not in path:
         found = resolve(path if path.startswith("/") else f"/{path}") if resolve else None
-        return found if found is not None else path.lstrip("/")
+        return found if found is not None else path.lstrip("/") or ROOT_ROUTE
     pattern = normalize_route(path.lstrip("/"))
     if resolve is not None:
         for fallback in ("1", "x"):

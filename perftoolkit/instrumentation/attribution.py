@@ -52,6 +52,20 @@ def queryset_of(walk: Walk) -> QuerySet[Any] | None:
     return inner if isinstance(inner, QuerySet) else None
 
 
+def explicit_ordering(queryset: Any) -> tuple[str, ...]:
+    """The order_by() a queryset was given (plain field names; expressions are left out)."""
+    return tuple(o for o in queryset.query.order_by if isinstance(o, str))
+
+
+def default_ordering(queryset: Any) -> tuple[str, ...]:
+    """The model's Meta.ordering when this queryset orders by it alone (no order_by of its own)."""
+    query = queryset.query
+    if query.order_by or not query.default_ordering:
+        return ()
+    ordering = getattr(queryset.model._meta, "ordering", None) or ()
+    return tuple(o if isinstance(o, str) else str(o) for o in ordering)
+
+
 def eager_paths(queryset: Any) -> tuple[tuple[str, str], ...]:
     """The select_related / prefetch_related paths a queryset asked for."""
     paths: list[tuple[str, str]] = []
@@ -91,6 +105,7 @@ def relation_of(walk: Walk, queryset: QuerySet[Any] | None) -> Relation | None:
                 target=label(rel.related_model),
                 via="get",
                 related_query_name=rel.field.name,
+                query_name=_differs(rel.field.related_query_name(), rel.get_accessor_name()),
             )
         field = getattr(descriptor, "field", None)
         if field is not None:
@@ -141,6 +156,7 @@ def _manager_relation(manager: Any, via: str) -> Relation | None:
             via=via,
             prefetched=_is_prefetched(instance, manager.prefetch_cache_name, accessor),
             related_query_name=manager.query_field_name,
+            query_name=_differs(manager.prefetch_cache_name, accessor),
         )
     if hasattr(manager, "content_type_field_name"):  # GenericRelation
         name = manager.prefetch_cache_name
@@ -164,8 +180,40 @@ def _manager_relation(manager: Any, via: str) -> Relation | None:
             via=via,
             prefetched=_is_prefetched(instance, field.remote_field.cache_name, accessor),
             related_query_name=field.name,
+            query_name=_differs(field.related_query_name(), accessor),
         )
     return None
+
+
+def membership_relation(queryset: Any, relation: Relation) -> Relation | None:
+    """`owner.m2m.filter(pk=row.pk).exists()` run with the same owner for every row: the relation
+    that varies per row is the many-to-many read from the row's side, filtered to the owner."""
+    owner = queryset._hints.get("instance")
+    if not isinstance(owner, Model):
+        return None
+    meta: Any = type(owner)._meta
+    accessor = query_name = None
+    lookup = None  # how the rows' model names the owner's model in lookups
+    for field in meta.many_to_many:  # declared on the owner: `profile.favorites`
+        if field.name == relation.field:
+            accessor, query_name = field.remote_field.get_accessor_name(), field.name
+            lookup = field.related_query_name()
+    for rel in meta.related_objects:  # declared on the rows' model: `tag.books`
+        if rel.many_to_many and rel.get_accessor_name() == relation.field:
+            accessor, query_name = rel.field.name, rel.field.related_query_name()
+            lookup = rel.field.name
+    if not accessor or not query_name:  # a symmetrical m2m has no accessor back
+        return None
+    return Relation(
+        model=label(queryset.model),
+        field=str(accessor),
+        kind="many",
+        target=label(owner),
+        via=relation.via,
+        related_query_name=str(query_name),
+        constant=True,
+        query_name=_differs(lookup, accessor),
+    )
 
 
 def _m2m_accessor(model: type[Model], manager: Any) -> str:
@@ -195,20 +243,28 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
             via=via,
             prefetched=_is_prefetched(instance, fk.remote_field.cache_name, accessor),
             related_query_name=fk.name,
+            query_name=_differs(fk.related_query_name(), accessor),
         )
     meta: Any = type(instance)._meta
-    candidates: list[tuple[str, str, str, str]] = []  # accessor, query name, join table, kind
+    # accessor, query name (target → instance), join table, kind, lookup (instance → target)
+    candidates: list[tuple[str, str, str, str, str]] = []
     for field in meta.many_to_many:
         if field.related_model is target:
             table = field.remote_field.through._meta.db_table
-            candidates.append((field.name, field.related_query_name(), table, "many"))
+            candidates.append((field.name, field.related_query_name(), table, "many", field.name))
     for rel in meta.related_objects:
         if rel.related_model is not target:
             continue
         if rel.many_to_many:
             rel_through: Any = getattr(rel, "through", None)
             candidates.append(
-                (str(rel.get_accessor_name()), rel.field.name, rel_through._meta.db_table, "many")
+                (
+                    str(rel.get_accessor_name()),
+                    rel.field.name,
+                    rel_through._meta.db_table,
+                    "many",
+                    rel.field.related_query_name(),
+                )
             )
         elif rel.one_to_many:
             # A reverse FK queryset without known related objects: a prefetched manager, filtered.
@@ -218,6 +274,7 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
                     rel.field.name,
                     target._meta.db_table,
                     "reverse_many",
+                    rel.field.related_query_name(),
                 )
             )
     for field in meta.private_fields:
@@ -236,7 +293,7 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
         candidates = [c for c in candidates if c[2] in tables] or candidates[:1]
     if not candidates:
         return None
-    accessor, query_name, _, kind = candidates[0]
+    accessor, query_name, _, kind, lookup = candidates[0]
     return Relation(
         model=label(instance),
         field=accessor,
@@ -245,7 +302,13 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
         via=via,
         prefetched=_is_prefetched(instance, accessor, query_name),
         related_query_name=query_name,
+        query_name=_differs(lookup, accessor),
     )
+
+
+def _differs(lookup: Any, accessor: Any) -> str:
+    """The lookup name when it is not the accessor (`comment` for `comment_set`), else ""."""
+    return "" if str(lookup) == str(accessor) else str(lookup)
 
 
 def _generic_relation(frame: FrameType | None, generic: Any, via: str) -> Relation | None:
@@ -397,11 +460,13 @@ def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
         # Back from the filtered model to the rows' model: the reverse of the foreign key, then
         # each join walked the other way (`enrollment__course=c` on reviews → enrollments__review).
         accessors = [remote.get_accessor_name()]
+        lookups = [str(remote.field.related_query_name())]  # the same walk in lookup names
         query_names = [_query_name(field) for field in joins]
         many = not getattr(target, "one_to_one", False)
         for field in reversed(joins):
             back, back_many = _reverse_accessor(field)
             accessors.append(back)
+            lookups.append(_reverse_lookup(field))
             many = many or back_many
         if not all(accessors) or not all(query_names):
             continue
@@ -413,6 +478,9 @@ def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
                 target=label(queryset.model),
                 via=via,
                 related_query_name="__".join([*query_names, str(getattr(target, "name", ""))]),
+                query_name=_differs(
+                    "__".join(str(x) for x in lookups), "__".join(str(a) for a in accessors)
+                ),
             )
         )
     return tuple(out)
@@ -525,6 +593,13 @@ def _query_name(field: Any) -> str:
     if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
         return str(field.name)  # a reverse relation (ForeignObjectRel): its query name
     return str(getattr(field, "name", ""))
+
+
+def _reverse_lookup(field: Any) -> str:
+    """The lookup name that walks a join backwards (`_reverse_accessor` in lookup names)."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        return str(field.field.name)
+    return str(field.related_query_name()) if hasattr(field, "related_query_name") else ""
 
 
 def _reverse_accessor(field: Any) -> tuple[str, bool]:

@@ -12,10 +12,11 @@ ORM knows about the query (which relation fired it) is read only when the statem
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import Token
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
@@ -56,6 +57,8 @@ class RawQuery:
     eager_site: CallSite | None = None  # the line that asks for the eager loads
     lookups: tuple[Relation, ...] = ()
     prefetch: bool = False
+    handed_off: bool = False
+    default_ordering: tuple[str, ...] = ()
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
@@ -72,6 +75,7 @@ class RawQuery:
             self.model,
             prefetch=self.prefetch,
             lookups=self.lookups,
+            handed_off=self.handed_off,
         )
 
 
@@ -82,7 +86,10 @@ class QueryCapture:
         self.queries: list[RawQuery] = []
         self._first: dict[str, int] = {}
         self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
-        self._hints: dict[str, tuple[int, RawQuery]] = {}
+        self._hints: dict[str, tuple[int, str, int, RawQuery]] = {}
+        # The object whose related set ran a statement the first time (weakly): the same object
+        # again on a repeat means the rows vary, not the set (a membership test).
+        self._owners: dict[str, weakref.ref[Any]] = {}
         self._hooked: list[Any] = []
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
@@ -174,17 +181,15 @@ class QueryCapture:
         # building the frames in between).
         hint = self._hints.get(sql)
         if hint is not None:
-            depth, known = hint
+            depth, filename, line, known = hint
             try:
                 target = sys._getframe(_CALLER + depth)
             except ValueError:
                 target = None
-            site = known.callsite
             if (
                 target is not None
-                and site is not None
-                and known.filename == target.f_code.co_filename
-                and target.f_lineno == site.line
+                and target.f_lineno == line
+                and target.f_code.co_filename == filename
             ):
                 self.queries.append(known.again(params, many, alias, ms))
                 return
@@ -202,7 +207,8 @@ class QueryCapture:
             self._repeats[key] = cached
             self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None:
-            self._hints[sql] = (found.depth, cached)
+            # The project line is the anchor, whatever the callsite became (a serializer field).
+            self._hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
     def _first_run(
@@ -217,8 +223,15 @@ class QueryCapture:
             return query
         model = queryset.model
         query.model = attribution.label(model)
-        if getattr(queryset, "_hints", {}).get("instance") is not None:  # a related set's rows
+        query.default_ordering = attribution.default_ordering(queryset)
+        owner = getattr(queryset, "_hints", {}).get("instance")
+        if owner is not None:  # a related set's rows
             query.relation = attribution.relation_of(found, queryset)
+            ordering = attribution.explicit_ordering(queryset)
+            if query.relation is not None and ordering:
+                query.relation = replace(query.relation, ordering=ordering)
+            with suppress(TypeError):  # an object without weak references: never compared
+                self._owners[sql] = weakref.ref(owner)
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
             if eager:
@@ -241,6 +254,17 @@ class QueryCapture:
         if queryset is not None:
             query.model = attribution.label(queryset.model)
         query.relation = attribution.relation_of(found, queryset)
+        if query.relation is not None and query.relation.kind == "many" and queryset is not None:
+            first = self._owners.get(sql)
+            owner = getattr(queryset, "_hints", {}).get("instance")
+            if first is not None and owner is not None and first() is owner:
+                query.relation = (
+                    attribution.membership_relation(queryset, query.relation) or query.relation
+                )
+        if query.relation is not None and query.relation.many and queryset is not None:
+            ordering = attribution.explicit_ordering(queryset)
+            if ordering:
+                query.relation = replace(query.relation, ordering=ordering)
         if query.relation is None and queryset is not None:
             query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
         return query
@@ -253,12 +277,24 @@ class QueryCapture:
         if found.template is not None:
             callsite = attribution.template_site(found)
             render_site = callsite_of(found.render) if found.render is not None else None
+        if callsite is None and repeat and found.serializer is not None:
+            # A DRF field read the relation; the project line above it only asked for
+            # `serializer.data` (a view's own list()): the field's declaration is what to change.
+            callsite = attribution.serializer_site(found)
         if callsite is None and found.project is not None:
             callsite = callsite_of(found.project)
             filename = found.project.f_code.co_filename
-        if callsite is None and repeat and found.serializer is not None:
-            callsite = attribution.serializer_site(found)
-        return RawQuery(sql, None, False, "", 0.0, callsite, filename, render_site)
+        return RawQuery(
+            sql,
+            None,
+            False,
+            "",
+            0.0,
+            callsite,
+            filename,
+            render_site,
+            handed_off=found.handed_off and found.template is None,
+        )
 
     @staticmethod
     def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:
@@ -267,7 +303,9 @@ class QueryCapture:
         same = first.callsite is None if project is None else first.callsite == callsite_of(project)
         if not same:
             return
-        if first.relation is None and not first.lookups:
+        if (first.relation is None and not first.lookups) or (
+            second.relation is not None and second.relation.constant
+        ):
             first.relation, first.lookups = second.relation, second.lookups
         if second.callsite is not None:
             first.callsite, first.render_site = second.callsite, second.render_site

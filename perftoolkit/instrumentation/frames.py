@@ -33,6 +33,7 @@ class Kind(IntEnum):
     TEMPLATE = 6  # django/template/base.py
     SERIALIZER = 7  # rest_framework/serializers.py
     HANDLER = 8  # django/core/handlers/base.py: the view boundary
+    ORM = 9  # the rest of django/db/: the ORM's own machinery, never a hand-off
 
 
 _SPECIAL_SUFFIXES: tuple[tuple[str, Kind], ...] = (
@@ -44,6 +45,7 @@ _SPECIAL_SUFFIXES: tuple[tuple[str, Kind], ...] = (
     (os.path.join("rest_framework", "serializers.py"), Kind.SERIALIZER),
     (os.path.join("django", "core", "handlers", "base.py"), Kind.HANDLER),
 )
+_ORM_DIR = os.path.join("", "django", "db", "")
 _PREFETCH_FUNCTIONS = frozenset({"prefetch_related_objects", "prefetch_one_level"})
 _DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object"})
 _MAX_DEPTH = 250
@@ -88,6 +90,8 @@ def _classify(filename: str) -> Kind:
     for suffix, kind in _SPECIAL_SUFFIXES:
         if filename.endswith(suffix):
             return kind
+    if _ORM_DIR in filename:
+        return Kind.ORM
     real = os.path.join(os.path.realpath(filename), "")[:-1]
     if any(real.startswith(root) for root in _library_roots()):
         return Kind.LIBRARY
@@ -143,6 +147,9 @@ class Walk:
     # How many frames out from the start `project` was (-1: not found): repeats of the same
     # statement from the same line jump straight there with sys._getframe.
     depth: int = -1
+    # The project line handed the queryset to library code that evaluated it (a paginator, a
+    # generic view, a serializer): that line did not build it.
+    handed_off: bool = False
 
 
 def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
@@ -169,7 +176,12 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
             break
         if kind is Kind.HANDLER:
             break  # outside the view: middleware and test frames are not the view's callsite
-        if kind is not Kind.LIBRARY:
+        if kind is Kind.LIBRARY or kind is Kind.SERIALIZER:
+            if found.queryset is not None:
+                found.handed_off = True
+            if kind is Kind.SERIALIZER:
+                _note(frame, kind, found)
+        elif kind is not Kind.ORM:
             _note(frame, kind, found)
         frame = frame.f_back
         depth += 1

@@ -78,6 +78,8 @@ def build_profile(
                 source=source_line(query.callsite, query.filename) if quote else None,
                 lookups=query.lookups,
                 prefetch=query.prefetch,
+                handed_off=query.handed_off,
+                default_ordering=query.default_ordering,
             )
         )
     return RequestProfile(
@@ -101,7 +103,8 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
     for query in raw:
         if not query.eager:
             continue
-        site = query.eager_site or query.callsite
+        # A queryset handed to library code was built elsewhere: the view's queryset, if any.
+        site = query.eager_site or (None if query.handed_off else query.callsite)
         for (kind, path), hops, target in zip(
             query.eager, query.eager_hops, query.eager_targets, strict=False
         ):
@@ -120,7 +123,10 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
 
 @lru_cache(maxsize=256)
 def queryset_site(view_class: Any) -> CallSite | None:
-    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line."""
+    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line, else
+    the `model =` line of a generic view that builds its queryset from the model alone (that is
+    where a `queryset = Model.objects...` line goes)."""
+    model_line: CallSite | None = None
     for klass in getattr(view_class, "__mro__", ()):
         try:
             filename = inspect.getsourcefile(klass)
@@ -137,7 +143,11 @@ def queryset_site(view_class: Any) -> CallSite | None:
             line = _assignment_line(klass, "queryset")
             if line is not None:
                 return CallSite(relative_path(filename), line, f"{klass.__name__}.queryset")
-    return None
+        if model_line is None and "model" in vars(klass):
+            line = _assignment_line(klass, "model")
+            if line is not None:
+                model_line = CallSite(relative_path(filename), line, f"{klass.__name__}.model")
+    return model_line
 
 
 def _last_return(function: Any) -> int | None:
@@ -296,4 +306,8 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["lookups"] = [tables.relation(r) for r in query.lookups]
     if query.prefetch:
         extra["prefetch"] = True
+    if query.handed_off:
+        extra["handed_off"] = True
+    if query.default_ordering:
+        extra["default_ordering"] = list(query.default_ordering)
     return extra

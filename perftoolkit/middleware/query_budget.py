@@ -22,7 +22,7 @@ from perftoolkit.analysis import analyse
 from perftoolkit.conf import current_mode, get_settings
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
-from perftoolkit.core.routes import normalize_route
+from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.instrumentation.capture import QueryCapture
 from perftoolkit.instrumentation.profile import build_profile, profile_dict
@@ -174,7 +174,7 @@ def _describe_request(
     request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
 ) -> _Request:
     match = getattr(request, "resolver_match", None)
-    route = normalize_route(match.route) if match is not None and match.route else UNMATCHED_ROUTE
+    route = route_key(match.route) if match is not None else UNMATCHED_ROUTE
     func = getattr(match, "func", None)
     view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
     return _Request(

@@ -47,7 +47,10 @@ def render_run(run: AuditRun, console: Console) -> None:
         ("findings", "right"),
         ("budget", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        # Routes fold onto more lines rather than end in "…": on an 80-column CI log every
+        # `GET api/arti…` would read the same.
+        overflow = "fold" if name == "endpoint" else "ellipsis"
+        table.add_column(name, justify=justify, overflow=overflow)  # type: ignore[arg-type]
     for e in run.endpoints:
         budget = Text(
             e.budget.status,
@@ -74,7 +77,8 @@ def render_run(run: AuditRun, console: Console) -> None:
         console.print(head)
         console.print(Text(f"  {finding.message}"))
         if finding.fix is not None:
-            console.print(Text(f"  fix: {finding.fix.code}", style="green"))
+            # One unbroken line, so the fix copies whole from a terminal or a log.
+            console.print(Text(f"  fix: {finding.fix.code}", style="green"), soft_wrap=True)
     for note in run.notes:
         console.print(Text(f"note: {note}", style="dim"))
 

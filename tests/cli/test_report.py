@@ -45,6 +45,33 @@ def test_cli_report_build_and_show(
     assert 'fix: .annotate(reviews_count=Count("reviews"))' in capsys.readouterr().out
 
 
+def test_cli_report_show_keeps_routes_and_fixes_whole_at_80_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed()
+    directory = tmp_path / "rec"
+    monkeypatch.setenv("PERFTOOLKIT_RECORD_DIR", str(directory))
+    reset_settings()
+    Client().get("/corpus/drf/string-related/")
+    Client().get("/corpus/drf/lookup-exists/")
+    monkeypatch.delenv("PERFTOOLKIT_RECORD_DIR")
+    reset_settings()
+    out = tmp_path / "report.json"
+    assert main(["report", "build", str(directory), "-o", str(out)]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["report", "show", str(out)]) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.startswith("└"))
+    endpoints = "".join(line.split("│")[1].strip() for line in lines[:end] if "│" in line)
+    assert "GETcorpus/drf/lookup-exists/GETcorpus/drf/string-related/" in endpoints.replace(" ", "")
+    fix = (
+        '.annotate(has_approved=Exists(Review.objects.filter(book=OuterRef("pk"), approved=True)))'
+    )
+    assert f"  fix: {fix}\n" in text
+
+
 def test_cli_bad_input_is_one_message_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

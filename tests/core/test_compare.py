@@ -121,18 +121,25 @@ def test_compare_findings_fixed_new_remaining() -> None:
 def test_compare_finding_matched_by_id_not_by_message() -> None:
     old = nplusone("GET", "api/x/", model="m.M", path="a", repeats=10, file="f.py", line=5)
     new = nplusone("GET", "api/x/", model="m.M", path="a", repeats=4, file="f.py", line=5)
+    # An edit above the line moves it; another file is another finding.
     moved = nplusone("GET", "api/x/", model="m.M", path="a", repeats=4, file="f.py", line=9)
+    elsewhere = nplusone("GET", "api/x/", model="m.M", path="a", repeats=4, file="g.py", line=5)
 
     same = compare(
         make_run("b", [Endpoint("GET", "api/x/", [10], 1, findings=[old])]),
         make_run("a", [Endpoint("GET", "api/x/", [4], 1, findings=[new])]),
     )
-    relocated = compare(
+    shifted = compare(
         make_run("b", [Endpoint("GET", "api/x/", [10], 1, findings=[old])]),
         make_run("a", [Endpoint("GET", "api/x/", [4], 1, findings=[moved])]),
     )
+    relocated = compare(
+        make_run("b", [Endpoint("GET", "api/x/", [10], 1, findings=[old])]),
+        make_run("a", [Endpoint("GET", "api/x/", [4], 1, findings=[elsewhere])]),
+    )
 
     assert [f.repeats for f in same.findings_remaining] == [Delta(10, 4)]
+    assert [f.repeats for f in shifted.findings_remaining] == [Delta(10, 4)]
     assert (len(relocated.findings_fixed), len(relocated.findings_new)) == (1, 1)
 
 

@@ -58,7 +58,10 @@ def test_detect_unused_eager_loads() -> None:
     used_none = profile(eager_loads=loads, loaded=frozenset({"a.Book"}))
     [finding] = detect_unused_eager_loads(used_none, OPTIONS)
     assert finding.fix is not None
-    assert finding.fix.code == 'remove "author__publisher" from .select_related(...)'
+    assert (
+        finding.fix.code
+        == 'remove "author__publisher" (and "author", if listed) from .select_related(...)'
+    )
     half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset({hops[0]}))
     [narrow] = detect_unused_eager_loads(half, OPTIONS)
     assert narrow.fix is not None
@@ -68,6 +71,19 @@ def test_detect_unused_eager_loads() -> None:
     )
     full = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops))
     assert detect_unused_eager_loads(full, OPTIONS) == []
+
+
+def test_detect_unused_eager_loads_names_the_paths_in_between() -> None:
+    """`select_related("a", "a__b", "a__b__c")` is one leaf path: each listed prefix keeps a join."""
+    hops = (("a.Book", "author"), ("a.Author", "publisher"), ("a.Publisher", "country"))
+    loads = (load("author__publisher__country", *hops),)
+    half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops[:1]))
+    [narrow] = detect_unused_eager_loads(half, OPTIONS)
+    assert narrow.fix is not None
+    assert narrow.fix.code == (
+        '.select_related("author") instead of .select_related("author__publisher__country")'
+        ' (and "author__publisher", if listed)'
+    )
 
 
 def test_detect_unused_eager_loads_quiet_when_no_rows_were_built() -> None:

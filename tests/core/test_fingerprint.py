@@ -67,3 +67,12 @@ def test_tables_quoted_and_joined() -> None:
     assert tables(sql) == ("auth_user", "lms_category", "lms_course", "lms_tag")
     assert tables('UPDATE "x" SET a = 1') == ("x",)
     assert tables("INSERT INTO y (a) VALUES (1)") == ("y",)
+
+
+def test_tables_upsert_and_locking_keywords_are_not_tables() -> None:
+    upsert = (
+        'INSERT INTO "thumbnail_kvstore" ("key", "value") VALUES (%s, %s) '
+        'ON CONFLICT("key") DO UPDATE SET "value" = EXCLUDED."value"'
+    )
+    assert tables(upsert) == ("thumbnail_kvstore",)
+    assert tables('SELECT "a"."id" FROM "a" FOR UPDATE OF "a" NOWAIT') == ("a",)

@@ -55,7 +55,7 @@ def test_request_route_with_urlconf(name: str, expected: str) -> None:
     [
         ("/api/courses/<int:pk>/", "api/courses/<int:pk>/"),
         ("/api/courses/42/?x=1", "api/courses/42/"),
-        ("/", ""),
+        ("/", "/"),
     ],
 )
 def test_request_route_without_urlconf(name: str, expected: str) -> None:

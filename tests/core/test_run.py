@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from perftoolkit.core.events import CacheStats, CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, merge_findings
 from perftoolkit.core.fingerprint import fingerprint
@@ -149,7 +151,11 @@ def test_finding_id_is_stable_and_merge_counts_requests() -> None:
         repeats=9,
         callsite=site,
     )
-    assert one.id == two.id == "b4105bc670b9"  # a hash of kind, endpoint, model, path, callsite
+    # a hash of kind, endpoint, model, path, the callsite's file and function
+    assert one.id == two.id == "19d775e45851"
+    moved = replace(one, callsite=CallSite("app/views.py", 9, "f"))  # an edit above it
+    assert moved.id == one.id
+    assert replace(one, callsite=CallSite("app/views.py", 3, "g")).id != one.id
     [merged] = merge_findings([one, two, one])
     assert (merged.repeats, merged.requests, merged.message) == (9, 3, "other message")
 

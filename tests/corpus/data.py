@@ -10,6 +10,8 @@ from tests.corpus.models import (
     Book,
     Comment,
     Country,
+    Loan,
+    Note,
     Publisher,
     Review,
     Tag,
@@ -34,3 +36,8 @@ def seed() -> None:
         Review.objects.create(book=book, rating=i, approved=i % 2 == 0)
         Review.objects.create(book=book, rating=5)
         Comment.objects.create(content_type=book_type, object_id=book.pk, text=f"on book {i}")
+    books = list(Book.objects.order_by("id"))
+    for i, review in enumerate(Review.objects.order_by("id")[:4]):
+        Loan.objects.create(book=books[(i + 1) % len(books)], review=review)
+    for book in books[:3]:
+        Note.objects.create(book=book, text=f"note on {book.title}")

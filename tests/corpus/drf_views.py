@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import generics
+from rest_framework import generics, pagination
+from rest_framework.response import Response
 
 from tests.corpus import serializers
 from tests.corpus.models import Book, Review
@@ -38,3 +39,26 @@ class MethodFieldBooks(generics.ListAPIView[Book]):
 class LookupBooks(generics.ListAPIView[Book]):
     queryset = Book.objects.order_by("id")  # origin: drf_lookup_exists
     serializer_class = serializers.LookupBookSerializer
+
+
+class MethodOrderedTagBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_method_ordered
+    serializer_class = serializers.OrderedTagsBookSerializer
+
+
+class _Pages(pagination.PageNumberPagination):
+    page_size = 10
+
+
+class WrappedTagIdBooks(generics.ListAPIView[Book]):
+    """A view that writes its own list(): the paginator runs the query, the view asks for
+    `serializer.data`; neither line is where the rows' queryset or the relation read is."""
+
+    queryset = Book.objects.order_by("id")  # origin: drf_wrapped
+    serializer_class = serializers.TagIdsBookSerializer
+    pagination_class = _Pages
+
+    def list(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)

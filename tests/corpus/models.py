@@ -15,6 +15,9 @@ class Publisher(models.Model):
     name = models.CharField(max_length=50)
     country = models.ForeignKey(Country, on_delete=models.CASCADE, related_name="publishers")
 
+    class Meta:
+        ordering = ["-name"]  # the default order a GROUP BY drops
+
 
 class Author(models.Model):
     name = models.CharField(max_length=50)
@@ -28,6 +31,9 @@ class AuthorProfile(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=30)
+
+    def has_book(self, book: Book) -> bool:
+        return self.books.filter(pk=book.pk).exists()  # case: membership
 
 
 class Comment(models.Model):
@@ -54,8 +60,25 @@ class Book(models.Model):
     def review_total(self) -> int:
         return self.reviews.count()
 
+    def ordered_tags(self) -> models.QuerySet[Tag]:
+        return self.tags.order_by("name")  # a clone: a prefetch of tags would not serve it
+
 
 class Review(models.Model):
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="reviews")
     rating = models.IntegerField()
     approved = models.BooleanField(default=True)
+
+
+class Loan(models.Model):
+    """Two routes to Book: `book` directly, and `review__book`."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="loans")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="loans")
+
+
+class Note(models.Model):
+    """A reverse foreign key without related_name: accessor `note_set`, lookup name `note`."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    text = models.CharField(max_length=50)

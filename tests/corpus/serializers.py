@@ -65,3 +65,14 @@ class LookupBookSerializer(serializers.ModelSerializer[Book]):
 
     def get_has_approved(self, obj: Book) -> Any:
         return Review.objects.filter(book=obj, approved=True).exists()  # case: drf_lookup_exists
+
+
+class OrderedTagsBookSerializer(serializers.ModelSerializer[Book]):
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Book
+        fields = ["id", "title", "tags"]
+
+    def get_tags(self, obj: Book) -> list[str]:
+        return [t.name for t in obj.tags.order_by("name")]  # case: drf_method_ordered

@@ -6,8 +6,19 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Avg
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.generic import ListView
 
-from tests.corpus.models import Author, AuthorProfile, Book, Comment, Review, Tag
+from tests.corpus.models import (
+    Author,
+    AuthorProfile,
+    Book,
+    Comment,
+    Loan,
+    Note,
+    Publisher,
+    Review,
+    Tag,
+)
 
 
 def fk(request: HttpRequest) -> JsonResponse:
@@ -119,6 +130,15 @@ def template_loop(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/books.html", {"books": books})  # origin: template_loop
 
 
+class ListViewModel(ListView):  # type: ignore[type-arg]
+    """A generic view with only `model =`: Django builds and runs the queryset."""
+
+    model = Book  # origin: list_view_model
+    ordering = ["id"]
+    template_name = "corpus/books.html"
+    context_object_name = "books"
+
+
 def template_method(request: HttpRequest) -> HttpResponse:
     books = Book.objects.order_by("id")
     return render(request, "corpus/book_totals.html", {"books": books})  # origin: template_method
@@ -130,7 +150,8 @@ def template_tag(request: HttpRequest) -> HttpResponse:
 
 
 def nested_count(request: HttpRequest) -> JsonResponse:
-    tag = Tag.objects.get(name="python")  # origin: nested_count
+    # The fix goes on `tag.books...` itself: a Prefetch on the tag would not survive order_by.
+    tag = Tag.objects.get(name="python")
     counts = [book.reviews.count() for book in tag.books.order_by("id")]  # case: nested_count
     return JsonResponse({"counts": counts})
 
@@ -141,6 +162,78 @@ def join_lookup(request: HttpRequest) -> JsonResponse:
         reviews = Review.objects.filter(book__author=author)
         averages.append(reviews.aggregate(Avg("rating"))["rating__avg"])  # case: join_lookup
     return JsonResponse({"averages": averages})
+
+
+def nested_all(request: HttpRequest) -> JsonResponse:
+    # The set is read whole: a prefetch of it on the tag serves it.
+    tag = Tag.objects.get(name="python")  # origin: nested_all
+    counts = [book.reviews.count() for book in tag.books.all()]  # case: nested_all
+    return JsonResponse({"counts": counts})
+
+
+def nested_filtered(request: HttpRequest) -> JsonResponse:
+    tag = Tag.objects.get(name="python")
+    books = tag.books.filter(published=True).order_by("id")
+    tags = [[t.name for t in book.tags.all()] for book in books]  # case: nested_filtered
+    return JsonResponse({"tags": tags})
+
+
+def membership(request: HttpRequest) -> JsonResponse:
+    python = Tag.objects.get(name="python")
+    books = Book.objects.order_by("id")
+    flags = [python.has_book(book) for book in books]  # origin: membership
+    return JsonResponse({"flags": flags})
+
+
+def membership_joined(request: HttpRequest) -> JsonResponse:
+    python = Tag.objects.get(name="django")
+    reviews = Review.objects.select_related("book").order_by("id")
+    flags = [python.has_book(review.book) for review in reviews]  # origin: membership_joined
+    return JsonResponse({"flags": flags})
+
+
+def membership_prefix(request: HttpRequest) -> JsonResponse:
+    tag = Tag.objects.get(name="django")
+    rs = Review.objects.select_related("book__author").order_by("id")
+    rows = [(tag.has_book(r.book), r.book.author.name) for r in rs]  # origin: membership_prefix
+    return JsonResponse({"rows": rows})
+
+
+def membership_two_paths(request: HttpRequest) -> JsonResponse:
+    """Two select_related paths reach Book; the rows tested are the ones read through `book`."""
+    tag = Tag.objects.get(name="python")
+    loans = Loan.objects.select_related("book", "review__book").order_by("id")
+    flags = [tag.has_book(loan.book) for loan in loans]  # origin: membership_two_paths
+    return JsonResponse({"flags": flags, "reviews": [loan.review.rating for loan in loans]})
+
+
+def ordered_count(request: HttpRequest) -> JsonResponse:
+    counts = [p.authors.count() for p in Publisher.objects.all()]  # case: ordered_count
+    return JsonResponse({"counts": counts})
+
+
+def ordered_set(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")
+    names = [[t.name for t in b.ordered_tags()] for b in books]  # case: ordered_set
+    return JsonResponse({"names": names})
+
+
+def default_accessor_count(request: HttpRequest) -> JsonResponse:
+    counts = [b.note_set.count() for b in Book.objects.order_by("id")]  # case: default_accessor
+    return JsonResponse({"counts": counts})
+
+
+def default_accessor_lookup(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")
+    counts = [Note.objects.filter(book=b).count() for b in books]  # case: default_accessor_lookup
+    return JsonResponse({"counts": counts})
+
+
+def shared_fk_pair(request: HttpRequest) -> JsonResponse:
+    """Two books by one author: two identical queries, fewer than an N+1 needs."""
+    pair = Book.objects.filter(title__in=["book 0", "book 5"]).order_by("id")
+    names = [b.author.name for b in pair]  # case: shared_fk_pair
+    return JsonResponse({"names": names})
 
 
 # Negatives: none of these may produce a finding.
@@ -181,6 +274,13 @@ def some_rows(request: HttpRequest) -> JsonResponse:
 def unused_select(request: HttpRequest) -> JsonResponse:
     books = Book.objects.select_related("author").order_by("id")  # case: unused_select
     return JsonResponse({"titles": [b.title for b in books]})
+
+
+def unused_nested_select(request: HttpRequest) -> JsonResponse:
+    reviews = Review.objects.select_related(  # case: unused_nested_select
+        "book", "book__author", "book__author__publisher"
+    ).order_by("id")
+    return JsonResponse({"ratings": [r.rating for r in reviews]})
 
 
 def unused_prefetch(request: HttpRequest) -> JsonResponse:

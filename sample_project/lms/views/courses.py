@@ -82,9 +82,10 @@ class CourseDetail(generics.RetrieveAPIView):
     def get_queryset(self) -> QuerySet[Course]:
         courses = published_courses()
         if optimized():
+            # The aggregates add a GROUP BY, which drops Section's Meta.ordering: restate it.
             sections = Section.objects.annotate(
                 lesson_count=Count("lessons"), duration_minutes=Sum("lessons__duration_minutes")
-            )
+            ).order_by("position", "id")
             courses = (
                 courses.select_related("instructor__profile", "category")
                 .prefetch_related("tags", Prefetch("sections", queryset=sections))
