@@ -257,7 +257,7 @@ def _query_dicts(
     raw: list[Any], statements: dict[str, str], queries: list[list[Any]], tables: _Tables
 ) -> None:
     counts = Counter(q.sql for q in raw)
-    quoted: set[tuple[str, int]] = set()  # (statement, id of its callsite): runs share the object
+    quoted: set[tuple[str, CallSite | None]] = set()
     for query in raw:
         sql = query.sql
         fp = fingerprint(sql)
@@ -266,8 +266,8 @@ def _query_dicts(
         key = None
         if counts[sql] > 1:
             key = params_key(query.params)
-            if (sql, id(query.callsite)) not in quoted:
-                quoted.add((sql, id(query.callsite)))
+            if (sql, query.callsite) not in quoted:
+                quoted.add((sql, query.callsite))
                 text = source_line(query.callsite, query.filename)
                 if text:
                     extra = {"source": text}
@@ -278,6 +278,8 @@ def _query_dicts(
             or query.eager
             or query.lookups
             or query.prefetch
+            or query.handed_off
+            or query.default_ordering
         ):
             extra = _extra(query, tables, extra or {})
         queries.append(
