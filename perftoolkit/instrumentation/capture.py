@@ -59,6 +59,8 @@ class RawQuery:
     prefetch: bool = False
     handed_off: bool = False
     default_ordering: tuple[str, ...] = ()
+    # The analysed run this one repeats (its attribution, shared): the recorder encodes it once.
+    template: RawQuery | None = None
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
@@ -76,6 +78,7 @@ class RawQuery:
             prefetch=self.prefetch,
             lookups=self.lookups,
             handed_off=self.handed_off,
+            template=self,
         )
 
 

@@ -258,11 +258,27 @@ def _query_dicts(
 ) -> None:
     counts = Counter(q.sql for q in raw)
     quoted: set[tuple[str, CallSite | None]] = set()
+    # Runs repeating one analysed run share everything but ms and params_key: encode it once.
+    shared: dict[int, tuple[str, Any, Any, str | None, dict[str, Any] | None]] = {}
     for query in raw:
         sql = query.sql
-        fp = fingerprint(sql)
-        statements.setdefault(fp, sql)
-        extra: dict[str, Any] | None = None
+        template = query.template
+        parts = shared.get(id(template)) if template is not None else None
+        if parts is None:
+            fp = fingerprint(sql)
+            statements.setdefault(fp, sql)
+            # The rare fields first: table indexes are given in RequestProfile.to_dict()'s order.
+            rare = _extra(query, tables, {}) if _has_extra(query) else None
+            parts = (
+                fp,
+                tables.site(query.callsite) if query.callsite is not None else None,
+                tables.relation(query.relation) if query.relation is not None else None,
+                query.model or None,
+                rare,
+            )
+            if template is not None:
+                shared[id(template)] = parts
+        fp, site, relation, model, extra = parts
         key = None
         if counts[sql] > 1:
             key = params_key(query.params)
@@ -270,29 +286,21 @@ def _query_dicts(
                 quoted.add((sql, query.callsite))
                 text = source_line(query.callsite, query.filename)
                 if text:
-                    extra = {"source": text}
-        if (
-            query.alias != "default"
-            or query.render_site
-            or query.many
-            or query.eager
-            or query.lookups
-            or query.prefetch
-            or query.handed_off
-            or query.default_ordering
-        ):
-            extra = _extra(query, tables, extra or {})
-        queries.append(
-            query_row(
-                fp,
-                query.ms,
-                tables.site(query.callsite) if query.callsite is not None else None,
-                tables.relation(query.relation) if query.relation is not None else None,
-                query.model or None,
-                key,
-                extra,
-            )
-        )
+                    extra = {**(extra or {}), "source": text}
+        queries.append(query_row(fp, query.ms, site, relation, model, key, extra))
+
+
+def _has_extra(query: Any) -> bool:
+    return bool(
+        query.alias != "default"
+        or query.render_site
+        or query.many
+        or query.eager
+        or query.lookups
+        or query.prefetch
+        or query.handed_off
+        or query.default_ordering
+    )
 
 
 def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]:
