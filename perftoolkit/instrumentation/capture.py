@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connections
 
 from perftoolkit.core.events import CallSite, Relation
-from perftoolkit.instrumentation import attribution, context
+from perftoolkit.instrumentation import attribution, context, lookups, sites
 from perftoolkit.instrumentation.accesses import AccessTracker, install_access_tracking
 from perftoolkit.instrumentation.cachestats import CacheCounter, install_cache_counting
 from perftoolkit.instrumentation.frames import Walk, callsite_of, walk
@@ -241,10 +241,10 @@ class QueryCapture:
                 if self.access is not None:
                     self.access.watch(model)
                 query.eager = eager
-                query.eager_hops = tuple(attribution.path_hops(model, p) for _, p in eager)
-                query.eager_targets = tuple(attribution.path_target(model, p) for _, p in eager)
+                query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
+                query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
                 if found.project is not None and found.template is None:
-                    query.eager_site = attribution.definition_site(
+                    query.eager_site = sites.definition_site(
                         found.project, ("select_related", "prefetch_related")
                     )
         return query
@@ -269,7 +269,7 @@ class QueryCapture:
             if ordering:
                 query.relation = replace(query.relation, ordering=ordering)
         if query.relation is None and queryset is not None:
-            query.lookups = attribution.fk_lookups(queryset, attribution.via_of(found))
+            query.lookups = lookups.fk_lookups(queryset, attribution.via_of(found))
         return query
 
     @staticmethod
@@ -278,12 +278,12 @@ class QueryCapture:
         render_site: CallSite | None = None
         filename: str | None = None
         if found.template is not None:
-            callsite = attribution.template_site(found)
+            callsite = sites.template_site(found)
             render_site = callsite_of(found.render) if found.render is not None else None
         if callsite is None and repeat and found.serializer is not None:
             # A DRF field read the relation; the project line above it only asked for
             # `serializer.data` (a view's own list()): the field's declaration is what to change.
-            callsite = attribution.serializer_site(found)
+            callsite = sites.serializer_site(found)
         if callsite is None and found.project is not None:
             callsite = callsite_of(found.project)
             filename = found.project.f_code.co_filename

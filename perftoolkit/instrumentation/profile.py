@@ -25,9 +25,9 @@ from perftoolkit.core.events import (
     query_row,
 )
 from perftoolkit.core.fingerprint import fingerprint
-from perftoolkit.instrumentation.attribution import source_line
 from perftoolkit.instrumentation.capture import QueryCapture
 from perftoolkit.instrumentation.frames import Kind, classify, relative_path
+from perftoolkit.instrumentation.sites import source_line
 
 _SALT = secrets.randbits(64)
 
