@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-core test-postgres test-sample demo screenshots lock clean
+.PHONY: install lint test test-core test-postgres test-sample test-django42 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint test-core test-postgres test-sample
+test: lint test-core test-postgres test-sample test-django42
 
 # perftoolkit's own suite on SQLite (slow tests included: they start real processes).
 test-core: install
@@ -46,6 +46,21 @@ test-sample: install
 	cd sample_project && SAMPLE_VARIANT=before $(SAMPLE_ON_PG)_before $(SAMPLE_PYTEST) -q -m postgres
 	cd sample_project && SAMPLE_VARIANT=after $(SAMPLE_ON_PG)_after $(SAMPLE_PYTEST) -q -m postgres
 
+# perftoolkit also supports Django 4.2 LTS: its fast suite against the newest 4.2 release, in a venv
+# of its own (the sample project is Django 5.2 only).
+DJ42 := .venv-django42
+$(DJ42)/.installed: pyproject.toml requirements-dev.lock
+	@test -x $(DJ42)/bin/python || $(PYTHON) -m venv $(DJ42)
+	grep -viE '^(django|djangorestframework|django-stubs|django-stubs-ext|djangorestframework-stubs)==' \
+		requirements-dev.lock > $(DJ42)/constraints.txt
+	$(DJ42)/bin/python -m pip install --quiet --disable-pip-version-check -c $(DJ42)/constraints.txt \
+		"django==4.2.30" "djangorestframework==3.16.1" -e ".[cli,sql,postgres]" \
+		pytest pytest-django pytest-xdist hypothesis playwright
+	@touch $(DJ42)/.installed
+
+test-django42: $(DJ42)/.installed
+	$(DJ42)/bin/python -m pytest tests -q -m "not slow and not browser"
+
 demo: install
 	$(BIN)/python sample_project/demo.py
 
@@ -60,4 +75,4 @@ lock:
 	/tmp/perftoolkit-lock/bin/pip freeze --exclude-editable | grep -v '^perftoolkit' > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) reports/*/ .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DJ42) reports/*/ .mypy_cache .ruff_cache

@@ -136,6 +136,12 @@ def via_of(walk: Walk) -> str:
     return _VIA_BY_METHOD.get(name, "all")
 
 
+def _cache_name(rel: Any) -> str:
+    """Where a prefetch of this relation is kept (`cache_name` since Django 5.1)."""
+    name = getattr(rel, "cache_name", None)
+    return str(name if isinstance(name, str) else rel.get_cache_name())
+
+
 def _is_prefetched(instance: Model, *names: str) -> bool:
     cache_ = getattr(instance, "_prefetched_objects_cache", None) or {}
     return any(name in cache_ for name in names)
@@ -175,7 +181,7 @@ def _manager_relation(manager: Any, via: str) -> Relation | None:
             kind="reverse_many",
             target=label(manager.model),
             via=via,
-            prefetched=_is_prefetched(instance, field.remote_field.cache_name, accessor),
+            prefetched=_is_prefetched(instance, _cache_name(field.remote_field), accessor),
             related_query_name=field.name,
             query_name=query_name_unless(field.related_query_name(), accessor),
         )
@@ -238,7 +244,7 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
             kind="reverse_many",
             target=label(target),
             via=via,
-            prefetched=_is_prefetched(instance, fk.remote_field.cache_name, accessor),
+            prefetched=_is_prefetched(instance, _cache_name(fk.remote_field), accessor),
             related_query_name=fk.name,
             query_name=query_name_unless(fk.related_query_name(), accessor),
         )
