@@ -7,7 +7,8 @@ The value types live in `core.comparison` and are importable from here too.
 A regression is an endpoint present in both runs whose worst request ran more queries
 (`queries.max` rose), or whose p95 latency rose by more than `tolerance` (a fraction of the
 before value: 0.10 allows +10 %). Query counts are exact, so any rise counts; latency is noisy,
-so it gets the tolerance.
+so it gets the tolerance, and is judged only where both runs measured the endpoint at least
+`LATENCY_MIN_REQUESTS` times (the p95 of five requests is their slowest one).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.run import AuditRun, EndpointStats
 
 __all__ = [
+    "LATENCY_MIN_REQUESTS",
     "SCHEMA",
     "Comparison",
     "Delta",
@@ -42,6 +44,7 @@ __all__ = [
 
 # Below this a latency rise is float noise, not a change (values are milliseconds).
 _EPSILON = 1e-9
+LATENCY_MIN_REQUESTS = 20
 
 
 def compare(before: AuditRun, after: AuditRun, *, tolerance: float = 0.10) -> Comparison:
@@ -70,7 +73,7 @@ def compare(before: AuditRun, after: AuditRun, *, tolerance: float = 0.10) -> Co
 
 
 def regression_reasons(
-    queries_max: Delta, latency_p95: Delta, *, tolerance: float
+    queries_max: Delta, latency_p95: Delta, *, tolerance: float, judge_latency: bool = True
 ) -> tuple[str, ...]:
     """Why an endpoint regressed (empty when it did not), one sentence per broken rule."""
     reasons = []
@@ -80,7 +83,12 @@ def regression_reasons(
             f"queries.max rose from {_num(queries_max.before)} to {_num(queries_max.after)}"
         )
     before, after = latency_p95.before, latency_p95.after
-    if before is not None and after is not None and after - before > tolerance * before + _EPSILON:
+    if (
+        judge_latency
+        and before is not None
+        and after is not None
+        and after - before > tolerance * before + _EPSILON
+    ):
         rise = f" (+{(after - before) / before * 100:.1f} %)" if before else ""
         reasons.append(
             f"p95 rose from {_num(before)} ms to {_num(after)} ms{rise}, "
@@ -114,7 +122,12 @@ def _endpoint_delta(old: EndpointStats, new: EndpointStats, tolerance: float) ->
         findings=Delta(len(old.finding_ids), len(new.finding_ids)),
         budget_before=old.budget.status,
         budget_after=new.budget.status,
-        regressions=regression_reasons(queries_max, latency_p95, tolerance=tolerance),
+        regressions=regression_reasons(
+            queries_max,
+            latency_p95,
+            tolerance=tolerance,
+            judge_latency=min(old.requests, new.requests) >= LATENCY_MIN_REQUESTS,
+        ),
     )
 
 

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from perftoolkit.core.compare import Comparison, Delta, EndpointDelta, compare, regression_reasons
+from perftoolkit.core.compare import (
+    LATENCY_MIN_REQUESTS,
+    Comparison,
+    Delta,
+    EndpointDelta,
+    compare,
+    regression_reasons,
+)
 from perftoolkit.core.run import BudgetStatus
 from tests.support.runs import (
     CAMPAIGN_DUPLICATE,
@@ -167,13 +174,25 @@ def test_compare_no_regression_when_only_median_rises() -> None:
 
 def test_compare_regression_when_p95_rises_past_tolerance() -> None:
     _, endpoint = _one(
-        Endpoint("GET", "api/t/", [4], 2, (60.0, 150.0, 210.0)),
-        Endpoint("GET", "api/t/", [4], 2, (60.0, 190.0, 210.0)),
+        Endpoint("GET", "api/t/", [4], 20, (60.0, 150.0, 210.0)),
+        Endpoint("GET", "api/t/", [4], 20, (60.0, 190.0, 210.0)),
     )
 
     assert endpoint.regressions == (
         "p95 rose from 150 ms to 190 ms (+26.7 %), more than the 10 % tolerance",
     )
+
+
+@pytest.mark.parametrize(("before", "after"), [(19, 40), (40, 19), (5, 5)])
+def test_compare_p95_of_too_few_requests_is_not_judged(before: int, after: int) -> None:
+    assert LATENCY_MIN_REQUESTS == 20
+    _, endpoint = _one(
+        Endpoint("GET", "api/t/", [4], before, (60.0, 150.0, 210.0)),
+        Endpoint("GET", "api/t/", [4, 5], after, (60.0, 900.0, 990.0)),
+    )
+
+    assert endpoint.latency_p95 == Delta(150.0, 900.0)
+    assert endpoint.regressions == ("queries.max rose from 4 to 5",)
 
 
 @pytest.mark.parametrize(
@@ -217,8 +236,8 @@ def test_regression_reasons_queries_max(
 
 def test_compare_tolerance_is_configurable() -> None:
     pair = (
-        Endpoint("GET", "api/t/", [4], 2, (60.0, 150.0, 210.0)),
-        Endpoint("GET", "api/t/", [4], 2, (60.0, 190.0, 210.0)),
+        Endpoint("GET", "api/t/", [4], 20, (60.0, 150.0, 210.0)),
+        Endpoint("GET", "api/t/", [4], 20, (60.0, 190.0, 210.0)),
     )
 
     assert _one(*pair, tolerance=0.25)[1].regressions != ()
@@ -280,10 +299,8 @@ def test_compare_regressions_of_fixture_runs() -> None:
     assert [(e.key, e.regressions) for e in comparison.regressions] == [
         (
             "GET api/projects/<int:pk>/tasks/",
-            (
-                "queries.max rose from 4 to 5",
-                "p95 rose from 150 ms to 190 ms (+26.7 %), more than the 10 % tolerance",
-            ),
+            # 15 requests a side: too few for the p95 rise (150 -> 190 ms) to be judged
+            ("queries.max rose from 4 to 5",),
         )
     ]
     assert [e.key for e in comparison.only_before] == ["GET api/reports/legacy/"]
