@@ -5,7 +5,8 @@ Exit codes: 0 ok, 1 bad input or error (one message, no traceback), 2 wrong usag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import typer
 
@@ -35,11 +36,28 @@ app.command(name="indexes")(indexes.indexes)
 app.add_typer(budget.app, name="budget")
 
 
+def command() -> Any:
+    """The click command behind `app`, with no type column beside flags: `--help` and
+    `--x/--no-x` take no value, so typer's `<bool>` there reads as if they did."""
+    root = typer.main.get_command(app)
+    for each in _walk(root):
+        for param in each.get_params(each.context_class(each)):
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+    return root
+
+
+def _walk(command: Any) -> Iterator[Any]:
+    yield command
+    for sub in getattr(command, "commands", {}).values():
+        yield from _walk(sub)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script's entry point)."""
     try:
         # Outside standalone mode click returns a command's `typer.Exit(code)` instead of raising.
-        result = app(
+        result = command().main(
             args=list(argv) if argv is not None else None,
             prog_name="perftoolkit",
             standalone_mode=False,
