@@ -58,7 +58,11 @@ def audit(
         typer.Option(help="Compare with an earlier run (label, directory or report.json)."),
     ] = None,
     tolerance: Annotated[
-        float | None, typer.Option(help="p95 rise tolerated by --compare, as a fraction (0.1).")
+        float | None,
+        typer.Option(
+            help="p95 rise tolerated by --compare, as a fraction (0.1); judged where both "
+            "runs measured the endpoint at least 20 times."
+        ),
     ] = None,
     fail_on: Annotated[
         list[Gate] | None, typer.Option(help="Exit 3 when this gate fails (repeatable).")

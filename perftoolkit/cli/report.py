@@ -90,7 +90,10 @@ def report_compare(
     ] = None,
     tolerance: Annotated[
         float,
-        typer.Option(help="How much p95 may rise before it is a regression: 0.1 allows +10 %."),
+        typer.Option(
+            help="How much p95 may rise before it is a regression: 0.1 allows +10 % "
+            "(judged where both runs measured the endpoint at least 20 times)."
+        ),
     ] = 0.10,
 ) -> None:
     """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.

@@ -27,7 +27,12 @@ class Command(BaseCommand):
         add("--out-dir", type=Path, default=Path("reports"))
         add("--label")
         add("--compare", help="earlier run: label, directory or report.json")
-        add("--tolerance", type=float, help="p95 rise tolerated by --compare (0.1 = 10%%)")
+        add(
+            "--tolerance",
+            type=float,
+            help="p95 rise tolerated by --compare (0.1 = 10%%), judged where both runs measured the "
+            "endpoint at least 20 times",
+        )
         add("--fail-on", action="append", choices=FAIL_ON, default=[])
         add("--force", action="store_true", help="replace an earlier complete run")
         add("--quiet", action="store_true")

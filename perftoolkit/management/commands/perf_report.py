@@ -31,7 +31,13 @@ class Command(BaseCommand):
         compare.add_argument("after", type=Path)
         compare.add_argument("-o", "--out-dir", type=Path, default=Path("reports/compare"))
         compare.add_argument("--fail-on", choices=["regression"], default=None)
-        compare.add_argument("--tolerance", type=float, default=0.10)
+        compare.add_argument(
+            "--tolerance",
+            type=float,
+            default=0.10,
+            help="p95 rise tolerated before an endpoint regressed (0.1 = 10%%), judged where both "
+            "runs measured the endpoint at least 20 times",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
