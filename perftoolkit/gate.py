@@ -50,14 +50,6 @@ class BudgetOptions:
     annotations: bool | None = None  # check: GitHub annotations; None = when GITHUB_ACTIONS=true
 
 
-def log_width(stream: TextIO) -> int | None:
-    """A terminal's own width; in a log, `COLUMNS` when set, else LOG_WIDTH."""
-    if stream.isatty():
-        return None
-    columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else LOG_WIDTH
-
-
 def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Budgets | None:
     """The project's budget file, read (routes checked when Django is configured), searched as
     `find_budget_file` does with `dirs` after the working directory; None when there is none and
@@ -104,7 +96,7 @@ def run_budget_command(
         raise ConfigurationError(
             f"The budget commands print with {exc.name}: pip install 'perftoolkit[cli,sql]'."
         ) from None
-    console = make_console(stdout, width=log_width(stdout))
+    console = make_console(stdout, width=None if stdout.isatty() else LOG_WIDTH)
     if action == "check":
         path = find_budget_file(options.budgets)
         budgets = load_budgets(path, routes=routes)

@@ -11,13 +11,7 @@ from perftoolkit.auditfiles import apply_budgets as apply_audit_budgets
 from perftoolkit.budgets import BUDGET_FILE, load_budgets
 from perftoolkit.core.budget import Limits
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, ReportFormatError
-from perftoolkit.gate import (
-    BudgetOptions,
-    github_path,
-    log_width,
-    project_budgets,
-    run_budget_command,
-)
+from perftoolkit.gate import BudgetOptions, github_path, project_budgets, run_budget_command
 from perftoolkit.reporting.schema import read_run, write_run
 from tests.support.budget_runs import endpoint, nplusone, run_of
 
@@ -225,29 +219,3 @@ def test_audit_fail_on_budget_needs_a_budget_file(
                 profiles=(str(profile),), out_dir=tmp_path, cwd=tmp_path, fail_on=("budget",)
             )
         )
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.mark.parametrize(
-    ("columns", "tty", "width"),
-    [
-        (None, False, 200),
-        ("120", False, 120),
-        ("0", False, 200),
-        ("wide", False, 200),
-        ("120", True, None),
-    ],
-)
-def test_log_width(
-    monkeypatch: pytest.MonkeyPatch, columns: str | None, tty: bool, width: int | None
-) -> None:
-    if columns is None:
-        monkeypatch.delenv("COLUMNS", raising=False)
-    else:
-        monkeypatch.setenv("COLUMNS", columns)
-
-    assert log_width(_Terminal() if tty else io.StringIO()) == width
