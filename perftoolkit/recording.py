@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,8 @@ from perftoolkit.core.findings import DetectionOptions
 from perftoolkit.core.loadstats import LoadStats
 from perftoolkit.core.run import AuditRun, Detector, build_run
 from perftoolkit.exceptions import ReportFormatError
+
+logger = logging.getLogger("perftoolkit")
 
 # The detectors `perftoolkit report build` runs when no Django settings say otherwise.
 CORE_DETECTORS: tuple[str, ...] = (
@@ -103,7 +106,14 @@ def _read_lines(file: Path, recording: Recording) -> Iterator[RequestProfile]:
 def _environment(path: Path) -> dict[str, str]:
     try:
         data: Any = json.loads((path / "environment.json").read_text())
-    except (OSError, ValueError):
+    except FileNotFoundError:
+        return {}  # written by the first recorded request; a report without one says less
+    except (OSError, ValueError) as exc:
+        logger.warning(
+            "perftoolkit: %s is unreadable (%s); the report leaves its environment out",
+            path / "environment.json",
+            exc,
+        )
         return {}
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 

@@ -189,3 +189,17 @@ def test_advise_rejects_bad_options(report: Path) -> None:
     if connection.vendor == "sqlite":
         with pytest.raises(ConfigurationError, match="--verify-with hypopg needs PostgreSQL"):
             advise(run, verify_with="hypopg")
+
+
+def test_explain_failure_is_logged_and_leaves_no_plan(caplog: pytest.LogCaptureFixture) -> None:
+    from perftoolkit.explain import ExplainQuery, explainer_for
+
+    explainer = explainer_for("default")
+    query = ExplainQuery("broken", 'SELECT "id" FROM "no_such_table"', [])
+
+    with caplog.at_level("WARNING", logger="perftoolkit.explain"):
+        assert explainer.explain(query) is None
+
+    (record,) = caplog.records
+    assert record.getMessage().startswith("perftoolkit: EXPLAIN failed (")
+    assert record.getMessage().endswith(' for SELECT "id" FROM "no_such_table"')

@@ -159,3 +159,17 @@ def test_read_run_refuses_unknown_schema(tmp_path: Path) -> None:
     path.write_text(json.dumps({"label": "x"}))
     with pytest.raises(ReportFormatError, match="has no 'schema' field"):
         read_run(path)
+
+
+def test_build_report_warns_of_an_unreadable_environment_file(
+    recorded: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (recorded / "environment.json").write_text("{not json")
+
+    with caplog.at_level("WARNING", logger="perftoolkit"):
+        run = build_report(recorded, label="corpus")
+
+    assert run.environment.get("django") is None
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        f"perftoolkit: {recorded / 'environment.json'} is unreadable"
+    ]

@@ -9,6 +9,7 @@ PostgreSQL: a hypothetical index (hypopg), or a real one rolled back. Plans come
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,6 +24,19 @@ from perftoolkit.exceptions import ConfigurationError
 
 Plan = SqlitePlan | PostgresPlan
 VERIFY_METHODS = ("hypopg", "rollback")
+
+logger = logging.getLogger("perftoolkit.explain")
+
+
+def unexplained(sql: str, exc: Exception) -> None:
+    """An EXPLAIN the database refused: the statement goes unverified (its advice says so); the
+    log says why."""
+    logger.warning(
+        "perftoolkit: EXPLAIN failed (%s: %s) for %s",
+        type(exc).__name__,
+        exc,
+        " ".join(sql.split())[:200],
+    )
 
 
 @dataclass(frozen=True, slots=True)

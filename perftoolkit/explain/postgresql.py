@@ -25,7 +25,13 @@ from perftoolkit.core.plans import (
 )
 from perftoolkit.core.sqlshape import numbered_placeholders, placeholder_count
 from perftoolkit.exceptions import ConfigurationError
-from perftoolkit.explain import ExplainQuery, IndexSpec, index_columns, plans_with_rolled_back_index
+from perftoolkit.explain import (
+    ExplainQuery,
+    IndexSpec,
+    index_columns,
+    plans_with_rolled_back_index,
+    unexplained,
+)
 
 _statement_names = itertools.count(1)
 
@@ -109,7 +115,8 @@ class PostgresExplainer:
                 with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
                     cursor.execute("EXPLAIN (FORMAT JSON) " + query.sql, query.params)
                     document = _document(cursor.fetchone())
-        except (DatabaseError, TypeError, ValueError, IndexError):
+        except (DatabaseError, TypeError, ValueError, IndexError) as exc:
+            unexplained(query.sql, exc)
             return None
         return parse_postgres_plan(document, literals=self.literals)
 

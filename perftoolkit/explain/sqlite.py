@@ -16,7 +16,7 @@ from perftoolkit.core.plans import (
     parse_sqlite_plan,
 )
 from perftoolkit.core.sqlshape import placeholder_count
-from perftoolkit.explain import ExplainQuery, IndexSpec, plans_with_rolled_back_index
+from perftoolkit.explain import ExplainQuery, IndexSpec, plans_with_rolled_back_index, unexplained
 
 
 class SqliteExplainer:
@@ -50,7 +50,8 @@ class SqliteExplainer:
             with self.connection.cursor() as cursor:
                 cursor.execute("EXPLAIN QUERY PLAN " + query.sql, params)
                 return parse_sqlite_plan(cursor.fetchall())
-        except (DatabaseError, TypeError, ValueError):
+        except (DatabaseError, TypeError, ValueError) as exc:
+            unexplained(query.sql, exc)
             return None
 
     def explain_with(

@@ -63,7 +63,7 @@ class QueryBudgetMiddleware:
         if mode is None:
             response: HttpResponseBase = self.get_response(request)
             return response
-        capture = _new_capture(mode)
+        capture = _new_capture()
         started, start = time.time(), perf_counter()
         capture.activate()
         try:
@@ -81,7 +81,7 @@ class QueryBudgetMiddleware:
         if mode is None:
             response: HttpResponseBase = await self.get_response(request)
             return response
-        capture = _new_capture(mode)
+        capture = _new_capture()
         started, start = time.time(), perf_counter()
         capture.activate()
         try:
@@ -140,7 +140,7 @@ def _ignored(patterns: tuple[str, ...], path: str) -> bool:
     return compiled is not None and compiled.search(path) is not None
 
 
-def _new_capture(mode: str) -> QueryCapture:
+def _new_capture() -> QueryCapture:
     conf = get_settings()
     return QueryCapture(track_cache=conf.cache, track_access=True)
 

@@ -9,6 +9,7 @@ index adviser's EXPLAIN: local files that enter a report only when asked (`--inc
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import threading
@@ -22,6 +23,7 @@ import perftoolkit
 from perftoolkit.core.samples import encode_params
 from perftoolkit.instrumentation.capture import RawQuery
 
+logger = logging.getLogger("perftoolkit")
 _recorders: dict[str, Recorder] = {}
 _lock = threading.Lock()
 
@@ -94,7 +96,10 @@ class Recorder:
                 "vendor": vendor,
             }
             payload = json.dumps(data, sort_keys=True, default=str).encode()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
+            # Parameters JSON cannot hold: the index adviser explains this shape with a generic
+            # plan and says so in its notes.
+            logger.debug("perftoolkit: no sample parameters for %s (%s)", fingerprint, exc)
             return
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
