@@ -39,6 +39,7 @@ __all__ = [
     "RunRef",
     "Totals",
     "compare",
+    "latency_judged",
     "regression_reasons",
 ]
 
@@ -70,6 +71,12 @@ def compare(before: AuditRun, after: AuditRun, *, tolerance: float = 0.10) -> Co
             old_findings, new_findings, old_findings.keys() & new_findings.keys()
         ),
     )
+
+
+def latency_judged(requests: Delta) -> bool:
+    """Whether both runs measured an endpoint often enough for its latency change to count."""
+    before, after = requests.before, requests.after
+    return before is not None and after is not None and min(before, after) >= LATENCY_MIN_REQUESTS
 
 
 def regression_reasons(
@@ -105,10 +112,11 @@ def _order(key: tuple[str, str]) -> tuple[str, str]:
 def _endpoint_delta(old: EndpointStats, new: EndpointStats, tolerance: float) -> EndpointDelta:
     queries_max = Delta(old.queries_max, new.queries_max)
     latency_p95 = Delta(old.latency_p95, new.latency_p95)
+    requests = Delta(old.requests, new.requests)
     return EndpointDelta(
         method=old.method,
         route=old.route,
-        requests=Delta(old.requests, new.requests),
+        requests=requests,
         queries_min=Delta(old.queries_min, new.queries_min),
         queries_median=Delta(old.queries_median, new.queries_median),
         queries_max=queries_max,
@@ -126,7 +134,7 @@ def _endpoint_delta(old: EndpointStats, new: EndpointStats, tolerance: float) ->
             queries_max,
             latency_p95,
             tolerance=tolerance,
-            judge_latency=min(old.requests, new.requests) >= LATENCY_MIN_REQUESTS,
+            judge_latency=latency_judged(requests),
         ),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from perftoolkit.core.compare import Comparison, EndpointDelta, FindingChange
+from perftoolkit.core.compare import Comparison, EndpointDelta, FindingChange, latency_judged
 from perftoolkit.core.run import AuditRun
 from perftoolkit.core.targets import Targets, score
 from perftoolkit.reporting import charts
@@ -91,6 +91,8 @@ def totals_tiles(comparison: Comparison) -> list[Tile]:
 
 
 def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
+    # Too few requests a side: the latencies are shown moving, not judged (as in the regressions).
+    few = not latency_judged(e.requests)
     return CompareRow(
         method=e.method,
         route=e.route,
@@ -100,9 +102,9 @@ def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
             change(e.queries_median),
             change(e.queries_max),
             change(e.duplicates),
-            change(e.latency_p50, unit="ms", tolerance=tolerance),
-            change(e.latency_p95, unit="ms", tolerance=tolerance),
-            change(e.latency_p99, unit="ms", tolerance=tolerance),
+            change(e.latency_p50, unit="ms", tolerance=tolerance, neutral=few),
+            change(e.latency_p95, unit="ms", tolerance=tolerance, neutral=few),
+            change(e.latency_p99, unit="ms", tolerance=tolerance, neutral=few),
             change(e.findings),
         ),
         budget=budget_change(e.budget_before, e.budget_after),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from perftoolkit.core.budget import BudgetResult, format_delta, format_value
-from perftoolkit.core.compare import Comparison, FindingChange
+from perftoolkit.core.compare import Comparison, FindingChange, latency_judged
 from perftoolkit.core.run import AuditRun, EndpointStats
 from perftoolkit.reporting.formatting import Change, change, percent
 
@@ -127,6 +127,7 @@ def comparison_to_markdown(comparison: Comparison) -> str:
         ordered = sorted(comparison.endpoints, key=lambda e: not e.regressions)
         for e in ordered:
             flag = " 🔴" if e.regressions else ""
+            few = not latency_judged(e.requests)  # latency shown, not judged (see compare)
             budget = (
                 e.budget_after
                 if e.budget_before == e.budget_after
@@ -135,7 +136,7 @@ def comparison_to_markdown(comparison: Comparison) -> str:
             lines.append(
                 f"| {md_code(e.key)}{flag} | {_change(change(e.queries_median))} "
                 f"| {_change(change(e.queries_max))} "
-                f"| {_change(change(e.latency_p95, unit='ms', tolerance=tolerance))} "
+                f"| {_change(change(e.latency_p95, unit='ms', tolerance=tolerance, neutral=few))} "
                 f"| {_change(change(e.findings))} | {budget} |"
             )
     for title, refs in (

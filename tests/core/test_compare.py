@@ -8,6 +8,7 @@ from perftoolkit.core.compare import (
     Delta,
     EndpointDelta,
     compare,
+    latency_judged,
     regression_reasons,
 )
 from perftoolkit.core.run import BudgetStatus
@@ -305,3 +306,11 @@ def test_compare_regressions_of_fixture_runs() -> None:
     ]
     assert [e.key for e in comparison.only_before] == ["GET api/reports/legacy/"]
     assert [e.key for e in comparison.only_after] == ["GET api/search/"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "judged"),
+    [(20, 20, True), (19, 400, False), (400, 19, False), (None, 40, False), (40, None, False)],
+)
+def test_latency_judged(before: int | None, after: int | None, judged: bool) -> None:
+    assert latency_judged(Delta(before, after)) is judged
