@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import re
 import signal
@@ -31,6 +32,8 @@ from perftoolkit.core.loadstats import (
 )
 from perftoolkit.exceptions import ConfigurationError, LoadTestError
 from perftoolkit.processes import Child, free_port, spawn, tail
+
+logger = logging.getLogger("perftoolkit")
 
 PROFILE_DIR = "loadtests"
 RESULTS_PREFIX = "locust"  # locust.json (Locust appends .json), locust_stats.csv, …
@@ -322,7 +325,10 @@ class LocustRun:
         csv_path = self.workdir / f"{RESULTS_PREFIX}_stats.csv"
         try:
             rows = parse_locust_csv(csv_path.read_text()) if csv_path.is_file() else []
-        except ValueError:
+        except ValueError as exc:
+            logger.warning(
+                "perftoolkit: %s is unreadable (%s); no latency from Locust", csv_path, exc
+            )
             rows = []
         if not rows:
             return None

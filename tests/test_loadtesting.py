@@ -8,6 +8,7 @@ import pytest
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.loadtesting import (
     LocustOptions,
+    LocustRun,
     available_profiles,
     find_locustfile,
     locust_argv,
@@ -150,3 +151,20 @@ def test_locust_environment_drops_locust_variables() -> None:
     env = locust_environment({"PATH": "/bin", "LOCUST_USERS": "500", "LOCUST_HOST": "http://x"})
 
     assert env == {"PATH": "/bin", "PYTHONUNBUFFERED": "1"}
+
+
+def test_stats_from_an_unreadable_csv_is_none_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    csv_path = tmp_path / "locust_stats.csv"
+    csv_path.write_text("Type,Name,Request Count\nGET,/items/,many\n")
+    run = LocustRun(LocustOptions(locustfiles=()), "http://127.0.0.1:1", tmp_path)
+
+    with caplog.at_level("WARNING", logger="perftoolkit"):
+        assert run.stats(lambda name: name) is None
+
+    (record,) = caplog.records
+    assert record.getMessage().startswith(
+        f"perftoolkit: {csv_path} is unreadable (Locust stats CSV row"
+    )
+    assert record.getMessage().endswith("); no latency from Locust")
