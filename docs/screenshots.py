@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perftoolkit.comparing import write_comparison  # noqa: E402
+from perftoolkit.reporting.comparing import write_comparison  # noqa: E402
 from perftoolkit.reporting.html import write_run_html  # noqa: E402
 from tests.support import browser  # noqa: E402
 from tests.support.runs import after_run, before_run  # noqa: E402

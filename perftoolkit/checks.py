@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
-from django.utils.module_loading import import_string
 
 from perftoolkit.conf import KNOWN_KEYS, MODES, SETTING_NAME, get_settings, raw_settings
-from perftoolkit.core.targets import Targets
+from perftoolkit.core.diagnosis import DetectorImportError, load_detector
+from perftoolkit.core.runs.targets import Targets
 
 MIDDLEWARE_PATH = "perftoolkit.middleware.QueryBudgetMiddleware"
 _POSITIVE_INT_KEYS = ("NPLUSONE_THRESHOLD", "DUPLICATE_THRESHOLD")
@@ -104,11 +104,11 @@ def _check_detectors() -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for path in get_settings().detectors:
         try:
-            import_string(path)
-        except ImportError as exc:
+            load_detector(path)
+        except DetectorImportError as exc:
             errors.append(
                 Error(
-                    f"Detector {path!r} in {SETTING_NAME}['DETECTORS'] cannot be imported: {exc}.",
+                    f"{exc} It is listed in {SETTING_NAME}['DETECTORS'].",
                     hint="Give the dotted path of a function taking (profile, options).",
                     id="perftoolkit.E006",
                 )

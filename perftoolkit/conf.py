@@ -14,30 +14,25 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from django.conf import settings
 from django.core.signals import setting_changed
+
+from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 
 SETTING_NAME = "PERFTOOLKIT"
 RECORD_DIR_ENV = "PERFTOOLKIT_RECORD_DIR"
 
 Mode = Literal["off", "log", "header", "raise", "record"]
-MODES: tuple[str, ...] = ("off", "log", "header", "raise", "record")
-
-DEFAULT_DETECTORS: tuple[str, ...] = (
-    "perftoolkit.core.nplusone.detect_nplusone",
-    "perftoolkit.core.duplicates.detect_duplicates",
-    "perftoolkit.core.writes.detect_writes_on_read",
-    "perftoolkit.core.eager.detect_unused_eager_loads",
-)
+MODES: tuple[Mode, ...] = get_args(Mode)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PerfToolkitSettings:
     """Every key of `PERFTOOLKIT`, lower-cased, with its default."""
 
-    mode: str = "off"
+    mode: Mode = "off"
     record_dir: str | None = None
     nplusone_threshold: int = 3
     duplicate_threshold: int = 2

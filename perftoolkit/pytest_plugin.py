@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from perftoolkit.core.budget import BudgetResult, BudgetRow, Budgets
-    from perftoolkit.core.run import AuditRun
-    from perftoolkit.instrumentation.capture import QueryCapture
+    from perftoolkit.core.budgets.rules import BudgetResult, BudgetRow, Budgets
+    from perftoolkit.core.runs.run import AuditRun
+    from perftoolkit.middleware.capture.capture import QueryCapture
 
 MIDDLEWARE = "perftoolkit.middleware.QueryBudgetMiddleware"
 WORKER_KEY = "perftoolkit_recording"
@@ -94,7 +94,7 @@ def query_budget(
         queries: int, *, duplicates: int | None = None
     ) -> AbstractContextManager[QueryCapture]:
         _require_django("the query_budget fixture")
-        from perftoolkit.testing import query_budget as block
+        from perftoolkit.budgets.block import query_budget as block
 
         return block(queries, duplicates=duplicates, verbose=verbose)
 
@@ -107,8 +107,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if marker is None:
         return (yield)
     _require_django("@pytest.mark.query_budget")
+    from perftoolkit.budgets.block import query_budget as block
     from perftoolkit.exceptions import QueryBudgetExceeded
-    from perftoolkit.testing import query_budget as block
 
     queries, duplicates = _marker_limits(marker, item.nodeid)
     try:
@@ -224,7 +224,7 @@ class BudgetSession:
             if self.budget_file.exists():
                 self.budgets = load_budgets(self.budget_file, routes=self.routes)
             if recording:
-                from perftoolkit.core.ratchet import Headroom
+                from perftoolkit.core.budgets.ratchet import Headroom
 
                 Headroom.parse(option.perf_headroom)
         except (PerfToolkitError, ValueError) as exc:
@@ -300,8 +300,8 @@ class BudgetSession:
             raise pytest.UsageError(f"perftoolkit: {exc}") from None
 
     def _build_run(self) -> AuditRun | None:
-        from perftoolkit.analysis import detection_options, detectors
-        from perftoolkit.recording import build_report
+        from perftoolkit.middleware.detectors import detection_options, detectors
+        from perftoolkit.middleware.recording import build_report
 
         if not any(self.record_dir.glob("*.jsonl")):
             return None
@@ -311,8 +311,8 @@ class BudgetSession:
 
     def _record(self, run: AuditRun) -> None:
         from perftoolkit.budgets import display_path
-        from perftoolkit.core.ratchet import Headroom
-        from perftoolkit.gate import rewrite_budgets
+        from perftoolkit.budgets.gate import rewrite_budgets
+        from perftoolkit.core.budgets.ratchet import Headroom
 
         assert self.budget_file is not None
         changes = rewrite_budgets(
@@ -333,7 +333,7 @@ class BudgetSession:
         )
 
     def _judge(self, run: AuditRun, budgets: Budgets) -> tuple[AuditRun, BudgetResult]:
-        from perftoolkit.gate import judge
+        from perftoolkit.budgets.gate import judge
 
         return judge(run, budgets)
 
@@ -413,7 +413,7 @@ class _BudgetRepr:
     and JUnit XML show."""
 
     def __init__(self, text: str, path: str, line: int, row: BudgetRow) -> None:
-        from perftoolkit.core.budget import describe_row
+        from perftoolkit.core.budgets.rules import describe_row
 
         self.text = text
         self.reprcrash = _Crash(path, line, describe_row(row))

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from perftoolkit.conf import DEFAULT_DETECTORS, get_settings, reset_settings
+from perftoolkit.conf import get_settings, reset_settings
+from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 
 
 def test_get_settings_defaults() -> None:

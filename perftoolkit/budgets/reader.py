@@ -13,7 +13,7 @@ from typing import Any
 
 from perftoolkit.budgets.discovery import BUDGET_FILE, display_path
 from perftoolkit.budgets.keylines import KeyLines
-from perftoolkit.core.budget import (
+from perftoolkit.core.budgets.rules import (
     COUNT_LIMITS,
     LIMITS,
     UNLISTED_POLICIES,

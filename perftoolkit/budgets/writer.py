@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from perftoolkit.budgets.discovery import display_path
 from perftoolkit.budgets.reader import parse_budgets
-from perftoolkit.core.budget import LIMITS, Budgets
+from perftoolkit.core.budgets.rules import LIMITS, Budgets
 from perftoolkit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:

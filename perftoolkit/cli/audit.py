@@ -88,7 +88,7 @@ def audit(
     Exit codes: 0 the run completed (findings never fail it), 1 an error or an interrupted run,
     3 a --fail-on gate failed.
     """
-    from perftoolkit.audit import AuditOptions, run_audit_and_report
+    from perftoolkit.audit.orchestrator import AuditOptions, run_audit_and_report
 
     _setup_django(settings or os.environ.get("DJANGO_SETTINGS_MODULE"), project_dir)
     options = AuditOptions(

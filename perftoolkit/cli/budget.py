@@ -18,7 +18,7 @@ import typer
 from perftoolkit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from perftoolkit.gate import BudgetOptions
+    from perftoolkit.budgets.gate import BudgetOptions
 
 app = typer.Typer(
     help="Per-endpoint query budgets: check a report against perf-budgets.toml, record or "
@@ -77,7 +77,7 @@ def check(
     settings: Settings = None,
 ) -> None:
     """Judge each endpoint's worst request against its budget; exit 3 when one is over."""
-    from perftoolkit.gate import BudgetOptions
+    from perftoolkit.budgets.gate import BudgetOptions
 
     _run(
         "check",
@@ -99,7 +99,7 @@ def record(
 ) -> None:
     """Write budgets from the report's measured values (the file is created when missing;
     comments, order and endpoints the report did not reach are kept)."""
-    from perftoolkit.gate import BudgetOptions
+    from perftoolkit.budgets.gate import BudgetOptions
 
     _run("record", BudgetOptions(report=report, budgets=budgets, headroom=headroom), settings)
 
@@ -119,7 +119,7 @@ def update(
 ) -> None:
     """Ratchet: lower every budget the report now beats, add missing endpoints, never raise one
     without --allow-increase; print the diff."""
-    from perftoolkit.gate import BudgetOptions
+    from perftoolkit.budgets.gate import BudgetOptions
 
     _run(
         "update",
@@ -135,7 +135,7 @@ def update(
 
 
 def _run(action: str, options: BudgetOptions, settings: str | None) -> None:
-    from perftoolkit.gate import run_budget_command
+    from perftoolkit.budgets.gate import run_budget_command
 
     routes, roots = _django(settings)
     run_budget_command(action, options, stdout=sys.stdout, routes=routes, roots=roots)

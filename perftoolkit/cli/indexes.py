@@ -80,8 +80,8 @@ def indexes(
 ) -> None:
     """Propose indexes for a report's queries and verify each with the database's planner."""
     setup_django(settings)
-    from perftoolkit.index_migration import describe_migration, write_index_migration
-    from perftoolkit.indexing import advise_report
+    from perftoolkit.indexes.adviser import advise_report
+    from perftoolkit.indexes.migration import describe_migration, write_index_migration
     from perftoolkit.reporting.schema import dumps
 
     result = advise_report(

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
+from perftoolkit.reporting.schema import REPORT_FILE
+
 app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True)
 
 
@@ -24,13 +27,13 @@ def report_build(
     ],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Where to write report.json.")
-    ] = Path("report.json"),
+    ] = Path(REPORT_FILE),
     label: Annotated[
         str | None, typer.Option(help="Name of the run (default: the directory's name).")
     ] = None,
 ) -> None:
     """Turn a record directory into a report.json (perftoolkit.audit/1)."""
-    from perftoolkit.recording import build_report
+    from perftoolkit.middleware.recording import build_report
     from perftoolkit.reporting.schema import write_run
 
     run = build_report(record_dir, label=label)
@@ -94,13 +97,13 @@ def report_compare(
             help="How much p95 may rise before it is a regression: 0.1 allows +10 % "
             "(judged where both runs measured the endpoint at least 20 times)."
         ),
-    ] = 0.10,
+    ] = DEFAULT_TOLERANCE,
 ) -> None:
     """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
 
     A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
     """
-    from perftoolkit.comparing import compare_reports, summary
+    from perftoolkit.reporting.comparing import compare_reports, summary
 
     comparison = compare_reports(
         before,
@@ -123,7 +126,7 @@ def report_html(
     ] = None,
 ) -> None:
     """Write the self-contained HTML report of a report.json."""
-    from perftoolkit.comparing import find_report
+    from perftoolkit.reporting.comparing import find_report
     from perftoolkit.reporting.html import write_run_html
     from perftoolkit.reporting.schema import read_run
 

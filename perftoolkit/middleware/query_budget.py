@@ -18,14 +18,14 @@ from typing import Any, NamedTuple
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from perftoolkit.analysis import analyse
 from perftoolkit.conf import current_mode, get_settings
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.instrumentation.capture import QueryCapture
-from perftoolkit.instrumentation.profile import build_profile, profile_dict
+from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.profile import build_profile, profile_dict
+from perftoolkit.middleware.detectors import analyse
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected

@@ -20,8 +20,8 @@ import django
 from django.db import connections
 
 import perftoolkit
-from perftoolkit.core.samples import encode_params
-from perftoolkit.instrumentation.capture import RawQuery
+from perftoolkit.core.indexes.samples import encode_params
+from perftoolkit.middleware.capture.capture import RawQuery
 
 logger = logging.getLogger("perftoolkit")
 _recorders: dict[str, Recorder] = {}

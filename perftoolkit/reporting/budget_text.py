@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from perftoolkit.core.budget import BudgetRow, describe_row, format_delta, format_value
+from perftoolkit.core.budgets.rules import BudgetRow, describe_row, format_delta, format_value
 from perftoolkit.core.events import CallSite, QueryEvent
 from perftoolkit.core.findings import Finding
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from perftoolkit.core.compare import Comparison, EndpointDelta, FindingChange, latency_judged
-from perftoolkit.core.run import AuditRun
-from perftoolkit.core.targets import Targets, score
+from perftoolkit.core.runs.compare import Comparison, EndpointDelta, FindingChange, latency_judged
+from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.core.runs.targets import Targets, score
 from perftoolkit.reporting import charts
 from perftoolkit.reporting.formatting import (
     Change,

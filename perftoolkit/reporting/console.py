@@ -12,12 +12,11 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from perftoolkit.core.budget import BudgetResult, format_delta, format_value
-from perftoolkit.core.findings import Finding
-from perftoolkit.core.indexes import IndexAdvice
-from perftoolkit.core.loadstats import LoadProgress
-from perftoolkit.core.ratchet import BudgetUpdate
-from perftoolkit.core.run import AuditRun
+from perftoolkit.core.budgets.ratchet import BudgetUpdate
+from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
+from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.runs.loadstats import LoadProgress
+from perftoolkit.core.runs.run import AuditRun
 
 
 def make_console(

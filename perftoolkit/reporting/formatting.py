@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from perftoolkit.core.compare import Delta
+from perftoolkit.core.runs.compare import Delta
 
 DASH = "–"
 Unit = Literal["count", "ms", "ratio"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from perftoolkit.core.budget import BudgetResult, describe_row
+from perftoolkit.core.budgets.rules import BudgetResult, describe_row
 
 
 def escape_data(text: str) -> str:

@@ -23,9 +23,9 @@ from django.template import Context, Engine
 from django.utils.safestring import mark_safe
 
 import perftoolkit
-from perftoolkit.core.compare import Comparison
-from perftoolkit.core.run import AuditRun
-from perftoolkit.core.targets import Targets
+from perftoolkit.core.runs.compare import Comparison
+from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.core.runs.targets import Targets
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.reporting.compare_view import compare_context
 from perftoolkit.reporting.run_view import run_context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from perftoolkit.core.budget import BudgetResult, describe_row
+from perftoolkit.core.budgets.rules import BudgetResult, describe_row
 from perftoolkit.reporting.budget_text import row_details
 
 SUITE = "perftoolkit.budgets"

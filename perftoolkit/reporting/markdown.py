@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from perftoolkit.core.budget import BudgetResult, format_delta, format_value
-from perftoolkit.core.compare import Comparison, FindingChange, latency_judged
-from perftoolkit.core.run import AuditRun, EndpointStats
+from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
+from perftoolkit.core.runs.compare import Comparison, FindingChange, latency_judged
+from perftoolkit.core.runs.run import AuditRun, EndpointStats
 from perftoolkit.reporting.formatting import Change, change, percent
 
 

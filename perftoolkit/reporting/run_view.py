@@ -9,10 +9,9 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
-from perftoolkit.core.findings import Finding
-from perftoolkit.core.indexes import IndexAdvice
-from perftoolkit.core.run import AuditRun, EndpointStats, QueryStats
-from perftoolkit.core.targets import Scorecard, TargetResult, Targets, meets, score
+from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.runs.run import AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.runs.targets import Scorecard, TargetResult, Targets, meets, score
 from perftoolkit.reporting import charts
 from perftoolkit.reporting.formatting import (
     DASH,

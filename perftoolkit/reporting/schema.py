@@ -8,15 +8,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from perftoolkit.core.compare import SCHEMA as COMPARE_SCHEMA
-from perftoolkit.core.compare import Comparison
 from perftoolkit.core.events import CacheStats
-from perftoolkit.core.findings import Finding
-from perftoolkit.core.indexes import IndexAdvice
-from perftoolkit.core.loadstats import LoadStats
-from perftoolkit.core.run import SCHEMA, AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
+from perftoolkit.core.runs.compare import Comparison
+from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.runs.run import SCHEMA, AuditRun, EndpointStats, QueryStats
 from perftoolkit.exceptions import ReportFormatError
 
+# The name of a run's report wherever one is written or looked for.
+REPORT_FILE = "report.json"
 SCHEMA_FAMILY, _, SCHEMA_MAJOR = SCHEMA.partition("/")
 _REQUIRED = ("label", "endpoints", "queries", "findings")
 

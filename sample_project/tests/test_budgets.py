@@ -21,10 +21,10 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.test import Client
-from perftoolkit.analysis import detection_options, detectors
 from perftoolkit.conf import RECORD_DIR_ENV, reset_settings
-from perftoolkit.core.budget import top_findings
-from perftoolkit.recording import build_report
+from perftoolkit.core.budgets.rules import top_findings
+from perftoolkit.middleware.detectors import detection_options, detectors
+from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import read_run, write_run
 
 from campaigns.models import Campaign

@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from perftoolkit.conf import reset_settings
-from perftoolkit.core.indexes import IndexAdvice
-from perftoolkit.indexing import advise
-from perftoolkit.recording import build_report
+from perftoolkit.core.findings import IndexAdvice
+from perftoolkit.indexes.adviser import advise
+from perftoolkit.middleware.recording import build_report
 
 SEED004 = {
     "lms_userprofile": ("-last_login",),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from perftoolkit.cli.main import main
-from perftoolkit.core.run import AuditRun
+from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.reporting.schema import write_run
 from tests.support.runs import after_run, before_run
 

@@ -24,7 +24,7 @@ def test_normalize_route(route: str, expected: str) -> None:
 
 
 def _sample_urlconf(path: str) -> str | None:
-    """A stand-in URLconf: what perftoolkit.target.resolve_route returns for the sample's routes."""
+    """A stand-in URLconf: what perftoolkit.audit.target.resolve_route returns for the sample's routes."""
     known = {
         "/api/courses/": "api/courses/",
         "/api/courses/1/": "api/courses/<int:pk>/",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from perftoolkit.comparing import write_comparison
+from perftoolkit.reporting.comparing import write_comparison
 from perftoolkit.reporting.html import write_run_html
 from tests.support import browser as support
 from tests.support.runs import SCRIPT, after_run, before_run, hostile_run

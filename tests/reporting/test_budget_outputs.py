@@ -3,9 +3,9 @@ from __future__ import annotations
 import io
 import xml.etree.ElementTree as ET
 
-from perftoolkit.core.budget import BudgetResult, Budgets, EndpointBudget, Limits, evaluate
+from perftoolkit.core.budgets.ratchet import update
+from perftoolkit.core.budgets.rules import BudgetResult, Budgets, EndpointBudget, Limits, evaluate
 from perftoolkit.core.events import CallSite, QueryEvent
-from perftoolkit.core.ratchet import update
 from perftoolkit.reporting.budget_text import block_failure, group_queries, row_details
 from perftoolkit.reporting.console import make_console, render_budget_result, render_budget_update
 from perftoolkit.reporting.github import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from perftoolkit.core.compare import compare
+from perftoolkit.core.runs.compare import compare
 from perftoolkit.reporting.compare_view import compare_row
 from perftoolkit.reporting.markdown import comparison_to_markdown
 from tests.support.runs import Endpoint, make_run

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from perftoolkit.core.compare import Delta
+from perftoolkit.core.runs.compare import Delta
 from perftoolkit.reporting.formatting import (
     Change,
     change,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from perftoolkit.core.compare import compare
-from perftoolkit.core.loadstats import LoadEntry
-from perftoolkit.core.run import EndpointStats
+from perftoolkit.core.runs.compare import compare
+from perftoolkit.core.runs.loadstats import LoadEntry
+from perftoolkit.core.runs.run import EndpointStats
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.reporting.html import render_compare_html, render_run_html, write_run_html
 from perftoolkit.reporting.schema import read_run, write_run
@@ -196,7 +196,7 @@ def test_html_renders_without_django_settings(tmp_path: Path) -> None:
     """The CLI renders reports with no settings configured: templates must never ask for them."""
     script = (
         "from tests.support.runs import before_run, after_run, hostile_run\n"
-        "from perftoolkit.comparing import write_comparison\n"
+        "from perftoolkit.reporting.comparing import write_comparison\n"
         "from perftoolkit.reporting.html import render_run_html\n"
         "from pathlib import Path\n"
         "import sys\n"

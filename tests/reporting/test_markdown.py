@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from perftoolkit.core.compare import compare
+from perftoolkit.core.runs.compare import compare
 from perftoolkit.reporting.markdown import comparison_to_markdown, md_code, md_text
 from tests.support.runs import SCRIPT, Endpoint, after_run, hostile_run, make_run, nplusone
 

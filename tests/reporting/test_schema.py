@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from perftoolkit.core.compare import compare
+from perftoolkit.core.runs.compare import compare
 from perftoolkit.exceptions import ReportFormatError
 from perftoolkit.reporting.schema import (
     comparison_from_dict,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from perftoolkit.conf import reset_settings
-from perftoolkit.recording import build_report
+from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import read_run, run_to_dict, write_run
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix
-from perftoolkit.core.run import AuditRun, EndpointStats
+from perftoolkit.core.runs.run import AuditRun, EndpointStats
 
 
 def endpoint(

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from perftoolkit.core.events import CacheStats, CallSite, QueryEvent, RequestProfile
-from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix, IndexAdvice
 from perftoolkit.core.fingerprint import fingerprint
-from perftoolkit.core.indexes import IndexAdvice
-from perftoolkit.core.loadstats import LoadEntry, LoadStats
-from perftoolkit.core.run import AuditRun, BudgetStatus, build_run
+from perftoolkit.core.runs.loadstats import LoadEntry, LoadStats
+from perftoolkit.core.runs.run import AuditRun, BudgetStatus, build_run
 
 T0 = 1_795_000_000.0  # 2026-11-18T11:06:40Z
 ENVIRONMENT = {"database": "sqlite", "django": "5.2.19", "perftoolkit": "0.1.0", "python": "3.11.2"}

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from perftoolkit.conf import reset_settings
-from perftoolkit.recording import build_report
+from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import write_run
 from tests.shop.models import Customer, Order
 

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from perftoolkit.audit import FAIL_ON, AuditOptions, run_audit_and_report
+from perftoolkit.audit.orchestrator import FAIL_ON, AuditOptions, run_audit_and_report
+from perftoolkit.audit.servers import SERVER_KINDS
 from perftoolkit.exceptions import PerfToolkitError
-from perftoolkit.servers import SERVER_KINDS
 
 
 class Command(BaseCommand):

@@ -7,8 +7,8 @@ from typing import Any, TextIO, cast
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from perftoolkit.budgets.gate import BudgetOptions, run_budget_command
 from perftoolkit.exceptions import PerfToolkitError
-from perftoolkit.gate import BudgetOptions, run_budget_command
 from perftoolkit.urlconf import url_routes
 
 ACTIONS = {

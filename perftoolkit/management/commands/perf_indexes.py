@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from perftoolkit.exceptions import PerfToolkitError
-from perftoolkit.explain import VERIFY_METHODS
-from perftoolkit.index_migration import describe_migration, write_index_migration
-from perftoolkit.indexing import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS, advise_report
+from perftoolkit.indexes.adviser import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS, advise_report
+from perftoolkit.indexes.explain import VERIFY_METHODS
+from perftoolkit.indexes.migration import describe_migration, write_index_migration
 from perftoolkit.reporting.console import make_console, render_indexes
 from perftoolkit.reporting.schema import dumps
 

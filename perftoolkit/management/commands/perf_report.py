@@ -5,12 +5,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from perftoolkit.analysis import detection_options, detectors
-from perftoolkit.comparing import compare_reports, summary
+from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
 from perftoolkit.exceptions import PerfToolkitError
-from perftoolkit.recording import build_report
+from perftoolkit.middleware.detectors import detection_options, detectors
+from perftoolkit.middleware.recording import build_report
+from perftoolkit.reporting.comparing import compare_reports, summary
 from perftoolkit.reporting.markdown import run_to_markdown
-from perftoolkit.reporting.schema import read_run, write_run
+from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             "build", help="Record directory → report.json, with this project's detectors."
         )
         build.add_argument("record_dir", type=Path)
-        build.add_argument("-o", "--output", type=Path, default=Path("report.json"))
+        build.add_argument("-o", "--output", type=Path, default=Path(REPORT_FILE))
         build.add_argument("--label", default=None)
         show = sub.add_parser("show", help="Print a report.json as Markdown.")
         show.add_argument("report", type=Path)
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         compare.add_argument(
             "--tolerance",
             type=float,
-            default=0.10,
+            default=DEFAULT_TOLERANCE,
             help="p95 rise tolerated before an endpoint regressed (0.1 = 10%%), judged where both "
             "runs measured the endpoint at least 20 times",
         )

@@ -1,0 +1,504 @@
+"""`run_audit()`: the one orchestrator behind `manage.py perf_audit` and `perftoolkit audit`.
+
+Start the project under a real server (or use `--url`), drive it with Locust in its own
+processes, then aggregate what the server recorded with Locust's numbers into
+`<out>/<label>/report.json` and `index.html`, optionally compared with an earlier run.
+A run cut short (Ctrl-C, SIGTERM, a server crash, a Locust failure) still writes what it
+collected, marked `complete: false`; every process it started is gone when it returns.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from io import TextIOBase
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
+
+from perftoolkit.audit.files import (
+    COMPARE_DIR,
+    build_audit_run,
+    load_notes,
+    route_resolver,
+    write_audit_files,
+)
+from perftoolkit.audit.locust import (
+    RESULTS_PREFIX,
+    LocustOptions,
+    LocustRun,
+    find_locustfile,
+    parse_duration,
+    profile_dirs,
+)
+from perftoolkit.audit.servers import SERVER_KINDS, ServerOptions, probe, running_server
+from perftoolkit.budgets.gate import project_budgets
+from perftoolkit.core.routes import request_route
+from perftoolkit.core.runs.loadstats import LoadProgress
+from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolkitError
+from perftoolkit.reporting.schema import REPORT_FILE, read_run
+
+if TYPE_CHECKING:
+    from perftoolkit.audit.target import TargetProject
+    from perftoolkit.core.runs.compare import Comparison
+
+FAIL_ON = ("budget", "regression")
+ARTIFACTS_DIR = "artifacts"  # logs, Locust's files and the recording, beside the report
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """Every option of `perf_audit` / `perftoolkit audit` (the flags, by the same names)."""
+
+    profiles: tuple[str, ...] = ("smoke",)
+    users: int = 10
+    spawn_rate: float = 5.0
+    run_time: str = "30s"
+    workers: int = 0
+    url: str | None = None
+    record_dir: Path | None = None
+    server: str = "gunicorn"
+    server_workers: int = 2
+    ready_timeout_s: float = 30.0
+    out_dir: Path | None = None  # default: reports/ under `cwd`
+    label: str | None = None
+    compare: str | None = None
+    tolerance: float | None = None
+    fail_on: tuple[str, ...] = ()
+    force: bool = False
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOutcome:
+    """What a run left: the run, where its files are, and the exit code it deserves."""
+
+    run: AuditRun | None
+    run_dir: Path
+    report_path: Path | None
+    html_path: Path | None
+    compare_dir: Path | None = None
+    comparison: Comparison | None = None
+    error: str | None = None  # why the run is incomplete or failed (exit 1)
+    gates: tuple[str, ...] = ()  # the --fail-on gates that failed (exit 3)
+
+    @property
+    def problems(self) -> list[str]:
+        """What to tell the user on stderr: the error, then each failed gate."""
+        return [*([self.error] if self.error else []), *self.gates]
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return 1
+        return 3 if self.gates else 0
+
+
+class AuditProgress(Protocol):
+    """What the audit reports while it runs (the rich display, or nothing with --quiet)."""
+
+    def phase(self, name: str) -> None: ...
+
+    def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None: ...
+
+
+class NullProgress:
+    def phase(self, name: str) -> None:
+        pass
+
+    def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
+        pass
+
+
+class AuditInterrupted(BaseException):
+    """SIGTERM during a run (Ctrl-C arrives as KeyboardInterrupt); handled like it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    options: AuditOptions
+    label: str
+    run_dir: Path
+    artifacts: Path
+    locust: LocustOptions
+    target: TargetProject | None
+    record_dir: Path | None
+    compare_with: Path | None
+
+
+def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> AuditOutcome:
+    """Run one audit. Bad options raise PerfToolkitError before anything starts; a run that
+    starts always returns an outcome (complete or not) with its report written when anything
+    was collected."""
+    progress = progress or NullProgress()
+    plan = _plan(options)
+    _clear_previous(plan)
+    started = time.time()
+    error: str | None = None
+    locust = LocustRun(plan.locust, host="", workdir=plan.artifacts)
+    with _sigterm_interrupts():
+        try:
+            error = _drive(plan, locust, progress)
+        except (KeyboardInterrupt, AuditInterrupted) as exc:
+            signame = "SIGTERM" if isinstance(exc, AuditInterrupted) else "Ctrl-C"
+            error = f"The run was interrupted ({signame}) after {time.time() - started:.0f} s."
+        except LoadTestError as exc:
+            error = str(exc)
+        finally:
+            with _signals_deferred():
+                progress.phase("stopping")
+                locust.stop()
+    finished = time.time()
+    progress.phase("building report")
+    run = _build(plan, locust, started, finished, error)
+    if run is None:
+        raise LoadTestError(
+            f"{error} Nothing was collected, so no report was written."
+            if error
+            else "Nothing was collected, so no report was written."
+        )
+    return _write(plan, run, error, progress)
+
+
+# -- planning -------------------------------------------------------------------------------
+
+
+def _plan(options: AuditOptions) -> _Plan:
+    if not options.profiles:
+        raise ConfigurationError("Give at least one --profile (a name in loadtests/ or a path).")
+    for flag, value in (("--users", options.users), ("--server-workers", options.server_workers)):
+        if value < 1:
+            raise ConfigurationError(f"{flag} must be at least 1, not {value}.")
+    if options.spawn_rate <= 0:
+        raise ConfigurationError(f"--spawn-rate must be above 0, not {options.spawn_rate:g}.")
+    if options.workers < 0:
+        raise ConfigurationError(f"--workers must be 0 or more, not {options.workers}.")
+    if options.server not in SERVER_KINDS:
+        raise ConfigurationError(
+            f"--server {options.server!r} is not known; use {' or '.join(SERVER_KINDS)}."
+        )
+    unknown = [g for g in options.fail_on if g not in FAIL_ON]
+    if unknown:
+        raise ConfigurationError(
+            f"--fail-on {unknown[0]!r} is not a gate; use {' or '.join(FAIL_ON)}."
+        )
+    if "regression" in options.fail_on and not options.compare:
+        raise ConfigurationError("--fail-on regression needs --compare <label-or-dir>.")
+    if options.record_dir is not None and not options.url:
+        raise ConfigurationError(
+            "--record-dir names the record directory of a server you run yourself; it goes with "
+            "--url. Without --url the audit starts the server and records into its own directory."
+        )
+    target = None if options.url else _target()
+    if "budget" in options.fail_on:
+        project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
+    dirs = profile_dirs(options.cwd, target.root if target else None)
+    files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+    label = options.label or "+".join(f.stem for f in files)
+    if not _LABEL.fullmatch(label) or label == COMPARE_DIR:
+        raise ConfigurationError(
+            f"--label {label!r} cannot name a report directory: use letters, digits, '.', '_', "
+            f"'+' and '-' (and not {COMPARE_DIR!r}, where comparisons go)."
+        )
+    out_dir = options.out_dir if options.out_dir is not None else options.cwd / "reports"
+    run_dir = (options.cwd / out_dir / label).resolve()
+    artifacts = run_dir / ARTIFACTS_DIR
+    locust = LocustOptions(
+        locustfiles=files,
+        users=options.users,
+        spawn_rate=options.spawn_rate,
+        run_time_s=parse_duration(options.run_time),
+        workers=options.workers,
+    )
+    record_dir = (
+        (options.cwd / options.record_dir).resolve()
+        if options.record_dir is not None
+        else None
+        if options.url
+        else artifacts / "recording"
+    )
+    if options.url and not probe(options.url):
+        raise ConfigurationError(
+            f"Nothing answers at --url {options.url}. Start your server first (and check the host "
+            "and port), or leave out --url to let the audit start the project."
+        )
+    compare_with = (
+        _find_report(options.compare, run_dir.parent, options.cwd) if options.compare else None
+    )
+    if compare_with is not None and compare_with.parent == run_dir:
+        raise ConfigurationError(
+            f"--compare {options.compare} is this run's own report; compare with another label."
+        )
+    return _Plan(options, label, run_dir, artifacts, locust, target, record_dir, compare_with)
+
+
+def _target() -> TargetProject:
+    from django.conf import settings
+
+    if not settings.configured:
+        raise ConfigurationError(
+            "The audit starts your project, so it needs its settings: run `manage.py perf_audit`, "
+            "or pass --settings (or set DJANGO_SETTINGS_MODULE) and --project-dir; to audit a "
+            "server you already run, pass --url."
+        )
+    from perftoolkit.audit.target import describe_target, require_middleware
+
+    target = describe_target()
+    require_middleware(target)
+    return target
+
+
+def _find_report(ref: str, out_dir: Path, cwd: Path) -> Path:
+    """`--compare` value → a report.json: a file, a run directory, or a label under <out>."""
+    given = cwd / ref
+    for candidate in (given, given / REPORT_FILE, out_dir / ref / REPORT_FILE):
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigurationError(
+        f"--compare {ref}: no report found at {given}, {given / REPORT_FILE} or "
+        f"{out_dir / ref / REPORT_FILE}. Run that audit first (e.g. --label {ref}) or give the "
+        "path of its report.json."
+    )
+
+
+def _clear_previous(plan: _Plan) -> None:
+    """Refuse to replace a complete report without --force; clear the run directory otherwise."""
+    report = plan.run_dir / REPORT_FILE
+    if report.is_file() and not plan.options.force:
+        try:
+            previous = read_run(report)
+        except PerfToolkitError:
+            previous = None
+        if previous is not None and previous.complete:
+            raise ConfigurationError(
+                f"{report} already holds a complete run ({previous.finished_at}). Pass --force "
+                "to replace it, or choose another --label."
+            )
+    if plan.artifacts.exists():
+        shutil.rmtree(plan.artifacts)
+    plan.artifacts.mkdir(parents=True)
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | None:
+    """Server up, Locust through; returns why the run is incomplete, or None."""
+    with ExitStack() as stack:
+        server_child = None
+        if plan.target is not None:
+            progress.phase(f"starting {plan.options.server}")
+            assert plan.record_dir is not None
+            server = stack.enter_context(
+                running_server(
+                    plan.target,
+                    ServerOptions(
+                        kind=plan.options.server,
+                        workers=plan.options.server_workers,
+                        ready_timeout_s=plan.options.ready_timeout_s,
+                    ),
+                    record_dir=plan.record_dir,
+                    log_path=plan.artifacts / "server.log",
+                )
+            )
+            host, server_child = server.url, server.child
+        else:
+            host = str(plan.options.url).rstrip("/")
+        locust.host = host
+        # Registered after the server, so it runs first: Locust stops before the server does.
+        stack.callback(_stop_quietly, locust)
+        progress.phase("load test")
+        locust.start()
+        return _watch(locust, server_child, progress)
+
+
+def _watch(locust: LocustRun, server: Any, progress: AuditProgress) -> str | None:
+    start = time.monotonic()
+    run_time = float(locust.options.run_time_s)
+    while True:
+        code = locust.wait(0.5)
+        elapsed = time.monotonic() - start
+        progress.load(elapsed, run_time, locust.progress())
+        if code is not None:
+            break
+        if server is not None and not server.running:
+            raise LoadTestError(
+                f"The server exited (code {server.poll()}) during the load test. "
+                f"The end of its log ({server.log_path.name}):\n{server.tail()}"
+            )
+        if elapsed > locust.deadline_s:
+            raise LoadTestError(
+                f"Locust was still running {elapsed:.0f} s after a {run_time:.0f} s run; stopped it. "
+                f"{locust.failure()}"
+            )
+    if not (locust.workdir / f"{RESULTS_PREFIX}.json").is_file():
+        raise LoadTestError(locust.failure())
+    return None
+
+
+def _stop_quietly(locust: LocustRun) -> None:
+    with _signals_deferred():
+        locust.stop()
+
+
+# -- the report -----------------------------------------------------------------------------
+
+
+def _build(
+    plan: _Plan, locust: LocustRun, started: float, finished: float, error: str | None
+) -> AuditRun | None:
+    resolve = route_resolver()
+    load = locust.stats(lambda name: request_route(name, resolve))
+    notes = [f"Incomplete: {error.splitlines()[0]}"] if error else []
+    notes += load_notes(load, url=plan.options.url, recorded=plan.record_dir is not None)
+    server = (
+        f"{plan.options.server} ({plan.options.server_workers} workers)"
+        if plan.target
+        else f"external ({plan.options.url})"
+    )
+    workers = f", {plan.locust.workers} workers" if plan.locust.workers else ""
+    return build_audit_run(
+        label=plan.label,
+        record_dir=plan.record_dir,
+        load=load,
+        started=started,
+        finished=finished,
+        # Only what Locust sent: not the readiness probe, nor what a --url server served before.
+        since=locust.started_at or started,
+        notes=notes,
+        complete=error is None,
+        environment={"server": server, "load": f"locust, {plan.locust.users} users{workers}"},
+    )
+
+
+def _write(plan: _Plan, run: AuditRun, error: str | None, progress: AuditProgress) -> AuditOutcome:
+    progress.phase("writing report")
+    files = write_audit_files(
+        run,
+        plan.run_dir,
+        compare_with=plan.compare_with if error is None else None,
+        tolerance=plan.options.tolerance,
+    )
+    gates = []
+    if error is None and "budget" in plan.options.fail_on:
+        broken = [e.key for e in run.endpoints if e.budget.status == "exceeded"]
+        if broken:
+            gates.append(f"Budget exceeded on {', '.join(broken)}.")
+    if error is None and "regression" in plan.options.fail_on and files.comparison is not None:
+        regressed = [
+            f"{e.method} {e.route} ({'; '.join(e.regressions)})"
+            for e in files.comparison.regressions
+        ]
+        if regressed:
+            gates.append(f"Regressed against {plan.options.compare}: {', '.join(regressed)}.")
+    progress.phase("done")
+    return AuditOutcome(
+        run=run,
+        run_dir=plan.run_dir,
+        report_path=files.report,
+        html_path=files.html,
+        compare_dir=files.compare_dir,
+        comparison=files.comparison,
+        error=error,
+        gates=tuple(gates),
+    )
+
+
+# -- signals --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises AuditInterrupted and SIGINT KeyboardInterrupt in the main thread, so both
+    end the run the same way. SIGINT is set explicitly: a process started in the background of
+    a script inherits it ignored, and CI runners cancel jobs with it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise AuditInterrupted()
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt()
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, terminate),
+        signal.SIGINT: signal.signal(signal.SIGINT, interrupt),
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Cleanup must finish: a Ctrl-C or SIGTERM during it does not leave processes behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def remember(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    previous = {s: signal.signal(s, remember) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    # A signal that arrived meanwhile is dropped: the run is already being wound up.
+
+
+# -- for the entry points -------------------------------------------------------------------
+
+
+def run_audit_and_report(
+    options: AuditOptions,
+    *,
+    stdout: IO[str] | TextIOBase,
+    quiet: bool = False,
+    json_output: bool = False,
+) -> AuditOutcome:
+    """What `perf_audit` and `perftoolkit audit` do: run with a live display, then show the
+    summary (or, with --json, print report.json). The entry point shows `outcome.problems` and
+    exits with `outcome.exit_code`; errors before the run raise PerfToolkitError."""
+    from perftoolkit.reporting.console import AuditDisplay, make_console, render_audit_summary
+    from perftoolkit.reporting.schema import dumps, run_to_dict
+
+    # Off a terminal (CI logs, make demo) rich would wrap at 80 columns; the table needs more.
+    out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
+    if quiet or json_output:
+        outcome = run_audit(options)
+    else:
+        with AuditDisplay(out) as display:
+            outcome = run_audit(options, display)
+    assert outcome.run is not None
+    if json_output:
+        stdout.write(dumps(run_to_dict(outcome.run, location=outcome.report_path)))
+    elif quiet:
+        out.print(_shown(outcome.html_path or outcome.run_dir, options.cwd), markup=False)
+    else:
+        files = [("report", outcome.report_path), ("html", outcome.html_path)]
+        if outcome.compare_dir is not None:
+            files.append(("compare", outcome.compare_dir / "index.html"))
+        shown = [(name, _shown(path, options.cwd)) for name, path in files if path is not None]
+        render_audit_summary(outcome.run, out, files=shown)
+    return outcome
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)

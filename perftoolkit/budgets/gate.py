@@ -1,0 +1,208 @@
+"""The budget gate: `check`, `record` and `update` of a report against `perf-budgets.toml`.
+
+The one implementation behind `perftoolkit budget …`, `manage.py perf_budget …` and the pytest
+plugin. Entry points parse their options into `BudgetOptions` and call `run_budget_command()`,
+which prints its result and raises `QueryBudgetExceeded` (exit 3) when an endpoint is over
+budget, or another `PerfToolkitError` (exit 1) for bad input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from perftoolkit.budgets import (
+    display_path,
+    find_budget_file,
+    load_budgets,
+    search_dirs,
+    write_budgets,
+)
+from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, update
+from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
+from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
+from perftoolkit.reporting.github import budget_annotations
+from perftoolkit.reporting.junit import budget_result_to_junit
+from perftoolkit.reporting.markdown import budget_result_to_markdown
+from perftoolkit.reporting.schema import read_run, write_run
+
+ACTIONS = ("check", "record", "update")
+# Wide enough that CI logs keep each table row on one line.
+LOG_WIDTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetOptions:
+    """Everything `check`, `record` and `update` accept, whichever entry point parsed it."""
+
+    report: Path
+    budgets: Path | None = None  # --budgets; else found (see budgets.find_budget_file)
+    headroom: str | None = None  # record/update: "2" or "20%"
+    allow_increase: bool = False  # update
+    dry_run: bool = False  # update: print the diff, write nothing
+    junit_xml: Path | None = None  # check
+    markdown: Path | None = None  # check
+    output: Path | None = None  # check: the report with endpoints[].budget filled
+    annotations: bool | None = None  # check: GitHub annotations; None = when GITHUB_ACTIONS=true
+
+
+def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Budgets | None:
+    """The project's budget file, read (routes checked when Django is configured), searched as
+    `find_budget_file` does with `dirs` after the working directory; None when there is none and
+    none is `required` (a `ConfigurationError` then, as for a malformed file)."""
+    from perftoolkit.urlconf import configured_routes
+
+    path = find_budget_file(dirs=search_dirs(dirs), must_exist=required)
+    if not path.is_file():
+        return None
+    return load_budgets(path, routes=configured_routes())
+
+
+def judge(run: AuditRun, budgets: Budgets) -> tuple[AuditRun, BudgetResult]:
+    """Evaluate a run against budgets; the run comes back with its budget fields filled."""
+    result = evaluate(run, budgets)
+    return apply_budgets(run, result), result
+
+
+def run_budget_command(
+    action: str,
+    options: BudgetOptions,
+    *,
+    stdout: TextIO,
+    routes: Collection[str] | None = None,
+    roots: Sequence[Path] = (),
+) -> None:
+    """Run one action and print its result to `stdout`; raise `QueryBudgetExceeded` after
+    printing when `check` finds an endpoint over budget.
+
+    `routes` (the URLconf's, normalised) turns on the stale-route check of the budget file;
+    `roots` are the directories findings' file paths may be relative to (settings.BASE_DIR).
+    """
+    if action not in ACTIONS:
+        raise ConfigurationError(
+            f"Unknown budget action {action!r}; use one of {', '.join(ACTIONS)}."
+        )
+    try:
+        from perftoolkit.reporting.console import (
+            make_console,
+            render_budget_result,
+            render_budget_update,
+        )
+    except ImportError as exc:  # rich comes with the `cli` extra
+        raise ConfigurationError(
+            f"The budget commands print with {exc.name}: pip install 'perftoolkit[cli,sql]'."
+        ) from None
+    console = make_console(stdout, width=None if stdout.isatty() else LOG_WIDTH)
+    if action == "check":
+        path = find_budget_file(options.budgets)
+        budgets = load_budgets(path, routes=routes)
+        run, result = judge(read_run(options.report), budgets)
+        _write_outputs(run, result, options)
+        render_budget_result(result, console)
+        if _annotate(options.annotations):
+            file_roots = [*roots, path.parent]
+            for command in budget_annotations(
+                result,
+                path_for=lambda file: github_path(file, file_roots),
+                budget_file=github_path(str(path), []),
+            ):
+                stdout.write(command + "\n")
+        if result.failed:
+            raise QueryBudgetExceeded(_failure_summary(result))
+        return
+    headroom = _headroom(options.headroom)
+    path = find_budget_file(options.budgets, must_exist=action == "update")
+    run = read_run(options.report)
+    changes = rewrite_budgets(
+        action,
+        run,
+        path,
+        headroom=headroom,
+        allow_increase=options.allow_increase,
+        routes=routes,
+        write=not options.dry_run,
+    )
+    render_budget_update(changes, console, path=display_path(path), wrote=not options.dry_run)
+
+
+def _failure_summary(result: BudgetResult) -> str:
+    failed, judged = result.failed, len(result.judged)
+    return (
+        f"{len(failed)} of {judged} budgeted endpoint{'s' if judged != 1 else ''} over budget "
+        f"({result.source}): {', '.join(row.key for row in failed)}."
+    )
+
+
+def rewrite_budgets(
+    action: str,
+    run: AuditRun,
+    path: Path,
+    *,
+    headroom: Headroom,
+    allow_increase: bool = False,
+    routes: Collection[str] | None = None,
+    write: bool = True,
+) -> BudgetUpdate:
+    """`record` (measured values, created when missing) or `update` (the ratchet) into `path`."""
+    existing = load_budgets(path, routes=routes) if path.exists() else None
+    if action == "record":
+        changes = record(run, existing, headroom=headroom)
+    elif existing is None:
+        raise ConfigurationError(
+            f"{display_path(path)} does not exist, so there is nothing to update. "
+            "Write it first with `perftoolkit budget record --report report.json`."
+        )
+    else:
+        changes = update(run, existing, headroom=headroom, allow_increase=allow_increase)
+    if write:
+        write_budgets(path, changes.budgets, routes=routes)
+    return changes
+
+
+def _headroom(text: str | None) -> Headroom:
+    try:
+        return Headroom.parse(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--headroom: {exc}.") from None
+
+
+def _annotate(flag: bool | None) -> bool:
+    return flag if flag is not None else os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _write_outputs(run: AuditRun, result: BudgetResult, options: BudgetOptions) -> None:
+    for target, text in (
+        (options.junit_xml, budget_result_to_junit),
+        (options.markdown, budget_result_to_markdown),
+    ):
+        if target is not None:
+            _write_text(target, text(result))
+    if options.output is not None:
+        write_run(run, options.output)
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"{path} cannot be written: {exc.strerror or exc}.") from None
+
+
+def github_path(file: str, roots: Sequence[Path]) -> str:
+    """A finding's project-relative file as GitHub knows it: relative to $GITHUB_WORKSPACE (else
+    the working directory), trying each root the file may be relative to."""
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
+    candidates = [Path(file)] if Path(file).is_absolute() else [r / file for r in roots]
+    candidates.append(Path(file))
+    for candidate in candidates:
+        if candidate.exists():
+            try:
+                return candidate.resolve().relative_to(workspace).as_posix()
+            except ValueError:
+                return candidate.resolve().as_posix()
+    return Path(file).as_posix()

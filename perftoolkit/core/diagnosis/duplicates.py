@@ -1,0 +1,71 @@
+"""Exact duplicates: the same statement with the same parameters, more than once in a request."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from perftoolkit.core.diagnosis.nplusone import is_per_row
+from perftoolkit.core.events import QueryEvent, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.fingerprint import normalize, statement_kind
+
+_IGNORED_KINDS = frozenset(
+    {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", ""}
+)
+
+
+def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+    groups: dict[tuple[str, str], list[QueryEvent]] = defaultdict(list)
+    per_row: dict[tuple[str, object], list[QueryEvent]] = defaultdict(list)
+    for query in profile.queries:
+        if query.params_key is None or statement_kind(query.sql) in _IGNORED_KINDS:
+            continue
+        groups[(query.sql, query.params_key)].append(query)
+        per_row[(query.sql, query.callsite)].append(query)
+    findings = []
+    for events in groups.values():
+        if len(events) < options.duplicate_threshold:
+            continue
+        if any(
+            is_per_row(per_row[(e.sql, e.callsite)], options.nplusone_threshold) for e in events
+        ):
+            continue  # part of an N+1: that finding's fix removes these too
+        first = events[0]
+        site = next((e.callsite for e in events if e.callsite), None)
+        sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
+        where = f" at {' and '.join(sites)}" if sites else ""
+        in_python = site is not None and site.file.endswith(".py") and bool(site.function)
+        reuse = f"in {site.function}()" if site and in_python else "once"
+        fix = Fix(
+            action="cache",
+            code=f"compute the result {reuse} and reuse it (a variable, @cached_property, or the cache)",
+        )
+        relation = next((e.relation for e in events if e.relation is not None), None)
+        if relation is not None and relation.kind in ("forward", "reverse_one"):
+            # Rows that point at the same related row, each loading it (fewer rows than an N+1
+            # needs): the fix is the N+1's.
+            fix = Fix(
+                action="select_related",
+                code=f'.select_related("{relation.field}")',
+                note=f"each {relation.model.rsplit('.', 1)[-1]} row loaded its {relation.field} "
+                "again: load it with the rows.",
+            )
+        findings.append(
+            Finding(
+                kind="duplicate_query",
+                method=profile.method,
+                route=profile.route,
+                model=first.model,
+                repeats=len(events),
+                fingerprint=first.fingerprint,
+                sql_example=normalize(first.sql),
+                callsite=site,
+                fix=fix,
+                severity="warning",
+                message=(
+                    f"The same query with the same parameters ran {len(events)} times{where}; "
+                    "run it once and reuse the result."
+                ),
+            )
+        )
+    return findings

@@ -1,0 +1,373 @@
+"""N+1 detection by statement shape and call site, whether or not an ORM hook fired.
+
+A group is every SELECT of one fingerprint from one call site; it is an N+1 when it has at least
+`threshold` members whose parameters differ. Groups that read a relation of the rows an earlier
+group loaded (`review.enrollment.user`) are folded into one chain, so one fix is reported per
+chain; the root rows are found from the query that loaded them (or from the eager load that
+brought them in), and that query's line is the finding's `origin`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, keep_ordering, nest_fix, short
+from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, Fix
+from perftoolkit.core.fingerprint import normalize, statement_kind
+
+_SINGLE = ("forward", "reverse_one")
+
+
+@dataclass(slots=True)
+class Group:
+    fingerprint: str
+    callsite: CallSite | None
+    indexes: list[int] = field(default_factory=list)
+    relation: Relation | None = None
+    lookups: tuple[Relation, ...] = ()
+
+    @property
+    def first(self) -> int:
+        return self.indexes[0]
+
+
+def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+    queries = profile.queries
+    groups = _groups(queries, options.nplusone_threshold)
+    if not groups:
+        return []
+    grouped = {i for g in groups for i in g.indexes}
+    chains = _chains(groups, queries)
+    findings: list[Finding] = []
+    counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
+    for chain_groups in chains:
+        finding = _finding(profile, chain_groups, grouped)
+        if finding is not None:
+            last = chain_groups[-1].relation
+            if last is not None and last.via in ("count", "exists") and last.many:
+                counted.append((len(findings), last.via))
+            findings.append(finding)
+    return _share_prefetches(findings, counted)
+
+
+def _share_prefetches(findings: list[Finding], counted: list[tuple[int, str]]) -> list[Finding]:
+    """A relation both iterated and counted per row: the prefetch the iteration needs also answers
+    `.count()` / `.exists()` (from the prefetched rows), so one fix serves both."""
+    prefetches = {
+        (f.model, f.path): f.fix
+        for f in findings
+        if f.fix is not None and f.fix.code == f'.prefetch_related("{f.path}")'
+    }
+    for index, via in counted:
+        finding = findings[index]
+        fix = prefetches.get((finding.model, finding.path))
+        if fix is not None:
+            note = f"the prefetch the rows' iteration needs also answers .{via}() without a query."
+            message = (
+                finding.message.replace(finding.fix.code, fix.code)
+                if finding.fix
+                else finding.message
+            )
+            findings[index] = replace(
+                finding, fix=Fix(fix.action, fix.code, note=note), message=message
+            )
+    return findings
+
+
+def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
+    by_key: dict[tuple[str, CallSite | None], Group] = {}
+    for index, query in enumerate(queries):
+        if query.many or statement_kind(query.sql) != "SELECT":
+            continue
+        key = (query.fingerprint, query.callsite)
+        group = by_key.get(key)
+        if group is None:
+            group = by_key[key] = Group(query.fingerprint, query.callsite)
+        group.indexes.append(index)
+    found = []
+    for group in by_key.values():
+        members = [queries[i] for i in group.indexes]
+        if len(members) < threshold:
+            continue
+        if not is_per_row(members, threshold):
+            continue
+        relations = Counter(q.relation for q in members if q.relation is not None)
+        group.relation = relations.most_common(1)[0][0] if relations else None
+        group.lookups = next((q.lookups for q in members if q.lookups), ())
+        found.append(group)
+    return sorted(found, key=lambda g: g.first)
+
+
+def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
+    """One line ran the statement once per row: a relation read on each row (even when every row
+    points at the same related row: an empty cache per instance), or differing parameters.
+    The same parameters every time with no relation is a duplicate: hoist it, don't prefetch it."""
+    if len(members) < threshold:
+        return False
+    if any(q.relation is not None for q in members):
+        return True
+    keys = {q.params_key for q in members}
+    return len(keys) > 1 or None in keys
+
+
+def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[list[Group]]:
+    """Fold a group into the chain whose last relation loaded the rows it reads a relation of."""
+    chains: list[list[Group]] = []
+    for group in groups:
+        parent = None
+        if group.relation is not None:
+            for chain in chains:
+                tail = chain[-1]
+                if (
+                    tail.relation is not None
+                    and not tail.relation.many
+                    and tail.relation.kind in _SINGLE
+                    and tail.relation.target == group.relation.model
+                    and group.first > tail.first
+                    and (tail.callsite == group.callsite or _interleaved(tail, group))
+                ):
+                    parent = chain
+                    break
+        if parent is not None:
+            parent.append(group)
+        else:
+            chains.append([group])
+    return chains
+
+
+def _interleaved(a: Group, b: Group) -> bool:
+    """Each of b's queries follows one of a's before the next of a's: one loop reads both."""
+    if len(b.indexes) > len(a.indexes):
+        return False
+    pointer = 0
+    a_idx = a.indexes + [10**12]
+    for index in b.indexes:
+        while pointer + 1 < len(a_idx) and a_idx[pointer + 1] < index:
+            pointer += 1
+        if not (a_idx[pointer] < index < a_idx[pointer + 1]):
+            return False
+        pointer += 1
+    return True
+
+
+def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> Finding | None:
+    queries = profile.queries
+    head = chain[0]
+    members = [queries[i] for g in chain for i in g.indexes]
+    example = queries[head.indexes[-1]]
+    relations = [g.relation for g in chain if g.relation is not None]
+    lookup = None
+    if not relations:
+        root_event = _at(queries, _root_event(queries, head.first, None, grouped))
+        root_model = root_event.model if root_event is not None else None
+        lookup = next((r for r in head.lookups if r.model == root_model), None)
+        if lookup is None and head.lookups:
+            lookup = head.lookups[0]
+        if lookup is None:
+            return _unattributed(profile, head, example, root_event, len(members))
+        via = next((q.relation.via for q in members if q.relation), None) or _via_of(
+            example, lookup
+        )
+        relations = [replace(lookup, via=via, prefetched=False)]
+    first_rel = relations[0]
+    eager = _eager_prefix(profile, first_rel.model, head.first)
+    root_model = eager.model if eager is not None else first_rel.model
+    root_index = _root_event(queries, head.first, root_model, grouped, eager)
+    root_event = _at(queries, root_index)
+    steps: list[Step] = []
+    if eager is not None:
+        steps.extend(
+            Step(model, name, kind == "prefetch") for (model, name), kind in _hop_kinds(eager)
+        )
+    steps.extend(
+        Step(r.model, r.field, r.many, r.kind == "generic", r.query_name) for r in relations
+    )
+    source = next((q.source for q in members if q.source), None)
+    function = head.callsite.function if head.callsite else ""
+    chain_desc = Chain(
+        root=root_model,
+        steps=tuple(steps),
+        last=relations[-1],
+        eager_prefix=len(eager.hops) if eager else 0,
+        source=source,
+        function=function,
+        lookup=lookup,
+    )
+    fix = fix_for(chain_desc)
+    if root_event is not None and root_event.default_ordering:
+        fix = keep_ordering(fix, root_event.default_ordering)
+    origin = _origin(root_event, profile, example)
+    loaded_model = root_model
+    parent = root_event.relation if root_event is not None else None
+    if parent is not None and parent.many and root_index is not None:
+        if parent.via == "all" and not parent.ordering:
+            # The rows are one object's related set, read whole (`course.sections.all()`, a
+            # nested serializer): a prefetch of that set on the parent's queryset serves it.
+            fix = nest_fix(fix, parent)
+            parent_index = _root_event(queries, root_index, parent.model, grouped)
+            origin = _origin(_at(queries, parent_index), profile, example)
+            loaded_model = parent.model
+        elif root_event is not None and root_event.callsite is not None:
+            # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
+            # prefetch, so the fix goes on the set's own queryset, where it is queried.
+            origin = root_event.callsite
+    arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
+    per_row = {
+        "count": ".count()",
+        "exists": ".exists()",
+        "filter": ".filter()",
+        "aggregate": ".aggregate()",
+    }.get(relations[-1].via, "")
+    where = f" at {head.callsite}" if head.callsite else ""
+    if relations[-1].prefetched:
+        where += (
+            f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
+        )
+    load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
+    return Finding(
+        kind="n_plus_one",
+        method=profile.method,
+        route=profile.route,
+        model=root_model,
+        field=steps[0].field.split("__")[0],
+        path=chain_desc.path,
+        repeats=len(members),
+        fingerprint=head.fingerprint,
+        sql_example=normalize(example.sql),
+        callsite=head.callsite,
+        origin=origin,
+        fix=fix,
+        severity="warning",
+        message=(
+            f"N+1: {arrows}{per_row} runs once per {short(root_model)} row "
+            f"({len(members)} queries){where}; add {fix.code}{load}."
+        ),
+    )
+
+
+def _via_of(event: QueryEvent, lookup: Relation) -> str:
+    head = event.sql.lstrip()[:40].upper()
+    if "COUNT(" in event.sql.upper()[:200]:
+        return "count"
+    if (
+        head.startswith("SELECT 1 AS")
+        or "LIMIT 1" in event.sql.upper()[-20:]
+        and "SELECT 1" in head
+    ):
+        return "exists"
+    return lookup.via if lookup.via != "get" else "filter"
+
+
+def _unattributed(
+    profile: RequestProfile, head: Group, example: QueryEvent, root: QueryEvent | None, repeats: int
+) -> Finding:
+    """Same statement per row, but no relation or foreign key says which: report the shape."""
+    where = f" at {head.callsite}" if head.callsite else ""
+    origin = root.callsite if root is not None else profile.queryset_site
+    return Finding(
+        kind="n_plus_one",
+        method=profile.method,
+        route=profile.route,
+        model=root.model if root is not None else example.model,
+        field=None,
+        path=None,
+        repeats=repeats,
+        fingerprint=head.fingerprint,
+        sql_example=normalize(example.sql),
+        callsite=head.callsite,
+        origin=origin,
+        fix=None,
+        severity="warning",
+        message=(
+            f"N+1: the same query ran {repeats} times{where} with different parameters; "
+            "load the rows once (in_bulk, a prefetch or an annotation) instead of once per row."
+        ),
+    )
+
+
+def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad | None:
+    """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
+
+    A path may pass through `model` on its way further (`select_related("author__user")` brings
+    in the Profile rows too): its leading hops are the prefix then. When several paths reach
+    `model` (`author` and `article__author`), the ones the code read through win.
+    """
+    candidates: list[EagerLoad] = []
+    for load in profile.eager_loads:
+        if not load.hops:
+            continue
+        ends = [hop[0] for hop in load.hops[1:]] + [load.target]
+        for count, reached in enumerate(ends, start=1):
+            if reached == model:
+                candidates.append(load if count == len(load.hops) else _leading(load, count, model))
+                break
+    read = [c for c in candidates if all(hop in profile.accessed for hop in c.hops)]
+    return max(read or candidates, key=lambda c: len(c.hops), default=None)
+
+
+def _leading(load: EagerLoad, count: int, target: str) -> EagerLoad:
+    hops = load.hops[:count]
+    return EagerLoad(
+        model=load.model,
+        path="__".join(field for _, field in hops),
+        kind=load.kind,
+        callsite=load.callsite,
+        target=target,
+        hops=hops,
+    )
+
+
+def _hop_kinds(load: EagerLoad) -> list[tuple[tuple[str, str], str]]:
+    return [(hop, load.kind) for hop in load.hops]
+
+
+def _root_event(
+    queries: tuple[QueryEvent, ...],
+    first: int,
+    model: str | None,
+    grouped: set[int],
+    eager: EagerLoad | None = None,
+) -> int | None:
+    """The index of the last query before the per-row ones that loaded the root rows."""
+    for index in range(first - 1, -1, -1):
+        if index in grouped:
+            continue
+        query = queries[index]
+        if query.prefetch or statement_kind(query.sql) != "SELECT":
+            continue
+        if eager is not None and any(
+            kind == eager.kind and (path == eager.path or path.startswith(f"{eager.path}__"))
+            for kind, path in query.eager
+        ):
+            return index
+        if (model is None and query.model is not None) or (
+            model is not None and query.model == model
+        ):
+            return index
+    return None
+
+
+def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None:
+    return None if index is None else queries[index]
+
+
+def _origin(
+    root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
+) -> CallSite | None:
+    if root is not None and root.callsite is not None:
+        own_rows = root.relation is None or not root.relation.many
+        if root.handed_off and own_rows and profile.queryset_site is not None:
+            return profile.queryset_site
+        if not _is_template(root.callsite):
+            return root.callsite
+        if root.render_site is not None:
+            return root.render_site
+    if example.render_site is not None:
+        return example.render_site
+    return profile.queryset_site
+
+
+def _is_template(site: CallSite) -> bool:
+    return not site.file.endswith(".py")

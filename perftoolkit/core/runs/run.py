@@ -1,0 +1,366 @@
+"""AuditRun: the record of a run (recorded requests, optional load statistics, findings).
+
+`build_run()` turns request profiles into one; `reporting.schema` turns it into report.json and
+back. Everything here is plain data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from perftoolkit.core.events import CacheStats, RequestProfile
+from perftoolkit.core.findings import DetectionOptions, Finding, IndexAdvice, merge_findings
+from perftoolkit.core.fingerprint import statement_kind, tables
+from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.stats import median, percentile
+
+SCHEMA = "perftoolkit.audit/1"
+
+Detector = Callable[[RequestProfile, DetectionOptions], list[Finding]]
+
+
+def _plain(value: float | None) -> float | None:
+    """Rounded to 3 places, and a whole number as an int: JSON reads 7, not 7.0, and a report
+    written, read and written again is byte-identical."""
+    if value is None:
+        return None
+    value = round(float(value), 3)
+    return int(value) if value.is_integer() else value
+
+
+def iso_utc(timestamp: float) -> str:
+    """UNIX time → `2026-11-23T12:00:00Z` (second precision, UTC)."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    limits: dict[str, float] = field(default_factory=dict)
+    status: str = "none"  # ok | exceeded | none
+    exceeded: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"limits": dict(self.limits), "status": self.status, "exceeded": list(self.exceeded)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> BudgetStatus:
+        data = data or {}
+        return cls(
+            limits=dict(data.get("limits", {})),
+            status=str(data.get("status", "none")),
+            exceeded=tuple(data.get("exceeded", [])),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStats:
+    method: str
+    route: str
+    view: str
+    requests: int
+    status_codes: dict[str, int]
+    queries_min: int | None
+    queries_median: float | None
+    queries_max: int | None
+    duplicates_median: float
+    db_ms_median: float
+    db_ms_p95: float
+    latency_p50: float | None
+    latency_p95: float | None
+    latency_p99: float | None
+    latency_source: str  # locust | middleware | none
+    cache: CacheStats = field(default_factory=CacheStats)
+    budget: BudgetStatus = field(default_factory=BudgetStatus)
+    finding_ids: tuple[str, ...] = ()
+    failures: int = 0
+    # Exact duplicates in the worst request (None in reports written before it was recorded).
+    duplicates_max: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.route}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "route": self.route,
+            "view": self.view,
+            "requests": self.requests,
+            "status_codes": dict(self.status_codes),
+            "queries": {
+                "min": self.queries_min,
+                "median": _plain(self.queries_median),
+                "max": self.queries_max,
+            },
+            "duplicates": _plain(self.duplicates_median),
+            "duplicates_max": self.duplicates_max,
+            "db_ms": {"median": _plain(self.db_ms_median), "p95": _plain(self.db_ms_p95)},
+            "latency_ms": {
+                "p50": _plain(self.latency_p50),
+                "p95": _plain(self.latency_p95),
+                "p99": _plain(self.latency_p99),
+            },
+            "latency_source": self.latency_source,
+            "cache": self.cache.to_dict(),
+            "budget": self.budget.to_dict(),
+            "finding_ids": list(self.finding_ids),
+            "failures": self.failures,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EndpointStats:
+        queries = data.get("queries") or {}
+        latency = data.get("latency_ms") or {}
+        db_ms = data.get("db_ms") or {}
+        return cls(
+            method=str(data["method"]),
+            route=str(data["route"]),
+            view=str(data.get("view", "")),
+            requests=int(data.get("requests", 0)),
+            status_codes={str(k): int(v) for k, v in (data.get("status_codes") or {}).items()},
+            queries_min=queries.get("min"),
+            queries_median=queries.get("median"),
+            queries_max=queries.get("max"),
+            duplicates_median=float(data.get("duplicates", 0) or 0),
+            db_ms_median=float(db_ms.get("median", 0) or 0),
+            db_ms_p95=float(db_ms.get("p95", 0) or 0),
+            latency_p50=latency.get("p50"),
+            latency_p95=latency.get("p95"),
+            latency_p99=latency.get("p99"),
+            latency_source=str(data.get("latency_source", "middleware")),
+            cache=CacheStats.from_dict(data.get("cache")),
+            budget=BudgetStatus.from_dict(data.get("budget")),
+            finding_ids=tuple(data.get("finding_ids", [])),
+            failures=int(data.get("failures", 0)),
+            duplicates_max=data.get("duplicates_max"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryStats:
+    """One statement shape across the run."""
+
+    fingerprint: str
+    sql: str
+    tables: tuple[str, ...]
+    kind: str
+    routes: tuple[str, ...]
+    calls: int
+    total_ms: float
+    max_ms: float
+    per_request_max: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "sql": self.sql,
+            "tables": list(self.tables),
+            "kind": self.kind,
+            "routes": list(self.routes),
+            "calls": self.calls,
+            "total_ms": _plain(self.total_ms),
+            "max_ms": _plain(self.max_ms),
+            "per_request_max": self.per_request_max,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QueryStats:
+        return cls(
+            fingerprint=str(data["fingerprint"]),
+            sql=str(data["sql"]),
+            tables=tuple(data.get("tables", [])),
+            kind=str(data.get("kind", "")),
+            routes=tuple(data.get("routes", [])),
+            calls=int(data.get("calls", 0)),
+            total_ms=float(data.get("total_ms", 0)),
+            max_ms=float(data.get("max_ms", 0)),
+            per_request_max=int(data.get("per_request_max", 0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRun:
+    label: str
+    started_at: str
+    finished_at: str
+    complete: bool
+    environment: dict[str, str]
+    endpoints: tuple[EndpointStats, ...]
+    queries: tuple[QueryStats, ...]
+    findings: tuple[Finding, ...]
+    indexes: tuple[IndexAdvice, ...] = ()
+    load: LoadStats | None = None
+    cache: CacheStats = field(default_factory=CacheStats)
+    notes: tuple[str, ...] = ()
+    schema: str = SCHEMA
+    # The record directory the run was built from (its `samples/` feed the index adviser's
+    # EXPLAIN). In memory an absolute path; report.json stores it relative to the report file.
+    record_dir: str | None = None
+
+    def endpoint(self, method: str, route: str) -> EndpointStats | None:
+        for item in self.endpoints:
+            if item.method == method and item.route == route:
+                return item
+        return None
+
+    def with_changes(self, **changes: Any) -> AuditRun:
+        return replace(self, **changes)
+
+
+def build_run(
+    profiles: Iterable[RequestProfile],
+    *,
+    label: str,
+    started_at: float,
+    finished_at: float,
+    environment: dict[str, str],
+    detectors: Sequence[Detector],
+    options: DetectionOptions,
+    load: LoadStats | None = None,
+    complete: bool = True,
+    notes: Sequence[str] = (),
+    record_dir: str | None = None,
+) -> AuditRun:
+    """Aggregate request profiles (and load statistics) into a run, running every detector."""
+    by_endpoint: dict[tuple[str, str], list[RequestProfile]] = defaultdict(list)
+    all_findings: list[Finding] = []
+    for profile in profiles:
+        by_endpoint[profile.endpoint].append(profile)
+        for detect in detectors:
+            all_findings.extend(detect(profile, options))
+    findings = merge_findings(all_findings)
+
+    endpoints = [_endpoint_stats(key, items, findings, load) for key, items in by_endpoint.items()]
+    if load is not None:
+        for entry in load.entries:
+            if (entry.method, entry.route) not in by_endpoint:
+                endpoints.append(_load_only_endpoint(entry.method, entry.route, load))
+    endpoints.sort(key=lambda e: (e.route, e.method))
+    cache = sum((e.cache for e in endpoints), CacheStats())
+    return AuditRun(
+        label=label,
+        started_at=iso_utc(started_at),
+        finished_at=iso_utc(finished_at),
+        complete=complete,
+        environment=dict(environment),
+        endpoints=tuple(endpoints),
+        queries=tuple(_query_stats(by_endpoint)),
+        findings=tuple(findings),
+        load=load,
+        cache=cache,
+        notes=tuple(notes),
+        record_dir=record_dir,
+    )
+
+
+def duplicate_count(profile: RequestProfile) -> int:
+    """Statements that repeat an earlier one of the same request exactly (same SQL and params)."""
+    seen: Counter[tuple[str, str]] = Counter(
+        (q.sql, q.params_key) for q in profile.queries if q.params_key is not None
+    )
+    return sum(n - 1 for n in seen.values() if n > 1)
+
+
+def _endpoint_stats(
+    key: tuple[str, str],
+    items: list[RequestProfile],
+    findings: list[Finding],
+    load: LoadStats | None,
+) -> EndpointStats:
+    method, route = key
+    counts = [len(p.queries) for p in items]
+    db_ms = [p.db_ms for p in items]
+    entry = load.entry(method, route) if load else None
+    if entry is not None:
+        latency = (entry.p50, entry.p95, entry.p99)
+        source = "locust"
+    else:
+        durations = [p.duration_ms for p in items]
+        latency = tuple(round(percentile(durations, q), 3) for q in (50, 95, 99))  # type: ignore[assignment]
+        source = "middleware"
+    statuses = Counter(str(p.status) for p in items)
+    duplicates = [duplicate_count(p) for p in items]
+    return EndpointStats(
+        method=method,
+        route=route,
+        view=next((p.view for p in items if p.view), ""),
+        requests=len(items),
+        status_codes=dict(sorted(statuses.items())),
+        queries_min=min(counts),
+        queries_median=median(counts),
+        queries_max=max(counts),
+        duplicates_median=median(duplicates),
+        duplicates_max=max(duplicates),
+        db_ms_median=median(db_ms),
+        db_ms_p95=percentile(db_ms, 95),
+        latency_p50=latency[0],
+        latency_p95=latency[1],
+        latency_p99=latency[2],
+        latency_source=source,
+        cache=sum((p.cache for p in items), CacheStats()),
+        finding_ids=tuple(f.id for f in findings if (f.method, f.route) == key),
+        failures=entry.failures if entry else 0,
+    )
+
+
+def _load_only_endpoint(method: str, route: str, load: LoadStats) -> EndpointStats:
+    entry = load.entry(method, route)
+    assert entry is not None
+    return EndpointStats(
+        method=method,
+        route=route,
+        view="",
+        requests=entry.requests,
+        status_codes={},
+        queries_min=None,
+        queries_median=None,
+        queries_max=None,
+        duplicates_median=0.0,
+        db_ms_median=0.0,
+        db_ms_p95=0.0,
+        latency_p50=entry.p50,
+        latency_p95=entry.p95,
+        latency_p99=entry.p99,
+        latency_source="locust",
+        failures=entry.failures,
+    )
+
+
+def _query_stats(by_endpoint: dict[tuple[str, str], list[RequestProfile]]) -> list[QueryStats]:
+    sql: dict[str, str] = {}
+    routes: dict[str, set[str]] = defaultdict(set)
+    calls: Counter[str] = Counter()
+    total: dict[str, float] = defaultdict(float)
+    longest: dict[str, float] = defaultdict(float)
+    per_request: dict[str, int] = defaultdict(int)
+    for (method, route), items in by_endpoint.items():
+        for profile in items:
+            here: Counter[str] = Counter()
+            for q in profile.queries:
+                sql.setdefault(q.fingerprint, q.sql)
+                routes[q.fingerprint].add(f"{method} {route}")
+                calls[q.fingerprint] += 1
+                total[q.fingerprint] += q.ms
+                longest[q.fingerprint] = max(longest[q.fingerprint], q.ms)
+                here[q.fingerprint] += 1
+            for fp, n in here.items():
+                per_request[fp] = max(per_request[fp], n)
+    stats = [
+        QueryStats(
+            fingerprint=fp,
+            sql=text,
+            tables=tables(text),
+            kind=statement_kind(text),
+            routes=tuple(sorted(routes[fp])),
+            calls=calls[fp],
+            total_ms=total[fp],
+            max_ms=longest[fp],
+            per_request_max=per_request[fp],
+        )
+        for fp, text in sql.items()
+    ]
+    return sorted(stats, key=lambda s: (-s.total_ms, s.fingerprint))

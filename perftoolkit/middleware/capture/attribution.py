@@ -1,0 +1,332 @@
+"""What the ORM knows about a query, read from the locals of the frames `frames.walk` found.
+
+Turns live Django objects (descriptors, related managers, querysets, template nodes, DRF
+serializer fields) into plain `core.events` values at once, so nothing Django-shaped outlives
+the query.
+"""
+
+from __future__ import annotations
+
+from types import FrameType
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from perftoolkit.core.events import Relation
+from perftoolkit.middleware.capture.frames import Walk
+
+_VIA_BY_METHOD = {
+    "count": "count",
+    "exists": "exists",
+    "aggregate": "aggregate",
+    "get": "get_one",
+    "first": "get_one",
+    "last": "get_one",
+    "contains": "exists",
+    "in_bulk": "other",
+}
+
+
+def frame_local(frame: FrameType | None, name: str) -> Any:
+    if frame is None:
+        return None
+    return frame.f_locals.get(name)
+
+
+def label(model: Any) -> str:
+    meta = getattr(model, "_meta", None)
+    return str(meta.label) if meta is not None else type(model).__name__
+
+
+def queryset_of(walk: Walk) -> QuerySet[Any] | None:
+    """The queryset whose evaluation ran the query (an iterable's queryset counts)."""
+    owner = frame_local(walk.queryset, "self")
+    if isinstance(owner, QuerySet):
+        return owner
+    inner = getattr(owner, "queryset", None)
+    return inner if isinstance(inner, QuerySet) else None
+
+
+def explicit_ordering(queryset: Any) -> tuple[str, ...]:
+    """The order_by() a queryset was given (plain field names; expressions are left out)."""
+    return tuple(o for o in queryset.query.order_by if isinstance(o, str))
+
+
+def default_ordering(queryset: Any) -> tuple[str, ...]:
+    """The model's Meta.ordering when this queryset orders by it alone (no order_by of its own)."""
+    query = queryset.query
+    if query.order_by or not query.default_ordering:
+        return ()
+    ordering = getattr(queryset.model._meta, "ordering", None) or ()
+    return tuple(o if isinstance(o, str) else str(o) for o in ordering)
+
+
+def eager_paths(queryset: Any) -> tuple[tuple[str, str], ...]:
+    """The select_related / prefetch_related paths a queryset asked for."""
+    paths: list[tuple[str, str]] = []
+    select = queryset.query.select_related
+    if isinstance(select, dict):
+        paths.extend(("select", p) for p in _flatten(select))
+    for lookup in queryset._prefetch_related_lookups:
+        through = getattr(lookup, "prefetch_through", lookup)
+        if isinstance(through, str) and not getattr(lookup, "to_attr", None):
+            paths.append(("prefetch", through))
+    return tuple(paths)
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for name, sub in tree.items():
+        path = f"{prefix}{name}"
+        children = _flatten(sub, f"{path}__") if isinstance(sub, dict) and sub else []
+        out.extend(children or [path])
+    return out
+
+
+def relation_of(walk: Walk, queryset: QuerySet[Any] | None) -> Relation | None:
+    """The relation whose read fired the query, when the ORM made the query for one."""
+    if walk.prefetch is not None:
+        return None
+    via = via_of(walk)
+    descriptor = frame_local(walk.descriptor, "self")
+    instance = frame_local(walk.descriptor, "instance")
+    if descriptor is not None and isinstance(instance, Model):
+        if hasattr(descriptor, "related"):  # ReverseOneToOneDescriptor
+            rel = descriptor.related
+            return Relation(
+                model=label(instance),
+                field=rel.get_accessor_name(),
+                kind="reverse_one",
+                target=label(rel.related_model),
+                via="get",
+                related_query_name=rel.field.name,
+                query_name=query_name_unless(
+                    rel.field.related_query_name(), rel.get_accessor_name()
+                ),
+            )
+        field = getattr(descriptor, "field", None)
+        if field is not None:
+            return Relation(
+                model=label(instance),
+                field=field.name,
+                kind="forward",
+                target=label(field.related_model),
+                via="get",
+                related_query_name=field.related_query_name(),
+            )
+    generic = frame_local(walk.generic, "self")
+    if generic is not None:
+        found = _generic_relation(walk.generic, generic, via)
+        if found is not None:
+            return found
+    manager = frame_local(walk.manager, "self")
+    if manager is not None and isinstance(getattr(manager, "instance", None), Model):
+        found = _manager_relation(manager, via)
+        if found is not None:
+            return found
+    if queryset is not None:
+        return _queryset_relation(queryset, via)
+    return None
+
+
+def via_of(walk: Walk) -> str:
+    name = walk.queryset.f_code.co_name if walk.queryset is not None else ""
+    if walk.manager is not None and walk.manager.f_code.co_name in ("count", "exists"):
+        name = walk.manager.f_code.co_name
+    return _VIA_BY_METHOD.get(name, "all")
+
+
+def _cache_name(rel: Any) -> str:
+    """Where a prefetch of this relation is kept (`cache_name` since Django 5.1)."""
+    name = getattr(rel, "cache_name", None)
+    return str(name if isinstance(name, str) else rel.get_cache_name())
+
+
+def _is_prefetched(instance: Model, *names: str) -> bool:
+    cache_ = getattr(instance, "_prefetched_objects_cache", None) or {}
+    return any(name in cache_ for name in names)
+
+
+def _manager_relation(manager: Any, via: str) -> Relation | None:
+    instance = manager.instance
+    if hasattr(manager, "source_field_name"):  # many-to-many, either side
+        accessor = _m2m_accessor(type(instance), manager)
+        return Relation(
+            model=label(instance),
+            field=accessor,
+            kind="many",
+            target=label(manager.model),
+            via=via,
+            prefetched=_is_prefetched(instance, manager.prefetch_cache_name, accessor),
+            related_query_name=manager.query_field_name,
+            query_name=query_name_unless(manager.prefetch_cache_name, accessor),
+        )
+    if hasattr(manager, "content_type_field_name"):  # GenericRelation
+        name = manager.prefetch_cache_name
+        return Relation(
+            model=label(instance),
+            field=name,
+            kind="generic_many",
+            target=label(manager.model),
+            via=via,
+            prefetched=_is_prefetched(instance, name),
+            related_query_name=manager.object_id_field_name,
+        )
+    field = getattr(manager, "field", None)
+    if field is not None and getattr(field, "remote_field", None) is not None:
+        accessor = field.remote_field.get_accessor_name()
+        return Relation(
+            model=label(instance),
+            field=accessor,
+            kind="reverse_many",
+            target=label(manager.model),
+            via=via,
+            prefetched=_is_prefetched(instance, _cache_name(field.remote_field), accessor),
+            related_query_name=field.name,
+            query_name=query_name_unless(field.related_query_name(), accessor),
+        )
+    return None
+
+
+def membership_relation(queryset: Any, relation: Relation) -> Relation | None:
+    """`owner.m2m.filter(pk=row.pk).exists()` run with the same owner for every row: the relation
+    that varies per row is the many-to-many read from the row's side, filtered to the owner."""
+    owner = queryset._hints.get("instance")
+    if not isinstance(owner, Model):
+        return None
+    meta: Any = type(owner)._meta
+    accessor = query_name = None
+    lookup = None  # how the rows' model names the owner's model in lookups
+    for field in meta.many_to_many:  # declared on the owner: `profile.favorites`
+        if field.name == relation.field:
+            accessor, query_name = field.remote_field.get_accessor_name(), field.name
+            lookup = field.related_query_name()
+    for rel in meta.related_objects:  # declared on the rows' model: `tag.books`
+        if rel.many_to_many and rel.get_accessor_name() == relation.field:
+            accessor, query_name = rel.field.name, rel.field.related_query_name()
+            lookup = rel.field.name
+    if not accessor or not query_name:  # a symmetrical m2m has no accessor back
+        return None
+    return Relation(
+        model=label(queryset.model),
+        field=str(accessor),
+        kind="many",
+        target=label(owner),
+        via=relation.via,
+        related_query_name=str(query_name),
+        constant=True,
+        query_name=query_name_unless(lookup, accessor),
+    )
+
+
+def _m2m_accessor(model: type[Model], manager: Any) -> str:
+    if not manager.reverse:
+        return str(manager.prefetch_cache_name)
+    for rel in model._meta.related_objects:
+        if rel.many_to_many and getattr(rel, "through", None) is manager.through:
+            return str(rel.get_accessor_name())
+    return str(manager.prefetch_cache_name)
+
+
+def _queryset_relation(queryset: Any, via: str) -> Relation | None:
+    """A related manager's queryset evaluated later (`for s in course.sections.all()`)."""
+    instance = queryset._hints.get("instance")
+    if not isinstance(instance, Model):
+        return None
+    filtered = via == "all" and len(queryset.query.where.children) > 1
+    via = "filter" if filtered else via
+    target = queryset.model
+    for fk in queryset._known_related_objects:  # reverse foreign key managers set this
+        accessor = fk.remote_field.get_accessor_name()
+        return Relation(
+            model=label(instance),
+            field=accessor,
+            kind="reverse_many",
+            target=label(target),
+            via=via,
+            prefetched=_is_prefetched(instance, _cache_name(fk.remote_field), accessor),
+            related_query_name=fk.name,
+            query_name=query_name_unless(fk.related_query_name(), accessor),
+        )
+    meta: Any = type(instance)._meta
+    # accessor, query name (target → instance), join table, kind, lookup (instance → target)
+    candidates: list[tuple[str, str, str, str, str]] = []
+    for field in meta.many_to_many:
+        if field.related_model is target:
+            table = field.remote_field.through._meta.db_table
+            candidates.append((field.name, field.related_query_name(), table, "many", field.name))
+    for rel in meta.related_objects:
+        if rel.related_model is not target:
+            continue
+        if rel.many_to_many:
+            rel_through: Any = getattr(rel, "through", None)
+            candidates.append(
+                (
+                    str(rel.get_accessor_name()),
+                    rel.field.name,
+                    rel_through._meta.db_table,
+                    "many",
+                    rel.field.related_query_name(),
+                )
+            )
+        elif rel.one_to_many:
+            # A reverse FK queryset without known related objects: a prefetched manager, filtered.
+            candidates.append(
+                (
+                    str(rel.get_accessor_name()),
+                    rel.field.name,
+                    target._meta.db_table,
+                    "reverse_many",
+                    rel.field.related_query_name(),
+                )
+            )
+    for field in meta.private_fields:
+        if getattr(field, "is_relation", False) and getattr(field, "related_model", None) is target:
+            return Relation(
+                model=label(instance),
+                field=field.name,
+                kind="generic_many",
+                target=label(target),
+                via=via,
+                prefetched=_is_prefetched(instance, field.name),
+                related_query_name=getattr(field, "object_id_field_name", ""),
+            )
+    if len(candidates) > 1:
+        tables = {join.table_name for join in queryset.query.alias_map.values()}
+        candidates = [c for c in candidates if c[2] in tables] or candidates[:1]
+    if not candidates:
+        return None
+    accessor, query_name, _, kind, lookup = candidates[0]
+    return Relation(
+        model=label(instance),
+        field=accessor,
+        kind=kind,
+        target=label(target),
+        via=via,
+        prefetched=_is_prefetched(instance, accessor, query_name),
+        related_query_name=query_name,
+        query_name=query_name_unless(lookup, accessor),
+    )
+
+
+def query_name_unless(lookup: Any, accessor: Any) -> str:
+    """The lookup name when it is not the accessor (`comment` for `comment_set`), else ""."""
+    return "" if str(lookup) == str(accessor) else str(lookup)
+
+
+def _generic_relation(frame: FrameType | None, generic: Any, via: str) -> Relation | None:
+    instance = frame_local(frame, "instance")
+    if not isinstance(instance, Model):
+        manager = generic
+        if isinstance(getattr(manager, "instance", None), Model):
+            return _manager_relation(manager, via)
+        return None
+    content_type = frame_local(frame, "ct")
+    target_model = content_type.model_class() if content_type is not None else None
+    return Relation(
+        model=label(instance),
+        field=str(getattr(generic, "name", "content_object")),
+        kind="generic",
+        target=label(target_model) if target_model is not None else "",
+        via="get",
+    )

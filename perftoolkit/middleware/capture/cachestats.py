@@ -1,0 +1,98 @@
+"""Cache reads per request: gets and hits through Django's cache framework, every alias.
+
+Cache objects are per thread (like connections). The counting `get`/`get_many` are set on each
+cache object of a thread the first time a capture runs there, and stay: outside a capture they
+cost one ContextVar read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+
+from perftoolkit.core.events import CacheStats
+from perftoolkit.middleware.capture import context
+
+_MISSING = object()
+# True inside a counted get_many, whose default implementation calls get() once per key.
+_in_get_many: ContextVar[bool] = ContextVar("perftoolkit_in_get_many", default=False)
+
+
+class CacheCounter:
+    def __init__(self) -> None:
+        self.gets = 0
+        self.hits = 0
+
+    def stats(self) -> CacheStats:
+        return CacheStats(self.gets, self.hits)
+
+
+_FLAG = "_perftoolkit_counting"
+
+
+# Which thread has its cache objects wrapped, for which configuration of CACHES.
+_thread = threading.local()
+_generation = 0
+
+
+def _caches_changed(*, setting: str, **kwargs: object) -> None:
+    global _generation
+    if setting == "CACHES":
+        _generation += 1
+
+
+setting_changed.connect(_caches_changed)
+
+
+def install_cache_counting() -> None:
+    """Count reads on every cache alias of the calling thread (once per cache object)."""
+    if getattr(_thread, "generation", -1) == _generation:
+        return
+    _thread.generation = _generation
+    for alias in getattr(settings, "CACHES", {}):
+        cache = caches[alias]
+        if cache.__dict__.get(_FLAG):
+            continue
+        cache.get = _counting_get(cache.get)  # type: ignore[method-assign]
+        cache.get_many = _counting_get_many(cache.get_many)  # type: ignore[method-assign]
+        setattr(cache, _FLAG, True)
+
+
+def _counters() -> list[CacheCounter]:
+    return [c.cache for c in context.current.get() if c.cache is not None]
+
+
+def _counting_get(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get(key: Any, default: Any = None, version: Any = None) -> Any:
+        value = original(key, _MISSING, version=version)
+        hit = value is not _MISSING
+        if _in_get_many.get():
+            return value if hit else default
+        for counter in _counters():
+            counter.gets += 1
+            counter.hits += hit
+        return value if hit else default
+
+    return get
+
+
+def _counting_get_many(original: Callable[..., Any]) -> Callable[..., Any]:
+    def get_many(keys: Any, version: Any = None) -> Any:
+        keys = list(keys)
+        token = _in_get_many.set(True)
+        try:
+            found = original(keys, version=version)
+        finally:
+            _in_get_many.reset(token)
+        for counter in _counters():
+            counter.gets += len(keys)
+            counter.hits += len(found)
+        return found
+
+    return get_many

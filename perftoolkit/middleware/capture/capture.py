@@ -1,0 +1,323 @@
+"""QueryCapture: every statement on every database alias, while a capture is active.
+
+Installed with Django's documented hook, `connection.execute_wrapper()`, on each connection of the
+current thread (connections are thread-local, so under ASGI it is installed in the thread that
+runs the ORM) and always removed in `finally`. The active capture is found through a ContextVar, so
+concurrent requests never see each other's queries.
+
+Per query the cost is a timer, a dict count and a frame walk to the first project frame; what the
+ORM knows about the query (which relation fired it) is read only when the statement repeats.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import Token
+from dataclasses import dataclass, replace
+from time import perf_counter
+from typing import Any
+
+from django.db import connections
+
+from perftoolkit.core.events import CallSite, Relation
+from perftoolkit.middleware.capture import attribution, context, lookups, sites
+from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
+from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
+from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
+
+_active = context.current
+_CALLER = 2  # frames out from _record: __call__, then Django's executor (where walks start)
+
+
+def active_captures() -> tuple[QueryCapture, ...]:
+    captures: tuple[QueryCapture, ...] = _active.get()
+    return captures
+
+
+@dataclass(slots=True)
+class RawQuery:
+    """One statement as captured; live only until the profile is built after the response."""
+
+    sql: str
+    params: Any
+    many: bool
+    alias: str
+    ms: float
+    callsite: CallSite | None
+    filename: str | None  # absolute file of `callsite`, to read the source line later
+    render_site: CallSite | None = None
+    relation: Relation | None = None
+    model: str | None = None
+    eager: tuple[tuple[str, str], ...] = ()
+    eager_hops: tuple[tuple[tuple[str, str], ...], ...] = ()
+    eager_targets: tuple[str, ...] = ()
+    eager_site: CallSite | None = None  # the line that asks for the eager loads
+    lookups: tuple[Relation, ...] = ()
+    prefetch: bool = False
+    handed_off: bool = False
+    default_ordering: tuple[str, ...] = ()
+    # The analysed run this one repeats (its attribution, shared): the recorder encodes it once.
+    template: RawQuery | None = None
+
+    def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
+        """Another run of the same statement from the same line: same attribution, new values."""
+        return RawQuery(
+            self.sql,
+            params,
+            many,
+            alias,
+            ms,
+            self.callsite,
+            self.filename,
+            self.render_site,
+            self.relation,
+            self.model,
+            prefetch=self.prefetch,
+            lookups=self.lookups,
+            handed_off=self.handed_off,
+            template=self,
+        )
+
+
+class QueryCapture:
+    """Records the queries (and cache reads, and relation reads) of one unit of work."""
+
+    def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
+        self.queries: list[RawQuery] = []
+        self._first: dict[str, int] = {}
+        self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
+        self._hints: dict[str, tuple[int, str, int, RawQuery]] = {}
+        # The object whose related set ran a statement the first time (weakly): the same object
+        # again on a repeat means the rows vary, not the set (a membership test).
+        self._owners: dict[str, weakref.ref[Any]] = {}
+        self._hooked: list[Any] = []
+        self._token: Token[Any] | None = None
+        self.cache = CacheCounter() if track_cache else None
+        self.access = AccessTracker() if track_access else None
+
+    # -- scope ---------------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        """Make this the current context's capture (call where the request's context lives)."""
+        self._token = _active.set((*_active.get(), self))
+
+    def deactivate(self) -> None:
+        if self._token is not None:
+            _active.reset(self._token)
+            self._token = None
+
+    def install(self) -> None:
+        """Hook every connection of the calling thread (what `connection.execute_wrapper()` does,
+        without a context manager per alias on the per-request path)."""
+        hooked = []
+        try:
+            for connection in connections.all():
+                connection.execute_wrappers.append(self)
+                hooked.append(connection)
+            if self.cache is not None:
+                install_cache_counting()
+            if self.access is not None:
+                install_access_tracking()
+        except BaseException:
+            self._unhook(hooked)
+            raise
+        self._hooked = hooked
+
+    def uninstall(self) -> None:
+        hooked, self._hooked = self._hooked, []
+        self._unhook(hooked)
+
+    def _unhook(self, hooked: list[Any]) -> None:
+        for connection in hooked:
+            wrappers = connection.execute_wrappers
+            for index in range(len(wrappers) - 1, -1, -1):
+                if wrappers[index] is self:
+                    del wrappers[index]
+                    break
+
+    def __enter__(self) -> QueryCapture:
+        self.activate()
+        try:
+            self.install()
+        except BaseException:
+            self.deactivate()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.uninstall()
+        finally:
+            self.deactivate()
+
+    # -- the wrapper ---------------------------------------------------------------------------
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        if self not in _active.get():
+            return execute(sql, params, many, context)
+        start = perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = (perf_counter() - start) * 1000.0
+            self._record(sql, params, many, context["connection"].alias, elapsed)
+
+    def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
+        frame = sys._getframe(_CALLER)
+        first = self._first.get(sql)
+        if first is None:
+            self._first[sql] = len(self.queries)
+            self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
+            return
+        # A repeat. The last run of this statement came from a known line: if the frame at the
+        # same depth is that line again, the walk is skipped (sys._getframe jumps without
+        # building the frames in between).
+        hint = self._hints.get(sql)
+        if hint is not None:
+            depth, filename, line, known = hint
+            try:
+                target = sys._getframe(_CALLER + depth)
+            except ValueError:
+                target = None
+            if (
+                target is not None
+                and target.f_lineno == line
+                and target.f_code.co_filename == filename
+            ):
+                self.queries.append(known.again(params, many, alias, ms))
+                return
+        found = walk(frame)
+        project = found.project
+        key = (
+            sql,
+            project.f_code.co_filename if project is not None else "",
+            project.f_lineno if project is not None else 0,
+            found.template is not None,
+        )
+        cached = self._repeats.get(key)
+        if cached is None:
+            cached = self._analyse_repeat(sql, frame)
+            self._repeats[key] = cached
+            self._backfill(self.queries[first], cached, project)
+        if project is not None and found.template is None:
+            # The project line is the anchor, whatever the callsite became (a serializer field).
+            self._hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
+        self.queries.append(cached.again(params, many, alias, ms))
+
+    def _first_run(
+        self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any
+    ) -> RawQuery:
+        found = walk(frame)
+        queryset = attribution.queryset_of(found)
+        query = self._located(sql, found, repeat=False)
+        query.params, query.many, query.alias, query.ms = params, many, alias, ms
+        query.prefetch = found.prefetch is not None
+        if queryset is None:
+            return query
+        model = queryset.model
+        query.model = attribution.label(model)
+        query.default_ordering = attribution.default_ordering(queryset)
+        owner = getattr(queryset, "_hints", {}).get("instance")
+        if owner is not None:  # a related set's rows
+            query.relation = attribution.relation_of(found, queryset)
+            ordering = attribution.explicit_ordering(queryset)
+            if query.relation is not None and ordering:
+                query.relation = replace(query.relation, ordering=ordering)
+            with suppress(TypeError):  # an object without weak references: never compared
+                self._owners[sql] = weakref.ref(owner)
+        if found.prefetch is None:
+            eager = attribution.eager_paths(queryset)
+            if eager:
+                if self.access is not None:
+                    self.access.watch(model)
+                query.eager = eager
+                query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
+                query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
+                if found.project is not None and found.template is None:
+                    query.eager_site = sites.definition_site(
+                        found.project, ("select_related", "prefetch_related")
+                    )
+        return query
+
+    def _analyse_repeat(self, sql: str, frame: Any) -> RawQuery:
+        found = walk(frame, deep=True)
+        queryset = attribution.queryset_of(found)
+        query = self._located(sql, found, repeat=True)
+        query.prefetch = found.prefetch is not None
+        if queryset is not None:
+            query.model = attribution.label(queryset.model)
+        query.relation = attribution.relation_of(found, queryset)
+        if query.relation is not None and query.relation.kind == "many" and queryset is not None:
+            first = self._owners.get(sql)
+            owner = getattr(queryset, "_hints", {}).get("instance")
+            if first is not None and owner is not None and first() is owner:
+                query.relation = (
+                    attribution.membership_relation(queryset, query.relation) or query.relation
+                )
+        if query.relation is not None and query.relation.many and queryset is not None:
+            ordering = attribution.explicit_ordering(queryset)
+            if ordering:
+                query.relation = replace(query.relation, ordering=ordering)
+        if query.relation is None and queryset is not None:
+            query.lookups = lookups.fk_lookups(queryset, attribution.via_of(found))
+        return query
+
+    @staticmethod
+    def _located(sql: str, found: Walk, *, repeat: bool) -> RawQuery:
+        callsite: CallSite | None = None
+        render_site: CallSite | None = None
+        filename: str | None = None
+        if found.template is not None:
+            callsite = sites.template_site(found)
+            render_site = callsite_of(found.render) if found.render is not None else None
+        if callsite is None and repeat and found.serializer is not None:
+            # A DRF field read the relation; the project line above it only asked for
+            # `serializer.data` (a view's own list()): the field's declaration is what to change.
+            callsite = sites.serializer_site(found)
+        if callsite is None and found.project is not None:
+            callsite = callsite_of(found.project)
+            filename = found.project.f_code.co_filename
+        return RawQuery(
+            sql,
+            None,
+            False,
+            "",
+            0.0,
+            callsite,
+            filename,
+            render_site,
+            handed_off=found.handed_off and found.template is None,
+        )
+
+    @staticmethod
+    def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:
+        """The first run of a statement was walked cheaply: give it what the second run learnt,
+        when both came from the same project line (or both from no project line)."""
+        same = first.callsite is None if project is None else first.callsite == callsite_of(project)
+        if not same:
+            return
+        if (first.relation is None and not first.lookups) or (
+            second.relation is not None and second.relation.constant
+        ):
+            first.relation, first.lookups = second.relation, second.lookups
+        if second.callsite is not None:
+            first.callsite, first.render_site = second.callsite, second.render_site
+            first.filename = second.filename
+
+
+@contextmanager
+def capture_queries(**options: bool) -> Iterator[QueryCapture]:
+    """Capture the queries of a block of code (tests, scripts): `with capture_queries() as c:`."""
+    capture = QueryCapture(**options)
+    with capture:
+        yield capture

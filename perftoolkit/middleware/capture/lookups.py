@@ -1,0 +1,177 @@
+"""Relations as paths over the model graph: the hops of an eager-load path, and the foreign keys a
+per-row query filters on (through joins), each read from the other side."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Model
+
+from perftoolkit.core.events import Relation
+from perftoolkit.middleware.capture.attribution import label, query_name_unless
+
+
+def path_hops(model: type[Model], path: str) -> tuple[tuple[str, str], ...]:
+    """`enrollment__user` on CourseReview → (("lms.CourseReview", "enrollment"), ("lms.Enrollment", "user"))."""
+    hops: list[tuple[str, str]] = []
+    current: Any = model
+    for name in path.split("__"):
+        if current is None:
+            break
+        hops.append((label(current), name))
+        current = _related_model(current, name)
+    return tuple(hops)
+
+
+def _related_model(model: type[Model], accessor: str) -> type[Model] | None:
+    meta = model._meta
+    fields: list[Any] = list(meta.get_fields(include_hidden=False))
+    for field in fields:
+        if not field.is_relation:
+            continue
+        name = (
+            field.get_accessor_name() if field.auto_created and not field.concrete else field.name
+        )
+        if name == accessor:
+            related = field.related_model
+            return related if isinstance(related, type) else None
+    return None
+
+
+def path_target(model: type[Model], path: str) -> str:
+    current: Any = model
+    for name in path.split("__"):
+        current = _related_model(current, name) if current is not None else None
+    return label(current) if current is not None else ""
+
+
+def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
+    """The foreign keys a per-row query filters on, each as the relation read from the other side.
+
+    `Enrollment.objects.filter(course=obj, user=u)` → Course.enrollments, User.enrollment_set.
+    """
+    out: list[Relation] = []
+    try:
+        children = list(queryset.query.where.children)
+    except AttributeError:
+        return ()
+    generic = _generic_lookups(queryset, children, via)
+    if generic:
+        return generic
+    query = queryset.query
+    base = query.base_table
+    for child in children:
+        column = getattr(child, "lhs", None)
+        target = getattr(column, "target", None)
+        remote = getattr(target, "remote_field", None)
+        if remote is None or not getattr(target, "many_to_one", False):
+            continue
+        joins = _joins_to(query, getattr(column, "alias", base), base)
+        if joins is None:
+            continue
+        # Back from the filtered model to the rows' model: the reverse of the foreign key, then
+        # each join walked the other way (`enrollment__course=c` on reviews → enrollments__review).
+        accessors = [remote.get_accessor_name()]
+        lookups = [str(remote.field.related_query_name())]  # the same walk in lookup names
+        query_names = [_query_name(field) for field in joins]
+        many = not getattr(target, "one_to_one", False)
+        for field in reversed(joins):
+            back, back_many = _reverse_accessor(field)
+            accessors.append(back)
+            lookups.append(_reverse_lookup(field))
+            many = many or back_many
+        if not all(accessors) or not all(query_names):
+            continue
+        out.append(
+            Relation(
+                model=label(remote.model),
+                field="__".join(str(a) for a in accessors),
+                kind="reverse_many" if many else "reverse_one",
+                target=label(queryset.model),
+                via=via,
+                related_query_name="__".join([*query_names, str(getattr(target, "name", ""))]),
+                query_name=query_name_unless(
+                    "__".join(str(x) for x in lookups), "__".join(str(a) for a in accessors)
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def _generic_lookups(queryset: Any, children: list[Any], via: str) -> tuple[Relation, ...]:
+    """`Comment.objects.filter(content_type=ct, object_id=pk)`: the GenericRelations it serves."""
+    columns = {
+        getattr(getattr(getattr(c, "lhs", None), "target", None), "name", None) for c in children
+    }
+    model = queryset.model
+    for gfk in model._meta.private_fields:
+        ct_field, fk_field = getattr(gfk, "ct_field", None), getattr(gfk, "fk_field", None)
+        if ct_field in columns and fk_field in columns:
+            return tuple(
+                Relation(
+                    model=label(owner),
+                    field=name,
+                    kind="generic_many",
+                    target=label(model),
+                    via=via,
+                    related_query_name=str(fk_field),
+                )
+                for owner, name in _generic_relations_to(model)
+            )
+    return ()
+
+
+@lru_cache(maxsize=256)
+def _generic_relations_to(model: Any) -> tuple[tuple[Any, str], ...]:
+    from django.apps import apps
+
+    found = []
+    for owner in apps.get_models():
+        for field in owner._meta.private_fields:
+            if (
+                getattr(field, "many_to_many", None) is False
+                and getattr(field, "related_model", None) is model
+                and hasattr(field, "object_id_field_name")
+            ):
+                found.append((owner, field.name))
+    return tuple(found)
+
+
+def _joins_to(query: Any, alias: str, base: str) -> list[Any] | None:
+    """The join fields from the base table to `alias`, outermost first (None: not a plain chain)."""
+    fields: list[Any] = []
+    while alias != base:
+        join = query.alias_map.get(alias)
+        field = getattr(join, "join_field", None)
+        if field is None:
+            return None
+        fields.append(field)
+        alias = join.parent_alias
+    fields.reverse()
+    return fields
+
+
+def _query_name(field: Any) -> str:
+    """How a lookup names the hop: a field's name, or a reverse relation's query name."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        return str(field.name)  # a reverse relation (ForeignObjectRel): its query name
+    return str(getattr(field, "name", ""))
+
+
+def _reverse_lookup(field: Any) -> str:
+    """The lookup name that walks a join backwards (`_reverse_accessor` in lookup names)."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        return str(field.field.name)
+    return str(field.related_query_name()) if hasattr(field, "related_query_name") else ""
+
+
+def _reverse_accessor(field: Any) -> tuple[str, bool]:
+    """The attribute that walks a join backwards, and whether it yields many rows."""
+    if getattr(field, "auto_created", False) and not getattr(field, "concrete", True):
+        forward = field.field  # a reverse relation: walking back is the forward field
+        return str(forward.name), bool(forward.many_to_many)
+    rel = getattr(field, "remote_field", None)
+    if rel is None:
+        return "", False
+    return str(rel.get_accessor_name() or ""), not getattr(field, "one_to_one", False)

@@ -1,0 +1,323 @@
+"""A finished capture → `RequestProfile` (plain data): fingerprints, parameter keys, sources.
+
+Runs after the response. Parameter values are hashed with a per-process random key, so equal
+parameters compare equal within this process and nothing about their values leaves it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import secrets
+import textwrap
+from collections import Counter
+from functools import lru_cache
+from typing import Any
+
+from perftoolkit.core.events import (
+    CacheStats,
+    CallSite,
+    EagerLoad,
+    QueryEvent,
+    Relation,
+    RequestProfile,
+    query_row,
+)
+from perftoolkit.core.fingerprint import fingerprint
+from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.frames import Kind, classify, relative_path
+from perftoolkit.middleware.capture.sites import source_line
+
+_SALT = secrets.randbits(64)
+
+
+def params_key(params: Any) -> str:
+    """Equal for equal parameters within this process; says nothing of them outside it.
+
+    Python's string hash is keyed per process, and the random salt keeps the key secret even
+    when PYTHONHASHSEED fixes that key.
+    """
+    return format(hash((_SALT, repr(params))) & 0xFFFFFFFFFFFFFFFF, "016x")
+
+
+def build_profile(
+    capture: QueryCapture,
+    *,
+    method: str,
+    route: str,
+    view: str = "",
+    status: int = 200,
+    started_at: float = 0.0,
+    duration_ms: float = 0.0,
+    view_class: Any = None,
+) -> RequestProfile:
+    raw = capture.queries
+    counts = Counter(q.sql for q in raw)
+    quoted: set[tuple[str, CallSite | None]] = set()
+    events: list[QueryEvent] = []
+    for query in raw:
+        repeated = counts[query.sql] > 1
+        # The statement's source is what a fix quotes: once per line is enough.
+        quote = repeated and (query.sql, query.callsite) not in quoted
+        if quote:
+            quoted.add((query.sql, query.callsite))
+        events.append(
+            QueryEvent(
+                sql=query.sql,
+                fingerprint=fingerprint(query.sql),
+                ms=query.ms,
+                alias=query.alias,
+                callsite=query.callsite,
+                render_site=query.render_site,
+                relation=query.relation,
+                model=query.model,
+                params_key=params_key(query.params) if repeated else None,
+                many=query.many,
+                eager=query.eager,
+                source=source_line(query.callsite, query.filename) if quote else None,
+                lookups=query.lookups,
+                prefetch=query.prefetch,
+                handed_off=query.handed_off,
+                default_ordering=query.default_ordering,
+            )
+        )
+    return RequestProfile(
+        method=method,
+        route=route,
+        view=view,
+        status=status,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        queries=tuple(events),
+        cache=capture.cache.stats() if capture.cache is not None else CacheStats(),
+        eager_loads=_eager_loads(raw),
+        accessed=capture.access.accessed() if capture.access is not None else frozenset(),
+        loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
+        queryset_site=queryset_site(view_class) if view_class is not None else None,
+    )
+
+
+def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
+    eager: dict[tuple[str, str, str, CallSite | None], EagerLoad] = {}
+    for query in raw:
+        if not query.eager:
+            continue
+        # A queryset handed to library code was built elsewhere: the view's queryset, if any.
+        site = query.eager_site or (None if query.handed_off else query.callsite)
+        for (kind, path), hops, target in zip(
+            query.eager, query.eager_hops, query.eager_targets, strict=False
+        ):
+            key = (query.model or "", kind, path, site)
+            if key not in eager:
+                eager[key] = EagerLoad(
+                    model=query.model or "",
+                    path=path,
+                    kind=kind,
+                    callsite=site,
+                    target=target,
+                    hops=hops,
+                )
+    return tuple(eager.values())
+
+
+@lru_cache(maxsize=256)
+def queryset_site(view_class: Any) -> CallSite | None:
+    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line, else
+    the `model =` line of a generic view that builds its queryset from the model alone (that is
+    where a `queryset = Model.objects...` line goes)."""
+    model_line: CallSite | None = None
+    for klass in getattr(view_class, "__mro__", ()):
+        try:
+            filename = inspect.getsourcefile(klass)
+        except TypeError:
+            continue
+        if not filename or classify(os.path.abspath(filename)) is not Kind.PROJECT:
+            continue
+        method = vars(klass).get("get_queryset")
+        if method is not None:
+            line = _last_return(method)
+            if line is not None:
+                return CallSite(relative_path(filename), line, f"{klass.__name__}.get_queryset")
+        if "queryset" in vars(klass):
+            line = _assignment_line(klass, "queryset")
+            if line is not None:
+                return CallSite(relative_path(filename), line, f"{klass.__name__}.queryset")
+        if model_line is None and "model" in vars(klass):
+            line = _assignment_line(klass, "model")
+            if line is not None:
+                model_line = CallSite(relative_path(filename), line, f"{klass.__name__}.model")
+    return model_line
+
+
+def _last_return(function: Any) -> int | None:
+    try:
+        lines, start = inspect.getsourcelines(function)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    returns = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Return)]
+    return start + max(returns) - 1 if returns else start
+
+
+def _assignment_line(klass: type, name: str) -> int | None:
+    try:
+        lines, start = inspect.getsourcelines(klass)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return start + node.lineno - 1
+    return None
+
+
+def profile_dict(
+    capture: QueryCapture,
+    *,
+    method: str,
+    route: str,
+    view: str = "",
+    status: int = 200,
+    started_at: float = 0.0,
+    duration_ms: float = 0.0,
+    view_class: Any = None,
+) -> dict[str, Any]:
+    """The recording line of a request: equal to `build_profile(...).to_dict()` (a test holds
+    them equal), built without the intermediate value objects because it runs after every
+    recorded request. Runs of a statement from one line share their callsite and relation
+    objects, so those are looked up by identity."""
+    raw = capture.queries
+    statements: dict[str, str] = {}
+    queries: list[list[Any]] = []
+    tables = _Tables()
+    if raw:
+        _query_dicts(raw, statements, queries, tables)
+    cache = capture.cache
+    line: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "view": view,
+        "status": status,
+        "started_at": round(started_at, 6),
+        "duration_ms": round(duration_ms, 3),
+        "statements": statements,
+        "queries": queries,
+        "cache": {"gets": cache.gets, "hits": cache.hits}
+        if cache is not None
+        else {"gets": 0, "hits": 0},
+        "sites": tables.sites,
+        "relations": tables.relations,
+    }
+    eager_loads = _eager_loads(raw)
+    if eager_loads:
+        line["eager_loads"] = [e.to_dict() for e in eager_loads]
+    access = capture.access
+    if access is not None and access.seen:
+        line["accessed"] = sorted([m, f] for m, f in access.accessed())
+    if access is not None and access.loaded:
+        line["loaded"] = sorted(access.loaded_models())
+    site_of_queryset = queryset_site(view_class) if view_class is not None else None
+    if site_of_queryset is not None:
+        line["queryset_site"] = site_of_queryset.to_dict()
+    return line
+
+
+class _Tables:
+    """The shared sites and relations of one recording line; runs of one line share their objects,
+    so they are found by identity before equality."""
+
+    __slots__ = ("_index", "relations", "sites")
+
+    def __init__(self) -> None:
+        self.sites: list[dict[str, Any]] = []
+        self.relations: list[dict[str, Any]] = []
+        self._index: dict[Any, int] = {}
+
+    def site(self, value: CallSite) -> int:
+        return self._ref(value, self.sites)
+
+    def relation(self, value: Relation) -> int:
+        return self._ref(value, self.relations)
+
+    def _ref(self, value: Any, table: list[dict[str, Any]]) -> int:
+        index = self._index.get(id(value))
+        if index is None:
+            index = self._index.get(value)
+            if index is None:
+                index = self._index[value] = len(table)
+                table.append(value.to_dict())
+            self._index[id(value)] = index
+        return index
+
+
+def _query_dicts(
+    raw: list[Any], statements: dict[str, str], queries: list[list[Any]], tables: _Tables
+) -> None:
+    counts = Counter(q.sql for q in raw)
+    quoted: set[tuple[str, CallSite | None]] = set()
+    # Runs repeating one analysed run share everything but ms and params_key: encode it once.
+    shared: dict[int, tuple[str, Any, Any, str | None, dict[str, Any] | None]] = {}
+    for query in raw:
+        sql = query.sql
+        template = query.template
+        parts = shared.get(id(template)) if template is not None else None
+        if parts is None:
+            fp = fingerprint(sql)
+            statements.setdefault(fp, sql)
+            # The rare fields first: table indexes are given in RequestProfile.to_dict()'s order.
+            rare = _extra(query, tables, {}) if _has_extra(query) else None
+            parts = (
+                fp,
+                tables.site(query.callsite) if query.callsite is not None else None,
+                tables.relation(query.relation) if query.relation is not None else None,
+                query.model or None,
+                rare,
+            )
+            if template is not None:
+                shared[id(template)] = parts
+        fp, site, relation, model, extra = parts
+        key = None
+        if counts[sql] > 1:
+            key = params_key(query.params)
+            if (sql, query.callsite) not in quoted:
+                quoted.add((sql, query.callsite))
+                text = source_line(query.callsite, query.filename)
+                if text:
+                    extra = {**(extra or {}), "source": text}
+        queries.append(query_row(fp, query.ms, site, relation, model, key, extra))
+
+
+def _has_extra(query: Any) -> bool:
+    return bool(
+        query.alias != "default"
+        or query.render_site
+        or query.many
+        or query.eager
+        or query.lookups
+        or query.prefetch
+        or query.handed_off
+        or query.default_ordering
+    )
+
+
+def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]:
+    if query.alias != "default":
+        extra["alias"] = query.alias
+    if query.render_site is not None:
+        extra["render_site"] = tables.site(query.render_site)
+    if query.many:
+        extra["many"] = True
+    if query.eager:
+        extra["eager"] = [list(e) for e in query.eager]
+    if query.lookups:
+        extra["lookups"] = [tables.relation(r) for r in query.lookups]
+    if query.prefetch:
+        extra["prefetch"] = True
+    if query.handed_off:
+        extra["handed_off"] = True
+    if query.default_ordering:
+        extra["default_ordering"] = list(query.default_ordering)
+    return extra

@@ -1,0 +1,91 @@
+"""Duplicate, write-on-read and unused-eager detectors on plain data."""
+
+from __future__ import annotations
+
+from perftoolkit.core.diagnosis.duplicates import detect_duplicates
+from perftoolkit.core.diagnosis.eager import detect_unused_eager_loads
+from perftoolkit.core.diagnosis.writes import detect_writes_on_read
+from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, RequestProfile
+from perftoolkit.core.findings import DetectionOptions
+from perftoolkit.core.fingerprint import fingerprint
+
+OPTIONS = DetectionOptions()
+HERE = CallSite("app/views.py", 5, "view")
+THERE = CallSite("app/views.py", 9, "view")
+
+
+def q(sql: str, key: str | None = None, site: CallSite | None = HERE) -> QueryEvent:
+    return QueryEvent(sql=sql, fingerprint=fingerprint(sql), ms=1.0, params_key=key, callsite=site)
+
+
+def profile(*queries: QueryEvent, method: str = "GET", **kw: object) -> RequestProfile:
+    return RequestProfile(method=method, route="r/", queries=queries, **kw)  # type: ignore[arg-type]
+
+
+def test_detect_duplicates_same_params_twice() -> None:
+    sql = 'SELECT "t"."id" FROM "t" WHERE "t"."x" = %s'
+    [finding] = detect_duplicates(
+        profile(q(sql, "k"), q(sql, "k", THERE), q(sql, "other")), OPTIONS
+    )
+    assert (finding.kind, finding.repeats, finding.callsite) == ("duplicate_query", 2, HERE)
+    assert "ran 2 times at app/views.py:5 and app/views.py:9" in finding.message
+
+
+def test_detect_duplicates_ignores_transaction_control_and_unkeyed() -> None:
+    assert (
+        detect_duplicates(profile(q('SAVEPOINT "s1"', "k"), q('SAVEPOINT "s1"', "k")), OPTIONS)
+        == []
+    )
+    assert detect_duplicates(profile(q("SELECT 1"), q("SELECT 1")), OPTIONS) == []
+
+
+def test_detect_writes_on_read_only_for_safe_methods() -> None:
+    update = 'UPDATE "sub" SET "used" = %s WHERE "sub"."id" = %s'
+    [finding] = detect_writes_on_read(profile(q("SELECT 1"), q(update), q(update)), OPTIONS)
+    assert (finding.kind, finding.repeats, finding.severity) == ("write_on_read", 2, "error")
+    assert finding.message.startswith("GET r/ writes: UPDATE on sub at app/views.py:5 (view).")
+    assert detect_writes_on_read(profile(q(update), method="POST"), OPTIONS) == []
+    assert detect_writes_on_read(profile(q(update), method="HEAD"), OPTIONS) != []
+
+
+def load(path: str, *hops: tuple[str, str]) -> EagerLoad:
+    return EagerLoad("a.Book", path, "select", HERE, "a.X", hops)
+
+
+def test_detect_unused_eager_loads() -> None:
+    hops = (("a.Book", "author"), ("a.Author", "publisher"))
+    loads = (load("author__publisher", *hops),)
+    used_none = profile(eager_loads=loads, loaded=frozenset({"a.Book"}))
+    [finding] = detect_unused_eager_loads(used_none, OPTIONS)
+    assert finding.fix is not None
+    assert (
+        finding.fix.code
+        == 'remove "author__publisher" (and "author", if listed) from .select_related(...)'
+    )
+    half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset({hops[0]}))
+    [narrow] = detect_unused_eager_loads(half, OPTIONS)
+    assert narrow.fix is not None
+    assert (
+        narrow.fix.code
+        == '.select_related("author") instead of .select_related("author__publisher")'
+    )
+    full = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops))
+    assert detect_unused_eager_loads(full, OPTIONS) == []
+
+
+def test_detect_unused_eager_loads_names_the_paths_in_between() -> None:
+    """`select_related("a", "a__b", "a__b__c")` is one leaf path: each listed prefix keeps a join."""
+    hops = (("a.Book", "author"), ("a.Author", "publisher"), ("a.Publisher", "country"))
+    loads = (load("author__publisher__country", *hops),)
+    half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops[:1]))
+    [narrow] = detect_unused_eager_loads(half, OPTIONS)
+    assert narrow.fix is not None
+    assert narrow.fix.code == (
+        '.select_related("author") instead of .select_related("author__publisher__country")'
+        ' (and "author__publisher", if listed)'
+    )
+
+
+def test_detect_unused_eager_loads_quiet_when_no_rows_were_built() -> None:
+    empty = profile(eager_loads=(load("author", ("a.Book", "author")),), loaded=frozenset())
+    assert detect_unused_eager_loads(empty, OPTIONS) == []

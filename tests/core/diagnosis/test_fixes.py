@@ -1,0 +1,108 @@
+"""Fix code from relation chains and the user's own statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for
+from perftoolkit.core.events import Relation
+
+
+def chain(
+    via: str,
+    source: str | None = None,
+    function: str = "",
+    *,
+    kind: str = "reverse_many",
+    prefetched: bool = False,
+) -> Chain:
+    last = Relation("shop.Order", "items", kind, "shop.Item", via, prefetched, "order")
+    return Chain(
+        root="shop.Order",
+        steps=(Step("shop.Order", "items", True),),
+        last=last,
+        source=source,
+        function=function,
+    )
+
+
+@pytest.mark.parametrize(
+    ("via", "source", "function", "code"),
+    [
+        ("all", "for item in order.items.all():", "", '.prefetch_related("items")'),
+        ("count", "n = order.items.count()", "", '.annotate(items_count=Count("items"))'),
+        (
+            "count",
+            'n = order.items.filter(state="paid", qty__gt=1).count()',
+            "",
+            '.annotate(items_count=Count("items", filter=Q(items__state="paid", items__qty__gt=1)))',
+        ),
+        (
+            "count",
+            "return obj.items.count()",
+            "get_item_total",
+            '.annotate(item_total=Count("items"))',
+        ),
+        (
+            "exists",
+            "if order.items.exists():",
+            "",
+            '.annotate(has_items=Exists(Item.objects.filter(order=OuterRef("pk"))))',
+        ),
+        (
+            "aggregate",
+            'total = order.items.aggregate(total=Sum("price"))["total"]',
+            "",
+            '.annotate(total=Sum("items__price"))',
+        ),
+        (
+            "aggregate",
+            'order.items.filter(state="paid").aggregate(Sum("price"))',
+            "",
+            '.annotate(price__sum=Sum("items__price", filter=Q(items__state="paid")))',
+        ),
+        (
+            "filter",
+            'for item in order.items.filter(state="paid").order_by("-id"):',
+            "",
+            '.prefetch_related(Prefetch("items", queryset=Item.objects.filter(state="paid").order_by("-id"), to_attr="filtered_items"))',
+        ),
+        (
+            "get_one",
+            'latest = order.items.order_by("-created").first()',
+            "",
+            '.prefetch_related(Prefetch("items", queryset=Item.objects.order_by("-created"), to_attr="prefetched_items"))',
+        ),
+        ("count", None, "", '.annotate(items_count=Count("items"))'),
+    ],
+)
+def test_fix_for_per_row_use(via: str, source: str | None, function: str, code: str) -> None:
+    assert fix_for(chain(via, source, function)).code == code
+
+
+def test_fix_for_forward_chain_is_one_select_related() -> None:
+    last = Relation("shop.Customer", "address", "forward", "shop.Address", "get")
+    steps = (Step("shop.Order", "customer", False), Step("shop.Customer", "address", False))
+    fix = fix_for(Chain(root="shop.Order", steps=steps, last=last))
+    assert (fix.action, fix.code) == ("select_related", '.select_related("customer__address")')
+
+
+def test_fix_for_generic_foreign_key_prefetches() -> None:
+    last = Relation("shop.Note", "target", "generic", "shop.Order", "get")
+    fix = fix_for(
+        Chain(
+            root="shop.Note", steps=(Step("shop.Note", "target", False, generic=True),), last=last
+        )
+    )
+    assert fix.code == '.prefetch_related("target")'
+
+
+def test_fix_for_prefetch_bypassed_note() -> None:
+    fix = fix_for(chain("filter", 'order.items.filter(state="paid")', prefetched=True))
+    assert fix.note.startswith(
+        'prefetch_related("items") is already there, but .filter() on the prefetched manager'
+    )
+
+
+def test_fix_for_unparseable_source_falls_back() -> None:
+    assert fix_for(chain("count", "n = (((")).code == '.annotate(items_count=Count("items"))'

@@ -1,0 +1,212 @@
+"""The N+1 detector on plain data: no Django, no database."""
+
+from __future__ import annotations
+
+from perftoolkit.core.diagnosis.nplusone import detect_nplusone
+from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
+from perftoolkit.core.findings import DetectionOptions
+from perftoolkit.core.fingerprint import fingerprint
+
+OPTIONS = DetectionOptions(nplusone_threshold=3)
+VIEW = CallSite("shop/views.py", 10, "orders")
+LOOP = CallSite("shop/views.py", 12, "orders")
+ORDERS = 'SELECT "shop_order"."id" FROM "shop_order" LIMIT 20'
+CUSTOMER = (
+    'SELECT "shop_customer"."id" FROM "shop_customer" WHERE "shop_customer"."id" = %s LIMIT 21'
+)
+ADDRESS = 'SELECT "shop_address"."id" FROM "shop_address" WHERE "shop_address"."id" = %s LIMIT 21'
+CUSTOMER_REL = Relation(
+    "shop.Order", "customer", "forward", "shop.Customer", "get", False, "orders"
+)
+ADDRESS_REL = Relation(
+    "shop.Customer", "address", "forward", "shop.Address", "get", False, "customers"
+)
+
+
+def event(
+    sql: str,
+    site: CallSite | None = LOOP,
+    relation: Relation | None = None,
+    key: str = "",
+    **kw: object,
+) -> QueryEvent:
+    return QueryEvent(
+        sql=sql,
+        fingerprint=fingerprint(sql),
+        ms=1.0,
+        callsite=site,
+        relation=relation,
+        params_key=key or None,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def root() -> QueryEvent:
+    return event(ORDERS, VIEW, model="shop.Order")
+
+
+def profile(*queries: QueryEvent, **kw: object) -> RequestProfile:
+    return RequestProfile(method="GET", route="orders/", queries=queries, **kw)  # type: ignore[arg-type]
+
+
+def test_detect_nplusone_forward_fk() -> None:
+    rows = [event(CUSTOMER, relation=CUSTOMER_REL, key=str(i)) for i in range(4)]
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert (finding.model, finding.field, finding.path, finding.repeats) == (
+        "shop.Order",
+        "customer",
+        "customer",
+        4,
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer")'
+    assert (finding.callsite, finding.origin) == (LOOP, VIEW)
+    assert (
+        finding.sql_example
+        == 'SELECT "shop_customer"."id" FROM "shop_customer" WHERE "shop_customer"."id" = ? LIMIT ?'
+    )
+
+
+def test_detect_nplusone_below_threshold() -> None:
+    rows = [event(CUSTOMER, relation=CUSTOMER_REL, key=str(i)) for i in range(2)]
+    assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
+
+
+def test_detect_nplusone_same_related_row_on_every_row_is_still_nplusone() -> None:
+    # Every order belongs to one customer: still one query per row (each instance's cache is empty).
+    rows = [event(CUSTOMER, relation=CUSTOMER_REL, key="same") for _ in range(5)]
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer")'
+
+
+def test_detect_nplusone_identical_statement_without_relation_is_a_duplicate() -> None:
+    rows = [event("SELECT * FROM settings WHERE key = %s", key="same") for _ in range(5)]
+    assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
+
+
+def test_detect_nplusone_different_callsites_are_different_groups() -> None:
+    elsewhere = CallSite("shop/views.py", 30, "orders")
+    rows = [
+        event(CUSTOMER, site=LOOP if i % 2 else elsewhere, relation=CUSTOMER_REL, key=str(i))
+        for i in range(4)
+    ]
+    assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
+
+
+def test_detect_nplusone_writes_are_ignored() -> None:
+    rows = [
+        event('UPDATE "shop_order" SET "seen" = %s WHERE "id" = %s', key=str(i)) for i in range(5)
+    ]
+    assert detect_nplusone(profile(root(), *rows), OPTIONS) == []
+
+
+def test_detect_nplusone_chain_interleaved_across_lines() -> None:
+    other_line = CallSite("shop/views.py", 13, "orders")
+    rows = []
+    for i in range(3):
+        rows.append(event(CUSTOMER, relation=CUSTOMER_REL, key=f"c{i}"))
+        rows.append(event(ADDRESS, site=other_line, relation=ADDRESS_REL, key=f"a{i}"))
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert finding.path == "customer__address"
+    assert finding.repeats == 6
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer__address")'
+    assert finding.message.startswith(
+        "N+1: Order.customer → Customer.address runs once per Order row (6 queries)"
+    )
+
+
+def test_detect_nplusone_mixed_chain_joins_then_prefetches() -> None:
+    tags = Relation("shop.Customer", "tags", "many", "shop.Tag", "all", False, "customers")
+    tag_sql = 'SELECT "shop_tag"."id" FROM "shop_tag" INNER JOIN "shop_customer_tags" ON 1=1 WHERE "c"."id" = %s'
+    rows = []
+    for i in range(3):
+        rows.append(event(CUSTOMER, relation=CUSTOMER_REL, key=f"c{i}"))
+        rows.append(event(tag_sql, relation=tags, key=f"t{i}"))
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer").prefetch_related("customer__tags")'
+
+
+def test_detect_nplusone_partial_eager_load_extends_the_path() -> None:
+    eager = EagerLoad(
+        "shop.Order", "customer", "select", VIEW, "shop.Customer", (("shop.Order", "customer"),)
+    )
+    loaded = event(ORDERS, VIEW, model="shop.Order", eager=(("select", "customer"),))
+    rows = [event(ADDRESS, relation=ADDRESS_REL, key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(profile(loaded, *rows, eager_loads=(eager,)), OPTIONS)
+    assert (finding.model, finding.field, finding.path) == (
+        "shop.Order",
+        "customer",
+        "customer__address",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer__address")'
+    assert finding.origin == VIEW
+
+
+def test_detect_nplusone_origin_falls_back_to_the_view_queryset() -> None:
+    definition = CallSite("shop/api.py", 40, "OrderList.get_queryset")
+    rows = [event(CUSTOMER, site=None, relation=CUSTOMER_REL, key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(
+        profile(event(ORDERS, None, model="shop.Order"), *rows, queryset_site=definition), OPTIONS
+    )
+    assert finding.origin == definition
+    assert finding.callsite is None
+
+
+def test_detect_nplusone_lookup_without_relation_uses_the_root_model() -> None:
+    by_order = Relation(
+        "shop.Order", "payments", "reverse_many", "shop.Payment", "exists", False, "order"
+    )
+    by_user = Relation(
+        "auth.User", "payment_set", "reverse_many", "shop.Payment", "exists", False, "user"
+    )
+    sql = 'SELECT 1 AS "a" FROM "shop_payment" WHERE ("order_id" = %s AND "user_id" = %s) LIMIT 1'
+    source = "return Payment.objects.filter(order=obj, user=self.user).exists()"
+    rows = [event(sql, lookups=(by_user, by_order), key=str(i), source=source) for i in range(3)]
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert (finding.model, finding.field) == ("shop.Order", "payments")
+    assert finding.fix is not None
+    assert (
+        finding.fix.code
+        == '.annotate(has_payments=Exists(Payment.objects.filter(order=OuterRef("pk"), user=self.user)))'
+    )
+
+
+def test_detect_nplusone_unattributed_shape_still_reported() -> None:
+    sql = "SELECT name FROM legacy WHERE code = %s"
+    rows = [event(sql, key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert (finding.model, finding.field, finding.fix) == ("shop.Order", None, None)
+    assert finding.repeats == 3
+    assert "the same query ran 3 times at shop/views.py:12" in finding.message
+
+
+def test_detect_nplusone_threshold_is_configurable() -> None:
+    rows = [event(CUSTOMER, relation=CUSTOMER_REL, key=str(i)) for i in range(4)]
+    assert detect_nplusone(profile(root(), *rows), DetectionOptions(nplusone_threshold=5)) == []
+
+
+def test_detect_nplusone_count_and_iteration_share_one_prefetch() -> None:
+    items = 'SELECT "shop_item"."id" FROM "shop_item" WHERE "shop_item"."order_id" = %s'
+    count = 'SELECT COUNT(*) AS "__count" FROM "shop_item" WHERE "shop_item"."order_id" = %s'
+    listed = Relation("shop.Order", "items", "reverse_many", "shop.Item", "all", False, "order")
+    counted = Relation("shop.Order", "items", "reverse_many", "shop.Item", "count", False, "order")
+    other = CallSite("shop/views.py", 13, "orders")
+    rows = []
+    for i in range(3):
+        rows.append(event(count, relation=counted, key=f"c{i}"))
+        rows.append(event(items, site=other, relation=listed, key=f"i{i}"))
+    findings = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert [(f.path, f.fix.code if f.fix else None) for f in findings] == [
+        ("items", '.prefetch_related("items")'),
+        ("items", '.prefetch_related("items")'),
+    ]
+    assert findings[0].fix is not None
+    assert (
+        findings[0].fix.note
+        == "the prefetch the rows' iteration needs also answers .count() without a query."
+    )
+    assert '.prefetch_related("items")' in findings[0].message
