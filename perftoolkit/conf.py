@@ -106,16 +106,16 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
 setting_changed.connect(_on_setting_changed)
 
 
-_mode_override: ContextVar[str | None] = ContextVar("perftoolkit_mode", default=None)
+_mode_override: ContextVar[Mode | None] = ContextVar("perftoolkit_mode", default=None)
 
 
-def current_mode() -> str:
+def current_mode() -> Mode:
     """The MODE for the current context: a test's `override_mode()` wins over the setting."""
     return _mode_override.get() or get_settings().mode
 
 
 @contextmanager
-def override_mode(mode: str) -> Iterator[None]:
+def override_mode(mode: Mode) -> Iterator[None]:
     """Run a block (a test, a request made by the test client) with another MODE."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")

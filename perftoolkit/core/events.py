@@ -7,19 +7,18 @@ recorder and the report builder read only these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, cast
 
-# How a relation was read on a row, as the ORM reports it.
-RELATION_KINDS = (
-    "forward",  # ForeignKey / OneToOneField read from the side that holds the column
-    "reverse_one",  # the other side of a OneToOneField (user.profile)
-    "reverse_many",  # the other side of a ForeignKey (course.sections)
-    "many",  # ManyToManyField, either side
-    "generic",  # GenericForeignKey
-    "generic_many",  # GenericRelation
-)
+# How a relation was read on a row, as the ORM reports it:
+#   forward       ForeignKey / OneToOneField read from the side that holds the column
+#   reverse_one   the other side of a OneToOneField (user.profile)
+#   reverse_many  the other side of a ForeignKey (course.sections)
+#   many          ManyToManyField, either side
+#   generic       GenericForeignKey
+#   generic_many  GenericRelation
+RelationKind = Literal["forward", "reverse_one", "reverse_many", "many", "generic", "generic_many"]
 # What was done with it: a plain attribute read, or a related-manager call.
-RELATION_VIAS = ("get", "all", "count", "exists", "filter", "aggregate", "get_one", "other")
+RelationVia = Literal["get", "all", "count", "exists", "filter", "aggregate", "get_one", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +50,9 @@ class Relation:
 
     model: str  # app_label.ModelName the attribute was read on
     field: str  # the attribute name (accessor): "enrollment", "tags", "profile"
-    kind: str  # one of RELATION_KINDS
+    kind: RelationKind
     target: str  # app_label.ModelName of the related rows
-    via: str = "get"  # one of RELATION_VIAS
+    via: RelationVia = "get"
     prefetched: bool = False  # a prefetch for this relation existed and was bypassed
     related_query_name: str = (
         ""  # how `target` names `model` in lookups ("course" for course.sections)
@@ -102,9 +101,9 @@ class Relation:
         return cls(
             model=str(data["model"]),
             field=str(data["field"]),
-            kind=str(data["kind"]),
+            kind=cast(RelationKind, str(data["kind"])),
             target=str(data["target"]),
-            via=str(data.get("via", "get")),
+            via=cast(RelationVia, str(data.get("via", "get"))),
             prefetched=bool(data.get("prefetched", False)),
             related_query_name=str(data.get("related_query_name", "")),
             constant=bool(data.get("constant", False)),

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, cast
 
 from perftoolkit.core.events import CallSite
 
-KINDS = (
+# What a finding is about. A detector of the project's own (PERFTOOLKIT["DETECTORS"]) may add
+# kinds of its own; these are the ones perftoolkit writes.
+FindingKind = Literal[
     "n_plus_one",
     "duplicate_query",
     "write_on_read",
     "unused_eager_load",
     "missing_index",
     "budget_exceeded",
-)
-SEVERITIES = ("info", "warning", "error")
+]
+Severity = Literal["info", "warning", "error"]
+IndexStatus = Literal[
+    "proposed", "verified", "rejected", "exists", "redundant", "duplicate", "unused"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +59,11 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    kind: str
+    kind: FindingKind
     method: str
     route: str
     message: str
-    severity: str = "warning"
+    severity: Severity = "warning"
     model: str | None = None
     field: str | None = None
     path: str | None = None
@@ -123,11 +128,11 @@ class Finding:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         return cls(
-            kind=str(data["kind"]),
+            kind=cast(FindingKind, str(data["kind"])),
             method=str(data.get("method", "")),
             route=str(data.get("route", "")),
             message=str(data.get("message", "")),
-            severity=str(data.get("severity", "warning")),
+            severity=cast(Severity, str(data.get("severity", "warning"))),
             model=data.get("model"),
             field=data.get("field"),
             path=data.get("path"),
@@ -159,7 +164,7 @@ def _order(finding: Finding) -> tuple[int, str, str, int, str]:
 class IndexAdvice:
     table: str
     columns: tuple[str, ...]  # index order; a descending column is written "-last_login"
-    status: str
+    status: IndexStatus
     model: str | None = None
     reason: str = ""
     plan_before: str = ""
@@ -191,7 +196,7 @@ class IndexAdvice:
         return cls(
             table=str(data["table"]),
             columns=tuple(str(c) for c in data.get("columns", [])),
-            status=str(data["status"]),
+            status=cast(IndexStatus, str(data["status"])),
             model=data.get("model"),
             reason=str(data.get("reason", "")),
             plan_before=str(data.get("plan_before", "")),

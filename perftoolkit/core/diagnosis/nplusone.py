@@ -13,7 +13,14 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, keep_ordering, nest_fix, short
-from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, Relation, RequestProfile
+from perftoolkit.core.events import (
+    CallSite,
+    EagerLoad,
+    QueryEvent,
+    Relation,
+    RelationVia,
+    RequestProfile,
+)
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, statement_kind
 
@@ -247,7 +254,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     )
 
 
-def _via_of(event: QueryEvent, lookup: Relation) -> str:
+def _via_of(event: QueryEvent, lookup: Relation) -> RelationVia:
     head = event.sql.lstrip()[:40].upper()
     if "COUNT(" in event.sql.upper()[:200]:
         return "count"

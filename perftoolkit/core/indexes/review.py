@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from perftoolkit.core.findings import IndexAdvice
+from perftoolkit.core.findings import IndexAdvice, IndexStatus
 from perftoolkit.core.indexes.advice import (
     ExistingIndex,
     TableSchema,
@@ -61,7 +61,7 @@ def _removal(schema: TableSchema, index: ExistingIndex) -> tuple[str, str]:
 
 
 def _advice(
-    schema: TableSchema, index: ExistingIndex, status: str, reason: str, migration: str
+    schema: TableSchema, index: ExistingIndex, status: IndexStatus, reason: str, migration: str
 ) -> IndexAdvice:
     return IndexAdvice(
         table=schema.table,

@@ -12,10 +12,10 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from perftoolkit.core.events import Relation
+from perftoolkit.core.events import Relation, RelationKind, RelationVia
 from perftoolkit.middleware.capture.frames import Walk
 
-_VIA_BY_METHOD = {
+_VIA_BY_METHOD: dict[str, RelationVia] = {
     "count": "count",
     "exists": "exists",
     "aggregate": "aggregate",
@@ -129,7 +129,7 @@ def relation_of(walk: Walk, queryset: QuerySet[Any] | None) -> Relation | None:
     return None
 
 
-def via_of(walk: Walk) -> str:
+def via_of(walk: Walk) -> RelationVia:
     name = walk.queryset.f_code.co_name if walk.queryset is not None else ""
     if walk.manager is not None and walk.manager.f_code.co_name in ("count", "exists"):
         name = walk.manager.f_code.co_name
@@ -147,7 +147,7 @@ def _is_prefetched(instance: Model, *names: str) -> bool:
     return any(name in cache_ for name in names)
 
 
-def _manager_relation(manager: Any, via: str) -> Relation | None:
+def _manager_relation(manager: Any, via: RelationVia) -> Relation | None:
     instance = manager.instance
     if hasattr(manager, "source_field_name"):  # many-to-many, either side
         accessor = _m2m_accessor(type(instance), manager)
@@ -228,7 +228,7 @@ def _m2m_accessor(model: type[Model], manager: Any) -> str:
     return str(manager.prefetch_cache_name)
 
 
-def _queryset_relation(queryset: Any, via: str) -> Relation | None:
+def _queryset_relation(queryset: Any, via: RelationVia) -> Relation | None:
     """A related manager's queryset evaluated later (`for s in course.sections.all()`)."""
     instance = queryset._hints.get("instance")
     if not isinstance(instance, Model):
@@ -250,7 +250,7 @@ def _queryset_relation(queryset: Any, via: str) -> Relation | None:
         )
     meta: Any = type(instance)._meta
     # accessor, query name (target → instance), join table, kind, lookup (instance → target)
-    candidates: list[tuple[str, str, str, str, str]] = []
+    candidates: list[tuple[str, str, str, RelationKind, str]] = []
     for field in meta.many_to_many:
         if field.related_model is target:
             table = field.remote_field.through._meta.db_table
@@ -314,7 +314,7 @@ def query_name_unless(lookup: Any, accessor: Any) -> str:
     return "" if str(lookup) == str(accessor) else str(lookup)
 
 
-def _generic_relation(frame: FrameType | None, generic: Any, via: str) -> Relation | None:
+def _generic_relation(frame: FrameType | None, generic: Any, via: RelationVia) -> Relation | None:
     instance = frame_local(frame, "instance")
     if not isinstance(instance, Model):
         manager = generic

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from perftoolkit.core.events import Relation
+from perftoolkit.core.events import Relation, RelationVia
 from perftoolkit.middleware.capture.attribution import label, query_name_unless
 
 
@@ -46,7 +46,7 @@ def path_target(model: type[Model], path: str) -> str:
     return label(current) if current is not None else ""
 
 
-def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
+def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
     """The foreign keys a per-row query filters on, each as the relation read from the other side.
 
     `Enrollment.objects.filter(course=obj, user=u)` → Course.enrollments, User.enrollment_set.
@@ -99,7 +99,7 @@ def fk_lookups(queryset: Any, via: str) -> tuple[Relation, ...]:
     return tuple(out)
 
 
-def _generic_lookups(queryset: Any, children: list[Any], via: str) -> tuple[Relation, ...]:
+def _generic_lookups(queryset: Any, children: list[Any], via: RelationVia) -> tuple[Relation, ...]:
     """`Comment.objects.filter(content_type=ct, object_id=pk)`: the GenericRelations it serves."""
     columns = {
         getattr(getattr(getattr(c, "lhs", None), "target", None), "name", None) for c in children
