@@ -8,13 +8,13 @@ the system checks in `checks.py`, never raised here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
-from functools import cache
+from functools import _lru_cache_wrapper, cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -93,9 +93,36 @@ def project_root() -> Path:
     return Path(get_settings().project_root or os.getcwd()).resolve()
 
 
+_T = TypeVar("_T")
+_derived: list[Callable[[], None]] = []
+
+
+def settings_cache(
+    maxsize: int | None = None,
+) -> Callable[[Callable[..., _T]], _lru_cache_wrapper[_T]]:
+    """`functools.lru_cache` for a function whose answer depends on the settings (a file's
+    classification depends on IGNORE_MODULES, a relative path on PROJECT_ROOT): emptied
+    whenever the settings are read again."""
+
+    def decorate(function: Callable[..., _T]) -> _lru_cache_wrapper[_T]:
+        cached = lru_cache(maxsize)(function)
+        _derived.append(cached.cache_clear)
+        return cached
+
+    return decorate
+
+
+def on_settings_reset(callback: Callable[[], None]) -> None:
+    """Call `callback` whenever the settings are read again (for caches kept by hand)."""
+    _derived.append(callback)
+
+
 def reset_settings() -> None:
-    """Forget the cached settings (after changing the environment, e.g. in tests)."""
+    """Forget the cached settings and every cache derived from them (after changing the
+    environment, e.g. in tests; Django's `setting_changed` does it for `override_settings`)."""
     get_settings.cache_clear()
+    for clear in _derived:
+        clear()
 
 
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:

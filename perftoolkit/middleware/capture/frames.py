@@ -9,17 +9,19 @@ interesting frames hold is read later, and only when needed (see `attribution.py
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import site
 import sys
 import sysconfig
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 from pathlib import Path
 from types import FrameType
+from typing import NamedTuple
 
-from perftoolkit.conf import get_settings, project_root
+from perftoolkit.conf import get_settings, on_settings_reset, project_root, settings_cache
 from perftoolkit.core.events import CallSite
 
 
@@ -51,28 +53,66 @@ _DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object"})
 _MAX_DEPTH = 250
 
 
-@cache
-def _library_roots() -> tuple[str, ...]:
-    roots: set[str] = set()
+logger = logging.getLogger("perftoolkit")
+
+
+class _Library(NamedTuple):
+    """Where code that is not the project's lives: directories (with a trailing separator, so
+    `/app/lib` does not claim `/app/library.py`) and single-file modules."""
+
+    dirs: tuple[str, ...]
+    files: frozenset[str]
+
+
+@settings_cache()
+def _library() -> _Library:
+    dirs: set[str] = set()
+    files: set[str] = set()
     paths = sysconfig.get_paths()
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         if key in paths:
-            roots.add(paths[key])
-    roots.update(site.getsitepackages())
-    roots.add(site.getusersitepackages())
+            dirs.add(paths[key])
+    dirs.update(site.getsitepackages())
+    dirs.add(site.getusersitepackages())
     for module_name in ("django", "rest_framework", "perftoolkit", "asgiref"):
         module = sys.modules.get(module_name)
         if module is not None and getattr(module, "__file__", None):
-            roots.add(os.path.dirname(str(module.__file__)))
+            dirs.add(os.path.dirname(str(module.__file__)))
     for name in get_settings().ignore_modules:
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            file = str(module.__file__)
-            roots.add(os.path.dirname(file) if file.endswith("__init__.py") else file)
-    return tuple(sorted(os.path.join(os.path.realpath(r), "") for r in roots if r))
+        origin, package = _module_location(name)
+        if origin is None:
+            continue
+        if package:
+            dirs.add(os.path.dirname(origin))
+        else:
+            files.add(os.path.realpath(origin))
+    return _Library(
+        dirs=tuple(sorted(os.path.join(os.path.realpath(d), "") for d in dirs if d)),
+        files=frozenset(files),
+    )
+
+
+def _module_location(name: str) -> tuple[str | None, bool]:
+    """A module's file and whether it is a package, found without importing it (only the
+    packages above it are imported)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        file = getattr(module, "__file__", None)
+        return (str(file), hasattr(module, "__path__")) if file else (None, False)
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError) as exc:
+        logger.warning(
+            "perftoolkit: IGNORE_MODULES names %r, which cannot be found (%s)", name, exc
+        )
+        return None, False
+    if spec is None or not spec.origin or spec.origin in ("built-in", "frozen"):
+        return None, False
+    return spec.origin, spec.submodule_search_locations is not None
 
 
 _kinds: dict[str, Kind] = {}
+on_settings_reset(_kinds.clear)
 
 
 def classify(filename: str) -> Kind:
@@ -92,20 +132,14 @@ def _classify(filename: str) -> Kind:
             return kind
     if _ORM_DIR in filename:
         return Kind.ORM
-    real = os.path.join(os.path.realpath(filename), "")[:-1]
-    if any(real.startswith(root) for root in _library_roots()):
+    real = os.path.realpath(filename)
+    library = _library()
+    if real in library.files or any(real.startswith(root) for root in library.dirs):
         return Kind.LIBRARY
     return Kind.PROJECT
 
 
-def reset_classification() -> None:
-    """Forget cached classifications (after settings that change them, e.g. IGNORE_MODULES)."""
-    _kinds.clear()
-    _library_roots.cache_clear()
-    relative_path.cache_clear()
-
-
-@cache
+@settings_cache()
 def relative_path(filename: str) -> str:
     """A project file's path relative to the project root; never absolute."""
     real = os.path.realpath(filename)

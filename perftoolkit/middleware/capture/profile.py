@@ -12,9 +12,9 @@ import os
 import secrets
 import textwrap
 from collections import Counter
-from functools import lru_cache
 from typing import Any
 
+from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import (
     CacheStats,
     CallSite,
@@ -121,7 +121,7 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
     return tuple(eager.values())
 
 
-@lru_cache(maxsize=256)
+@settings_cache(maxsize=256)
 def queryset_site(view_class: Any) -> CallSite | None:
     """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line, else
     the `model =` line of a generic view that builds its queryset from the model alone (that is

@@ -7,10 +7,10 @@ import ast
 import inspect
 import linecache
 import textwrap
-from functools import lru_cache
 from types import FrameType
 from typing import Any
 
+from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import CallSite
 from perftoolkit.middleware.capture.attribution import frame_local
 from perftoolkit.middleware.capture.frames import Walk, relative_path
@@ -39,7 +39,7 @@ def serializer_site(walk: Walk) -> CallSite | None:
     return _declaration_site(serializer_class, name)
 
 
-@lru_cache(maxsize=512)
+@settings_cache(maxsize=512)
 def _declaration_site(serializer: Any, field_name: str) -> CallSite | None:
     from perftoolkit.middleware.capture.frames import Kind, classify
 
@@ -99,7 +99,7 @@ def definition_site(frame: FrameType, keywords: tuple[str, ...]) -> CallSite | N
     )
 
 
-@lru_cache(maxsize=1024)
+@settings_cache(maxsize=1024)
 def _definition_line(
     filename: str, first: int, line: int, keywords: tuple[str, ...], name: str
 ) -> CallSite | None:

@@ -1,0 +1,146 @@
+"""QueryCapture on its own: scope, aliases, callsites, repeats and what the ORM knew."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db import connections
+from django.test import override_settings
+
+from perftoolkit.core.events import CallSite
+from perftoolkit.middleware.capture.capture import QueryCapture, active_captures, capture_queries
+from tests.corpus.data import seed
+from tests.corpus.models import Author, Book
+
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
+HERE = Path(__file__).resolve()
+THIS_FILE = "tests/middleware/capture/test_capture.py"
+
+
+def _line_of(text: str) -> int:
+    return next(n for n, line in enumerate(HERE.read_text().splitlines(), 1) if text in line)
+
+
+@pytest.fixture(autouse=True)
+def _data(db: None) -> None:
+    seed()
+
+
+def test_capture_hooks_every_alias_and_unhooks_on_exit() -> None:
+    with capture_queries() as capture:
+        assert all(capture in c.execute_wrappers for c in connections.all())
+        assert active_captures() == (capture,)
+        Book.objects.count()
+        Book.objects.using("other").exists()
+    assert [q.alias for q in capture.queries] == ["default", "other"]
+    assert all(capture not in c.execute_wrappers for c in connections.all())
+    assert active_captures() == ()
+
+
+def _count_then_fail(capture: QueryCapture) -> None:
+    with capture:
+        Book.objects.count()
+        raise RuntimeError("the block failed")
+
+
+def test_capture_unhooks_when_the_block_raises() -> None:
+    capture = QueryCapture()
+    with pytest.raises(RuntimeError, match="the block failed"):
+        _count_then_fail(capture)
+    assert len(capture.queries) == 1
+    assert all(capture not in c.execute_wrappers for c in connections.all())
+    assert active_captures() == ()
+
+
+def test_capture_records_nothing_outside_its_scope() -> None:
+    capture = QueryCapture()
+    capture.install()
+    try:
+        Book.objects.count()  # installed but not active in this context
+    finally:
+        capture.uninstall()
+    assert capture.queries == []
+
+
+def test_nested_captures_both_see_the_inner_queries() -> None:
+    with capture_queries() as outer:
+        Book.objects.count()
+        with capture_queries() as inner:
+            Author.objects.count()
+    assert len(outer.queries) == 2
+    assert len(inner.queries) == 1
+    assert "corpus_author" in inner.queries[0].sql
+
+
+def test_capture_first_run_names_the_line_the_model_and_the_parameters() -> None:
+    with capture_queries() as capture:
+        list(Book.objects.filter(title="book 1"))  # capture: first run
+    (query,) = capture.queries
+    assert query.callsite == CallSite(
+        THIS_FILE,
+        _line_of("# capture: first run"),
+        "test_capture_first_run_names_the_line_the_model_and_the_parameters",
+    )
+    assert query.model == "corpus.Book"
+    assert list(query.params) == ["book 1"]
+    assert query.ms >= 0.0
+    assert query.relation is None
+
+
+def test_capture_repeats_share_the_attribution_of_the_analysed_run() -> None:
+    books = list(Book.objects.order_by("id"))
+    with capture_queries() as capture:
+        names = [book.author.name for book in books]  # capture: per-row author
+    assert len(names) == 6
+    assert len(capture.queries) == 6
+    line = _line_of("# capture: per-row author")
+    assert {q.callsite for q in capture.queries} == {
+        CallSite(THIS_FILE, line, "test_capture_repeats_share_the_attribution_of_the_analysed_run")
+    }
+    relations = {
+        (q.relation.model, q.relation.field, q.relation.kind) for q in capture.queries if q.relation
+    }
+    assert relations == {("corpus.Book", "author", "forward")}
+    # The second run is analysed once; every later run shares that analysis (the stack is not
+    # walked again) and the recorder encodes it once.
+    analysed = capture.queries[1].template
+    assert analysed is not None
+    assert all(q.template is analysed for q in capture.queries[1:])
+    assert capture.queries[0].template is None
+    assert [q.params[0] for q in capture.queries] == [b.author_id for b in books]
+
+
+def test_capture_reverse_many_relation_is_attributed() -> None:
+    authors = list(Author.objects.order_by("id"))
+    with capture_queries() as capture:
+        counts = [author.books.count() for author in authors]
+    assert counts == [2, 1, 1, 1, 1]
+    relation = capture.queries[-1].relation
+    assert relation is not None
+    assert (relation.model, relation.field, relation.kind, relation.via) == (
+        "corpus.Author",
+        "books",
+        "reverse_many",
+        "count",
+    )
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_capture_counts_cache_gets_and_hits() -> None:
+    cache.set("present", 1)
+    with capture_queries() as capture:
+        cache.get("present")
+        cache.get("absent")
+        cache.get_many(["present", "absent", "also_absent"])
+    assert capture.cache is not None
+    assert (capture.cache.gets, capture.cache.hits) == (5, 2)
+
+
+def test_capture_without_cache_tracking_has_no_counter() -> None:
+    with capture_queries(track_cache=False, track_access=False) as capture:
+        Book.objects.count()
+    assert capture.cache is None
+    assert capture.access is None
+    assert len(capture.queries) == 1

@@ -1,0 +1,1 @@
+"""A package that runs a query for its caller (IGNORE_MODULES tests)."""

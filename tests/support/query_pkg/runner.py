@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+
+
+def count_groups() -> int:
+    return Group.objects.count()
