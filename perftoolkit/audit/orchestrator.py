@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import TextIOBase
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
@@ -36,7 +36,8 @@ from perftoolkit.audit.locust import (
     parse_duration,
     profile_dirs,
 )
-from perftoolkit.audit.servers import SERVER_KINDS, ServerOptions, probe, running_server
+from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
+from perftoolkit.audit.servers import ServerOptions, probe, running_server
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
 from perftoolkit.core.runs.loadstats import LoadProgress
@@ -48,32 +49,8 @@ if TYPE_CHECKING:
     from perftoolkit.audit.target import TargetProject
     from perftoolkit.core.runs.compare import Comparison
 
-FAIL_ON = ("budget", "regression")
 ARTIFACTS_DIR = "artifacts"  # logs, Locust's files and the recording, beside the report
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
-
-
-@dataclass(frozen=True, slots=True)
-class AuditOptions:
-    """Every option of `perf_audit` / `perftoolkit audit` (the flags, by the same names)."""
-
-    profiles: tuple[str, ...] = ("smoke",)
-    users: int = 10
-    spawn_rate: float = 5.0
-    run_time: str = "30s"
-    workers: int = 0
-    url: str | None = None
-    record_dir: Path | None = None
-    server: str = "gunicorn"
-    server_workers: int = 2
-    ready_timeout_s: float = 30.0
-    out_dir: Path | None = None  # default: reports/ under `cwd`
-    label: str | None = None
-    compare: str | None = None
-    tolerance: float | None = None
-    fail_on: tuple[str, ...] = ()
-    force: bool = False
-    cwd: Path = field(default_factory=Path.cwd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,8 +184,7 @@ def _plan(options: AuditOptions) -> _Plan:
             f"--label {label!r} cannot name a report directory: use letters, digits, '.', '_', "
             f"'+' and '-' (and not {COMPARE_DIR!r}, where comparisons go)."
         )
-    out_dir = options.out_dir if options.out_dir is not None else options.cwd / "reports"
-    run_dir = (options.cwd / out_dir / label).resolve()
+    run_dir = (options.cwd / options.out_dir / label).resolve()
     artifacts = run_dir / ARTIFACTS_DIR
     locust = LocustOptions(
         locustfiles=files,
@@ -463,13 +439,7 @@ def _signals_deferred() -> Iterator[None]:
 # -- for the entry points -------------------------------------------------------------------
 
 
-def run_audit_and_report(
-    options: AuditOptions,
-    *,
-    stdout: IO[str] | TextIOBase,
-    quiet: bool = False,
-    json_output: bool = False,
-) -> AuditOutcome:
+def run_audit_and_report(options: AuditOptions, *, stdout: IO[str] | TextIOBase) -> AuditOutcome:
     """What `perf_audit` and `perftoolkit audit` do: run with a live display, then show the
     summary (or, with --json, print report.json). The entry point shows `outcome.problems` and
     exits with `outcome.exit_code`; errors before the run raise PerfToolkitError."""
@@ -478,6 +448,7 @@ def run_audit_and_report(
 
     # Off a terminal (CI logs, make demo) rich would wrap at 80 columns; the table needs more.
     out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
+    quiet, json_output = options.quiet, options.json_output
     if quiet or json_output:
         outcome = run_audit(options)
     else:

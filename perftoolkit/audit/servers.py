@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from perftoolkit.audit.options import SERVER_KINDS
 from perftoolkit.audit.processes import Child, free_port, spawn
 from perftoolkit.audit.target import TargetProject
 from perftoolkit.conf import RECORD_DIR_ENV
 from perftoolkit.exceptions import LoadTestError
-
-SERVER_KINDS = ("gunicorn", "uvicorn")
 
 
 @dataclass(frozen=True, slots=True)

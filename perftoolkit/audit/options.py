@@ -1,0 +1,63 @@
+"""`AuditOptions`: every option of `manage.py perf_audit` and `perftoolkit audit`, declared once.
+
+Both front-ends build their flags from these fields (`perftoolkit.core.options`): the names,
+defaults and help texts below are what `--help` shows in either spelling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perftoolkit.core.options import option
+
+FAIL_ON = ("budget", "regression")
+SERVER_KINDS = ("gunicorn", "uvicorn")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOptions:
+    """One audit: what to run, against what, where to write it, and which gates fail it."""
+
+    profiles: tuple[str, ...] = option(
+        ("smoke",),
+        "Locust profile: a name in loadtests/ or the path of a locustfile (repeatable).",
+        flags=("--profile", "-p"),
+    )
+    users: int = option(10, "Concurrent Locust users.")
+    spawn_rate: float = option(5.0, "Users started per second.")
+    run_time: str = option("30s", "How long the load runs: 30s, 2m, 1m30s.")
+    workers: int = option(
+        0, "Locust worker processes (Locust's distributed mode); 0 runs Locust in one process."
+    )
+    url: str | None = option(None, "Audit a server you already run instead of starting one.")
+    record_dir: Path | None = option(
+        None, "With --url: the PERFTOOLKIT_RECORD_DIR that server records into."
+    )
+    server: str = option(
+        "gunicorn",
+        "The server the project runs under: gunicorn (WSGI) or uvicorn (ASGI).",
+        choices=SERVER_KINDS,
+    )
+    server_workers: int = option(2, "Server worker processes.")
+    out_dir: Path = option(Path("reports"), "Where runs are written: <out-dir>/<label>/.")
+    label: str | None = option(None, "Name of the run (default: the profile names).")
+    compare: str | None = option(
+        None, "Compare with an earlier run: its label, its directory or its report.json."
+    )
+    tolerance: float | None = option(
+        None,
+        "p95 rise tolerated by --compare, as a fraction (0.1 = 10 %); judged where both runs "
+        "measured the endpoint at least 20 times.",
+    )
+    fail_on: tuple[str, ...] = option(
+        (), "Exit 3 when this gate fails (repeatable).", choices=FAIL_ON
+    )
+    force: bool = option(False, "Replace an earlier complete run of this label.")
+    quiet: bool = option(False, "No progress display or summary; errors only.")
+    json_output: bool = option(
+        False, "Print report.json to stdout instead of the summary.", flags=("--json",)
+    )
+    # Not flags: set by the entry point or by tests.
+    ready_timeout_s: float = 30.0
+    cwd: Path = field(default_factory=Path.cwd)
