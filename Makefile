@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-core test-postgres test-sample test-django42 demo screenshots lock clean
+.PHONY: install lint test test-fast test-core test-postgres test-sample test-django42 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -25,9 +25,17 @@ lint: install
 
 test: lint test-core test-postgres test-sample test-django42
 
-# perftoolkit's own suite on SQLite (slow tests included: they start real processes).
+# The edit loop: everything but the tests that start processes or a browser, on both cores.
+test-fast: install
+	$(PYTEST) tests -q -m "not slow and not browser" -n auto
+
+# perftoolkit's own suite on SQLite (slow tests included: they start real processes), the
+# doctests of perftoolkit/core, and the share of the package they run (fail_under in pyproject).
 test-core: install
-	$(PYTEST) tests -q
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest perftoolkit/core --doctest-modules -q
+	$(BIN)/coverage run --append -m pytest tests -q
+	$(BIN)/coverage report
 
 # The tests marked `postgres`, against the server at 127.0.0.1:5432.
 test-postgres: install

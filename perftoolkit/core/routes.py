@@ -12,7 +12,11 @@ ROOT_ROUTE = "/"
 
 
 def route_key(route: str) -> str:
-    """The endpoint key of a matched route pattern: normalised, the site root as "/"."""
+    """The endpoint key of a matched route pattern: normalised, the site root as "/".
+
+    >>> route_key("^$"), route_key("api/courses/<int:pk>/")
+    ('/', 'api/courses/<int:pk>/')
+    """
     return normalize_route(route) or ROOT_ROUTE
 
 
@@ -22,6 +26,11 @@ def normalize_route(route: str) -> str:
 
     Anchors are dropped, named groups become `<name>`, unnamed groups `<arg>`, escapes are
     unescaped and optional trailing slashes (`/?`) read as `/`.
+
+    >>> normalize_route(r"api/^courses/(?P<pk>[^/.]+)/$")
+    'api/courses/<pk>/'
+    >>> normalize_route(r"^files/([0-9]+)/?$")
+    'files/<arg>/'
     """
     out: list[str] = []
     i, n = 0, len(route)

@@ -20,7 +20,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def median(values: Sequence[float]) -> float:
-    """The middle value (mean of the two middle ones for an even count); 0.0 for none."""
+    """The middle value (mean of the two middle ones for an even count); 0.0 for none.
+
+    >>> median([7, 1, 3]), median([1, 2, 3, 10]), median([])
+    (3, 2.5, 0.0)
+    """
     if not values:
         return 0.0
     ordered = sorted(values)

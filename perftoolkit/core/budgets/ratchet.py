@@ -31,7 +31,13 @@ class Headroom:
 
     @classmethod
     def parse(cls, text: str | None) -> Headroom:
-        """`"2"`, `"1.5"` or `"20%"`; raises ValueError with the accepted forms."""
+        """`"2"`, `"1.5"` or `"20%"`; raises ValueError with the accepted forms.
+
+        >>> [str(Headroom.parse(t)) for t in ("2", "20%", None)]
+        ['2', '20%', '0']
+        >>> Headroom.parse("20%").apply("queries", 11)
+        14
+        """
         if text is None or not str(text).strip():
             return cls()
         raw = str(text).strip()
