@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-fast test-core test-postgres test-sample test-django42 demo screenshots lock clean
+.PHONY: install lint test test-fast test-core test-postgres test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint test-core test-postgres test-sample test-django42
+test: lint test-core test-postgres test-sample test-matrix
 
 # The edit loop: everything but the tests that start processes or a browser, on both cores.
 test-fast: install
@@ -54,20 +54,62 @@ test-sample: install
 	cd sample_project && SAMPLE_VARIANT=before $(SAMPLE_ON_PG)_before $(SAMPLE_PYTEST) -q -m postgres
 	cd sample_project && SAMPLE_VARIANT=after $(SAMPLE_ON_PG)_after $(SAMPLE_PYTEST) -q -m postgres
 
-# perftoolkit also supports Django 4.2 LTS: its fast suite against the newest 4.2 release, in a venv
-# of its own (the sample project is Django 5.2 only).
-DJ42 := .venv-django42
-$(DJ42)/.installed: pyproject.toml requirements-dev.lock
-	@test -x $(DJ42)/bin/python || $(PYTHON) -m venv $(DJ42)
-	grep -viE '^(django|djangorestframework|django-stubs|django-stubs-ext|djangorestframework-stubs)==' \
-		requirements-dev.lock > $(DJ42)/constraints.txt
-	$(DJ42)/bin/python -m pip install --quiet --disable-pip-version-check -c $(DJ42)/constraints.txt \
-		"django==4.2.30" "djangorestframework==3.16.1" -e ".[cli,sql,postgres]" \
-		pytest pytest-django pytest-xdist hypothesis playwright
-	@touch $(DJ42)/.installed
+# The Django matrix beside the main pair (.venv: Python 3.11, Django 5.2 LTS): each release in a
+# venv of its own, on the Python it is tested with. Each runs the fast suite; 6.1 also runs the
+# sample project's suite, whose exact findings must equal 5.2's. A Python that is not installed
+# skips its release with a message, unless PERFTOOLKIT_REQUIRE_MATRIX=1 (CI) makes that an error.
+DJANGO60 := 6.0.10
+DJANGO61 := 6.1.3
+MATRIX_DRF := 3.18.3
+find_python = $(firstword $(foreach p,$(sort $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/$(1).*/bin/python$(1))) $(shell command -v python$(1) 2>/dev/null),$(shell "$(p)" -c "print('$(p)')" 2>/dev/null)))
+PYTHON312 ?= $(call find_python,3.12)
+PYTHON313 ?= $(call find_python,3.13)
+MATRIX_PIP = -m pip install --quiet --disable-pip-version-check
 
-test-django42: $(DJ42)/.installed
-	$(DJ42)/bin/python -m pytest tests -q -m "not slow and not browser"
+# $(1) venv, $(2) python, $(3) Django version
+define matrix_venv
+	@if [ -z "$(2)" ]; then echo "no Python for $(1)"; exit 1; fi
+	@test -x $(1)/bin/python || $(2) -m venv $(1)
+	grep -viE '^(django|djangorestframework|django-stubs|django-stubs-ext|djangorestframework-stubs)==' \
+		requirements-dev.lock > $(1)/constraints.txt
+	$(1)/bin/python $(MATRIX_PIP) -c $(1)/constraints.txt "django==$(3)" \
+		"djangorestframework==$(MATRIX_DRF)" -e ".[cli,sql,postgres]" -r sample_project/requirements.txt \
+		pytest pytest-django pytest-xdist hypothesis
+	@touch $(1)/.installed
+endef
+
+# $(1) the Python that must exist, $(2) release name
+define matrix_skip
+	@if [ "$${PERFTOOLKIT_REQUIRE_MATRIX:-0}" != 0 ]; then \
+		echo "Python $(1) is not installed, so Django $(2) cannot be tested (PERFTOOLKIT_REQUIRE_MATRIX=1 forbids skipping)"; exit 1; \
+	else echo "skipped: Django $(2) needs Python $(1), which is not installed (pyenv install $(1))"; fi
+endef
+
+.venv-django60/.installed: pyproject.toml requirements-dev.lock sample_project/requirements.txt
+	$(call matrix_venv,.venv-django60,$(PYTHON312),$(DJANGO60))
+
+.venv-django61/.installed: pyproject.toml requirements-dev.lock sample_project/requirements.txt
+	$(call matrix_venv,.venv-django61,$(PYTHON313),$(DJANGO61))
+
+ifeq ($(PYTHON312),)
+test-django60:
+	$(call matrix_skip,3.12,$(DJANGO60))
+else
+test-django60: .venv-django60/.installed
+	.venv-django60/bin/python -m pytest tests -q -m "not slow and not browser" -n 2
+endif
+
+ifeq ($(PYTHON313),)
+test-django61:
+	$(call matrix_skip,3.13,$(DJANGO61))
+else
+test-django61: .venv-django61/.installed
+	.venv-django61/bin/python -m pytest tests -q -m "not slow and not browser" -n 2
+	cd sample_project && SAMPLE_VARIANT=before DATABASE_URL= ../.venv-django61/bin/python -m pytest -c pytest.ini -q
+	cd sample_project && SAMPLE_VARIANT=after DATABASE_URL= ../.venv-django61/bin/python -m pytest -c pytest.ini -q
+endif
+
+test-matrix: test-django60 test-django61
 
 demo: install
 	$(BIN)/python sample_project/demo.py
@@ -83,4 +125,4 @@ lock:
 	/tmp/perftoolkit-lock/bin/pip freeze --exclude-editable | grep -v '^perftoolkit' > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) $(DJ42) reports/*/ .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-django60 .venv-django61 reports/*/ .mypy_cache .ruff_cache .coverage

@@ -14,3 +14,4 @@ class PerfToolkitConfig(AppConfig):
         register(checks.check_settings)
         register(checks.check_middleware)
         register(checks.check_production_mode)
+        register(checks.check_capture)

@@ -195,3 +195,21 @@ def check_production_mode(**kwargs: Any) -> list[CheckMessage]:
             id="perftoolkit.W103",
         )
     ]
+
+
+def check_capture(**kwargs: Any) -> list[CheckMessage]:
+    """The parts of the capture that cannot work on the Django that runs (perftoolkit.E010)."""
+    import django
+
+    from perftoolkit.middleware.capture import compat
+
+    return [
+        Error(
+            f"perftoolkit cannot capture everything on Django {django.get_version()}: {problem}.",
+            hint="Query counts, duplicates and budgets still work; the findings that need this "
+            "part lack the relation or the fix. Upgrade perftoolkit, or report this Django "
+            "version at the project's issue tracker.",
+            id="perftoolkit.E010",
+        )
+        for problem in compat.problems()
+    ]

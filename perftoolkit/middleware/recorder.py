@@ -21,7 +21,9 @@ from django.db import connections
 
 import perftoolkit
 from perftoolkit.core.indexes.samples import encode_params
+from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
+from perftoolkit.middleware.recording import UNAVAILABLE_KEY
 
 logger = logging.getLogger("perftoolkit")
 _recorders: dict[str, Recorder] = {}
@@ -120,6 +122,9 @@ class Recorder:
             "perftoolkit": perftoolkit.__version__,
             "database": ", ".join(sorted({connections[a].vendor for a in connections})),
         }
+        unavailable = compat.problems()
+        if unavailable:
+            data[UNAVAILABLE_KEY] = compat.describe(unavailable)
         tmp = path.with_name(f".environment.{os.getpid()}.json")
         tmp.write_text(json.dumps(data, sort_keys=True))
         os.replace(tmp, path)

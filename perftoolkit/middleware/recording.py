@@ -24,6 +24,8 @@ from perftoolkit.core.runs.run import AuditRun, Detector, build_run
 from perftoolkit.exceptions import ReportFormatError
 
 logger = logging.getLogger("perftoolkit")
+# environment.json: what part of the capture could not work where the requests were recorded.
+UNAVAILABLE_KEY = "capture_unavailable"
 
 
 @dataclass
@@ -122,6 +124,12 @@ def build_report(
     started = min((p.started_at for p in profiles), default=time.time())
     finished = max((p.started_at + p.duration_ms / 1000 for p in profiles), default=started)
     extra = [f"skipped {s}" for s in recording.skipped]
+    unavailable = recording.environment.get(UNAVAILABLE_KEY)
+    if unavailable:
+        extra.append(
+            f"Part of the capture was unavailable where these requests were recorded ({unavailable}): "
+            "findings may lack the relation and the exact fix they would otherwise name."
+        )
     return build_run(
         profiles,
         label=label or Path(directory).resolve().name,

@@ -8,6 +8,8 @@ race between threads. Outside a capture the wrapper costs one ContextVar read.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import sys
 import threading
@@ -17,12 +19,18 @@ from typing import Any
 
 from perftoolkit.middleware.capture import context
 
+logger = logging.getLogger("perftoolkit")
 _lock = threading.Lock()
 # Django's own reads (prefetching sets caches through the descriptors) are not the code's reads.
 _ORM_DIR = os.path.join("django", "db", "models", "")
 
 
 def _descriptor_classes() -> list[type]:
+    """The classes whose instances sit on model classes as relation accessors.
+
+    Subclasses are covered through their base: ForwardOneToOneDescriptor through
+    ForwardManyToOneDescriptor, ManyToManyDescriptor through ReverseManyToOneDescriptor.
+    """
     from django.apps import apps
     from django.db.models.fields import related_descriptors as rd
 
@@ -33,13 +41,28 @@ def _descriptor_classes() -> list[type]:
     ]
     # Importing contenttypes' fields defines its model, which fails when the app is not installed.
     if apps.is_installed("django.contrib.contenttypes"):
-        from django.contrib.contenttypes.fields import GenericForeignKey
+        from django.contrib.contenttypes import fields as generic
 
-        classes.append(GenericForeignKey)
+        # Up to Django 6.0 a GenericForeignKey is its own descriptor; since 6.1 it puts a
+        # GenericForeignKeyDescriptor on the model instead (Django ticket #28586, fetch modes).
+        descriptor = getattr(generic, "GenericForeignKeyDescriptor", None)
+        classes.append(descriptor if isinstance(descriptor, type) else generic.GenericForeignKey)
     return classes
 
 
+def _getter_of(klass: type) -> Callable[..., Any] | None:
+    """The `__get__` instances of `klass` run, wherever in its MRO it is defined (None: none)."""
+    for base in klass.__mro__:
+        if base is object:
+            break
+        found = base.__dict__.get("__get__")
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    return None
+
+
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         if instance is not None:
             captures = context.current.get()
@@ -49,23 +72,81 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
                         capture.access.seen.add((type(instance), self))
         return original(self, instance, cls)
 
-    __get__.__wrapped__ = original  # type: ignore[attr-defined]
+    __get__._perftoolkit_tracked = True  # type: ignore[attr-defined]
     return __get__
 
 
 _installed = False
+# What could not be wrapped when tracking was installed, in a sentence each.
+unavailable: list[str] = []
+
+
+def tracking_problems() -> list[str]:
+    """Why reads of some relations cannot be tracked on this Django: the failures of an install
+    that ran, or, before one, what an install would meet (nothing is wrapped by asking)."""
+    if _installed:
+        return list(unavailable)
+    try:
+        classes = _descriptor_classes()
+    except Exception as exc:
+        return [_no_classes(exc)]
+    return [_no_getter(klass) for klass in classes if _getter_of(klass) is None]
+
+
+def _no_classes(exc: Exception) -> str:
+    return (
+        f"relation reads cannot be tracked ({type(exc).__name__}: {exc}); unused eager loads "
+        "are not reported"
+    )
+
+
+def _no_getter(klass: type) -> str:
+    return (
+        f"reads through {klass.__qualname__} cannot be tracked (it defines no __get__); eager "
+        "loads through it may be reported unused"
+    )
 
 
 def install_access_tracking() -> None:
-    """Wrap the relation descriptors (once per process)."""
+    """Wrap the relation descriptors' `__get__` (once per process).
+
+    The getter is looked up through the MRO, not in the class's own `__dict__`, and the wrapper is
+    set on the listed class, so subclasses that do not define their own `__get__` (the many-to-many
+    descriptor) run it too. A class that cannot be wrapped is logged and skipped: one relation kind
+    untracked, never the whole capture.
+    """
     global _installed
     if _installed:
         return
     with _lock:
         if not _installed:
-            for klass in _descriptor_classes():
-                klass.__get__ = _wrap(klass.__dict__["__get__"])  # type: ignore[attr-defined]
+            try:
+                classes = _descriptor_classes()
+            except Exception as exc:  # a descriptor class moved or was renamed
+                classes = []
+                unavailable.append(_no_classes(exc))
+            for klass in classes:
+                try:
+                    _track(klass)
+                except Exception:
+                    unavailable.append(_no_getter(klass))
+                    logger.warning(
+                        "perftoolkit: cannot track reads of %s.%s; eager loads through it may "
+                        "be reported unused",
+                        klass.__module__,
+                        klass.__qualname__,
+                        exc_info=True,
+                    )
             _installed = True
+
+
+def _track(klass: type) -> None:
+    original = _getter_of(klass)
+    if original is None:
+        raise TypeError(f"{klass.__qualname__} defines no __get__")
+    if getattr(original, "_perftoolkit_tracked", False):
+        return  # already wrapped (on this class or a base)
+    klass.__get__ = _wrap(original)  # type: ignore[attr-defined]
 
 
 _watched: set[Any] = set()

@@ -325,8 +325,17 @@ def _generic_relation(frame: FrameType | None, generic: Any, via: RelationVia) -
     target_model = content_type.model_class() if content_type is not None else None
     return Relation(
         model=label(instance),
-        field=str(getattr(generic, "name", "content_object")),
+        field=_generic_name(generic),
         kind="generic",
         target=label(target_model) if target_model is not None else "",
         via="get",
     )
+
+
+def _generic_name(generic: Any) -> str:
+    """The GenericForeignKey's name: `generic` is the field itself up to Django 6.0, and a
+    GenericForeignKeyDescriptor holding it in `.field` since 6.1."""
+    name = getattr(generic, "name", None)
+    if not isinstance(name, str):
+        name = getattr(getattr(generic, "field", None), "name", None)
+    return name if isinstance(name, str) else "content_object"

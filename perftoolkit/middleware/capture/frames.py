@@ -49,7 +49,9 @@ _SPECIAL_SUFFIXES: tuple[tuple[str, Kind], ...] = (
 )
 _ORM_DIR = os.path.join("", "django", "db", "")
 _PREFETCH_FUNCTIONS = frozenset({"prefetch_related_objects", "prefetch_one_level"})
-_DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object"})
+# Since Django 6.1 a descriptor's `__get__` hands the load to `fetch_one` (or `fetch_many`, under
+# FETCH_PEERS, which prefetches) through the instance's fetch mode: still the descriptor's read.
+_DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object", "fetch_one", "fetch_many"})
 _MAX_DEPTH = 250
 
 
