@@ -159,14 +159,30 @@ class ChainRewriter(cst.CSTTransformer):
 
 
 def _wrap(node: cst.BaseExpression, calls: Sequence[QuerysetCall], dot: cst.Dot) -> cst.BaseExpression:
-    if not isinstance(node, cst.Name | cst.Attribute | cst.Call | cst.Subscript) and not node.lpar:
+    # The chain's own parentheses (a multi-line chain) close after the new calls.
+    lpar, rpar = list(node.lpar), list(node.rpar)
+    node = node.with_changes(lpar=[], rpar=[])
+    if not isinstance(node, cst.Name | cst.Attribute | cst.Call | cst.Subscript):
         node = node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    for call in calls:
+    first_dot = dot
+    closing = rpar[-1].whitespace_before if rpar else None
+    if _multiline(dot.whitespace_before) and _multiline(closing):
+        # A comment after the chain's last line stays on that line, not after the new call.
+        assert isinstance(closing, cst.ParenthesizedWhitespace)
+        ws = dot.whitespace_before
+        assert isinstance(ws, cst.ParenthesizedWhitespace)
+        first_dot = dot.with_changes(whitespace_before=ws.with_changes(first_line=closing.first_line))
+        rpar[-1] = rpar[-1].with_changes(
+            whitespace_before=closing.with_changes(first_line=ws.first_line)
+        )
+    for index, call in enumerate(calls):
         node = cst.Call(
-            func=cst.Attribute(value=node, attr=cst.Name(call.method), dot=dot),
+            func=cst.Attribute(
+                value=node, attr=cst.Name(call.method), dot=first_dot if index == 0 else dot
+            ),
             args=parse_args(call.args),
         )
-    return node
+    return node.with_changes(lpar=lpar, rpar=rpar)
 
 
 def _rebuild_args(call: cst.Call, args: Sequence[Arg]) -> list[cst.Arg]:
