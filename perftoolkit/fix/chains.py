@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import libcst as cst
 
@@ -47,7 +47,9 @@ class ChainView:
     dot: cst.Dot = field(default_factory=cst.Dot)
 
     def queryset_calls(self, module: cst.Module) -> list[QuerysetCall]:
-        return [QuerysetCall(_method(c), tuple(arg_text(module, a) for a in c.args)) for c in self.calls]
+        return [
+            QuerysetCall(_method(c), tuple(arg_text(module, a) for a in c.args)) for c in self.calls
+        ]
 
 
 def read_chain(node: cst.BaseExpression) -> ChainView:
@@ -158,7 +160,9 @@ class ChainRewriter(cst.CSTTransformer):
         return updated
 
 
-def _wrap(node: cst.BaseExpression, calls: Sequence[QuerysetCall], dot: cst.Dot) -> cst.BaseExpression:
+def _wrap(
+    node: cst.BaseExpression, calls: Sequence[QuerysetCall], dot: cst.Dot
+) -> cst.BaseExpression:
     # The chain's own parentheses (a multi-line chain) close after the new calls.
     lpar, rpar = list(node.lpar), list(node.rpar)
     node = node.with_changes(lpar=[], rpar=[])
@@ -171,7 +175,9 @@ def _wrap(node: cst.BaseExpression, calls: Sequence[QuerysetCall], dot: cst.Dot)
         assert isinstance(closing, cst.ParenthesizedWhitespace)
         ws = dot.whitespace_before
         assert isinstance(ws, cst.ParenthesizedWhitespace)
-        first_dot = dot.with_changes(whitespace_before=ws.with_changes(first_line=closing.first_line))
+        first_dot = dot.with_changes(
+            whitespace_before=ws.with_changes(first_line=closing.first_line)
+        )
         rpar[-1] = rpar[-1].with_changes(
             whitespace_before=closing.with_changes(first_line=ws.first_line)
         )
@@ -192,10 +198,8 @@ def _rebuild_args(call: cst.Call, args: Sequence[Arg]) -> list[cst.Arg]:
     return restyle(items, original, call.whitespace_before_args)
 
 
-_Item = TypeVar("_Item", cst.Arg, cst.ImportAlias)
-
-
-def restyle(items: list[_Item], original: Sequence[_Item], opening: Any) -> list[_Item]:
+def restyle(items: list[Any], original: Sequence[Any], opening: Any) -> list[Any]:
+    # items: cst.Arg or cst.ImportAlias, both with a `comma`
     """Commas for a rewritten list of arguments (or imported names) in the original's style: one
     per line stays one per line, a trailing comma stays, a one-line list stays on one line."""
     if not items:
@@ -212,7 +216,7 @@ def restyle(items: list[_Item], original: Sequence[_Item], opening: Any) -> list
         if original and isinstance(original[-1], cst.Arg)
         else None
     )
-    out: list[_Item] = []
+    out: list[Any] = []
     for position, item in enumerate(items):
         last = position == len(items) - 1
         changes: dict[str, Any] = {"comma": trailing if last else between}

@@ -18,7 +18,7 @@ from perftoolkit.fix.locate import Unplaceable, locate
 ORM_MODULE = "django.db.models"
 
 
-class AlreadyThere(Exception):  # noqa: N818 (a verdict: nothing to write)
+class AlreadyThere(Exception):
     """The queryset already makes every call the fix asks for."""
 
 

@@ -76,7 +76,7 @@ def _import(module: cst.Module, path: str, names: list[str]) -> cst.Module:
     return module.with_changes(body=body)
 
 
-def _position(body: list[cst.BaseStatement], path: str) -> int:
+def _position(body: Sequence[cst.CSTNode], path: str) -> int:
     """After the last import of the same top-level package, else after the last import, else
     after the docstring."""
     top = path.split(".")[0]

@@ -19,7 +19,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 from perftoolkit.fix.chains import ChainView, read_chain
 
 
-class Unplaceable(Exception):  # noqa: N818 (a verdict about the source, not our error)
+class Unplaceable(Exception):
     """The fix cannot be placed at this origin: the message says why."""
 
 
@@ -97,7 +97,9 @@ def _is_queryset_attribute(statement: cst.CSTNode) -> bool:
         return False
     return any(
         isinstance(small, cst.Assign)
-        and any(isinstance(t.target, cst.Name) and t.target.value == "queryset" for t in small.targets)
+        and any(
+            isinstance(t.target, cst.Name) and t.target.value == "queryset" for t in small.targets
+        )
         for small in statement.body
     )
 

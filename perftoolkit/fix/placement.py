@@ -17,7 +17,8 @@ from perftoolkit.fix.edit import Placement
 
 
 def placement_for(finding: Finding, root: Path) -> Placement:
-    assert finding.fix is not None and finding.origin is not None
+    assert finding.fix is not None
+    assert finding.origin is not None
     code = finding.fix.code
     model = _model(finding.model)
     models = {model.__name__} if model is not None else set()
@@ -92,7 +93,9 @@ def _names(finding: Finding, free: frozenset[str], root: Path) -> dict[str, str]
     if site is None or origin is None:
         return {}
     params = [a.arg for a in origin.args.posonlyargs + origin.args.args]
-    request = "request" if "request" in params else "self.request" if params[:1] == ["self"] else None
+    request = (
+        "request" if "request" in params else "self.request" if params[:1] == ["self"] else None
+    )
     if request is None:
         return {}
     out: dict[str, str] = {}

@@ -118,7 +118,7 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str]:
             with capture_queries(track_cache=False, track_access=False) as capture:
                 response = client.generic(request["method"], target)
                 body = b"".join(
-                    response.streaming_content if response.streaming else [response.content]  # type: ignore[attr-defined]
+                    response.streaming_content if response.streaming else [response.content]
                 )
             key = response_key(
                 response.status_code,

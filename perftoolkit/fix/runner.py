@@ -43,7 +43,7 @@ class ReplayResult:
     error: str = ""
 
 
-class ReplayFailed(Exception):  # noqa: N818 (a verdict on the edited code)
+class ReplayFailed(Exception):
     """The child could not run the project (an edit that does not import, a settings error)."""
 
 

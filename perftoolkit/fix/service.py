@@ -80,7 +80,9 @@ def run_fix(
     outcomes = service.fix_all(findings)
     state = service.state
     patch = _patch(state, root)
-    result = FixResult(outcomes, patch, {p: t for p, t in state.current.items() if t != state.originals[p]})
+    result = FixResult(
+        outcomes, patch, {p: t for p, t in state.current.items() if t != state.originals[p]}
+    )
     if options.apply:
         for path, text in result.files.items():
             write_text(text, path)
@@ -146,7 +148,7 @@ class _Service:
         """The file the fix goes into, or the outcome that says why there is none."""
 
         def no(status: str, reason: str) -> tuple[None, FixOutcome]:
-            return None, self._outcome(finding, status, reason)  # type: ignore[arg-type]
+            return None, self._outcome(finding, status, reason)
 
         if finding.fix is None:
             return no("not_fixable", "no exact fix: the finding names no relation")
@@ -163,7 +165,9 @@ class _Service:
             return no("unplaceable", f"{finding.origin.file} is not writable")
         return path, self._outcome(finding, "unplaceable", "")
 
-    def _outcome(self, finding: Finding, status: str, reason: str, **counts: int | None) -> FixOutcome:
+    def _outcome(
+        self, finding: Finding, status: str, reason: str, **counts: int | None
+    ) -> FixOutcome:
         origin = finding.origin
         return FixOutcome(
             finding=finding.id,
@@ -172,9 +176,9 @@ class _Service:
             file=origin.file if origin else None,
             line=origin.line if origin else None,
             code=finding.fix.code if finding.fix else "",
-            status=status,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]  # one of Status, checked by the callers
             reason=reason,
-            **counts,  # type: ignore[arg-type]
+            **counts,
         )
 
     def _affected(self, path: Path) -> set[Endpoint]:
@@ -187,7 +191,9 @@ class _Service:
             if any(s is not None and s.file == relative for s in sites):
                 out.add(profile.endpoint)
         for finding in self.run.findings:
-            if any(s is not None and s.file == relative for s in (finding.origin, finding.callsite)):
+            if any(
+                s is not None and s.file == relative for s in (finding.origin, finding.callsite)
+            ):
                 out.add((finding.method, finding.route))
         return out
 
@@ -204,7 +210,8 @@ class _Service:
         self.state.results = dict(self.state.baseline)
 
     def _attempt(self, finding: Finding, path: Path) -> FixOutcome:
-        assert finding.fix is not None and finding.origin is not None
+        assert finding.fix is not None
+        assert finding.origin is not None
         state = self.state
         original = state.originals.setdefault(path, path.read_text(encoding="utf-8"))
         current = state.current.setdefault(path, original)
@@ -229,7 +236,9 @@ class _Service:
         own = self.requests.get(endpoint, [])
         if not own:
             return self._outcome(
-                finding, "unverifiable", "no GET request of this endpoint was recorded with its path"
+                finding,
+                "unverifiable",
+                "no GET request of this endpoint was recorded with its path",
             )
         unstable = [r for r in own if not state.baseline[r].stable or state.baseline[r].error]
         if unstable:
@@ -239,13 +248,21 @@ class _Service:
                 f"{unstable[0]} answers differently to two runs of the same code; declare the "
                 'changing parts in PERFTOOLKIT["VOLATILE"]',
             )
-        requests = [r for e in sorted(self._affected(path) | {endpoint}) for r in self.requests.get(e, [])]
-        overlay = {**{p: t for p, t in state.current.items() if t != state.originals[p]}, path: edited}
+        requests = [
+            r for e in sorted(self._affected(path) | {endpoint}) for r in self.requests.get(e, [])
+        ]
+        overlay = {
+            **{p: t for p, t in state.current.items() if t != state.originals[p]},
+            path: edited,
+        }
         self.progress(f"{finding.id}: replaying {len(requests)} requests with the fix")
         before = max(state.results[r].queries or 0 for r in own)
         try:
             results = replay(
-                requests, overlay, project_dir=self.project_dir, settings_module=self.settings_module
+                requests,
+                overlay,
+                project_dir=self.project_dir,
+                settings_module=self.settings_module,
             )
         except ReplayFailed as exc:
             return self._outcome(finding, "rejected", f"reverted: {exc}", queries_before=before)
@@ -254,7 +271,11 @@ class _Service:
         problem = self._compare(by_request)
         if problem:
             return self._outcome(
-                finding, "rejected", f"reverted: {problem}", queries_before=before, queries_after=after
+                finding,
+                "rejected",
+                f"reverted: {problem}",
+                queries_before=before,
+                queries_after=after,
             )
         counts = [(state.results[r].queries or 0, by_request[r].queries or 0) for r in own]
         if any(a > b for b, a in counts) or not any(a < b for b, a in counts):

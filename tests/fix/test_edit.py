@@ -46,7 +46,9 @@ def test_select_related_merged_longer_path_replaces_shorter() -> None:
 
 def test_select_related_already_loaded_is_already_there() -> None:
     with pytest.raises(AlreadyThere):
-        fixed('rows = Book.objects.select_related("author__user")\n', 1, '.select_related("author")')
+        fixed(
+            'rows = Book.objects.select_related("author__user")\n', 1, '.select_related("author")'
+        )
 
 
 def test_prefetch_related_added_to_existing_call_one_per_line() -> None:
@@ -268,7 +270,7 @@ def test_request_user_of_the_per_row_code_written_as_the_views() -> None:
         (
             "rows = Book.objects.all()\n",
             1,
-            '.annotate(x=Exists(Fan.objects.filter(user=user)))',
+            ".annotate(x=Exists(Fan.objects.filter(user=user)))",
             "uses user",
         ),
         (

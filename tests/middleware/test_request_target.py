@@ -37,7 +37,11 @@ def test_record_line_keeps_path_and_query_string(record_dir: Path) -> None:
     assert (line["path"], line["query"]) == ("/mw/regex/12/", "page=2&q=a+b")
     assert "user" not in line
     profile = RequestProfile.from_dict(line)
-    assert (profile.path, profile.query_string, profile.user) == ("/mw/regex/12/", "page=2&q=a+b", None)
+    assert (profile.path, profile.query_string, profile.user) == (
+        "/mw/regex/12/",
+        "page=2&q=a+b",
+        None,
+    )
 
 
 @pytest.mark.django_db

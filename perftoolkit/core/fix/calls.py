@@ -67,9 +67,7 @@ def parse_fix(code: str) -> tuple[QuerysetCall, ...] | None:
     return tuple(found)
 
 
-def chain_calls(
-    node: ast.expr, *, text: str
-) -> tuple[str, list[QuerysetCall]] | None:
+def chain_calls(node: ast.expr, *, text: str) -> tuple[str, list[QuerysetCall]] | None:
     """`Model.objects.filter(a).order_by(b)` → ("Model.objects", [filter, order_by]); None when a
     link of the chain is not a method call or an attribute (a subscript, a call of a name)."""
     calls: list[QuerysetCall] = []
@@ -128,9 +126,7 @@ def orm_names(code: str) -> frozenset[str]:
         tree = ast.parse("_" + code.strip(), mode="eval")
     except SyntaxError:
         return frozenset()
-    return frozenset(
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in ORM_NAMES
-    )
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in ORM_NAMES)
 
 
 def _segment(text: str, node: ast.AST) -> str:
@@ -155,7 +151,11 @@ def substitute(code: str, names: Mapping[str, str]) -> str:
         offsets.append(offsets[-1] + len(line))
     spans = sorted(
         (
-            (offsets[n.lineno - 1] + n.col_offset, offsets[n.lineno - 1] + n.col_offset + len(n.id), n.id)
+            (
+                offsets[n.lineno - 1] + n.col_offset,
+                offsets[n.lineno - 1] + n.col_offset + len(n.id),
+                n.id,
+            )
             for n in ast.walk(tree)
             if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
         ),

@@ -31,7 +31,7 @@ _KEYWORD = re.compile(r"\s*([A-Za-z_]\w*)\s*=(?!=)")
 _ROW_CHANGING = ("filter", "exclude", "distinct", "union", "intersection", "difference")
 
 
-class MergeRefused(Exception):  # noqa: N818 (a verdict, not an error of ours)
+class MergeRefused(Exception):
     """The fix cannot join these calls without changing what the queryset returns."""
 
 
@@ -86,9 +86,7 @@ def merge_calls(existing: Sequence[QuerysetCall], new: Sequence[QuerysetCall]) -
         for c in calls
         if c.index is not None and c.args != list(range(len(c.original)))
     }
-    appended = tuple(
-        QuerysetCall(c.method, tuple(c.texts())) for c in calls if c.index is None
-    )
+    appended = tuple(QuerysetCall(c.method, tuple(c.texts())) for c in calls if c.index is None)
     return Merged(changed, appended)
 
 
