@@ -5,9 +5,11 @@ A child per attempt, because an edited module must be imported fresh and Django'
 resolver, serializers and apps keep references to the old one: `python -m
 perftoolkit.fix.replay JOB OUT` reads the job (project directory, edited sources, requests),
 serves the edited sources in place of the files on disk (an import hook; the files are not
-touched), and runs each request twice through Django's test client, as the recorded user, each
-time in a transaction rolled back afterwards: the first warms caches, the second is counted with
-perftoolkit's capture, and the two responses must be equal for the request to be judged at all.
+touched), and runs each request twice through Django's test client, as the recorded user, with
+empty process-local caches (CACHES replaced by local memory), each time in a transaction rolled
+back afterwards: the first warms what a process keeps (content types, templates), the second is
+counted with perftoolkit's capture, and the two responses must be equal for the request to be
+judged at all.
 """
 
 from __future__ import annotations
@@ -87,8 +89,15 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     quiet.pop("RECORD_DIR", None)
     volatile = compile_volatile(raw_settings().get("VOLATILE", ()))
     hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Every cache local to this process and emptied before each run: a response cached by the
+    # warm-up would hide the queries the fix is about, and a shared cache (Redis, memcached) is
+    # not ours to fill or clear.
+    caches = {
+        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
+        for alias in settings.CACHES
+    }
     out = []
-    with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts):
+    with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts, CACHES=caches):
         for request in requests:
             runs = [_run(request, volatile) for _ in range(2)]
             (_, first, _), (queries, second, error) = runs
@@ -109,6 +118,10 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str]:
     from perftoolkit.core.fix.responses import response_key
     from perftoolkit.middleware.capture.capture import capture_queries
 
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
     with ExitStack() as stack:
         for alias in connections:
             stack.enter_context(transaction.atomic(using=alias))
