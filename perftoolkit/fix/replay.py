@@ -113,12 +113,11 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str]:
+    from django.core.cache import caches
     from django.db import connections, transaction
 
     from perftoolkit.core.fix.responses import response_key
     from perftoolkit.middleware.capture.capture import capture_queries
-
-    from django.core.cache import caches
 
     for cache in caches.all(initialized_only=True):
         cache.clear()

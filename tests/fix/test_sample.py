@@ -139,7 +139,7 @@ def test_perf_fix_brings_sample_before_to_after(
         )
         for r, e, t in zip(requests, edited, target, strict=True)
     }
-    print(json.dumps(table, indent=1))
+    (tmp_path / "queries.json").write_text(json.dumps(table, indent=1))  # for a reader
     assert all(e.key == t.key for e, t in zip(edited, target, strict=True)), table
     n_plus_one_endpoints = {
         (f["method"], f["route"]) for f in data["findings"] if f["kind"] == "n_plus_one"
