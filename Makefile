@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := audit,cli,sql,interop,postgres,dev
+EXTRAS := audit,cli,sql,fix,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 

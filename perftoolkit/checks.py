@@ -16,7 +16,7 @@ from perftoolkit.core.runs.targets import Targets
 
 MIDDLEWARE_PATH = "perftoolkit.middleware.QueryBudgetMiddleware"
 _POSITIVE_INT_KEYS = ("NPLUSONE_THRESHOLD", "DUPLICATE_THRESHOLD")
-_LIST_KEYS = ("DETECTORS", "IGNORE_PATHS", "IGNORE_MODULES", "RAISE_ON")
+_LIST_KEYS = ("DETECTORS", "IGNORE_PATHS", "IGNORE_MODULES", "RAISE_ON", "VOLATILE")
 _PRODUCTION_HINTS = re.compile(r"prod|live|deploy|release", re.IGNORECASE)
 
 
@@ -118,17 +118,19 @@ def _check_detectors() -> list[CheckMessage]:
 
 def _check_patterns() -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    for pattern in get_settings().ignore_paths:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            errors.append(
-                Error(
-                    f"{SETTING_NAME}['IGNORE_PATHS'] entry {pattern!r} is not a regular expression: {exc}.",
-                    hint=r'Escape special characters, e.g. r"^/static/".',
-                    id="perftoolkit.E007",
+    conf = get_settings()
+    for key, patterns in (("IGNORE_PATHS", conf.ignore_paths), ("VOLATILE", conf.volatile)):
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                errors.append(
+                    Error(
+                        f"{SETTING_NAME}[{key!r}] entry {pattern!r} is not a regular expression: {exc}.",
+                        hint=r'Escape special characters, e.g. r"^/static/".',
+                        id="perftoolkit.E007",
+                    )
                 )
-            )
     return errors
 
 

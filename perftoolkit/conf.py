@@ -44,6 +44,7 @@ class PerfToolkitSettings:
     cache: bool = True
     budgets: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
+    volatile: tuple[str, ...] = ()  # what perf_fix removes from HTML/text before comparing
 
     @property
     def recording(self) -> bool:

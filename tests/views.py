@@ -55,3 +55,7 @@ def cached(request: HttpRequest) -> JsonResponse:
     second = cache.get("perftoolkit-test")  # a hit
     many = cache.get_many(["perftoolkit-test", "absent"])  # one hit of two
     return JsonResponse({"first": first, "second": second, "many": len(many)})
+
+
+def whoami(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"user": request.user.pk})

@@ -380,6 +380,11 @@ class RequestProfile:
     loaded: frozenset[str] = frozenset()
     # The Python line that defines the view's queryset (DRF get_queryset / queryset), if known.
     queryset_site: CallSite | None = None
+    # What `perf_fix` replays: the path (path_info), the query string and the user's pk, if the
+    # request had loaded an authenticated user.
+    path: str = ""
+    query_string: str = ""
+    user: int | str | None = None
 
     @property
     def endpoint(self) -> tuple[str, str]:
@@ -398,6 +403,7 @@ class RequestProfile:
             "status": self.status,
             "started_at": round(self.started_at, 6),
             "duration_ms": round(self.duration_ms, 3),
+            **request_target(self.path, self.query_string, self.user),
             # Each statement's text once, keyed by fingerprint; the queries refer to it.
             "statements": {q.fingerprint: q.sql for q in self.queries},
             "queries": [q.to_row(refs) for q in self.queries],
@@ -436,4 +442,19 @@ class RequestProfile:
             accessed=frozenset((str(m), str(f)) for m, f in data.get("accessed", [])),
             loaded=frozenset(str(m) for m in data.get("loaded", [])),
             queryset_site=CallSite.from_dict(data.get("queryset_site")),
+            path=str(data.get("path", "")),
+            query_string=str(data.get("query", "")),
+            user=data.get("user"),
         )
+
+
+def request_target(path: str, query_string: str, user: int | str | None) -> dict[str, Any]:
+    """The record line's `path`, `query` and `user` keys, each only when there is a value."""
+    target: dict[str, Any] = {}
+    if path:
+        target["path"] = path
+    if query_string:
+        target["query"] = query_string
+    if user is not None:
+        target["user"] = user
+    return target

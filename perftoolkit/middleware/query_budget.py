@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import current_mode, get_settings
 from perftoolkit.core.events import RequestProfile
@@ -43,6 +44,9 @@ class _Request(NamedTuple):
     started_at: float
     duration_ms: float
     view_class: Any
+    path: str
+    query_string: str
+    user: Any
 
 
 class QueryBudgetMiddleware:
@@ -185,7 +189,24 @@ def _describe_request(
         started_at=started,
         duration_ms=duration_ms,
         view_class=view_class,
+        path=request.path_info,
+        query_string=request.META.get("QUERY_STRING", ""),
+        user=_user_id(request),
     )
+
+
+def _user_id(request: HttpRequest) -> Any:
+    """The authenticated user's pk, read only if the request already loaded the user (Django's
+    cached lazy user, or the user DRF's authentication set): never a query of our own."""
+    user = getattr(request, "_cached_user", None)
+    if user is None:
+        user = request.__dict__.get("user")
+        if isinstance(user, LazyObject):
+            user = getattr(user, "_wrapped", None)
+    if user is None or user is empty or not getattr(user, "is_authenticated", False):
+        return None
+    pk = getattr(user, "pk", None)
+    return pk if pk is None or isinstance(pk, int) else str(pk)  # a UUID pk as its text
 
 
 def _set_headers(response: HttpResponseBase, capture: QueryCapture) -> None:

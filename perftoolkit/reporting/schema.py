@@ -13,7 +13,7 @@ from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
 from perftoolkit.core.runs.compare import Comparison
 from perftoolkit.core.runs.loadstats import LoadStats
-from perftoolkit.core.runs.run import SCHEMA, AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.runs.run import SCHEMA, AppliedFix, AuditRun, EndpointStats, QueryStats
 from perftoolkit.exceptions import ReportFormatError
 
 # The name of a run's report wherever one is written or looked for.
@@ -43,6 +43,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "cache": {"gets": gets, "hits": hits, "ratio": round(hits / gets, 4) if gets else None},
         "notes": list(run.notes),
         "record_dir": _relative_record_dir(run.record_dir, location),
+        "fixes": [f.to_dict() for f in run.fixes],
     }
 
 
@@ -89,6 +90,7 @@ def run_from_dict(
             cache=CacheStats.from_dict(data.get("cache")),
             notes=tuple(str(n) for n in data.get("notes", [])),
             record_dir=_absolute_record_dir(data.get("record_dir"), location),
+            fixes=tuple(AppliedFix.from_dict(f) for f in data.get("fixes") or []),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportFormatError(

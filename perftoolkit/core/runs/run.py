@@ -183,6 +183,37 @@ class QueryStats:
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedFix:
+    """A finding's fix written into the source by `perf_fix --apply`, with what the replay of
+    its endpoint's recorded requests showed (queries per request, the worst one)."""
+
+    finding: str
+    files: tuple[str, ...]
+    queries_before: int | None
+    queries_after: int | None
+    verified: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "finding": self.finding,
+            "files": list(self.files),
+            "queries_before": self.queries_before,
+            "queries_after": self.queries_after,
+            "verified": self.verified,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AppliedFix:
+        return cls(
+            finding=str(data["finding"]),
+            files=tuple(str(f) for f in data.get("files", [])),
+            queries_before=data.get("queries_before"),
+            queries_after=data.get("queries_after"),
+            verified=bool(data.get("verified", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRun:
     label: str
     started_at: str
@@ -200,6 +231,7 @@ class AuditRun:
     # The record directory the run was built from (its `samples/` feed the index adviser's
     # EXPLAIN). In memory an absolute path; report.json stores it relative to the report file.
     record_dir: str | None = None
+    fixes: tuple[AppliedFix, ...] = ()  # what `perf_fix --apply` wrote into the source
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:

@@ -23,6 +23,7 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
+    request_target,
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
@@ -51,6 +52,9 @@ def build_profile(
     started_at: float = 0.0,
     duration_ms: float = 0.0,
     view_class: Any = None,
+    path: str = "",
+    query_string: str = "",
+    user: int | str | None = None,
 ) -> RequestProfile:
     raw = capture.queries
     counts = Counter(q.sql for q in raw)
@@ -95,6 +99,9 @@ def build_profile(
         accessed=capture.access.accessed() if capture.access is not None else frozenset(),
         loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
         queryset_site=queryset_site(view_class) if view_class is not None else None,
+        path=path,
+        query_string=query_string,
+        user=user,
     )
 
 
@@ -184,6 +191,9 @@ def profile_dict(
     started_at: float = 0.0,
     duration_ms: float = 0.0,
     view_class: Any = None,
+    path: str = "",
+    query_string: str = "",
+    user: int | str | None = None,
 ) -> dict[str, Any]:
     """The recording line of a request: equal to `build_profile(...).to_dict()` (a test holds
     them equal), built without the intermediate value objects because it runs after every
@@ -203,6 +213,7 @@ def profile_dict(
         "status": status,
         "started_at": round(started_at, 6),
         "duration_ms": round(duration_ms, 3),
+        **request_target(path, query_string, user),
         "statements": statements,
         "queries": queries,
         "cache": {"gets": cache.gets, "hits": cache.hits}

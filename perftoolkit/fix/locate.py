@@ -1,0 +1,342 @@
+"""The queryset a finding's origin line builds, found in the module's syntax tree.
+
+The origin is the line whose query loaded the rows. Its statement names the queryset directly
+(`return Course.objects.filter(…)`, `queryset = …`, `for row in Model.objects…:`) or through a
+local variable, followed back to the assignments that build it (`qs = Model.objects…`, not
+`qs = qs.filter(…)`, which inherits the fix). In `get_queryset` every return that gives rows of
+the model is edited, whichever branch the recorded request took. When a line names several
+querysets and the model does not tell them apart, nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from perftoolkit.fix.chains import ChainView, read_chain
+
+
+class Unplaceable(Exception):
+    """The fix cannot be placed at this origin: the message says why."""
+
+
+@dataclass
+class Located:
+    wrapper: MetadataWrapper
+    chains: list[ChainView]
+
+    @property
+    def module(self) -> cst.Module:
+        return self.wrapper.module
+
+
+_QUERYSET_METHODS = ("get_queryset",)
+
+
+def locate(source: str, line: int, models: frozenset[str]) -> Located:
+    """The chains to edit for an origin at `line`; `models` are the class names whose rows the
+    fix applies to (the finding's model, or the parent of a nested prefetch)."""
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError as exc:
+        raise Unplaceable(f"the file cannot be parsed ({exc.message})") from None
+    finder = _Finder(wrapper, line)
+    statement = finder.statement()
+    function = finder.enclosing(statement, cst.FunctionDef)
+    if function is not None and function.name.value in _QUERYSET_METHODS:
+        expressions = [r.value for r in _returns(function) if r.value is not None]
+        chains = _chains(finder, expressions, function, None, models, queryset=True)
+    else:
+        assigned = _is_queryset_attribute(statement)
+        chains = _chains(finder, _expressions(statement), function, line, models, queryset=assigned)
+    return Located(wrapper, chains)
+
+
+class _Finder:
+    def __init__(self, wrapper: MetadataWrapper, line: int) -> None:
+        self.wrapper = wrapper
+        self.line = line
+        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+
+    def range(self, node: cst.CSTNode) -> CodeRange:
+        return self.positions[node]
+
+    def statement(self) -> cst.CSTNode:
+        best: cst.CSTNode | None = None
+        best_span = 10**9
+        for node, where in self.positions.items():
+            header = _header(node)
+            if header is None:
+                continue
+            start = where.start.line
+            end = self.positions[header].end.line if header is not node else where.end.line
+            if start <= self.line <= end and end - start < best_span:
+                best, best_span = node, end - start
+        if best is None:
+            raise Unplaceable(f"no statement at line {self.line}")
+        return best
+
+    def enclosing(self, node: cst.CSTNode, kind: type[cst.CSTNode]) -> cst.FunctionDef | None:
+        current: cst.CSTNode | None = node
+        while current is not None:
+            if isinstance(current, kind) and isinstance(current, cst.FunctionDef):
+                return current
+            if isinstance(current, cst.ClassDef) and kind is cst.FunctionDef:
+                return None
+            current = self.parents.get(current)
+        return None
+
+
+def _is_queryset_attribute(statement: cst.CSTNode) -> bool:
+    """`queryset = …` in a class body (or anywhere): its value is the rows."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    return any(
+        isinstance(small, cst.Assign)
+        and any(
+            isinstance(t.target, cst.Name) and t.target.value == "queryset" for t in small.targets
+        )
+        for small in statement.body
+    )
+
+
+def _header(node: cst.CSTNode) -> cst.CSTNode | None:
+    """The part of a statement a line can be in: a simple statement whole, a compound one's header."""
+    if isinstance(node, cst.SimpleStatementLine):
+        return node
+    if isinstance(node, cst.For):
+        return node.iter
+    if isinstance(node, cst.If | cst.While):
+        return node.test
+    if isinstance(node, cst.With) and node.items:
+        return node.items[-1]
+    return None
+
+
+def _expressions(statement: cst.CSTNode) -> list[cst.BaseExpression]:
+    if isinstance(statement, cst.For):
+        return [statement.iter]
+    if isinstance(statement, cst.If | cst.While):
+        return [statement.test]
+    if isinstance(statement, cst.With):
+        return [item.item for item in statement.items]
+    out: list[cst.BaseExpression] = []
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            value = getattr(small, "value", None)
+            if isinstance(value, cst.BaseExpression):
+                out.append(value)
+    return out
+
+
+def _returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
+    """The function's own returns (not those of functions or classes defined inside it)."""
+
+    class Visitor(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.Return] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is function
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_Return(self, node: cst.Return) -> None:
+            self.found.append(node)
+
+    visitor = Visitor()
+    function.visit(visitor)
+    yield from visitor.found
+
+
+def _chains(
+    finder: _Finder,
+    expressions: list[cst.BaseExpression],
+    function: cst.FunctionDef | None,
+    line: int | None,
+    models: frozenset[str],
+    *,
+    queryset: bool,
+) -> list[ChainView]:
+    found: dict[int, ChainView] = {}
+    skipped: list[str] = []
+    for expression in expressions:
+        before = line if line is not None else finder.range(expression).start.line
+        for view in _resolve(finder, expression, function, before, models, queryset=queryset):
+            if view.empty:
+                continue
+            if view.model is not None and models and view.model not in models:
+                skipped.append(view.model)
+                continue
+            found.setdefault(id(view.node), view)
+    if not found:
+        others = f" (only querysets of {', '.join(sorted(set(skipped)))})" if skipped else ""
+        wanted = " or ".join(sorted(models)) or "the rows"
+        raise Unplaceable(f"no queryset of {wanted} is built on this line{others}")
+    return list(found.values())
+
+
+def _resolve(
+    finder: _Finder,
+    expression: cst.BaseExpression,
+    function: cst.FunctionDef | None,
+    before: int,
+    models: frozenset[str],
+    depth: int = 0,
+    *,
+    queryset: bool = False,
+) -> list[ChainView]:
+    """`queryset`: the expression is known to give the rows (a get_queryset return, the value of
+    a variable the line reads the rows from)."""
+    while isinstance(expression, cst.Subscript):  # courses[:20]: the fix goes on courses
+        expression = expression.value
+    if isinstance(expression, cst.Name):
+        roots = _roots(finder, function, expression.value, before) if function else []
+        if roots and depth < 8:
+            out: list[ChainView] = []
+            for value, where in roots:
+                out += _resolve(finder, value, function, where, models, depth + 1, queryset=True)
+            return out
+        return [read_chain(expression)] if _is_parameter(function, expression.value) else []
+    view = read_chain(expression)
+    if view.calls or view.model is not None:
+        return [view]
+    inner = _inner(finder, expression, function, before, models, depth)
+    if inner or not queryset:
+        return inner
+    # A call of a function (published_courses()) where the rows are expected: the fix goes
+    # after it. Not a class: SomeSerializer(rows) or a form is no queryset.
+    callee = expression.func if isinstance(expression, cst.Call) else None
+    name = callee.attr.value if isinstance(callee, cst.Attribute) else getattr(callee, "value", "")
+    return [view] if isinstance(name, str) and name[:1].islower() else []
+
+
+def _inner(
+    finder: _Finder,
+    expression: cst.BaseExpression,
+    function: cst.FunctionDef | None,
+    before: int,
+    models: frozenset[str],
+    depth: int,
+) -> list[ChainView]:
+    """The querysets inside a larger expression (`render(…, {"rows": rows})`, `list(qs)`)."""
+    candidates: list[list[ChainView]] = []
+    for node in _subexpressions(expression):
+        if isinstance(node, cst.Name):
+            if function is None or not _roots(finder, function, node.value, before):
+                continue
+        elif read_chain(node).model is None:
+            continue
+        views = _resolve(finder, node, function, before, models, depth + 1)
+        if views:
+            candidates.append(views)
+    if len(candidates) > 1:
+        matching = [c for c in candidates if any(v.model in models for v in c)]
+        candidates = matching or candidates
+    if len(candidates) > 1:
+        raise Unplaceable("the line builds several querysets and the model does not tell which")
+    return candidates[0] if candidates else []
+
+
+def _subexpressions(expression: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """Maximal chains and names inside an expression (not the links inside a chain)."""
+    out: list[cst.BaseExpression] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> bool:
+            if read_chain(node).model is not None:
+                out.append(node)
+                return False
+            return True
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            if read_chain(node).model is not None:
+                out.append(node)
+                return False
+            return True
+
+        def visit_Name(self, node: cst.Name) -> None:
+            out.append(node)
+
+        def visit_Arg_keyword(self, node: cst.Arg) -> None:
+            return None
+
+    expression.visit(Visitor())
+    keywords = _keyword_names(expression)
+    return [n for n in out if id(n) not in keywords]
+
+
+def _keyword_names(expression: cst.BaseExpression) -> set[int]:
+    names: set[int] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Arg(self, node: cst.Arg) -> None:
+            if node.keyword is not None:
+                names.add(id(node.keyword))
+
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            names.add(id(node.attr))
+
+    expression.visit(Visitor())
+    return names
+
+
+def _roots(
+    finder: _Finder, function: cst.FunctionDef | None, name: str, before: int
+) -> list[tuple[cst.BaseExpression, int]]:
+    """The assignments to `name` in `function` before line `before` that build it anew (not
+    `name = name.filter(…)`), with their lines."""
+    if function is None:
+        return []
+    out: list[tuple[cst.BaseExpression, int]] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is function
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+                self._take(node, node.value)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            if isinstance(node.target, cst.Name) and node.target.value == name and node.value:
+                self._take(node, node.value)
+
+        def _take(self, node: cst.CSTNode, value: cst.BaseExpression) -> None:
+            where = finder.range(node).start.line
+            if where < before and not _mentions(value, name):
+                out.append((value, where))
+
+    function.visit(Visitor())
+    return out
+
+
+def _mentions(expression: cst.BaseExpression, name: str) -> bool:
+    found = False
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            nonlocal found
+            found = found or node.value == name
+
+    expression.visit(Visitor())
+    return found
+
+
+def _is_parameter(function: cst.FunctionDef | None, name: str) -> bool:
+    if function is None:
+        return False
+    params = function.params
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    return any(p.name.value == name for p in every) and name not in ("self", "cls", "request")

@@ -1,0 +1,128 @@
+"""What the running project tells about a finding before its fix is written: which model classes'
+querysets it goes on, where the models it names are imported from, and how the origin reaches a
+name the per-row code took from the request."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+
+from perftoolkit.core.findings import Finding
+from perftoolkit.core.fix.calls import free_names, parse_fix
+from perftoolkit.core.fix.context import at_origin, request_attribute
+from perftoolkit.fix.edit import Placement
+
+
+def placement_for(finding: Finding, root: Path) -> Placement:
+    assert finding.fix is not None
+    assert finding.origin is not None
+    code = finding.fix.code
+    model = _model(finding.model)
+    models = {model.__name__} if model is not None else set()
+    first = _first_lookup(code)
+    if model is not None and first and _relation(model, first) is None:
+        # a nested prefetch: the fix goes on the querysets of the model that has the relation
+        models |= {m.__name__ for m in apps.get_models() if _relation(m, first) is model}
+    needed, free = free_names(code)
+    imports = {name: path for name in needed if (path := _import_path(name, model)) is not None}
+    return Placement(frozenset(models), imports, _names(finding, free, root))
+
+
+def _model(label: str | None) -> Any:
+    if not label:
+        return None
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _first_lookup(code: str) -> str | None:
+    calls = parse_fix(code)
+    if not calls:
+        return None
+    try:
+        node = ast.parse(calls[0].args[0].partition("=")[2] or calls[0].args[0], mode="eval").body
+    except (SyntaxError, IndexError):
+        return None
+    while isinstance(node, ast.Call) and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.split("__")[0]
+    return None
+
+
+def _relation(model: Any, name: str) -> Any:
+    """The model a relation named `name` (a field, or a reverse accessor) leads to."""
+    for field in model._meta.get_fields():
+        if not field.is_relation:
+            continue
+        names = {field.name}
+        accessor = getattr(field, "get_accessor_name", None)
+        if callable(accessor):
+            names.add(str(accessor()))
+        if name in names:
+            return field.related_model
+    return None
+
+
+def _import_path(name: str, near: Any) -> str | None:
+    """Where to import model class `name` from: its app's models module when that exposes it."""
+    candidates = [m for m in apps.get_models() if m.__name__ == name]
+    if len(candidates) > 1 and near is not None:
+        candidates = [m for m in candidates if m._meta.app_label == near._meta.app_label]
+    if len(candidates) != 1:
+        return None
+    found = candidates[0]
+    models_module = found._meta.app_config.models_module
+    if models_module is not None and getattr(models_module, name, None) is found:
+        return str(models_module.__name__)
+    return str(found.__module__)
+
+
+def _names(finding: Finding, free: frozenset[str], root: Path) -> dict[str, str]:
+    """For each free name of the fix the per-row code assigned from the request, its text at the
+    origin (`user` → `self.request.user.pk`)."""
+    if not free or finding.callsite is None or finding.origin is None:
+        return {}
+    site = _function(root / finding.callsite.file, finding.callsite.line)
+    origin = _function(root / finding.origin.file, finding.origin.line)
+    if site is None or origin is None:
+        return {}
+    params = [a.arg for a in origin.args.posonlyargs + origin.args.args]
+    request = (
+        "request" if "request" in params else "self.request" if params[:1] == ["self"] else None
+    )
+    if request is None:
+        return {}
+    out: dict[str, str] = {}
+    for node in ast.walk(site):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id in free
+        ):
+            attribute = request_attribute(ast.unparse(node.value))
+            if attribute:
+                out[node.targets[0].id] = at_origin(attribute, request)
+    return out
+
+
+def _function(path: Path, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    best = None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+            and (best is None or node.lineno > best.lineno)
+        ):
+            best = node
+    return best

@@ -1,0 +1,357 @@
+"""`run_fix()`: the one implementation behind `manage.py perf_fix` and `perftoolkit fix`.
+
+For each N+1 finding with an exact fix, in the report's order: write the fix into the current
+text of its origin's file (earlier kept fixes included), replay the recorded requests of every
+endpoint that runs code of that file, and keep the edit only if the finding's endpoint runs
+fewer queries and no response changed. The files on disk are written only at the end, and only
+with --apply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from perftoolkit.conf import project_root
+from perftoolkit.core.events import RequestProfile
+from perftoolkit.core.findings import Finding
+from perftoolkit.core.fix.calls import parse_fix
+from perftoolkit.core.fix.context import map_line
+from perftoolkit.core.fix.outcome import FixOutcome, exit_code
+from perftoolkit.core.fix.responses import difference
+from perftoolkit.core.runs.run import AppliedFix, AuditRun
+from perftoolkit.exceptions import ConfigurationError, ReportFormatError
+from perftoolkit.fix.edit import AlreadyThere, apply_fix
+from perftoolkit.fix.locate import Unplaceable
+from perftoolkit.fix.options import FixOptions
+from perftoolkit.fix.placement import placement_for
+from perftoolkit.fix.runner import (
+    Endpoint,
+    ReplayFailed,
+    ReplayRequest,
+    ReplayResult,
+    recorded_requests,
+    replay,
+)
+from perftoolkit.middleware.recording import read_recording
+from perftoolkit.reporting.schema import read_run, write_run, write_text
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FixResult:
+    outcomes: list[FixOutcome]
+    patch: str  # the unified diff of every kept edit
+    files: dict[Path, str] = field(default_factory=dict)  # edited path → new text
+    written: list[Path] = field(default_factory=list)  # the patch file or the edited files
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.outcomes)
+
+
+@dataclass
+class _State:
+    """The edits kept so far and what the endpoints replay like with them."""
+
+    originals: dict[Path, str] = field(default_factory=dict)
+    current: dict[Path, str] = field(default_factory=dict)
+    results: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
+    baseline: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
+    edited_by: dict[Path, list[str]] = field(default_factory=dict)
+
+
+def run_fix(
+    options: FixOptions,
+    *,
+    settings_module: str,
+    project_dir: Path | None = None,
+    progress: Progress = lambda _: None,
+) -> FixResult:
+    run = read_run(options.report)
+    findings = _selected(run, options.only)
+    root = project_root()
+    requests = _requests(run)
+    service = _Service(run, root, requests, settings_module, project_dir or Path.cwd(), progress)
+    outcomes = service.fix_all(findings)
+    state = service.state
+    patch = _patch(state, root)
+    result = FixResult(
+        outcomes, patch, {p: t for p, t in state.current.items() if t != state.originals[p]}
+    )
+    if options.apply:
+        for path, text in result.files.items():
+            write_text(text, path)
+            result.written.append(path)
+        _record(run, options.report, outcomes, result, root)
+    elif patch:
+        result.written.append(write_text(patch, options.patch))
+    return result
+
+
+def _selected(run: AuditRun, only: tuple[str, ...]) -> list[Finding]:
+    findings = [f for f in run.findings if f.kind == "n_plus_one"]
+    wanted = {i.strip() for each in only for i in each.split(",") if i.strip()}
+    unknown = wanted - {f.id for f in findings}
+    if unknown:
+        raise ConfigurationError(
+            f"--only names {', '.join(sorted(unknown))}, which is not the id of an N+1 finding "
+            f"of the report. Its N+1 ids: {', '.join(f.id for f in findings) or 'none'}."
+        )
+    return [f for f in findings if not wanted or f.id in wanted]
+
+
+def _requests(run: AuditRun) -> tuple[dict[Endpoint, list[ReplayRequest]], list[RequestProfile]]:
+    if not run.record_dir:
+        raise ReportFormatError(
+            "The report names no record directory (`record_dir`), so its requests cannot be "
+            "replayed. Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
+        )
+    profiles = read_recording(run.record_dir).profiles
+    return recorded_requests(profiles), profiles
+
+
+class _Service:
+    def __init__(
+        self,
+        run: AuditRun,
+        root: Path,
+        requests: tuple[dict[Endpoint, list[ReplayRequest]], list[RequestProfile]],
+        settings_module: str,
+        project_dir: Path,
+        progress: Progress,
+    ) -> None:
+        self.run = run
+        self.root = root
+        self.requests, self.profiles = requests
+        self.settings_module = settings_module
+        self.project_dir = project_dir
+        self.progress = progress
+        self.state = _State()
+
+    def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
+        planned = [(f, self._plan(f)) for f in findings]
+        files = {path for _, (path, _) in planned if path is not None}
+        endpoints = {e for path in files for e in self._affected(path)}
+        endpoints |= {(f.method, f.route) for f, (path, _) in planned if path is not None}
+        self._baseline(sorted(endpoints))
+        return [
+            problem if path is None else self._attempt(finding, path)
+            for finding, (path, problem) in planned
+        ]
+
+    def _plan(self, finding: Finding) -> tuple[Path | None, FixOutcome]:
+        """The file the fix goes into, or the outcome that says why there is none."""
+
+        def no(status: str, reason: str) -> tuple[None, FixOutcome]:
+            return None, self._outcome(finding, status, reason)
+
+        if finding.fix is None:
+            return no("not_fixable", "no exact fix: the finding names no relation")
+        if finding.origin is None:
+            return no("not_fixable", "no origin: no line of the project loaded the rows")
+        if not finding.origin.file.endswith(".py"):
+            return no("not_fixable", f"the rows are loaded in a template ({finding.origin.file})")
+        if parse_fix(finding.fix.code) is None:
+            return no("not_fixable", "the fix is advice, not queryset code")
+        path = (self.root / finding.origin.file).resolve()
+        if not path.is_file():
+            return no("unplaceable", f"{finding.origin.file} is not a file under {self.root}")
+        if not os.access(path, os.W_OK):
+            return no("unplaceable", f"{finding.origin.file} is not writable")
+        return path, self._outcome(finding, "unplaceable", "")
+
+    def _outcome(
+        self, finding: Finding, status: str, reason: str, **counts: int | None
+    ) -> FixOutcome:
+        origin = finding.origin
+        return FixOutcome(
+            finding=finding.id,
+            method=finding.method,
+            route=finding.route,
+            file=origin.file if origin else None,
+            line=origin.line if origin else None,
+            code=finding.fix.code if finding.fix else "",
+            status=status,  # type: ignore[arg-type]  # one of Status, checked by the callers
+            reason=reason,
+            **counts,
+        )
+
+    def _affected(self, path: Path) -> set[Endpoint]:
+        """Endpoints whose recorded requests ran code of `path`: a query from it, the view's
+        queryset in it, or a finding there."""
+        relative = path.relative_to(self.root).as_posix()
+        out: set[Endpoint] = set()
+        for profile in self.profiles:
+            sites = [q.callsite for q in profile.queries] + [profile.queryset_site]
+            if any(s is not None and s.file == relative for s in sites):
+                out.add(profile.endpoint)
+        for finding in self.run.findings:
+            if any(
+                s is not None and s.file == relative for s in (finding.origin, finding.callsite)
+            ):
+                out.add((finding.method, finding.route))
+        return out
+
+    def _baseline(self, endpoints: list[Endpoint]) -> None:
+        requests = [r for e in endpoints for r in self.requests.get(e, [])]
+        self.progress(f"replaying {len(requests)} recorded requests of {len(endpoints)} endpoints")
+        results = replay(
+            requests,
+            {},
+            project_dir=self.project_dir,
+            settings_module=self.settings_module,
+        )
+        self.state.baseline = dict(zip(requests, results, strict=True))
+        self.state.results = dict(self.state.baseline)
+
+    def _attempt(self, finding: Finding, path: Path) -> FixOutcome:
+        assert finding.fix is not None
+        assert finding.origin is not None
+        state = self.state
+        original = state.originals.setdefault(path, path.read_text(encoding="utf-8"))
+        current = state.current.setdefault(path, original)
+        line = map_line(original, current, finding.origin.line) or finding.origin.line
+        try:
+            placement = placement_for(finding, self.root)
+            edited = apply_fix(current, line, finding.fix.code, placement)
+        except Unplaceable as exc:
+            return self._outcome(finding, "unplaceable", str(exc))
+        except AlreadyThere:
+            if current == original:
+                return self._outcome(
+                    finding, "unplaceable", "the queryset at the origin already has this fix"
+                )
+            earlier = ", ".join(state.edited_by.get(path, []))
+            return self._outcome(finding, "covered", f"written by the fix of {earlier}")
+        return self._verify(finding, path, edited)
+
+    def _verify(self, finding: Finding, path: Path, edited: str) -> FixOutcome:
+        state = self.state
+        endpoint = (finding.method, finding.route)
+        own = self.requests.get(endpoint, [])
+        if not own:
+            return self._outcome(
+                finding,
+                "unverifiable",
+                "no GET request of this endpoint was recorded with its path",
+            )
+        unstable = [r for r in own if not state.baseline[r].stable or state.baseline[r].error]
+        if unstable:
+            return self._outcome(
+                finding,
+                "unverifiable",
+                f"{unstable[0]} answers differently to two runs of the same code; declare the "
+                'changing parts in PERFTOOLKIT["VOLATILE"]',
+            )
+        requests = [
+            r for e in sorted(self._affected(path) | {endpoint}) for r in self.requests.get(e, [])
+        ]
+        overlay = {
+            **{p: t for p, t in state.current.items() if t != state.originals[p]},
+            path: edited,
+        }
+        self.progress(f"{finding.id}: replaying {len(requests)} requests with the fix")
+        before = max(state.results[r].queries or 0 for r in own)
+        try:
+            results = replay(
+                requests,
+                overlay,
+                project_dir=self.project_dir,
+                settings_module=self.settings_module,
+            )
+        except ReplayFailed as exc:
+            return self._outcome(finding, "rejected", f"reverted: {exc}", queries_before=before)
+        by_request = dict(zip(requests, results, strict=True))
+        after = max(by_request[r].queries or 0 for r in own)
+        problem = self._compare(by_request)
+        if problem:
+            return self._outcome(
+                finding,
+                "rejected",
+                f"reverted: {problem}",
+                queries_before=before,
+                queries_after=after,
+            )
+        counts = [(state.results[r].queries or 0, by_request[r].queries or 0) for r in own]
+        if any(a > b for b, a in counts) or not any(a < b for b, a in counts):
+            return self._outcome(
+                finding,
+                "rejected",
+                "reverted: the endpoint ran no fewer queries",
+                queries_before=before,
+                queries_after=after,
+            )
+        state.current[path] = edited
+        state.results.update(by_request)
+        state.edited_by.setdefault(path, []).append(finding.id)
+        return self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+
+    def _compare(self, results: dict[ReplayRequest, ReplayResult]) -> str:
+        for request, result in results.items():
+            base = self.state.baseline.get(request)
+            if base is None or base.key is None or not base.stable:
+                continue
+            if result.error or result.key is None:
+                return f"{request}: {result.error or 'no response'}"
+            changed = difference(base.key, result.key)
+            if changed:
+                return f"{request}: {changed}"
+        return ""
+
+
+def _patch(state: _State, root: Path) -> str:
+    chunks: list[str] = []
+    for path in sorted(state.current):
+        before, after = state.originals[path], state.current[path]
+        if before == after:
+            continue
+        name = path.relative_to(root).as_posix()
+        chunks.extend(
+            difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{name}",
+                f"b/{name}",
+            )
+        )
+    return "".join(chunks)
+
+
+def _record(
+    run: AuditRun, report: Path, outcomes: list[FixOutcome], result: FixResult, root: Path
+) -> None:
+    """report.json remembers what --apply wrote (earlier runs' entries kept, by finding)."""
+    files = sorted(p.relative_to(root).as_posix() for p in result.files)
+    applied = {f.finding: f for f in run.fixes}
+    for outcome in outcomes:
+        if outcome.status == "verified" and outcome.file:
+            applied[outcome.finding] = AppliedFix(
+                finding=outcome.finding,
+                files=tuple(f for f in files if f == outcome.file),
+                queries_before=outcome.queries_before,
+                queries_after=outcome.queries_after,
+                verified=True,
+            )
+    write_run(replace(run, fixes=tuple(applied.values())), report)
+
+
+def summary(result: FixResult, options: FixOptions) -> str:
+    kept = sum(1 for o in result.outcomes if o.status == "verified")
+    fixable = sum(1 for o in result.outcomes if o.fixable)
+    verified = sum(1 for o in result.outcomes if o.fixable and o.verified)
+    where = (
+        f"written into {len(result.written)} file{'s' if len(result.written) != 1 else ''}"
+        if options.apply
+        else f"patch: {result.written[0]}"
+        if result.written
+        else "no patch: nothing was verified"
+    )
+    return (
+        f"{verified} of {fixable} fixable findings verified ({kept} edits kept, "
+        f"{len(result.outcomes) - fixable} without an exact fix or origin); {where}."
+    )

@@ -1,0 +1,293 @@
+"""Every edit shape perf_fix writes: a module's source in, the exact source out."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from perftoolkit.fix.edit import AlreadyThere, Placement, apply_fix
+from perftoolkit.fix.locate import Unplaceable
+
+BOOK = Placement(
+    frozenset({"Book"}), {"Tag": "shop.models", "Review": "shop.models", "Chapter": "shop.models"}
+)
+
+
+def fixed(source: str, line: int, code: str, placement: Placement = BOOK) -> str:
+    return apply_fix(textwrap.dedent(source), line, code, placement)
+
+
+def test_select_related_appended_to_a_returned_chain() -> None:
+    source = """\
+        from shop.models import Book
+
+
+        def books():
+            return Book.objects.filter(published=True)  # the list
+        """
+    assert fixed(source, 5, '.select_related("author__user")') == textwrap.dedent("""\
+        from shop.models import Book
+
+
+        def books():
+            return Book.objects.filter(published=True).select_related("author__user")  # the list
+        """)
+
+
+def test_select_related_merged_longer_path_replaces_shorter() -> None:
+    source = """\
+        rows = Book.objects.select_related("author", "publisher").order_by("id")
+        """
+    assert fixed(source, 1, '.select_related("author__user")') == (
+        'rows = Book.objects.select_related("author__user", "publisher").order_by("id")\n'
+    )
+
+
+def test_select_related_already_loaded_is_already_there() -> None:
+    with pytest.raises(AlreadyThere):
+        fixed(
+            'rows = Book.objects.select_related("author__user")\n', 1, '.select_related("author")'
+        )
+
+
+def test_prefetch_related_added_to_existing_call_one_per_line() -> None:
+    source = """\
+        rows = Book.objects.prefetch_related(
+            "tags",
+            "reviews",
+        )
+        """
+    assert fixed(source, 1, '.prefetch_related("authors")') == textwrap.dedent("""\
+        rows = Book.objects.prefetch_related(
+            "tags",
+            "reviews",
+            "authors",
+        )
+        """)
+
+
+def test_multi_line_chain_gets_the_new_call_on_its_own_line() -> None:
+    source = """\
+        rows = (
+            Book.objects.filter(published=True)
+            .order_by("-id")  # newest first
+        )
+        """
+    assert fixed(source, 1, '.prefetch_related("tags")') == textwrap.dedent("""\
+        rows = (
+            Book.objects.filter(published=True)
+            .order_by("-id")  # newest first
+            .prefetch_related("tags")
+        )
+        """)
+
+
+def test_prefetch_object_imports_prefetch_and_its_model_once() -> None:
+    source = """\
+        from django.db.models import Count
+
+        from shop.models import Book
+
+
+        def books():
+            return Book.objects.all()
+        """
+    code = '.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="ordered_tags"))'
+    assert fixed(source, 7, code) == textwrap.dedent("""\
+        from django.db.models import Count, Prefetch
+
+        from shop.models import Book, Tag
+
+
+        def books():
+            return Book.objects.all().prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name"), to_attr="ordered_tags"))
+        """)
+
+
+def test_nested_prefetches_of_one_relation_merge_their_querysets() -> None:
+    source = """\
+        from django.db.models import Count, Prefetch, Sum
+
+        rows = Book.objects.prefetch_related(Prefetch("chapters", queryset=Chapter.objects.annotate(pages=Count("pages")).order_by("number")))
+        """
+    code = '.prefetch_related(Prefetch("chapters", queryset=Chapter.objects.annotate(words=Sum("pages__words")).order_by("number")))'
+    assert fixed(source, 3, code).splitlines()[-1] == (
+        'rows = Book.objects.prefetch_related(Prefetch("chapters", queryset=Chapter.objects'
+        '.annotate(pages=Count("pages"), words=Sum("pages__words")).order_by("number")))'
+    )
+
+
+def test_prefetch_object_replaces_the_plain_lookup_it_extends() -> None:
+    source = 'rows = Book.objects.prefetch_related("chapters", "chapters__pages")\n'
+    code = '.prefetch_related(Prefetch("chapters", queryset=Chapter.objects.annotate(n=Count("pages"))))'
+    placement = Placement(frozenset({"Book"}), {"Chapter": "shop.models"})
+    assert fixed(source, 1, code, placement) == (
+        "from django.db.models import Count, Prefetch\n"
+        "from shop.models import Chapter\n"
+        'rows = Book.objects.prefetch_related(Prefetch("chapters", queryset=Chapter.objects'
+        '.annotate(n=Count("pages"))), "chapters__pages")\n'
+    )
+
+
+def test_annotate_counts_over_two_relations_get_distinct() -> None:
+    source = 'from django.db.models import Count\nrows = Book.objects.annotate(tag_count=Count("tags"))\n'
+    assert fixed(source, 2, '.annotate(review_count=Count("reviews"))') == (
+        "from django.db.models import Count\n"
+        'rows = Book.objects.annotate(tag_count=Count("tags", distinct=True), '
+        'review_count=Count("reviews", distinct=True))\n'
+    )
+
+
+def test_annotate_sum_beside_another_relation_is_refused() -> None:
+    source = 'rows = Book.objects.annotate(tag_count=Count("tags"))\n'
+    with pytest.raises(Unplaceable, match="Sum over reviews beside aggregates over tags"):
+        fixed(source, 1, '.annotate(stars=Sum("reviews__stars"))')
+
+
+def test_annotate_after_a_filter_goes_last_and_ordering_is_restated() -> None:
+    source = 'rows = Book.objects.annotate(n=Count("tags")).filter(n__gt=1)\n'
+    assert fixed(source, 1, '.annotate(m=Count("tags__books")).order_by("title")') == (
+        "from django.db.models import Count\n"
+        'rows = Book.objects.annotate(n=Count("tags")).filter(n__gt=1)'
+        '.annotate(m=Count("tags__books")).order_by("title")\n'
+    )
+
+
+def test_restated_ordering_dropped_when_the_chain_orders() -> None:
+    source = 'from django.db.models import Count\nrows = Book.objects.order_by("-id")\n'
+    assert fixed(source, 2, '.annotate(n=Count("tags")).order_by("title")') == (
+        "from django.db.models import Count\n"
+        'rows = Book.objects.order_by("-id").annotate(n=Count("tags"))\n'
+    )
+
+
+def test_exists_with_outer_ref_imports_what_it_names() -> None:
+    source = '"""Views."""\n\nrows = Book.objects.all()\n'
+    code = '.annotate(has_review=Exists(Review.objects.filter(book=OuterRef("pk"))))'
+    assert fixed(source, 3, code) == (
+        '"""Views."""\n'
+        "from django.db.models import Exists, OuterRef\n"
+        "from shop.models import Review\n"
+        "\n"
+        'rows = Book.objects.all().annotate(has_review=Exists(Review.objects.filter(book=OuterRef("pk"))))\n'
+    )
+
+
+def test_queryset_class_attribute() -> None:
+    source = """\
+        class BookList(ListView):
+            queryset = Book.objects.filter(published=True)
+            paginate_by = 20
+        """
+    assert fixed(source, 2, '.select_related("author")') == textwrap.dedent("""\
+        class BookList(ListView):
+            queryset = Book.objects.filter(published=True).select_related("author")
+            paginate_by = 20
+        """)
+
+
+def test_get_queryset_every_branch_returning_the_model() -> None:
+    source = """\
+        class Books(ListAPIView):
+            def get_queryset(self):
+                if self.request.user.is_staff:
+                    return Book.objects.all()
+                if not self.request.user.is_authenticated:
+                    return Book.objects.none()
+                books = Book.objects.filter(published=True)
+                if self.request.GET.get("q"):
+                    books = books.filter(title__icontains=self.request.GET["q"])
+                return books
+        """
+    assert fixed(source, 10, '.select_related("author")') == textwrap.dedent("""\
+        class Books(ListAPIView):
+            def get_queryset(self):
+                if self.request.user.is_staff:
+                    return Book.objects.all().select_related("author")
+                if not self.request.user.is_authenticated:
+                    return Book.objects.none()
+                books = Book.objects.filter(published=True).select_related("author")
+                if self.request.GET.get("q"):
+                    books = books.filter(title__icontains=self.request.GET["q"])
+                return books
+        """)
+
+
+def test_variable_built_by_a_function_and_sliced_in_a_render_call() -> None:
+    source = """\
+        def catalog(request):
+            books = published_books()
+            return render(request, "catalog.html", {"books": books[:20]})
+        """
+    assert fixed(source, 3, '.select_related("author")') == textwrap.dedent("""\
+        def catalog(request):
+            books = published_books().select_related("author")
+            return render(request, "catalog.html", {"books": books[:20]})
+        """)
+
+
+def test_for_loop_over_a_chain_ending_in_a_terminal_call() -> None:
+    source = """\
+        def first_titles():
+            for book in Book.objects.order_by("id")[:10]:
+                print(book.author.name)
+        """
+    assert fixed(source, 2, '.select_related("author")').splitlines()[1] == (
+        '    for book in Book.objects.order_by("id").select_related("author")[:10]:'
+    )
+
+
+def test_request_user_of_the_per_row_code_written_as_the_views() -> None:
+    source = """\
+        class Books(ListAPIView):
+            def get_queryset(self):
+                return Book.objects.all()
+        """
+    code = '.annotate(is_fan=Exists(Fan.objects.filter(book=OuterRef("pk"), user=user)))'
+    placement = Placement(
+        frozenset({"Book"}), {"Fan": "shop.models"}, {"user": "self.request.user.pk"}
+    )
+    assert fixed(source, 3, code, placement).splitlines()[-1] == (
+        "        return Book.objects.all().annotate(is_fan=Exists(Fan.objects.filter("
+        'book=OuterRef("pk"), user=self.request.user.pk)))'
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "code", "reason"),
+    [
+        ("def f(:\n", 1, '.select_related("a")', "cannot be parsed"),
+        ("x = 1\n", 1, '.select_related("a")', "no queryset of Book"),
+        ("rows = Author.objects.all()\n", 1, '.select_related("a")', "only querysets of Author"),
+        (
+            "rows = Book.objects.values('id')\n",
+            1,
+            '.select_related("a")',
+            "values()/values_list()",
+        ),
+        ("rows = Book.objects.all()\n", 1, "compute it once", "not queryset code"),
+        (
+            "rows = Book.objects.all()\n",
+            1,
+            ".annotate(x=Exists(Fan.objects.filter(user=user)))",
+            "uses user",
+        ),
+        (
+            "rows = Book.objects.select_related()\n",
+            1,
+            '.select_related("a")',
+            "without fields",
+        ),
+        (
+            "def f():\n    return pair(Book.objects.all(), Book.objects.filter(x=1))\n",
+            2,
+            '.select_related("a")',
+            "several querysets",
+        ),
+    ],
+)
+def test_unplaceable_says_why(source: str, line: int, code: str, reason: str) -> None:
+    placement = Placement(frozenset({"Book"}), {"Fan": "shop.models"})
+    with pytest.raises(Unplaceable, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        apply_fix(source, line, code, placement)
