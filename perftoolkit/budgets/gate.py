@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import TextIO
 
 from perftoolkit.budgets import (
+    BUDGET_FILE,
     display_path,
     find_budget_file,
     load_budgets,
     search_dirs,
     write_budgets,
 )
+from perftoolkit.budgets.querycount import querycount_budgets, querycount_high, querycount_hint
 from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.runs.run import AuditRun
@@ -56,10 +58,20 @@ def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Bud
     none is `required` (a `ConfigurationError` then, as for a malformed file)."""
     from perftoolkit.urlconf import configured_routes
 
-    path = find_budget_file(dirs=search_dirs(dirs), must_exist=required)
+    searched = search_dirs(dirs)
+    path = find_budget_file(dirs=searched, must_exist=False)
     if not path.is_file():
-        return None
+        fallback = querycount_budgets() if _unnamed(path, searched) else None
+        if fallback is None and required:
+            find_budget_file(dirs=searched)  # raises, saying where it looked
+        return fallback
     return load_budgets(path, routes=configured_routes())
+
+
+def _unnamed(path: Path, searched: Sequence[Path]) -> bool:
+    """True when `path` is only the default place of a budget file that nothing named (no
+    --budgets, setting or pyproject.toml pointer): the case django-querycount's threshold fills."""
+    return bool(searched) and path == searched[0] / BUDGET_FILE
 
 
 def judge(run: AuditRun, budgets: Budgets) -> tuple[AuditRun, BudgetResult]:
@@ -98,8 +110,7 @@ def run_budget_command(
         ) from None
     console = make_console(stdout, width=None if stdout.isatty() else LOG_WIDTH)
     if action == "check":
-        path = find_budget_file(options.budgets)
-        budgets = load_budgets(path, routes=routes)
+        path, budgets = _budgets_to_check(options.budgets, routes, stdout)
         run, result = judge(read_run(options.report), budgets)
         _write_outputs(run, result, options)
         render_budget_result(result, console)
@@ -127,6 +138,22 @@ def run_budget_command(
         write=not options.dry_run,
     )
     render_budget_update(changes, console, path=display_path(path), wrote=not options.dry_run)
+
+
+def _budgets_to_check(
+    explicit: Path | None, routes: Collection[str] | None, stdout: TextIO
+) -> tuple[Path, Budgets]:
+    """The budget file, or (none existing and none named) django-querycount's threshold as the
+    defaults, with a line saying so."""
+    searched = search_dirs()
+    path = find_budget_file(explicit, dirs=searched, must_exist=False)
+    if explicit is None and not path.exists() and _unnamed(path, searched):
+        fallback, high = querycount_budgets(), querycount_high()
+        if fallback is not None and high is not None:
+            stdout.write(querycount_hint(high) + "\n")
+            return path, fallback
+    path = find_budget_file(explicit, dirs=searched)
+    return path, load_budgets(path, routes=routes)
 
 
 def _failure_summary(result: BudgetResult) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from perftoolkit.core.events import CacheStats
-from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.findings import Finding, IgnoredFinding, IndexAdvice
 from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
 from perftoolkit.core.runs.compare import Comparison
 from perftoolkit.core.runs.loadstats import LoadStats
@@ -43,6 +43,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "cache": {"gets": gets, "hits": hits, "ratio": round(hits / gets, 4) if gets else None},
         "notes": list(run.notes),
         "record_dir": _relative_record_dir(run.record_dir, location),
+        "ignored": [i.to_dict() for i in run.ignored],
     }
 
 
@@ -89,6 +90,7 @@ def run_from_dict(
             cache=CacheStats.from_dict(data.get("cache")),
             notes=tuple(str(n) for n in data.get("notes", [])),
             record_dir=_absolute_record_dir(data.get("record_dir"), location),
+            ignored=tuple(IgnoredFinding.from_dict(i) for i in data.get("ignored") or []),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportFormatError(
