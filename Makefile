@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-fast test-core test-postgres test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
+.PHONY: install lint test test-fast test-core test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -35,7 +35,13 @@ test-core: install
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest perftoolkit/core --doctest-modules -q
 	$(BIN)/coverage run --append -m pytest tests -q
+	$(BIN)/coverage run --append -m pytest tests/wagtailsite -q --ds=tests.wagtailsite.settings
 	$(BIN)/coverage report
+
+# The route keyer on a real Wagtail site (its own settings: the main suite does not migrate
+# Wagtail). Part of test-core; this target runs it alone.
+test-wagtail: install
+	$(PYTEST) tests/wagtailsite -q --ds=tests.wagtailsite.settings
 
 # The tests marked `postgres`, against the server at 127.0.0.1:5432.
 test-postgres: install

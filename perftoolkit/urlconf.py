@@ -70,17 +70,16 @@ class RouteKeyer(Protocol):
 
 @settings_cache(maxsize=1)
 def _keyer_table() -> tuple[dict[str, tuple[RouteKeyer, ...]], tuple[RouteKeyer, ...]]:
-    """The configured keyers: by the view they are for, and those asked about every request."""
-    by_view: dict[str, list[RouteKeyer]] = {}
-    general: list[RouteKeyer] = []
-    for keyer in _loaded_keyers():
-        views = getattr(keyer, "views", None)
-        if views:
-            for view in views:
-                by_view.setdefault(view, []).append(keyer)
-        else:
-            general.append(keyer)
-    return {v: tuple(k) for v, k in by_view.items()}, tuple(general)
+    """The keyers to ask, in settings order: for each view some keyer is for, and for any other
+    view (those without `views`, usually none)."""
+    keyers = _loaded_keyers()
+    general = tuple(k for k in keyers if not getattr(k, "views", None))
+    views = {view for k in keyers for view in getattr(k, "views", None) or ()}
+    by_view = {
+        view: tuple(k for k in keyers if view in (getattr(k, "views", None) or (view,)))
+        for view in views
+    }
+    return by_view, general
 
 
 def _loaded_keyers() -> list[RouteKeyer]:
@@ -109,8 +108,7 @@ def keyed_route(request: HttpRequest, match: ResolverMatch) -> str | None:
     """The endpoint key a route keyer gives this request, or None when none applies (the URL
     pattern keys it). Never raises: a failing keyer is logged and the pattern is used."""
     by_view, general = _keyer_table()
-    keyers = by_view.get(match._func_path, ()) if by_view else ()
-    for keyer in (*keyers, *general) if general else keyers:
+    for keyer in by_view.get(match._func_path, general):
         try:
             key = keyer(request, match)
         except Exception:
