@@ -76,7 +76,8 @@ def test_budget_file_wins_over_querycount(project: Path) -> None:
     call_command("perf_budget", "check", "--report", "r.json", stdout=out)
     assert "querycount" not in out.getvalue()
     budgets = project_budgets()
-    assert budgets is not None and budgets.defaults == Limits(queries=10)
+    assert budgets is not None
+    assert budgets.defaults == Limits(queries=10)
 
 
 @override_settings(QUERYCOUNT={"THRESHOLDS": {"HIGH": 5}})
@@ -96,7 +97,8 @@ def test_check_without_budget_file_or_querycount_is_an_error(project: Path) -> N
 @override_settings(QUERYCOUNT={"THRESHOLDS": {"HIGH": 5}})
 def test_project_budgets_fall_back_and_the_check_says_so(project: Path) -> None:
     budgets = project_budgets(required=True)
-    assert budgets is not None and budgets.source == SOURCE
+    assert budgets is not None
+    assert budgets.source == SOURCE
     (warning,) = [m for m in run_checks() if m.id == "perftoolkit.W105"]
     assert warning.msg == (
         "No perf-budgets.toml: budgets come from django-querycount's "

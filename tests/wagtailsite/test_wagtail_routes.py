@@ -141,8 +141,10 @@ def test_budget_record_and_check_on_page_keys(
     budgets = load_budgets(tmp_path / "perf-budgets.toml", routes=configured_routes())
     index = budgets.get("GET", INDEX)
     post = budgets.get("GET", POST)
-    assert index is not None and post is not None
-    assert index.limits.queries is not None and post.limits.queries is not None
+    assert index is not None
+    assert post is not None
+    assert index.limits.queries is not None
+    assert post.limits.queries is not None
     assert index.limits.queries > post.limits.queries  # the index's N+1 is its own budget
     out = io.StringIO()
     call_command("perf_budget", "check", "--report", "report.json", stdout=out)
