@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-fast test-core test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
+.PHONY: install lint test test-fast test-core test-tools test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -28,6 +28,7 @@ test: lint test-core test-postgres test-sample test-matrix
 # The edit loop: everything but the tests that start processes or a browser, on both cores.
 test-fast: install
 	$(PYTEST) tests -q -m "not slow and not browser" -n auto
+	$(PYTEST) tests/toolsite -q -m "not slow and not browser" --ds=tests.toolsite.settings
 
 # perftoolkit's own suite on SQLite (slow tests included: they start real processes), the
 # doctests of perftoolkit/core, and the share of the package they run (fail_under in pyproject).
@@ -35,11 +36,16 @@ test-core: install
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest perftoolkit/core --doctest-modules -q
 	$(BIN)/coverage run --append -m pytest tests -q
+	$(BIN)/coverage run --append -m pytest tests/toolsite -q --ds=tests.toolsite.settings
 	$(BIN)/coverage run --append -m pytest tests/wagtailsite -q --ds=tests.wagtailsite.settings
 	$(BIN)/coverage report
 
-# The route keyer on a real Wagtail site (its own settings: the main suite does not migrate
-# Wagtail). Part of test-core; this target runs it alone.
+# Projects with settings of their own, part of test-core: django-debug-toolbar with perftoolkit's
+# panel and django-silk (tests/toolsite), and a Wagtail site for the route keyer (tests/wagtailsite,
+# kept out of test-fast: it migrates Wagtail).
+test-tools: install
+	$(PYTEST) tests/toolsite -q --ds=tests.toolsite.settings
+
 test-wagtail: install
 	$(PYTEST) tests/wagtailsite -q --ds=tests.wagtailsite.settings
 

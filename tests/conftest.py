@@ -9,14 +9,14 @@ import pytest
 from perftoolkit.conf import reset_settings
 from tests.support import postgres
 
-# The Wagtail site's tests need its own settings (`make test` runs them in a session of their own).
-WAGTAIL_SETTINGS = "tests.wagtailsite.settings"
+# Projects with settings of their own (Wagtail; debug-toolbar and silk): `make test` runs each
+# folder in a session with its settings, and other sessions leave it alone.
+OWN_SETTINGS = {"wagtailsite": "tests.wagtailsite.settings", "toolsite": "tests.toolsite.settings"}
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    if collection_path.name == "wagtailsite" and (
-        os.environ.get("DJANGO_SETTINGS_MODULE") != WAGTAIL_SETTINGS
-    ):
+    settings = OWN_SETTINGS.get(collection_path.name)
+    if settings is not None and os.environ.get("DJANGO_SETTINGS_MODULE") != settings:
         return True
     return None
 

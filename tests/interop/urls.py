@@ -8,4 +8,5 @@ urlpatterns = [
     path("inline/", views.inline),
     path("other-kind/", views.other_kind),
     path("template/", views.template),
+    path("books/", views.books_page),
 ]

@@ -22,3 +22,8 @@ def other_kind(request: HttpRequest) -> JsonResponse:
 
 def template(request: HttpRequest) -> HttpResponse:
     return render(request, "interop/ignored.html", {"books": Book.objects.order_by("id")})
+
+
+def books_page(request: HttpRequest) -> HttpResponse:
+    """A whole HTML page (the toolbar inserts itself before </body>) with an N+1 in its template."""
+    return render(request, "interop/books.html", {"books": Book.objects.order_by("id")})
