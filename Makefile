@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint test-core test-postgres test-sample test-matrix
+test: lint test-core test-postgres test-mariadb test-sample test-matrix
 
 # The edit loop: everything but the tests that start processes or a browser, on both cores.
 test-fast: install
@@ -52,6 +52,11 @@ test-wagtail: install
 # The tests marked `postgres`, against the server at 127.0.0.1:5432.
 test-postgres: install
 	PERFTOOLKIT_TEST_DATABASE=postgres $(PYTEST) tests -q -m postgres
+
+# The tests marked `mariadb`, against the server at 127.0.0.1:3306 (root, no password), where
+# pytest-django creates test_$PERFTOOLKIT_MYSQL_DBNAME (default test_perftoolkit).
+test-mariadb: install
+	PERFTOOLKIT_TEST_DATABASE=mariadb $(PYTEST) tests -q -m mariadb
 
 # The sample project's own suite: each variant on SQLite, then each on PostgreSQL, where
 # pytest-django creates test_$(SAMPLE_PG_DB)_before / _after (override SAMPLE_PG_DB to run two

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from perftoolkit.conf import reset_settings
-from tests.support import postgres
+from tests.support import mariadb, postgres
 
 # Projects with settings of their own (Wagtail; debug-toolbar and silk): `make test` runs each
 # folder in a session with its settings, and other sessions leave it alone.
@@ -23,6 +23,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     postgres.gate_session(items)
+    mariadb.gate_session(items)
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from perftoolkit.reporting.schema import read_run, write_run
 from tests.corpus.data import seed
 from tests.support.corpus import collected_findings, line_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.mariadb]
 VIEWS = "tests/interop/views.py"
 
 

@@ -14,7 +14,7 @@ from perftoolkit.middleware import query_budget
 from tests.corpus.data import seed
 from tests.support.corpus import collected_findings
 
-pytestmark = pytest.mark.django_db(databases=["default", "other"])
+pytestmark = [pytest.mark.django_db(databases=["default", "other"]), pytest.mark.mariadb]
 ALL = ["default", "other"]
 
 
