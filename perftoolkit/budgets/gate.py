@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import TextIO
 
 from perftoolkit.budgets import (
-    BUDGET_FILE,
     display_path,
     find_budget_file,
     load_budgets,
     search_dirs,
     write_budgets,
 )
-from perftoolkit.budgets.querycount import querycount_budgets, querycount_high, querycount_hint
+from perftoolkit.budgets.querycount import querycount_fallback, querycount_high, querycount_hint
 from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.runs.run import AuditRun
@@ -61,17 +60,11 @@ def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Bud
     searched = search_dirs(dirs)
     path = find_budget_file(dirs=searched, must_exist=False)
     if not path.is_file():
-        fallback = querycount_budgets() if _unnamed(path, searched) else None
+        fallback = querycount_fallback(path, searched)
         if fallback is None and required:
             find_budget_file(dirs=searched)  # raises, saying where it looked
         return fallback
     return load_budgets(path, routes=configured_routes())
-
-
-def _unnamed(path: Path, searched: Sequence[Path]) -> bool:
-    """True when `path` is only the default place of a budget file that nothing named (no
-    --budgets, setting or pyproject.toml pointer): the case django-querycount's threshold fills."""
-    return bool(searched) and path == searched[0] / BUDGET_FILE
 
 
 def judge(run: AuditRun, budgets: Budgets) -> tuple[AuditRun, BudgetResult]:
@@ -147,8 +140,8 @@ def _budgets_to_check(
     defaults, with a line saying so."""
     searched = search_dirs()
     path = find_budget_file(explicit, dirs=searched, must_exist=False)
-    if explicit is None and not path.exists() and _unnamed(path, searched):
-        fallback, high = querycount_budgets(), querycount_high()
+    if explicit is None:
+        fallback, high = querycount_fallback(path, searched), querycount_high()
         if fallback is not None and high is not None:
             stdout.write(querycount_hint(high) + "\n")
             return path, fallback

@@ -7,8 +7,11 @@ here as `[defaults] queries = 200`, used only when no budget file exists, and sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from perftoolkit.budgets.discovery import BUDGET_FILE
 from perftoolkit.core.budgets.rules import Budgets, Limits
 
 SETTING = "QUERYCOUNT"
@@ -36,6 +39,15 @@ def querycount_budgets() -> Budgets | None:
     if high is None:
         return None
     return Budgets(defaults=Limits(queries=high), source=SOURCE)
+
+
+def querycount_fallback(path: Path, searched: Sequence[Path]) -> Budgets | None:
+    """querycount's budgets when `path` (what the search found) is missing and is only the
+    default place of a budget file nothing named (no --budgets, setting or pyproject.toml
+    pointer): `searched[0] / perf-budgets.toml`."""
+    if path.exists() or not searched or path != searched[0] / BUDGET_FILE:
+        return None
+    return querycount_budgets()
 
 
 def querycount_hint(high: int) -> str:
