@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import Context, Engine
 
 from perftoolkit.budgets.gate import judge, project_budgets
+from perftoolkit.core.budgets.rules import UNMATCHED_ROUTE
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
@@ -43,7 +44,6 @@ from perftoolkit.urlconf import keyed_route
 
 logger = logging.getLogger("perftoolkit")
 _ENGINE = Engine(dirs=[str(Path(__file__).parent / "templates")], autoescape=True)
-UNMATCHED_ROUTE = "<unmatched>"
 
 
 class PerfPanel(Panel):

@@ -31,6 +31,7 @@ from typing import Any
 
 from django.urls import Resolver404, resolve
 
+from perftoolkit.core.budgets.rules import UNMATCHED_ROUTE
 from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.fingerprint import fingerprint, normalize
 from perftoolkit.core.routes import route_key
@@ -40,7 +41,6 @@ from perftoolkit.middleware.capture.frames import Kind, classify, relative_path
 from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.ignoring import finding_filter
 
-UNMATCHED_ROUTE = "<unmatched>"
 NOT_STORED = (
     "Imported from django-silk, which does not store which ORM relation ran a query, the "
     "queryset's model or its eager loads: N+1 findings name the repeated statement and its line "

@@ -11,7 +11,7 @@ import linecache
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from django.core.signals import setting_changed
 
@@ -29,7 +29,7 @@ from perftoolkit.core.findings import FindingKind
 logger = logging.getLogger("perftoolkit")
 IGNORE_SOURCE = "PERFTOOLKIT['IGNORE']"
 NPLUSONE_SETTING = "NPLUSONE_WHITELIST"
-FINDING_KINDS: tuple[str, ...] = FindingKind.__args__  # type: ignore[attr-defined]
+FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 
 
 def setting_rules() -> tuple[IgnoreRule, ...]:
