@@ -7,7 +7,7 @@ EXTRAS := audit,cli,sql,fix,interop,postgres,dev
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-fast test-core test-postgres test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
+.PHONY: install lint test test-fast test-core test-tools test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -23,11 +23,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint test-core test-postgres test-sample test-matrix
+test: lint test-core test-postgres test-mariadb test-sample test-matrix
 
 # The edit loop: everything but the tests that start processes or a browser, on both cores.
 test-fast: install
 	$(PYTEST) tests -q -m "not slow and not browser" -n auto
+	$(PYTEST) tests/toolsite -q -m "not slow and not browser" --ds=tests.toolsite.settings
 
 # perftoolkit's own suite on SQLite (slow tests included: they start real processes), the
 # doctests of perftoolkit/core, and the share of the package they run (fail_under in pyproject).
@@ -35,11 +36,27 @@ test-core: install
 	$(BIN)/coverage erase
 	$(BIN)/coverage run -m pytest perftoolkit/core --doctest-modules -q
 	$(BIN)/coverage run --append -m pytest tests -q
+	$(BIN)/coverage run --append -m pytest tests/toolsite -q --ds=tests.toolsite.settings
+	$(BIN)/coverage run --append -m pytest tests/wagtailsite -q --ds=tests.wagtailsite.settings
 	$(BIN)/coverage report
+
+# Projects with settings of their own, part of test-core: django-debug-toolbar with perftoolkit's
+# panel and django-silk (tests/toolsite), and a Wagtail site for the route keyer (tests/wagtailsite,
+# kept out of test-fast: it migrates Wagtail).
+test-tools: install
+	$(PYTEST) tests/toolsite -q --ds=tests.toolsite.settings
+
+test-wagtail: install
+	$(PYTEST) tests/wagtailsite -q --ds=tests.wagtailsite.settings
 
 # The tests marked `postgres`, against the server at 127.0.0.1:5432.
 test-postgres: install
 	PERFTOOLKIT_TEST_DATABASE=postgres $(PYTEST) tests -q -m postgres
+
+# The tests marked `mariadb`, against the server at 127.0.0.1:3306 (root, no password), where
+# pytest-django creates test_$PERFTOOLKIT_MYSQL_DBNAME (default test_perftoolkit).
+test-mariadb: install
+	PERFTOOLKIT_TEST_DATABASE=mariadb $(PYTEST) tests -q -m mariadb
 
 # The sample project's own suite: each variant on SQLite, then each on PostgreSQL, where
 # pytest-django creates test_$(SAMPLE_PG_DB)_before / _after (override SAMPLE_PG_DB to run two

@@ -10,8 +10,11 @@ class PerfToolkitConfig(AppConfig):
 
     def ready(self) -> None:
         from perftoolkit import checks
+        from perftoolkit.budgets.querycount import check_querycount_budgets
 
         register(checks.check_settings)
         register(checks.check_middleware)
         register(checks.check_production_mode)
         register(checks.check_capture)
+        register(checks.check_interop)
+        register(check_querycount_budgets)

@@ -215,3 +215,84 @@ def check_capture(**kwargs: Any) -> list[CheckMessage]:
         )
         for problem in compat.problems()
     ]
+
+
+# Ignore rules, route keyers and nplusone's whitelist (README "Already using …?") -------------------
+
+
+def check_interop(**kwargs: Any) -> list[CheckMessage]:
+    """E011 malformed ignore rules, E012 route keyers that cannot be loaded, W104 nplusone's
+    whitelist read as ignore rules (with the IGNORE entries to write instead)."""
+    from perftoolkit.core.diagnosis.ignore import IgnoreRuleError, parse_rules
+    from perftoolkit.middleware.ignoring import FINDING_KINDS, NPLUSONE_SETTING, whitelist_rules
+
+    value = raw_settings()
+    errors: list[CheckMessage] = []
+    try:
+        parse_rules(
+            value.get("IGNORE", []), source=f"{SETTING_NAME}['IGNORE']", kinds=FINDING_KINDS
+        )
+        whitelist = whitelist_rules()
+    except IgnoreRuleError as exc:
+        return [
+            Error(
+                str(exc),
+                hint='Write each rule as a dict, e.g. "IGNORE": [{"kind": "n_plus_one", '
+                '"model": "shop.Book", "field": "tags", "reason": "ten rows at most"}].',
+                id="perftoolkit.E011",
+            )
+        ]
+    errors += _check_route_keyers(value.get("ROUTE_KEYERS"))
+    own = {_rule_dict(r) for r in parse_rules(value.get("IGNORE", []), source="IGNORE")}
+    moved = [r for r in whitelist if _rule_dict(r) not in own]
+    if moved:
+        entries = ", ".join(_rule_text(r) for r in moved)
+        errors.append(
+            Warning(
+                f"perftoolkit reads {NPLUSONE_SETTING} as ignore rules ({len(moved)} not in "
+                f"{SETTING_NAME}['IGNORE']).",
+                hint=f'Move them to {SETTING_NAME}: "IGNORE": [{entries}].',
+                id="perftoolkit.W104",
+            )
+        )
+    return errors
+
+
+def _check_route_keyers(keyers: object) -> list[CheckMessage]:
+    from perftoolkit.urlconf import load_route_keyer
+
+    if keyers is None:
+        return []
+    if not (isinstance(keyers, list | tuple) and all(isinstance(k, str) for k in keyers)):
+        problems = [f"{SETTING_NAME}['ROUTE_KEYERS'] must be a list of dotted paths."]
+    else:
+        problems = []
+        for path in keyers:
+            try:
+                load_route_keyer(path)
+            except ImportError as exc:
+                problems.append(str(exc))
+    return [
+        Error(
+            problem,
+            hint="Give dotted paths of functions (request, resolver_match) -> route key or None, "
+            'e.g. "ROUTE_KEYERS": ["perftoolkit.urlconf.wagtail_page_route"].',
+            id="perftoolkit.E012",
+        )
+        for problem in problems
+    ]
+
+
+def _rule_dict(rule: Any) -> tuple[tuple[str, Any], ...]:
+    fields = {
+        "kind": rule.kinds[0] if len(rule.kinds) == 1 else list(rule.kinds) or None,
+        "model": rule.model,
+        "field": rule.field,
+        "route": rule.route,
+        "callsite": rule.callsite,
+    }
+    return tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in fields.items() if v)
+
+
+def _rule_text(rule: Any) -> str:
+    return "{" + ", ".join(f'"{k}": {v!r}'.replace("'", '"') for k, v in _rule_dict(rule)) + "}"

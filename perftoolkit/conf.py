@@ -26,6 +26,8 @@ RECORD_DIR_ENV = "PERFTOOLKIT_RECORD_DIR"
 
 Mode = Literal["off", "log", "header", "raise", "record"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+# The route keyers on by default (`perftoolkit.urlconf`): Wagtail pages by page class.
+DEFAULT_ROUTE_KEYERS: tuple[str, ...] = ("perftoolkit.urlconf.wagtail_page_route",)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +47,10 @@ class PerfToolkitSettings:
     budgets: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
     volatile: tuple[str, ...] = ()  # what perf_fix removes from HTML/text before comparing
+    # Ignore rules (`core.diagnosis.ignore`), as written: validated by the system checks.
+    ignore: tuple[Any, ...] = ()
+    # Dotted paths of `(request, resolver_match) -> route key | None` (`perftoolkit.urlconf`).
+    route_keyers: tuple[str, ...] = DEFAULT_ROUTE_KEYERS
 
     @property
     def recording(self) -> bool:

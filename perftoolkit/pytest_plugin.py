@@ -216,19 +216,40 @@ class BudgetSession:
             return
         try:
             self.routes = configured_routes()
+            searched = search_dirs([self.config.rootpath])
             self.budget_file = find_budget_file(
-                option.perf_budgets_file,
-                dirs=search_dirs([self.config.rootpath]),
-                must_exist=not recording,
+                option.perf_budgets_file, dirs=searched, must_exist=False
             )
             if self.budget_file.exists():
                 self.budgets = load_budgets(self.budget_file, routes=self.routes)
+            elif not recording:
+                self.budgets = self._querycount_budgets(searched)
             if recording:
                 from perftoolkit.core.budgets.ratchet import Headroom
 
                 Headroom.parse(option.perf_headroom)
         except (PerfToolkitError, ValueError) as exc:
             raise pytest.UsageError(f"perftoolkit: {exc}") from None
+
+    def _querycount_budgets(self, searched: list[Path]) -> Budgets:
+        """No budget file: django-querycount's threshold, said in the summary; else the error
+        saying where the file was looked for."""
+        from perftoolkit.budgets import find_budget_file
+        from perftoolkit.budgets.querycount import (
+            querycount_fallback,
+            querycount_high,
+            querycount_hint,
+        )
+
+        assert self.budget_file is not None
+        option = self.config.option
+        fallback = querycount_fallback(self.budget_file, searched)
+        high = querycount_high()
+        if option.perf_budgets_file is not None or fallback is None or high is None:
+            find_budget_file(option.perf_budgets_file, dirs=searched)  # raises, saying where
+            raise AssertionError("unreachable: the budget file does not exist")
+        self.summary.append(f"perftoolkit: {querycount_hint(high)}")
+        return fallback
 
     # -- xdist: workers hand their recordings to the controller ----------------------------------
 

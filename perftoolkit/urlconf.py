@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from perftoolkit.conf import get_settings, settings_cache
 from perftoolkit.core.routes import route_key
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.urls import ResolverMatch
 
 
 def url_routes(urlconf: str | None = None) -> frozenset[str]:
@@ -32,14 +39,124 @@ def url_routes(urlconf: str | None = None) -> frozenset[str]:
 
 
 def configured_routes() -> frozenset[str] | None:
-    """`url_routes()` when Django settings are configured, else None (no check possible)."""
+    """`url_routes()` and the route keyers' keys when Django settings are configured, else None
+    (no check possible)."""
     from django.conf import settings
 
     if not settings.configured or not getattr(settings, "ROOT_URLCONF", None):
         return None
-    return url_routes()
+    return url_routes() | keyer_routes()
 
 
 def _join(prefix: str, route: str) -> str:
     # Django's URLResolver._join_route: a nested regex loses its leading anchor.
     return route if not prefix else prefix + route.removeprefix("^")
+
+
+# Route keyers ------------------------------------------------------------------------------------
+#
+# A catch-all pattern (Wagtail's `^((?:[\w\-]+/)*)$`) would make one endpoint of a whole site. A
+# route keyer names such a request by what answered it instead: `(request, resolver_match) -> key
+# or None`, listed by dotted path in PERFTOOLKIT["ROUTE_KEYERS"]. A keyer may say which views it is
+# for (`views`, dotted view paths, so other requests cost one dict lookup) and which keys it can
+# produce (`routes()`, so budget files naming them pass the stale-route check).
+
+logger = logging.getLogger("perftoolkit")
+
+
+class RouteKeyer(Protocol):
+    def __call__(self, request: HttpRequest, match: ResolverMatch) -> str | None: ...
+
+
+@settings_cache(maxsize=1)
+def _keyer_table() -> tuple[dict[str, tuple[RouteKeyer, ...]], tuple[RouteKeyer, ...]]:
+    """The keyers to ask, in settings order: for each view some keyer is for, and for any other
+    view (those without `views`, usually none)."""
+    keyers = _loaded_keyers()
+    general = tuple(k for k in keyers if not getattr(k, "views", None))
+    views = {view for k in keyers for view in getattr(k, "views", None) or ()}
+    by_view = {
+        view: tuple(k for k in keyers if view in (getattr(k, "views", None) or (view,)))
+        for view in views
+    }
+    return by_view, general
+
+
+def _loaded_keyers() -> list[RouteKeyer]:
+    keyers: list[RouteKeyer] = []
+    for path in get_settings().route_keyers:
+        try:
+            keyers.append(load_route_keyer(path))
+        except ImportError as exc:  # the system check perftoolkit.E012 names it
+            logger.warning("perftoolkit: %s", exc)
+    return keyers
+
+
+def load_route_keyer(path: str) -> RouteKeyer:
+    """The keyer at a dotted path (`ImportError` saying why when there is none)."""
+    module, _, name = path.rpartition(".")
+    try:
+        keyer = getattr(importlib.import_module(module), name) if module else None
+    except (ImportError, AttributeError) as exc:
+        raise ImportError(f"Route keyer {path!r} cannot be imported ({exc}).") from None
+    if not callable(keyer):
+        raise ImportError(f"Route keyer {path!r} is not callable.")
+    return cast(RouteKeyer, keyer)
+
+
+def keyed_route(request: HttpRequest, match: ResolverMatch) -> str | None:
+    """The endpoint key a route keyer gives this request, or None when none applies (the URL
+    pattern keys it). Never raises: a failing keyer is logged and the pattern is used."""
+    by_view, general = _keyer_table()
+    for keyer in by_view.get(match._func_path, general):
+        try:
+            key = keyer(request, match)
+        except Exception:
+            logger.warning("perftoolkit: route keyer %r failed", keyer, exc_info=True)
+            continue
+        if key:
+            return key
+    return None
+
+
+def keyer_routes() -> frozenset[str]:
+    """Every key the configured keyers can produce (those that can say)."""
+    routes: set[str] = set()
+    for keyer in _loaded_keyers():
+        known = getattr(keyer, "routes", None)
+        if callable(known):
+            routes.update(known())
+    return frozenset(routes)
+
+
+class WagtailPageKeyer:
+    """A page Wagtail's serve view answered: `wagtail:<app_label>.<PageModel>` of its specific
+    class (`GET wagtail:blog.BlogIndexPage`), read from the route Wagtail cached on the request
+    (`request._wagtail_route_for_request`), so keying runs no query."""
+
+    views = ("wagtail.views.serve",)
+    prefix = "wagtail:"
+
+    def __call__(self, request: HttpRequest, match: ResolverMatch) -> str | None:
+        found = getattr(request, "_wagtail_route_for_request", None)
+        page = found[0] if found else None
+        if page is None:
+            return None
+        model = type(page)
+        if model._meta.label == "wagtailcore.Page":  # a page read without its specific class
+            model = getattr(page, "specific_class", None) or model
+        return f"{self.prefix}{model._meta.app_label}.{model._meta.object_name}"
+
+    def routes(self) -> frozenset[str]:
+        from django.apps import apps
+
+        if not apps.is_installed("wagtail"):
+            return frozenset()
+        from wagtail.models import get_page_models
+
+        return frozenset(
+            f"{self.prefix}{m._meta.app_label}.{m._meta.object_name}" for m in get_page_models()
+        )
+
+
+wagtail_page_route = WagtailPageKeyer()

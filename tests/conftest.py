@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from perftoolkit.conf import reset_settings
-from tests.support import postgres
+from tests.support import mariadb, postgres
+
+# Projects with settings of their own (Wagtail; debug-toolbar and silk): `make test` runs each
+# folder in a session with its settings, and other sessions leave it alone.
+OWN_SETTINGS = {"wagtailsite": "tests.wagtailsite.settings", "toolsite": "tests.toolsite.settings"}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    settings = OWN_SETTINGS.get(collection_path.name)
+    if settings is not None and os.environ.get("DJANGO_SETTINGS_MODULE") != settings:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     postgres.gate_session(items)
+    mariadb.gate_session(items)
 
 
 @pytest.fixture(autouse=True)

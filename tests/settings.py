@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support import postgres
+from tests.support import mariadb, postgres
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "perftoolkit-tests"
@@ -23,6 +23,8 @@ MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
 DATABASES = {
     "default": postgres.django_database()
     if postgres.using_postgres()
+    else mariadb.django_database()
+    if mariadb.using_mariadb()
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
     "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
 }

@@ -318,3 +318,22 @@ def test_perf_budgets_accepts_a_subclass_of_the_middleware(sandbox: pytest.Pytes
         ),
     )
     _run(sandbox, "--perf-budgets").assert_outcomes(passed=4)
+
+
+def test_perf_budgets_without_a_file_use_querycount_thresholds(sandbox: pytest.Pytester) -> None:
+    (sandbox.path / "perf-budgets.toml").unlink()
+    sandbox.makepyfile(
+        settings=SETTINGS + 'QUERYCOUNT = {"THRESHOLDS": {"MEDIUM": 2, "HIGH": 3}}\n'
+    )
+    result = _run(sandbox, "--perf-budgets", "-v")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["perf-budgets.toml::GET count/ PASSED*"])
+    result.stdout.fnmatch_lines(["perf-budgets.toml::GET users/ FAILED*"])
+    result.stdout.fnmatch_lines(
+        [
+            # fnmatch reads [...] as a character class: the brackets are matched by *.
+            "GET users/ is over budget: queries 4 > 3 (+1). (budget: QUERYCOUNT*HIGH*)",
+            "perftoolkit: No perf-budgets.toml: every endpoint is judged against django-querycount's "
+            "QUERYCOUNT*HIGH*= 3 queries. Move it to perf-budgets.toml*",
+        ]
+    )

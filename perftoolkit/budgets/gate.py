@@ -21,6 +21,7 @@ from perftoolkit.budgets import (
     search_dirs,
     write_budgets,
 )
+from perftoolkit.budgets.querycount import querycount_fallback, querycount_high, querycount_hint
 from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.runs.run import AuditRun
@@ -56,9 +57,13 @@ def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Bud
     none is `required` (a `ConfigurationError` then, as for a malformed file)."""
     from perftoolkit.urlconf import configured_routes
 
-    path = find_budget_file(dirs=search_dirs(dirs), must_exist=required)
+    searched = search_dirs(dirs)
+    path = find_budget_file(dirs=searched, must_exist=False)
     if not path.is_file():
-        return None
+        fallback = querycount_fallback(path, searched)
+        if fallback is None and required:
+            find_budget_file(dirs=searched)  # raises, saying where it looked
+        return fallback
     return load_budgets(path, routes=configured_routes())
 
 
@@ -98,8 +103,7 @@ def run_budget_command(
         ) from None
     console = make_console(stdout, width=None if stdout.isatty() else LOG_WIDTH)
     if action == "check":
-        path = find_budget_file(options.budgets)
-        budgets = load_budgets(path, routes=routes)
+        path, budgets = _budgets_to_check(options.budgets, routes, stdout)
         run, result = judge(read_run(options.report), budgets)
         _write_outputs(run, result, options)
         render_budget_result(result, console)
@@ -127,6 +131,22 @@ def run_budget_command(
         write=not options.dry_run,
     )
     render_budget_update(changes, console, path=display_path(path), wrote=not options.dry_run)
+
+
+def _budgets_to_check(
+    explicit: Path | None, routes: Collection[str] | None, stdout: TextIO
+) -> tuple[Path, Budgets]:
+    """The budget file, or (none existing and none named) django-querycount's threshold as the
+    defaults, with a line saying so."""
+    searched = search_dirs()
+    path = find_budget_file(explicit, dirs=searched, must_exist=False)
+    if explicit is None:
+        fallback, high = querycount_fallback(path, searched), querycount_high()
+        if fallback is not None and high is not None:
+            stdout.write(querycount_hint(high) + "\n")
+            return path, fallback
+    path = find_budget_file(explicit, dirs=searched)
+    return path, load_budgets(path, routes=routes)
 
 
 def _failure_summary(result: BudgetResult) -> str:

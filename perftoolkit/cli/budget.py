@@ -155,9 +155,9 @@ def _django(settings: str | None) -> tuple[Collection[str] | None, list[Path]]:
 
     try:
         django.setup()
-        from perftoolkit.urlconf import url_routes
+        from perftoolkit.urlconf import keyer_routes, url_routes
 
-        routes = url_routes()
+        routes = url_routes() | keyer_routes()
     except (ImportError, ImproperlyConfigured) as exc:
         raise ConfigurationError(
             f"Django settings {module!r} cannot be loaded ({type(exc).__name__}: {exc}). Run from "

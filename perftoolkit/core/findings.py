@@ -161,6 +161,35 @@ def _order(finding: Finding) -> tuple[int, str, str, int, str]:
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoredFinding:
+    """A finding an ignore rule silenced: left out of the findings, but counted and listed in
+    report.json's `ignored`, never dropped without a trace. `rule` says which rule matched
+    (`PERFTOOLKIT['IGNORE'][0]`, `NPLUSONE_WHITELIST[1]`, `inline comment`)."""
+
+    finding: Finding
+    rule: str
+
+    def merged(self, other: IgnoredFinding) -> IgnoredFinding:
+        return IgnoredFinding(self.finding.merged(other.finding), self.rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.finding.to_dict(), "rule": self.rule}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IgnoredFinding:
+        return cls(Finding.from_dict(data), str(data.get("rule", "")))
+
+
+def merge_ignored(items: list[IgnoredFinding]) -> list[IgnoredFinding]:
+    """One entry per finding id across requests (the first rule that matched it), stable order."""
+    by_id: dict[str, IgnoredFinding] = {}
+    for item in items:
+        fid = item.finding.id
+        by_id[fid] = by_id[fid].merged(item) if fid in by_id else item
+    return sorted(by_id.values(), key=lambda i: _order(i.finding))
+
+
+@dataclass(frozen=True, slots=True)
 class IndexAdvice:
     table: str
     columns: tuple[str, ...]  # index order; a descending column is written "-last_login"

@@ -27,13 +27,21 @@ from perftoolkit.core.indexes.advice import (
     sort_advice,
 )
 from perftoolkit.core.indexes.candidates import Candidate, propose
+from perftoolkit.core.indexes.mysql_plans import MysqlPlan
 from perftoolkit.core.indexes.plans import PostgresPlan
 from perftoolkit.core.indexes.review import review_indexes
 from perftoolkit.core.indexes.samples import decode_params
 from perftoolkit.core.indexes.sqlshape import StatementShape, parse_statement
 from perftoolkit.core.runs.run import AuditRun, QueryStats
 from perftoolkit.exceptions import ConfigurationError
-from perftoolkit.indexes.explain import Explainer, ExplainQuery, IndexSpec, Plan, explainer_for
+from perftoolkit.indexes.explain import (
+    Explainer,
+    ExplainQuery,
+    IndexSpec,
+    Plan,
+    Unverifiable,
+    explainer_for,
+)
 from perftoolkit.indexes.introspection import table_schemas
 from perftoolkit.reporting.schema import read_run, write_run
 
@@ -195,6 +203,8 @@ class Adviser:
         spec = IndexSpec(candidate.table, candidate.columns, name)
         try:
             planner_name, after = explainer.explain_with(spec, [workload[fp].query for fp in tried])
+        except Unverifiable as exc:
+            return replace(base, reason=f"unverified: {exc}")
         except DatabaseError as exc:
             return replace(base, status="rejected", reason=f"the index could not be tried: {exc}")
         results = []
@@ -260,8 +270,13 @@ class Adviser:
 
 
 def _cost(plan: Plan | None) -> float | None:
-    """The planner's estimated total cost (PostgreSQL); SQLite's plans have none."""
-    return round(plan.total_cost, 2) if isinstance(plan, PostgresPlan) else None
+    """The planner's estimated total cost (PostgreSQL, MySQL); SQLite's and MariaDB 10's plans
+    have none."""
+    if isinstance(plan, PostgresPlan):
+        return round(plan.total_cost, 2)
+    if isinstance(plan, MysqlPlan) and plan.cost is not None:
+        return round(plan.cost, 2)
+    return None
 
 
 def _sample(samples: Path, fingerprint: str) -> dict[str, Any] | None:

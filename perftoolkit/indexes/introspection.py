@@ -143,7 +143,8 @@ def _named(
 
 def _special_indexes(connection: BaseDatabaseWrapper, table: str) -> set[str]:
     """Indexes that serve only what their definition says: partial (WHERE), on expressions,
-    with a non-default operator class (Django's `_like` indexes) or not a B-tree."""
+    with a non-default operator class (Django's `_like` indexes), on a column prefix (MySQL) or
+    not a B-tree."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -162,4 +163,14 @@ def _special_indexes(connection: BaseDatabaseWrapper, table: str) -> set[str]:
                 [table],
             )
             return {row[0] for row in cursor.fetchall() if " WHERE " in row[1].upper()}
+        if connection.vendor == "mysql":
+            # FULLTEXT, SPATIAL and HASH indexes, and B-trees on a column's prefix (`name(10)`),
+            # serve no equality or sort on the whole column.
+            cursor.execute(
+                "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
+                "AND (INDEX_TYPE <> 'BTREE' OR SUB_PART IS NOT NULL)",
+                [table],
+            )
+            return {str(row[0]) for row in cursor.fetchall()}
     return set()

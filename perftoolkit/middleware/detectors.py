@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from perftoolkit.conf import get_settings
 from perftoolkit.core.diagnosis import load_detectors
 from perftoolkit.core.events import RequestProfile
-from perftoolkit.core.findings import DetectionOptions, Finding
+from perftoolkit.core.findings import DetectionOptions, Finding, IgnoredFinding
 from perftoolkit.core.runs.run import Detector
+from perftoolkit.middleware.ignoring import finding_filter
 
 
 def detection_options() -> DetectionOptions:
@@ -32,10 +35,24 @@ def detection_setup() -> tuple[tuple[Detector, ...], DetectionOptions]:
     return load_detectors(), DetectionOptions()
 
 
-def analyse(profile: RequestProfile) -> list[Finding]:
-    """Every finding of one request, from every configured detector."""
+class Diagnosis(NamedTuple):
+    """One request's findings, and those the project's ignore rules silenced."""
+
+    findings: list[Finding]
+    ignored: list[IgnoredFinding]
+
+
+def diagnose(profile: RequestProfile) -> Diagnosis:
+    """Every finding of one request from every configured detector, split by the ignore rules."""
     options = detection_options()
     findings: list[Finding] = []
     for detect in detectors():
         findings.extend(detect(profile, options))
-    return findings
+    if not findings:
+        return Diagnosis([], [])
+    return Diagnosis(*finding_filter()(findings))
+
+
+def analyse(profile: RequestProfile) -> list[Finding]:
+    """The findings of one request that no ignore rule silenced."""
+    return diagnose(profile).findings

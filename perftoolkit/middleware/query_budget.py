@@ -26,10 +26,11 @@ from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.capture.profile import build_profile, profile_dict
-from perftoolkit.middleware.detectors import analyse
+from perftoolkit.middleware.detectors import diagnose
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
+from perftoolkit.urlconf import keyed_route
 
 logger = logging.getLogger("perftoolkit")
 GetResponse = Callable[[HttpRequest], Any]
@@ -178,7 +179,12 @@ def _describe_request(
     request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
 ) -> _Request:
     match = getattr(request, "resolver_match", None)
-    route = route_key(match.route) if match is not None else UNMATCHED_ROUTE
+    # A route keyer (Wagtail's page class…) names catch-all routes; None when none applies.
+    route = (
+        (keyed_route(request, match) or route_key(match.route))
+        if match is not None
+        else UNMATCHED_ROUTE
+    )
     func = getattr(match, "func", None)
     view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
     return _Request(
@@ -238,7 +244,16 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         recorder_for(conf.record_dir).record(line, capture.queries)
     if profile is None:
         return
-    findings = analyse(profile)
+    findings, ignored = diagnose(profile)
+    if ignored and mode == "log":
+        rules = sorted({i.rule for i in ignored})
+        logger.info(
+            "perftoolkit: %s %s: %d finding(s) ignored (%s)",
+            profile.method,
+            profile.route,
+            len(ignored),
+            ", ".join(rules),
+        )
     if not findings:
         return
     findings_detected.send(sender=QueryBudgetMiddleware, profile=profile, findings=findings)

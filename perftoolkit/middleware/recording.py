@@ -20,8 +20,9 @@ from perftoolkit.core.diagnosis import load_detectors
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import DetectionOptions
 from perftoolkit.core.runs.loadstats import LoadStats
-from perftoolkit.core.runs.run import AuditRun, Detector, build_run
+from perftoolkit.core.runs.run import AuditRun, Detector, FindingFilter, build_run
 from perftoolkit.exceptions import ReportFormatError
+from perftoolkit.middleware.ignoring import finding_filter
 
 logger = logging.getLogger("perftoolkit")
 # environment.json: what part of the capture could not work where the requests were recorded.
@@ -111,11 +112,13 @@ def build_report(
     complete: bool = True,
     notes: Sequence[str] = (),
     since: float | None = None,
+    ignore: FindingFilter | None = None,
 ) -> AuditRun:
     """Aggregate a record directory (and optional load statistics) into an AuditRun.
 
     `since` (UNIX time) keeps only requests started then or later: a long-lived server's record
-    directory also holds what it served before the run.
+    directory also holds what it served before the run. `ignore` defaults to the project's ignore
+    rules and inline comments (`middleware.ignoring.finding_filter`).
     """
     recording = read_recording(directory)
     profiles = recording.profiles
@@ -142,4 +145,5 @@ def build_report(
         complete=complete,
         notes=[*notes, *extra],
         record_dir=os.fspath(Path(directory).resolve()),
+        ignore=ignore if ignore is not None else finding_filter(),
     )

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from perftoolkit.core.budgets.ratchet import BudgetUpdate
 from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
+from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun
@@ -78,6 +79,8 @@ def render_run(run: AuditRun, console: Console) -> None:
         if finding.fix is not None:
             # One unbroken line, so the fix copies whole from a terminal or a log.
             console.print(Text(f"  fix: {finding.fix.code}", style="green"), soft_wrap=True)
+    if run.ignored:
+        console.print(Text(describe_ignored(run.ignored), style="dim"))
     for note in run.notes:
         console.print(Text(f"note: {note}", style="dim"))
 
@@ -153,8 +156,10 @@ def render_audit_summary(
     kinds = Counter(f.kind for f in run.findings)
     findings = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "none"
     ratio = f"{run.cache.hits / run.cache.gets:.0%}" if run.cache.gets else "–"
+    ignored = f" · {describe_ignored(run.ignored)}" if run.ignored else ""
     console.print(
-        f"  findings: {findings} · cache hit ratio {ratio} ({run.cache.hits}/{run.cache.gets})"
+        f"  findings: {findings}{ignored} · cache hit ratio {ratio} "
+        f"({run.cache.hits}/{run.cache.gets})"
     )
     table = Table(show_edge=False, pad_edge=False, box=None)
     for name in ("endpoint", "req", "fail", "queries", "p50", "p95", "p99", "cache", "findings"):

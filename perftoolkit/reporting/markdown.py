@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
+from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.runs.compare import Comparison, FindingChange, latency_judged
 from perftoolkit.core.runs.run import AuditRun, EndpointStats
 from perftoolkit.reporting.formatting import Change, change, percent
@@ -36,7 +37,10 @@ def run_to_markdown(run: AuditRun) -> str:
         f"## perftoolkit report: {run.label}",
         "",
         f"{len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests, "
-        f"{len(run.findings)} findings" + ("" if run.complete else " — **incomplete run**") + ".",
+        f"{len(run.findings)} findings"
+        + (f", {describe_ignored(run.ignored)}" if run.ignored else "")
+        + ("" if run.complete else " — **incomplete run**")
+        + ".",
         "",
         "| endpoint | requests | queries (median) | queries (max) | duplicates | p50 ms | p95 ms | p99 ms | findings | budget |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",

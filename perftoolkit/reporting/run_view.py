@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.run import AuditRun, EndpointStats, QueryStats
 from perftoolkit.core.runs.targets import Scorecard, TargetResult, Targets, meets, score
@@ -297,6 +298,8 @@ def verdict(run: AuditRun, card: Scorecard) -> str:
         )
     else:
         parts.append("No findings.")
+    if run.ignored:
+        parts.append(describe_ignored(run.ignored) + ".")
     over = sum(1 for e in run.endpoints if e.budget.status == "exceeded")
     if over:
         parts.append(f"{over} endpoint{'s' if over != 1 else ''} over budget.")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from perftoolkit.core.events import CacheStats
-from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.findings import Finding, IgnoredFinding, IndexAdvice
 from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
 from perftoolkit.core.runs.compare import Comparison
 from perftoolkit.core.runs.loadstats import LoadStats
@@ -44,6 +44,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "notes": list(run.notes),
         "record_dir": _relative_record_dir(run.record_dir, location),
         "fixes": [f.to_dict() for f in run.fixes],
+        "ignored": [i.to_dict() for i in run.ignored],
     }
 
 
@@ -91,6 +92,7 @@ def run_from_dict(
             notes=tuple(str(n) for n in data.get("notes", [])),
             record_dir=_absolute_record_dir(data.get("record_dir"), location),
             fixes=tuple(AppliedFix.from_dict(f) for f in data.get("fixes") or []),
+            ignored=tuple(IgnoredFinding.from_dict(i) for i in data.get("ignored") or []),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportFormatError(

@@ -2,7 +2,8 @@
 
 Environment: `SAMPLE_VARIANT` (default `before`), `DATABASE_URL` (default: one SQLite file per
 variant beside manage.py), `REDIS_URL` (cache backend; locmem without it), `PERFTOOLKIT_MODE`,
-`DJANGO_DEBUG=1`.
+`DJANGO_DEBUG=1`, `SAMPLE_TOOLS=1` (django-debug-toolbar with perftoolkit's panel, and django-silk
+at /silk/, side by side: for a look in the browser, not for audits, since silk adds queries).
 """
 
 from __future__ import annotations
@@ -104,3 +105,25 @@ PASSWORD_HASHERS = [
     "sample_project.hashers.DemoPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+
+# SAMPLE_TOOLS=1: the tools a team may already run, beside perftoolkit. The toolbar (with
+# perftoolkit's panel) shows on every HTML page; silk records every request at /silk/, which
+# `python manage.py perf_report from-silk -o report.json` turns into a perftoolkit report.
+SAMPLE_TOOLS = os.environ.get("SAMPLE_TOOLS", "") not in ("", "0")
+if SAMPLE_TOOLS:
+    INSTALLED_APPS += ["django.contrib.staticfiles", "debug_toolbar", "silk"]
+    # perftoolkit first (every query counts), silk before the toolbar (its own writes happen
+    # outside the toolbar's request), the toolbar last.
+    MIDDLEWARE[1:1] = [
+        "silk.middleware.SilkyMiddleware",
+        "debug_toolbar.middleware.DebugToolbarMiddleware",
+    ]
+    STATIC_URL = "/static/"
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
+    DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.timer.TimerPanel",
+        "debug_toolbar.panels.sql.SQLPanel",
+        "perftoolkit.contrib.debug_toolbar.PerfPanel",
+        "debug_toolbar.panels.templates.TemplatesPanel",
+    ]
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_TOOLBAR_CALLBACK": "sample_project.urls.show_toolbar"}

@@ -16,7 +16,7 @@ from perftoolkit.reporting.schema import run_to_dict
 from tests.corpus.data import seed
 from tests.support.corpus import collected_findings
 
-pytestmark = pytest.mark.django_db(databases=["default", "other"])
+pytestmark = [pytest.mark.django_db(databases=["default", "other"]), pytest.mark.mariadb]
 ALL = ["default", "other"]
 
 

@@ -15,7 +15,11 @@ from tests.corpus.data import seed
 from tests.support.corpus import collected_findings
 
 # Async views run their ORM calls in another thread: the test data must be committed.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres,
+    pytest.mark.mariadb,
+]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from perftoolkit.core.events import CacheStats, RequestProfile
-from perftoolkit.core.findings import DetectionOptions, Finding, IndexAdvice, merge_findings
+from perftoolkit.core.findings import (
+    DetectionOptions,
+    Finding,
+    IgnoredFinding,
+    IndexAdvice,
+    merge_findings,
+    merge_ignored,
+)
 from perftoolkit.core.fingerprint import statement_kind, tables
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.stats import median, percentile
@@ -21,6 +28,9 @@ from perftoolkit.core.stats import median, percentile
 SCHEMA = "perftoolkit.audit/1"
 
 Detector = Callable[[RequestProfile, DetectionOptions], list[Finding]]
+# Splits a request's findings into those kept and those an ignore rule silenced
+# (`core.diagnosis.ignore.IgnoreFilter`).
+FindingFilter = Callable[[Sequence[Finding]], tuple[list[Finding], list[IgnoredFinding]]]
 
 
 def _plain(value: float | None) -> float | None:
@@ -232,6 +242,8 @@ class AuditRun:
     # EXPLAIN). In memory an absolute path; report.json stores it relative to the report file.
     record_dir: str | None = None
     fixes: tuple[AppliedFix, ...] = ()  # what `perf_fix --apply` wrote into the source
+    # Findings an ignore rule silenced (report.json `ignored`), merged across requests.
+    ignored: tuple[IgnoredFinding, ...] = ()
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:
@@ -256,14 +268,20 @@ def build_run(
     complete: bool = True,
     notes: Sequence[str] = (),
     record_dir: str | None = None,
+    ignore: FindingFilter | None = None,
 ) -> AuditRun:
-    """Aggregate request profiles (and load statistics) into a run, running every detector."""
+    """Aggregate request profiles (and load statistics) into a run, running every detector;
+    `ignore` moves the findings its rules silence to the run's `ignored`."""
     by_endpoint: dict[tuple[str, str], list[RequestProfile]] = defaultdict(list)
     all_findings: list[Finding] = []
+    all_ignored: list[IgnoredFinding] = []
     for profile in profiles:
         by_endpoint[profile.endpoint].append(profile)
-        for detect in detectors:
-            all_findings.extend(detect(profile, options))
+        found = [f for detect in detectors for f in detect(profile, options)]
+        if ignore is not None and found:
+            found, silenced = ignore(found)
+            all_ignored.extend(silenced)
+        all_findings.extend(found)
     findings = merge_findings(all_findings)
 
     endpoints = [_endpoint_stats(key, items, findings, load) for key, items in by_endpoint.items()]
@@ -286,6 +304,7 @@ def build_run(
         cache=cache,
         notes=tuple(notes),
         record_dir=record_dir,
+        ignored=tuple(merge_ignored(all_ignored)),
     )
 
 

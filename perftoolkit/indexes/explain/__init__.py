@@ -18,11 +18,12 @@ from typing import Any, Protocol
 from django.db import connections, transaction
 
 from perftoolkit.core.indexes.advice import column_name
+from perftoolkit.core.indexes.mysql_plans import MysqlPlan
 from perftoolkit.core.indexes.plans import Judgement, PostgresPlan, SqlitePlan
 from perftoolkit.core.indexes.review import IndexUsage
 from perftoolkit.exceptions import ConfigurationError
 
-Plan = SqlitePlan | PostgresPlan
+Plan = SqlitePlan | PostgresPlan | MysqlPlan
 VERIFY_METHODS = ("hypopg", "rollback")
 
 logger = logging.getLogger("perftoolkit.indexes.explain")
@@ -37,6 +38,11 @@ def unexplained(sql: str, exc: Exception) -> None:
         exc,
         " ".join(sql.split())[:200],
     )
+
+
+class Unverifiable(Exception):
+    """A candidate that cannot be tried on this database; the message says why (the advice is
+    then "proposed", with "unverified: …" as its reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +114,19 @@ def explainer_for(
         return PostgresExplainer(
             using, verify_with=verify_with, min_cost_factor=min_cost_factor, literals=literals
         )
+    if vendor == "mysql":
+        from perftoolkit.indexes.explain.mysql import MysqlExplainer
+
+        if verify_with is not None:
+            raise ConfigurationError(
+                f"--verify-with {verify_with} is not for MySQL or MariaDB (database {using!r}): "
+                "their DDL cannot be rolled back, so candidates are tried on a scratch copy of "
+                "the tables. Drop the option."
+            )
+        return MysqlExplainer(using, min_cost_factor=min_cost_factor, literals=literals)
     raise ConfigurationError(
-        f"Index advice verifies candidates on SQLite and PostgreSQL; database {using!r} is "
-        f"{vendor}. Point --database at a SQLite or PostgreSQL copy of the schema."
+        f"Index advice verifies candidates on SQLite, PostgreSQL, MySQL and MariaDB; database "
+        f"{using!r} is {vendor}. Point --database at a copy of the schema on one of them."
     )
 
 

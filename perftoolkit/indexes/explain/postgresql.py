@@ -18,7 +18,6 @@ from django.db import DatabaseError, connections, transaction
 from perftoolkit.core.indexes.plans import (
     Judgement,
     PostgresPlan,
-    SqlitePlan,
     judge_postgres,
     parse_postgres_plan,
 )
@@ -28,6 +27,7 @@ from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.indexes.explain import (
     ExplainQuery,
     IndexSpec,
+    Plan,
     index_columns,
     plans_with_rolled_back_index,
     unexplained,
@@ -143,7 +143,7 @@ class PostgresExplainer:
 
     def explain_with(
         self, index: IndexSpec, queries: Sequence[ExplainQuery]
-    ) -> tuple[str, list[SqlitePlan | PostgresPlan | None]]:
+    ) -> tuple[str, list[Plan | None]]:
         if self.method == "hypopg":
             qn = self.connection.ops.quote_name
             columns = index_columns(self.connection, index)
@@ -154,7 +154,7 @@ class PostgresExplainer:
                 )
                 oid, name = cursor.fetchone()
             try:
-                plans: list[SqlitePlan | PostgresPlan | None] = [self.explain(q) for q in queries]
+                plans: list[Plan | None] = [self.explain(q) for q in queries]
             finally:
                 with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
                     cursor.execute("SELECT hypopg_drop_index(%s)", [oid])
@@ -163,9 +163,7 @@ class PostgresExplainer:
             self.connection, self.using, index, self.explain, queries
         )
 
-    def judge(
-        self, before: SqlitePlan | PostgresPlan, after: SqlitePlan | PostgresPlan, index: str
-    ) -> Judgement:
+    def judge(self, before: Plan, after: Plan, index: str) -> Judgement:
         assert isinstance(before, PostgresPlan)
         assert isinstance(after, PostgresPlan)
         return judge_postgres(before, after, index, self.min_cost_factor)

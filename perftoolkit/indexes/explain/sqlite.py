@@ -9,7 +9,6 @@ from django.db import DatabaseError, connections
 
 from perftoolkit.core.indexes.plans import (
     Judgement,
-    PostgresPlan,
     SqlitePlan,
     judge_sqlite,
     parse_sqlite_plan,
@@ -19,6 +18,7 @@ from perftoolkit.core.indexes.sqlshape import placeholder_count
 from perftoolkit.indexes.explain import (
     ExplainQuery,
     IndexSpec,
+    Plan,
     plans_with_rolled_back_index,
     unexplained,
 )
@@ -61,14 +61,12 @@ class SqliteExplainer:
 
     def explain_with(
         self, index: IndexSpec, queries: Sequence[ExplainQuery]
-    ) -> tuple[str, list[SqlitePlan | PostgresPlan | None]]:
+    ) -> tuple[str, list[Plan | None]]:
         return plans_with_rolled_back_index(
             self.connection, self.using, index, self.explain, queries
         )
 
-    def judge(
-        self, before: SqlitePlan | PostgresPlan, after: SqlitePlan | PostgresPlan, index: str
-    ) -> Judgement:
+    def judge(self, before: Plan, after: Plan, index: str) -> Judgement:
         assert isinstance(before, SqlitePlan)
         assert isinstance(after, SqlitePlan)
         return judge_sqlite(before, after, index)

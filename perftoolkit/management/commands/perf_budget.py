@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from perftoolkit.budgets.gate import BudgetOptions, run_budget_command
 from perftoolkit.exceptions import PerfToolkitError
-from perftoolkit.urlconf import url_routes
+from perftoolkit.urlconf import keyer_routes, url_routes
 
 ACTIONS = {
     "check": "Judge a report.json against perf-budgets.toml; exit 3 when an endpoint is over.",
@@ -48,7 +48,11 @@ class Command(BaseCommand):
         self.stdout.ending = ""  # the console renderer ends its own lines
         try:
             run_budget_command(
-                action, chosen, stdout=cast(TextIO, self.stdout), routes=url_routes(), roots=roots
+                action,
+                chosen,
+                stdout=cast(TextIO, self.stdout),
+                routes=url_routes() | keyer_routes(),
+                roots=roots,
             )
         except PerfToolkitError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from exc

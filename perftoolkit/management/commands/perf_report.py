@@ -15,7 +15,10 @@ from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
 
 
 class Command(BaseCommand):
-    help = "Build a report.json (build), print one (show), or compare two (compare)."
+    help = (
+        "Build a report.json (build, or from-silk: django-silk's stored requests), print one "
+        "(show), or compare two (compare)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -25,6 +28,16 @@ class Command(BaseCommand):
         build.add_argument("record_dir", type=Path)
         build.add_argument("-o", "--output", type=Path, default=Path(REPORT_FILE))
         build.add_argument("--label", default=None)
+        silk = sub.add_parser(
+            "from-silk",
+            help="django-silk's stored requests → report.json, with this project's detectors.",
+        )
+        silk.add_argument(
+            "--since", default=None, help="only requests from then on: 2026-11-20, 12h, 7d"
+        )
+        silk.add_argument("--path-prefix", default=None, help="only paths starting with this")
+        silk.add_argument("-o", "--output", type=Path, default=Path(REPORT_FILE))
+        silk.add_argument("--label", default="silk")
         show = sub.add_parser("show", help="Print a report.json as Markdown.")
         show.add_argument("report", type=Path)
         compare = sub.add_parser("compare", help="Compare two runs into OUT_DIR (HTML, JSON, MD).")
@@ -53,6 +66,20 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{options['output']}: {len(run.endpoints)} endpoints, "
                     f"{sum(e.requests for e in run.endpoints)} requests, {len(run.findings)} findings"
+                )
+            elif action == "from-silk":
+                from perftoolkit.contrib.silk import build_silk_report, parse_since
+
+                since = options["since"]
+                run = build_silk_report(
+                    since=parse_since(since) if since else None,
+                    path_prefix=options["path_prefix"],
+                    label=options["label"],
+                )
+                write_run(run, options["output"])
+                self.stdout.write(
+                    f"{options['output']}: {sum(e.requests for e in run.endpoints)} silk requests, "
+                    f"{len(run.endpoints)} endpoints, {len(run.findings)} findings"
                 )
             elif action == "compare":
                 out_dir = options["out_dir"]

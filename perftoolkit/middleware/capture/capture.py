@@ -29,6 +29,14 @@ from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cach
 from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
 
 _active = context.current
+# What Django's MySQL backend runs on a connection it opens (the server's variables once per
+# connection object, the isolation level on every connect): with CONN_MAX_AGE=0 or under ASGI that
+# is inside requests, which would count statements the application never ran.
+_CONNECTION_SETUP = (
+    "SET SESSION TRANSACTION ISOLATION LEVEL ",
+    "SET SQL_AUTO_IS_NULL",
+    "SELECT VERSION(),",
+)
 _CALLER = 2  # frames out from _record: __call__, then Django's executor (where walks start)
 
 
@@ -176,6 +184,8 @@ class QueryCapture:
         frame = sys._getframe(_CALLER)
         first = self._first.get(sql)
         if first is None:
+            if sql.lstrip().startswith(_CONNECTION_SETUP):
+                return  # not the request's: Django setting up a new MySQL connection
             self._first[sql] = len(self.queries)
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
