@@ -37,6 +37,12 @@ from perftoolkit.audit.locust import (
     profile_dirs,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
+from perftoolkit.audit.scaffold import (
+    AUDIT_PROFILE,
+    DEFAULT_PROFILE,
+    PreparedProfile,
+    prepare_for_audit,
+)
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
@@ -83,11 +89,16 @@ class AuditProgress(Protocol):
 
     def phase(self, name: str) -> None: ...
 
+    def note(self, text: str) -> None: ...
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None: ...
 
 
 class NullProgress:
     def phase(self, name: str) -> None:
+        pass
+
+    def note(self, text: str) -> None:
         pass
 
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
@@ -108,6 +119,7 @@ class _Plan:
     target: TargetProject | None
     record_dir: Path | None
     compare_with: Path | None
+    scaffold: PreparedProfile | None = None  # written into artifacts/ once they are cleared
 
 
 def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> AuditOutcome:
@@ -117,6 +129,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     progress = progress or NullProgress()
     plan = _plan(options)
     _clear_previous(plan)
+    told = _write_scaffold(plan, progress)
     started = time.time()
     error: str | None = None
     locust = LocustRun(plan.locust, host="", workdir=plan.artifacts)
@@ -134,7 +147,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
                 locust.stop()
     finished = time.time()
     progress.phase("building report")
-    run = _build(plan, locust, started, finished, error)
+    run = _build(plan, locust, started, finished, error, told)
     if run is None:
         raise LoadTestError(
             f"{error} Nothing was collected, so no report was written."
@@ -148,8 +161,6 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
 
 
 def _plan(options: AuditOptions) -> _Plan:
-    if not options.profiles:
-        raise ConfigurationError("Give at least one --profile (a name in loadtests/ or a path).")
     for flag, value in (("--users", options.users), ("--server-workers", options.server_workers)):
         if value < 1:
             raise ConfigurationError(f"{flag} must be at least 1, not {value}.")
@@ -177,7 +188,14 @@ def _plan(options: AuditOptions) -> _Plan:
     if "budget" in options.fail_on:
         project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
     dirs = profile_dirs(options.cwd, target.root if target else None)
-    files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+    prepared = None
+    if options.profiles:
+        files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+    elif any(d.is_dir() for d in dirs) or not settings_configured():
+        files = (find_locustfile(DEFAULT_PROFILE, dirs),)
+    else:
+        prepared = prepare_for_audit(options.user, options.cwd)
+        files = (Path(f"{AUDIT_PROFILE}.py"),)  # in artifacts/, once the plan knows where
     label = options.label or "+".join(f.stem for f in files)
     if not _LABEL.fullmatch(label) or label == COMPARE_DIR:
         raise ConfigurationError(
@@ -186,6 +204,8 @@ def _plan(options: AuditOptions) -> _Plan:
         )
     run_dir = (options.cwd / options.out_dir / label).resolve()
     artifacts = run_dir / ARTIFACTS_DIR
+    if prepared is not None:
+        files = (artifacts / files[0].name,)
     locust = LocustOptions(
         locustfiles=files,
         users=options.users,
@@ -212,7 +232,30 @@ def _plan(options: AuditOptions) -> _Plan:
         raise ConfigurationError(
             f"--compare {options.compare} is this run's own report; compare with another label."
         )
-    return _Plan(options, label, run_dir, artifacts, locust, target, record_dir, compare_with)
+    return _Plan(
+        options, label, run_dir, artifacts, locust, target, record_dir, compare_with, prepared
+    )
+
+
+def _write_scaffold(plan: _Plan, progress: AuditProgress) -> list[str]:
+    """The scaffolded profile into artifacts/, and what to tell about it (said now, and kept in
+    the report's notes)."""
+    if plan.scaffold is None:
+        return []
+    result = plan.scaffold.write(plan.locust.locustfiles[0])
+    note = (
+        "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
+        f"{result.summary(f'{ARTIFACTS_DIR}/{result.path.name}')} Copy it to loadtests/ to "
+        "edit it."
+    )
+    progress.note(note)
+    return [note]
+
+
+def settings_configured() -> bool:
+    from django.conf import settings
+
+    return bool(settings.configured)
 
 
 def _target() -> TargetProject:
@@ -328,11 +371,17 @@ def _stop_quietly(locust: LocustRun) -> None:
 
 
 def _build(
-    plan: _Plan, locust: LocustRun, started: float, finished: float, error: str | None
+    plan: _Plan,
+    locust: LocustRun,
+    started: float,
+    finished: float,
+    error: str | None,
+    told: list[str],
 ) -> AuditRun | None:
     resolve = route_resolver()
     load = locust.stats(lambda name: request_route(name, resolve))
     notes = [f"Incomplete: {error.splitlines()[0]}"] if error else []
+    notes += told
     notes += load_notes(load, url=plan.options.url, recorded=plan.record_dir is not None)
     server = (
         f"{plan.options.server} ({plan.options.server_workers} workers)"

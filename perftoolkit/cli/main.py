@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 import perftoolkit
-from perftoolkit.cli import audit, budget, indexes, report
+from perftoolkit.cli import audit, budget, indexes, profile, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ app.add_typer(report.app, name="report")
 app.command("audit")(audit.audit)
 app.command(name="indexes")(indexes.indexes)
 app.add_typer(budget.app, name="budget")
+app.add_typer(profile.app, name="profile")
 
 
 def command() -> Any:

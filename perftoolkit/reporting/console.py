@@ -114,6 +114,10 @@ class AuditDisplay:
             self.console.print(Text(f"[{self._elapsed():>5.0f}s] {name}", style="dim"))
         self._show(Text(f"{name} · {self._elapsed():.0f}s"))
 
+    def note(self, text: str) -> None:
+        """A message the user must see (printed above the live line, which stays last)."""
+        self.console.print(Text(text))
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
         line = Text(f"{self._phase} · {self._elapsed():.0f}s · ")
         line.append(f"{min(elapsed_s, run_time_s):.0f}/{run_time_s:.0f}s of load", style="bold")
