@@ -65,7 +65,7 @@ def _argparse_flags(command: str, sub: str | None) -> dict[str, tuple[Any, str]]
 
 @pytest.mark.parametrize(
     ("cli_path", "command", "sub"),
-    [(["audit"], "perf_audit", None)],
+    [(["audit"], "perf_audit", None), (["profile", "scaffold"], "perf_profile", "scaffold")],
 )
 def test_cli_and_management_command_offer_the_same_flags(
     cli_path: list[str], command: str, sub: str | None

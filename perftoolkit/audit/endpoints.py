@@ -400,8 +400,14 @@ def _field_for(model: Any, name: str) -> str:
 def _model_named(name: str, literal: str) -> Any:
     """The one installed model a parameter names (`course_pk`, or `pk` after `courses/`)."""
     wanted = _wanted(name, literal)
-    found = [m for m in apps.get_models() if m._meta.model_name in wanted]
+    found = [m for m in apps.get_models() if m._meta.model_name in wanted and not _secret(m)]
     return found[0] if len(found) == 1 else None
+
+
+def _secret(model: Any) -> bool:
+    """Rows whose keys are credentials (API tokens, sessions): never copied into a profile."""
+    name = model._meta.model_name
+    return "token" in name or "session" in name or model._meta.app_label == "authtoken"
 
 
 def _resolves_to(path: str, key: str) -> bool:

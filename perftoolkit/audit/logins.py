@@ -10,6 +10,7 @@ too. With `writes`, the session also gets a CSRF cookie and header, which Django
 from __future__ import annotations
 
 import datetime
+import os
 from importlib import import_module
 from typing import Any
 
@@ -26,6 +27,11 @@ _SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
 _AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
 
 
+def project_settings() -> str:
+    """The settings module's name (override_settings hides it; the environment still names it)."""
+    return str(settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE", ""))
+
+
 def find_user(username: str) -> Any:
     """The user whose `USERNAME_FIELD` is `username`, or a ConfigurationError saying so."""
     model = get_user_model()
@@ -34,7 +40,7 @@ def find_user(username: str) -> Any:
     except model.DoesNotExist:
         raise ConfigurationError(
             f"--user {username}: no {model._meta.label} has {model.USERNAME_FIELD} "
-            f"{username!r} in the database of {settings.SETTINGS_MODULE}. Give an existing "
+            f"{username!r} in the database of {project_settings()}. Give an existing "
             "user (one with the permissions the pages need), or leave out --user to request "
             "the pages anonymously."
         ) from None
@@ -81,6 +87,23 @@ def login_for(user: Any, *, writes: bool = False) -> ProfileLogin:
         )
     return ProfileLogin(
         " and ".join(ways), username=username, cookies=tuple(cookies), headers=tuple(headers)
+    )
+
+
+def can_log_in() -> bool:
+    """Whether a profile can log in at all (a session, or DRF's token or JWT authentication)."""
+    if _session_available():
+        return True
+    if not apps.is_installed("rest_framework"):
+        return False
+    from rest_framework.settings import api_settings
+
+    configured: Any = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    return any(
+        c.__name__ == "TokenAuthentication"
+        and apps.is_installed("rest_framework.authtoken")
+        or c.__module__.startswith("rest_framework_simplejwt.")
+        for c in configured
     )
 
 

@@ -37,12 +37,6 @@ from perftoolkit.audit.locust import (
     profile_dirs,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
-from perftoolkit.audit.scaffold import (
-    AUDIT_PROFILE,
-    DEFAULT_PROFILE,
-    PreparedProfile,
-    prepare_for_audit,
-)
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
@@ -52,10 +46,12 @@ from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolki
 from perftoolkit.reporting.schema import REPORT_FILE, read_run
 
 if TYPE_CHECKING:
+    from perftoolkit.audit.scaffold import PreparedProfile
     from perftoolkit.audit.target import TargetProject
     from perftoolkit.core.runs.compare import Comparison
 
 ARTIFACTS_DIR = "artifacts"  # logs, Locust's files and the recording, beside the report
+DEFAULT_PROFILE = "smoke"  # the profile when none is given and loadtests/ exists
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
@@ -194,6 +190,8 @@ def _plan(options: AuditOptions) -> _Plan:
     elif any(d.is_dir() for d in dirs) or not settings_configured():
         files = (find_locustfile(DEFAULT_PROFILE, dirs),)
     else:
+        from perftoolkit.audit.scaffold import AUDIT_PROFILE, prepare_for_audit
+
         prepared = prepare_for_audit(options.user, options.cwd)
         files = (Path(f"{AUDIT_PROFILE}.py"),)  # in artifacts/, once the plan knows where
     label = options.label or "+".join(f.stem for f in files)

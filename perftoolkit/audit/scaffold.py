@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
 from perftoolkit.audit.endpoints import (
     ViewInfo,
     describe_view,
@@ -26,7 +24,13 @@ from perftoolkit.audit.endpoints import (
     view_queryset,
 )
 from perftoolkit.audit.locust import PROFILE_DIR
-from perftoolkit.audit.logins import default_user, find_user, login_for
+from perftoolkit.audit.logins import (
+    can_log_in,
+    default_user,
+    find_user,
+    login_for,
+    project_settings,
+)
 from perftoolkit.audit.options import ScaffoldOptions
 from perftoolkit.core.routes import route_parameters
 from perftoolkit.core.runs.profiles import (
@@ -42,7 +46,6 @@ from perftoolkit.urlconf import UrlEntry, url_entries
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 AUDIT_PROFILE = "scaffold"  # the name (and file) of the profile an audit scaffolds for itself
-DEFAULT_PROFILE = "smoke"  # the audit's profile when loadtests/ exists and none is given
 # Views a load test should not request unless asked by --include: the admin site (hundreds of
 # pages that are not the product), ending the session, debugging and file-serving views.
 _LEFT_OUT = (
@@ -132,13 +135,13 @@ def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:
 def prepare_for_audit(username: str | None, cwd: Path) -> PreparedProfile:
     """The profile an audit runs when it is given none and finds no loadtests/: every GET route,
     logged in as `username` or the first active superuser."""
-    user = find_user(username) if username else default_user()
+    user = find_user(username) if username else default_user() if can_log_in() else None
     prepared = prepare(ScaffoldOptions(name=AUDIT_PROFILE, cwd=cwd), user)
     if not prepared.profile.tasks:
         reasons = "; ".join(f"{s.route}: {s.reason}" for s in prepared.profile.skipped[:3])
         raise ConfigurationError(
             "No --profile was given and there is no loadtests/ directory, so the audit tried to "
-            f"scaffold a profile from the URLconf of {settings.SETTINGS_MODULE}, but no GET route "
+            f"scaffold a profile from the URLconf of {project_settings()}, but no GET route "
             f"could be filled ({reasons or 'no route'}). Write a Locust profile and pass it with "
             "--profile."
         )
@@ -188,7 +191,7 @@ def build(options: ScaffoldOptions, user: Any) -> _Built:
     login = login_for(user, writes=options.writes)
     profile = ScaffoldedProfile(
         name=options.name,
-        source=f"the URLconf of {settings.SETTINGS_MODULE}",
+        source=f"the URLconf of {project_settings()}",
         command=_command(options),
         login=login,
         tasks=tuple(tasks),
@@ -198,10 +201,10 @@ def build(options: ScaffoldOptions, user: Any) -> _Built:
 
 
 def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
+    if any(name == "format" for _, name in route_parameters(entry.key)):
+        return "format-suffix copies of routes"
     if explicit:
         return None  # --include chose these routes
-    if "<format>" in entry.key:
-        return "format-suffix copies of routes"
     for prefix, what in _LEFT_OUT:
         if info.label.startswith(prefix):
             return what

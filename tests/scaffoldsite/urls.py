@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from tests.scaffoldsite import views
+
+router = DefaultRouter()
+router.register("books", views.BookViewSet)
+router.register("reviews", views.ReviewViewSet)
+
+urlpatterns = [
+    path("api/", include(router.urls)),
+    path("api/authors/<str:name>/", views.AuthorByName.as_view()),
+    path("api/publishers/<int:publisher_pk>/books/", views.PublisherBooks.as_view()),
+    path("api/ping/", views.Ping.as_view()),
+    path("api/whoami/", views.WhoAmI.as_view()),
+    path("tags/<int:pk>/", views.TagDetail.as_view()),
+    path("countries/<int:country_pk>/", views.country_page),
+    path("archive/<int:year>/<int:month>/", views.archive),
+    path("mystery/<slug:token>/", views.mystery),
+    path("logout/", views.logout),
+]

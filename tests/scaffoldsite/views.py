@@ -1,0 +1,87 @@
+"""Views of every kind the scaffold reads: DRF viewsets and generic views, Django's generic views,
+function views; over the corpus's models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.generic import DetailView
+from rest_framework import generics, serializers, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tests.corpus.models import Author, Book, Review, Tag
+from tests.corpus.serializers import AuthorSerializer, NestedBookSerializer
+
+
+class ReviewSerializer(serializers.ModelSerializer[Review]):
+    class Meta:
+        model = Review
+        fields = ["id", "book", "rating", "approved"]
+        read_only_fields = ["approved"]
+
+
+class BookViewSet(viewsets.ReadOnlyModelViewSet[Book]):
+    queryset = Book.objects.order_by("id")
+    serializer_class = NestedBookSerializer
+
+    @action(detail=True)
+    def reviews(self, request: Request, pk: str) -> Response:
+        return Response([r.rating for r in self.get_object().reviews.all()])
+
+
+class ReviewViewSet(viewsets.ModelViewSet[Review]):
+    queryset = Review.objects.order_by("id")
+    serializer_class = ReviewSerializer
+
+
+class AuthorByName(generics.RetrieveAPIView[Author]):
+    queryset = Author.objects.order_by("id")
+    serializer_class = AuthorSerializer
+    lookup_field = "name"
+
+
+class PublisherBooks(generics.ListAPIView[Book]):
+    serializer_class = NestedBookSerializer
+
+    def get_queryset(self) -> Any:
+        return Book.objects.filter(author__publisher=self.kwargs["publisher_pk"]).order_by("id")
+
+
+class TagDetail(DetailView):  # type: ignore[type-arg]
+    model = Tag
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        return HttpResponse(self.object.name)
+
+
+class WhoAmI(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+    def get(self, request: Request) -> Response:
+        return Response({"username": getattr(request.user, "username", None)})
+
+
+class Ping(APIView):
+    def post(self, request: Request) -> Response:
+        return Response({"pong": True})
+
+
+def country_page(request: HttpRequest, country_pk: int) -> HttpResponse:
+    return HttpResponse(str(country_pk))
+
+
+def archive(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    return HttpResponse(f"{year}-{month}")
+
+
+def mystery(request: HttpRequest, token: str) -> HttpResponse:
+    return HttpResponse(token)
+
+
+def logout(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("bye")
