@@ -59,7 +59,7 @@ class AuditOptions:
     user: str | None = option(
         None,
         "Who a scaffolded profile logs in as (no --profile and no loadtests/); default: the "
-        "first active superuser.",
+        "first active superuser, else staff user.",
     )
     quiet: bool = option(False, "No progress display or summary; errors only.")
     json_output: bool = option(

@@ -76,7 +76,10 @@ class ScaffoldResult:
             parts.append(f"{writes} writes")
         skipped = sum(1 for s in self.profile.skipped if s.method == "GET")
         if skipped:
-            parts.append(f"{skipped} GET routes listed as not scaffolded (see the end of the file)")
+            routes = "route is" if skipped == 1 else "routes are"
+            parts.append(
+                f"{skipped} GET {routes} listed as not scaffolded (at the end of the file)"
+            )
         if self.left_out:
             parts.append(
                 "left out: " + ", ".join(f"{what} ({n})" for what, n in self.left_out.items())

@@ -116,7 +116,7 @@ class AuditDisplay:
 
     def note(self, text: str) -> None:
         """A message the user must see (printed above the live line, which stays last)."""
-        self.console.print(Text(text))
+        self.console.print(Text(text), soft_wrap=True)
 
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
         line = Text(f"{self._phase} · {self._elapsed():.0f}s · ")

@@ -211,8 +211,8 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
         "import locust  # noqa: F401  (first: Locust patches the interpreter with gevent on import)"
     )
     assert out.getvalue().splitlines() == [
-        "loadtests/site.py: 12 of 13 GET routes; logged in as staff; 1 GET routes listed as not "
-        "scaffolded (see the end of the file); left out: format-suffix copies of routes (6), "
+        "loadtests/site.py: 12 of 13 GET routes; logged in as staff; 1 GET route is listed as not "
+        "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
         "logging out (1).",
         "Run it: python manage.py perf_audit --profile site",
     ]

@@ -46,7 +46,9 @@ def seed() -> None:
     for book in books[:3]:
         Note.objects.create(book=book, text=f"note on {book.title}")
     # No passwords (hashing is slow): the tests log in with force_login.
-    readers = [User.objects.create(username=f"reader{i}", first_name=f"Reader {i}") for i in range(4)]
+    readers = [
+        User.objects.create(username=f"reader{i}", first_name=f"Reader {i}") for i in range(4)
+    ]
     User.objects.create(username="staff", is_staff=True)
     students = [Student.objects.create(user=user) for user in readers]
     for i, book in enumerate(books):
