@@ -9,6 +9,7 @@ from its environment, so stray configuration cannot change a run.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import logging
@@ -106,6 +107,43 @@ def find_locustfile(profile: str, dirs: Sequence[Path]) -> Path:
         f"--profile {profile}: no locustfile {profile}.py in {searched}. {offer} "
         "Give a profile name from that list or the path of a locustfile."
     )
+
+
+def check_locustfile(path: Path) -> None:
+    """A profile that does not parse fails here, at its file and line, before any server starts
+    (Locust would fail later with a traceback in its log). Sibling modules it imports by name
+    (`from _sample import SampleUser`) are checked too."""
+    for file in [path, *_sibling_imports(path)]:
+        try:
+            source = file.read_text(encoding="utf-8")
+            compile(source, str(file), "exec")
+        except SyntaxError as exc:
+            code = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+            raise ConfigurationError(
+                f"{file}:{exc.lineno}: {exc.msg}{code}. The Locust profile does not parse; fix "
+                "that line and run the audit again."
+            ) from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{file}: the Locust profile cannot be read ({exc})."
+            ) from None
+
+
+def _sibling_imports(path: Path) -> list[Path]:
+    """Modules beside `path` that it imports (`import _sample`, `from _sample import X`)."""
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []  # reported for the profile itself
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    found = [path.parent / f"{name}.py" for name in sorted(names)]
+    return [f for f in found if f.is_file() and f != path]
 
 
 def locust_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:

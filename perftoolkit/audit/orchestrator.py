@@ -32,12 +32,14 @@ from perftoolkit.audit.locust import (
     RESULTS_PREFIX,
     LocustOptions,
     LocustRun,
+    check_locustfile,
     find_locustfile,
     parse_duration,
     profile_dirs,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
+from perftoolkit.audit.startup import discard_empty_run, explain_failure
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
 from perftoolkit.core.runs.loadstats import LoadProgress
@@ -124,6 +126,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     was collected."""
     progress = progress or NullProgress()
     plan = _plan(options)
+    created = not plan.run_dir.exists()
     _clear_previous(plan)
     told = _write_scaffold(plan, progress)
     started = time.time()
@@ -145,11 +148,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     progress.phase("building report")
     run = _build(plan, locust, started, finished, error, told)
     if run is None:
-        raise LoadTestError(
-            f"{error} Nothing was collected, so no report was written."
-            if error
-            else "Nothing was collected, so no report was written."
-        )
+        raise LoadTestError(_nothing_collected(plan, error, created=created))
     return _write(plan, run, error, progress)
 
 
@@ -187,8 +186,11 @@ def _plan(options: AuditOptions) -> _Plan:
     prepared = None
     if options.profiles:
         files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+        for file in files:
+            check_locustfile(file)
     elif any(d.is_dir() for d in dirs) or not settings_configured():
         files = (find_locustfile(DEFAULT_PROFILE, dirs),)
+        check_locustfile(files[0])
     else:
         from perftoolkit.audit.scaffold import AUDIT_PROFILE, prepare_for_audit
 
@@ -358,6 +360,18 @@ def _watch(locust: LocustRun, server: Any, progress: AuditProgress) -> str | Non
     if not (locust.workdir / f"{RESULTS_PREFIX}.json").is_file():
         raise LoadTestError(locust.failure())
     return None
+
+
+def _nothing_collected(plan: _Plan, error: str | None, *, created: bool) -> str:
+    """Why there is no report, with the server's first exception when it did not start; the run
+    directory is not left behind empty."""
+    server_log = plan.artifacts / "server.log"
+    message = "Nothing was collected, so no report was written."
+    if error is not None and server_log.name in error and server_log.is_file():
+        message = f"{explain_failure(error, server_log)} {message} Full log: {server_log}"
+    elif error is not None:
+        message = f"{error} {message}"
+    return discard_empty_run(plan.run_dir, plan.artifacts, created=created, message=message)
 
 
 def _stop_quietly(locust: LocustRun) -> None:
