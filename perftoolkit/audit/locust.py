@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -48,6 +49,9 @@ class LocustOptions:
     run_time_s: int = 30
     workers: int = 0  # 0: one local process; N: Locust's master + N worker processes
     stop_timeout_s: int = 5  # how long users may finish their current task at the end
+    # (host, port) the master listens on for workers started on other machines (no local ones)
+    master_bind: tuple[str, int] | None = None
+    worker_wait_s: int = 300  # with master_bind: how long the master waits for its workers
 
 
 def parse_duration(text: str) -> int:
@@ -67,6 +71,33 @@ def parse_duration(text: str) -> int:
     if seconds <= 0:
         raise ConfigurationError(f"--run-time {text!r} must be at least one second.")
     return seconds
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """`--master-bind HOST:PORT` → (host, port); IPv6 as `[::1]:5557`."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigurationError(
+            f"--master-bind {text!r} is not HOST:PORT: give the address workers will reach and a "
+            "free port, e.g. --master-bind 10.0.0.5:5557 (or 0.0.0.0:5557 for every interface)."
+        )
+    return host, int(port)
+
+
+def advertised_host(host: str) -> str:
+    """The address to give workers: the bind host, or this machine's name when it binds all."""
+    return socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
+
+
+def worker_command(options: LocustOptions) -> str:
+    """The command that starts one worker on another machine: it downloads the profile from the
+    master (`-f -`) and gets the host under test from it too."""
+    assert options.master_bind is not None
+    host, port = options.master_bind
+    return (
+        f"python -m locust -f - --worker --master-host {advertised_host(host)} --master-port {port}"
+    )
 
 
 def profile_dirs(cwd: Path, project_root: Path | None) -> list[Path]:
@@ -219,16 +250,19 @@ def locust_argv(
     ]
     if role == "master":
         assert master_port is not None
+        bind_host, wait = "127.0.0.1", 30
+        if options.master_bind is not None:
+            bind_host, wait = options.master_bind[0], options.worker_wait_s
         argv += [
             "--master",
             "--master-bind-host",
-            "127.0.0.1",
+            bind_host,
             "--master-bind-port",
             str(master_port),
             "--expect-workers",
-            str(options.workers),
+            str(max(options.workers, 1)),
             "--expect-workers-max-wait",
-            "30",
+            str(wait),
         ]
     return argv
 
@@ -259,6 +293,22 @@ class LocustRun:
         write_config(self.workdir / "locust.conf", self.options, self.host)
         env = locust_environment()
         self.started_at = time.time()
+        if self.options.master_bind is not None:
+            # Workers come from other machines (`worker_command`): only the master runs here.
+            self.master = spawn(
+                "Locust master",
+                locust_argv(
+                    self.options,
+                    self.host,
+                    self.workdir,
+                    role="master",
+                    master_port=self.options.master_bind[1],
+                ),
+                env=env,
+                cwd=self.workdir,
+                log_path=self.log_path,
+            )
+            return
         if self.options.workers <= 0:
             self.master = spawn(
                 "Locust",
@@ -301,7 +351,8 @@ class LocustRun:
     def deadline_s(self) -> float:
         """How long the run may take before it is considered hung (spawning, the run, the stop)."""
         spawn_s = self.options.users / max(self.options.spawn_rate, 0.1)
-        return self.options.run_time_s + spawn_s + self.options.stop_timeout_s + 60.0
+        waited = self.options.worker_wait_s if self.options.master_bind is not None else 0
+        return self.options.run_time_s + spawn_s + self.options.stop_timeout_s + 60.0 + waited
 
     def progress(self) -> LoadProgress | None:
         """The latest totals Locust printed (every two seconds while it runs)."""

@@ -30,7 +30,14 @@ class AuditOptions:
     spawn_rate: float = option(5.0, "Users started per second.")
     run_time: str = option("30s", "How long the load runs: 30s, 2m, 1m30s.")
     workers: int = option(
-        0, "Locust worker processes (Locust's distributed mode); 0 runs Locust in one process."
+        0,
+        "Locust worker processes (Locust's distributed mode); 0 runs Locust in one process. With "
+        "--master-bind: how many workers from other machines the run waits for (default 1).",
+    )
+    master_bind: str | None = option(
+        None,
+        "Listen for Locust workers on other machines at HOST:PORT (the master runs here, no "
+        "local workers); prints the command that starts a worker with the same profile.",
     )
     url: str | None = option(None, "Audit a server you already run instead of starting one.")
     record_dir: Path | None = option(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,10 +33,13 @@ from perftoolkit.audit.locust import (
     RESULTS_PREFIX,
     LocustOptions,
     LocustRun,
+    advertised_host,
     check_locustfile,
     find_locustfile,
+    parse_bind,
     parse_duration,
     profile_dirs,
+    worker_command,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
@@ -103,6 +107,15 @@ class NullProgress:
         pass
 
 
+class NotesOnly(NullProgress):
+    """--quiet and --json: no progress, but what the user must act on (start the remote
+    workers) or know (the profile was scaffolded) still goes to stderr."""
+
+    def note(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
 class AuditInterrupted(BaseException):
     """SIGTERM during a run (Ctrl-C arrives as KeyboardInterrupt); handled like it."""
 
@@ -163,6 +176,7 @@ def _plan(options: AuditOptions) -> _Plan:
         raise ConfigurationError(f"--spawn-rate must be above 0, not {options.spawn_rate:g}.")
     if options.workers < 0:
         raise ConfigurationError(f"--workers must be 0 or more, not {options.workers}.")
+    master_bind = parse_bind(options.master_bind) if options.master_bind else None
     if options.server not in SERVER_KINDS:
         raise ConfigurationError(
             f"--server {options.server!r} is not known; use {' or '.join(SERVER_KINDS)}."
@@ -211,7 +225,8 @@ def _plan(options: AuditOptions) -> _Plan:
         users=options.users,
         spawn_rate=options.spawn_rate,
         run_time_s=parse_duration(options.run_time),
-        workers=options.workers,
+        workers=max(options.workers, 1) if master_bind else options.workers,
+        master_bind=master_bind,
     )
     record_dir = (
         (options.cwd / options.record_dir).resolve()
@@ -322,12 +337,13 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
                         kind=plan.options.server,
                         workers=plan.options.server_workers,
                         ready_timeout_s=plan.options.ready_timeout_s,
+                        host=_server_host(plan),
                     ),
                     record_dir=plan.record_dir,
                     log_path=plan.artifacts / "server.log",
                 )
             )
-            host, server_child = server.url, server.child
+            host, server_child = _reachable(plan, server.url), server.child
         else:
             host = str(plan.options.url).rstrip("/")
         locust.host = host
@@ -335,6 +351,8 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
         stack.callback(_stop_quietly, locust)
         progress.phase("load test")
         locust.start()
+        if plan.locust.master_bind is not None:
+            progress.note(_workers_wanted(plan))
         return _watch(locust, server_child, progress)
 
 
@@ -372,6 +390,37 @@ def _nothing_collected(plan: _Plan, error: str | None, *, created: bool) -> str:
     elif error is not None:
         message = f"{error} {message}"
     return discard_empty_run(plan.run_dir, plan.artifacts, created=created, message=message)
+
+
+def _server_host(plan: _Plan) -> str:
+    """Where the server listens: 127.0.0.1, unless Locust workers on other machines must reach
+    it (`--master-bind` on another address): then that address."""
+    bind = plan.locust.master_bind
+    if bind is None or bind[0] in ("127.0.0.1", "localhost", "::1"):
+        return "127.0.0.1"
+    return bind[0]
+
+
+def _reachable(plan: _Plan, url: str) -> str:
+    """The server's URL as remote workers reach it (this machine's name for a wildcard bind)."""
+    bind = plan.locust.master_bind
+    if bind is None or bind[0] not in ("0.0.0.0", "::"):
+        return url
+    return url.replace("127.0.0.1", advertised_host(bind[0]), 1)
+
+
+def _workers_wanted(plan: _Plan) -> str:
+    """What to run on the other machines, with the same profile (the master sends it)."""
+    count = plan.locust.workers
+    profiles = ", ".join(str(p) for p in plan.locust.locustfiles)
+    return (
+        f"Locust's master listens on {':'.join(map(str, plan.locust.master_bind or ()))} and "
+        f"waits up to {plan.locust.worker_wait_s} s for {count} worker{'s' if count != 1 else ''}. "
+        "On each other machine (with Locust installed: pip install locust), run:\n"
+        f"    {worker_command(plan.locust)}\n"
+        f"It downloads the profile from the master ({profiles}); a profile that imports helpers "
+        "of its own needs them copied there, and `-f <path>` instead of `-f -`."
+    )
 
 
 def _stop_quietly(locust: LocustRun) -> None:
@@ -511,7 +560,7 @@ def run_audit_and_report(options: AuditOptions, *, stdout: IO[str] | TextIOBase)
     out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
     quiet, json_output = options.quiet, options.json_output
     if quiet or json_output:
-        outcome = run_audit(options)
+        outcome = run_audit(options, NotesOnly())
     else:
         with AuditDisplay(out) as display:
             outcome = run_audit(options, display)
