@@ -105,5 +105,7 @@ def indexes(
         from perftoolkit.reporting.console import make_console, render_indexes
 
         render_indexes(result.advice, make_console(), notes=result.notes)
+        if result.written:
+            typer.echo("Updated: " + ", ".join(str(p) for p in result.written))
     if write_migration:
         typer.echo(describe_migration(written, write_migration), nl=False, err=json_output)

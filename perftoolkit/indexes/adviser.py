@@ -35,6 +35,7 @@ from perftoolkit.core.runs.run import AuditRun, QueryStats
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.indexes.explain import Explainer, ExplainQuery, IndexSpec, Plan, explainer_for
 from perftoolkit.indexes.introspection import table_schemas
+from perftoolkit.reporting.html import HTML_FILE, write_run_html
 from perftoolkit.reporting.schema import read_run, write_run
 
 DEFAULT_MIN_COST_FACTOR = 1.5
@@ -304,6 +305,7 @@ class AdviceResult:
     advice: list[IndexAdvice]
     notes: list[str]
     method: str  # how candidates were tried: "rollback" or "hypopg"
+    written: tuple[Path, ...] = ()  # with update_report: the report and its HTML page
 
 
 def advise_report(
@@ -318,7 +320,8 @@ def advise_report(
     update_report: bool = False,
 ) -> AdviceResult:
     """Advice for a report.json (what `perf_indexes` and `perftoolkit indexes` run); with
-    `update_report` its `indexes` list is replaced, atomically."""
+    `update_report` its `indexes` list is replaced, atomically, and the HTML report beside it
+    (index.html) is rendered again to show it."""
     run = read_run(report)
     adviser = Adviser(
         run,
@@ -330,6 +333,9 @@ def advise_report(
         include_params=include_params,
     )
     advice = adviser.advise()
+    written: tuple[Path, ...] = ()
     if update_report:
-        write_run(run.with_changes(indexes=tuple(advice)), report)
-    return AdviceResult(advice=advice, notes=adviser.notes, method=adviser.method)
+        updated = run.with_changes(indexes=tuple(advice))
+        path = write_run(updated, report)
+        written = (path, write_run_html(updated, path.with_name(HTML_FILE)))
+    return AdviceResult(advice=advice, notes=adviser.notes, method=adviser.method, written=written)

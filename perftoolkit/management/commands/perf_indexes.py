@@ -62,6 +62,8 @@ class Command(BaseCommand):
             width = shutil.get_terminal_size((120, 24)).columns
             render_indexes(result.advice, make_console(buffer, width=width), notes=result.notes)
             self.stdout.write(buffer.getvalue(), ending="")
+            if result.written:
+                self.stdout.write("Updated: " + ", ".join(str(p) for p in result.written))
         if app_label:  # with --json, stdout holds the list alone
             out = self.stderr if options["json"] else self.stdout
             out.write(describe_migration(written, app_label), ending="")
