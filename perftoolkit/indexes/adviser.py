@@ -35,11 +35,10 @@ from perftoolkit.core.runs.run import AuditRun, QueryStats
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.indexes.explain import Explainer, ExplainQuery, IndexSpec, Plan, explainer_for
 from perftoolkit.indexes.introspection import table_schemas
+from perftoolkit.indexes.options import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS
 from perftoolkit.reporting.html import HTML_FILE, write_run_html
 from perftoolkit.reporting.schema import read_run, write_run
 
-DEFAULT_MIN_COST_FACTOR = 1.5
-DEFAULT_MIN_ROWS = 1000
 _KINDS = ("SELECT", "UPDATE", "DELETE")
 
 

@@ -96,8 +96,23 @@ def test_perf_report_command_build(
     out = tmp_path / "r.json"
     call_command("perf_report", "build", str(recorded), "-o", str(out))
     assert json.loads(out.read_text())["label"] == "rec"
-    call_command("perf_report", "show", str(out))
-    assert "## perftoolkit report: rec" in capsys.readouterr().out
+    capsys.readouterr()
+    call_command("perf_report", "show", str(out), "--format", "markdown")
+    assert capsys.readouterr().out.startswith("## perftoolkit report: rec")
+    call_command(
+        "perf_report", "show", str(out)
+    )  # the terminal tables, as `perftoolkit report show`
+    terminal = capsys.readouterr().out
+    assert terminal.startswith("perftoolkit · rec")
+    assert terminal == _cli_output(["report", "show", str(out)], capsys)
+    call_command("perf_report", "html", str(out))
+    assert capsys.readouterr().out == f"{tmp_path / 'index.html'}\n"
+    assert (tmp_path / "index.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def _cli_output(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 0
+    return capsys.readouterr().out
 
 
 def test_perf_report_command_bad_input(tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ from perftoolkit.core.indexes.advice import column_name
 from perftoolkit.core.indexes.plans import Judgement, PostgresPlan, SqlitePlan
 from perftoolkit.core.indexes.review import IndexUsage
 from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.indexes.options import VERIFY_METHODS
 
 Plan = SqlitePlan | PostgresPlan
-VERIFY_METHODS = ("hypopg", "rollback")
 
 logger = logging.getLogger("perftoolkit.indexes.explain")
 
