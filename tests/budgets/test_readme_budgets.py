@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 import perftoolkit.pytest_plugin
+from perftoolkit.budgets.gate import BudgetOptions
 from perftoolkit.cli import budget
 from perftoolkit.core.budgets.rules import LIMITS
-from perftoolkit.budgets.gate import BudgetOptions
 from perftoolkit.core.options import command_options
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
