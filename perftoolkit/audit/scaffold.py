@@ -53,7 +53,12 @@ _LEFT_OUT = (
     ("debug_toolbar.", "django-debug-toolbar"),
     ("django.views.static.", "file serving"),
 )
-_LOGOUT = re.compile(r"log-?out|sign-?out", re.IGNORECASE)
+# Views that end or switch the session every user of the profile shares (logging out, logging in
+# as another user): one request of theirs would log the whole run out.
+_SESSION_ENDERS = re.compile(
+    r"log-?out|sign-?out|impersonat|hijack|switch-?user|login-?as|become-?user", re.IGNORECASE
+)
+_LOGIN = re.compile(r"log-?in|sign-?in", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +216,10 @@ def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
     for prefix, what in _LEFT_OUT:
         if info.label.startswith(prefix):
             return what
-    if _LOGOUT.search(entry.key) or _LOGOUT.search(info.label):
-        return "logging out"
+    if _SESSION_ENDERS.search(entry.key) or _SESSION_ENDERS.search(info.label):
+        return "logging out or switching user"
+    if _LOGIN.search(entry.key) and route_parameters(entry.key):
+        return "logging out or switching user"  # a login for someone (`users/<pk>/login`)
     from perftoolkit.conf import get_settings
 
     path = "/" if entry.key == "/" else f"/{entry.key}"

@@ -117,7 +117,7 @@ def test_scaffold_fills_parameters_from_real_rows() -> None:
 def test_scaffold_leaves_out_format_suffixes_and_logout() -> None:
     assert prepared(staff()).left_out == {
         "format-suffix copies of routes": 6,
-        "logging out": 1,
+        "logging out or switching user": 2,
     }
     assert prepared(staff(), include=("logout",)).profile.routes == {("GET", "logout/")}
 
@@ -213,7 +213,7 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
     assert out.getvalue().splitlines() == [
         "loadtests/site.py: 12 of 13 GET routes; logged in as staff; 1 GET route is listed as not "
         "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
-        "logging out (1).",
+        "logging out or switching user (2).",
         "Run it: python manage.py perf_audit --profile site",
     ]
     with pytest.raises(CommandError) as info:
