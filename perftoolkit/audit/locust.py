@@ -16,7 +16,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -71,33 +70,6 @@ def parse_duration(text: str) -> int:
     if seconds <= 0:
         raise ConfigurationError(f"--run-time {text!r} must be at least one second.")
     return seconds
-
-
-def parse_bind(text: str) -> tuple[str, int]:
-    """`--master-bind HOST:PORT` → (host, port); IPv6 as `[::1]:5557`."""
-    host, sep, port = text.strip().rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigurationError(
-            f"--master-bind {text!r} is not HOST:PORT: give the address workers will reach and a "
-            "free port, e.g. --master-bind 10.0.0.5:5557 (or 0.0.0.0:5557 for every interface)."
-        )
-    return host, int(port)
-
-
-def advertised_host(host: str) -> str:
-    """The address to give workers: the bind host, or this machine's name when it binds all."""
-    return socket.getfqdn() if host in ("0.0.0.0", "::", "") else host
-
-
-def worker_command(options: LocustOptions) -> str:
-    """The command that starts one worker on another machine: it downloads the profile from the
-    master (`-f -`) and gets the host under test from it too."""
-    assert options.master_bind is not None
-    host, port = options.master_bind
-    return (
-        f"python -m locust -f - --worker --master-host {advertised_host(host)} --master-port {port}"
-    )
 
 
 def profile_dirs(cwd: Path, project_root: Path | None) -> list[Path]:

@@ -33,17 +33,15 @@ from perftoolkit.audit.locust import (
     RESULTS_PREFIX,
     LocustOptions,
     LocustRun,
-    advertised_host,
     check_locustfile,
     find_locustfile,
-    parse_bind,
     parse_duration,
     profile_dirs,
-    worker_command,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
+from perftoolkit.audit.remote import parse_bind, reachable_url, server_host, workers_wanted
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
-from perftoolkit.audit.startup import discard_empty_run, explain_failure
+from perftoolkit.audit.startup import nothing_collected
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
 from perftoolkit.core.runs.loadstats import LoadProgress
@@ -161,7 +159,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     progress.phase("building report")
     run = _build(plan, locust, started, finished, error, told)
     if run is None:
-        raise LoadTestError(_nothing_collected(plan, error, created=created))
+        raise LoadTestError(nothing_collected(error, plan.run_dir, plan.artifacts, created=created))
     return _write(plan, run, error, progress)
 
 
@@ -253,16 +251,10 @@ def _plan(options: AuditOptions) -> _Plan:
 
 
 def _write_scaffold(plan: _Plan, progress: AuditProgress) -> list[str]:
-    """The scaffolded profile into artifacts/, and what to tell about it (said now, and kept in
-    the report's notes)."""
+    """The scaffolded profile into artifacts/, said now and kept in the report's notes."""
     if plan.scaffold is None:
         return []
-    result = plan.scaffold.write(plan.locust.locustfiles[0])
-    note = (
-        "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
-        f"{result.summary(f'{ARTIFACTS_DIR}/{result.path.name}')} Copy it to loadtests/ to "
-        "edit it."
-    )
+    note = plan.scaffold.write_for_audit(plan.locust.locustfiles[0], ARTIFACTS_DIR)
     progress.note(note)
     return [note]
 
@@ -337,13 +329,13 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
                         kind=plan.options.server,
                         workers=plan.options.server_workers,
                         ready_timeout_s=plan.options.ready_timeout_s,
-                        host=_server_host(plan),
+                        host=server_host(plan.locust),
                     ),
                     record_dir=plan.record_dir,
                     log_path=plan.artifacts / "server.log",
                 )
             )
-            host, server_child = _reachable(plan, server.url), server.child
+            host, server_child = reachable_url(plan.locust, server.url), server.child
         else:
             host = str(plan.options.url).rstrip("/")
         locust.host = host
@@ -352,7 +344,7 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
         progress.phase("load test")
         locust.start()
         if plan.locust.master_bind is not None:
-            progress.note(_workers_wanted(plan))
+            progress.note(workers_wanted(plan.locust))
         return _watch(locust, server_child, progress)
 
 
@@ -378,49 +370,6 @@ def _watch(locust: LocustRun, server: Any, progress: AuditProgress) -> str | Non
     if not (locust.workdir / f"{RESULTS_PREFIX}.json").is_file():
         raise LoadTestError(locust.failure())
     return None
-
-
-def _nothing_collected(plan: _Plan, error: str | None, *, created: bool) -> str:
-    """Why there is no report, with the server's first exception when it did not start; the run
-    directory is not left behind empty."""
-    server_log = plan.artifacts / "server.log"
-    message = "Nothing was collected, so no report was written."
-    if error is not None and server_log.name in error and server_log.is_file():
-        message = f"{explain_failure(error, server_log)} {message} Full log: {server_log}"
-    elif error is not None:
-        message = f"{error} {message}"
-    return discard_empty_run(plan.run_dir, plan.artifacts, created=created, message=message)
-
-
-def _server_host(plan: _Plan) -> str:
-    """Where the server listens: 127.0.0.1, unless Locust workers on other machines must reach
-    it (`--master-bind` on another address): then that address."""
-    bind = plan.locust.master_bind
-    if bind is None or bind[0] in ("127.0.0.1", "localhost", "::1"):
-        return "127.0.0.1"
-    return bind[0]
-
-
-def _reachable(plan: _Plan, url: str) -> str:
-    """The server's URL as remote workers reach it (this machine's name for a wildcard bind)."""
-    bind = plan.locust.master_bind
-    if bind is None or bind[0] not in ("0.0.0.0", "::"):
-        return url
-    return url.replace("127.0.0.1", advertised_host(bind[0]), 1)
-
-
-def _workers_wanted(plan: _Plan) -> str:
-    """What to run on the other machines, with the same profile (the master sends it)."""
-    count = plan.locust.workers
-    profiles = ", ".join(str(p) for p in plan.locust.locustfiles)
-    return (
-        f"Locust's master listens on {':'.join(map(str, plan.locust.master_bind or ()))} and "
-        f"waits up to {plan.locust.worker_wait_s} s for {count} worker{'s' if count != 1 else ''}. "
-        "On each other machine (with Locust installed: pip install locust), run:\n"
-        f"    {worker_command(plan.locust)}\n"
-        f"It downloads the profile from the master ({profiles}); a profile that imports helpers "
-        "of its own needs them copied there, and `-f <path>` instead of `-f -`."
-    )
 
 
 def _stop_quietly(locust: LocustRun) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 from perftoolkit.audit.endpoints import (
     ViewInfo,
     describe_view,
-    fill_parameters,
     owned_rows,
     view_instance,
     view_queryset,
@@ -32,6 +31,7 @@ from perftoolkit.audit.logins import (
     project_settings,
 )
 from perftoolkit.audit.options import ScaffoldOptions
+from perftoolkit.audit.parameters import fill_parameters
 from perftoolkit.core.routes import route_parameters
 from perftoolkit.core.runs.profiles import (
     ProfileTask,
@@ -117,6 +117,14 @@ class PreparedProfile:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.text, encoding="utf-8")
         return ScaffoldResult(path, self.profile, self.get_routes, self.left_out)
+
+    def write_for_audit(self, path: Path, shown_dir: str) -> str:
+        """Write it where the audit runs it; what to tell the user about it."""
+        result = self.write(path)
+        return (
+            "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
+            f"{result.summary(f'{shown_dir}/{path.name}')} Copy it to loadtests/ to edit it."
+        )
 
 
 def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:

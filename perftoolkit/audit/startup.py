@@ -120,3 +120,15 @@ def discard_empty_run(run_dir: Path, artifacts: Path, *, created: bool, message:
     if created:
         shutil.rmtree(run_dir, ignore_errors=True)
     return message
+
+
+def nothing_collected(error: str | None, run_dir: Path, artifacts: Path, *, created: bool) -> str:
+    """Why a run has no report, with the server's first exception when it did not start; the
+    run directory is not left behind empty."""
+    server_log = artifacts / "server.log"
+    message = "Nothing was collected, so no report was written."
+    if error is not None and server_log.name in error and server_log.is_file():
+        message = f"{explain_failure(error, server_log)} {message} Full log: {server_log}"
+    elif error is not None:
+        message = f"{error} {message}"
+    return discard_empty_run(run_dir, artifacts, created=created, message=message)

@@ -94,7 +94,7 @@ def _skip_group(route: str, start: int) -> int:
 
 
 # A value each path converter accepts, to turn a route pattern back into a path that resolves.
-_CONVERTER_SAMPLES = {
+CONVERTER_SAMPLES = {
     "int": "1",
     "uuid": "00000000-0000-0000-0000-000000000000",
     "slug": "x",
@@ -132,7 +132,7 @@ def request_route(name: str, resolve: Callable[[str], str | None] | None = None)
 
 def _sample(match: re.Match[str], fallback: str) -> str:
     converter = match["converter"]
-    return _CONVERTER_SAMPLES.get(converter, "1") if converter else fallback
+    return CONVERTER_SAMPLES.get(converter, "1") if converter else fallback
 
 
 def route_parameters(route: str) -> list[tuple[str | None, str]]:

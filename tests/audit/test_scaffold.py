@@ -19,6 +19,7 @@ from perftoolkit.audit.scaffold import PreparedProfile, prepare, prepare_for_aud
 from perftoolkit.core.runs.profiles import ProfileLogin
 from perftoolkit.exceptions import ConfigurationError
 from tests.corpus.data import seed
+from tests.corpus.models import Note
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,10 @@ def test_scaffold_has_a_task_per_route_and_kind() -> None:
         ("GET", "tags/<int:pk>/", "detail"),
         ("GET", "countries/<int:country_pk>/", "detail"),
         ("GET", "archive/<int:year>/<int:month>/", "detail"),
+        ("GET", "plans/<int:id>/view/", "detail"),
+        ("GET", "books/<int:pk>/<slug:slug>/", "detail"),
+        ("GET", "sitemap-<section>.xml", "detail"),
+        ("GET", "api/books/<int:book_pk>/notes/", "list"),
     ]
     assert [(s.method, s.route, s.reason) for s in profile.skipped] == [
         ("POST", "api/ping/", "does not answer GET (--writes adds DRF writes)"),
@@ -111,6 +116,31 @@ def test_scaffold_fills_parameters_from_real_rows() -> None:
     assert tasks["api/books/<pk>/reviews/"].comment == (
         "tests.scaffoldsite.views.BookViewSet.reviews; pk from corpus.Book rows"
     )
+
+
+@SITE
+def test_scaffold_reads_function_views_and_falls_back_to_parent_rows() -> None:
+    Note.objects.all().delete()  # a list still empty: its parent's rows are the values
+
+    tasks = {t.route: t for t in prepared(staff()).profile.tasks}
+
+    # `get_object_or_404(Publisher, pk=id)` in the view says what `id` is.
+    # In the model's own order (Publisher.Meta.ordering is "-name").
+    assert tasks["plans/<int:id>/view/"].paths == (
+        "/plans/3/view/",
+        "/plans/2/view/",
+        "/plans/1/view/",
+    )
+    assert tasks["plans/<int:id>/view/"].comment.endswith("id from corpus.Publisher rows")
+    # The view never reads `slug`: any slug serves it.
+    assert tasks["books/<int:pk>/<slug:slug>/"].paths[0] == "/books/1/x/"
+    assert tasks["books/<int:pk>/<slug:slug>/"].comment.endswith(
+        "pk from corpus.Book rows; slug: not read by the view"
+    )
+    assert tasks["sitemap-<section>.xml"].paths == ("/sitemap-books.xml", "/sitemap-tags.xml")
+    notes = tasks["api/books/<int:book_pk>/notes/"]
+    assert notes.paths == tuple(f"/api/books/{n}/notes/" for n in range(1, 7))
+    assert notes.comment.endswith("book_pk from corpus.Book rows")
 
 
 @SITE
@@ -183,6 +213,7 @@ def test_scaffold_include_and_exclude_filter_routes() -> None:
         "api/authors/<str:name>/",
         "api/publishers/<int:publisher_pk>/books/",
         "api/whoami/",
+        "api/books/<int:book_pk>/notes/",
     ]
 
 
@@ -211,7 +242,7 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
         "import locust  # noqa: F401  (first: Locust patches the interpreter with gevent on import)"
     )
     assert out.getvalue().splitlines() == [
-        "loadtests/site.py: 12 of 13 GET routes; logged in as staff; 1 GET route is listed as not "
+        "loadtests/site.py: 16 of 17 GET routes; logged in as staff; 1 GET route is listed as not "
         "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
         "logging out or switching user (2).",
         "Run it: python manage.py perf_audit --profile site",

@@ -18,6 +18,10 @@ urlpatterns = [
     path("tags/<int:pk>/", views.TagDetail.as_view()),
     path("countries/<int:country_pk>/", views.country_page),
     path("archive/<int:year>/<int:month>/", views.archive),
+    path("plans/<int:id>/view/", views.plan_page),
+    path("books/<int:pk>/<slug:slug>/", views.book_page),
+    path("sitemap-<section>.xml", views.sitemap, {"sitemaps": {"books": None, "tags": None}}),
+    path("api/books/<int:book_pk>/notes/", views.BookNotes.as_view()),
     path("mystery/<slug:token>/", views.mystery),
     path("logout/", views.logout),
     path("users/<int:pk>/login/", views.logout),  # logs in as that user: the session changes

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView
 from rest_framework import generics, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -14,8 +15,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tests.corpus.models import Author, Book, Review, Tag
+from tests.corpus.models import Author, Book, Note, Publisher, Review, Tag
 from tests.corpus.serializers import AuthorSerializer, NestedBookSerializer
+
+
+class NoteSerializer(serializers.ModelSerializer[Note]):
+    class Meta:
+        model = Note
+        fields = ["id", "text"]
 
 
 class ReviewSerializer(serializers.ModelSerializer[Review]):
@@ -77,6 +84,26 @@ def country_page(request: HttpRequest, country_pk: int) -> HttpResponse:
 
 def archive(request: HttpRequest, year: int, month: int) -> HttpResponse:
     return HttpResponse(f"{year}-{month}")
+
+
+def plan_page(request: HttpRequest, id: int) -> HttpResponse:
+    return HttpResponse(get_object_or_404(Publisher, pk=id).name)
+
+
+def book_page(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    # The slug is only for people reading the address: the view never reads it.
+    return HttpResponse(Book.objects.get(pk=pk).title)
+
+
+def sitemap(request: HttpRequest, section: str, sitemaps: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(f"{section} of {len(sitemaps)}")
+
+
+class BookNotes(generics.ListAPIView[Note]):
+    serializer_class = NoteSerializer
+
+    def get_queryset(self) -> Any:
+        return Note.objects.filter(book=self.kwargs["book_pk"]).order_by("id")
 
 
 def mystery(request: HttpRequest, token: str) -> HttpResponse:

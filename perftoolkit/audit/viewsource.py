@@ -1,0 +1,93 @@
+"""What a function view's own source says about its URL parameters: which model a parameter
+looks up (`get_object_or_404(Plan, pk=id)`, `Plan.objects.get(id=id)`), and which parameters it
+never reads (an SEO slug after the id), so any value of the converter's type serves it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Model
+
+_GETTERS = ("get_object_or_404", "get_list_or_404")
+_MANAGER_CALLS = ("get", "filter", "exclude", "get_or_create")
+_MANAGERS = ("objects", "_default_manager")
+
+
+@lru_cache(maxsize=1024)
+def _function(callback: Callable[..., Any]) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
+    function = inspect.unwrap(callback)
+    if not inspect.isfunction(function):
+        return None, {}
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None, {}
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+    return node, function.__globals__
+
+
+def function_lookups(callback: Callable[..., Any]) -> dict[str, tuple[type[Model], str]]:
+    """{parameter: (model, field)} for each parameter a function view looks a row up by."""
+    node, names = _function(callback)
+    if node is None:
+        return {}
+    params = {a.arg for a in node.args.args}
+    found: dict[str, tuple[type[Model], str]] = {}
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call):
+            continue
+        model = _looked_up_model(call, names)
+        if model is None:
+            continue
+        for keyword in call.keywords:
+            value = keyword.value
+            if keyword.arg and isinstance(value, ast.Name) and value.id in params:
+                field = "pk" if keyword.arg in ("pk", "id") else keyword.arg
+                found.setdefault(value.id, (model, field))
+    return found
+
+
+def unused_parameters(callback: Callable[..., Any]) -> set[str]:
+    """The parameters a function view never reads (none when it takes **kwargs or is not a
+    plain function whose source can be read)."""
+    node, _ = _function(callback)
+    if node is None or node.args.kwarg is not None:
+        return set()
+    params = {a.arg for a in node.args.args[1:]}  # the first is the request
+    read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return params - read
+
+
+def _looked_up_model(call: ast.Call, names: dict[str, Any]) -> type[Model] | None:
+    func = call.func
+    target: ast.expr | None = None
+    if isinstance(func, ast.Name) and func.id in _GETTERS and call.args:
+        target = call.args[0]
+    elif (
+        isinstance(func, ast.Attribute)
+        and func.attr in _MANAGER_CALLS
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr in _MANAGERS
+    ):
+        target = func.value.value
+    if target is None:
+        return None
+    value = _resolve(target, names)
+    if isinstance(value, type) and issubclass(value, Model):
+        return value
+    model = getattr(value, "model", None)  # a queryset or a manager passed to get_object_or_404
+    return model if isinstance(model, type) and issubclass(model, Model) else None
+
+
+def _resolve(node: ast.expr, names: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.Attribute):
+        return getattr(_resolve(node.value, names), node.attr, None)
+    return None
