@@ -18,6 +18,7 @@ class UrlEntry:
     callback: Callable[..., Any]
     name: str | None = None
     default_kwargs: dict[str, Any] = field(default_factory=dict)
+    app_names: tuple[str, ...] = ()  # of the includes it is under: ("admin",) for the admin site
 
 
 def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
@@ -30,11 +31,14 @@ def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
 
     entries: list[UrlEntry] = []
 
-    def walk(patterns: Iterable[Any], prefix: str, kwargs: dict[str, Any]) -> None:
+    def walk(
+        patterns: Iterable[Any], prefix: str, kwargs: dict[str, Any], apps: tuple[str, ...]
+    ) -> None:
         for pattern in patterns:
             route = _join(prefix, str(pattern.pattern))
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route, {**kwargs, **pattern.default_kwargs})
+                inner = (*apps, pattern.app_name) if pattern.app_name else apps
+                walk(pattern.url_patterns, route, {**kwargs, **pattern.default_kwargs}, inner)
             else:
                 entries.append(
                     UrlEntry(
@@ -43,10 +47,11 @@ def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
                         callback=pattern.callback,
                         name=pattern.name,
                         default_kwargs={**kwargs, **pattern.default_args},
+                        app_names=apps,
                     )
                 )
 
-    walk(get_resolver(urlconf).url_patterns, "", {})
+    walk(get_resolver(urlconf).url_patterns, "", {}, ())
     return entries
 
 

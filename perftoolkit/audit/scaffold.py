@@ -221,6 +221,10 @@ def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
         return "format-suffix copies of routes"
     if explicit:
         return None  # --include chose these routes
+    if "admin" in entry.app_names or hasattr(entry.callback, "model_admin"):
+        return "the Django admin"
+    if "djdt" in entry.app_names:
+        return "django-debug-toolbar"
     for prefix, what in _LEFT_OUT:
         if info.label.startswith(prefix):
             return what

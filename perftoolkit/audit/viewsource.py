@@ -21,8 +21,8 @@ _MANAGERS = ("objects", "_default_manager")
 
 @lru_cache(maxsize=1024)
 def _function(callback: Callable[..., Any]) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
-    function = inspect.unwrap(callback)
-    if not inspect.isfunction(function):
+    function = _view_function(callback)
+    if function is None:
         return None, {}
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
@@ -30,6 +30,29 @@ def _function(callback: Callable[..., Any]) -> tuple[ast.FunctionDef | None, dic
         return None, {}
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
     return node, function.__globals__
+
+
+def _view_function(callback: Callable[..., Any], depth: int = 0) -> Any:
+    """The view's own function under its decorators: through `__wrapped__` (functools.wraps),
+    else, for a wrapper taking `*args, **kwargs`, through the function its closure holds (a
+    decorator written without functools.wraps, like `@lecturer_required`)."""
+    function = inspect.unwrap(callback)
+    if not inspect.isfunction(function) or depth > 5:
+        return None
+    code = function.__code__
+    wraps_another = code.co_flags & inspect.CO_VARARGS and code.co_flags & inspect.CO_VARKEYWORDS
+    if not wraps_another or not function.__closure__:
+        return function
+    for cell in function.__closure__:
+        try:
+            inner = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if inspect.isfunction(inner) and inner is not function:
+            found = _view_function(inner, depth + 1)
+            if found is not None and found.__code__.co_varnames[:1] == ("request",):
+                return found
+    return function
 
 
 def function_lookups(callback: Callable[..., Any]) -> dict[str, tuple[type[Model], str]]:
