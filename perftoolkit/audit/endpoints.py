@@ -41,9 +41,9 @@ class ViewInfo:
 def describe_view(entry: UrlEntry) -> ViewInfo:
     callback = entry.callback
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if cls is None:  # a function view: it answers GET, as far as anyone can tell from outside
+    if cls is None:  # a function view: GET, unless @require_http_methods says otherwise
         label = f"{getattr(callback, '__module__', '')}.{getattr(callback, '__qualname__', '')}"
-        return ViewInfo(label=label.strip("."), view_class=None)
+        return ViewInfo(label=label.strip("."), view_class=None, methods=_allowed(callback))
     drf = hasattr(cls, "initialize_request")
     actions = dict(getattr(callback, "actions", None) or {})
     initkwargs = dict(
@@ -66,6 +66,23 @@ def describe_view(entry: UrlEntry) -> ViewInfo:
         detail=detail,
         drf=drf,
     )
+
+
+def _allowed(callback: Any) -> tuple[str, ...]:
+    """The methods Django's `require_http_methods` (`require_POST`, `require_GET`, …) lets
+    through, read from the decorator's closure along the `__wrapped__` chain; else GET."""
+    function = callback
+    for _ in range(10):
+        code = getattr(function, "__code__", None)
+        closure = getattr(function, "__closure__", None) or ()
+        if code is not None and "request_method_list" in code.co_freevars:
+            allowed = closure[code.co_freevars.index("request_method_list")].cell_contents
+            methods = tuple(str(m).upper() for m in allowed if str(m).lower() not in _SKIP_METHODS)
+            return methods or ("GET",)
+        function = getattr(function, "__wrapped__", None)
+        if function is None:
+            break
+    return ("GET",)
 
 
 def _detail_class(cls: type) -> bool | None:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from perftoolkit.audit.endpoints import (
     ViewInfo,
     describe_view,
@@ -59,6 +62,26 @@ _SESSION_ENDERS = re.compile(
     r"log-?out|sign-?out|impersonat|hijack|switch-?user|login-?as|become-?user", re.IGNORECASE
 )
 _LOGIN = re.compile(r"log-?in|sign-?in", re.IGNORECASE)
+# Words of a route or a view's name that say a GET changes data (a function view that deletes on
+# GET, a toggle, a copy): left out unless --include names the route, so a load test of the pages
+# does not delete the rows it reads.
+_CHANGES_DATA = frozenset(
+    {
+        "delete",
+        "remove",
+        "destroy",
+        "drop",
+        "deactivate",
+        "activate",
+        "revert",
+        "toggle",
+        "copy",
+        "clone",
+        "purge",
+        "reset",
+        "unsubscribe",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +195,21 @@ class _Built:
 
 
 def build(options: ScaffoldOptions, user: Any) -> _Built:
+    # Routes under i18n_patterns start with the language a request without Accept-Language gets
+    # (`en/` for LANGUAGE_CODE "en-us" when LANGUAGES has "en"), not this process's.
+    with translation.override(_request_language()):
+        return _build(options, user)
+
+
+def _request_language() -> str:
+    code = str(settings.LANGUAGE_CODE)
+    try:
+        return str(translation.get_supported_language_variant(code))
+    except LookupError:
+        return code
+
+
+def _build(options: ScaffoldOptions, user: Any) -> _Built:
     tasks: list[ProfileTask] = []
     skipped: list[SkippedRoute] = []
     left_out: dict[str, int] = {}
@@ -232,6 +270,10 @@ def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
         return "logging out or switching user"
     if _LOGIN.search(entry.key) and route_parameters(entry.key):
         return "logging out or switching user"  # a login for someone (`users/<pk>/login`)
+    literal = re.sub(r"<[^>]+>", "", entry.key)
+    words = set(re.split(r"[^a-z]+", f"{literal} {info.label.rsplit('.', 1)[-1]}".lower()))
+    if words & _CHANGES_DATA and not info.drf:
+        return "pages whose name says a GET changes data (delete, copy, toggle, …)"
     from perftoolkit.conf import get_settings
 
     path = "/" if entry.key == "/" else f"/{entry.key}"

@@ -84,6 +84,7 @@ def test_scaffold_has_a_task_per_route_and_kind() -> None:
     ]
     assert [(s.method, s.route, s.reason) for s in profile.skipped] == [
         ("POST", "api/ping/", "does not answer GET (--writes adds DRF writes)"),
+        ("POST", "pin/", "does not answer GET (--writes adds DRF writes)"),
         (
             "GET",
             "mystery/<slug:token>/",
@@ -148,6 +149,7 @@ def test_scaffold_leaves_out_format_suffixes_and_logout() -> None:
     assert prepared(staff()).left_out == {
         "format-suffix copies of routes": 6,
         "logging out or switching user": 2,
+        "pages whose name says a GET changes data (delete, copy, toggle, …)": 1,
     }
     assert prepared(staff(), include=("logout",)).profile.routes == {("GET", "logout/")}
 
@@ -244,7 +246,8 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
     assert out.getvalue().splitlines() == [
         "loadtests/site.py: 16 of 17 GET routes; logged in as staff; 1 GET route is listed as not "
         "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
-        "logging out or switching user (2).",
+        "pages whose name says a GET changes data (delete, copy, toggle, …) (1), logging out or "
+        "switching user (2).",
         "Run it: python manage.py perf_audit --profile site",
     ]
     with pytest.raises(CommandError) as info:

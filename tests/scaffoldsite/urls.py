@@ -22,6 +22,8 @@ urlpatterns = [
     path("books/<int:pk>/<slug:slug>/", views.book_page),
     path("sitemap-<section>.xml", views.sitemap, {"sitemaps": {"books": None, "tags": None}}),
     path("api/books/<int:book_pk>/notes/", views.BookNotes.as_view()),
+    path("tags/<int:pk>/delete/", views.delete_tag),
+    path("pin/", views.pin),
     path("mystery/<slug:token>/", views.mystery),
     path("logout/", views.logout),
     path("users/<int:pk>/login/", views.logout),  # logs in as that user: the session changes

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 from rest_framework import generics, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -104,6 +105,16 @@ class BookNotes(generics.ListAPIView[Note]):
 
     def get_queryset(self) -> Any:
         return Note.objects.filter(book=self.kwargs["book_pk"]).order_by("id")
+
+
+def delete_tag(request: HttpRequest, pk: int) -> HttpResponse:
+    Tag.objects.filter(pk=pk).delete()  # on GET: a load test must not request it unasked
+    return HttpResponse("deleted")
+
+
+@require_POST
+def pin(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("pinned")
 
 
 def mystery(request: HttpRequest, token: str) -> HttpResponse:
