@@ -13,6 +13,7 @@ these explains is not filled: the route is listed as skipped with the reason, ne
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.apps import apps
+from django.core.exceptions import FieldError
 from django.db.models import Model, QuerySet
 from django.urls import Resolver404, resolve
 
@@ -140,7 +142,7 @@ def _source(
         return _Source(_from_row(slug_field), f"{name} from {_label(model)} rows")
     looked_up = function_lookups(known.entry.callback).get(name)
     if looked_up is not None:
-        return _independent(looked_up[0], looked_up[1], name, known.owned)
+        return _independent(looked_up.model, looked_up.column, name, known.owned, looked_up.filters)
     relation = _foreign_key(model, name, literal) if model is not None else None
     if relation is not None:
         keys, attribute = relation
@@ -165,9 +167,18 @@ def _source(
 
 
 def _independent(
-    model: Any, field: str, name: str, owned: Callable[[type[Model]], QuerySet[Any]]
+    model: Any,
+    field: str,
+    name: str,
+    owned: Callable[[type[Model]], QuerySet[Any]],
+    filters: dict[str, Any] | None = None,
 ) -> _Source | str:
-    values = [v for v in (_value(r, field) for r in _rows(owned(model))) if v]
+    rows = owned(model)
+    if filters:
+        # The view's own conditions, as written; ones the ORM refuses are left out.
+        with contextlib.suppress(FieldError, TypeError, ValueError):
+            rows = rows.filter(**filters)
+    values = [v for v in (_value(r, field) for r in _rows(rows)) if v]
     if not values:
         return f"no {_label(model)} rows to take `{name}` from"
     return _Source(_cycle(values), f"{name} from {_label(model)} rows", per_row=False)

@@ -9,6 +9,7 @@ import ast
 import inspect
 import textwrap
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -55,24 +56,39 @@ def _view_function(callback: Callable[..., Any], depth: int = 0) -> Any:
     return function
 
 
-def function_lookups(callback: Callable[..., Any]) -> dict[str, tuple[type[Model], str]]:
-    """{parameter: (model, field)} for each parameter a function view looks a row up by."""
+@dataclass(frozen=True)
+class Lookup:
+    """How a function view finds a row by a URL parameter: `get_object_or_404(User, pk=pk,
+    is_student=True)` is (User, "pk", {"is_student": True})."""
+
+    model: type[Model]
+    column: str
+    filters: dict[str, Any] = field(default_factory=dict)  # the literal conditions beside it
+
+
+def function_lookups(callback: Callable[..., Any]) -> dict[str, Lookup]:
+    """{parameter: Lookup} for each parameter a function view looks a row up by."""
     node, names = _function(callback)
     if node is None:
         return {}
     params = {a.arg for a in node.args.args}
-    found: dict[str, tuple[type[Model], str]] = {}
+    found: dict[str, Lookup] = {}
     for call in ast.walk(node):
         if not isinstance(call, ast.Call):
             continue
         model = _looked_up_model(call, names)
         if model is None:
             continue
+        filters = {
+            k.arg: k.value.value
+            for k in call.keywords
+            if k.arg and isinstance(k.value, ast.Constant)
+        }
         for keyword in call.keywords:
             value = keyword.value
             if keyword.arg and isinstance(value, ast.Name) and value.id in params:
-                field = "pk" if keyword.arg in ("pk", "id") else keyword.arg
-                found.setdefault(value.id, (model, field))
+                column = "pk" if keyword.arg in ("pk", "id") else keyword.arg
+                found.setdefault(value.id, Lookup(model, column, filters))
     return found
 
 

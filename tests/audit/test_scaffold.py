@@ -19,7 +19,7 @@ from perftoolkit.audit.scaffold import PreparedProfile, prepare, prepare_for_aud
 from perftoolkit.core.runs.profiles import ProfileLogin
 from perftoolkit.exceptions import ConfigurationError
 from tests.corpus.data import seed
-from tests.corpus.models import Note
+from tests.corpus.models import Author, Note
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +79,7 @@ def test_scaffold_has_a_task_per_route_and_kind() -> None:
         ("GET", "archive/<int:year>/<int:month>/", "detail"),
         ("GET", "plans/<int:id>/view/", "detail"),
         ("GET", "books/<int:pk>/<slug:slug>/", "detail"),
+        ("GET", "authors/<int:pk>/card/", "detail"),
         ("GET", "sitemap-<section>.xml", "detail"),
         ("GET", "api/books/<int:book_pk>/notes/", "list"),
     ]
@@ -138,6 +139,9 @@ def test_scaffold_reads_function_views_and_falls_back_to_parent_rows() -> None:
     assert tasks["books/<int:pk>/<slug:slug>/"].comment.endswith(
         "pk from corpus.Book rows; slug: not read by the view"
     )
+    # The view's literal conditions choose the rows: only "author 3" answers.
+    author = Author.objects.get(name="author 3")
+    assert tasks["authors/<int:pk>/card/"].paths == (f"/authors/{author.pk}/card/",)
     assert tasks["sitemap-<section>.xml"].paths == ("/sitemap-books.xml", "/sitemap-tags.xml")
     notes = tasks["api/books/<int:book_pk>/notes/"]
     assert notes.paths == tuple(f"/api/books/{n}/notes/" for n in range(1, 7))
@@ -244,7 +248,7 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
         "import locust  # noqa: F401  (first: Locust patches the interpreter with gevent on import)"
     )
     assert out.getvalue().splitlines() == [
-        "loadtests/site.py: 16 of 17 GET routes; logged in as staff; 1 GET route is listed as not "
+        "loadtests/site.py: 17 of 18 GET routes; logged in as staff; 1 GET route is listed as not "
         "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
         "pages whose name says a GET changes data (delete, copy, toggle, …) (1), logging out or "
         "switching user (2).",

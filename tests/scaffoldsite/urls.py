@@ -20,6 +20,7 @@ urlpatterns = [
     path("archive/<int:year>/<int:month>/", views.archive),
     path("plans/<int:id>/view/", views.plan_page),
     path("books/<int:pk>/<slug:slug>/", views.book_page),
+    path("authors/<int:pk>/card/", views.author_card),
     path("sitemap-<section>.xml", views.sitemap, {"sitemaps": {"books": None, "tags": None}}),
     path("api/books/<int:book_pk>/notes/", views.BookNotes.as_view()),
     path("tags/<int:pk>/delete/", views.delete_tag),

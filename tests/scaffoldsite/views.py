@@ -91,6 +91,10 @@ def plan_page(request: HttpRequest, id: int) -> HttpResponse:
     return HttpResponse(get_object_or_404(Publisher, pk=id).name)
 
 
+def author_card(request: HttpRequest, pk: int) -> HttpResponse:
+    return HttpResponse(get_object_or_404(Author, pk=pk, name="author 3").name)
+
+
 def book_page(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     # The slug is only for people reading the address: the view never reads it.
     return HttpResponse(Book.objects.get(pk=pk).title)
