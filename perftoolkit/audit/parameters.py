@@ -160,7 +160,8 @@ def _source(
     if name in _DATE_PARTS and converter in (None, "int", "str"):
         today = datetime.date.today().strftime(_DATE_PARTS[name])
         return _Source(_cycle([today]), f"{name}: today", per_row=False)
-    if name in unused_parameters(known.entry.callback):
+    names = tuple(n for _, n in route_parameters(known.entry.key))
+    if name in unused_parameters(known.entry.callback, names):
         sample = CONVERTER_SAMPLES.get(converter or "str", "x")
         return _Source(_cycle([sample]), f"{name}: not read by the view", per_row=False)
     return f"nothing says what `{name}` takes (no model or field of that name)"

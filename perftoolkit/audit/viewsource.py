@@ -1,6 +1,7 @@
-"""What a function view's own source says about its URL parameters: which model a parameter
-looks up (`get_object_or_404(Plan, pk=id)`, `Plan.objects.get(id=id)`), and which parameters it
-never reads (an SEO slug after the id), so any value of the converter's type serves it.
+"""What a view's own source says about its URL parameters: which model a function view looks a
+parameter up in (`get_object_or_404(Plan, pk=id)`, `Plan.objects.get(id=id)`), and which
+parameters a view never reads (an SEO slug after the id, the id a page's script reads in the
+browser), so any value of the converter's type serves it.
 """
 
 from __future__ import annotations
@@ -92,15 +93,19 @@ def function_lookups(callback: Callable[..., Any]) -> dict[str, Lookup]:
     return found
 
 
-def unused_parameters(callback: Callable[..., Any]) -> set[str]:
-    """The parameters a function view never reads (none when it takes **kwargs or is not a
-    plain function whose source can be read)."""
+def unused_parameters(callback: Callable[..., Any], params: tuple[str, ...] = ()) -> set[str]:
+    """The parameters a view never reads: a function view's that its body never names (none when
+    it takes **kwargs); a class-based view's when it looks nothing up (no model, no queryset)
+    and its own classes neither read `kwargs` nor name the parameter."""
+    view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+    if view_class is not None:
+        return _unused_by_class(view_class, params)
     node, _ = _function(callback)
     if node is None or node.args.kwarg is not None:
         return set()
-    params = {a.arg for a in node.args.args[1:]}  # the first is the request
+    taken = {a.arg for a in node.args.args[1:]}  # the first is the request
     read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return params - read
+    return taken - read
 
 
 def _looked_up_model(call: ast.Call, names: dict[str, Any]) -> type[Model] | None:
@@ -130,3 +135,28 @@ def _resolve(node: ast.expr, names: dict[str, Any]) -> Any:
     if isinstance(node, ast.Attribute):
         return getattr(_resolve(node.value, names), node.attr, None)
     return None
+
+
+_LOOKUP_BASES = frozenset(
+    {"SingleObjectMixin", "MultipleObjectMixin", "GenericAPIView", "BaseDetailView", "FormMixin"}
+)
+
+
+@lru_cache(maxsize=512)
+def _unused_by_class(view_class: type, params: tuple[str, ...]) -> set[str]:
+    if any(k.__name__ in _LOOKUP_BASES for k in view_class.__mro__):
+        return set()
+    unused = set(params)
+    for klass in view_class.__mro__:
+        # Django's and DRF's own bases read no URL parameter but through the lookups above; every
+        # other class (the project's, a library's like django-allauth's) is read.
+        if klass is object or klass.__module__.startswith(("django.", "rest_framework.")):
+            continue
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            return set()
+        if "kwargs[" in source or "kwargs.get(" in source or "kwargs.pop(" in source:
+            return set()
+        unused = {p for p in unused if f"'{p}'" not in source and f'"{p}"' not in source}
+    return unused

@@ -80,6 +80,7 @@ def test_scaffold_has_a_task_per_route_and_kind() -> None:
         ("GET", "plans/<int:id>/view/", "detail"),
         ("GET", "books/<int:pk>/<slug:slug>/", "detail"),
         ("GET", "authors/<int:pk>/card/", "detail"),
+        ("GET", "pages/<int:page_id>/", "detail"),
         ("GET", "sitemap-<section>.xml", "detail"),
         ("GET", "api/books/<int:book_pk>/notes/", "list"),
     ]
@@ -139,6 +140,9 @@ def test_scaffold_reads_function_views_and_falls_back_to_parent_rows() -> None:
     assert tasks["books/<int:pk>/<slug:slug>/"].comment.endswith(
         "pk from corpus.Book rows; slug: not read by the view"
     )
+    # A class-based view that looks nothing up and never reads its kwargs: any id of its type.
+    assert tasks["pages/<int:page_id>/"].paths == ("/pages/1/",)
+    assert tasks["pages/<int:page_id>/"].comment.endswith("page_id: not read by the view")
     # The view's literal conditions choose the rows: only "author 3" answers.
     author = Author.objects.get(name="author 3")
     assert tasks["authors/<int:pk>/card/"].paths == (f"/authors/{author.pk}/card/",)
@@ -248,7 +252,7 @@ def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any
         "import locust  # noqa: F401  (first: Locust patches the interpreter with gevent on import)"
     )
     assert out.getvalue().splitlines() == [
-        "loadtests/site.py: 17 of 18 GET routes; logged in as staff; 1 GET route is listed as not "
+        "loadtests/site.py: 18 of 19 GET routes; logged in as staff; 1 GET route is listed as not "
         "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
         "pages whose name says a GET changes data (delete, copy, toggle, …) (1), logging out or "
         "switching user (2).",

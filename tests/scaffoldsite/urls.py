@@ -21,6 +21,7 @@ urlpatterns = [
     path("plans/<int:id>/view/", views.plan_page),
     path("books/<int:pk>/<slug:slug>/", views.book_page),
     path("authors/<int:pk>/card/", views.author_card),
+    path("pages/<int:page_id>/", views.ScriptPage.as_view()),
     path("sitemap-<section>.xml", views.sitemap, {"sitemaps": {"books": None, "tags": None}}),
     path("api/books/<int:book_pk>/notes/", views.BookNotes.as_view()),
     path("tags/<int:pk>/delete/", views.delete_tag),

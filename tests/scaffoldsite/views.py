@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 from rest_framework import generics, serializers, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import action
@@ -72,6 +72,13 @@ class WhoAmI(APIView):
 
     def get(self, request: Request) -> Response:
         return Response({"username": getattr(request.user, "username", None)})
+
+
+class ScriptPage(TemplateView):
+    """A page whose script reads the id in the browser: the server never does."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse("<div id=app></div>")
 
 
 class Ping(APIView):
