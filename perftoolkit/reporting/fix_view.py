@@ -10,6 +10,8 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.runs.priorities import EndpointShare, FixItem, FixPlan
 from perftoolkit.reporting.formatting import count, duration, ms
 
+SHOWN = 3  # endpoints of a cause shown unfolded: a session write can be on every page
+
 TITLES = {
     "n_plus_one": "N+1 queries",
     "duplicate_query": "Duplicate query",
@@ -41,7 +43,9 @@ class FixView:
     callsite_function: str
     origin: str
     origin_function: str
-    endpoints: tuple[ShareView, ...]
+    endpoints: tuple[ShareView, ...]  # the first SHOWN, most saved first
+    more_endpoints: tuple[ShareView, ...]  # the rest, folded
+    more_count: str
     also: tuple[tuple[str, str], ...]  # (anchor, what else it explains)
 
 
@@ -61,6 +65,8 @@ def fix_view(rank: int, item: FixItem) -> FixView:
     if lead.model:
         subject = lead.model + (f" → {lead.path or lead.field}" if lead.path or lead.field else "")
     anchors = {f"{f.method} {f.route}": f"finding-{f.id}" for f in item.findings}
+    ranked = sorted(item.endpoints, key=lambda s: -(s.queries * max(s.requests, 1)))
+    shares = tuple(ShareView(s.key, anchors.get(s.key, ""), _share(s)) for s in ranked)
     return FixView(
         rank=str(rank),
         anchor=f"fix-{rank}",
@@ -75,9 +81,9 @@ def fix_view(rank: int, item: FixItem) -> FixView:
         callsite_function=lead.callsite.function if lead.callsite else "",
         origin=str(lead.origin) if lead.origin else "",
         origin_function=lead.origin.function if lead.origin else "",
-        endpoints=tuple(
-            ShareView(s.key, anchors.get(s.key, ""), _share(s)) for s in item.endpoints
-        ),
+        endpoints=shares[:SHOWN],
+        more_endpoints=shares[SHOWN:],
+        more_count=count(len(shares[SHOWN:])),
         also=tuple((f"finding-{f.id}", _consequence(f)) for f in item.consequences),
     )
 
