@@ -33,7 +33,7 @@ from perftoolkit.audit.endpoints import (
     view_model,
     view_queryset,
 )
-from perftoolkit.audit.viewsource import function_lookups, unused_parameters
+from perftoolkit.audit.viewsource import class_lookups, function_lookups, unused_parameters
 from perftoolkit.core.routes import CONVERTER_SAMPLES, fill_route, route_key, route_parameters
 from perftoolkit.urlconf import UrlEntry
 
@@ -141,6 +141,8 @@ def _source(
         slug_field = str(known.view.get_slug_field())
         return _Source(_from_row(slug_field), f"{name} from {_label(model)} rows")
     looked_up = function_lookups(known.entry.callback).get(name)
+    if looked_up is None and known.info.view_class is not None:
+        looked_up = class_lookups(known.info.view_class, model).get(name)
     if looked_up is not None:
         return _independent(looked_up.model, looked_up.column, name, known.owned, looked_up.filters)
     relation = _foreign_key(model, name, literal) if model is not None else None
@@ -151,6 +153,11 @@ def _source(
             return _Source(_through(keys, attribute), f"{name} from {_label(model)}.{hops}")
         # The view's model has no rows (a list still empty): its parent's rows are the values.
         return _independent(keys[-1].related_model, attribute, name, known.owned)
+    own = _own_field(model, name) if model is not None else None
+    if own is not None:  # `order_number` or `number` on a view of orders: Order.number
+        if not rows:
+            return f"no {_label(model)} rows{seen}"
+        return _Source(_from_row(own), f"{name} from {_label(model)}.{own}")
     target = _model_named(name, literal)
     if target is not None:
         return _independent(target, _field_for(target, name), name, known.owned)
@@ -179,10 +186,30 @@ def _independent(
         # The view's own conditions, as written; ones the ORM refuses are left out.
         with contextlib.suppress(FieldError, TypeError, ValueError):
             rows = rows.filter(**filters)
-    values = [v for v in (_value(r, field) for r in _rows(rows)) if v]
+    values = list(dict.fromkeys(v for v in (_value(r, field) for r in _rows(rows, ROWS * 20)) if v))
     if not values:
+        related = _related(model, field)
+        if related is not None:  # no rows yet (a list still empty): the rows it would belong to
+            return _independent(related, "pk", name, owned)
         return f"no {_label(model)} rows to take `{name}` from"
-    return _Source(_cycle(values), f"{name} from {_label(model)} rows", per_row=False)
+    where = (
+        f"{_label(model)}.{field.replace('__', '.')}" if field != "pk" else f"{_label(model)} rows"
+    )
+    return _Source(_cycle(values[:ROWS]), f"{name} from {where}", per_row=False)
+
+
+def _related(model: Any, path: str) -> Any:
+    """The model a lookup path through relations ends on (`author__publisher` → Publisher)."""
+    current = model
+    for part in path.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except Exception:  # not a field: an annotation, a property
+            return None
+        current = field.related_model
+        if current is None:
+            return None
+    return current if current is not model else None
 
 
 def _rows(queryset: QuerySet[Any], limit: int = ROWS) -> list[Model]:
@@ -228,7 +255,9 @@ def _value(row: Any, path: str) -> str | None:
         if current is None:
             return None
         current = getattr(current, part, None)
-    if current is None or isinstance(current, Model):
+    if isinstance(current, Model):  # a lookup through a relation (`author__publisher`)
+        current = current.pk
+    if current is None:
         return None
     text = str(current)
     return text or None
@@ -313,6 +342,17 @@ def _field_for(model: Any, name: str) -> str:
     if not kind and stem in fields:
         return stem
     return "pk"
+
+
+def _own_field(model: Any, name: str) -> str | None:
+    """A field of the view's model the parameter names: itself (`number`), or with the model's
+    name before it (`order_number` on Order)."""
+    fields = {f.name for f in model._meta.concrete_fields if not f.is_relation}
+    prefix = f"{model._meta.model_name}_"
+    for candidate in (name, name.removeprefix(prefix) if name.startswith(prefix) else ""):
+        if candidate and candidate in fields and candidate not in ("id", "pk"):
+            return candidate
+    return None
 
 
 def _model_named(name: str, literal: str) -> Any:

@@ -160,3 +160,75 @@ def _unused_by_class(view_class: type, params: tuple[str, ...]) -> set[str]:
             return set()
         unused = {p for p in unused if f"'{p}'" not in source and f'"{p}"' not in source}
     return unused
+
+
+_METHODS = ("get_object", "get_queryset", "get", "dispatch", "get_context_data", "setup")
+
+
+@lru_cache(maxsize=512)
+def class_lookups(view_class: type, view_model: Any) -> dict[str, Lookup]:
+    """{parameter: Lookup} for each URL parameter a class-based view's own methods look a row up
+    by: `get_object_or_404(Order, number=self.kwargs["order_number"])`, or a `.get()` /
+    `.filter()` on its own queryset (`self.get_queryset().get(key=self.kwargs["key"])`)."""
+    found: dict[str, Lookup] = {}
+    for klass in view_class.__mro__:
+        if klass is object or klass.__module__.startswith(("django.", "rest_framework.")):
+            continue
+        for name in _METHODS:
+            method = vars(klass).get(name)
+            if method is None or not inspect.isfunction(method):
+                continue
+            try:
+                tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+            except (OSError, TypeError, SyntaxError):
+                continue
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call):
+                    _class_call(call, method.__globals__, view_model, found)
+    return found
+
+
+def _class_call(
+    call: ast.Call, names: dict[str, Any], view_model: Any, found: dict[str, Lookup]
+) -> None:
+    model = _looked_up_model(call, names)
+    if (
+        model is None
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in ("get", "filter")
+    ):
+        model = view_model  # a .get()/.filter() on the view's own queryset
+    if model is None:
+        return
+    filters = {
+        k.arg: k.value.value for k in call.keywords if k.arg and isinstance(k.value, ast.Constant)
+    }
+    for keyword in call.keywords:
+        param = _kwargs_key(keyword.value)
+        if keyword.arg and param is not None:
+            column = "pk" if keyword.arg in ("pk", "id") else keyword.arg
+            found.setdefault(param, Lookup(model, column, filters))
+
+
+def _kwargs_key(node: ast.expr) -> str | None:
+    """`self.kwargs["x"]`, `self.kwargs.get("x")` or `kwargs["x"]` → "x"."""
+    if isinstance(node, ast.Subscript) and _is_kwargs(node.value):
+        key = node.slice
+        return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and _is_kwargs(node.func.value)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.args[0].value
+    return None
+
+
+def _is_kwargs(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id == "kwargs"
+    return isinstance(node, ast.Attribute) and node.attr == "kwargs"
