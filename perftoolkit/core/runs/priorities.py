@@ -2,10 +2,10 @@
 
 A root cause is one change at one place: the same fix at the same callsite and origin, on every
 endpoint it shows on. It takes along what it causes there: a duplicate of its statement (or with
-its fix) on the same endpoint, and the endpoint's budget excess (given to the first-ranked cause
-on that endpoint). Each cause is ranked by the milliseconds and queries it saves per request,
-times each endpoint's traffic (requests in the run); a budget excess nothing explains stays
-outside, with the findings no root cause claims.
+its fix) on the same endpoint, and the endpoint's budget excess (given to the cause that saves the
+most queries there). Each cause is ranked by the milliseconds and queries it saves per request,
+times each endpoint's traffic (requests in the run): queries first, time breaking ties; a budget
+excess nothing explains stays outside, with the findings no root cause claims.
 
 >>> from perftoolkit.core.findings import Finding, Fix
 >>> n1 = Finding("n_plus_one", "GET", "x/", "m", repeats=10, fix=Fix("select_related", '.s("a")'))
@@ -192,29 +192,36 @@ def _saved(
 def _attach_budget_excess(
     items: list[FixItem], findings: Sequence[Finding], claimed: set[int]
 ) -> list[FixItem]:
-    """Each endpoint's budget excess goes to the first-ranked cause on that endpoint."""
+    """Each endpoint's budget excess goes to the cause that saves the most queries there (the
+    first-ranked one on a tie)."""
     out = list(items)
     for finding in findings:
         if finding.kind != "budget_exceeded":
             continue
+        best: tuple[float, int] | None = None
         for n, item in enumerate(out):
-            if any(s.key == _key(finding) for s in item.endpoints):
-                out[n] = FixItem(
-                    item.lead,
-                    (*item.findings, finding),
-                    item.endpoints,
-                    item.queries_saved,
-                    item.ms_saved,
-                )
-                claimed.add(id(finding))
-                break
+            share = next((s for s in item.endpoints if s.key == _key(finding)), None)
+            if share is not None and (best is None or share.queries > best[0]):
+                best = (share.queries, n)
+        if best is not None:
+            item = out[best[1]]
+            out[best[1]] = FixItem(
+                item.lead,
+                (*item.findings, finding),
+                item.endpoints,
+                item.queries_saved,
+                item.ms_saved,
+            )
+            claimed.add(id(finding))
     return out
 
 
 def _rank(item: FixItem) -> tuple[float, float, int, str]:
+    # Queries first: they are exact, where a statement's milliseconds move with the machine's
+    # load from one run to the next; time saved breaks ties.
     return (
-        -(item.ms_saved or 0.0),
         -item.queries_saved,
+        -(item.ms_saved or 0.0),
         _KIND_ORDER.get(item.lead.kind, 9),
         item.id,
     )

@@ -67,16 +67,16 @@ def test_duplicates_and_budget_excess_join_the_nplusone_that_causes_them() -> No
     assert plan.unexplained == (elsewhere,)
 
 
-def test_items_rank_by_time_saved_times_traffic_then_queries() -> None:
-    busy = nplusone("api/courses/", 5, fingerprint="f-busy")  # 5 × 1 ms × 1,000 requests
-    heavy = nplusone("api/report/", 50, fingerprint="f-heavy", callsite=VIEW)  # 50 × 1 ms × 10
+def test_items_rank_by_queries_saved_times_traffic_then_time() -> None:
+    busy = nplusone("api/courses/", 5, fingerprint="f-busy")  # 5 × 1,000 requests
+    heavy = nplusone("api/report/", 50, fingerprint="f-heavy", callsite=VIEW)  # 50 × 10
     prefetch = nplusone(
         "api/tags/",
         50,
         fingerprint="f-tags",
         fix=Fix("prefetch_related", '.prefetch_related("tags")'),
         callsite=CallSite("lms/views.py", 90, "tags"),
-    )  # 49 × 1 ms × 10
+    )  # 49 × 10: the prefetch itself is one query
     traffic = {"GET api/courses/": 1000, "GET api/report/": 10, "GET api/tags/": 10}
 
     plan = fix_first([heavy, prefetch, busy], traffic, {}, mean_ms=1.0)
@@ -88,15 +88,28 @@ def test_items_rank_by_time_saved_times_traffic_then_queries() -> None:
     ]
 
 
-def test_statement_timings_win_over_the_run_mean() -> None:
+def test_time_breaks_a_tie_in_queries_and_a_slow_statement_does_not_jump_the_queue() -> None:
     slow = nplusone("api/a/", 4, fingerprint="f-slow")
     fast = nplusone("api/b/", 40, fingerprint="f-fast", callsite=VIEW)
+    twin = nplusone("api/c/", 4, fingerprint="f-twin", callsite=SERIALIZER, origin=None)
+    traffic = {"GET api/a/": 1, "GET api/b/": 1, "GET api/c/": 1}
 
-    plan = fix_first(
-        [fast, slow], {"GET api/a/": 1, "GET api/b/": 1}, {"f-slow": 100.0}, mean_ms=0.1
-    )
+    plan = fix_first([twin, fast, slow], traffic, {"f-slow": 100.0}, mean_ms=0.1)
 
-    assert [i.lead.route for i in plan.items] == ["api/a/", "api/b/"]
+    assert [i.lead.route for i in plan.items] == ["api/b/", "api/a/", "api/c/"]
+
+
+def test_budget_excess_goes_to_the_cause_that_saves_most_on_its_endpoint() -> None:
+    write = Finding("write_on_read", "GET", "api/me/", "write", repeats=1, fingerprint="f-w")
+    n1 = nplusone("api/me/", 12, fingerprint="f-n1")
+    budget = Finding("budget_exceeded", "GET", "api/me/", "over budget: queries 14 > 3")
+
+    plan = fix_first([write, n1, budget], {"GET api/me/": 1}, {"f-w": 500.0}, mean_ms=0.1)
+
+    assert [(i.lead.kind, [f.kind for f in i.consequences]) for i in plan.items] == [
+        ("n_plus_one", ["budget_exceeded"]),
+        ("write_on_read", []),
+    ]
 
 
 def test_the_sample_runs_fixes_come_first_by_traffic() -> None:
