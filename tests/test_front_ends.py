@@ -62,7 +62,8 @@ def _typer_params(path: list[str]) -> dict[str, tuple[Any, str]]:
                 continue
             default = param.default
         default = tuple(default) if isinstance(default, list) else default
-        params[key] = (default, getattr(param, "help", None) or "")
+        # typer's help escapes `[` so its rich renderer prints it; the text is the same.
+        params[key] = (default, (getattr(param, "help", None) or "").replace("\\[", "["))
     return params
 
 

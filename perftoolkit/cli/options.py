@@ -23,8 +23,14 @@ def _choice_enum(name: str, choices: tuple[str, ...]) -> type[enum.StrEnum]:
     return enum.StrEnum(name, {c: c for c in choices})  # type: ignore[return-value]
 
 
+def _help(text: str) -> str:
+    """Help text as typer's rich renderer prints it literally (`[tool.perftoolkit]` is not markup)."""
+    return text.replace("[", "\\[")
+
+
 def _parameter(spec: OptionSpec) -> inspect.Parameter:
     kind = spec.value_type
+    help_text = _help(spec.help)
     if spec.choices:
         kind = _choice_enum("".join(p.title() for p in spec.name.split("_")), spec.choices)
     show_default: bool | str = True
@@ -32,7 +38,9 @@ def _parameter(spec: OptionSpec) -> inspect.Parameter:
     default: Any = spec.default
     if spec.argument:
         info: Any = typer.Argument(
-            ... if spec.required else default, help=spec.help, metavar=metavar
+            ... if spec.required else default,
+            help=help_text,
+            metavar=metavar or spec.name.upper(),
         )
         annotation: Any = kind if spec.required or default is not None else kind | None
         return inspect.Parameter(
@@ -40,12 +48,12 @@ def _parameter(spec: OptionSpec) -> inspect.Parameter:
         )
     if spec.negatable:
         flag = spec.flags[0]
-        info = typer.Option(None, f"{flag}/--no-{flag[2:]}", help=spec.help, show_default=False)
+        info = typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
         return inspect.Parameter(
             spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=bool | None
         )
     if spec.required:
-        info = typer.Option(..., *spec.flags, help=spec.help, metavar=metavar)
+        info = typer.Option(..., *spec.flags, help=help_text, metavar=metavar)
         return inspect.Parameter(
             spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=kind
         )
@@ -62,7 +70,7 @@ def _parameter(spec: OptionSpec) -> inspect.Parameter:
     if kind is bool:
         show_default = False
     info = typer.Option(
-        default, *spec.flags, help=spec.help, show_default=show_default, metavar=metavar
+        default, *spec.flags, help=help_text, show_default=show_default, metavar=metavar
     )
     return inspect.Parameter(
         spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
