@@ -17,12 +17,12 @@ sys.path.insert(0, str(ROOT))
 from perftoolkit.reporting.comparing import write_comparison  # noqa: E402
 from perftoolkit.reporting.html import write_run_html  # noqa: E402
 from tests.support import browser  # noqa: E402
-from tests.support.runs import after_run, before_run  # noqa: E402
+from tests.support.runs import after_run, before_run, judged_before_run  # noqa: E402
 
 SHOTS = {
     # file name: (page, CSS selector to photograph, or None for the top of the page)
     "report.png": ("before/index.html", None),
-    "report-findings.png": ("before/index.html", "#findings .finding:nth-of-type(2)"),
+    "report-findings.png": ("before/index.html", "#findings > .finding:nth-of-type(1)"),
     "compare.png": ("compare/index.html", None),
 }
 WIDTH, HEIGHT = 1280, 1500
@@ -34,7 +34,7 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        write_run_html(before_run(), out / "before" / "index.html")
+        write_run_html(judged_before_run(), out / "before" / "index.html")
         write_comparison(before_run(), after_run(), out / "compare")
         with browser.chromium() as chromium:
             page = chromium.new_page(viewport={"width": WIDTH, "height": HEIGHT})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from perftoolkit.conf import get_settings, settings_cache
@@ -15,6 +16,52 @@ if TYPE_CHECKING:
     from django.urls import ResolverMatch
 
 
+@dataclass(frozen=True, slots=True)
+class UrlEntry:
+    """One URL pattern that serves requests, with the view behind it."""
+
+    route: str  # the joined pattern, as `request.resolver_match.route` reads it
+    key: str  # normalised (`core.routes.route_key`): how reports name the endpoint
+    callback: Callable[..., Any]
+    name: str | None = None
+    default_kwargs: dict[str, Any] = field(default_factory=dict)
+    app_names: tuple[str, ...] = ()  # of the includes it is under: ("admin",) for the admin site
+
+
+def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
+    """Every URL pattern of the URLconf (settings.ROOT_URLCONF by default), in URLconf order.
+
+    Joined the way Django builds `request.resolver_match.route`, so the keys are what the
+    middleware records.
+    """
+    from django.urls import URLResolver, get_resolver
+
+    entries: list[UrlEntry] = []
+
+    def walk(
+        patterns: Iterable[Any], prefix: str, kwargs: dict[str, Any], apps: tuple[str, ...]
+    ) -> None:
+        for pattern in patterns:
+            route = _join(prefix, str(pattern.pattern))
+            if isinstance(pattern, URLResolver):
+                inner = (*apps, pattern.app_name) if pattern.app_name else apps
+                walk(pattern.url_patterns, route, {**kwargs, **pattern.default_kwargs}, inner)
+            else:
+                entries.append(
+                    UrlEntry(
+                        route=route,
+                        key=route_key(route),
+                        callback=pattern.callback,
+                        name=pattern.name,
+                        default_kwargs={**kwargs, **pattern.default_args},
+                        app_names=apps,
+                    )
+                )
+
+    walk(get_resolver(urlconf).url_patterns, "", {}, ())
+    return entries
+
+
 def url_routes(urlconf: str | None = None) -> frozenset[str]:
     """Every route pattern of the URLconf (settings.ROOT_URLCONF by default), normalised (the
     site root as "/").
@@ -22,20 +69,7 @@ def url_routes(urlconf: str | None = None) -> frozenset[str]:
     Joined the way Django builds `request.resolver_match.route`, so a budget file's keys can be
     checked against what the middleware will record.
     """
-    from django.urls import URLResolver, get_resolver
-
-    routes: set[str] = set()
-
-    def walk(patterns: Iterable[Any], prefix: str) -> None:
-        for pattern in patterns:
-            route = _join(prefix, str(pattern.pattern))
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route)
-            else:
-                routes.add(route_key(route))
-
-    walk(get_resolver(urlconf).url_patterns, "")
-    return frozenset(routes)
+    return frozenset(entry.key for entry in url_entries(urlconf))
 
 
 def configured_routes() -> frozenset[str] | None:

@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "perftoolkit",
     "django.contrib.sessions",
     "rest_framework",
+    "rest_framework.authtoken",
     "tests.corpus",
     "tests.shop",
 ]

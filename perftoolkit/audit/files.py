@@ -15,12 +15,12 @@ from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
 from perftoolkit.middleware.detectors import detection_setup
 from perftoolkit.middleware.recording import build_report
+from perftoolkit.reporting.html import HTML_FILE
 from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
 
 if TYPE_CHECKING:
     from perftoolkit.core.runs.compare import Comparison
 
-HTML_FILE = "index.html"
 COMPARE_DIR = "compare"
 
 

@@ -9,6 +9,7 @@ from its environment, so stray configuration cannot change a run.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import logging
@@ -47,6 +48,9 @@ class LocustOptions:
     run_time_s: int = 30
     workers: int = 0  # 0: one local process; N: Locust's master + N worker processes
     stop_timeout_s: int = 5  # how long users may finish their current task at the end
+    # (host, port) the master listens on for workers started on other machines (no local ones)
+    master_bind: tuple[str, int] | None = None
+    worker_wait_s: int = 300  # with master_bind: how long the master waits for its workers
 
 
 def parse_duration(text: str) -> int:
@@ -106,6 +110,43 @@ def find_locustfile(profile: str, dirs: Sequence[Path]) -> Path:
         f"--profile {profile}: no locustfile {profile}.py in {searched}. {offer} "
         "Give a profile name from that list or the path of a locustfile."
     )
+
+
+def check_locustfile(path: Path) -> None:
+    """A profile that does not parse fails here, at its file and line, before any server starts
+    (Locust would fail later with a traceback in its log). Sibling modules it imports by name
+    (`from _sample import SampleUser`) are checked too."""
+    for file in [path, *_sibling_imports(path)]:
+        try:
+            source = file.read_text(encoding="utf-8")
+            compile(source, str(file), "exec")
+        except SyntaxError as exc:
+            code = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+            raise ConfigurationError(
+                f"{file}:{exc.lineno}: {exc.msg}{code}. The Locust profile does not parse; fix "
+                "that line and run the audit again."
+            ) from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{file}: the Locust profile cannot be read ({exc})."
+            ) from None
+
+
+def _sibling_imports(path: Path) -> list[Path]:
+    """Modules beside `path` that it imports (`import _sample`, `from _sample import X`)."""
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []  # reported for the profile itself
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    found = [path.parent / f"{name}.py" for name in sorted(names)]
+    return [f for f in found if f.is_file() and f != path]
 
 
 def locust_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -181,16 +222,19 @@ def locust_argv(
     ]
     if role == "master":
         assert master_port is not None
+        bind_host, wait = "127.0.0.1", 30
+        if options.master_bind is not None:
+            bind_host, wait = options.master_bind[0], options.worker_wait_s
         argv += [
             "--master",
             "--master-bind-host",
-            "127.0.0.1",
+            bind_host,
             "--master-bind-port",
             str(master_port),
             "--expect-workers",
-            str(options.workers),
+            str(max(options.workers, 1)),
             "--expect-workers-max-wait",
-            "30",
+            str(wait),
         ]
     return argv
 
@@ -221,6 +265,22 @@ class LocustRun:
         write_config(self.workdir / "locust.conf", self.options, self.host)
         env = locust_environment()
         self.started_at = time.time()
+        if self.options.master_bind is not None:
+            # Workers come from other machines (`worker_command`): only the master runs here.
+            self.master = spawn(
+                "Locust master",
+                locust_argv(
+                    self.options,
+                    self.host,
+                    self.workdir,
+                    role="master",
+                    master_port=self.options.master_bind[1],
+                ),
+                env=env,
+                cwd=self.workdir,
+                log_path=self.log_path,
+            )
+            return
         if self.options.workers <= 0:
             self.master = spawn(
                 "Locust",
@@ -263,7 +323,8 @@ class LocustRun:
     def deadline_s(self) -> float:
         """How long the run may take before it is considered hung (spawning, the run, the stop)."""
         spawn_s = self.options.users / max(self.options.spawn_rate, 0.1)
-        return self.options.run_time_s + spawn_s + self.options.stop_timeout_s + 60.0
+        waited = self.options.worker_wait_s if self.options.master_bind is not None else 0
+        return self.options.run_time_s + spawn_s + self.options.stop_timeout_s + 60.0 + waited
 
     def progress(self) -> LoadProgress | None:
         """The latest totals Locust printed (every two seconds while it runs)."""

@@ -20,15 +20,24 @@ class AuditOptions:
     """One audit: what to run, against what, where to write it, and which gates fail it."""
 
     profiles: tuple[str, ...] = option(
-        ("smoke",),
-        "Locust profile: a name in loadtests/ or the path of a locustfile (repeatable).",
+        (),
+        "Locust profile: a name in loadtests/ or the path of a locustfile (repeatable). "
+        "Default: smoke from loadtests/; with no loadtests/ directory, a profile scaffolded "
+        "from the URLconf into the run's artifacts.",
         flags=("--profile", "-p"),
     )
     users: int = option(10, "Concurrent Locust users.")
     spawn_rate: float = option(5.0, "Users started per second.")
     run_time: str = option("30s", "How long the load runs: 30s, 2m, 1m30s.")
     workers: int = option(
-        0, "Locust worker processes (Locust's distributed mode); 0 runs Locust in one process."
+        0,
+        "Locust worker processes (Locust's distributed mode); 0 runs Locust in one process. With "
+        "--master-bind: how many workers from other machines the run waits for (default 1).",
+    )
+    master_bind: str | None = option(
+        None,
+        "Listen for Locust workers on other machines at HOST:PORT (the master runs here, no "
+        "local workers); prints the command that starts a worker with the same profile.",
     )
     url: str | None = option(None, "Audit a server you already run instead of starting one.")
     record_dir: Path | None = option(
@@ -54,10 +63,44 @@ class AuditOptions:
         (), "Exit 3 when this gate fails (repeatable).", choices=FAIL_ON
     )
     force: bool = option(False, "Replace an earlier complete run of this label.")
+    user: str | None = option(
+        None,
+        "Who a scaffolded profile logs in as (no --profile and no loadtests/); default: the "
+        "first active superuser, else staff user.",
+    )
     quiet: bool = option(False, "No progress display or summary; errors only.")
     json_output: bool = option(
         False, "Print report.json to stdout instead of the summary.", flags=("--json",)
     )
     # Not flags: set by the entry point or by tests.
     ready_timeout_s: float = 30.0
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaffoldOptions:
+    """`perf_profile scaffold` / `perftoolkit profile scaffold`: a Locust profile from the URLconf."""
+
+    name: str = option("scaffold", "The profile's name: it is written to loadtests/<name>.py.")
+    user: str | None = option(
+        None,
+        "Log in as this user (its USERNAME_FIELD), the way the project authenticates: a session "
+        "cookie, a DRF token or a JWT created for it; default: anonymous requests.",
+    )
+    writes: bool = option(
+        False,
+        "Also POST to DRF list routes and PATCH their detail routes, with bodies copied from "
+        "existing rows (never DELETE).",
+    )
+    include: tuple[str, ...] = option(
+        (), "Only routes matching this regular expression (repeatable)."
+    )
+    exclude: tuple[str, ...] = option(
+        (), "Leave out routes matching this regular expression (repeatable)."
+    )
+    output: Path | None = option(
+        None, "Where to write the profile (default: loadtests/<name>.py).", flags=("--output", "-o")
+    )
+    force: bool = option(False, "Replace an existing file.")
+    # Not flags: set by the entry point or by the audit.
     cwd: Path = field(default_factory=Path.cwd)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,12 +33,15 @@ from perftoolkit.audit.locust import (
     RESULTS_PREFIX,
     LocustOptions,
     LocustRun,
+    check_locustfile,
     find_locustfile,
     parse_duration,
     profile_dirs,
 )
 from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
+from perftoolkit.audit.remote import parse_bind, reachable_url, server_host, workers_wanted
 from perftoolkit.audit.servers import ServerOptions, probe, running_server
+from perftoolkit.audit.startup import nothing_collected
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
 from perftoolkit.core.runs.loadstats import LoadProgress
@@ -46,10 +50,12 @@ from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolki
 from perftoolkit.reporting.schema import REPORT_FILE, read_run
 
 if TYPE_CHECKING:
+    from perftoolkit.audit.scaffold import PreparedProfile
     from perftoolkit.audit.target import TargetProject
     from perftoolkit.core.runs.compare import Comparison
 
 ARTIFACTS_DIR = "artifacts"  # logs, Locust's files and the recording, beside the report
+DEFAULT_PROFILE = "smoke"  # the profile when none is given and loadtests/ exists
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
@@ -83,6 +89,8 @@ class AuditProgress(Protocol):
 
     def phase(self, name: str) -> None: ...
 
+    def note(self, text: str) -> None: ...
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None: ...
 
 
@@ -90,8 +98,20 @@ class NullProgress:
     def phase(self, name: str) -> None:
         pass
 
+    def note(self, text: str) -> None:
+        pass
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
         pass
+
+
+class NotesOnly(NullProgress):
+    """--quiet and --json: no progress, but what the user must act on (start the remote
+    workers) or know (the profile was scaffolded) still goes to stderr."""
+
+    def note(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
 
 class AuditInterrupted(BaseException):
@@ -108,6 +128,7 @@ class _Plan:
     target: TargetProject | None
     record_dir: Path | None
     compare_with: Path | None
+    scaffold: PreparedProfile | None = None  # written into artifacts/ once they are cleared
 
 
 def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> AuditOutcome:
@@ -116,7 +137,9 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     was collected."""
     progress = progress or NullProgress()
     plan = _plan(options)
+    created = not plan.run_dir.exists()
     _clear_previous(plan)
+    told = _write_scaffold(plan, progress)
     started = time.time()
     error: str | None = None
     locust = LocustRun(plan.locust, host="", workdir=plan.artifacts)
@@ -134,13 +157,9 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
                 locust.stop()
     finished = time.time()
     progress.phase("building report")
-    run = _build(plan, locust, started, finished, error)
+    run = _build(plan, locust, started, finished, error, told)
     if run is None:
-        raise LoadTestError(
-            f"{error} Nothing was collected, so no report was written."
-            if error
-            else "Nothing was collected, so no report was written."
-        )
+        raise LoadTestError(nothing_collected(error, plan.run_dir, plan.artifacts, created=created))
     return _write(plan, run, error, progress)
 
 
@@ -148,8 +167,6 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
 
 
 def _plan(options: AuditOptions) -> _Plan:
-    if not options.profiles:
-        raise ConfigurationError("Give at least one --profile (a name in loadtests/ or a path).")
     for flag, value in (("--users", options.users), ("--server-workers", options.server_workers)):
         if value < 1:
             raise ConfigurationError(f"{flag} must be at least 1, not {value}.")
@@ -157,6 +174,7 @@ def _plan(options: AuditOptions) -> _Plan:
         raise ConfigurationError(f"--spawn-rate must be above 0, not {options.spawn_rate:g}.")
     if options.workers < 0:
         raise ConfigurationError(f"--workers must be 0 or more, not {options.workers}.")
+    master_bind = parse_bind(options.master_bind) if options.master_bind else None
     if options.server not in SERVER_KINDS:
         raise ConfigurationError(
             f"--server {options.server!r} is not known; use {' or '.join(SERVER_KINDS)}."
@@ -177,7 +195,19 @@ def _plan(options: AuditOptions) -> _Plan:
     if "budget" in options.fail_on:
         project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
     dirs = profile_dirs(options.cwd, target.root if target else None)
-    files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+    prepared = None
+    if options.profiles:
+        files = tuple(find_locustfile(p, dirs) for p in options.profiles)
+        for file in files:
+            check_locustfile(file)
+    elif any(d.is_dir() for d in dirs) or not settings_configured():
+        files = (find_locustfile(DEFAULT_PROFILE, dirs),)
+        check_locustfile(files[0])
+    else:
+        from perftoolkit.audit.scaffold import AUDIT_PROFILE, prepare_for_audit
+
+        prepared = prepare_for_audit(options.user, options.cwd)
+        files = (Path(f"{AUDIT_PROFILE}.py"),)  # in artifacts/, once the plan knows where
     label = options.label or "+".join(f.stem for f in files)
     if not _LABEL.fullmatch(label) or label == COMPARE_DIR:
         raise ConfigurationError(
@@ -186,12 +216,15 @@ def _plan(options: AuditOptions) -> _Plan:
         )
     run_dir = (options.cwd / options.out_dir / label).resolve()
     artifacts = run_dir / ARTIFACTS_DIR
+    if prepared is not None:
+        files = (artifacts / files[0].name,)
     locust = LocustOptions(
         locustfiles=files,
         users=options.users,
         spawn_rate=options.spawn_rate,
         run_time_s=parse_duration(options.run_time),
-        workers=options.workers,
+        workers=max(options.workers, 1) if master_bind else options.workers,
+        master_bind=master_bind,
     )
     record_dir = (
         (options.cwd / options.record_dir).resolve()
@@ -212,7 +245,24 @@ def _plan(options: AuditOptions) -> _Plan:
         raise ConfigurationError(
             f"--compare {options.compare} is this run's own report; compare with another label."
         )
-    return _Plan(options, label, run_dir, artifacts, locust, target, record_dir, compare_with)
+    return _Plan(
+        options, label, run_dir, artifacts, locust, target, record_dir, compare_with, prepared
+    )
+
+
+def _write_scaffold(plan: _Plan, progress: AuditProgress) -> list[str]:
+    """The scaffolded profile into artifacts/, said now and kept in the report's notes."""
+    if plan.scaffold is None:
+        return []
+    note = plan.scaffold.write_for_audit(plan.locust.locustfiles[0], ARTIFACTS_DIR)
+    progress.note(note)
+    return [note]
+
+
+def settings_configured() -> bool:
+    from django.conf import settings
+
+    return bool(settings.configured)
 
 
 def _target() -> TargetProject:
@@ -279,12 +329,13 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
                         kind=plan.options.server,
                         workers=plan.options.server_workers,
                         ready_timeout_s=plan.options.ready_timeout_s,
+                        host=server_host(plan.locust),
                     ),
                     record_dir=plan.record_dir,
                     log_path=plan.artifacts / "server.log",
                 )
             )
-            host, server_child = server.url, server.child
+            host, server_child = reachable_url(plan.locust, server.url), server.child
         else:
             host = str(plan.options.url).rstrip("/")
         locust.host = host
@@ -292,6 +343,8 @@ def _drive(plan: _Plan, locust: LocustRun, progress: AuditProgress) -> str | Non
         stack.callback(_stop_quietly, locust)
         progress.phase("load test")
         locust.start()
+        if plan.locust.master_bind is not None:
+            progress.note(workers_wanted(plan.locust))
         return _watch(locust, server_child, progress)
 
 
@@ -328,11 +381,17 @@ def _stop_quietly(locust: LocustRun) -> None:
 
 
 def _build(
-    plan: _Plan, locust: LocustRun, started: float, finished: float, error: str | None
+    plan: _Plan,
+    locust: LocustRun,
+    started: float,
+    finished: float,
+    error: str | None,
+    told: list[str],
 ) -> AuditRun | None:
     resolve = route_resolver()
     load = locust.stats(lambda name: request_route(name, resolve))
     notes = [f"Incomplete: {error.splitlines()[0]}"] if error else []
+    notes += told
     notes += load_notes(load, url=plan.options.url, recorded=plan.record_dir is not None)
     server = (
         f"{plan.options.server} ({plan.options.server_workers} workers)"
@@ -450,7 +509,7 @@ def run_audit_and_report(options: AuditOptions, *, stdout: IO[str] | TextIOBase)
     out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
     quiet, json_output = options.quiet, options.json_output
     if quiet or json_output:
-        outcome = run_audit(options)
+        outcome = run_audit(options, NotesOnly())
     else:
         with AuditDisplay(out) as display:
             outcome = run_audit(options, display)

@@ -27,6 +27,7 @@ class ServerOptions:
     kind: str = "gunicorn"  # gunicorn (WSGI) | uvicorn (ASGI, uvicorn workers under gunicorn)
     workers: int = 2
     ready_timeout_s: float = 30.0
+    host: str = "127.0.0.1"  # another address when Locust workers on other machines must reach it
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def server_argv(target: TargetProject, options: ServerOptions, port: int) -> lis
         "-m",
         "gunicorn",
         "--bind",
-        f"127.0.0.1:{port}",
+        f"{options.host}:{port}",
         "--workers",
         str(max(1, options.workers)),
         "--chdir",
@@ -101,7 +102,7 @@ def running_server(
         log_path=log_path,
     )
     try:
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{'127.0.0.1' if options.host in ('0.0.0.0', '::') else options.host}:{port}"
         wait_until_ready(url, child, options.ready_timeout_s)
         yield Server(url=url, child=child)
     finally:

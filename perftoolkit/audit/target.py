@@ -43,9 +43,12 @@ def describe_target() -> TargetProject:
         )
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     root = _import_root(module_name, Path(str(module.__file__)))
+    # Beside the settings module: `mysite.wsgi` for `mysite.settings`, `wsgi` for a top-level
+    # `settings` (a project whose settings module is not in a package).
     package = module_name.rpartition(".")[0]
-    wsgi = getattr(settings, "WSGI_APPLICATION", None) or f"{package}.wsgi.application"
-    asgi = getattr(settings, "ASGI_APPLICATION", None) or f"{package}.asgi.application"
+    prefix = f"{package}." if package else ""
+    wsgi = getattr(settings, "WSGI_APPLICATION", None) or f"{prefix}wsgi.application"
+    asgi = getattr(settings, "ASGI_APPLICATION", None) or f"{prefix}asgi.application"
     return TargetProject(
         settings_module=module_name,
         root=root,

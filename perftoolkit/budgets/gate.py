@@ -24,6 +24,7 @@ from perftoolkit.budgets import (
 from perftoolkit.budgets.querycount import querycount_fallback, querycount_high, querycount_hint
 from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, update
 from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
+from perftoolkit.core.options import REQUIRED, option
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
 from perftoolkit.reporting.github import budget_annotations
@@ -38,17 +39,44 @@ LOG_WIDTH = 200
 
 @dataclass(frozen=True, slots=True)
 class BudgetOptions:
-    """Everything `check`, `record` and `update` accept, whichever entry point parsed it."""
+    """Everything `check`, `record` and `update` accept, whichever entry point parsed it:
+    `perftoolkit budget …` and `manage.py perf_budget …` build their flags from these fields."""
 
-    report: Path
-    budgets: Path | None = None  # --budgets; else found (see budgets.find_budget_file)
-    headroom: str | None = None  # record/update: "2" or "20%"
-    allow_increase: bool = False  # update
-    dry_run: bool = False  # update: print the diff, write nothing
-    junit_xml: Path | None = None  # check
-    markdown: Path | None = None  # check
-    output: Path | None = None  # check: the report with endpoints[].budget filled
-    annotations: bool | None = None  # check: GitHub annotations; None = when GITHUB_ACTIONS=true
+    report: Path = option(REQUIRED, "The report.json to judge (perftoolkit.audit/1).")
+    budgets: Path | None = option(
+        None,
+        "The budget file (default: perf-budgets.toml in the working directory, or where "
+        "[tool.perftoolkit] budgets in pyproject.toml points, or settings.BASE_DIR).",
+    )
+    headroom: str | None = option(
+        None,
+        "Add N queries (`2`) or N percent (`20%`) to measured values.",
+        commands=("record", "update"),
+    )
+    allow_increase: bool = option(
+        False, "Also raise budgets the report exceeds.", commands=("update",)
+    )
+    dry_run: bool = option(False, "Print the diff, write nothing.", commands=("update",))
+    junit_xml: Path | None = option(
+        None, "Write JUnit XML: one testcase per endpoint.", commands=("check",)
+    )
+    markdown: Path | None = option(
+        None, "Write a Markdown table for a PR comment.", commands=("check",)
+    )
+    output: Path | None = option(
+        None,
+        "Write the report with endpoints[].budget filled.",
+        flags=("--output", "-o"),
+        commands=("check",),
+    )
+    annotations: bool | None = option(
+        None,
+        "Print ::error annotations at each finding's file and line (default: when "
+        "GITHUB_ACTIONS=true).",
+        flags=("--github-annotations",),
+        negatable=True,
+        commands=("check",),
+    )
 
 
 def project_budgets(*, dirs: Sequence[Path] = (), required: bool = False) -> Budgets | None:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from perftoolkit.budgets.gate import BudgetOptions
+from perftoolkit.cli.options import extra_option, options_command
 from perftoolkit.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    from perftoolkit.budgets.gate import BudgetOptions
 
 app = typer.Typer(
     help="Per-endpoint query budgets: check a report against perf-budgets.toml, record or "
@@ -26,112 +24,33 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Report = Annotated[
-    Path, typer.Option("--report", help="The report.json to judge (perftoolkit.audit/1).")
-]
-Budgets = Annotated[
-    Path | None,
-    typer.Option(
-        "--budgets",
-        help="The budget file (default: perf-budgets.toml in the working directory, or where "
-        "[tool.perftoolkit] budgets in pyproject.toml points, or settings.BASE_DIR).",
-    ),
-]
-Settings = Annotated[
+SETTINGS = extra_option(
+    "settings",
     str | None,
-    typer.Option(
-        "--settings",
-        help="Django settings module (as DJANGO_SETTINGS_MODULE). Without it, or that variable, "
-        "the CLI runs without Django and skips checking that each budgeted route still exists "
-        "in the URLconf.",
-    ),
-]
-Headroom = Annotated[
-    str | None,
-    typer.Option("--headroom", help="Add N queries (`2`) or N percent (`20%`) to measured values."),
-]
+    None,
+    "Django settings module (as DJANGO_SETTINGS_MODULE). Without it, or that variable, the CLI "
+    "runs without Django and skips checking that each budgeted route still exists in the URLconf.",
+)
+DOCS = {
+    "check": "Judge each endpoint's worst request against its budget; exit 3 when one is over.",
+    "record": "Write budgets from the report's measured values (the file is created when missing; "
+    "comments, order and endpoints the report did not reach are kept).",
+    "update": "Ratchet: lower every budget the report now beats, add missing endpoints, never "
+    "raise one without --allow-increase; print the diff.",
+}
 
 
-@app.command("check")
-def check(
-    report: Report,
-    budgets: Budgets = None,
-    junit_xml: Annotated[
-        Path | None, typer.Option("--junit-xml", help="Write JUnit XML: one testcase per endpoint.")
-    ] = None,
-    markdown: Annotated[
-        Path | None, typer.Option("--markdown", help="Write a Markdown table for a PR comment.")
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", help="Write the report with endpoints[].budget filled."),
-    ] = None,
-    github_annotations: Annotated[
-        bool | None,
-        typer.Option(
-            "--github-annotations/--no-github-annotations",
-            help="Print ::error annotations at each finding's file and line (default: when "
-            "GITHUB_ACTIONS=true).",
-        ),
-    ] = None,
-    settings: Settings = None,
-) -> None:
-    """Judge each endpoint's worst request against its budget; exit 3 when one is over."""
-    from perftoolkit.budgets.gate import BudgetOptions
+def _command(action: str) -> Callable[..., None]:
+    def run(options: BudgetOptions, *, settings: str | None) -> None:
+        _run(action, options, settings)
 
-    _run(
-        "check",
-        BudgetOptions(
-            report=report,
-            budgets=budgets,
-            junit_xml=junit_xml,
-            markdown=markdown,
-            output=output,
-            annotations=github_annotations,
-        ),
-        settings,
+    return options_command(
+        BudgetOptions, run, name=action, doc=DOCS[action], extra=[SETTINGS], subcommand=action
     )
 
 
-@app.command("record")
-def record(
-    report: Report, budgets: Budgets = None, headroom: Headroom = None, settings: Settings = None
-) -> None:
-    """Write budgets from the report's measured values (the file is created when missing;
-    comments, order and endpoints the report did not reach are kept)."""
-    from perftoolkit.budgets.gate import BudgetOptions
-
-    _run("record", BudgetOptions(report=report, budgets=budgets, headroom=headroom), settings)
-
-
-@app.command("update")
-def update(
-    report: Report,
-    budgets: Budgets = None,
-    headroom: Headroom = None,
-    allow_increase: Annotated[
-        bool, typer.Option("--allow-increase", help="Also raise budgets the report exceeds.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the diff, write nothing.")
-    ] = False,
-    settings: Settings = None,
-) -> None:
-    """Ratchet: lower every budget the report now beats, add missing endpoints, never raise one
-    without --allow-increase; print the diff."""
-    from perftoolkit.budgets.gate import BudgetOptions
-
-    _run(
-        "update",
-        BudgetOptions(
-            report=report,
-            budgets=budgets,
-            headroom=headroom,
-            allow_increase=allow_increase,
-            dry_run=dry_run,
-        ),
-        settings,
-    )
+for _action in DOCS:
+    app.command(_action)(_command(_action))
 
 
 def _run(action: str, options: BudgetOptions, settings: str | None) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from perftoolkit.cli.audit import _setup_django
-from perftoolkit.cli.options import extra_option, options_command
+from perftoolkit.cli.audit import PROJECT_OPTIONS, setup_project
+from perftoolkit.cli.options import options_command
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.fix.options import FixOptions
 
@@ -24,7 +24,7 @@ def _run(options: FixOptions, *, settings: str | None, project_dir: Path | None)
             "--settings (and --project-dir, the directory that holds manage.py)."
         )
     root = (project_dir or Path.cwd()).resolve()
-    _setup_django(module, root)
+    setup_project(module, root, required=True)
     result = run_fix(
         options,
         settings_module=module,
@@ -46,18 +46,5 @@ fix = options_command(
 
     Exit codes: 0 every fixable finding verified, 1 bad input, 3 some could not be verified.
     """,
-    extra=[
-        extra_option(
-            "settings",
-            str | None,
-            None,
-            "The project's settings module (default: DJANGO_SETTINGS_MODULE).",
-        ),
-        extra_option(
-            "project_dir",
-            Path | None,
-            None,
-            "The directory the settings module imports from (where manage.py is).",
-        ),
-    ],
+    extra=PROJECT_OPTIONS,
 )

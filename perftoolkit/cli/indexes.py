@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
 
-import typer
-
+from perftoolkit.cli.options import extra_option, options_command
 from perftoolkit.exceptions import ConfigurationError
-
-
-class VerifyWith(StrEnum):
-    hypopg = "hypopg"
-    rollback = "rollback"
+from perftoolkit.indexes.options import IndexOptions
 
 
 def setup_django(settings: str | None) -> None:
@@ -47,63 +39,21 @@ def setup_django(settings: str | None) -> None:
         ) from None
 
 
-def indexes(
-    report: Annotated[Path, typer.Option("--report", help="A report.json.")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print only the indexes[] list as JSON.")
-    ] = False,
-    update_report: Annotated[
-        bool, typer.Option("--update-report", help="Write the advice into the report.")
-    ] = False,
-    write_migration: Annotated[
-        str | None,
-        typer.Option("--write-migration", metavar="APP_LABEL", help="Write an AddIndex migration."),
-    ] = None,
-    record_dir: Annotated[
-        Path | None, typer.Option(help="Where the sample parameters are (default: the report's).")
-    ] = None,
-    verify_with: Annotated[
-        VerifyWith | None,
-        typer.Option(help="PostgreSQL: hypopg (default when present) or rollback."),
-    ] = None,
-    min_cost_factor: Annotated[
-        float, typer.Option(help="PostgreSQL: how many times cheaper a plan must get.")
-    ] = 1.5,
-    min_rows: Annotated[int, typer.Option(help="Leave tables smaller than this alone.")] = 1000,
-    database: Annotated[str, typer.Option(help="The database alias to EXPLAIN on.")] = "default",
-    include_params: Annotated[
-        bool, typer.Option(help="Keep parameter values in the plans shown.")
-    ] = False,
-    settings: Annotated[
-        str | None, typer.Option(help="Django settings module (else DJANGO_SETTINGS_MODULE).")
-    ] = None,
-) -> None:
-    """Propose indexes for a report's queries and verify each with the database's planner."""
+def _run(options: IndexOptions, *, settings: str | None) -> None:
     setup_django(settings)
-    from perftoolkit.indexes.adviser import advise_report
-    from perftoolkit.indexes.migration import describe_migration, write_index_migration
-    from perftoolkit.reporting.schema import dumps
+    from perftoolkit.indexes.command import run_index_command
 
-    result = advise_report(
-        report,
-        record_dir=record_dir,
-        database=database,
-        verify_with=verify_with.value if verify_with else None,
-        min_cost_factor=min_cost_factor,
-        min_rows=min_rows,
-        include_params=include_params,
-        update_report=update_report,
-    )
-    written = (
-        write_index_migration(result.advice, write_migration, database=database)
-        if write_migration
-        else None
-    )
-    if json_output:
-        typer.echo(dumps([a.to_dict() for a in result.advice]), nl=False)
-    else:
-        from perftoolkit.reporting.console import make_console, render_indexes
+    run_index_command(options, stdout=sys.stdout, stderr=sys.stderr)
 
-        render_indexes(result.advice, make_console(), notes=result.notes)
-    if write_migration:
-        typer.echo(describe_migration(written, write_migration), nl=False, err=json_output)
+
+indexes = options_command(
+    IndexOptions,
+    _run,
+    name="indexes",
+    doc="Propose indexes for a report's queries and verify each with the database's planner.",
+    extra=[
+        extra_option(
+            "settings", str | None, None, "Django settings module (else DJANGO_SETTINGS_MODULE)."
+        )
+    ],
+)

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 import perftoolkit
-from perftoolkit.cli import audit, budget, fix, indexes, report
+from perftoolkit.cli import audit, budget, fix, indexes, profile, report
 from perftoolkit.exceptions import PerfToolkitError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.command("audit")(audit.audit)
 app.command(name="indexes")(indexes.indexes)
 app.add_typer(budget.app, name="budget")
 app.command("fix")(fix.fix)
+app.add_typer(profile.app, name="profile")
 
 
 def command() -> Any:

@@ -23,15 +23,42 @@ def _choice_enum(name: str, choices: tuple[str, ...]) -> type[enum.StrEnum]:
     return enum.StrEnum(name, {c: c for c in choices})  # type: ignore[return-value]
 
 
+def _help(text: str) -> str:
+    """Help text as typer's rich renderer prints it literally (`[tool.perftoolkit]` is not markup)."""
+    return text.replace("[", "\\[")
+
+
 def _parameter(spec: OptionSpec) -> inspect.Parameter:
     kind = spec.value_type
+    help_text = _help(spec.help)
     if spec.choices:
         kind = _choice_enum("".join(p.title() for p in spec.name.split("_")), spec.choices)
     show_default: bool | str = True
-    metavar: str | None = None
+    metavar: str | None = spec.metavar
     default: Any = spec.default
+    if spec.argument:
+        info: Any = typer.Argument(
+            ... if spec.required else default,
+            help=help_text,
+            metavar=metavar or spec.name.upper(),
+        )
+        annotation: Any = kind if spec.required or default is not None else kind | None
+        return inspect.Parameter(
+            spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
+        )
+    if spec.negatable:
+        flag = spec.flags[0]
+        info = typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+        return inspect.Parameter(
+            spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=bool | None
+        )
+    if spec.required:
+        info = typer.Option(..., *spec.flags, help=help_text, metavar=metavar)
+        return inspect.Parameter(
+            spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=kind
+        )
     if spec.repeat:
-        annotation: Any = list[kind] | None  # type: ignore[valid-type]
+        annotation = list[kind] | None  # type: ignore[valid-type]
         show_default = ", ".join(map(str, spec.default)) if spec.default else False
         metavar = "|".join(spec.choices) if spec.choices else spec.flags[0][2:].upper()
         default = None
@@ -43,7 +70,7 @@ def _parameter(spec: OptionSpec) -> inspect.Parameter:
     if kind is bool:
         show_default = False
     info = typer.Option(
-        default, *spec.flags, help=spec.help, show_default=show_default, metavar=metavar
+        default, *spec.flags, help=help_text, show_default=show_default, metavar=metavar
     )
     return inspect.Parameter(
         spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
@@ -67,10 +94,11 @@ def options_command(
     name: str,
     doc: str,
     extra: Sequence[inspect.Parameter] = (),
+    subcommand: str | None = None,
 ) -> Callable[..., None]:
-    """A typer command whose flags are `options_class`'s fields plus `extra`; it calls
-    `run(options, **extra_values)`."""
-    specs = command_options(options_class)
+    """A typer command whose parameters are `options_class`'s fields (those of `subcommand`)
+    plus `extra`; it calls `run(options, **extra_values)`."""
+    specs = command_options(options_class, subcommand)
 
     def command(**values: Any) -> None:
         options = options_class(**{s.name: _value(s, values.pop(s.name)) for s in specs})

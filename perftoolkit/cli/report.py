@@ -1,135 +1,92 @@
-"""`perftoolkit report …`: build, show, render and compare report.json files."""
+"""`perftoolkit report …`: build, show, render and compare report.json files (no Django needed);
+the same verbs and flags as `manage.py perf_report …` (`reporting/options.py`)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
+import sys
 
 import typer
 
-from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
-from perftoolkit.reporting.schema import REPORT_FILE
+from perftoolkit.cli.options import options_command
+from perftoolkit.reporting.options import (
+    ReportBuildOptions,
+    ReportCompareOptions,
+    ReportHtmlOptions,
+    ReportShowOptions,
+)
 
 app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True)
 
 
-class Format(StrEnum):
-    terminal = "terminal"
-    markdown = "markdown"
-    json = "json"
-
-
-@app.command("build")
-def report_build(
-    record_dir: Annotated[
-        Path, typer.Argument(help="Directory PERFTOOLKIT_RECORD_DIR pointed at.")
-    ],
-    output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write report.json.")
-    ] = Path(REPORT_FILE),
-    label: Annotated[
-        str | None, typer.Option(help="Name of the run (default: the directory's name).")
-    ] = None,
-) -> None:
-    """Turn a record directory into a report.json (perftoolkit.audit/1)."""
+def _build(options: ReportBuildOptions) -> None:
     from perftoolkit.middleware.recording import build_report
     from perftoolkit.reporting.schema import write_run
 
-    run = build_report(record_dir, label=label)
-    write_run(run, output)
+    run = build_report(options.record_dir, label=options.label)
+    write_run(run, options.output)
     typer.echo(
-        f"{output}: {len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests, "
-        f"{len(run.findings)} findings"
+        f"{options.output}: {len(run.endpoints)} endpoints, "
+        f"{sum(e.requests for e in run.endpoints)} requests, {len(run.findings)} findings"
     )
 
 
-@app.command("show")
-def report_show(
-    report: Annotated[Path, typer.Argument(help="A report.json.")],
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="terminal, markdown or json.")
-    ] = Format.terminal,
-) -> None:
-    """Print a report: endpoints, findings and their fixes."""
-    from perftoolkit.reporting.schema import dumps, read_run, run_to_dict
+def _show(options: ReportShowOptions) -> None:
+    from perftoolkit.reporting.commands import show_report
 
-    run = read_run(report)
-    if format is Format.json:
-        typer.echo(dumps(run_to_dict(run, location=report)), nl=False)
-    elif format is Format.markdown:
-        from perftoolkit.reporting.markdown import run_to_markdown
-
-        typer.echo(run_to_markdown(run), nl=False)
-    else:
-        from perftoolkit.reporting.console import make_console, render_run
-
-        render_run(run, make_console())
+    show_report(options, sys.stdout)
 
 
-class FailOn(StrEnum):
-    regression = "regression"
-
-
-@app.command("compare")
-def report_compare(
-    before: Annotated[
-        Path, typer.Argument(help="The earlier report.json, or the directory holding it.")
-    ],
-    after: Annotated[
-        Path, typer.Argument(help="The later report.json, or the directory holding it.")
-    ],
-    out_dir: Annotated[
-        Path,
-        typer.Option(
-            "-o", "--out-dir", help="Where to write compare.json, index.html and compare.md."
-        ),
-    ] = Path("reports/compare"),
-    fail_on: Annotated[
-        FailOn | None,
-        typer.Option(
-            "--fail-on", help="Exit 3 when an endpoint regressed (after writing the report)."
-        ),
-    ] = None,
-    tolerance: Annotated[
-        float,
-        typer.Option(
-            help="How much p95 may rise before it is a regression: 0.1 allows +10 % "
-            "(judged where both runs measured the endpoint at least 20 times)."
-        ),
-    ] = DEFAULT_TOLERANCE,
-) -> None:
-    """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
-
-    A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
-    """
+def _compare(options: ReportCompareOptions) -> None:
     from perftoolkit.reporting.comparing import compare_reports, summary
 
     comparison = compare_reports(
-        before,
-        after,
-        out_dir,
-        tolerance=tolerance,
-        fail_on=fail_on.value if fail_on else None,
+        options.before,
+        options.after,
+        options.out_dir,
+        tolerance=options.tolerance,
+        fail_on=options.fail_on,
     )
-    typer.echo(summary(comparison, out_dir))
+    typer.echo(summary(comparison, options.out_dir))
 
 
-@app.command("html")
-def report_html(
-    report: Annotated[Path, typer.Argument(help="A report.json, or the directory holding it.")],
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="Where to write the page (default: index.html beside it)."
-        ),
-    ] = None,
-) -> None:
-    """Write the self-contained HTML report of a report.json."""
-    from perftoolkit.reporting.comparing import find_report
-    from perftoolkit.reporting.html import write_run_html
-    from perftoolkit.reporting.schema import read_run
+def _html(options: ReportHtmlOptions) -> None:
+    from perftoolkit.reporting.commands import write_report_html
 
-    source = find_report(report)
-    path = write_run_html(read_run(source), output or source.with_name("index.html"))
-    typer.echo(str(path))
+    typer.echo(str(write_report_html(options)))
+
+
+app.command("build")(
+    options_command(
+        ReportBuildOptions,
+        _build,
+        name="build",
+        doc="Turn a record directory into a report.json (perftoolkit.audit/1).",
+    )
+)
+app.command("show")(
+    options_command(
+        ReportShowOptions,
+        _show,
+        name="show",
+        doc="Print a report: endpoints, findings and their fixes.",
+    )
+)
+app.command("compare")(
+    options_command(
+        ReportCompareOptions,
+        _compare,
+        name="compare",
+        doc="""Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
+
+    A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
+    """,
+    )
+)
+app.command("html")(
+    options_command(
+        ReportHtmlOptions,
+        _html,
+        name="html",
+        doc="Write the self-contained HTML report of a report.json.",
+    )
+)

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.urls import Resolver404, resolve
@@ -34,12 +35,14 @@ from django.urls import Resolver404, resolve
 from perftoolkit.core.budgets.rules import UNMATCHED_ROUTE
 from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.fingerprint import fingerprint, normalize
+from perftoolkit.core.options import option
 from perftoolkit.core.routes import route_key
 from perftoolkit.core.runs.run import AuditRun, build_run
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.middleware.capture.frames import Kind, classify, relative_path
 from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.ignoring import finding_filter
+from perftoolkit.reporting.schema import REPORT_FILE
 
 NOT_STORED = (
     "Imported from django-silk, which does not store which ORM relation ran a query, the "
@@ -62,6 +65,20 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _SILK_SQL = os.path.join("silk", "sql.py")
 # perftoolkit's own frames (the middleware, when it runs beside silk) are never a callsite.
 _PACKAGE = os.path.realpath(os.path.dirname(os.path.dirname(__file__))) + os.sep
+
+
+@dataclass(frozen=True, slots=True)
+class SilkImportOptions:
+    """`manage.py perf_report from-silk`: which of silk's stored requests, and where to write."""
+
+    since: str | None = option(
+        None, "Only requests from then on: a date (2026-11-20) or an age (30m, 12h, 7d, 2w)."
+    )
+    path_prefix: str | None = option(None, "Only requests whose path starts with this.")
+    output: Path = option(
+        Path(REPORT_FILE), "Where to write report.json.", flags=("--output", "-o")
+    )
+    label: str = option("silk", "Name of the run.")
 
 
 def parse_since(text: str, *, now: datetime | None = None) -> datetime:

@@ -94,7 +94,7 @@ def _skip_group(route: str, start: int) -> int:
 
 
 # A value each path converter accepts, to turn a route pattern back into a path that resolves.
-_CONVERTER_SAMPLES = {
+CONVERTER_SAMPLES = {
     "int": "1",
     "uuid": "00000000-0000-0000-0000-000000000000",
     "slug": "x",
@@ -132,4 +132,26 @@ def request_route(name: str, resolve: Callable[[str], str | None] | None = None)
 
 def _sample(match: re.Match[str], fallback: str) -> str:
     converter = match["converter"]
-    return _CONVERTER_SAMPLES.get(converter, "1") if converter else fallback
+    return CONVERTER_SAMPLES.get(converter, "1") if converter else fallback
+
+
+def route_parameters(route: str) -> list[tuple[str | None, str]]:
+    """The placeholders of a normalised route, in order: (converter or None, name).
+
+    >>> route_parameters("api/courses/<int:course_pk>/reviews/<pk>/")
+    [('int', 'course_pk'), (None, 'pk')]
+    """
+    return [(m["converter"], m["name"]) for m in _PLACEHOLDER.finditer(route)]
+
+
+def fill_route(route: str, values: list[str]) -> str:
+    """A URL path from a normalised route: its placeholders replaced by `values`, in order.
+
+    >>> fill_route("api/courses/<int:pk>/reviews/", ["3"])
+    '/api/courses/3/reviews/'
+    >>> fill_route("/", [])
+    '/'
+    """
+    given = iter(values)
+    path = _PLACEHOLDER.sub(lambda m: next(given), route)
+    return path if path.startswith("/") else f"/{path}"

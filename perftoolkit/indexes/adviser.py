@@ -43,10 +43,10 @@ from perftoolkit.indexes.explain import (
     explainer_for,
 )
 from perftoolkit.indexes.introspection import table_schemas
+from perftoolkit.indexes.options import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS
+from perftoolkit.reporting.html import HTML_FILE, write_run_html
 from perftoolkit.reporting.schema import read_run, write_run
 
-DEFAULT_MIN_COST_FACTOR = 1.5
-DEFAULT_MIN_ROWS = 1000
 _KINDS = ("SELECT", "UPDATE", "DELETE")
 
 
@@ -319,6 +319,7 @@ class AdviceResult:
     advice: list[IndexAdvice]
     notes: list[str]
     method: str  # how candidates were tried: "rollback" or "hypopg"
+    written: tuple[Path, ...] = ()  # with update_report: the report and its HTML page
 
 
 def advise_report(
@@ -333,7 +334,8 @@ def advise_report(
     update_report: bool = False,
 ) -> AdviceResult:
     """Advice for a report.json (what `perf_indexes` and `perftoolkit indexes` run); with
-    `update_report` its `indexes` list is replaced, atomically."""
+    `update_report` its `indexes` list is replaced, atomically, and the HTML report beside it
+    (index.html) is rendered again to show it."""
     run = read_run(report)
     adviser = Adviser(
         run,
@@ -345,6 +347,9 @@ def advise_report(
         include_params=include_params,
     )
     advice = adviser.advise()
+    written: tuple[Path, ...] = ()
     if update_report:
-        write_run(run.with_changes(indexes=tuple(advice)), report)
-    return AdviceResult(advice=advice, notes=adviser.notes, method=adviser.method)
+        updated = run.with_changes(indexes=tuple(advice))
+        path = write_run(updated, report)
+        written = (path, write_run_html(updated, path.with_name(HTML_FILE)))
+    return AdviceResult(advice=advice, notes=adviser.notes, method=adviser.method, written=written)

@@ -12,18 +12,39 @@ from perftoolkit.core.options import OptionSpec, command_options
 _T = TypeVar("_T")
 
 
-def add_option_arguments(parser: argparse.ArgumentParser, options_class: type) -> None:
-    """One argument per flag of `options_class`, `dest` = the field's name."""
-    for spec in command_options(options_class):
-        parser.add_argument(*spec.flags, dest=spec.name, **_argument(spec))
+def add_option_arguments(
+    parser: argparse.ArgumentParser, options_class: type, command: str | None = None
+) -> None:
+    """One argument per parameter of `options_class` (of its subcommand `command`), `dest` = the
+    field's name."""
+    for spec in command_options(options_class, command):
+        if spec.argument:
+            parser.add_argument(spec.name, **_argument(spec))
+        else:
+            parser.add_argument(*spec.flags, dest=spec.name, **_argument(spec))
 
 
 def _argument(spec: OptionSpec) -> dict[str, Any]:
     help_text = spec.help.replace("%", "%%")
     kind = spec.value_type
+    if spec.negatable:  # --x / --no-x, None when neither is given (as typer offers it)
+        return {"action": argparse.BooleanOptionalAction, "default": None, "help": help_text}
     if kind is bool:  # a switch, off unless given (as typer offers it)
         return {"action": "store_true", "help": help_text}
     argument: dict[str, Any] = {"type": kind if kind in (int, float, Path) else str}
+    if spec.metavar or (not spec.choices and not spec.argument):
+        # As typer shows it: the flag's name (`--record-dir RECORD_DIR`), not the field's.
+        argument["metavar"] = spec.metavar or spec.flags[0][2:].upper().replace("-", "_")
+    if spec.argument:
+        argument["help"] = help_text
+        if not spec.required:
+            argument["nargs"] = "?"
+            argument["default"] = spec.default
+        return argument
+    if spec.required:
+        argument["required"] = True
+        argument["help"] = help_text
+        return argument
     if spec.choices:
         argument["choices"] = spec.choices
     if spec.repeat:
@@ -46,10 +67,12 @@ def _shown(spec: OptionSpec) -> str:
     return str(value)
 
 
-def options_from(options_class: type[_T], values: dict[str, Any], **fixed: Any) -> _T:
+def options_from(
+    options_class: type[_T], values: dict[str, Any], command: str | None = None, **fixed: Any
+) -> _T:
     """The options object from parsed arguments (`fixed` fills the fields that are not flags)."""
     given: dict[str, Any] = {}
-    for spec in command_options(options_class):
+    for spec in command_options(options_class, command):
         value = values[spec.name]
         if spec.repeat:
             value = tuple(value) if value is not None else spec.default

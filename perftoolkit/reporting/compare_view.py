@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from perftoolkit.core.runs.compare import Comparison, EndpointDelta, FindingChange, latency_judged
+from perftoolkit.core.runs.compare import (
+    LATENCY_MIN_REQUESTS,
+    Comparison,
+    EndpointDelta,
+    FindingChange,
+    latency_judged,
+)
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.core.runs.targets import Targets, score
 from perftoolkit.reporting import charts
@@ -54,6 +60,11 @@ class CompareRow:
     reasons: tuple[str, ...]
     cells: tuple[Change, ...]
     budget: BudgetChange
+    rules: tuple[str, ...] = ()  # per cell: the rule that set its colour
+
+    @property
+    def pairs(self) -> list[tuple[Change, str]]:
+        return list(zip(self.cells, self.rules or ("",) * len(self.cells), strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,13 @@ def totals_tiles(comparison: Comparison) -> list[Tile]:
 def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
     # Too few requests a side: the latencies are shown moving, not judged (as in the regressions).
     few = not latency_judged(e.requests)
+    counted = "counts: any rise is worse (red), any fall better (green)"
+    latency = (
+        f"not judged: one of the runs measured this endpoint fewer than {LATENCY_MIN_REQUESTS} "
+        "times (grey)"
+        if few
+        else f"latency: a change beyond ±{percent(tolerance, 1)} is coloured, within it grey"
+    )
     return CompareRow(
         method=e.method,
         route=e.route,
@@ -108,6 +126,7 @@ def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
             change(e.findings),
         ),
         budget=budget_change(e.budget_before, e.budget_after),
+        rules=(counted, counted, counted, latency, latency, latency, counted),
     )
 
 
@@ -119,6 +138,38 @@ def budget_change(before: str, after: str) -> BudgetChange:
         text = f"{BUDGET_MARKS.get(before, before)} → {BUDGET_MARKS.get(after, after)}"
         tone = "bad" if after == "exceeded" else ("good" if new < old or after == "ok" else "")
     return BudgetChange(text, tone, str(new))
+
+
+def colour_rules(tolerance: float) -> list[tuple[str, str, str]]:
+    """Each colour of the page, and the rule that sets it: (CSS class, colour, rule)."""
+    tol = percent(tolerance, 1)
+    few = LATENCY_MIN_REQUESTS
+    return [
+        (
+            "chg-good",
+            "green ▼/▲",
+            "better: queries, duplicates or findings fell; a latency fell by more than "
+            f"{tol}; the cache hit rate rose; a budget met again",
+        ),
+        (
+            "chg-bad",
+            "red ▲/▼",
+            "worse: queries, duplicates or findings rose; a latency rose by more than "
+            f"{tol}; the cache hit rate fell; a budget exceeded after",
+        ),
+        (
+            "chg-same",
+            "grey",
+            f"no change, a latency within ±{tol}, or not judged: the requests sent, and latency "
+            f"where either run measured the endpoint fewer than {few} times",
+        ),
+        (
+            "reg-flag",
+            "red row",
+            "a regression: the worst request ran more queries (queries.max rose), or p95 rose "
+            f"by more than {tol} where both runs measured the endpoint at least {few} times",
+        ),
+    ]
 
 
 def finding_item(f: FindingChange) -> FindingItem:
@@ -223,6 +274,7 @@ def compare_context(
             )
         ),
         "columns": COLUMNS,
+        "colours": colour_rules(tolerance),
         "rows": rows,
         "fixed": [finding_item(f) for f in comparison.findings_fixed],
         "new": [finding_item(f) for f in comparison.findings_new],

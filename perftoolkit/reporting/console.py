@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import IO
 
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -26,6 +27,28 @@ def make_console(
     return Console(file=file, stderr=stderr, width=width, soft_wrap=False, highlight=False)
 
 
+# A route column never narrows below this: on an 80-column CI log a table of ten columns would
+# otherwise leave it a few characters, and fold `GET api/courses/` one or two letters a line.
+ROUTE_MIN_WIDTH = 26
+
+
+def add_columns(table: Table, columns: Sequence[tuple[str, str]], wide: Sequence[str]) -> None:
+    """The columns of a table: those in `wide` (routes, messages, fixes) take the room there is
+    and fold their long values onto more lines, never narrower than ROUTE_MIN_WIDTH; the others
+    (numbers, short words) keep their width and never wrap."""
+    for name, justify in columns:
+        if name in wide:
+            table.add_column(
+                name,
+                justify=justify,  # type: ignore[arg-type]
+                overflow="fold",
+                min_width=ROUTE_MIN_WIDTH if name == wide[0] else None,
+                ratio=1,
+            )
+        else:
+            table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+
+
 def _fmt(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -35,29 +58,39 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 def render_run(run: AuditRun, console: Console) -> None:
     """Endpoints table, then one block per finding with its fix."""
     title = f"perftoolkit · {run.label}" + ("" if run.complete else " (incomplete)")
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for name, justify in (
-        ("endpoint", "left"),
-        ("req", "right"),
-        ("queries med/max", "right"),
-        ("dup", "right"),
-        ("p50", "right"),
-        ("p95", "right"),
-        ("p99", "right"),
-        ("findings", "right"),
-        ("budget", "left"),
-    ):
-        # Routes fold onto more lines rather than end in "…": on an 80-column CI log every
-        # `GET api/arti…` would read the same.
-        overflow = "fold" if name == "endpoint" else "ellipsis"
-        table.add_column(name, justify=justify, overflow=overflow)  # type: ignore[arg-type]
+    # Routes fold onto more lines rather than end in "…": on an 80-column CI log every
+    # `GET api/arti…` would read the same.
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_lines=False,
+        box=box.SIMPLE_HEAD,  # its column divider is one space: no padding needed
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 0),
+    )
+    add_columns(
+        table,
+        (
+            ("endpoint", "left"),
+            ("req", "right"),
+            ("queries", "right"),
+            ("dup", "right"),
+            ("p50", "right"),
+            ("p95", "right"),
+            ("p99", "right"),
+            ("find", "right"),
+            ("budget", "left"),
+        ),
+        wide=("endpoint",),
+    )
     for e in run.endpoints:
         budget = Text(
             e.budget.status,
             style={"ok": "green", "exceeded": "bold red"}.get(e.budget.status, "dim"),
         )
-        if e.budget.exceeded:
-            budget.append(" " + ", ".join(e.budget.exceeded))
+        if e.budget.exceeded:  # one limit a line: the column stays narrow
+            budget.append("\n" + "\n".join(e.budget.exceeded))
         table.add_row(
             f"{e.method} {e.route}",
             str(e.requests),
@@ -117,6 +150,10 @@ class AuditDisplay:
             self.console.print(Text(f"[{self._elapsed():>5.0f}s] {name}", style="dim"))
         self._show(Text(f"{name} · {self._elapsed():.0f}s"))
 
+    def note(self, text: str) -> None:
+        """A message the user must see (printed above the live line, which stays last)."""
+        self.console.print(Text(text), soft_wrap=True)
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
         line = Text(f"{self._phase} · {self._elapsed():.0f}s · ")
         line.append(f"{min(elapsed_s, run_time_s):.0f}/{run_time_s:.0f}s of load", style="bold")
@@ -161,9 +198,15 @@ def render_audit_summary(
         f"  findings: {findings}{ignored} · cache hit ratio {ratio} "
         f"({run.cache.hits}/{run.cache.gets})"
     )
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for name in ("endpoint", "req", "fail", "queries", "p50", "p95", "p99", "cache", "findings"):
-        table.add_column(name, justify="left" if name == "endpoint" else "right")
+    table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 1, 0, 0))
+    add_columns(
+        table,
+        [
+            (name, "left" if name == "endpoint" else "right")
+            for name in ("endpoint", "req", "fail", "queries", "p50", "p95", "p99", "cache", "find")
+        ],
+        wide=("endpoint",),
+    )
     for e in run.endpoints:
         table.add_row(
             f"{e.method} {e.route}",
@@ -246,16 +289,19 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
         table = Table(
             title=f"Over budget ({result.source})", title_justify="left", show_lines=False
         )
-        for name, justify in (
-            ("endpoint", "left"),
-            ("limit", "left"),
-            ("budget", "right"),
-            ("measured", "right"),
-            ("delta", "right"),
-            ("top finding", "left"),
-            ("fix", "left"),
-        ):
-            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        add_columns(
+            table,
+            (
+                ("endpoint", "left"),
+                ("limit", "left"),
+                ("budget", "right"),
+                ("measured", "right"),
+                ("delta", "right"),
+                ("top finding", "left"),
+                ("fix", "left"),
+            ),
+            wide=("endpoint", "top finding", "fix"),
+        )
         for row in failed:
             top = row.findings[0] if row.findings else None
             label = Text(_finding_label(top)) if top else Text("–", style="dim")
@@ -320,15 +366,18 @@ def render_budget_update(update: BudgetUpdate, console: Console, *, path: str, w
     changed = [c for c in update.changes if c.kind in ("added", "lowered", "raised", "kept")]
     if changed:
         table = Table(title=f"Budget changes ({path})", title_justify="left")
-        for name, justify in (
-            ("endpoint", "left"),
-            ("limit", "left"),
-            ("old", "right"),
-            ("new", "right"),
-            ("measured", "right"),
-            ("change", "left"),
-        ):
-            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        add_columns(
+            table,
+            (
+                ("endpoint", "left"),
+                ("limit", "left"),
+                ("old", "right"),
+                ("new", "right"),
+                ("measured", "right"),
+                ("change", "left"),
+            ),
+            wide=("endpoint", "change"),
+        )
         styles = {"added": "cyan", "lowered": "green", "raised": "yellow", "kept": "bold red"}
         for change in changed:
             label = (

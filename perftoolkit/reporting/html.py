@@ -31,6 +31,7 @@ from perftoolkit.reporting.compare_view import compare_context
 from perftoolkit.reporting.run_view import run_context
 from perftoolkit.reporting.schema import write_text
 
+HTML_FILE = "index.html"  # a report's page, beside its report.json (or compare.json)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ASSETS = TEMPLATES / "perftoolkit"
 

@@ -11,9 +11,11 @@ from django.utils.safestring import SafeString, mark_safe
 
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
+from perftoolkit.core.runs.priorities import run_fix_first
 from perftoolkit.core.runs.run import AuditRun, EndpointStats, QueryStats
 from perftoolkit.core.runs.targets import Scorecard, TargetResult, Targets, meets, score
 from perftoolkit.reporting import charts
+from perftoolkit.reporting.fix_view import by_rank, fix_views
 from perftoolkit.reporting.formatting import (
     DASH,
     count,
@@ -308,6 +310,8 @@ def verdict(run: AuditRun, card: Scorecard) -> str:
 
 def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
     card = score(run, targets)
+    plan = run_fix_first(run)
+    budget = [finding_view(f) for f in run.findings if f.kind == "budget_exceeded"]
     recorded = [e for e in run.endpoints if e.queries_median is not None]
     statements = sum(q.calls for q in run.queries)
     recorded_requests = sum(e.requests for e in recorded)
@@ -346,6 +350,7 @@ def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
                     and e.latency_p99 is not None
                 ],
                 target_p95=targets.p95_ms,
+                ident="latency-chart",
             )
         ),
         "queries_chart": safe_svg(
@@ -356,11 +361,18 @@ def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
                     if e.queries_median is not None and e.queries_max is not None
                 ],
                 target=targets.queries,
+                ident="queries-chart",
             )
         ),
         "columns": ENDPOINT_COLUMNS,
         "endpoints": [endpoint_row(e, targets) for e in run.endpoints],
-        "findings": [finding_view(f) for f in run.findings],
+        "fixes": fix_views(plan),
+        "fixes_count": count(len(plan.items)),
+        "findings": [
+            finding_view(f) for f in by_rank(run.findings, plan) if f.kind != "budget_exceeded"
+        ],
+        "budget_findings": budget,
+        "budget_count": count(len(budget)),
         "indexes": [index_view(n, a) for n, a in enumerate(run.indexes, start=1)],
         "queries": [_query_row(q) for q in run.queries[:TOP_QUERIES]],
         "queries_total": count(len(run.queries)),

@@ -168,3 +168,23 @@ def test_stats_from_an_unreadable_csv_is_none_and_logged(
         f"perftoolkit: {csv_path} is unreadable (Locust stats CSV row"
     )
     assert record.getMessage().endswith("); no latency from Locust")
+
+
+def test_locust_argv_master_bound_for_remote_workers(tmp_path: Path) -> None:
+    options = LocustOptions(
+        locustfiles=(Path("/p/a.py"),), workers=3, master_bind=("10.0.0.5", 5557)
+    )
+
+    master = locust_argv(options, "http://10.0.0.5:8000", tmp_path, role="master", master_port=5557)
+
+    assert master[-9:] == [
+        "--master",
+        "--master-bind-host",
+        "10.0.0.5",
+        "--master-bind-port",
+        "5557",
+        "--expect-workers",
+        "3",
+        "--expect-workers-max-wait",
+        "300",
+    ]

@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -195,6 +196,68 @@ def test_audit_distributed_with_two_workers(tmp_path: Path) -> None:
     assert sorted(_endpoints(report)) == ["GET cached/", "GET items/", "GET items/<int:pk>/"]
     logs = sorted(p.name for p in (tmp_path / "site" / "artifacts").glob("locust-worker-*.log"))
     assert logs == ["locust-worker-1.log", "locust-worker-2.log"]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_orphans")
+def test_audit_master_bind_waits_for_a_worker_started_with_the_printed_command(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    audit = subprocess.Popen(
+        cli_argv(
+            "audit",
+            *SITE_SETTINGS,
+            "--profile",
+            PROFILE,
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--users",
+            "2",
+            "--spawn-rate",
+            "2",
+            "--run-time",
+            "4s",
+            "--out-dir",
+            str(tmp_path),
+            "--quiet",
+        ),  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = None
+    try:
+        assert audit.stderr is not None
+        lines = [audit.stderr.readline() for _ in range(3)]
+        assert lines[0].startswith(
+            f"Locust's master listens on 127.0.0.1:{port} and waits up to 300 s for 1 worker."
+        ), lines
+        command = lines[1].strip()
+        assert command == (
+            f"python -m locust -f - --worker --master-host 127.0.0.1 --master-port {port}"
+        )
+        (tmp_path / "worker").mkdir()
+        worker = subprocess.Popen(
+            [sys.executable, *command.split()[1:]],
+            cwd=tmp_path / "worker",
+            env={**os.environ, "TMPDIR": str(tmp_path / "worker")},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stdout, stderr = audit.communicate(timeout=120)
+        worker.wait(timeout=60)
+    finally:
+        audit.kill()
+        if worker is not None:
+            worker.kill()
+
+    assert audit.returncode == 0, stderr
+    report = _report(tmp_path / "site")
+    assert (report["load"]["workers"], report["complete"]) == (1, True)
+    assert report["load"]["total"]["requests"] > 0
+    assert (tmp_path / "worker" / "site.py").is_file()  # the profile came from the master
 
 
 def _start_long_audit(tmp_path: Path) -> subprocess.Popen[str]:

@@ -51,3 +51,21 @@ def test_require_middleware_says_what_to_add() -> None:
 )
 def test_resolve_route(path: str, route: str | None) -> None:
     assert resolve_route(path) == route
+
+
+def test_describe_target_of_a_settings_module_outside_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """django-oscar's sandbox: `perf_settings.py` beside `wsgi.py`, no package around them."""
+    (tmp_path / "site_settings.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "site_settings")
+
+    with override_settings(WSGI_APPLICATION=None, ASGI_APPLICATION=None):
+        target = describe_target()
+
+    assert (target.root, target.wsgi_application, target.asgi_application) == (
+        tmp_path,
+        "wsgi:application",
+        "asgi:application",
+    )

@@ -1,7 +1,9 @@
-"""Deterministic rows for the corpus: 6 books by 5 authors (two share one), 3 publishers."""
+"""Deterministic rows for the corpus: 6 books by 5 authors (two share one), 3 publishers; 6
+enrollments of 4 students (users `reader0`..`reader3`), and `staff`, a staff user."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 
 from tests.corpus.models import (
@@ -10,10 +12,12 @@ from tests.corpus.models import (
     Book,
     Comment,
     Country,
+    Enrollment,
     Loan,
     Note,
     Publisher,
     Review,
+    Student,
     Tag,
 )
 
@@ -41,3 +45,11 @@ def seed() -> None:
         Loan.objects.create(book=books[(i + 1) % len(books)], review=review)
     for book in books[:3]:
         Note.objects.create(book=book, text=f"note on {book.title}")
+    # No passwords (hashing is slow): the tests log in with force_login.
+    readers = [
+        User.objects.create(username=f"reader{i}", first_name=f"Reader {i}") for i in range(4)
+    ]
+    User.objects.create(username="staff", is_staff=True)
+    students = [Student.objects.create(user=user) for user in readers]
+    for i, book in enumerate(books):
+        Enrollment.objects.create(student=students[i % 4], book=book)

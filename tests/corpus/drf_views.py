@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import generics, pagination
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from tests.corpus import serializers
-from tests.corpus.models import Book, Review
+from tests.corpus.models import Book, Enrollment, Review
 
 
 class NestedBooks(generics.ListAPIView[Book]):
@@ -62,3 +63,27 @@ class WrappedTagIdBooks(generics.ListAPIView[Book]):
         page = self.paginate_queryset(self.get_queryset())
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
+
+
+class SessionEnrollments(generics.ListAPIView[Enrollment]):
+    """Logged in by session: authenticating loads the user with the very statement
+    `enrollment.student.user` runs per row, before any row is read."""
+
+    authentication_classes = [SessionAuthentication]
+    queryset = Enrollment.objects.order_by("id")  # origin: drf_source_chain
+    serializer_class = serializers.EnrollmentSerializer
+
+
+class StaffBranchEnrollments(generics.ListAPIView[Enrollment]):
+    """The fix applied to the students' branch only: staff still get the class's queryset."""
+
+    authentication_classes = [SessionAuthentication]
+    queryset = Enrollment.objects.order_by("id")  # origin: drf_staff_branch
+    serializer_class = serializers.EnrollmentSerializer
+
+    def get_queryset(self) -> Any:
+        if self.request.user.is_staff:
+            return super().get_queryset()
+        return Enrollment.objects.filter(student__user=self.request.user).select_related(
+            "student__user"
+        )

@@ -82,3 +82,14 @@ class Note(models.Model):
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE)
     text = models.CharField(max_length=50)
+
+
+class Student(models.Model):
+    """A user's student record: `enrollment.student.user` ends on Django's own User."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="students")
+
+
+class Enrollment(models.Model):
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="enrollments")

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tests.corpus.models import Author, Book, Review
+from tests.corpus.models import Author, Book, Enrollment, Review
 
 
 class AuthorSerializer(serializers.ModelSerializer[Author]):
@@ -76,3 +76,11 @@ class OrderedTagsBookSerializer(serializers.ModelSerializer[Book]):
 
     def get_tags(self, obj: Book) -> list[str]:
         return [t.name for t in obj.tags.order_by("name")]  # case: drf_method_ordered
+
+
+class EnrollmentSerializer(serializers.ModelSerializer[Enrollment]):
+    student_name = serializers.CharField(source="student.user.first_name")  # case: drf_source_chain
+
+    class Meta:
+        model = Enrollment
+        fields = ["id", "student_name"]

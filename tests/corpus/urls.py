@@ -59,4 +59,6 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("drf/lookup-exists/", drf_views.LookupBooks.as_view()),
     path("drf/wrapped/", drf_views.WrappedTagIdBooks.as_view()),
     path("drf/method-ordered/", drf_views.MethodOrderedTagBooks.as_view()),
+    path("drf/session-enrollments/", drf_views.SessionEnrollments.as_view()),
+    path("drf/staff-branch/", drf_views.StaffBranchEnrollments.as_view()),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,4 +74,48 @@ def test_perf_audit_sample_project_before_and_after(tmp_path: Path) -> None:
     assert before["cache"]["gets"] == 0
     compare = json.loads((tmp_path / "reports" / "compare" / "compare.json").read_text())
     assert compare["schema"] == "perftoolkit.compare/1"
+    assert wait_until_gone(str(tmp_path)) == []
+
+
+@pytest.mark.slow
+def test_perf_audit_without_a_profile_scaffolds_one(tmp_path: Path) -> None:
+    """A project with no loadtests/ anywhere near it: the audit scaffolds a profile from the
+    URLconf into the run's artifacts, says so, and runs it over every GET route."""
+    project = tmp_path / "site" / "sample_project"
+    shutil.copytree(
+        SAMPLE, project, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__", "tests")
+    )
+    database = tmp_path / "before.sqlite3"
+    env = {**os.environ, "SAMPLE_VARIANT": "before", "DATABASE_URL": f"sqlite:///{database}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(project / "manage.py"), *args],
+            cwd=tmp_path / "site",
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+
+    for step in (["migrate", "-v0"], ["seed_sample", "--size", "small"]):
+        done = manage(*step)
+        assert done.returncode == 0, done.stderr
+    result = manage(
+        "perf_audit", "--users", "2", "--run-time", "8s", "--out-dir", str(tmp_path / "reports")
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (
+        "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
+        "artifacts/scaffold.py: 14 of 14 GET routes; logged in as admin1." in result.stdout
+    )
+    run = json.loads((tmp_path / "reports" / "scaffold" / "report.json").read_text())
+    exercised = {e["route"] for e in run["endpoints"] if e["method"] == "GET" and e["requests"]}
+    assert len(exercised) == 14
+    assert ("n_plus_one", "api/courses/") in {(f["kind"], f["route"]) for f in run["findings"]}
+    assert run["notes"][0].startswith("No --profile and no loadtests/ directory: scaffolded")
+    assert (tmp_path / "reports" / "scaffold" / "artifacts" / "scaffold.py").is_file()
     assert wait_until_gone(str(tmp_path)) == []

@@ -43,6 +43,11 @@ def test_perf_indexes_update_report_and_table(report: Path) -> None:
     assert 'migrations.AddIndex(model_name="order"' in text
     written = json.loads(report.read_text())["indexes"]
     assert [a["status"] for a in written][:3] == ["verified"] * 3
+    # The report's page is rendered again, so it shows the advice too.
+    page = report.with_name("index.html").read_text()
+    assert '<section id="indexes"' in page
+    assert "shop_order_status_31bd54_idx" in page
+    assert text.rstrip().endswith(f"Updated: {report}, {report.with_name('index.html')}")
 
 
 def test_perf_indexes_missing_report(tmp_path: Path) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from tests.corpus.data import seed
+from tests.corpus.models import Enrollment
 from tests.support.corpus import findings_for, line_of
 
 VIEWS = "tests/corpus/views.py"
@@ -527,3 +532,52 @@ def test_corpus_write_on_read() -> None:
     assert (finding.sql_example or "").replace("`", '"') == (
         'UPDATE "corpus_tag" SET "name" = ? WHERE "corpus_tag"."name" = ?'
     )
+
+
+# Logged in by session, as a browser is: authentication loads the user before the view runs.
+SESSION_MIDDLEWARE = [
+    "perftoolkit.middleware.QueryBudgetMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+
+def logged_in(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_corpus_dotted_source_to_the_user_is_one_chain(settings: Any) -> None:
+    """`source="student.user.first_name"` behind a session login: authenticating ran the very
+    statement `student.user` runs per row, first; it is not one of the rows' queries."""
+    settings.MIDDLEWARE = SESSION_MIDDLEWARE
+    [finding] = findings_for("/corpus/drf/session-enrollments/", logged_in("reader0"))
+    assert (finding.model, finding.field, finding.path) == (
+        "corpus.Enrollment",
+        "student",
+        "student__user",
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("student__user")'
+    assert str(finding.callsite) == site(SERIALIZERS, "# case: drf_source_chain")
+    assert str(finding.origin) == site(DRF_VIEWS, "# origin: drf_source_chain")
+    assert finding.repeats == 12
+    # The fix pastes as printed: the path exists from the rows' model.
+    assert len(Enrollment.objects.order_by("id").select_related("student__user")) == 6
+
+
+def test_corpus_origin_is_the_branch_that_loaded_the_rows(settings: Any) -> None:
+    """get_queryset fixed for students; staff get `super().get_queryset()`, the class's
+    `queryset`, which is where their N+1's rows come from."""
+    settings.MIDDLEWARE = SESSION_MIDDLEWARE
+    [finding] = findings_for("/corpus/drf/staff-branch/", logged_in("staff"))
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("student__user")'
+    assert str(finding.origin) == site(DRF_VIEWS, "# origin: drf_staff_branch")
+    assert finding.repeats == 12
+
+
+def test_corpus_fixed_branch_has_no_findings(settings: Any) -> None:
+    settings.MIDDLEWARE = SESSION_MIDDLEWARE
+    assert findings_for("/corpus/drf/staff-branch/", logged_in("reader0")) == []

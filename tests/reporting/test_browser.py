@@ -10,7 +10,7 @@ import pytest
 from perftoolkit.reporting.comparing import write_comparison
 from perftoolkit.reporting.html import write_run_html
 from tests.support import browser as support
-from tests.support.runs import SCRIPT, after_run, before_run, hostile_run
+from tests.support.runs import SCRIPT, after_run, before_run, hostile_run, judged_before_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,10 +27,12 @@ def chromium() -> Iterator[Any]:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     out = tmp_path_factory.mktemp("reports")
     write_run_html(before_run(), out / "before" / "index.html")
+    write_run_html(judged_before_run(), out / "sample" / "index.html")
     write_run_html(hostile_run(), out / "hostile" / "index.html")
     write_comparison(before_run(), after_run(), out / "compare")
     return {
         "before": (out / "before" / "index.html").as_uri(),
+        "sample": (out / "sample" / "index.html").as_uri(),
         "hostile": (out / "hostile" / "index.html").as_uri(),
         "compare": (out / "compare" / "index.html").as_uri(),
     }
@@ -97,8 +99,8 @@ def test_run_report_renders_with_no_errors_and_the_key_numbers(
     assert page.locator(".card-v").all_inner_texts() == ["140 ms", "1.3 s", "2.1 s", "46", "48.6%"]
     assert page.locator("#endpoints-table tbody tr").count() == 8
     assert page.get_by_text("api/instructor/courses/").first.is_visible()
-    assert page.locator("svg#latency").is_visible()
-    assert page.locator("svg#queries").is_visible()
+    assert page.locator("svg#latency-chart").is_visible()
+    assert page.locator("svg#queries-chart").is_visible()
     # The stylesheet applied (its CSP hash matched): the masthead has its panel colour.
     assert (
         page.eval_on_selector(".masthead", "e => getComputedStyle(e).backgroundColor")
@@ -223,3 +225,73 @@ def test_report_fits_a_phone(visit: Any, pages: dict[str, str]) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
 
     assert width <= 390  # wide tables scroll inside their own box, not the page
+
+
+def test_first_screen_of_the_sample_report_shows_the_top_fixes(
+    visit: Any, pages: dict[str, str], tmp_path: Any
+) -> None:
+    """1280×800, as a laptop opens it: the three fixes that save the most are on the first screen,
+    each with its fix, its lines and its endpoint; the budget cards are folded further down."""
+    v = visit(pages["sample"], viewport={"width": 1280, "height": 800})
+    page = v.page
+    shot = tmp_path / "first-screen.png"
+    page.screenshot(path=str(shot))
+
+    items = page.locator("#fix-first li.fixitem")
+    assert items.count() == 5
+    for n in range(3):
+        box = items.nth(n).bounding_box()
+        assert box is not None
+        assert box["y"] + box["height"] <= 800, f"fix {n + 1} ends at {box['y'] + box['height']}"
+    assert [items.nth(n).locator(".fixline code").inner_text() for n in range(3)] == [
+        '.select_related("instructor__user")',
+        '.annotate("enrollments")',
+        '.select_related("enrollment__user")',
+    ]
+    first = items.first.inner_text()
+    assert "lms/serializers.py:48" in first  # where the per-row queries run
+    assert "lms/views.py:28" in first  # where the rows are loaded
+    assert "GET api/courses/" in first
+    assert "Also explains\nover budget: queries 26 > 6 (+20)." in first
+    assert not page.locator("#budget-findings").evaluate("e => e.open")
+    assert not page.locator("#budget-findings article").first.is_visible()
+    assert shot.stat().st_size > 20_000
+    assert v.problems == []
+
+
+def test_a_link_to_a_folded_budget_card_unfolds_it(visit: Any, pages: dict[str, str]) -> None:
+    page = visit(pages["sample"]).page
+
+    page.locator("#fix-1 a.also").first.click()
+
+    assert page.locator("#budget-findings").evaluate("e => e.open")
+    assert page.locator("#budget-findings article").first.is_visible()
+
+
+def test_ids_are_unique_and_each_nav_link_lands_on_its_section(
+    visit: Any, pages: dict[str, str]
+) -> None:
+    for name in ("sample", "compare"):
+        page = visit(pages[name]).page
+        ids = page.eval_on_selector_all("[id]", "e => e.map(x => x.id)")
+        assert len(ids) == len(set(ids)), name
+        for href in page.eval_on_selector_all("nav.toc a", "e => e.map(a => a.hash)"):
+            tag = page.eval_on_selector(href, "e => e.tagName")
+            assert tag == "SECTION", f"{name}: {href} is a {tag}"
+
+
+def test_compare_findings_lists_use_the_whole_width_and_colours_say_why(
+    visit: Any, pages: dict[str, str]
+) -> None:
+    page = visit(pages["compare"], viewport={"width": 1280, "height": 800}).page
+    main = page.locator("main").bounding_box()
+    fixed = page.locator("#findings-fixed").bounding_box()
+
+    assert main is not None
+    assert fixed is not None
+    assert fixed["width"] >= main["width"] - 60  # one list per row, not a column of three
+    assert page.locator("#colour-rules li").count() == 4
+    cell = page.locator("#compare-table tbody tr").first.locator("td .chg").nth(1)
+    assert cell.get_attribute("title") == (
+        "up 1 · counts: any rise is worse (red), any fall better (green)"
+    )

@@ -298,3 +298,40 @@ def test_compare_html_incomplete_and_identical_runs() -> None:
         "No regressions. Queries per request 4.74 → 4.74. Findings: 0 fixed, 0 new, 2 remaining."
         in page
     )
+
+
+def test_run_html_leads_with_fix_first_and_folds_the_budget_cards() -> None:
+    from perftoolkit.reporting.html import resolve_targets
+    from perftoolkit.reporting.run_view import run_context
+    from tests.support.runs import judged_before_run
+
+    run = judged_before_run()
+    page = render_run_html(run)
+    context = run_context(run, resolve_targets({}))
+
+    main = page.split('<main id="main" class="wrap">', 1)[1]
+    assert main.lstrip().startswith('<section id="fix-first"')
+    assert [(f.rank, f.title, f.subject) for f in context["fixes"]] == [
+        ("1", "N+1 queries", "lms.Course → instructor__user"),
+        ("2", "N+1 queries", "lms.Course → enrollments"),
+        ("3", "N+1 queries", "lms.CourseReview → enrollment__user"),
+        ("4", "Duplicate query", "campaigns.Advertiser"),
+        ("5", "Write during a read", "accounts.Subscription"),
+    ]
+    first = context["fixes"][0]
+    assert first.saves == "≈ 1,000 fewer queries and 265 ms less database time over the run"
+    assert [(e.endpoint, e.text) for e in first.endpoints] == [
+        ("GET api/courses/", "40 requests · −25 queries, −6.6 ms per request")
+    ]
+    assert [text for _, text in first.also] == ["over budget: queries 26 > 6 (+20)."]
+    # Budget cards are folded below the others; the other cards follow Fix first's order.
+    assert [f.kind for f in context["budget_findings"]] == ["budget_exceeded"] * 3
+    assert [f.endpoint for f in context["findings"]] == [
+        "GET api/courses/",
+        "GET api/instructor/courses/",
+        "GET api/courses/<int:pk>/",
+        "GET api/campaigns/",
+        "GET api/auth/profile/",
+    ]
+    assert '<details class="folded" id="budget-findings">' in page
+    assert '<a href="#fix-first">Fix first <span class="count">5</span></a>' in page

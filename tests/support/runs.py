@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from perftoolkit.core.budgets.rules import Budgets, EndpointBudget, Limits, apply_budgets, evaluate
 from perftoolkit.core.events import CacheStats, CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix, IndexAdvice
 from perftoolkit.core.fingerprint import fingerprint
@@ -513,3 +514,17 @@ def hostile_run() -> AuditRun:
         indexes=[index],
         notes=[f"note {SCRIPT}"],
     ).with_changes(environment={"database": f"db {SCRIPT}", "python": "3.11"})
+
+
+def judged_before_run() -> AuditRun:
+    """`before_run()` as an audit writes it: judged against its budgets, so each endpoint over
+    budget also has its `budget_exceeded` finding (the sample's run report)."""
+    run = before_run()
+    budgets = Budgets(
+        endpoints=tuple(
+            EndpointBudget(e.method, e.route, Limits(queries=int(e.budget.limits["queries"])))
+            for e in run.endpoints
+            if "queries" in e.budget.limits
+        )
+    )
+    return apply_budgets(run, evaluate(run, budgets))

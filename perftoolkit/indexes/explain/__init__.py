@@ -22,9 +22,9 @@ from perftoolkit.core.indexes.mysql_plans import MysqlPlan
 from perftoolkit.core.indexes.plans import Judgement, PostgresPlan, SqlitePlan
 from perftoolkit.core.indexes.review import IndexUsage
 from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.indexes.options import VERIFY_METHODS
 
 Plan = SqlitePlan | PostgresPlan | MysqlPlan
-VERIFY_METHODS = ("hypopg", "rollback")
 
 logger = logging.getLogger("perftoolkit.indexes.explain")
 

@@ -290,9 +290,11 @@ class QueryCapture:
         if found.template is not None:
             callsite = sites.template_site(found)
             render_site = callsite_of(found.render) if found.render is not None else None
-        if callsite is None and repeat and found.serializer is not None:
+        if callsite is None and found.serializer is not None and (repeat or found.project is None):
             # A DRF field read the relation; the project line above it only asked for
             # `serializer.data` (a view's own list()): the field's declaration is what to change.
+            # With no project line at all, the first run is named now, so that a statement that
+            # first ran elsewhere (authentication loading the user) is not taken for the field's.
             callsite = sites.serializer_site(found)
         if callsite is None and found.project is not None:
             callsite = callsite_of(found.project)
@@ -313,7 +315,12 @@ class QueryCapture:
     def _backfill(first: RawQuery, second: RawQuery, project: Any) -> None:
         """The first run of a statement was walked cheaply: give it what the second run learnt,
         when both came from the same project line (or both from no project line)."""
-        same = first.callsite is None if project is None else first.callsite == callsite_of(project)
+        # With no project line, the runs are alike when their template or serializer field is.
+        same = (
+            first.callsite == second.callsite
+            if project is None
+            else first.callsite == callsite_of(project)
+        )
         if not same:
             return
         if (first.relation is None and not first.lookups) or (

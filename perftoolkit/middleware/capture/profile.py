@@ -6,15 +6,10 @@ parameters compare equal within this process and nothing about their values leav
 
 from __future__ import annotations
 
-import ast
-import inspect
-import os
 import secrets
-import textwrap
 from collections import Counter
 from typing import Any
 
-from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import (
     CacheStats,
     CallSite,
@@ -27,8 +22,7 @@ from perftoolkit.core.events import (
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
-from perftoolkit.middleware.capture.frames import Kind, classify, relative_path
-from perftoolkit.middleware.capture.sites import source_line
+from perftoolkit.middleware.capture.sites import source_line, view_queryset_site
 
 _SALT = secrets.randbits(64)
 
@@ -98,7 +92,7 @@ def build_profile(
         eager_loads=_eager_loads(raw),
         accessed=capture.access.accessed() if capture.access is not None else frozenset(),
         loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
-        queryset_site=queryset_site(view_class) if view_class is not None else None,
+        queryset_site=queryset_site(view_class, raw) if view_class is not None else None,
         path=path,
         query_string=query_string,
         user=user,
@@ -128,56 +122,18 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
     return tuple(eager.values())
 
 
-@settings_cache(maxsize=256)
-def queryset_site(view_class: Any) -> CallSite | None:
-    """Where a class-based view defines its queryset: `get_queryset` or a `queryset =` line, else
-    the `model =` line of a generic view that builds its queryset from the model alone (that is
-    where a `queryset = Model.objects...` line goes)."""
-    model_line: CallSite | None = None
-    for klass in getattr(view_class, "__mro__", ()):
-        try:
-            filename = inspect.getsourcefile(klass)
-        except TypeError:
-            continue
-        if not filename or classify(os.path.abspath(filename)) is not Kind.PROJECT:
-            continue
-        method = vars(klass).get("get_queryset")
-        if method is not None:
-            line = _last_return(method)
-            if line is not None:
-                return CallSite(relative_path(filename), line, f"{klass.__name__}.get_queryset")
-        if "queryset" in vars(klass):
-            line = _assignment_line(klass, "queryset")
-            if line is not None:
-                return CallSite(relative_path(filename), line, f"{klass.__name__}.queryset")
-        if model_line is None and "model" in vars(klass):
-            line = _assignment_line(klass, "model")
-            if line is not None:
-                model_line = CallSite(relative_path(filename), line, f"{klass.__name__}.model")
-    return model_line
+def queryset_site(view_class: Any, raw: list[Any] | None = None) -> CallSite | None:
+    """Where the view builds the queryset of its rows (`sites.view_queryset_site`), chosen among
+    get_queryset's returns by the eager loads of the queryset library code evaluated."""
+    return view_queryset_site(view_class, _handed_off_eager(raw) if raw else None)
 
 
-def _last_return(function: Any) -> int | None:
-    try:
-        lines, start = inspect.getsourcelines(function)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    returns = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Return)]
-    return start + max(returns) - 1 if returns else start
-
-
-def _assignment_line(klass: type, name: str) -> int | None:
-    try:
-        lines, start = inspect.getsourcelines(klass)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            return start + node.lineno - 1
+def _handed_off_eager(raw: list[Any]) -> frozenset[tuple[str, str]] | None:
+    """The eager loads of the first queryset a library (a paginator, a generic view, a serializer)
+    evaluated: the view's rows, when the view hands its queryset over."""
+    for query in raw:
+        if query.handed_off and not query.prefetch and query.model is not None:
+            return frozenset(query.eager)
     return None
 
 
@@ -230,7 +186,7 @@ def profile_dict(
         line["accessed"] = sorted([m, f] for m, f in access.accessed())
     if access is not None and access.loaded:
         line["loaded"] = sorted(access.loaded_models())
-    site_of_queryset = queryset_site(view_class) if view_class is not None else None
+    site_of_queryset = queryset_site(view_class, raw) if view_class is not None else None
     if site_of_queryset is not None:
         line["queryset_site"] = site_of_queryset.to_dict()
     return line

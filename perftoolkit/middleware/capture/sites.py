@@ -6,7 +6,9 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import os
 import textwrap
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -133,3 +135,218 @@ def _definition_line(
         if any(k in text for k in keywords) and (best is None or node.lineno > best):
             best = node.lineno
     return CallSite(relative_path(filename), best + offset, name) if best is not None else None
+
+
+# -- where a class-based view's rows' queryset is built -----------------------------------------
+
+_EAGER_METHODS = ("select_related", "prefetch_related")
+Eager = frozenset[tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class QuerysetSource:
+    """A line that can build a view's rows' queryset, with the eager loads its text asks for
+    (None: not known from the text, e.g. `return queryset`)."""
+
+    site: CallSite
+    eager: Eager | None
+
+
+def view_queryset_site(view_class: Any, rows_eager: Eager | None = None) -> CallSite | None:
+    """Where a class-based view builds the queryset of the rows it lists.
+
+    `get_queryset`'s last `return`, else a `queryset =` line, else the `model =` line of a generic
+    view that builds its queryset from the model alone (where a `queryset = ...` goes). When
+    `get_queryset` has several returns (`if staff: return super().get_queryset()`), the one whose
+    select_related / prefetch_related equal `rows_eager` (the eager loads of the queryset the
+    library evaluated) is the one that ran, when exactly one does.
+    """
+    default, sources = _view_queryset_sources(view_class)
+    if rows_eager is None or len({s.site for s in sources}) < 2:
+        return default
+    matching = {s.site for s in sources if s.eager == rows_eager}
+    return matching.pop() if len(matching) == 1 else default
+
+
+@settings_cache(maxsize=256)
+def _view_queryset_sources(view_class: Any) -> tuple[CallSite | None, tuple[QuerysetSource, ...]]:
+    from perftoolkit.middleware.capture.frames import Kind, classify
+
+    project = []
+    for klass in getattr(view_class, "__mro__", ()):
+        try:
+            filename = inspect.getsourcefile(klass)
+        except TypeError:
+            continue
+        if filename and classify(os.path.abspath(filename)) is Kind.PROJECT:
+            project.append((klass, filename))
+    attribute = _attribute_source(project, "queryset")
+    model_line = _attribute_source(project, "model")
+    for index, (klass, filename) in enumerate(project):
+        method = vars(klass).get("get_queryset")
+        if method is not None:
+            sources = _return_sources(method, filename, klass, project[index + 1 :], attribute)
+            if sources:
+                return sources[-1].site, tuple(sources)
+        if "queryset" in vars(klass) and attribute is not None:
+            return attribute.site, (attribute,)
+    return (model_line.site if model_line else None), ()
+
+
+def _attribute_source(project: list[tuple[type, str]], name: str) -> QuerysetSource | None:
+    """The first `name = ...` class attribute along the MRO (how `self.queryset` resolves)."""
+    for klass, filename in project:
+        if name not in vars(klass):
+            continue
+        found = _class_assignment(klass, name)
+        if found is not None:
+            line, value = found
+            suffix = "queryset" if name == "queryset" else "model"
+            site = CallSite(relative_path(filename), line, f"{klass.__name__}.{suffix}")
+            return QuerysetSource(site, _eager_of(value) if value is not None else frozenset())
+    return None
+
+
+def _return_sources(
+    method: Any,
+    filename: str,
+    klass: type,
+    parents: list[tuple[type, str]],
+    attribute: QuerysetSource | None,
+) -> list[QuerysetSource]:
+    """One source per `return` of a get_queryset, in line order; a bare `super().get_queryset()`
+    or `self.queryset` stands for the queryset it returns."""
+    try:
+        lines, start = inspect.getsourcelines(method)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    returns = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Return)), key=lambda n: n.lineno
+    )
+    function = f"{klass.__name__}.get_queryset"
+    if not returns:
+        return [QuerysetSource(CallSite(relative_path(filename), start, function), None)]
+    base: QuerysetSource | None = None
+    if parents or attribute is not None:
+        base = _inherited_source(parents, attribute)
+    sources = []
+    for node in returns:
+        site = CallSite(relative_path(filename), start + node.lineno - 1, function)
+        value = node.value
+        if value is not None and _is_base(value) and base is not None:
+            sources.append(base)
+            continue
+        eager = _eager_of(value) if value is not None else None
+        if eager is not None and value is not None and _calls_base(value):
+            eager = eager | base.eager if base is not None and base.eager is not None else None
+        elif value is None or not _from_manager(value):
+            eager = None  # `return queryset`: built elsewhere in the function
+        sources.append(QuerysetSource(site, eager))
+    return sources
+
+
+def _inherited_source(
+    parents: list[tuple[type, str]], attribute: QuerysetSource | None
+) -> QuerysetSource | None:
+    """What `super().get_queryset()` returns: a project parent's get_queryset (its last return),
+    else the library's, which copies the `queryset =` attribute."""
+    for index, (klass, filename) in enumerate(parents):
+        method = vars(klass).get("get_queryset")
+        if method is not None:
+            sources = _return_sources(method, filename, klass, parents[index + 1 :], attribute)
+            return sources[-1] if sources else None
+    return attribute
+
+
+def _is_base(node: ast.expr) -> bool:
+    """`super().get_queryset()` or `self.queryset` (or `.all()` of either), nothing added."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "all" and not node.args:
+            return _is_base(node.func.value)
+        return (
+            node.func.attr == "get_queryset"
+            and isinstance(node.func.value, ast.Call)
+            and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "super"
+        )
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "queryset"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _from_manager(node: ast.expr) -> bool:
+    """A chain that starts at a model's manager (`Enrollment.objects....`)."""
+    return any(
+        isinstance(n, ast.Attribute) and n.attr in ("objects", "_default_manager")
+        for n in ast.walk(node)
+    )
+
+
+def _calls_base(node: ast.expr) -> bool:
+    return any(_is_base(n) for n in ast.walk(node) if isinstance(n, ast.expr))
+
+
+def _eager_of(node: ast.expr) -> Eager | None:
+    """The ("select" | "prefetch", path) pairs a queryset expression asks for, as the ORM lists
+    them (select paths as leaves; a Prefetch with to_attr is not a path); None when an argument
+    is not literal text."""
+    select: set[str] = set()
+    prefetch: set[str] = set()
+    for call in ast.walk(node):
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in _EAGER_METHODS
+        ):
+            continue
+        for arg in call.args:
+            path = _literal_path(arg)
+            if path is None:
+                return None
+            if path == "":
+                continue
+            (select if call.func.attr == "select_related" else prefetch).add(path)
+    leaves = {p for p in select if not any(o.startswith(f"{p}__") for o in select)}
+    return frozenset({("select", p) for p in leaves} | {("prefetch", p) for p in prefetch})
+
+
+def _literal_path(arg: ast.expr) -> str | None:
+    """A lookup argument's path: "" for a Prefetch kept under another name (to_attr)."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.Call) and getattr(arg.func, "id", getattr(arg.func, "attr", "")) == (
+        "Prefetch"
+    ):
+        if any(k.arg == "to_attr" for k in arg.keywords):
+            return ""
+        if (
+            arg.args
+            and isinstance(arg.args[0], ast.Constant)
+            and isinstance(arg.args[0].value, str)
+        ):
+            return arg.args[0].value
+    return None
+
+
+def _class_assignment(klass: type, name: str) -> tuple[int, ast.expr | None] | None:
+    try:
+        lines, start = inspect.getsourcelines(klass)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return start + node.lineno - 1, node.value
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
+            return start + node.lineno - 1, node.value
+    return None

@@ -52,6 +52,19 @@
     });
   });
 
+  // A link to a card inside a folded section opens the section, so the card is seen.
+  function unfold() {
+    var id = window.location.hash.slice(1);
+    var target = id ? document.getElementById(id) : null;
+    var folded = target ? target.closest("details") : null;
+    if (folded && !folded.open) {
+      folded.open = true;
+      target.scrollIntoView();
+    }
+  }
+  window.addEventListener("hashchange", unfold);
+  unfold();
+
   // Copy buttons: the clipboard where the browser allows it, else select the text for Ctrl+C.
   function select(element) {
     var range = document.createRange();

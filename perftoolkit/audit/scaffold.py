@@ -1,0 +1,373 @@
+"""`perf_profile scaffold`: a Locust profile written from the project itself.
+
+A task per route the URLconf serves (DRF routers and viewsets included; GET unless `--writes`),
+its path parameters filled from real rows (`endpoints.py`), logged in as `--user` the way the
+project authenticates (`logins.py`), rendered as plain Locust code (`core.runs.profiles`). The
+audit uses the same function when it is given no profile and finds no `loadtests/`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+
+from perftoolkit.audit.endpoints import (
+    ViewInfo,
+    describe_view,
+    owned_rows,
+    view_instance,
+    view_queryset,
+)
+from perftoolkit.audit.locust import PROFILE_DIR
+from perftoolkit.audit.logins import (
+    can_log_in,
+    default_user,
+    find_user,
+    login_for,
+    project_settings,
+)
+from perftoolkit.audit.options import ScaffoldOptions
+from perftoolkit.audit.parameters import fill_parameters
+from perftoolkit.core.routes import route_parameters
+from perftoolkit.core.runs.profiles import (
+    ProfileTask,
+    ScaffoldedProfile,
+    SkippedRoute,
+    TaskKind,
+    render_locustfile,
+    route_selected,
+)
+from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.urlconf import UrlEntry, url_entries
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+AUDIT_PROFILE = "scaffold"  # the name (and file) of the profile an audit scaffolds for itself
+# Views a load test should not request unless asked by --include: the admin site (hundreds of
+# pages that are not the product), ending the session, debugging and file-serving views.
+_LEFT_OUT = (
+    ("django.contrib.admin.", "the Django admin"),
+    ("debug_toolbar.", "django-debug-toolbar"),
+    ("django.views.static.", "file serving"),
+)
+# Views that end or switch the session every user of the profile shares (logging out, logging in
+# as another user): one request of theirs would log the whole run out.
+_SESSION_ENDERS = re.compile(
+    r"log-?out|sign-?out|impersonat|hijack|switch-?user|login-?as|become-?user", re.IGNORECASE
+)
+_LOGIN = re.compile(r"log-?in|sign-?in", re.IGNORECASE)
+# Words of a route or a view's name that say a GET changes data (a function view that deletes on
+# GET, a toggle, a copy): left out unless --include names the route, so a load test of the pages
+# does not delete the rows it reads.
+_CHANGES_DATA = frozenset(
+    {
+        "delete",
+        "remove",
+        "destroy",
+        "drop",
+        "deactivate",
+        "activate",
+        "revert",
+        "toggle",
+        "copy",
+        "clone",
+        "purge",
+        "reset",
+        "unsubscribe",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaffoldResult:
+    path: Path
+    profile: ScaffoldedProfile
+    get_routes: int  # GET routes after --include/--exclude
+    left_out: dict[str, int]  # what was left out by default, and how many routes
+
+    def summary(self, shown: str | None = None) -> str:
+        gets = sum(1 for t in self.profile.tasks if t.method == "GET")
+        parts = [
+            f"{shown or self.path}: {gets} of {self.get_routes} GET routes",
+            f"logged in as {self.profile.login.username}"
+            if self.profile.login.username
+            else "anonymous",
+        ]
+        writes = len(self.profile.tasks) - gets
+        if writes:
+            parts.append(f"{writes} writes")
+        skipped = sum(1 for s in self.profile.skipped if s.method == "GET")
+        if skipped:
+            routes = "route is" if skipped == 1 else "routes are"
+            parts.append(
+                f"{skipped} GET {routes} listed as not scaffolded (at the end of the file)"
+            )
+        if self.left_out:
+            parts.append(
+                "left out: " + ", ".join(f"{what} ({n})" for what, n in self.left_out.items())
+            )
+        return "; ".join(parts) + "."
+
+
+def scaffold(options: ScaffoldOptions) -> ScaffoldResult:
+    """Write the profile (to `--output`, or loadtests/<name>.py) and return what it holds."""
+    target = options.output or Path(PROFILE_DIR) / f"{options.name}.py"
+    target = target if target.is_absolute() else options.cwd / target
+    if target.exists() and not options.force:
+        raise ConfigurationError(
+            f"{target} exists. Pass --force to replace it, or choose another --name."
+        )
+    prepared = prepare(options, find_user(options.user) if options.user else None)
+    return prepared.write(target)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedProfile:
+    """A scaffolded profile, its text ready to be written."""
+
+    profile: ScaffoldedProfile
+    text: str
+    get_routes: int
+    left_out: dict[str, int]
+
+    def write(self, path: Path) -> ScaffoldResult:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.text, encoding="utf-8")
+        return ScaffoldResult(path, self.profile, self.get_routes, self.left_out)
+
+    def write_for_audit(self, path: Path, shown_dir: str) -> str:
+        """Write it where the audit runs it; what to tell the user about it."""
+        result = self.write(path)
+        return (
+            "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
+            f"{result.summary(f'{shown_dir}/{path.name}')} Copy it to loadtests/ to edit it."
+        )
+
+
+def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:
+    """The profile for `options`, logged in as `user` (None: anonymous), not yet written."""
+    if not _NAME.fullmatch(options.name):
+        raise ConfigurationError(
+            f"--name {options.name!r} cannot name a profile: use letters, digits and '_', "
+            "starting with a letter (it becomes loadtests/<name>.py)."
+        )
+    for flag, patterns in (("--include", options.include), ("--exclude", options.exclude)):
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigurationError(
+                    f"{flag} {pattern!r} is not a regular expression ({exc})."
+                ) from None
+    built = build(options, user)
+    text = render_locustfile(built.profile)
+    compile(text, f"{options.name}.py", "exec")  # what is written must at least parse
+    return PreparedProfile(built.profile, text, built.get_routes, built.left_out)
+
+
+def prepare_for_audit(username: str | None, cwd: Path) -> PreparedProfile:
+    """The profile an audit runs when it is given none and finds no loadtests/: every GET route,
+    logged in as `username` or the first active superuser."""
+    user = find_user(username) if username else default_user() if can_log_in() else None
+    prepared = prepare(ScaffoldOptions(name=AUDIT_PROFILE, cwd=cwd), user)
+    if not prepared.profile.tasks:
+        reasons = "; ".join(f"{s.route}: {s.reason}" for s in prepared.profile.skipped[:3])
+        raise ConfigurationError(
+            "No --profile was given and there is no loadtests/ directory, so the audit tried to "
+            f"scaffold a profile from the URLconf of {project_settings()}, but no GET route "
+            f"could be filled ({reasons or 'no route'}). Write a Locust profile and pass it with "
+            "--profile."
+        )
+    return prepared
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    profile: ScaffoldedProfile
+    get_routes: int
+    left_out: dict[str, int]
+
+
+def build(options: ScaffoldOptions, user: Any) -> _Built:
+    # Routes under i18n_patterns start with the language a request without Accept-Language gets
+    # (`en/` for LANGUAGE_CODE "en-us" when LANGUAGES has "en"), not this process's.
+    with translation.override(_request_language()):
+        return _build(options, user)
+
+
+def _request_language() -> str:
+    code = str(settings.LANGUAGE_CODE)
+    try:
+        return str(translation.get_supported_language_variant(code))
+    except LookupError:
+        return code
+
+
+def _build(options: ScaffoldOptions, user: Any) -> _Built:
+    tasks: list[ProfileTask] = []
+    skipped: list[SkippedRoute] = []
+    left_out: dict[str, int] = {}
+    get_routes = 0
+    owned = owned_rows(user)
+    seen: set[tuple[str, str]] = set()
+    for entry in url_entries():
+        if not route_selected(entry.key, options.include, options.exclude):
+            continue
+        info = describe_view(entry)
+        reason = _left_out(entry, info, explicit=bool(options.include))
+        if reason is not None:
+            left_out[reason] = left_out.get(reason, 0) + 1
+            continue
+        for method in _methods(info, options.writes):
+            if (method, entry.key) in seen:  # two patterns, one route (a format suffix)
+                continue
+            seen.add((method, entry.key))
+            get_routes += method == "GET"
+            made = _task(entry, info, method, user, owned)
+            if isinstance(made, ProfileTask):
+                tasks.append(made)
+            else:
+                skipped.append(SkippedRoute(method, entry.key, made))
+        if not options.writes and "GET" not in info.methods and info.methods:
+            skipped.append(
+                SkippedRoute(
+                    "/".join(info.methods),
+                    entry.key,
+                    "does not answer GET (--writes adds DRF writes)",
+                )
+            )
+    login = login_for(user, writes=options.writes)
+    profile = ScaffoldedProfile(
+        name=options.name,
+        source=f"the URLconf of {project_settings()}",
+        command=_command(options),
+        login=login,
+        tasks=tuple(tasks),
+        skipped=tuple(skipped),
+    )
+    return _Built(profile, get_routes, left_out)
+
+
+def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
+    if any(name == "format" for _, name in route_parameters(entry.key)):
+        return "format-suffix copies of routes"
+    if explicit:
+        return None  # --include chose these routes
+    if "admin" in entry.app_names or hasattr(entry.callback, "model_admin"):
+        return "the Django admin"
+    if "djdt" in entry.app_names:
+        return "django-debug-toolbar"
+    for prefix, what in _LEFT_OUT:
+        if info.label.startswith(prefix):
+            return what
+    if _SESSION_ENDERS.search(entry.key) or _SESSION_ENDERS.search(info.label):
+        return "logging out or switching user"
+    if _LOGIN.search(entry.key) and route_parameters(entry.key):
+        return "logging out or switching user"  # a login for someone (`users/<pk>/login`)
+    literal = re.sub(r"<[^>]+>", "", entry.key)
+    words = set(re.split(r"[^a-z]+", f"{literal} {info.label.rsplit('.', 1)[-1]}".lower()))
+    if words & _CHANGES_DATA and not info.drf:
+        return "pages whose name says a GET changes data (delete, copy, toggle, …)"
+    from perftoolkit.conf import get_settings
+
+    path = "/" if entry.key == "/" else f"/{entry.key}"
+    if any(re.search(p, path) for p in get_settings().ignore_paths):
+        return "IGNORE_PATHS"
+    return None
+
+
+def _methods(info: ViewInfo, writes: bool) -> list[str]:
+    methods = ["GET"] if "GET" in info.methods else []
+    if writes:
+        methods += [m for m in ("POST", "PATCH", "PUT", "DELETE") if m in info.methods]
+    return methods
+
+
+def _task(entry: UrlEntry, info: ViewInfo, method: str, user: Any, owned: Any) -> ProfileTask | str:
+    if method == "DELETE":
+        return "a load test would delete your rows: write this task yourself if you want it"
+    if method == "PUT":
+        return "PATCH covers updates; write a PUT task yourself if you want one"
+    if method != "GET" and not info.drf:
+        return "writes are scaffolded for DRF views only (a form's fields are not known)"
+    filled = fill_parameters(entry, info, user, owned)
+    if isinstance(filled, str):
+        return filled
+    detail = info.detail if info.detail is not None else bool(route_parameters(entry.key))
+    kind: TaskKind = "write" if method != "GET" else "detail" if detail else "list"
+    comment = info.describe(method) + (f"; {filled.source}" if filled.source else "")
+    if method == "GET":
+        return ProfileTask(method, entry.key, filled.paths, kind, comment)
+    if not _writes_rows(info, method):
+        return (
+            "not a DRF create or update (a custom action: its body and its effect are yours to "
+            "know, so write this task yourself)"
+        )
+    body = _body(info, method, user, filled.rows, entry)
+    if body is None:
+        return "no row to copy a request body from"
+    paths = filled.paths[:1] if method == "PATCH" else filled.paths
+    comment += "; the body copies an existing row's writable fields"
+    return ProfileTask(method, entry.key, paths, kind, comment, body=body)
+
+
+def _writes_rows(info: ViewInfo, method: str) -> bool:
+    """A DRF create (POST) or partial update (PATCH), the writes a body can be copied for."""
+    wanted = {
+        "POST": ("create", "CreateModelMixin"),
+        "PATCH": ("partial_update", "UpdateModelMixin"),
+    }
+    action, mixin = wanted.get(method, ("", ""))
+    if info.actions:
+        return info.action(method) == action
+    cls = info.view_class
+    return cls is not None and any(k.__name__ == mixin for k in cls.__mro__)
+
+
+def _body(
+    info: ViewInfo, method: str, user: Any, rows: tuple[Any, ...], entry: UrlEntry
+) -> str | None:
+    """The writable fields of a row, as the view's serializer writes them (JSON)."""
+    view = view_instance(info, user, method)
+    if view is None:
+        return None
+    row = rows[0] if rows else None
+    if row is None:
+        listing = view_instance(info, user)
+        found = view_queryset(listing) if listing is not None else None
+        row = found.first() if found is not None else None
+    if row is None:
+        return None
+    try:
+        from rest_framework.utils.encoders import JSONEncoder
+
+        serializer = view.get_serializer(instance=row)
+        data = serializer.data
+        writable = {
+            name: data[name]
+            for name, f in serializer.fields.items()
+            if not f.read_only and name in data
+        }
+        return json.dumps(writable, cls=JSONEncoder, sort_keys=True)
+    except Exception:  # the project's serializer: any failure means no body, not a crash
+        return None
+
+
+def _command(options: ScaffoldOptions) -> str:
+    argv = ["python", "manage.py", "perf_profile", "scaffold", "--name", options.name]
+    if options.user:
+        argv += ["--user", options.user]
+    if options.writes:
+        argv.append("--writes")
+    for pattern in options.include:
+        argv += ["--include", pattern]
+    for pattern in options.exclude:
+        argv += ["--exclude", pattern]
+    argv.append("--force")
+    return shlex.join(argv)

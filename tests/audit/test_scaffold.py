@@ -1,0 +1,276 @@
+"""`perf_profile scaffold` on tests/scaffoldsite: a task per route, values from real rows, a login
+that the project accepts (checked by requesting every scaffolded path with it)."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client, override_settings
+from rest_framework.authtoken.models import Token
+
+from perftoolkit.audit.options import ScaffoldOptions
+from perftoolkit.audit.scaffold import PreparedProfile, prepare, prepare_for_audit, scaffold
+from perftoolkit.core.runs.profiles import ProfileLogin
+from perftoolkit.exceptions import ConfigurationError
+from tests.corpus.data import seed
+from tests.corpus.models import Author, Note
+
+pytestmark = pytest.mark.django_db
+
+SESSIONS = [
+    "perftoolkit.middleware.QueryBudgetMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+SITE = override_settings(ROOT_URLCONF="tests.scaffoldsite.urls", MIDDLEWARE=SESSIONS)
+TOKENS = override_settings(
+    ROOT_URLCONF="tests.scaffoldsite.urls",
+    MIDDLEWARE=SESSIONS[:1],
+    REST_FRAMEWORK={
+        "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": [],
+        "UNAUTHENTICATED_USER": None,
+    },
+)
+
+
+@pytest.fixture(autouse=True)
+def _data(db: None) -> None:
+    seed()
+
+
+def staff() -> User:
+    return User.objects.get(username="staff")
+
+
+def prepared(user: Any = None, **options: Any) -> PreparedProfile:
+    return prepare(ScaffoldOptions(**options), user)
+
+
+def client_for(login: ProfileLogin) -> Client:
+    client = Client(headers=dict(login.headers))
+    for name, value in login.cookies:
+        client.cookies[name] = value
+    return client
+
+
+@SITE
+def test_scaffold_has_a_task_per_route_and_kind() -> None:
+    profile = prepared(staff()).profile
+
+    assert [(t.method, t.route, t.kind) for t in profile.tasks] == [
+        ("GET", "api/books/", "list"),
+        ("GET", "api/books/<pk>/", "detail"),
+        ("GET", "api/books/<pk>/reviews/", "detail"),
+        ("GET", "api/reviews/", "list"),
+        ("GET", "api/reviews/<pk>/", "detail"),
+        ("GET", "api/", "list"),
+        ("GET", "api/authors/<str:name>/", "detail"),
+        ("GET", "api/publishers/<int:publisher_pk>/books/", "list"),
+        ("GET", "api/whoami/", "list"),
+        ("GET", "tags/<int:pk>/", "detail"),
+        ("GET", "countries/<int:country_pk>/", "detail"),
+        ("GET", "archive/<int:year>/<int:month>/", "detail"),
+        ("GET", "plans/<int:id>/view/", "detail"),
+        ("GET", "books/<int:pk>/<slug:slug>/", "detail"),
+        ("GET", "authors/<int:pk>/card/", "detail"),
+        ("GET", "pages/<int:page_id>/", "detail"),
+        ("GET", "sitemap-<section>.xml", "detail"),
+        ("GET", "api/books/<int:book_pk>/notes/", "list"),
+    ]
+    assert [(s.method, s.route, s.reason) for s in profile.skipped] == [
+        ("POST", "api/ping/", "does not answer GET (--writes adds DRF writes)"),
+        ("POST", "pin/", "does not answer GET (--writes adds DRF writes)"),
+        (
+            "GET",
+            "mystery/<slug:token>/",
+            "nothing says what `token` takes (no model or field of that name)",
+        ),
+    ]
+
+
+@SITE
+def test_scaffold_fills_parameters_from_real_rows() -> None:
+    tasks = {t.route: t for t in prepared(staff()).profile.tasks}
+    today = datetime.date.today()
+
+    assert tasks["api/books/<pk>/"].paths == tuple(f"/api/books/{n}/" for n in range(1, 7))
+    assert tasks["api/authors/<str:name>/"].paths[:2] == (
+        "/api/authors/author%200/",
+        "/api/authors/author%201/",
+    )
+    # Through two foreign keys (Book.author.publisher): every publisher that has books.
+    assert tasks["api/publishers/<int:publisher_pk>/books/"].paths == (
+        "/api/publishers/1/books/",
+        "/api/publishers/2/books/",
+        "/api/publishers/3/books/",
+    )
+    assert tasks["api/publishers/<int:publisher_pk>/books/"].comment == (
+        "tests.scaffoldsite.views.PublisherBooks; publisher_pk from corpus.Book.author.publisher"
+    )
+    assert tasks["countries/<int:country_pk>/"].paths == ("/countries/1/",)
+    assert tasks["archive/<int:year>/<int:month>/"].paths == (f"/archive/{today:%Y}/{today:%m}/",)
+    assert tasks["api/books/<pk>/reviews/"].comment == (
+        "tests.scaffoldsite.views.BookViewSet.reviews; pk from corpus.Book rows"
+    )
+
+
+@SITE
+def test_scaffold_reads_function_views_and_falls_back_to_parent_rows() -> None:
+    Note.objects.all().delete()  # a list still empty: its parent's rows are the values
+
+    tasks = {t.route: t for t in prepared(staff()).profile.tasks}
+
+    # `get_object_or_404(Publisher, pk=id)` in the view says what `id` is.
+    # In the model's own order (Publisher.Meta.ordering is "-name").
+    assert tasks["plans/<int:id>/view/"].paths == (
+        "/plans/3/view/",
+        "/plans/2/view/",
+        "/plans/1/view/",
+    )
+    assert tasks["plans/<int:id>/view/"].comment.endswith("id from corpus.Publisher rows")
+    # The view never reads `slug`: any slug serves it.
+    assert tasks["books/<int:pk>/<slug:slug>/"].paths[0] == "/books/1/x/"
+    assert tasks["books/<int:pk>/<slug:slug>/"].comment.endswith(
+        "pk from corpus.Book rows; slug: not read by the view"
+    )
+    # A class-based view that looks nothing up and never reads its kwargs: any id of its type.
+    assert tasks["pages/<int:page_id>/"].paths == ("/pages/1/",)
+    assert tasks["pages/<int:page_id>/"].comment.endswith("page_id: not read by the view")
+    # The view's literal conditions choose the rows: only "author 3" answers.
+    author = Author.objects.get(name="author 3")
+    assert tasks["authors/<int:pk>/card/"].paths == (f"/authors/{author.pk}/card/",)
+    assert tasks["sitemap-<section>.xml"].paths == ("/sitemap-books.xml", "/sitemap-tags.xml")
+    notes = tasks["api/books/<int:book_pk>/notes/"]
+    assert notes.paths == tuple(f"/api/books/{n}/notes/" for n in range(1, 7))
+    assert notes.comment.endswith("book_pk from corpus.Book rows")
+
+
+@SITE
+def test_scaffold_leaves_out_format_suffixes_and_logout() -> None:
+    assert prepared(staff()).left_out == {
+        "format-suffix copies of routes": 6,
+        "logging out or switching user": 2,
+        "pages whose name says a GET changes data (delete, copy, toggle, …)": 1,
+    }
+    assert prepared(staff(), include=("logout",)).profile.routes == {("GET", "logout/")}
+
+
+@SITE
+def test_scaffold_session_login_answers_every_path_as_the_user() -> None:
+    login = prepared(staff()).profile.login
+    client = client_for(login)
+
+    assert login.description == "a session cookie created for staff on this database"
+    assert client.get("/api/whoami/").json() == {"username": "staff"}
+    for task in prepared(staff()).profile.tasks:
+        for path in task.paths:
+            assert client.get(path).status_code == 200, path
+
+
+@TOKENS
+def test_scaffold_uses_the_drf_token_when_drf_authenticates_by_token() -> None:
+    login = prepared(staff()).profile.login
+
+    assert login.cookies == ()
+    assert login.headers == (("Authorization", f"Token {Token.objects.get(user=staff()).key}"),)
+    assert login.description == "the DRF token of staff"
+    assert client_for(login).get("/api/whoami/").json() == {"username": "staff"}
+
+
+@SITE
+def test_scaffold_without_a_user_is_anonymous() -> None:
+    profile = prepared().profile
+
+    assert profile.login == ProfileLogin(
+        "nobody (anonymous requests); pass --user to log in as someone"
+    )
+    assert "COOKIES = {}" in prepared().text
+
+
+@SITE
+def test_scaffold_writes_create_and_update_through_drf_only() -> None:
+    profile = prepared(staff(), writes=True).profile
+    writes = [(t.method, t.route, t.body, t.paths) for t in profile.tasks if t.kind == "write"]
+
+    assert writes == [
+        ("POST", "api/reviews/", '{"book": 1, "rating": 0}', ("/api/reviews/",)),
+        ("PATCH", "api/reviews/<pk>/", '{"book": 1, "rating": 0}', ("/api/reviews/1/",)),
+    ]
+    assert ("DELETE", "api/reviews/<pk>/") in {(s.method, s.route) for s in profile.skipped}
+    login = profile.login
+    client = client_for(login)
+    response = client.post(
+        "/api/reviews/", {"book": 1, "rating": 4}, content_type="application/json"
+    )
+    assert response.status_code == 201  # the CSRF cookie and header pass Django's check
+
+
+@SITE
+def test_scaffold_include_and_exclude_filter_routes() -> None:
+    profile = prepared(staff(), include=("^api/",), exclude=("reviews",)).profile
+
+    assert [t.route for t in profile.tasks] == [
+        "api/books/",
+        "api/books/<pk>/",
+        "api/",
+        "api/authors/<str:name>/",
+        "api/publishers/<int:publisher_pk>/books/",
+        "api/whoami/",
+        "api/books/<int:book_pk>/notes/",
+    ]
+
+
+@SITE
+def test_scaffold_rejects_bad_options(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="--name '1x' cannot name a profile"):
+        prepared(name="1x")
+    with pytest.raises(ConfigurationError, match=r"--include '\(' is not a regular expression"):
+        prepared(include=("(",))
+    with pytest.raises(ConfigurationError) as info:
+        scaffold(ScaffoldOptions(user="nobody", cwd=tmp_path))
+    assert str(info.value).startswith(
+        "--user nobody: no auth.User has username 'nobody' in the database of tests.settings."
+    )
+
+
+@SITE
+def test_perf_profile_scaffold_writes_loadtests(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    out: Any = __import__("io").StringIO()
+
+    call_command("perf_profile", "scaffold", "--user", "staff", "--name", "site", stdout=out)
+
+    text = (tmp_path / "loadtests" / "site.py").read_text()
+    assert text.splitlines()[9] == (
+        "import locust  # noqa: F401  (first: Locust patches the interpreter with gevent on import)"
+    )
+    assert out.getvalue().splitlines() == [
+        "loadtests/site.py: 18 of 19 GET routes; logged in as staff; 1 GET route is listed as not "
+        "scaffolded (at the end of the file); left out: format-suffix copies of routes (6), "
+        "pages whose name says a GET changes data (delete, copy, toggle, …) (1), logging out or "
+        "switching user (2).",
+        "Run it: python manage.py perf_audit --profile site",
+    ]
+    with pytest.raises(CommandError) as info:
+        call_command("perf_profile", "scaffold", "--name", "site", stdout=out)
+    assert info.value.returncode == 1
+    assert str(info.value) == (
+        f"{tmp_path / 'loadtests' / 'site.py'} exists. Pass --force to replace it, or choose "
+        "another --name."
+    )
+
+
+@SITE
+def test_prepare_for_audit_logs_in_as_the_first_superuser(tmp_path: Path) -> None:
+    User.objects.create(username="root", is_superuser=True, is_staff=True)
+
+    profile = prepare_for_audit(None, tmp_path).profile
+
+    assert (profile.name, profile.login.username) == ("scaffold", "root")

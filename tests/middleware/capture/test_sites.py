@@ -1,0 +1,94 @@
+"""Where a view builds the queryset of its rows, chosen among get_queryset's returns by what the
+evaluated queryset eager-loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from rest_framework import generics
+
+from perftoolkit.middleware.capture.sites import view_queryset_site
+from tests.corpus.models import Book, Enrollment
+from tests.support.corpus import line_of
+
+FILE = "tests/middleware/capture/test_sites.py"
+
+
+class Base(generics.ListAPIView[Enrollment]):
+    queryset = Enrollment.objects.order_by("id")  # site: base
+
+
+class Branches(Base):
+    def get_queryset(self) -> Any:
+        if self.request.user.is_staff:
+            return super().get_queryset()  # site: super
+        if self.request.GET.get("all"):
+            return self.queryset.all()
+        eager = Enrollment.objects.select_related("student", "student__user")
+        return eager.prefetch_related("book__tags", Prefetch("book", to_attr="the_book"))
+
+
+class Unknown(Base):
+    def get_queryset(self) -> Any:
+        queryset = super().get_queryset()
+        if self.request.user.is_staff:
+            return queryset
+        return queryset.select_related("student")  # site: unknown last
+
+
+class Extends(Base):
+    def get_queryset(self) -> Any:
+        if self.request.user.is_staff:
+            return super().get_queryset().prefetch_related("book")  # site: extends
+        return Enrollment.objects.all()  # site: extends last
+
+
+class ModelOnly(generics.ListAPIView[Book]):
+    model = Book  # site: model
+
+
+def at(marker: str) -> str:
+    return f"{FILE}:{line_of(FILE, f'# site: {marker}')}"
+
+
+class Literal(Base):
+    def get_queryset(self) -> Any:
+        if self.request.user.is_staff:
+            return super().get_queryset()
+        return Enrollment.objects.select_related("student", "student__user").prefetch_related(
+            "book__tags", Prefetch("book", to_attr="the_book")
+        )  # site: literal
+
+
+def test_view_queryset_site_is_the_last_return_by_default() -> None:
+    site = view_queryset_site(Literal)
+    assert site is not None
+    assert (site.line, site.function) == (
+        line_of(FILE, "# site: literal") - 2,
+        "Literal.get_queryset",
+    )
+
+
+def test_view_queryset_site_follows_the_eager_loads_that_ran() -> None:
+    assert str(view_queryset_site(Literal, frozenset())) == at("base")
+    eager = frozenset({("select", "student__user"), ("prefetch", "book__tags")})
+    assert view_queryset_site(Literal, eager) == view_queryset_site(Literal)
+    # Two returns stand for the class's queryset and one is not known from its text.
+    assert str(view_queryset_site(Branches, frozenset())) == at("base")
+
+
+def test_view_queryset_site_adds_the_eager_loads_of_a_changed_super() -> None:
+    site = view_queryset_site(Extends, frozenset({("prefetch", "book")}))
+    assert str(site) == at("extends")
+
+
+def test_view_queryset_site_keeps_the_default_when_the_text_cannot_tell() -> None:
+    default = view_queryset_site(Unknown)
+    assert default is not None
+    assert view_queryset_site(Unknown, frozenset()) == default
+    assert default.line == line_of(FILE, "# site: unknown last")
+
+
+def test_view_queryset_site_of_a_model_only_view_is_its_model_line() -> None:
+    assert str(view_queryset_site(ModelOnly)) == at("model")

@@ -1,0 +1,66 @@
+"""Terminal tables in a log 80 columns wide: every column fits, and a long route folds in pieces a
+reader can read, never a few letters a line."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from perftoolkit.reporting.console import (
+    ROUTE_MIN_WIDTH,
+    make_console,
+    render_audit_summary,
+    render_run,
+)
+from tests.support.runs import Endpoint, judged_before_run, make_run
+
+LONG = (
+    "api/v2/nutritionplan/<int:pk>/nutritional_values/",
+    "en/exercise/history/admin-control/revert/<int:history_pk>/<int:content_type_id>",
+)
+
+
+def _text(render: object, run: object) -> list[str]:
+    out = io.StringIO()
+    render(run, make_console(out, width=80))  # type: ignore[operator]
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.parametrize("render", [render_run, render_audit_summary])
+def test_tables_fit_80_columns_and_fold_routes_in_readable_pieces(render: object) -> None:
+    run = make_run(
+        "long",
+        [
+            Endpoint("GET", route, [30], 5, (100.0, 2000.0, 3000.0), "x.y", f"t{n}")
+            for n, route in enumerate(LONG)
+        ],
+    )
+    lines = _text(render, run)
+    header = next(n for n, line in enumerate(lines) if line.startswith("endpoint"))
+    width = lines[header].index("req") - 1
+    rows = [
+        line for line in lines[header + 1 :] if line.strip() and not line.startswith(("─", "note"))
+    ]
+
+    assert all(len(line) <= 80 for line in lines)
+    assert width >= ROUTE_MIN_WIDTH
+    pieces = [row[:width].rstrip() for row in rows]
+    joined = "".join(p.strip() for p in pieces)
+    assert joined == "".join(f"GET{route}" for route in LONG)
+    # Each route: its method, then pieces as wide as the column; only its last one is shorter.
+    groups: list[list[str]] = []
+    for piece in pieces:
+        if piece.startswith("GET"):
+            groups.append([])
+        groups[-1].append(piece.strip())
+    for group in groups:
+        assert all(len(p) >= ROUTE_MIN_WIDTH - 1 for p in group[1:-1]), group
+
+
+def test_budget_column_keeps_whole_words() -> None:
+    lines = _text(render_run, judged_before_run())
+
+    assert all(len(line) <= 80 for line in lines)
+    row = next(line for line in lines if line.startswith("GET api/courses/ "))
+    assert row.rstrip().endswith("exceeded")

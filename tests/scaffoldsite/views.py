@@ -1,0 +1,136 @@
+"""Views of every kind the scaffold reads: DRF viewsets and generic views, Django's generic views,
+function views; over the corpus's models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, TemplateView
+from rest_framework import generics, serializers, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tests.corpus.models import Author, Book, Note, Publisher, Review, Tag
+from tests.corpus.serializers import AuthorSerializer, NestedBookSerializer
+
+
+class NoteSerializer(serializers.ModelSerializer[Note]):
+    class Meta:
+        model = Note
+        fields = ["id", "text"]
+
+
+class ReviewSerializer(serializers.ModelSerializer[Review]):
+    class Meta:
+        model = Review
+        fields = ["id", "book", "rating", "approved"]
+        read_only_fields = ["approved"]
+
+
+class BookViewSet(viewsets.ReadOnlyModelViewSet[Book]):
+    queryset = Book.objects.order_by("id")
+    serializer_class = NestedBookSerializer
+
+    @action(detail=True)
+    def reviews(self, request: Request, pk: str) -> Response:
+        return Response([r.rating for r in self.get_object().reviews.all()])
+
+
+class ReviewViewSet(viewsets.ModelViewSet[Review]):
+    queryset = Review.objects.order_by("id")
+    serializer_class = ReviewSerializer
+
+
+class AuthorByName(generics.RetrieveAPIView[Author]):
+    queryset = Author.objects.order_by("id")
+    serializer_class = AuthorSerializer
+    lookup_field = "name"
+
+
+class PublisherBooks(generics.ListAPIView[Book]):
+    serializer_class = NestedBookSerializer
+
+    def get_queryset(self) -> Any:
+        return Book.objects.filter(author__publisher=self.kwargs["publisher_pk"]).order_by("id")
+
+
+class TagDetail(DetailView):  # type: ignore[type-arg]
+    model = Tag
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        return HttpResponse(self.object.name)
+
+
+class WhoAmI(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+    def get(self, request: Request) -> Response:
+        return Response({"username": getattr(request.user, "username", None)})
+
+
+class ScriptPage(TemplateView):
+    """A page whose script reads the id in the browser: the server never does."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse("<div id=app></div>")
+
+
+class Ping(APIView):
+    def post(self, request: Request) -> Response:
+        return Response({"pong": True})
+
+
+def country_page(request: HttpRequest, country_pk: int) -> HttpResponse:
+    return HttpResponse(str(country_pk))
+
+
+def archive(request: HttpRequest, year: int, month: int) -> HttpResponse:
+    return HttpResponse(f"{year}-{month}")
+
+
+def plan_page(request: HttpRequest, id: int) -> HttpResponse:
+    return HttpResponse(get_object_or_404(Publisher, pk=id).name)
+
+
+def author_card(request: HttpRequest, pk: int) -> HttpResponse:
+    return HttpResponse(get_object_or_404(Author, pk=pk, name="author 3").name)
+
+
+def book_page(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
+    # The slug is only for people reading the address: the view never reads it.
+    return HttpResponse(Book.objects.get(pk=pk).title)
+
+
+def sitemap(request: HttpRequest, section: str, sitemaps: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(f"{section} of {len(sitemaps)}")
+
+
+class BookNotes(generics.ListAPIView[Note]):
+    serializer_class = NoteSerializer
+
+    def get_queryset(self) -> Any:
+        return Note.objects.filter(book=self.kwargs["book_pk"]).order_by("id")
+
+
+def delete_tag(request: HttpRequest, pk: int) -> HttpResponse:
+    Tag.objects.filter(pk=pk).delete()  # on GET: a load test must not request it unasked
+    return HttpResponse("deleted")
+
+
+@require_POST
+def pin(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("pinned")
+
+
+def mystery(request: HttpRequest, token: str) -> HttpResponse:
+    return HttpResponse(token)
+
+
+def logout(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("bye")
