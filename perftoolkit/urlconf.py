@@ -153,6 +153,31 @@ def keyed_route(request: HttpRequest, match: ResolverMatch) -> str | None:
     return None
 
 
+def view_path(callback: Callable[..., Any]) -> str:
+    """The dotted path Django's ResolverMatch gives a view (`_func_path`), which keyers name."""
+    func: Any = getattr(callback, "view_class", None) or callback
+    if not hasattr(func, "__name__"):
+        return f"{type(func).__module__}.{type(func).__name__}"
+    return f"{func.__module__}.{func.__name__}"
+
+
+def keyer_examples(view: str, limit: int = 3) -> dict[str, tuple[str, ...]] | None:
+    """For a view some keyer keys (Wagtail's serve): each key it can produce, with up to `limit`
+    paths that a GET of is keyed so (a load-test profile requests those paths under that key);
+    None when no keyer of this view can say."""
+    by_view, _ = _keyer_table()
+    for keyer in by_view.get(view, ()):
+        examples = getattr(keyer, "examples", None)
+        if callable(examples):
+            try:
+                return dict(examples(limit))
+            except Exception:
+                logger.warning(
+                    "perftoolkit: route keyer %r cannot give examples", keyer, exc_info=True
+                )
+    return None
+
+
 def keyer_routes() -> frozenset[str]:
     """Every key the configured keyers can produce (those that can say)."""
     routes: set[str] = set()
@@ -191,6 +216,26 @@ class WagtailPageKeyer:
         return frozenset(
             f"{self.prefix}{m._meta.app_label}.{m._meta.object_name}" for m in get_page_models()
         )
+
+    def examples(self, limit: int) -> dict[str, tuple[str, ...]]:
+        """Up to `limit` live pages of each page class, by the path the default site serves
+        them at (pages of other sites or without a URL are left out)."""
+        from wagtail.models import Page, Site
+
+        site = Site.objects.filter(is_default_site=True).first()
+        found: dict[str, list[str]] = {}
+        pages = Page.objects.live().specific().order_by("path")
+        for page in pages.iterator(chunk_size=200):
+            model = type(page)
+            key = f"{self.prefix}{model._meta.app_label}.{model._meta.object_name}"
+            paths = found.setdefault(key, [])
+            if len(paths) >= limit:
+                continue
+            parts = page.get_url_parts()
+            if parts is None or (site is not None and parts[0] != site.pk):
+                continue
+            paths.append(parts[2])
+        return {key: tuple(paths) for key, paths in sorted(found.items()) if paths}
 
 
 wagtail_page_route = WagtailPageKeyer()

@@ -45,7 +45,7 @@ from perftoolkit.core.runs.profiles import (
     route_selected,
 )
 from perftoolkit.exceptions import ConfigurationError
-from perftoolkit.urlconf import UrlEntry, url_entries
+from perftoolkit.urlconf import UrlEntry, keyer_examples, url_entries, view_path
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 AUDIT_PROFILE = "scaffold"  # the name (and file) of the profile an audit scaffolds for itself
@@ -217,6 +217,12 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
     owned = owned_rows(user)
     seen: set[tuple[str, str]] = set()
     for entry in url_entries():
+        keyed = _keyed_tasks(entry, options)
+        if keyed is not None:  # one pattern, many endpoints (Wagtail's pages): one task per key
+            tasks.extend(t for t in keyed if (t.method, t.route) not in seen)
+            seen.update((t.method, t.route) for t in keyed)
+            get_routes += len(keyed)
+            continue
         if not route_selected(entry.key, options.include, options.exclude):
             continue
         info = describe_view(entry)
@@ -252,6 +258,27 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
         skipped=tuple(skipped),
     )
     return _Built(profile, get_routes, left_out)
+
+
+def _keyed_tasks(entry: UrlEntry, options: ScaffoldOptions) -> list[ProfileTask] | None:
+    """For a pattern a route keyer splits into endpoints (a Wagtail site's catch-all), a GET
+    task per key it knows, over real paths keyed so; None for any other pattern."""
+    view = view_path(entry.callback)
+    examples = keyer_examples(view)
+    if examples is None:
+        return None
+    return [
+        ProfileTask(
+            "GET",
+            key,
+            paths,
+            "detail",
+            f"{key.partition(':')[2]}: {len(paths)} live page{'s' if len(paths) != 1 else ''} "
+            f"served by {view}, keyed by page class",
+        )
+        for key, paths in examples.items()
+        if route_selected(key, options.include, options.exclude)
+    ]
 
 
 def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:

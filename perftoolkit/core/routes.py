@@ -104,6 +104,19 @@ CONVERTER_SAMPLES = {
 _PLACEHOLDER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
+_KEY = re.compile(r"[a-z][a-z0-9_]*:[^/\s]+")
+
+
+def is_endpoint_key(name: str) -> bool:
+    """A route keyer's key (`wagtail:blog.BlogPage`) rather than a URL pattern or path: a
+    lowercase prefix and a colon, and no slash anywhere.
+
+    >>> is_endpoint_key("wagtail:blog.BlogPage"), is_endpoint_key("api/<int:pk>/")
+    (True, False)
+    """
+    return _KEY.fullmatch(name) is not None
+
+
 def request_route(name: str, resolve: Callable[[str], str | None] | None = None) -> str:
     """The route pattern a load-test request name stands for.
 
@@ -114,6 +127,8 @@ def request_route(name: str, resolve: Callable[[str], str | None] | None = None)
     `resolve`, or when it matches nothing, the name stands for itself, minus the query string
     and the leading slash.
     """
+    if is_endpoint_key(name.strip()):
+        return name.strip()  # a profile named its requests by their endpoint key
     path = name.split("?", 1)[0].split("#", 1)[0].strip() or "/"
     if "://" in path:
         path = "/" + path.split("://", 1)[1].partition("/")[2]

@@ -149,3 +149,40 @@ def test_budget_record_and_check_on_page_keys(
     out = io.StringIO()
     call_command("perf_budget", "check", "--report", "report.json", stdout=out)
     assert out.getvalue() == "All 2 budgeted endpoints within budget (perf-budgets.toml)\n"
+
+
+def test_scaffold_has_a_task_per_page_class_named_by_its_key() -> None:
+    from perftoolkit.audit.options import ScaffoldOptions
+    from perftoolkit.audit.scaffold import prepare
+
+    profile = prepare(ScaffoldOptions(), None).profile
+    keyed = {t.route: t for t in profile.tasks if t.route.startswith("wagtail:")}
+    assert sorted(keyed) == [INDEX, POST]
+    assert keyed[INDEX].paths == ("/",)
+    assert keyed[POST].paths == ("/post-0/", "/post-1/", "/post-2/")
+    assert keyed[POST].name == POST  # Locust groups by the key, and the audit reads it back
+    assert keyed[POST].comment == (
+        "blog.BlogPage: 3 live pages served by wagtail.views.serve, keyed by page class"
+    )
+    # The catch-all pattern itself is no task: its pages are.
+    assert all(t.route != "<arg>" for t in profile.tasks)
+
+
+def test_scaffolded_paths_are_keyed_as_their_task_says(record_dir: Path) -> None:
+    from perftoolkit.audit.options import ScaffoldOptions
+    from perftoolkit.audit.scaffold import prepare
+
+    profile = prepare(ScaffoldOptions(), None).profile
+    for task in profile.tasks:
+        if task.route.startswith("wagtail:"):
+            found = _record(record_dir, *task.paths)
+            assert f"GET {task.route}" in found
+
+
+def test_a_request_named_by_its_key_is_that_endpoint() -> None:
+    from perftoolkit.audit.target import resolve_route
+    from perftoolkit.core.routes import request_route
+
+    # The catch-all pattern would take any path: the key is not resolved as one.
+    assert request_route(POST, resolve_route) == POST
+    assert request_route("/post-1/", resolve_route) == "<arg>"

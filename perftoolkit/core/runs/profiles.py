@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from perftoolkit.core.routes import is_endpoint_key
+
 TaskKind = Literal["list", "detail", "write"]
 WEIGHTS: dict[TaskKind, tuple[str, int]] = {
     "list": ("LIST_WEIGHT", 3),
@@ -37,8 +39,17 @@ class ProfileTask:
 
     @property
     def name(self) -> str:
-        """The request name Locust groups by: the route pattern with a leading slash."""
-        return "/" if self.route == "/" else f"/{self.route}"
+        """The request name Locust groups by: the route pattern with a leading slash, or a route
+        keyer's key as it is (`wagtail:blog.BlogPage`: many pages behind one pattern).
+
+        >>> ProfileTask("GET", "api/courses/", (), "list", "").name
+        '/api/courses/'
+        >>> ProfileTask("GET", "wagtail:blog.BlogPage", (), "detail", "").name
+        'wagtail:blog.BlogPage'
+        """
+        if self.route == "/" or is_endpoint_key(self.route):
+            return self.route
+        return f"/{self.route}"
 
 
 @dataclass(frozen=True, slots=True)
