@@ -9,6 +9,7 @@ audit uses the same function when it is given no profile and finds no `loadtests
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shlex
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ _CHANGES_DATA = frozenset(
         "unsubscribe",
     }
 )
+
+logger = logging.getLogger("perftoolkit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +228,11 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
             continue
         if not route_selected(entry.key, options.include, options.exclude):
             continue
-        info = describe_view(entry)
+        try:
+            info = describe_view(entry)
+        except Exception as exc:  # a view that cannot be inspected is one route left out
+            skipped.append(SkippedRoute("GET", entry.key, _uninspectable(exc)))
+            continue
         reason = _left_out(entry, info, explicit=bool(options.include))
         if reason is not None:
             left_out[reason] = left_out.get(reason, 0) + 1
@@ -235,7 +242,10 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
                 continue
             seen.add((method, entry.key))
             get_routes += method == "GET"
-            made = _task(entry, info, method, user, owned)
+            try:
+                made = _task(entry, info, method, user, owned)
+            except Exception as exc:
+                made = _uninspectable(exc)
             if isinstance(made, ProfileTask):
                 tasks.append(made)
             else:
@@ -260,6 +270,13 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
     return _Built(profile, get_routes, left_out)
 
 
+def _uninspectable(exc: Exception) -> str:
+    """Why a route has no task when looking at its view raised (a property of the view that
+    needs URL arguments, a queryset that needs a request attribute): said, never fatal."""
+    logger.debug("perftoolkit: scaffold could not inspect a view", exc_info=True)
+    return f"its view could not be inspected outside a request ({type(exc).__name__}: {exc})"
+
+
 def _keyed_tasks(entry: UrlEntry, options: ScaffoldOptions) -> list[ProfileTask] | None:
     """For a pattern a route keyer splits into endpoints (a Wagtail site's catch-all), a GET
     task per key it knows, over real paths keyed so; None for any other pattern."""
@@ -273,8 +290,8 @@ def _keyed_tasks(entry: UrlEntry, options: ScaffoldOptions) -> list[ProfileTask]
             key,
             paths,
             "detail",
-            f"{key.partition(':')[2]}: {len(paths)} live page{'s' if len(paths) != 1 else ''} "
-            f"served by {view}, keyed by page class",
+            f"{len(paths)} live page{'s' if len(paths) != 1 else ''} served by {view}, keyed "
+            "by page class",
         )
         for key, paths in examples.items()
         if route_selected(key, options.include, options.exclude)

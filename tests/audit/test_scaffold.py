@@ -274,3 +274,14 @@ def test_prepare_for_audit_logs_in_as_the_first_superuser(tmp_path: Path) -> Non
     profile = prepare_for_audit(None, tmp_path).profile
 
     assert (profile.name, profile.login.username) == ("scaffold", "root")
+
+
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.uninspectable_urls", MIDDLEWARE=SESSIONS)
+def test_scaffold_lists_a_view_it_cannot_inspect_and_goes_on() -> None:
+    profile = prepared().profile
+    (skip,) = [s for s in profile.skipped if s.route.startswith("models/")]
+    assert (skip.method, skip.route) == ("GET", "models/<str:app_label>/<str:model_name>/<int:pk>/")
+    assert skip.reason == (
+        "its view could not be inspected outside a request (KeyError: 'app_label')"
+    )
+    assert [t.route for t in profile.tasks] == ["api/whoami/"]

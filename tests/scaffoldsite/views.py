@@ -134,3 +134,20 @@ def mystery(request: HttpRequest, token: str) -> HttpResponse:
 
 def logout(request: HttpRequest) -> HttpResponse:
     return HttpResponse("bye")
+
+
+class ModelFromUrl(DetailView):  # type: ignore[type-arg]
+    """Wagtail's workflow views do this: `model` read from URL arguments, so asking for it outside
+    a request raises."""
+
+    template_name = "page.html"
+
+    @property
+    def model(self) -> Any:  # type: ignore[override]
+        return apps_get_model(self.kwargs["app_label"], self.kwargs["model_name"])
+
+
+def apps_get_model(app_label: str, model_name: str) -> Any:
+    from django.apps import apps
+
+    return apps.get_model(app_label, model_name)

@@ -162,7 +162,7 @@ def test_scaffold_has_a_task_per_page_class_named_by_its_key() -> None:
     assert keyed[POST].paths == ("/post-0/", "/post-1/", "/post-2/")
     assert keyed[POST].name == POST  # Locust groups by the key, and the audit reads it back
     assert keyed[POST].comment == (
-        "blog.BlogPage: 3 live pages served by wagtail.views.serve, keyed by page class"
+        "3 live pages served by wagtail.views.serve, keyed by page class"
     )
     # The catch-all pattern itself is no task: its pages are.
     assert all(t.route != "<arg>" for t in profile.tasks)
