@@ -12,6 +12,7 @@ class PerfToolkitConfig(AppConfig):
         from perftoolkit import checks
 
         register(checks.check_settings)
+        register(checks.check_setting_name)
         register(checks.check_middleware)
         register(checks.check_production_mode)
         register(checks.check_capture)
