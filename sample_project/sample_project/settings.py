@@ -2,7 +2,7 @@
 
 Environment: `SAMPLE_VARIANT` (default `before`), `DATABASE_URL` (default: one SQLite file per
 variant beside manage.py), `REDIS_URL` (cache backend; locmem without it), `PERFTOOLKIT_MODE`,
-`DJANGO_DEBUG=1`.
+`DJANGO_DEBUG=1`, `SAMPLE_SLOW_VIEW` (a route made twice as slow, see slowdown.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from sample_project.database import database_from_url, sqlite_database
+from sample_project.slowdown import slowdown_middleware
 from sample_project.variant import variant_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "perftoolkit.middleware.QueryBudgetMiddleware",
+    # SAMPLE_SLOW_VIEW=<route> doubles that route's time (see slowdown.py); nothing when unset.
+    *slowdown_middleware(),
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
