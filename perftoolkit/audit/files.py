@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import perftoolkit
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
 from perftoolkit.middleware.detectors import detection_setup
@@ -129,12 +130,45 @@ def load_notes(load: LoadStats | None, *, url: str | None, recorded: bool) -> li
     return notes
 
 
+def load_problems(load: LoadStats | None, *, max_failure_rate: float) -> list[str]:
+    """Why the load test did not measure what it was asked to (the run is then incomplete):
+    more failed requests than `max_failure_rate` allows, or exceptions in Locust's tasks."""
+    if load is None:
+        return []
+    problems = []
+    total = load.total
+    if total.requests == 0 and total.failures == 0 and not load.exceptions:
+        problems.append("Locust sent no request, so nothing was measured.")
+    rate = total.failures / total.requests if total.requests else (1.0 if total.failures else 0.0)
+    if rate > max_failure_rate:
+        problems.append(
+            f"{total.failures} of {total.requests} requests failed ({rate * 100:.3g} %), more than "
+            f"--max-failure-rate allows ({max_failure_rate * 100:g} %): the figures describe "
+            "failures more than the endpoints (see load.entries[].failures and "
+            "artifacts/locust_failures.csv)."
+        )
+    if load.exceptions:
+        raised = sum(e.count for e in load.exceptions)
+        top = load.exceptions[0]
+        where = f" at {top.traceback}" if top.traceback else ""
+        kinds = len(load.exceptions)
+        problems.append(
+            f"Locust's tasks raised {raised} exception{'s' if raised != 1 else ''}"
+            f"{f' of {kinds} kinds' if kinds > 1 else ''}, so the load did not run as its "
+            f"profile says; the most frequent ({top.count}×): {top.message or '(no message)'}"
+            f"{where} (all of them: load.exceptions in report.json, "
+            "artifacts/locust_exceptions.csv)."
+        )
+    return problems
+
+
 def write_audit_files(
     run: AuditRun,
     run_dir: Path,
     *,
     compare_with: Path | None = None,
     tolerance: float | None = None,
+    confidence: float | None = None,
 ) -> AuditFiles:
     """report.json, index.html, and the comparison with `compare_with` (as `before`)."""
     report = write_run(run, run_dir / REPORT_FILE)
@@ -145,10 +179,13 @@ def write_audit_files(
 
     compare_dir = run_dir.parent / COMPARE_DIR
     before = read_run(compare_with)
-    if tolerance is None:
-        comparison = write_comparison(before, run, compare_dir)
-    else:
-        comparison = write_comparison(before, run, compare_dir, tolerance=tolerance)
+    comparison = write_comparison(
+        before,
+        run,
+        compare_dir,
+        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
+        confidence=DEFAULT_CONFIDENCE if confidence is None else confidence,
+    )
     return AuditFiles(report=report, html=html, compare_dir=compare_dir, comparison=comparison)
 
 

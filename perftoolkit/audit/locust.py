@@ -18,16 +18,18 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perftoolkit.audit.processes import Child, free_port, spawn, tail
 from perftoolkit.core.runs.loadstats import (
+    LoadException,
     LoadProgress,
     LoadStats,
     load_stats_from_csv,
     load_stats_from_locust,
     parse_locust_csv,
+    parse_locust_exceptions,
     parse_locust_json,
     parse_progress_line,
 )
@@ -301,7 +303,24 @@ class LocustRun:
         return f"Locust exited with code {code}. The end of its log ({self.log_path.name}):\n{text}"
 
     def stats(self, route_for: Callable[[str], str]) -> LoadStats | None:
-        """Locust's results: its JSON (exact histograms) or, failing that, its last stats CSV."""
+        """Locust's results (its JSON, exact histograms, or failing that its last stats CSV),
+        with the exceptions its tasks raised."""
+        stats = self._stats(route_for)
+        if stats is None:
+            return None
+        return replace(stats, exceptions=tuple(self.exceptions()))
+
+    def exceptions(self) -> list[LoadException]:
+        """What Locust's tasks raised (`locust_exceptions.csv`); none when it wrote no such file."""
+        path = self.workdir / f"{RESULTS_PREFIX}_exceptions.csv"
+        try:
+            return parse_locust_exceptions(path.read_text(encoding="utf-8", errors="replace"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            return [LoadException(1, f"{path.name} is unreadable ({exc})", "")]
+
+    def _stats(self, route_for: Callable[[str], str]) -> LoadStats | None:
         profiles = [p.stem for p in self.options.locustfiles]
         run_time = (self.finished_at or time.time()) - self.started_at if self.started_at else 0.0
         o = self.options
