@@ -8,10 +8,13 @@ from typing import Annotated
 
 import typer
 
-from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.reporting.schema import REPORT_FILE
 
 app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True)
+
+TOLERANCE_HELP = "The smallest latency change that counts as one, as a fraction: 0.1 = 10 % slower."
+CONFIDENCE_HELP = "Confidence of the latency tests: 0.99 = a 1 % chance of calling noise a change."
 
 
 class Format(StrEnum):
@@ -93,15 +96,18 @@ def report_compare(
     ] = None,
     tolerance: Annotated[
         float,
-        typer.Option(
-            help="How much p95 may rise before it is a regression: 0.1 allows +10 % "
-            "(judged where both runs measured the endpoint at least 20 times)."
-        ),
+        typer.Option(help=TOLERANCE_HELP),
     ] = DEFAULT_TOLERANCE,
+    confidence: Annotated[
+        float,
+        typer.Option(help=CONFIDENCE_HELP),
+    ] = DEFAULT_CONFIDENCE,
 ) -> None:
     """Compare two runs: per-endpoint deltas, findings fixed / new / remaining, regressions.
 
-    A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
+    A regression: an endpoint's worst request ran more queries, or a rank test (Mann–Whitney U)
+    found its requests slower by more than --tolerance at --confidence. An endpoint with fewer
+    than 10 timed requests in a run is "not judged".
     """
     from perftoolkit.reporting.comparing import compare_reports, summary
 
@@ -110,6 +116,7 @@ def report_compare(
         after,
         out_dir,
         tolerance=tolerance,
+        confidence=confidence,
         fail_on=fail_on.value if fail_on else None,
     )
     typer.echo(summary(comparison, out_dir))

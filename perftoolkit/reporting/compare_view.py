@@ -6,16 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from perftoolkit.core.runs.compare import Comparison, EndpointDelta, FindingChange, latency_judged
+from perftoolkit.core.runs.compare import Comparison, EndpointDelta, FindingChange, latency_sentence
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.core.runs.targets import Targets, score
 from perftoolkit.reporting import charts
 from perftoolkit.reporting.formatting import (
+    VERDICT_TONES,
     Change,
     change,
     count,
+    latency_change,
     percent,
     timestamp,
+    verdict_text,
 )
 from perftoolkit.reporting.run_view import KIND_TITLES, figure, safe_svg, target_text
 
@@ -54,6 +57,9 @@ class CompareRow:
     reasons: tuple[str, ...]
     cells: tuple[Change, ...]
     budget: BudgetChange
+    latency: str  # the verdict in a few words
+    latency_tone: str  # bad | good | same | unjudged
+    latency_title: str  # the whole sentence: medians, p-value, requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +77,13 @@ COLUMNS = ("Queries median", "Queries max", "Duplicates", "p50 ms", "p95 ms", "p
 
 def totals_tiles(comparison: Comparison) -> list[Tile]:
     t = comparison.totals
-    tolerance = comparison.tolerance
+    # A whole run's latency moves with the machine as much as with the code, so its tiles show
+    # the move unjudged; endpoints are judged one by one, against the run's drift.
     tiles = [
         Tile("Queries per request", change(t.queries_per_request)),
         Tile("Findings", change(t.findings)),
-        Tile("P95 latency, ms", change(t.latency_p95, unit="ms", tolerance=tolerance)),
-        Tile("P99 latency, ms", change(t.latency_p99, unit="ms", tolerance=tolerance)),
+        Tile("P95 latency, ms", change(t.latency_p95, unit="ms", neutral=True)),
+        Tile("P99 latency, ms", change(t.latency_p99, unit="ms", neutral=True)),
         Tile("Cache hit rate", change(t.cache_hit_ratio, unit="ratio", higher_is_better=True)),
         Tile("Requests", change(t.requests, neutral=True)),
         Tile("Failures", change(t.failures)),
@@ -90,9 +97,8 @@ def totals_tiles(comparison: Comparison) -> list[Tile]:
     ]
 
 
-def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
-    # Too few requests a side: the latencies are shown moving, not judged (as in the regressions).
-    few = not latency_judged(e.requests)
+def compare_row(e: EndpointDelta, comparison: Comparison) -> CompareRow:
+    verdict = e.latency
     return CompareRow(
         method=e.method,
         route=e.route,
@@ -102,12 +108,17 @@ def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
             change(e.queries_median),
             change(e.queries_max),
             change(e.duplicates),
-            change(e.latency_p50, unit="ms", tolerance=tolerance, neutral=few),
-            change(e.latency_p95, unit="ms", tolerance=tolerance, neutral=few),
-            change(e.latency_p99, unit="ms", tolerance=tolerance, neutral=few),
+            latency_change(e.latency_p50, verdict),
+            latency_change(e.latency_p95, verdict),
+            latency_change(e.latency_p99, verdict),
             change(e.findings),
         ),
         budget=budget_change(e.budget_before, e.budget_after),
+        latency=verdict_text(verdict),
+        latency_tone=VERDICT_TONES[verdict.status],
+        latency_title=latency_sentence(
+            verdict, comparison.tolerance, comparison.confidence, comparison.drift
+        ),
     )
 
 
@@ -143,6 +154,12 @@ def verdict(comparison: Comparison) -> tuple[str, str]:
     head = f"{n} regression{'s' if n != 1 else ''}" if n else "No regressions"
     per_request = change(comparison.totals.queries_per_request)
     parts = [head + "."]
+    unjudged = len(comparison.not_judged)
+    if unjudged:
+        parts.append(
+            f"Latency not judged on {unjudged} of {len(comparison.endpoints)} endpoints "
+            "(too few requests)."
+        )
     if per_request.tone != "none":
         parts.append(f"Queries per request {per_request.before} → {per_request.after}.")
     parts.append(
@@ -173,8 +190,7 @@ def target_rows(before: AuditRun, after: AuditRun, targets: Targets) -> list[Tar
 def compare_context(
     comparison: Comparison, before: AuditRun, after: AuditRun, targets: Targets
 ) -> dict[str, Any]:
-    tolerance = comparison.tolerance
-    rows = [compare_row(e, tolerance) for e in comparison.endpoints]
+    rows = [compare_row(e, comparison) for e in comparison.endpoints]
     rows.sort(key=lambda r: not r.regressed)  # stable: regressions first, then route order
     headline, tone = verdict(comparison)
     old = {e.key: e for e in before.endpoints}
@@ -198,7 +214,9 @@ def compare_context(
         "after": comparison.after,
         "before_started": timestamp(comparison.before.started_at),
         "after_started": timestamp(comparison.after.started_at),
-        "tolerance": percent(tolerance, 1),
+        "tolerance": percent(comparison.tolerance, 1),
+        "confidence": percent(comparison.confidence, 1),
+        "drift": drift_text(comparison),
         "verdict": headline,
         "verdict_tone": tone,
         "tiles": totals_tiles(comparison),
@@ -234,3 +252,15 @@ def compare_context(
         "only_after": [e.key for e in comparison.only_after],
         "regressions_count": count(len(comparison.regressions)),
     }
+
+
+def drift_text(comparison: Comparison) -> str:
+    """How much the whole run's latency moved, and that the verdicts allow for it."""
+    drift = comparison.drift
+    if drift is None:
+        return ""
+    return (
+        f"The run as a whole moved ×{drift.factor:.2f} (the median change of the "
+        f"{drift.endpoints} endpoints measured often enough in both runs): a busier machine moves "
+        "every endpoint alike, so an endpoint is called slower only past that and the tolerance."
+    )

@@ -84,8 +84,10 @@ def test_find_report_directory_without_report(tmp_path: Path) -> None:
 
 
 def test_compare_reports_refuses_bad_options(reports: tuple[Path, Path], tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="--tolerance is -0.5; it is the fraction"):
+    with pytest.raises(ConfigurationError, match="--tolerance is -0.5; it is the smallest"):
         compare_reports(*reports, tmp_path, tolerance=-0.5)
+    with pytest.raises(ConfigurationError, match="--confidence is 0.2; it is the confidence"):
+        compare_reports(*reports, tmp_path, confidence=0.2)
     with pytest.raises(ConfigurationError, match="--fail-on 'budget' is not a gate"):
         compare_reports(*reports, tmp_path, fail_on="budget")
     assert list(tmp_path.glob("*.html")) == []

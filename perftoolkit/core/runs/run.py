@@ -15,6 +15,7 @@ from typing import Any
 from perftoolkit.core.events import CacheStats, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, IndexAdvice, merge_findings
 from perftoolkit.core.fingerprint import statement_kind, tables
+from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.stats import median, percentile
 
@@ -79,6 +80,9 @@ class EndpointStats:
     failures: int = 0
     # Exact duplicates in the worst request (None in reports written before it was recorded).
     duplicates_max: int | None = None
+    # Every recorded request's server-side duration, bucketed: what a comparison's rank test
+    # reads (`duration_histogram` in report.json, written by `reporting.schema`).
+    durations: Histogram = field(default_factory=Histogram)
 
     @property
     def key(self) -> str:
@@ -200,6 +204,9 @@ class AuditRun:
     # The record directory the run was built from (its `samples/` feed the index adviser's
     # EXPLAIN). In memory an absolute path; report.json stores it relative to the report file.
     record_dir: str | None = None
+    # Why `complete` is false: cut short, or measured something other than what was asked
+    # (too many failed requests, exceptions in the load test).
+    incomplete_reason: str | None = None
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:
@@ -304,6 +311,7 @@ def _endpoint_stats(
         cache=sum((p.cache for p in items), CacheStats()),
         finding_ids=tuple(f.id for f in findings if (f.method, f.route) == key),
         failures=entry.failures if entry else 0,
+        durations=Histogram.of(p.duration_ms for p in items),
     )
 
 

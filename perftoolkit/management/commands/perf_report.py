@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.exceptions import PerfToolkitError
 from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.recording import build_report
@@ -36,8 +36,13 @@ class Command(BaseCommand):
             "--tolerance",
             type=float,
             default=DEFAULT_TOLERANCE,
-            help="p95 rise tolerated before an endpoint regressed (0.1 = 10%%), judged where both "
-            "runs measured the endpoint at least 20 times",
+            help="the smallest latency change that counts as one, as a fraction: 0.1 = 10%% slower",
+        )
+        compare.add_argument(
+            "--confidence",
+            type=float,
+            default=DEFAULT_CONFIDENCE,
+            help="confidence of the latency tests: 0.99 = a 1%% chance of calling noise a change",
         )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
@@ -61,6 +66,7 @@ class Command(BaseCommand):
                     options["after"],
                     out_dir,
                     tolerance=options["tolerance"],
+                    confidence=options["confidence"],
                     fail_on=options["fail_on"],
                 )
                 self.stdout.write(summary(comparison, out_dir))
