@@ -110,6 +110,23 @@ def find_locustfile(profile: str, dirs: Sequence[Path]) -> Path:
     )
 
 
+_FRAME_FILE = re.compile(r'^File "([^"]+)"')
+
+
+def relative_frame(frame: str, base: Path) -> str:
+    """A traceback frame with its file relative to `base` (its name alone when outside it): a
+    report holds no absolute path."""
+    match = _FRAME_FILE.match(frame)
+    if match is None or not os.path.isabs(match[1]):
+        return frame
+    path = Path(match[1])
+    try:
+        shown = path.relative_to(base).as_posix()
+    except ValueError:
+        shown = path.name
+    return f'File "{shown}"{frame[match.end() :]}'
+
+
 def locust_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {
         k: v
@@ -314,11 +331,12 @@ class LocustRun:
         """What Locust's tasks raised (`locust_exceptions.csv`); none when it wrote no such file."""
         path = self.workdir / f"{RESULTS_PREFIX}_exceptions.csv"
         try:
-            return parse_locust_exceptions(path.read_text(encoding="utf-8", errors="replace"))
+            found = parse_locust_exceptions(path.read_text(encoding="utf-8", errors="replace"))
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
             return [LoadException(1, f"{path.name} is unreadable ({exc})", "")]
+        return [replace(e, traceback=relative_frame(e.traceback, Path.cwd())) for e in found]
 
     def _stats(self, route_for: Callable[[str], str]) -> LoadStats | None:
         profiles = [p.stem for p in self.options.locustfiles]

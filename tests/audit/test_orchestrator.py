@@ -250,7 +250,7 @@ def test_audit_interrupted_writes_an_incomplete_report(
     assert re.fullmatch(rf"Error: The run was interrupted \({name}\) after \d+ s\.\n", stderr)
     report = _report(tmp_path / "site")
     assert report["complete"] is False
-    assert report["notes"][0].startswith(f"Incomplete: The run was interrupted ({name})")
+    assert report["incomplete_reason"].startswith(f"The run was interrupted ({name})")
     assert report["load"]["total"]["requests"] > 0
     assert "GET items/" in _endpoints(report)
 

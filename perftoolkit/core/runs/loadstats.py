@@ -136,7 +136,12 @@ def last_frame(traceback: str) -> str:
     >>> last_frame('  File "a.py", line 1, in <module>\n    run()\n  File "b.py", line 9, in run\n    1 / 0\n')
     'File "b.py", line 9, in run: 1 / 0'
     """
-    lines = [line.strip() for line in traceback.splitlines() if line.strip()]
+    # Python 3.11+ underlines the failing expression with a line of ~ and ^: not code.
+    lines = [
+        line.strip()
+        for line in traceback.splitlines()
+        if line.strip() and line.strip().strip("~^")
+    ]
     starts = [i for i, line in enumerate(lines) if line.startswith("File ")]
     if not starts:
         return lines[-1] if lines else ""
