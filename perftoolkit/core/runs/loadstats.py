@@ -138,9 +138,7 @@ def last_frame(traceback: str) -> str:
     """
     # Python 3.11+ underlines the failing expression with a line of ~ and ^: not code.
     lines = [
-        line.strip()
-        for line in traceback.splitlines()
-        if line.strip() and line.strip().strip("~^")
+        line.strip() for line in traceback.splitlines() if line.strip() and line.strip().strip("~^")
     ]
     starts = [i for i, line in enumerate(lines) if line.startswith("File ")]
     if not starts:
