@@ -258,8 +258,9 @@ def render_indexes(
         console.print(head)
         console.print(plain(f"  {item.reason}"))
         if item.migration and item.status in ("verified", "proposed"):
-            # Kept as written (its lines are the migration to paste), markup still not read.
-            console.print(Text(f"  {item.migration}", style="green"))
+            # Its lines kept (the migration to paste), each shown as it is.
+            lines = (visible(line) for line in f"  {item.migration}".splitlines())
+            console.print(Text("\n".join(lines), style="green"))
     if not advice:
         console.print(Text("No index advice: no statement of the run wants an index."))
     for note in notes:
