@@ -23,16 +23,15 @@ from pathlib import Path
 
 from perftoolkit.audit.processes import Child, free_port, spawn, tail
 from perftoolkit.core.runs.loadstats import (
-    LoadException,
     LoadProgress,
     LoadStats,
     load_stats_from_csv,
     load_stats_from_locust,
     parse_locust_csv,
-    parse_locust_exceptions,
     parse_locust_json,
     parse_progress_line,
 )
+from perftoolkit.core.runs.taskerrors import LoadException, parse_locust_exceptions
 from perftoolkit.exceptions import ConfigurationError, LoadTestError
 
 logger = logging.getLogger("perftoolkit")

@@ -17,6 +17,7 @@ from perftoolkit.reporting.formatting import (
     count,
     latency_change,
     percent,
+    query_change,
     timestamp,
     verdict_text,
 )
@@ -105,8 +106,8 @@ def compare_row(e: EndpointDelta, comparison: Comparison) -> CompareRow:
         regressed=bool(e.regressions),
         reasons=e.regressions,
         cells=(
-            change(e.queries_median),
-            change(e.queries_max),
+            query_change(e.queries_median, e.queries),
+            query_change(e.queries_max, e.queries),
             change(e.duplicates),
             latency_change(e.latency_p50, verdict),
             latency_change(e.latency_p95, verdict),

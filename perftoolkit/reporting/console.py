@@ -20,8 +20,9 @@ from rich.text import Text
 from perftoolkit.core.budgets.ratchet import BudgetUpdate
 from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
 from perftoolkit.core.findings import Finding, IndexAdvice
-from perftoolkit.core.runs.loadstats import LoadException, LoadProgress
+from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import visible
 
 

@@ -190,3 +190,15 @@ def verdict_text(verdict: LatencyVerdict) -> str:
     if verdict.requests_before or verdict.requests_after:
         return f"not judged ({verdict.requests_before} / {verdict.requests_after} requests)"
     return "not judged (no durations)"
+
+
+def query_change(delta: Delta, status: str) -> Change:
+    """A query count before → after, red or green only when the endpoint's exact query verdict
+    (`core.runs.paths`) agrees: a worst request that met a rarer path is shown moving, in grey."""
+    shown = change(delta)
+    agreed = (status == "more" and shown.tone == "bad") or (
+        status == "fewer" and shown.tone == "good"
+    )
+    if shown.tone in ("none", "same") or agreed:
+        return shown
+    return Change(shown.before, shown.after, shown.text, "same", shown.sort, shown.label)

@@ -14,13 +14,14 @@ import re
 
 from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
 from perftoolkit.core.runs.compare import Comparison, FindingChange, latency_sentence
-from perftoolkit.core.runs.loadstats import LoadException
 from perftoolkit.core.runs.run import AuditRun, EndpointStats
+from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import (
     Change,
     change,
     latency_change,
     percent,
+    query_change,
     verdict_text,
     visible,
 )
@@ -190,8 +191,8 @@ def comparison_to_markdown(comparison: Comparison) -> str:
                 else f"{e.budget_before} → {e.budget_after}"
             )
             lines.append(
-                f"| {md_code(e.key)}{flag} | {_change(change(e.queries_median))} "
-                f"| {_change(change(e.queries_max))} "
+                f"| {md_code(e.key)}{flag} | {_change(query_change(e.queries_median, e.queries))} "
+                f"| {_change(query_change(e.queries_max, e.queries))} "
                 f"| {_change(latency_change(e.latency_p95, e.latency))} "
                 f"| {verdict_text(e.latency)} "
                 f"| {_change(change(e.findings))} | {md_text(budget)} |"

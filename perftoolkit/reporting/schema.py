@@ -14,8 +14,10 @@ from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
 from perftoolkit.core.runs.compare import Comparison
-from perftoolkit.core.runs.loadstats import LoadException, LoadStats
+from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.runs.paths import QueryPath
 from perftoolkit.core.runs.run import SCHEMA, AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.exceptions import ReportFormatError
 
 # The name of a run's report wherever one is written or looked for.
@@ -106,6 +108,8 @@ def run_from_dict(
 #   incomplete_reason              why `complete` is false (null when complete)
 #   endpoints[].duration_histogram every recorded request's server-side duration, {ms: count},
 #                                  ms bucketed to two significant digits
+#   endpoints[].query_paths        the requests grouped by the set of statement shapes they ran:
+#                                  key (a hash of the set), requests, queries_min, queries_max
 #   load.entries[].histogram       Locust's response times, {ms: count} (likewise load.total)
 #   load.exceptions[]              what Locust's tasks raised: count, message, traceback (the
 #                                  last frame)
@@ -115,6 +119,7 @@ def _with_verdict_data(data: dict[str, Any], run: AuditRun) -> dict[str, Any]:
     data["incomplete_reason"] = run.incomplete_reason
     for entry, endpoint in zip(data["endpoints"], run.endpoints, strict=True):
         entry["duration_histogram"] = endpoint.durations.to_dict()
+        entry["query_paths"] = [p.to_dict() for p in endpoint.query_paths]
     if run.load is not None and data["load"] is not None:
         load = data["load"]
         for entry, stats in zip(load["entries"], run.load.entries, strict=True):
@@ -127,7 +132,11 @@ def _with_verdict_data(data: dict[str, Any], run: AuditRun) -> dict[str, Any]:
 def _read_verdict_data(data: dict[str, Any], run: AuditRun) -> AuditRun:
     reason = data.get("incomplete_reason")
     endpoints = tuple(
-        replace(endpoint, durations=_histogram(entry.get("duration_histogram")))
+        replace(
+            endpoint,
+            durations=_histogram(entry.get("duration_histogram")),
+            query_paths=tuple(QueryPath.from_dict(p) for p in entry.get("query_paths") or []),
+        )
         for endpoint, entry in zip(run.endpoints, data["endpoints"], strict=True)
     )
     load = run.load

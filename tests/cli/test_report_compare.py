@@ -8,6 +8,7 @@ import pytest
 
 from perftoolkit.cli.main import main
 from perftoolkit.core.latency import Histogram
+from perftoolkit.core.runs.paths import QueryPath
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.reporting.schema import write_run
 from tests.support.runs import after_run, before_run
@@ -61,7 +62,9 @@ def test_report_compare_tolerance_and_confidence_decide_the_latency_verdict(
                 replace(
                     e,
                     requests=30,
+                    queries_min=4,
                     queries_max=4,
+                    query_paths=(QueryPath("tasks", 30, 4, 4),),
                     durations=Histogram.of(ms[n % len(ms)] for n in range(30)),
                 )
                 if e.route == tasks

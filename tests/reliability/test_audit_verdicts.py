@@ -22,13 +22,8 @@ from perftoolkit.audit import identity, servers
 from perftoolkit.audit.files import load_problems
 from perftoolkit.audit.servers import ServerOptions, identify, running_server
 from perftoolkit.audit.target import TargetProject
-from perftoolkit.core.runs.loadstats import (
-    LoadEntry,
-    LoadException,
-    LoadStats,
-    last_frame,
-    parse_locust_exceptions,
-)
+from perftoolkit.core.runs.loadstats import LoadEntry, LoadStats
+from perftoolkit.core.runs.taskerrors import LoadException, last_frame, parse_locust_exceptions
 from perftoolkit.exceptions import LoadTestError
 from tests.support.processes import ROOT, run_cli, wait_until_gone
 

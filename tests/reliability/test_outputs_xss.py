@@ -24,8 +24,8 @@ from perftoolkit.core.budgets.rules import BudgetResult, Budgets, EndpointBudget
 from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix, IndexAdvice
 from perftoolkit.core.runs.compare import compare
-from perftoolkit.core.runs.loadstats import LoadException
 from perftoolkit.core.runs.run import AuditRun, BudgetStatus
+from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.comparing import write_comparison
 from perftoolkit.reporting.console import (
     make_console,

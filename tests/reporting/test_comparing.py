@@ -57,7 +57,7 @@ def test_compare_reports_fail_on_regression_writes_then_raises(
     assert info.value.exit_code == 3
     assert str(info.value) == (
         "1 endpoint regressed from before to after: GET api/projects/<int:pk>/tasks/ "
-        f"(queries.max rose from 4 to 5). See {tmp_path / 'out' / 'index.html'}."
+        f"(queries.max rose from 4 to 5 on requests that ran the same statements). See {tmp_path / 'out' / 'index.html'}."
     )
     assert (tmp_path / "out" / "index.html").exists()
 

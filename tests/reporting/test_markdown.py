@@ -34,7 +34,7 @@ def test_comparison_to_markdown_exact() -> None:
         "\n"
         "### Regressions\n"
         "\n"
-        "- `GET api/a/`: queries.max rose from 5 to 6\n"
+        "- `GET api/a/`: queries.max rose from 5 to 6 on requests that ran the same statements\n"
         "\n"
         "### Endpoints\n"
         "\n"

@@ -4,8 +4,9 @@
 `compare.json` (`perftoolkit.compare/1`), and the HTML and Markdown views render it.
 The value types live in `core.comparison` and are importable from here too.
 
-A regression is an endpoint present in both runs whose worst request ran more queries
-(`queries.max` rose), or whose latency a rank test calls slower (`core.latency.judge_latency`):
+A regression is an endpoint present in both runs that runs more queries, judged exactly path by
+path (`core.runs.paths`: the same statements ran more times, or even the cheapest request ran
+more), or whose latency a rank test calls slower (`core.latency.judge_latency`):
 its requests' durations are stochastically larger than before's stretched by `1 + tolerance`
 (0.10: the smallest change that counts is +10 %), at `confidence`, and by more than the whole
 run moved. Query counts are exact, so any rise counts; latency is noisy, so it gets a test, on the
@@ -40,6 +41,7 @@ from perftoolkit.core.runs.comparison import (
     RunRef,
     Totals,
 )
+from perftoolkit.core.runs.paths import QueryVerdict, judge_queries
 from perftoolkit.core.runs.run import AuditRun, EndpointStats
 
 __all__ = [
@@ -100,7 +102,7 @@ def compare(
 
 
 def regression_reasons(
-    queries_max: Delta,
+    queries: QueryVerdict,
     latency: LatencyVerdict,
     *,
     tolerance: float,
@@ -108,12 +110,7 @@ def regression_reasons(
     drift: Drift | None = None,
 ) -> tuple[str, ...]:
     """Why an endpoint regressed (empty when it did not), one sentence per broken rule."""
-    reasons = []
-    change = queries_max.change
-    if change is not None and change > 0:
-        reasons.append(
-            f"queries.max rose from {_num(queries_max.before)} to {_num(queries_max.after)}"
-        )
+    reasons = list(queries.reasons) if queries.status == "more" else []
     if latency.status == "slower":
         reasons.append(latency_sentence(latency, tolerance, confidence, drift))
     return tuple(reasons)
@@ -192,14 +189,19 @@ def _endpoint_delta(
     confidence: float,
     drift: Drift | None,
 ) -> EndpointDelta:
-    queries_max = Delta(old.queries_max, new.queries_max)
+    queries = judge_queries(
+        old.query_paths,
+        new.query_paths,
+        min_before=old.queries_min,
+        min_after=new.queries_min,
+    )
     return EndpointDelta(
         method=old.method,
         route=old.route,
         requests=Delta(old.requests, new.requests),
         queries_min=Delta(old.queries_min, new.queries_min),
         queries_median=Delta(old.queries_median, new.queries_median),
-        queries_max=queries_max,
+        queries_max=Delta(old.queries_max, new.queries_max),
         duplicates=Delta(old.duplicates_median, new.duplicates_median),
         db_ms_median=Delta(old.db_ms_median, new.db_ms_median),
         db_ms_p95=Delta(old.db_ms_p95, new.db_ms_p95),
@@ -211,8 +213,9 @@ def _endpoint_delta(
         budget_before=old.budget.status,
         budget_after=new.budget.status,
         latency=latency,
+        queries=queries.status,
         regressions=regression_reasons(
-            queries_max, latency, tolerance=tolerance, confidence=confidence, drift=drift
+            queries, latency, tolerance=tolerance, confidence=confidence, drift=drift
         ),
     )
 

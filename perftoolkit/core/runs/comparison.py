@@ -105,6 +105,7 @@ class EndpointDelta:
     budget_after: str
     regressions: tuple[str, ...] = ()  # why this endpoint regressed; empty when it did not
     latency: LatencyVerdict = NOT_RECORDED  # the rank test's verdict on its durations
+    queries: str = "not_judged"  # more | fewer | same | not_judged, exactly (see core.runs.paths)
 
     @property
     def key(self) -> str:
@@ -131,6 +132,7 @@ class EndpointDelta:
             "findings": self.findings.to_dict(),
             "budget": {"before": self.budget_before, "after": self.budget_after},
             "latency": self.latency.to_dict(),
+            "queries_verdict": self.queries,
             "regressions": list(self.regressions),
         }
 
@@ -159,6 +161,7 @@ class EndpointDelta:
             budget_after=str(budget.get("after", "none")),
             regressions=tuple(str(r) for r in data.get("regressions", [])),
             latency=LatencyVerdict.from_dict(data.get("latency")),
+            queries=str(data.get("queries_verdict", "not_judged")),
         )
 
 

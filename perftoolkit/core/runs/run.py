@@ -17,6 +17,7 @@ from perftoolkit.core.findings import DetectionOptions, Finding, IndexAdvice, me
 from perftoolkit.core.fingerprint import statement_kind, tables
 from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.runs.paths import QueryPath, query_paths
 from perftoolkit.core.stats import median, percentile
 
 SCHEMA = "perftoolkit.audit/1"
@@ -83,6 +84,9 @@ class EndpointStats:
     # Every recorded request's server-side duration, bucketed: what a comparison's rank test
     # reads (`duration_histogram` in report.json, written by `reporting.schema`).
     durations: Histogram = field(default_factory=Histogram)
+    # The requests grouped by the statements they ran, for comparing query counts path by path
+    # (`query_paths` in report.json, written by `reporting.schema`).
+    query_paths: tuple[QueryPath, ...] = ()
 
     @property
     def key(self) -> str:
@@ -312,6 +316,7 @@ def _endpoint_stats(
         finding_ids=tuple(f.id for f in findings if (f.method, f.route) == key),
         failures=entry.failures if entry else 0,
         durations=Histogram.of(p.duration_ms for p in items),
+        query_paths=query_paths([q.fingerprint for q in p.queries] for p in items),
     )
 
 

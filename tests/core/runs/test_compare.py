@@ -12,7 +12,8 @@ from perftoolkit.core.runs.compare import (
     compare,
     regression_reasons,
 )
-from perftoolkit.core.runs.run import BudgetStatus
+from perftoolkit.core.runs.paths import QueryVerdict
+from perftoolkit.core.runs.run import AuditRun, BudgetStatus
 from tests.support.runs import (
     CAMPAIGN_DUPLICATE,
     COURSES,
@@ -85,6 +86,7 @@ def test_compare_endpoint_deltas_exact() -> None:
         "cache_hit_ratio": {"before": 0.5, "after": 1.0, "change": 0.5, "ratio": 1.0},
         "findings": {"before": 1, "after": 0, "change": -1, "ratio": -1.0},
         "budget": {"before": "exceeded", "after": "ok"},
+        "queries_verdict": "fewer",
         "latency": {
             "status": "not_judged",
             "source": "server",
@@ -166,9 +168,15 @@ def test_compare_regression_when_queries_max_rises() -> None:
         Endpoint("GET", "api/t/", [4, 5], 2, (60.0, 150.0, 210.0)),
     )
 
-    assert endpoint.regressions == ("queries.max rose from 4 to 5",)
+    assert endpoint.regressions == (
+        "queries.max rose from 4 to 5 on requests that ran the same statements",
+    )
     assert comparison.to_dict()["regressions"] == [
-        {"method": "GET", "route": "api/t/", "reasons": ["queries.max rose from 4 to 5"]}
+        {
+            "method": "GET",
+            "route": "api/t/",
+            "reasons": ["queries.max rose from 4 to 5 on requests that ran the same statements"],
+        }
     ]
 
 
@@ -242,7 +250,9 @@ def test_compare_latency_of_too_few_requests_is_not_judged(before: int, after: i
     assert endpoint.latency.reason == (
         f"{before} and {after} timed requests; at least 10 a side are needed"
     )
-    assert endpoint.regressions == ("queries.max rose from 4 to 5",)
+    assert endpoint.regressions == (
+        "queries.max rose from 4 to 5 on requests that ran the same statements",
+    )
 
 
 def test_compare_reports_without_durations_are_not_judged() -> None:
@@ -344,17 +354,37 @@ def test_compare_run_wide_drift_is_no_regression() -> None:
 def test_regression_reasons_latency_verdict(status: str, regressed: bool) -> None:
     verdict = LatencyVerdict(status=status, source="server", requests_before=12)  # type: ignore[arg-type]
 
-    assert bool(regression_reasons(Delta(3, 3), verdict, tolerance=0.1)) is regressed
+    assert bool(regression_reasons(QueryVerdict("same"), verdict, tolerance=0.1)) is regressed
 
 
-@pytest.mark.parametrize(
-    ("before", "after", "regressed"),
-    [(4, 5, True), (4, 4, False), (5, 4, False), (None, 9, False), (9, None, False)],
-)
-def test_regression_reasons_queries_max(
-    before: int | None, after: int | None, regressed: bool
-) -> None:
-    assert bool(regression_reasons(Delta(before, after), NOT_RECORDED, tolerance=0.1)) is regressed
+def test_regression_reasons_queries() -> None:
+    more = QueryVerdict("more", ("queries.min rose from 3 to 4",))
+
+    assert regression_reasons(more, NOT_RECORDED, tolerance=0.1) == more.reasons
+    assert regression_reasons(QueryVerdict("fewer"), NOT_RECORDED, tolerance=0.1) == ()
+
+
+def test_compare_a_path_only_one_run_took_is_no_regression() -> None:
+    """A/A: the same code, but the second run met a cache miss (one more statement, on one
+    request) the first never met. Its worst request ran more queries; it is no regression."""
+    before = make_run("a", [Endpoint("GET", "api/t/", [3], 12)])
+    miss = make_run("b", [Endpoint("GET", "api/t/", [3], 11), Endpoint("GET", "api/t/", [3], 1)])
+    (endpoint,) = compare(before, _with_extra_statement(miss, index=11)).endpoints
+
+    assert endpoint.queries_max == Delta(3, 4)
+    assert (endpoint.queries, endpoint.regressions) == ("same", ())
+
+
+def _with_extra_statement(run: AuditRun, *, index: int) -> AuditRun:
+    """The run with one more statement shape on one request (rebuilt from its profiles)."""
+    from perftoolkit.core.runs.paths import query_paths
+
+    (endpoint,) = run.endpoints
+    paths = [["list", "row", "row"]] * 12
+    paths[index] = ["list", "row", "row", "cache_miss"]
+    return run.with_changes(
+        endpoints=(replace(endpoint, queries_max=4, query_paths=query_paths(paths)),)
+    )
 
 
 def test_compare_endpoint_seen_only_by_load_tool_has_no_query_regression() -> None:
@@ -418,7 +448,7 @@ def test_compare_regressions_of_fixture_runs() -> None:
     assert [(e.key, e.regressions) for e in comparison.regressions] == [
         (
             "GET api/projects/<int:pk>/tasks/",
-            ("queries.max rose from 4 to 5",),
+            ("queries.max rose from 4 to 5 on requests that ran the same statements",),
         )
     ]
     assert [e.key for e in comparison.only_before] == ["GET api/reports/legacy/"]
