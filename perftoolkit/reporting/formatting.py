@@ -178,15 +178,16 @@ def latency_change(delta: Delta, verdict: LatencyVerdict) -> Change:
 
 
 def verdict_text(verdict: LatencyVerdict) -> str:
-    """The verdict in a few words: "▲ slower ×2.06", "= no change shown", "not judged (4 / 6)"."""
+    """The verdict in a few words, with the ratio of the medians it was made on: "▲ slower
+    ×2.06", "= no change shown (×1.12)", "not judged (4 / 6 requests)"."""
     ratio = verdict.median_ratio
-    times = f" ×{ratio:.2f}" if ratio is not None else ""
+    times = f"×{ratio:.2f}" if ratio is not None else ""
     if verdict.status == "slower":
-        return f"▲ slower{times}"
+        return f"▲ slower {times}".rstrip()
     if verdict.status == "faster":
-        return f"▼ faster{times}"
+        return f"▼ faster {times}".rstrip()
     if verdict.status == "same":
-        return "= no change shown"
+        return f"= no change shown ({times})" if times else "= no change shown"
     if verdict.requests_before or verdict.requests_after:
         return f"not judged ({verdict.requests_before} / {verdict.requests_after} requests)"
     return "not judged (no durations)"
