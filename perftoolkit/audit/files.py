@@ -4,13 +4,18 @@ its files — `report.json`, `index.html` and, with `--compare`, `<out>/compare/
 
 from __future__ import annotations
 
+import json
+import logging
 import platform
+from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import perftoolkit
+from perftoolkit.audit.identity import TIMINGS_DIR
+from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
@@ -20,6 +25,8 @@ from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
 
 if TYPE_CHECKING:
     from perftoolkit.core.runs.compare import Comparison
+
+logger = logging.getLogger("perftoolkit")
 
 HTML_FILE = "index.html"
 COMPARE_DIR = "compare"
@@ -82,7 +89,60 @@ def build_audit_run(
     run = run.with_changes(
         started_at=iso_utc(started), finished_at=iso_utc(finished), environment=env
     )
+    run = attach_active_times(run, record_dir, since=since, resolve=route_resolver())
     return apply_budgets(run)
+
+
+def attach_active_times(
+    run: AuditRun,
+    record_dir: Path | None,
+    *,
+    since: float | None,
+    resolve: Callable[[str], str | None] | None,
+) -> AuditRun:
+    """Each endpoint's `active` histogram from the server's timings (see `identity.py`): every
+    request's wall time less its thread's wait for a CPU, its path resolved to the endpoint's
+    route. The run as it was when there are none (ASGI, not Linux, `--url`)."""
+    directory = record_dir / TIMINGS_DIR if record_dir is not None else None
+    if directory is None or resolve is None or not directory.is_dir():
+        return run
+    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+    routes: dict[str, str | None] = {}
+    for method, path, started, wall, wait in _timing_lines(directory):
+        if since is not None and started < since:
+            continue
+        if path not in routes:
+            routes[path] = resolve(path)
+        route = routes[path]
+        if route is not None:
+            times[(method, route)].append(max(0.0, wall - wait))
+    return run.with_changes(
+        endpoints=tuple(
+            replace(e, active=Histogram.of(times[(e.method, e.route)]))
+            if times.get((e.method, e.route))
+            else e
+            for e in run.endpoints
+        )
+    )
+
+
+def _timing_lines(directory: Path) -> list[tuple[str, str, float, float, float]]:
+    lines = []
+    for file in sorted(directory.glob("*.jsonl")):
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            logger.warning(
+                "perftoolkit: %s is unreadable (%s); its timings are left out", file, exc
+            )
+            continue
+        for raw in text.splitlines():
+            try:
+                method, path, started, wall, wait = json.loads(raw)
+                lines.append((str(method), str(path), float(started), float(wall), float(wait)))
+            except (ValueError, TypeError):
+                continue  # a line cut short by a killed worker: the rest still count
+    return lines
 
 
 def apply_budgets(run: AuditRun) -> AuditRun:

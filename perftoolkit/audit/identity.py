@@ -7,21 +7,37 @@ nonce the audit put in the server's environment, and passes every other request 
 untouched. The readiness probe asks for that path; an answer without this run's nonce comes from
 a foreign server, and the audit stops with an error naming the port.
 
-This module is imported by the server process before Django is set up: standard library only.
+The wrapper also times every request it passes on, for the latency verdicts: its wall time, and
+how much of it the thread spent waiting for a CPU (Linux's per-thread `schedstat`). Two audits of
+the same code on a busy machine differ by half again in wall time; the time a request actually
+ran (wall minus that wait) moves with the code, not with the machine's other work. One line per
+request goes to `<record dir>/timings/<pid>.jsonl` (`[method, path, started_at, wall_ms,
+wait_ms]`), read back by the audit (`files.attach_active_times`). Under ASGI many requests share
+one thread, so there it times nothing.
+
+This module is imported by the server process before Django is set up: standard library only, and
+no failure of its own reaches a response.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 NONCE_ENV = "PERFTOOLKIT_AUDIT_NONCE"
 # A path no Django project routes: it cannot be one of the project's own URLs.
 READY_PATH = "/__perftoolkit__/ready"
 NONCE_HEADER = "X-Perftoolkit-Nonce"
+# conf.RECORD_DIR_ENV, spelled out: importing perftoolkit.conf would import Django too early.
+RECORD_DIR_ENV = "PERFTOOLKIT_RECORD_DIR"
+TIMINGS_DIR = "timings"
+SCHEDSTAT = "/proc/thread-self/schedstat"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ASGIApp = Callable[
@@ -51,11 +67,17 @@ def wsgi(application: str) -> WSGIApp:
     body = _nonce().encode()
     headers = _headers(body)
 
+    timings = Timings()
+
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == READY_PATH and environ.get("REQUEST_METHOD") == "GET":
             start_response("200 OK", [(k.decode(), v.decode()) for k, v in headers])
             return [body]
-        return inner(environ, start_response)
+        mark = timings.start()
+        try:
+            return inner(environ, start_response)
+        finally:
+            timings.stop(mark, environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
 
     return app
 
@@ -82,6 +104,66 @@ def asgi(application: str) -> ASGIApp:
         await inner(scope, receive, send)
 
     return app
+
+
+class Timings:
+    """Each request's wall time and CPU wait, one line per request in this process's file.
+
+    Off (silently) where the thread's schedstat cannot be read or no record directory is set;
+    off for good after any failure of its own, so the requests go on untouched."""
+
+    def __init__(self, record_dir: str | None = None) -> None:
+        self.directory = record_dir if record_dir is not None else os.environ.get(RECORD_DIR_ENV)
+        self.on = bool(self.directory) and _cpu_wait_ns() is not None
+        self._fd: int | None = None
+        self._pid = 0
+
+    def start(self) -> tuple[float, float, int] | None:
+        if not self.on:
+            return None
+        try:
+            wait = _cpu_wait_ns()
+            if wait is None:
+                self.on = False
+                return None
+            return (time.time(), time.perf_counter(), wait)
+        except Exception:
+            self.on = False
+            return None
+
+    def stop(self, mark: tuple[float, float, int] | None, method: Any, path: Any) -> None:
+        if mark is None or not self.on:
+            return
+        try:
+            wall = (time.perf_counter() - mark[1]) * 1000.0
+            wait = _cpu_wait_ns()
+            if wait is None:
+                self.on = False
+                return
+            line = [str(method), str(path), round(mark[0], 6), round(wall, 3)]
+            line.append(round(min(wall, (wait - mark[2]) / 1e6), 3))
+            os.write(self._file(), (json.dumps(line) + "\n").encode())
+        except Exception:
+            self.on = False
+
+    def _file(self) -> int:
+        # gunicorn forks its workers after the application is loaded: one file per worker.
+        if self._fd is None or self._pid != os.getpid():
+            directory = Path(str(self.directory)) / TIMINGS_DIR
+            directory.mkdir(parents=True, exist_ok=True)
+            self._pid = os.getpid()
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+            self._fd = os.open(directory / f"{self._pid}.jsonl", flags, 0o600)
+        return self._fd
+
+
+def _cpu_wait_ns() -> int | None:
+    """Nanoseconds this thread has spent runnable but waiting for a CPU (None off Linux)."""
+    try:
+        with open(SCHEDSTAT, "rb") as handle:
+            return int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _nonce() -> str:

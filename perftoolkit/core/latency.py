@@ -1,8 +1,9 @@
 """Latency as a compact histogram, and the rank test that decides whether it changed.
 
-A run keeps, per endpoint, every request's duration bucketed to two significant digits (1.2 ms,
-12 ms, 120 ms — Locust rounds its response times the same way), so 100,000 requests fit in a few
-hundred buckets and a report stays small. Two runs are compared with a one-sided Mann–Whitney U
+A run keeps, per endpoint, every request's duration in logarithmic buckets 2 % wide (as
+HdrHistogram does): 115 to a tenfold range, each written as its centre with three significant
+digits (9.8 ms, 10 ms, 10.2 ms). 100,000 requests fit in a few hundred buckets and a report stays
+small, while a 10 % change is still five buckets wide. Two runs are compared with a one-sided Mann–Whitney U
 test on those buckets (ties corrected, normal approximation), with the tolerance as the smallest
 effect that counts: "after is slower" means after's durations are stochastically larger than
 before's *multiplied by 1 + tolerance*, at the chosen confidence. Too few requests on either side
@@ -31,20 +32,26 @@ MIN_SAMPLES = 10
 DEFAULT_CONFIDENCE = 0.99
 # Durations under 10 µs share the lowest bucket: nothing a request does is timed that finely.
 _FLOOR_MS = 0.01
+# Buckets per tenfold range: each 2 % wider than the one before (10^(1/115) = 1.0202), and
+# every power of ten a bucket's centre.
+_PER_DECADE = 115
 
 VerdictStatus = Literal["slower", "faster", "same", "not_judged"]
-LatencySource = Literal["server", "client"]
+# active: the server's time minus the time its thread waited for a CPU (audits on Linux);
+# server: the middleware's wall time; client: Locust's response times.
+LatencySource = Literal["active", "server", "client"]
 
 
 def bucket(value_ms: float) -> float:
-    """A duration rounded to two significant digits (the histogram's bucket).
+    """The centre of a duration's bucket (2 % wide), to three significant digits.
 
-    >>> [bucket(v) for v in (0.0004, 1.234, 9.96, 123.4, 1049.0)]
-    [0.01, 1.2, 10.0, 120.0, 1000.0]
+    >>> [bucket(v) for v in (0.0004, 1.234, 9.96, 10.0, 10.5, 11.0, 123.4, 1049.0)]
+    [0.01, 1.25, 10.0, 10.0, 10.4, 11.1, 125.0, 1040.0]
     """
     if not math.isfinite(value_ms) or value_ms <= _FLOOR_MS:
         return _FLOOR_MS
-    return float(f"{value_ms:.2g}")
+    step = round(math.log10(value_ms) * _PER_DECADE)
+    return max(_FLOOR_MS, float(f"{10 ** (step / _PER_DECADE):.3g}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +88,8 @@ class Histogram:
     def quantile(self, q: float) -> float | None:
         """Nearest-rank quantile, `q` in [0, 100] (as `core.stats.percentile`); None when empty.
 
-        >>> Histogram.of([1, 2, 3, 4]).quantile(50)
-        2.0
+        >>> Histogram.of([1, 10, 100, 1000]).quantile(50)
+        10.0
         """
         total = self.total
         if not total:
@@ -194,7 +201,7 @@ class LatencyVerdict:
     """
 
     status: VerdictStatus
-    source: LatencySource | None = None  # server: the middleware's timings; client: Locust's
+    source: LatencySource | None = None  # which durations were compared (see LatencySource)
     requests_before: int = 0
     requests_after: int = 0
     median_before: float | None = None
@@ -235,7 +242,7 @@ class LatencyVerdict:
         p_value = data.get("p_value")
         return cls(
             status=status,
-            source=source if source in ("server", "client") else None,
+            source=source if source in ("active", "server", "client") else None,
             requests_before=int(requests.get("before", 0)),
             requests_after=int(requests.get("after", 0)),
             median_before=_optional_float(medians.get("before")),
@@ -259,6 +266,7 @@ NOT_RECORDED = LatencyVerdict(
 class LatencySamples:
     """What a run measured of one endpoint's latency, for `judge_latency`."""
 
+    active: Histogram = field(default_factory=Histogram)  # wall minus CPU wait, per request
     server: Histogram = field(default_factory=Histogram)  # the middleware's durations
     client: Histogram = field(default_factory=Histogram)  # Locust's response times
 
@@ -266,12 +274,13 @@ class LatencySamples:
 def pick_samples(
     before: LatencySamples, after: LatencySamples
 ) -> tuple[LatencySource, Histogram, Histogram] | None:
-    """The server-side durations when both runs have them (they leave out the network and the
-    load generator), else the client-side ones; None when the runs share neither."""
-    if before.server and after.server:
-        return "server", before.server, after.server
-    if before.client and after.client:
-        return "client", before.client, after.client
+    """The first kind of durations both runs have: the time requests ran on a CPU or waited for
+    I/O (what code changes and a busier machine does not), then the server's wall time (no
+    network, no load generator), then what the clients saw; None when they share none."""
+    for source in ("active", "server", "client"):
+        old, new = getattr(before, source), getattr(after, source)
+        if old and new:
+            return source, old, new
     return None
 
 

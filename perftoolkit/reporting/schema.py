@@ -107,7 +107,9 @@ def run_from_dict(
 # reports written before them still load; their comparisons then say "not judged"):
 #   incomplete_reason              why `complete` is false (null when complete)
 #   endpoints[].duration_histogram every recorded request's server-side duration, {ms: count},
-#                                  ms bucketed to two significant digits
+#                                  ms in logarithmic buckets 2 % wide (core.latency)
+#   endpoints[].active_histogram   the same, less the time each request's thread waited for a
+#                                  CPU (audits on Linux; empty elsewhere)
 #   endpoints[].query_paths        the requests grouped by the set of statement shapes they ran:
 #                                  key (a hash of the set), requests, queries_min, queries_max
 #   load.entries[].histogram       Locust's response times, {ms: count} (likewise load.total)
@@ -119,6 +121,7 @@ def _with_verdict_data(data: dict[str, Any], run: AuditRun) -> dict[str, Any]:
     data["incomplete_reason"] = run.incomplete_reason
     for entry, endpoint in zip(data["endpoints"], run.endpoints, strict=True):
         entry["duration_histogram"] = endpoint.durations.to_dict()
+        entry["active_histogram"] = endpoint.active.to_dict()
         entry["query_paths"] = [p.to_dict() for p in endpoint.query_paths]
     if run.load is not None and data["load"] is not None:
         load = data["load"]
@@ -135,6 +138,7 @@ def _read_verdict_data(data: dict[str, Any], run: AuditRun) -> AuditRun:
         replace(
             endpoint,
             durations=_histogram(entry.get("duration_histogram")),
+            active=_histogram(entry.get("active_histogram")),
             query_paths=tuple(QueryPath.from_dict(p) for p in entry.get("query_paths") or []),
         )
         for endpoint, entry in zip(run.endpoints, data["endpoints"], strict=True)

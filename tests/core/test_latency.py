@@ -24,15 +24,16 @@ from perftoolkit.core.latency import (
         (0.0, 0.01),
         (-3.0, 0.01),
         (math.nan, 0.01),
-        (0.0123, 0.012),
-        (1.25, 1.2),  # half to even, as Python formats
-        (9.96, 10.0),
+        (0.0123, 0.0122),
+        (1.25, 1.25),
+        (9.96, 10.0),  # every power of ten is a bucket's centre
+        (10.5, 10.4),  # 2 % apart: ..., 10.2, 10.4, 10.6, ...
         (99.5, 100.0),
-        (123.4, 120.0),
-        (61_234.0, 61_000.0),
+        (123.4, 125.0),
+        (61_234.0, 61_800.0),
     ],
 )
-def test_bucket_is_two_significant_digits(value: float, expected: float) -> None:
+def test_bucket_is_two_percent_wide(value: float, expected: float) -> None:
     assert bucket(value) == expected
 
 
@@ -49,10 +50,10 @@ def test_histogram_stays_small_for_many_requests() -> None:
 def test_histogram_quantiles_merge_scale_and_dict() -> None:
     histogram = Histogram.of([1, 2, 2, 3, 10])
 
-    assert [histogram.quantile(q) for q in (0, 50, 80, 100)] == [1.0, 2.0, 3.0, 10.0]
+    assert [histogram.quantile(q) for q in (0, 50, 80, 100)] == [1.0, 2.02, 3.01, 10.0]
     assert Histogram().quantile(50) is None
-    assert histogram.merged(Histogram.of([2])).to_dict() == {"1": 1, "2": 3, "3": 1, "10": 1}
-    assert Histogram.of([10, 20]).scaled(1.1).buckets == ((11.0, 1), (22.0, 1))
+    assert histogram.merged(Histogram.of([2])).to_dict() == {"1": 1, "2.02": 3, "3.01": 1, "10": 1}
+    assert Histogram.of([10, 100]).scaled(1.1).buckets == ((11.0, 1), (110.0, 1))
     assert Histogram.from_dict(histogram.to_dict()) == histogram
     assert Histogram.from_counts({12: 3, 0: 2, 7: 0}).buckets == ((0.01, 2), (12.0, 3))
 
@@ -157,7 +158,8 @@ def test_run_drift_is_the_median_ratio_of_enough_endpoints() -> None:
     base = Histogram.of([10.0] * 12)
     pairs = [(base, Histogram.of([f * 10.0] * 12)) for f in (1.2, 1.3, 1.4, 3.0)]
 
-    assert run_drift(pairs) == Drift(factor=1.349, endpoints=4)  # √(1.3 × 1.4): logs averaged
+    # The middle two of 12, 13, 14 (bucketed 14.1) and 30 ms: √(1.3 × 1.41), logs averaged.
+    assert run_drift(pairs) == Drift(factor=1.354, endpoints=4)
     assert run_drift(pairs[:2]) is None  # fewer than three endpoints say nothing of the run
     assert run_drift([*pairs[:2], (base, Histogram.of([20.0] * 3))]) is None  # too few requests
 
@@ -178,3 +180,11 @@ def test_verdict_round_trip_and_old_comparisons() -> None:
     assert LatencyVerdict.from_dict(None) == NOT_RECORDED
     with pytest.raises(ValueError, match="status 'worse' is not known"):
         LatencyVerdict.from_dict({"status": "worse"})
+
+
+def test_pick_samples_prefers_active_time_when_both_runs_have_it() -> None:
+    active, server = Histogram.of([1.0]), Histogram.of([2.0])
+    full = LatencySamples(active=active, server=server)
+
+    assert pick_samples(full, full) == ("active", active, active)
+    assert pick_samples(full, LatencySamples(server=server)) == ("server", server, server)

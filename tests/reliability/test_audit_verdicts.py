@@ -302,3 +302,79 @@ def test_audit_over_the_failure_rate_is_incomplete_and_the_limit_is_a_flag(tmp_p
         None,
     )
     assert wait_until_gone(str(tmp_path)) == []
+
+
+# -- the time requests ran, apart from the machine's other work ---------------------------------
+
+
+def test_timings_record_wall_time_and_cpu_wait_per_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(identity.NONCE_ENV, NONCE)
+    monkeypatch.setenv(identity.RECORD_DIR_ENV, str(tmp_path))
+    app = identity.wsgi("tests.reliability.host_apps:wsgi_app")
+    from tests.reliability.host_apps import wsgi_app
+
+    answers = [_wsgi_call(app, f"/items/{n}/") for n in range(3)]
+    _wsgi_call(app, identity.READY_PATH)  # the probe is not a request of the run
+
+    assert answers == [_wsgi_call(wsgi_app, f"/items/{n}/") for n in range(3)]
+    (file,) = (tmp_path / "timings").iterdir()
+    assert file.stat().st_mode & 0o777 == 0o600
+    lines = [json.loads(line) for line in file.read_text().splitlines()]
+    assert [line[:2] for line in lines] == [["GET", f"/items/{n}/"] for n in range(3)]
+    assert all(0 <= wait <= wall for _, _, _, wall, wait in lines)
+
+
+def test_timings_are_off_where_schedstat_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(identity, "SCHEDSTAT", str(tmp_path / "missing"))
+
+    timings = identity.Timings(str(tmp_path))
+    timings.stop(timings.start(), "GET", "/")
+
+    assert timings.on is False
+    assert not (tmp_path / "timings").exists()
+
+
+def test_timings_never_fail_a_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(identity.NONCE_ENV, NONCE)
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv(identity.RECORD_DIR_ENV, str(blocked))  # timings/ cannot be made in it
+    app = identity.wsgi("tests.reliability.host_apps:wsgi_app")
+    from tests.reliability.host_apps import wsgi_app
+
+    assert _wsgi_call(app, "/a/") == _wsgi_call(wsgi_app, "/a/")
+    assert _wsgi_call(app, "/b/") == _wsgi_call(wsgi_app, "/b/")
+
+
+def test_record_dir_variable_is_the_one_conf_reads() -> None:
+    from perftoolkit.conf import RECORD_DIR_ENV
+
+    assert identity.RECORD_DIR_ENV == RECORD_DIR_ENV
+
+
+def test_attach_active_times_resolves_paths_and_keeps_the_runs_window(tmp_path: Path) -> None:
+    from perftoolkit.audit.files import attach_active_times
+    from tests.support.runs import Endpoint, make_run
+
+    run = make_run("r", [Endpoint("GET", "items/<int:pk>/", [1], 2), Endpoint("GET", "x/", [1], 1)])
+    timings = tmp_path / "timings"
+    timings.mkdir()
+    (timings / "1.jsonl").write_text(
+        '["GET", "/items/1/", 100.0, 30.0, 20.0]\n'
+        '["GET", "/items/2/", 101.0, 12.0, 0.0]\n'
+        '["GET", "/items/3/", 5.0, 99.0, 0.0]\n'  # before the run: a probe, an earlier run
+        '["GET", "/nowhere/", 102.0, 5.0, 0.0]\n'
+        '["GET", "/items/4/", 103.0, 1'  # a worker killed mid-line
+    )
+    routes = {"/items/1/": "items/<int:pk>/", "/items/2/": "items/<int:pk>/"}
+
+    attached = attach_active_times(run, tmp_path, since=50.0, resolve=routes.get)
+
+    items, other = attached.endpoints
+    assert items.active.to_dict() == {"10": 1, "12": 1}
+    assert not other.active
+    assert attach_active_times(run, tmp_path / "none", since=None, resolve=routes.get) == run

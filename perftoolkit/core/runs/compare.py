@@ -116,7 +116,11 @@ def regression_reasons(
     return tuple(reasons)
 
 
-SOURCE_NAMES = {"server": "server time", "client": "response time (Locust)"}
+SOURCE_NAMES = {
+    "active": "server time (CPU waits left out)",
+    "server": "server time",
+    "client": "response time (Locust)",
+}
 
 
 def latency_sentence(
@@ -161,7 +165,9 @@ def _order(key: tuple[str, str]) -> tuple[str, str]:
 def _samples(run: AuditRun, endpoint: EndpointStats) -> LatencySamples:
     entry = run.load.entry(endpoint.method, endpoint.route) if run.load else None
     return LatencySamples(
-        server=endpoint.durations, client=entry.histogram if entry else LatencySamples().client
+        active=endpoint.active,
+        server=endpoint.durations,
+        client=entry.histogram if entry else LatencySamples().client,
     )
 
 

