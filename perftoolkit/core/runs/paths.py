@@ -8,10 +8,11 @@ the same set took the same way through the code. An endpoint runs more queries w
 
 - a path both runs took ran more statements in one request (a loop or an N+1 grew), or
 - even its cheapest request ran more, on a path the other run never took (a statement was added
-  to every path, so the paths no longer match).
+  to every path, so the paths no longer match) — judged once both runs sent `MIN_REQUESTS`
+  requests, since with two requests "every path" may just be the two a run happened to meet.
 
 Both are exact — no tolerance, no test — and neither fires for a path only one run happened to
-take.
+take. With no path in common and too few requests, the counts are "not judged".
 
 >>> before = query_paths([["a", "b"], ["a", "b", "c"]])
 >>> after = query_paths([["a", "b"], ["a", "b", "b"]])
@@ -29,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 QueryStatus = Literal["more", "fewer", "same", "not_judged"]
+# Requests a side before "even the cheapest request runs more" is a verdict.
+MIN_REQUESTS = 10
 
 
 def path_key(fingerprints: Iterable[str]) -> str:
@@ -95,7 +98,8 @@ def judge_queries(
     reasons = []
     # The cheapest request of `after` on a path `before` also took: only the mix of paths moved.
     cheapest = min(after, key=lambda p: p.queries_min, default=None)
-    if min_after > min_before and (cheapest is None or cheapest.key not in old):
+    enough = min(_requests(before), _requests(after)) >= MIN_REQUESTS or not (before and after)
+    if min_after > min_before and enough and (cheapest is None or cheapest.key not in old):
         reasons.append(
             f"queries.min rose from {min_before:g} to {min_after:g}: "
             "even the cheapest request runs more queries"
@@ -107,6 +111,10 @@ def judge_queries(
         )
     if reasons:
         return QueryVerdict("more", tuple(reasons))
-    if min_after < min_before or falls:
+    if falls or (min_after < min_before and enough):
         return QueryVerdict("fewer")
-    return QueryVerdict("same")
+    return QueryVerdict("same" if common or enough else "not_judged")
+
+
+def _requests(paths: Sequence[QueryPath]) -> int:
+    return sum(p.requests for p in paths)

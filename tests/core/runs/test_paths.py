@@ -51,14 +51,17 @@ def _judge(before: list[list[str]], after: list[list[str]]) -> tuple[str, tuple[
         ),
         # A statement added to every request: no path matches, the cheapest runs more.
         (
-            [[LIST, ROW]] * 3,
-            [[LIST, ROW, SESSION]] * 3,
+            [[LIST, ROW]] * 10,
+            [[LIST, ROW, SESSION]] * 10,
             "more",
             ("queries.min rose from 2 to 3: even the cheapest request runs more queries",),
         ),
+        # ... which two requests cannot tell from a run that met only a rarer path (seen in an
+        # A/A pair: POST api/media/, once 2 queries, once 3).
+        ([[LIST, ROW]] * 2, [[LIST, ROW, SESSION]], "not_judged", ()),
         # Fewer, both ways.
         ([[LIST, ROW, ROW]] * 3, [[LIST, ROW]] * 3, "fewer", ()),
-        ([[LIST, ROW, SESSION]] * 3, [[LIST, ROW]] * 3, "fewer", ()),
+        ([[LIST, ROW, SESSION]] * 10, [[LIST, ROW]] * 10, "fewer", ()),
     ],
 )
 def test_judge_queries_path_by_path(
