@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -158,6 +159,35 @@ def integer(minimum: int, *, id: str) -> Rule:
             f"{_name(key)} must be an integer of at least {minimum}, not {value!r}; its default "
             "is used instead.",
             f'For example "{key}": {minimum + 1}.',
+            id,
+            ignored=True,
+        )
+        return Checked(_DEFAULT, (problem,))
+
+    return rule
+
+
+def number(minimum: float, maximum: float, *, id: str) -> Rule:
+    """An int or float from `minimum` to `maximum` (a rate, a duration in ms).
+
+    >>> rule = number(0, 1, id="perftoolkit.E011")
+    >>> rule("RATE", 0.25, False).value, rule("RATE", 2, False).problems[0].message
+    (0.25, "PERFTOOLKIT['RATE'] must be a number from 0 to 1, not 2; its default is used instead.")
+    """
+
+    def rule(key: str, value: Any, filesystem: bool) -> Checked:
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and minimum <= value <= maximum
+        ):
+            return Checked(value)
+        problem = SettingProblem(
+            key,
+            f"{_name(key)} must be a number from {minimum:g} to {maximum:g}, not {value!r}; its "
+            "default is used instead.",
+            f'For example "{key}": {maximum:g}.',
             id,
             ignored=True,
         )

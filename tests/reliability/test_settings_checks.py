@@ -336,3 +336,16 @@ def test_settings_checks_run_in_manage_py_check() -> None:
     ):
         call_command("check", stdout=StringIO(), stderr=StringIO())
     assert os.environ.get("PERFTOOLKIT_RECORD_DIR") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(0, True), (0.5, True), (1, True), (1.01, False), (-0.1, False), (True, False),
+     (float("nan"), False), ("0.5", False)],
+)  # fmt: skip
+def test_number_rule_for_rates_and_durations(value: object, valid: bool) -> None:
+    from perftoolkit.conf import number
+
+    checked = number(0, 1, id="perftoolkit.E011")("SAMPLE_RATE", value, False)
+
+    assert (checked.problems == ()) is valid
