@@ -57,7 +57,7 @@ def parse_locust_exceptions(text: str) -> list[LoadException]:
 
 
 def last_frame(traceback: str) -> str:
-    """`  File "x.py", line 3, in task\n    foo()` of a formatted traceback, on one line.
+    r"""`  File "x.py", line 3, in task\n    foo()` of a formatted traceback, on one line.
 
     >>> last_frame('  File "a.py", line 1, in <module>\n    run()\n  File "b.py", line 9, in run\n    1 / 0\n')
     'File "b.py", line 9, in run: 1 / 0'
