@@ -13,6 +13,7 @@ class PerfToolkitConfig(AppConfig):
         from perftoolkit.budgets.querycount import check_querycount_budgets
 
         register(checks.check_settings)
+        register(checks.check_setting_name)
         register(checks.check_middleware)
         register(checks.check_production_mode)
         register(checks.check_capture)

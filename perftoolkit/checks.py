@@ -10,13 +10,18 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
-from perftoolkit.conf import KNOWN_KEYS, MODES, SETTING_NAME, get_settings, raw_settings
+from perftoolkit.conf import (
+    KNOWN_KEYS,
+    RECORD_DIR_ENV,
+    SETTING_NAME,
+    get_settings,
+    raw_settings,
+    settings_problems,
+)
 from perftoolkit.core.diagnosis import DetectorImportError, load_detector
-from perftoolkit.core.runs.targets import Targets
 
 MIDDLEWARE_PATH = "perftoolkit.middleware.QueryBudgetMiddleware"
-_POSITIVE_INT_KEYS = ("NPLUSONE_THRESHOLD", "DUPLICATE_THRESHOLD")
-_LIST_KEYS = ("DETECTORS", "IGNORE_PATHS", "IGNORE_MODULES", "RAISE_ON", "VOLATILE")
+MIDDLEWARE_PATHS = (MIDDLEWARE_PATH, "perftoolkit.middleware.query_budget.QueryBudgetMiddleware")
 _PRODUCTION_HINTS = re.compile(r"prod|live|deploy|release", re.IGNORECASE)
 
 
@@ -42,61 +47,33 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             errors.append(
                 Error(f"Unknown key {key!r} in {SETTING_NAME}.", hint=hint, id="perftoolkit.E002")
             )
-    mode = value.get("MODE", "off")
-    if mode not in MODES:
-        errors.append(
-            Error(
-                f"{SETTING_NAME}['MODE'] is {mode!r}.",
-                hint=f"Use one of: {', '.join(repr(m) for m in MODES)}.",
-                id="perftoolkit.E003",
-            )
-        )
-    for key in _POSITIVE_INT_KEYS:
-        if key in value and (
-            not isinstance(value[key], int) or isinstance(value[key], bool) or value[key] < 2
-        ):
-            errors.append(
-                Error(
-                    f"{SETTING_NAME}[{key!r}] must be an integer of at least 2, not {value[key]!r}.",
-                    hint=f'For example "{key}": 3.',
-                    id="perftoolkit.E004",
-                )
-            )
-    for key in _LIST_KEYS:
-        if key in value and not (
-            isinstance(value[key], list | tuple) and all(isinstance(v, str) for v in value[key])
-        ):
-            errors.append(
-                Error(
-                    f"{SETTING_NAME}[{key!r}] must be a list of strings.",
-                    hint=f'For example "{key}": [...] with one string per entry.',
-                    id="perftoolkit.E005",
-                )
-            )
-    if "TARGETS" in value:
-        errors += _check_targets(value["TARGETS"])
-    if not errors:
-        errors += _check_detectors() + _check_patterns() + _check_dirs()
-    return errors
+    for problem in settings_problems():
+        kind = Warning if problem.warning else Error
+        errors.append(kind(problem.message, hint=problem.hint, id=problem.id))
+    if "DETECTORS" not in {p.key for p in settings_problems(filesystem=False)}:
+        errors += _check_detectors()
+    return errors + _check_record_dir_env()
 
 
-def _check_targets(targets: object) -> list[CheckMessage]:
-    if not isinstance(targets, dict):
-        problem = f" must be a dict, not {type(targets).__name__}"
-    else:
-        try:
-            Targets.from_dict(targets)
-        except ValueError as exc:
-            problem = f": {exc}"
-        else:
-            return []
+def check_setting_name(**kwargs: Any) -> list[CheckMessage]:
+    """A setting whose name is close to PERFTOOLKIT (PERF_TOOLKIT, PERFTOOLKIT_SETTINGS …) is
+    almost certainly meant for it, and perftoolkit would silently run with its defaults."""
+    wanted = SETTING_NAME.replace("_", "")
+    near = []
+    for name in dir(settings):
+        if name == SETTING_NAME or not name.isupper():
+            continue
+        squashed = name.replace("_", "")
+        similar = difflib.SequenceMatcher(None, squashed, wanted).ratio() >= 0.85
+        if squashed == wanted or similar or squashed.startswith(wanted):
+            near.append(name)
     return [
-        Error(
-            f"{SETTING_NAME}['TARGETS']{problem}.",
-            hint='For example "TARGETS": {"p95_ms": 500, "queries": 5}; the keys are '
-            "p50_ms, p95_ms, p99_ms, queries and cache_hit_ratio.",
-            id="perftoolkit.E009",
+        Warning(
+            f"The setting {name} is not read by perftoolkit, which reads {SETTING_NAME}.",
+            hint=f"Did you mean {SETTING_NAME}? Rename {name} to {SETTING_NAME}.",
+            id="perftoolkit.W104",
         )
+        for name in near
     ]
 
 
@@ -116,31 +93,15 @@ def _check_detectors() -> list[CheckMessage]:
     return errors
 
 
-def _check_patterns() -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
-    conf = get_settings()
-    for key, patterns in (("IGNORE_PATHS", conf.ignore_paths), ("VOLATILE", conf.volatile)):
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                errors.append(
-                    Error(
-                        f"{SETTING_NAME}[{key!r}] entry {pattern!r} is not a regular expression: {exc}.",
-                        hint=r'Escape special characters, e.g. r"^/static/".',
-                        id="perftoolkit.E007",
-                    )
-                )
-    return errors
-
-
-def _check_dirs() -> list[CheckMessage]:
-    record_dir = get_settings().record_dir
+def _check_record_dir_env() -> list[CheckMessage]:
+    """The record directory from the environment (RECORD_DIR itself is checked by its rule)."""
+    record_dir = os.environ.get(RECORD_DIR_ENV)
     if record_dir and os.path.exists(record_dir) and not os.path.isdir(record_dir):
         return [
             Error(
-                f"The record directory {record_dir!r} exists and is not a directory.",
-                hint="Point PERFTOOLKIT_RECORD_DIR (or RECORD_DIR) at a directory.",
+                f"The record directory {record_dir!r} ({RECORD_DIR_ENV}) exists and is not a "
+                "directory.",
+                hint=f"Point {RECORD_DIR_ENV} at a directory.",
                 id="perftoolkit.E008",
             )
         ]
@@ -149,8 +110,19 @@ def _check_dirs() -> list[CheckMessage]:
 
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:
     conf = get_settings()
-    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
-    if MIDDLEWARE_PATH not in middleware:
+    middleware = [str(m) for m in (getattr(settings, "MIDDLEWARE", None) or [])]
+    installed = [m for m in middleware if m in MIDDLEWARE_PATHS]
+    if not installed:
+        misspelled = _misspelled_middleware(middleware)
+        if misspelled is not None:
+            return [
+                Warning(
+                    f"MIDDLEWARE lists {misspelled!r}, which is not perftoolkit's middleware, so "
+                    "nothing is captured (and Django fails to import it when it serves).",
+                    hint=f"Did you mean {MIDDLEWARE_PATH!r}?",
+                    id="perftoolkit.W101",
+                )
+            ]
         if "MODE" in raw_settings() and conf.mode != "off":
             return [
                 Warning(
@@ -161,16 +133,30 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 )
             ]
         return []
-    if middleware.index(MIDDLEWARE_PATH) != 0:
+    if middleware.index(installed[0]) != 0:
         return [
             Warning(
-                f"{MIDDLEWARE_PATH} is not first in MIDDLEWARE: queries made by the middleware "
+                f"{installed[0]} is not first in MIDDLEWARE: queries made by the middleware "
                 "listed before it are not counted.",
-                hint=f'Move "{MIDDLEWARE_PATH}" to the top of MIDDLEWARE.',
+                hint=f'Move "{installed[0]}" to the top of MIDDLEWARE.',
                 id="perftoolkit.W102",
             )
         ]
     return []
+
+
+def _misspelled_middleware(middleware: list[str]) -> str | None:
+    """An entry that looks like perftoolkit's middleware path with a typo in it."""
+    for entry in middleware:
+        lowered = entry.lower()
+        if any(lowered == p.lower() for p in MIDDLEWARE_PATHS):
+            return entry  # right letters, wrong case
+        close = difflib.get_close_matches(
+            lowered, [p.lower() for p in MIDDLEWARE_PATHS], cutoff=0.8
+        )
+        if close or ("perftoolkit" in lowered and "budget" in lowered):
+            return entry
+    return None
 
 
 def check_production_mode(**kwargs: Any) -> list[CheckMessage]:
@@ -221,7 +207,7 @@ def check_capture(**kwargs: Any) -> list[CheckMessage]:
 
 
 def check_interop(**kwargs: Any) -> list[CheckMessage]:
-    """E011 malformed ignore rules, E012 route keyers that cannot be loaded, W104 nplusone's
+    """E014 malformed ignore rules, E015 route keyers that cannot be loaded, W106 nplusone's
     whitelist read as ignore rules (with the IGNORE entries to write instead)."""
     from perftoolkit.core.diagnosis.ignore import IgnoreRuleError, parse_rules
     from perftoolkit.middleware.ignoring import FINDING_KINDS, NPLUSONE_SETTING, whitelist_rules
@@ -239,7 +225,7 @@ def check_interop(**kwargs: Any) -> list[CheckMessage]:
                 str(exc),
                 hint='Write each rule as a dict, e.g. "IGNORE": [{"kind": "n_plus_one", '
                 '"model": "shop.Book", "field": "tags", "reason": "ten rows at most"}].',
-                id="perftoolkit.E011",
+                id="perftoolkit.E014",
             )
         ]
     errors += _check_route_keyers(value.get("ROUTE_KEYERS"))
@@ -252,7 +238,7 @@ def check_interop(**kwargs: Any) -> list[CheckMessage]:
                 f"perftoolkit reads {NPLUSONE_SETTING} as ignore rules ({len(moved)} not in "
                 f"{SETTING_NAME}['IGNORE']).",
                 hint=f'Move them to {SETTING_NAME}: "IGNORE": [{entries}].',
-                id="perftoolkit.W104",
+                id="perftoolkit.W106",
             )
         )
     return errors
@@ -277,7 +263,7 @@ def _check_route_keyers(keyers: object) -> list[CheckMessage]:
             problem,
             hint="Give dotted paths of functions (request, resolver_match) -> route key or None, "
             'e.g. "ROUTE_KEYERS": ["perftoolkit.urlconf.wagtail_page_route"].',
-            id="perftoolkit.E012",
+            id="perftoolkit.E015",
         )
         for problem in problems
     ]

@@ -121,7 +121,7 @@ def _loaded_keyers() -> list[RouteKeyer]:
     for path in get_settings().route_keyers:
         try:
             keyers.append(load_route_keyer(path))
-        except ImportError as exc:  # the system check perftoolkit.E012 names it
+        except ImportError as exc:  # the system check perftoolkit.E015 names it
             logger.warning("perftoolkit: %s", exc)
     return keyers
 

@@ -4,13 +4,19 @@ its files — `report.json`, `index.html` and, with `--compare`, `<out>/compare/
 
 from __future__ import annotations
 
+import json
+import logging
 import platform
+from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import perftoolkit
+from perftoolkit.audit.identity import TIMINGS_DIR
+from perftoolkit.core.latency import Histogram
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
 from perftoolkit.middleware.detectors import detection_setup
@@ -21,6 +27,7 @@ from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
 if TYPE_CHECKING:
     from perftoolkit.core.runs.compare import Comparison
 
+logger = logging.getLogger("perftoolkit")
 COMPARE_DIR = "compare"
 
 
@@ -81,7 +88,60 @@ def build_audit_run(
     run = run.with_changes(
         started_at=iso_utc(started), finished_at=iso_utc(finished), environment=env
     )
+    run = attach_active_times(run, record_dir, since=since, resolve=route_resolver())
     return apply_budgets(run)
+
+
+def attach_active_times(
+    run: AuditRun,
+    record_dir: Path | None,
+    *,
+    since: float | None,
+    resolve: Callable[[str], str | None] | None,
+) -> AuditRun:
+    """Each endpoint's `active` histogram from the server's timings (see `identity.py`): every
+    request's wall time less its thread's wait for a CPU, its path resolved to the endpoint's
+    route. The run as it was when there are none (ASGI, not Linux, `--url`)."""
+    directory = record_dir / TIMINGS_DIR if record_dir is not None else None
+    if directory is None or resolve is None or not directory.is_dir():
+        return run
+    times: dict[tuple[str, str], list[float]] = defaultdict(list)
+    routes: dict[str, str | None] = {}
+    for method, path, started, wall, wait in _timing_lines(directory):
+        if since is not None and started < since:
+            continue
+        if path not in routes:
+            routes[path] = resolve(path)
+        route = routes[path]
+        if route is not None:
+            times[(method, route)].append(max(0.0, wall - wait))
+    return run.with_changes(
+        endpoints=tuple(
+            replace(e, active=Histogram.of(times[(e.method, e.route)]))
+            if times.get((e.method, e.route))
+            else e
+            for e in run.endpoints
+        )
+    )
+
+
+def _timing_lines(directory: Path) -> list[tuple[str, str, float, float, float]]:
+    lines = []
+    for file in sorted(directory.glob("*.jsonl")):
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            logger.warning(
+                "perftoolkit: %s is unreadable (%s); its timings are left out", file, exc
+            )
+            continue
+        for raw in text.splitlines():
+            try:
+                method, path, started, wall, wait = json.loads(raw)
+                lines.append((str(method), str(path), float(started), float(wall), float(wait)))
+            except (ValueError, TypeError):
+                continue  # a line cut short by a killed worker: the rest still count
+    return lines
 
 
 def apply_budgets(run: AuditRun) -> AuditRun:
@@ -129,12 +189,45 @@ def load_notes(load: LoadStats | None, *, url: str | None, recorded: bool) -> li
     return notes
 
 
+def load_problems(load: LoadStats | None, *, max_failure_rate: float) -> list[str]:
+    """Why the load test did not measure what it was asked to (the run is then incomplete):
+    more failed requests than `max_failure_rate` allows, or exceptions in Locust's tasks."""
+    if load is None:
+        return []
+    problems = []
+    total = load.total
+    if total.requests == 0 and total.failures == 0 and not load.exceptions:
+        problems.append("Locust sent no request, so nothing was measured.")
+    rate = total.failures / total.requests if total.requests else (1.0 if total.failures else 0.0)
+    if rate > max_failure_rate:
+        problems.append(
+            f"{total.failures} of {total.requests} requests failed ({rate * 100:.3g} %), more than "
+            f"--max-failure-rate allows ({max_failure_rate * 100:g} %): the figures describe "
+            "failures more than the endpoints (see load.entries[].failures and "
+            "artifacts/locust_failures.csv)."
+        )
+    if load.exceptions:
+        raised = sum(e.count for e in load.exceptions)
+        top = load.exceptions[0]
+        where = f" at {top.traceback}" if top.traceback else ""
+        kinds = len(load.exceptions)
+        problems.append(
+            f"Locust's tasks raised {raised} exception{'s' if raised != 1 else ''}"
+            f"{f' of {kinds} kinds' if kinds > 1 else ''}, so the load did not run as its "
+            f"profile says; the most frequent ({top.count}×): {top.message or '(no message)'}"
+            f"{where} (all of them: load.exceptions in report.json, "
+            "artifacts/locust_exceptions.csv)."
+        )
+    return problems
+
+
 def write_audit_files(
     run: AuditRun,
     run_dir: Path,
     *,
     compare_with: Path | None = None,
     tolerance: float | None = None,
+    confidence: float | None = None,
 ) -> AuditFiles:
     """report.json, index.html, and the comparison with `compare_with` (as `before`)."""
     report = write_run(run, run_dir / REPORT_FILE)
@@ -145,10 +238,13 @@ def write_audit_files(
 
     compare_dir = run_dir.parent / COMPARE_DIR
     before = read_run(compare_with)
-    if tolerance is None:
-        comparison = write_comparison(before, run, compare_dir)
-    else:
-        comparison = write_comparison(before, run, compare_dir, tolerance=tolerance)
+    comparison = write_comparison(
+        before,
+        run,
+        compare_dir,
+        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
+        confidence=DEFAULT_CONFIDENCE if confidence is None else confidence,
+    )
     return AuditFiles(report=report, html=html, compare_dir=compare_dir, comparison=comparison)
 
 

@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perftoolkit.audit.processes import Child, free_port, spawn, tail
@@ -32,6 +32,7 @@ from perftoolkit.core.runs.loadstats import (
     parse_locust_json,
     parse_progress_line,
 )
+from perftoolkit.core.runs.taskerrors import LoadException, parse_locust_exceptions
 from perftoolkit.exceptions import ConfigurationError, LoadTestError
 
 logger = logging.getLogger("perftoolkit")
@@ -147,6 +148,23 @@ def _sibling_imports(path: Path) -> list[Path]:
             names.add(node.module.split(".")[0])
     found = [path.parent / f"{name}.py" for name in sorted(names)]
     return [f for f in found if f.is_file() and f != path]
+
+
+_FRAME_FILE = re.compile(r'^File "([^"]+)"')
+
+
+def relative_frame(frame: str, base: Path) -> str:
+    """A traceback frame with its file relative to `base` (its name alone when outside it): a
+    report holds no absolute path."""
+    match = _FRAME_FILE.match(frame)
+    if match is None or not os.path.isabs(match[1]):
+        return frame
+    path = Path(match[1])
+    try:
+        shown = path.relative_to(base).as_posix()
+    except ValueError:
+        shown = path.name
+    return f'File "{shown}"{frame[match.end() :]}'
 
 
 def locust_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -362,7 +380,25 @@ class LocustRun:
         return f"Locust exited with code {code}. The end of its log ({self.log_path.name}):\n{text}"
 
     def stats(self, route_for: Callable[[str], str]) -> LoadStats | None:
-        """Locust's results: its JSON (exact histograms) or, failing that, its last stats CSV."""
+        """Locust's results (its JSON, exact histograms, or failing that its last stats CSV),
+        with the exceptions its tasks raised."""
+        stats = self._stats(route_for)
+        if stats is None:
+            return None
+        return replace(stats, exceptions=tuple(self.exceptions()))
+
+    def exceptions(self) -> list[LoadException]:
+        """What Locust's tasks raised (`locust_exceptions.csv`); none when it wrote no such file."""
+        path = self.workdir / f"{RESULTS_PREFIX}_exceptions.csv"
+        try:
+            found = parse_locust_exceptions(path.read_text(encoding="utf-8", errors="replace"))
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as exc:
+            return [LoadException(1, f"{path.name} is unreadable ({exc})", "")]
+        return [replace(e, traceback=relative_frame(e.traceback, Path.cwd())) for e in found]
+
+    def _stats(self, route_for: Callable[[str], str]) -> LoadStats | None:
         profiles = [p.stem for p in self.options.locustfiles]
         run_time = (self.finished_at or time.time()) - self.started_at if self.started_at else 0.0
         o = self.options

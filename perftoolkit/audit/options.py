@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perftoolkit.core.latency import DEFAULT_CONFIDENCE
 from perftoolkit.core.options import option
 
 FAIL_ON = ("budget", "regression")
@@ -56,8 +57,15 @@ class AuditOptions:
     )
     tolerance: float | None = option(
         None,
-        "p95 rise tolerated by --compare, as a fraction (0.1 = 10 %); judged where both runs "
-        "measured the endpoint at least 20 times.",
+        "The smallest latency change --compare counts, as a fraction (default 0.1: +10 %).",
+    )
+    confidence: float = option(
+        DEFAULT_CONFIDENCE,
+        "Confidence of --compare's latency tests (0.99: a 1 % chance of calling noise a change).",
+    )
+    max_failure_rate: float = option(
+        0.01,
+        "Share of failed requests above which the run is incomplete and exits 1 (0.01 = 1 %).",
     )
     fail_on: tuple[str, ...] = option(
         (), "Exit 3 when this gate fails (repeatable).", choices=FAIL_ON

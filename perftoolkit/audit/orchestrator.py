@@ -26,6 +26,7 @@ from perftoolkit.audit.files import (
     COMPARE_DIR,
     build_audit_run,
     load_notes,
+    load_problems,
     route_resolver,
     write_audit_files,
 )
@@ -47,6 +48,7 @@ from perftoolkit.core.routes import request_route
 from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolkitError
+from perftoolkit.reporting.comparing import check_verdict_options
 from perftoolkit.reporting.schema import REPORT_FILE, read_run
 
 if TYPE_CHECKING:
@@ -157,7 +159,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
                 locust.stop()
     finished = time.time()
     progress.phase("building report")
-    run = _build(plan, locust, started, finished, error, told)
+    run, error = _build(plan, locust, started, finished, error, told)
     if run is None:
         raise LoadTestError(nothing_collected(error, plan.run_dir, plan.artifacts, created=created))
     return _write(plan, run, error, progress)
@@ -174,6 +176,15 @@ def _plan(options: AuditOptions) -> _Plan:
         raise ConfigurationError(f"--spawn-rate must be above 0, not {options.spawn_rate:g}.")
     if options.workers < 0:
         raise ConfigurationError(f"--workers must be 0 or more, not {options.workers}.")
+    if not 0 <= options.max_failure_rate <= 1:
+        raise ConfigurationError(
+            f"--max-failure-rate must be a fraction from 0 to 1 (0.01 = 1 %), not "
+            f"{options.max_failure_rate:g}."
+        )
+    if options.compare:
+        check_verdict_options(
+            0.0 if options.tolerance is None else options.tolerance, options.confidence
+        )
     master_bind = parse_bind(options.master_bind) if options.master_bind else None
     if options.server not in SERVER_KINDS:
         raise ConfigurationError(
@@ -387,19 +398,22 @@ def _build(
     finished: float,
     error: str | None,
     told: list[str],
-) -> AuditRun | None:
+) -> tuple[AuditRun | None, str | None]:
+    """The run, and why it is incomplete: the error that cut it short, or what its load test
+    says it did not measure (failures over --max-failure-rate, exceptions in Locust's tasks)."""
     resolve = route_resolver()
     load = locust.stats(lambda name: request_route(name, resolve))
-    notes = [f"Incomplete: {error.splitlines()[0]}"] if error else []
-    notes += told
-    notes += load_notes(load, url=plan.options.url, recorded=plan.record_dir is not None)
+    if error is None:
+        problems = load_problems(load, max_failure_rate=plan.options.max_failure_rate)
+        error = " ".join(problems) if problems else None
+    notes = [*told, *load_notes(load, url=plan.options.url, recorded=plan.record_dir is not None)]
     server = (
         f"{plan.options.server} ({plan.options.server_workers} workers)"
         if plan.target
         else f"external ({plan.options.url})"
     )
     workers = f", {plan.locust.workers} workers" if plan.locust.workers else ""
-    return build_audit_run(
+    run = build_audit_run(
         label=plan.label,
         record_dir=plan.record_dir,
         load=load,
@@ -411,6 +425,9 @@ def _build(
         complete=error is None,
         environment={"server": server, "load": f"locust, {plan.locust.users} users{workers}"},
     )
+    if run is not None and error is not None:
+        run = run.with_changes(incomplete_reason=error.split("\n", 1)[0])
+    return run, error
 
 
 def _write(plan: _Plan, run: AuditRun, error: str | None, progress: AuditProgress) -> AuditOutcome:
@@ -420,6 +437,7 @@ def _write(plan: _Plan, run: AuditRun, error: str | None, progress: AuditProgres
         plan.run_dir,
         compare_with=plan.compare_with if error is None else None,
         tolerance=plan.options.tolerance,
+        confidence=plan.options.confidence,
     )
     gates = []
     if error is None and "budget" in plan.options.fail_on:

@@ -2,7 +2,7 @@
 
 `QUERYCOUNT = {"THRESHOLDS": {"HIGH": 200, ...}}` is where querycount paints a request red: read
 here as `[defaults] queries = 200`, used only when no budget file exists, and said so each time
-(the gate's output, the system check perftoolkit.W105) with what to write instead.
+(the gate's output, the system check perftoolkit.W107) with what to write instead.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _setting() -> Any:
 
 
 def check_querycount_budgets(**kwargs: Any) -> list[Any]:
-    """perftoolkit.W105: budgets come from QUERYCOUNT because no budget file exists."""
+    """perftoolkit.W107: budgets come from QUERYCOUNT because no budget file exists."""
     from django.core.checks import Warning
 
     from perftoolkit.budgets.gate import project_budgets
@@ -86,6 +86,6 @@ def check_querycount_budgets(**kwargs: Any) -> list[Any]:
             f"No perf-budgets.toml: budgets come from django-querycount's {SOURCE} = {high}.",
             hint=f"Write perf-budgets.toml with [defaults] queries = {high}, or record real "
             "budgets with `python manage.py perf_budget record --report report.json`.",
-            id="perftoolkit.W105",
+            id="perftoolkit.W107",
         )
     ]

@@ -44,6 +44,7 @@ def _compare(options: ReportCompareOptions) -> None:
         options.after,
         options.out_dir,
         tolerance=options.tolerance,
+        confidence=options.confidence,
         fail_on=options.fail_on,
     )
     typer.echo(summary(comparison, options.out_dir))

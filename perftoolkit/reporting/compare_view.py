@@ -6,22 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from perftoolkit.core.runs.compare import (
-    LATENCY_MIN_REQUESTS,
-    Comparison,
-    EndpointDelta,
-    FindingChange,
-    latency_judged,
-)
+from perftoolkit.core.runs.compare import Comparison, EndpointDelta, FindingChange, latency_sentence
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.core.runs.targets import Targets, score
 from perftoolkit.reporting import charts
 from perftoolkit.reporting.formatting import (
+    VERDICT_TONES,
     Change,
     change,
     count,
+    latency_change,
     percent,
+    query_change,
     timestamp,
+    verdict_text,
 )
 from perftoolkit.reporting.run_view import KIND_TITLES, figure, safe_svg, target_text
 
@@ -60,6 +58,9 @@ class CompareRow:
     reasons: tuple[str, ...]
     cells: tuple[Change, ...]
     budget: BudgetChange
+    latency: str  # the verdict in a few words
+    latency_tone: str  # bad | good | same | unjudged
+    latency_title: str  # the whole sentence: medians, p-value, requests
     rules: tuple[str, ...] = ()  # per cell: the rule that set its colour
 
     @property
@@ -82,12 +83,13 @@ COLUMNS = ("Queries median", "Queries max", "Duplicates", "p50 ms", "p95 ms", "p
 
 def totals_tiles(comparison: Comparison) -> list[Tile]:
     t = comparison.totals
-    tolerance = comparison.tolerance
+    # A whole run's latency moves with the machine as much as with the code, so its tiles show
+    # the move unjudged; endpoints are judged one by one, against the run's drift.
     tiles = [
         Tile("Queries per request", change(t.queries_per_request)),
         Tile("Findings", change(t.findings)),
-        Tile("P95 latency, ms", change(t.latency_p95, unit="ms", tolerance=tolerance)),
-        Tile("P99 latency, ms", change(t.latency_p99, unit="ms", tolerance=tolerance)),
+        Tile("P95 latency, ms", change(t.latency_p95, unit="ms", neutral=True)),
+        Tile("P99 latency, ms", change(t.latency_p99, unit="ms", neutral=True)),
         Tile("Cache hit rate", change(t.cache_hit_ratio, unit="ratio", higher_is_better=True)),
         Tile("Requests", change(t.requests, neutral=True)),
         Tile("Failures", change(t.failures)),
@@ -101,15 +103,17 @@ def totals_tiles(comparison: Comparison) -> list[Tile]:
     ]
 
 
-def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
-    # Too few requests a side: the latencies are shown moving, not judged (as in the regressions).
-    few = not latency_judged(e.requests)
+def compare_row(e: EndpointDelta, comparison: Comparison) -> CompareRow:
+    verdict = e.latency
+    queries = (
+        "query counts: red or green when the endpoint runs more or fewer queries on the same "
+        "statements; grey when a request met a path the other run never took"
+    )
     counted = "counts: any rise is worse (red), any fall better (green)"
     latency = (
-        f"not judged: one of the runs measured this endpoint fewer than {LATENCY_MIN_REQUESTS} "
-        "times (grey)"
-        if few
-        else f"latency: a change beyond ±{percent(tolerance, 1)} is coloured, within it grey"
+        "latency: the endpoint's verdict (the Latency column): a rank test of every request at "
+        f"{percent(comparison.confidence, 1)} confidence, a change counting from "
+        f"{percent(comparison.tolerance, 1)}"
     )
     return CompareRow(
         method=e.method,
@@ -117,16 +121,21 @@ def compare_row(e: EndpointDelta, tolerance: float) -> CompareRow:
         regressed=bool(e.regressions),
         reasons=e.regressions,
         cells=(
-            change(e.queries_median),
-            change(e.queries_max),
+            query_change(e.queries_median, e.queries),
+            query_change(e.queries_max, e.queries),
             change(e.duplicates),
-            change(e.latency_p50, unit="ms", tolerance=tolerance, neutral=few),
-            change(e.latency_p95, unit="ms", tolerance=tolerance, neutral=few),
-            change(e.latency_p99, unit="ms", tolerance=tolerance, neutral=few),
+            latency_change(e.latency_p50, verdict),
+            latency_change(e.latency_p95, verdict),
+            latency_change(e.latency_p99, verdict),
             change(e.findings),
         ),
         budget=budget_change(e.budget_before, e.budget_after),
-        rules=(counted, counted, counted, latency, latency, latency, counted),
+        latency=verdict_text(verdict),
+        latency_tone=VERDICT_TONES[verdict.status],
+        latency_title=latency_sentence(
+            verdict, comparison.tolerance, comparison.confidence, comparison.drift
+        ),
+        rules=(queries, queries, counted, latency, latency, latency, counted),
     )
 
 
@@ -140,34 +149,42 @@ def budget_change(before: str, after: str) -> BudgetChange:
     return BudgetChange(text, tone, str(new))
 
 
-def colour_rules(tolerance: float) -> list[tuple[str, str, str]]:
+def colour_rules(comparison: Comparison) -> list[tuple[str, str, str]]:
     """Each colour of the page, and the rule that sets it: (CSS class, colour, rule)."""
-    tol = percent(tolerance, 1)
-    few = LATENCY_MIN_REQUESTS
+    tol = percent(comparison.tolerance, 1)
+    conf = percent(comparison.confidence, 1)
     return [
         (
             "chg-good",
             "green ▼/▲",
-            "better: queries, duplicates or findings fell; a latency fell by more than "
-            f"{tol}; the cache hit rate rose; a budget met again",
+            "better: fewer queries on the same statements, fewer duplicates or findings; a rank "
+            f"test at {conf} confidence finds the requests faster by more than {tol}; the cache "
+            "hit rate rose; a budget met again",
         ),
         (
             "chg-bad",
             "red ▲/▼",
-            "worse: queries, duplicates or findings rose; a latency rose by more than "
-            f"{tol}; the cache hit rate fell; a budget exceeded after",
+            "worse: more queries on the same statements, more duplicates or findings; a rank "
+            f"test at {conf} confidence finds the requests slower by more than {tol}; the cache "
+            "hit rate fell; a budget exceeded after",
         ),
         (
             "chg-same",
             "grey",
-            f"no change, a latency within ±{tol}, or not judged: the requests sent, and latency "
-            f"where either run measured the endpoint fewer than {few} times",
+            "no change shown: equal counts, a query count that moved only because a request met "
+            "a path the other run never took, a latency change the test does not show, or the "
+            "requests sent",
+        ),
+        (
+            "verdict-unjudged",
+            "not judged (italic)",
+            "latency where either run timed fewer than 10 requests of the endpoint",
         ),
         (
             "reg-flag",
             "red row",
-            "a regression: the worst request ran more queries (queries.max rose), or p95 rose "
-            f"by more than {tol} where both runs measured the endpoint at least {few} times",
+            "a regression: more queries on the same statements, or slower beyond the tolerance "
+            "at that confidence",
         ),
     ]
 
@@ -194,6 +211,12 @@ def verdict(comparison: Comparison) -> tuple[str, str]:
     head = f"{n} regression{'s' if n != 1 else ''}" if n else "No regressions"
     per_request = change(comparison.totals.queries_per_request)
     parts = [head + "."]
+    unjudged = len(comparison.not_judged)
+    if unjudged:
+        parts.append(
+            f"Latency not judged on {unjudged} of {len(comparison.endpoints)} endpoints "
+            "(too few requests)."
+        )
     if per_request.tone != "none":
         parts.append(f"Queries per request {per_request.before} → {per_request.after}.")
     parts.append(
@@ -224,8 +247,7 @@ def target_rows(before: AuditRun, after: AuditRun, targets: Targets) -> list[Tar
 def compare_context(
     comparison: Comparison, before: AuditRun, after: AuditRun, targets: Targets
 ) -> dict[str, Any]:
-    tolerance = comparison.tolerance
-    rows = [compare_row(e, tolerance) for e in comparison.endpoints]
+    rows = [compare_row(e, comparison) for e in comparison.endpoints]
     rows.sort(key=lambda r: not r.regressed)  # stable: regressions first, then route order
     headline, tone = verdict(comparison)
     old = {e.key: e for e in before.endpoints}
@@ -249,7 +271,9 @@ def compare_context(
         "after": comparison.after,
         "before_started": timestamp(comparison.before.started_at),
         "after_started": timestamp(comparison.after.started_at),
-        "tolerance": percent(tolerance, 1),
+        "tolerance": percent(comparison.tolerance, 1),
+        "confidence": percent(comparison.confidence, 1),
+        "drift": drift_text(comparison),
         "verdict": headline,
         "verdict_tone": tone,
         "tiles": totals_tiles(comparison),
@@ -274,7 +298,7 @@ def compare_context(
             )
         ),
         "columns": COLUMNS,
-        "colours": colour_rules(tolerance),
+        "colours": colour_rules(comparison),
         "rows": rows,
         "fixed": [finding_item(f) for f in comparison.findings_fixed],
         "new": [finding_item(f) for f in comparison.findings_new],
@@ -286,3 +310,15 @@ def compare_context(
         "only_after": [e.key for e in comparison.only_after],
         "regressions_count": count(len(comparison.regressions)),
     }
+
+
+def drift_text(comparison: Comparison) -> str:
+    """How much the whole run's latency moved, and that the verdicts allow for it."""
+    drift = comparison.drift
+    if drift is None:
+        return ""
+    return (
+        f"The run as a whole moved ×{drift.factor:.2f} (the median change of the "
+        f"{drift.endpoints} endpoints measured often enough in both runs): a busier machine moves "
+        "every endpoint alike, so an endpoint is called slower only past that and the tolerance."
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE, Comparison, compare
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE, Comparison, compare
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, RegressionDetected, ReportFormatError
 from perftoolkit.reporting.html import TargetsArg, render_compare_html
@@ -26,21 +26,32 @@ def write_comparison(
     out_dir: Path,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
+    confidence: float = DEFAULT_CONFIDENCE,
     targets: TargetsArg = None,
 ) -> Comparison:
     """Compare two runs and write compare.json, index.html and compare.md into `out_dir`."""
-    if tolerance < 0:
-        raise ConfigurationError(
-            f"--tolerance is {tolerance:g}; it is the fraction p95 may rise before it counts as a "
-            "regression, so it must be 0 or more (0.1 allows +10 %)."
-        )
-    comparison = compare(before, after, tolerance=tolerance)
+    check_verdict_options(tolerance, confidence)
+    comparison = compare(before, after, tolerance=tolerance, confidence=confidence)
     out = Path(out_dir)
     html = render_compare_html(comparison, before, after, targets=targets)
     write_json(comparison.to_dict(), out / "compare.json")
     write_text(html, out / "index.html")
     write_text(comparison_to_markdown(comparison), out / "compare.md")
     return comparison
+
+
+def check_verdict_options(tolerance: float, confidence: float) -> None:
+    """--tolerance and --confidence, or a clear error naming the one that is wrong."""
+    if not tolerance >= 0:  # NaN fails too
+        raise ConfigurationError(
+            f"--tolerance is {tolerance:g}; it is the smallest latency change that counts, as a "
+            "fraction of the before value, so it must be 0 or more (0.1: +10 %)."
+        )
+    if not 0.5 <= confidence < 1:
+        raise ConfigurationError(
+            f"--confidence is {confidence:g}; it is the confidence of the latency tests, a "
+            "fraction from 0.5 up to (not including) 1, e.g. 0.99 for 99 %."
+        )
 
 
 def find_report(path: str | os.PathLike[str]) -> Path:
@@ -64,6 +75,7 @@ def compare_reports(
     out_dir: str | os.PathLike[str],
     *,
     tolerance: float = DEFAULT_TOLERANCE,
+    confidence: float = DEFAULT_CONFIDENCE,
     fail_on: str | None = None,
     targets: TargetsArg = None,
 ) -> Comparison:
@@ -73,9 +85,12 @@ def compare_reports(
         raise ConfigurationError(
             f"--fail-on {fail_on!r} is not a gate a comparison has; use --fail-on regression."
         )
+    check_verdict_options(tolerance, confidence)
     old = read_run(find_report(before))
     new = read_run(find_report(after))
-    comparison = write_comparison(old, new, Path(out_dir), tolerance=tolerance, targets=targets)
+    comparison = write_comparison(
+        old, new, Path(out_dir), tolerance=tolerance, confidence=confidence, targets=targets
+    )
     if fail_on == "regression" and comparison.regressions:
         raise RegressionDetected(regression_message(comparison, Path(out_dir)))
     return comparison
@@ -85,6 +100,7 @@ def summary(comparison: Comparison, out_dir: Path) -> str:
     """One line for a terminal: where the report is and what it says."""
     t = comparison.totals
     n = len(comparison.regressions)
+    unjudged = len(comparison.not_judged)
     per_request = (
         f"queries per request {t.queries_per_request.before:g} → {t.queries_per_request.after:g}, "
         if t.queries_per_request.before is not None and t.queries_per_request.after is not None
@@ -96,6 +112,7 @@ def summary(comparison: Comparison, out_dir: Path) -> str:
         f"findings {len(comparison.findings_fixed)} fixed / {len(comparison.findings_new)} new / "
         f"{len(comparison.findings_remaining)} remaining, "
         + (f"{n} regression{'s' if n != 1 else ''}" if n else "no regressions")
+        + (f", latency not judged on {unjudged} (too few requests)" if unjudged else "")
     )
 
 

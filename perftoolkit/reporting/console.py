@@ -1,4 +1,9 @@
-"""Terminal views of a run (the only module that imports rich)."""
+"""Terminal views of a run (the only module that imports rich).
+
+Text from the audited project (labels, routes, messages, SQL, paths) is never given to rich as a
+string, which rich would read as markup (`[link=…]`, styles): it goes in as `Text` made by
+`plain()`, with control characters — a terminal's escape sequences — shown as `U+001B`.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.core.runs.taskerrors import LoadException
+from perftoolkit.reporting.formatting import visible
 
 
 def make_console(
@@ -49,6 +56,11 @@ def add_columns(table: Table, columns: Sequence[tuple[str, str]], wide: Sequence
             table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
 
 
+def plain(text: object, style: str = "") -> Text:
+    """Project text for rich: no markup read from it, no control character let through."""
+    return Text(visible(str(text)), style=style)
+
+
 def _fmt(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "–"
@@ -57,7 +69,7 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 def render_run(run: AuditRun, console: Console) -> None:
     """Endpoints table, then one block per finding with its fix."""
-    title = f"perftoolkit · {run.label}" + ("" if run.complete else " (incomplete)")
+    title = plain(f"perftoolkit · {run.label}" + ("" if run.complete else " (incomplete)"))
     # Routes fold onto more lines rather than end in "…": on an 80-column CI log every
     # `GET api/arti…` would read the same.
     table = Table(
@@ -90,9 +102,9 @@ def render_run(run: AuditRun, console: Console) -> None:
             style={"ok": "green", "exceeded": "bold red"}.get(e.budget.status, "dim"),
         )
         if e.budget.exceeded:  # one limit a line: the column stays narrow
-            budget.append("\n" + "\n".join(e.budget.exceeded))
+            budget.append("\n" + "\n".join(visible(limit) for limit in e.budget.exceeded))
         table.add_row(
-            f"{e.method} {e.route}",
+            plain(f"{e.method} {e.route}"),
             str(e.requests),
             f"{_fmt(e.queries_median)}/{_fmt(e.queries_max)}",
             _fmt(e.duplicates_median),
@@ -105,17 +117,19 @@ def render_run(run: AuditRun, console: Console) -> None:
     console.print(table)
     for finding in run.findings:
         style = {"error": "bold red", "warning": "yellow"}.get(finding.severity, "cyan")
-        head = Text(f"{finding.kind} ", style=style)
-        head.append(f"{finding.method} {finding.route}", style="bold")
+        head = plain(f"{finding.kind} ", style=style)
+        head.append(visible(f"{finding.method} {finding.route}"), style="bold")
         console.print(head)
-        console.print(Text(f"  {finding.message}"))
+        console.print(plain(f"  {finding.message}"))
         if finding.fix is not None:
             # One unbroken line, so the fix copies whole from a terminal or a log.
-            console.print(Text(f"  fix: {finding.fix.code}", style="green"), soft_wrap=True)
+            console.print(plain(f"  fix: {finding.fix.code}", style="green"), soft_wrap=True)
     if run.ignored:
         console.print(Text(describe_ignored(run.ignored), style="dim"))
+    if run.load is not None:
+        render_exceptions(run.load.exceptions, console)
     for note in run.notes:
-        console.print(Text(f"note: {note}", style="dim"))
+        console.print(plain(f"note: {note}", style="dim"))
 
 
 class AuditDisplay:
@@ -183,7 +197,9 @@ def render_audit_summary(
 ) -> None:
     """The end of `perf_audit`: headline numbers, one row per endpoint, where the files are."""
     state = "complete" if run.complete else "incomplete"
-    console.print(Text(f"perftoolkit audit · {run.label} ({state})", style="bold"))
+    console.print(plain(f"perftoolkit audit · {run.label} ({state})", style="bold"))
+    if not run.complete and run.incomplete_reason:
+        console.print(plain(f"  incomplete: {run.incomplete_reason}", style="bold red"))
     if run.load is not None:
         t = run.load.total
         console.print(
@@ -195,8 +211,10 @@ def render_audit_summary(
     ratio = f"{run.cache.hits / run.cache.gets:.0%}" if run.cache.gets else "–"
     ignored = f" · {describe_ignored(run.ignored)}" if run.ignored else ""
     console.print(
-        f"  findings: {findings}{ignored} · cache hit ratio {ratio} "
-        f"({run.cache.hits}/{run.cache.gets})"
+        plain(
+            f"  findings: {findings}{ignored} · cache hit ratio {ratio} "
+            f"({run.cache.hits}/{run.cache.gets})"
+        )
     )
     table = Table(show_edge=False, pad_edge=False, box=None, padding=(0, 1, 0, 0))
     add_columns(
@@ -209,7 +227,7 @@ def render_audit_summary(
     )
     for e in run.endpoints:
         table.add_row(
-            f"{e.method} {e.route}",
+            plain(f"{e.method} {e.route}"),
             str(e.requests),
             Text(str(e.failures), style="red" if e.failures else ""),
             _fmt(e.queries_median),
@@ -220,12 +238,27 @@ def render_audit_summary(
             str(len(e.finding_ids)) if e.finding_ids else "",
         )
     console.print(table)
+    if run.load is not None:
+        render_exceptions(run.load.exceptions, console)
     for note in run.notes:
-        console.print(Text(f"note: {note}", style="dim"))
+        console.print(plain(f"note: {note}", style="dim"))
     for name, path in files:
-        console.print(Text(f"{name:<8}{path}"))
+        console.print(plain(f"{name:<8}{path}"))
     for problem in problems:
         console.print(Text(problem, style="bold red"))
+
+
+def render_exceptions(exceptions: Sequence[LoadException], console: Console) -> None:
+    """What the load test's tasks raised: how often, the message, where (the last frame)."""
+    if not exceptions:
+        return
+    total = sum(e.count for e in exceptions)
+    console.print(Text(f"  load test exceptions: {total}", style="bold red"))
+    for e in exceptions:
+        line = plain(f"    {e.count} × {e.message or '(no message)'}", style="red")
+        if e.traceback:
+            line.append(visible(f"  at {e.traceback}"), style="dim")
+        console.print(line, soft_wrap=True)
 
 
 _ADVICE_STYLES = {
@@ -259,26 +292,28 @@ def render_indexes(
             if item.est_cost_after is not None:
                 cost += f" → {item.est_cost_after:g}"
         table.add_row(
-            Text(item.status, style=_ADVICE_STYLES.get(item.status, "")),
-            item.table,
-            ", ".join(item.columns),
+            plain(item.status, style=_ADVICE_STYLES.get(item.status, "")),
+            plain(item.table),
+            plain(", ".join(item.columns)),
             cost,
-            item.name,
+            plain(item.name),
         )
     console.print(table)
     for item in advice:
         if item.status == "exists":
             continue
-        head = Text(f"{item.status} ", style=_ADVICE_STYLES.get(item.status, ""))
-        head.append(f"{item.table} ({', '.join(item.columns)})", style="bold")
+        head = plain(f"{item.status} ", style=_ADVICE_STYLES.get(item.status, ""))
+        head.append(visible(f"{item.table} ({', '.join(item.columns)})"), style="bold")
         console.print(head)
-        console.print(Text(f"  {item.reason}"))
+        console.print(plain(f"  {item.reason}"))
         if item.migration and item.status in ("verified", "proposed"):
-            console.print(Text(f"  {item.migration}", style="green"))
+            # Its lines kept (the migration to paste), each shown as it is.
+            lines = (visible(line) for line in f"  {item.migration}".splitlines())
+            console.print(Text("\n".join(lines), style="green"))
     if not advice:
         console.print(Text("No index advice: no statement of the run wants an index."))
     for note in notes:
-        console.print(Text(f"note: {note}", style="dim"))
+        console.print(plain(f"note: {note}", style="dim"))
 
 
 def render_budget_result(result: BudgetResult, console: Console) -> None:
@@ -287,7 +322,7 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
     failed = result.failed
     if failed:
         table = Table(
-            title=f"Over budget ({result.source})", title_justify="left", show_lines=False
+            title=plain(f"Over budget ({result.source})"), title_justify="left", show_lines=False
         )
         add_columns(
             table,
@@ -304,15 +339,15 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
         )
         for row in failed:
             top = row.findings[0] if row.findings else None
-            label = Text(_finding_label(top)) if top else Text("–", style="dim")
-            fix = Text(top.fix.code, style="green") if top and top.fix else Text("–", style="dim")
+            label = plain(_finding_label(top)) if top else Text("–", style="dim")
+            fix = plain(top.fix.code, style="green") if top and top.fix else Text("–", style="dim")
             first = True
             for check in row.checks:
                 if not check.exceeded:
                     continue
                 table.add_row(
-                    Text(row.key, style="bold") if first else "",
-                    check.name,
+                    plain(row.key, style="bold") if first else "",
+                    plain(check.name),
                     format_value(check.budget),
                     Text(format_value(check.measured), style="red"),
                     Text(format_delta(check.delta), style="bold red"),
@@ -322,7 +357,7 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
                 first = False
             if row.unlisted_fails:
                 table.add_row(
-                    Text(row.key, style="bold") if first else "",
+                    plain(row.key, style="bold") if first else "",
                     "unlisted",
                     "–",
                     "–",
@@ -333,9 +368,9 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
         console.print(table)
         for row in failed:
             for finding in row.findings[1:]:
-                line = Text(f"  also {row.key}: {_finding_label(finding)}", style="dim")
+                line = plain(f"  also {row.key}: {_finding_label(finding)}", style="dim")
                 if finding.fix is not None:
-                    line.append(f"  fix: {finding.fix.code}", style="green")
+                    line.append(visible(f"  fix: {finding.fix.code}"), style="green")
                 console.print(line)
     judged = len(result.judged)
     style = "bold red" if failed else "green"
@@ -345,11 +380,11 @@ def render_budget_result(result: BudgetResult, console: Console) -> None:
         else f"All {judged} budgeted endpoint{'s' if judged != 1 else ''} within budget",
         style=style,
     )
-    summary.append(f" ({result.source})", style="dim")
+    summary.append(visible(f" ({result.source})"), style="dim")
     console.print(summary)
     if result.not_exercised:
         names = ", ".join(b.key for b in result.not_exercised)
-        console.print(Text(f"Not exercised by this report (not judged): {names}", style="dim"))
+        console.print(plain(f"Not exercised by this report (not judged): {names}", style="dim"))
 
 
 def _finding_label(finding: Finding) -> str:
@@ -386,8 +421,8 @@ def render_budget_update(update: BudgetUpdate, console: Console, *, path: str, w
                 else change.kind
             )
             table.add_row(
-                change.key,
-                change.limit,
+                plain(change.key),
+                plain(change.limit),
                 format_value(change.old),
                 format_value(change.new),
                 format_value(change.measured),
@@ -398,5 +433,5 @@ def render_budget_update(update: BudgetUpdate, console: Console, *, path: str, w
     parts = [f"{n} {kind}" for kind, n in counts.items() if n]
     verb = "wrote" if wrote else "would write (dry run)"
     console.print(
-        Text(f"{verb} {path}: " + (", ".join(parts) if parts else "no change"), style="bold")
+        plain(f"{verb} {path}: " + (", ".join(parts) if parts else "no change"), style="bold")
     )

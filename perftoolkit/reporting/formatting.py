@@ -8,15 +8,38 @@ A change carries its direction three ways: an arrow, a sign, and a tone the view
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from perftoolkit.core.latency import LatencyVerdict
 from perftoolkit.core.runs.compare import Delta
 
 DASH = "–"
 Unit = Literal["count", "ms", "ratio"]
+# Characters that would otherwise render as something else, or hide what follows: C0/C1 controls
+# (a terminal's escape sequences), format characters (bidi overrides such as U+202E, zero-width
+# joiners), line and paragraph separators, surrogates and private use.
+_INVISIBLE = frozenset(("Cc", "Cf", "Co", "Cs", "Zl", "Zp"))
+
+
+def visible(text: str) -> str:
+    r"""Project text on one line, shown as it is: line breaks and tabs as spaces, invisible and
+    direction-changing characters (a terminal's ESC, U+202E) as `U+XXXX`.
+
+    >>> visible("a\tb\u202ec\x1b[31m\nd")
+    'a bU+202EcU+001B[31m d'
+    """
+    return "".join(_VISIBLE.get(ch) or _shown(ch) for ch in text)
+
+
+_VISIBLE = dict.fromkeys("\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " ")
+
+
+def _shown(ch: str) -> str:
+    return f"U+{ord(ch):04X}" if unicodedata.category(ch) in _INVISIBLE else ch
 
 
 def count(value: float | None) -> str:
@@ -137,3 +160,46 @@ def change(
     return Change(
         before, after, f"{arrow} {sign}{amount}", tone, sort_key(diff), f"{word} {amount}"
     )
+
+
+# A latency figure's tone is the rank test's verdict on its endpoint, never the size of the move:
+# a p95 that doubled on twelve requests may be two slow requests.
+VERDICT_TONES = {"slower": "bad", "faster": "good", "same": "same", "not_judged": "unjudged"}
+
+
+def latency_change(delta: Delta, verdict: LatencyVerdict) -> Change:
+    """A latency before → after, toned by the endpoint's verdict."""
+    shown = change(delta, unit="ms", neutral=True)
+    if shown.tone == "none":
+        return shown
+    tone = VERDICT_TONES[verdict.status]
+    label = shown.label + ("; not judged" if tone == "unjudged" else "")
+    return Change(shown.before, shown.after, shown.text, tone, shown.sort, label)
+
+
+def verdict_text(verdict: LatencyVerdict) -> str:
+    """The verdict in a few words, with the ratio of the medians it was made on: "▲ slower
+    ×2.06", "= no change shown (×1.12)", "not judged (4 / 6 requests)"."""
+    ratio = verdict.median_ratio
+    times = f"×{ratio:.2f}" if ratio is not None else ""
+    if verdict.status == "slower":
+        return f"▲ slower {times}".rstrip()
+    if verdict.status == "faster":
+        return f"▼ faster {times}".rstrip()
+    if verdict.status == "same":
+        return f"= no change shown ({times})" if times else "= no change shown"
+    if verdict.requests_before or verdict.requests_after:
+        return f"not judged ({verdict.requests_before} / {verdict.requests_after} requests)"
+    return "not judged (no durations)"
+
+
+def query_change(delta: Delta, status: str) -> Change:
+    """A query count before → after, red or green only when the endpoint's exact query verdict
+    (`core.runs.paths`) agrees: a worst request that met a rarer path is shown moving, in grey."""
+    shown = change(delta)
+    agreed = (status == "more" and shown.tone == "bad") or (
+        status == "fewer" and shown.tone == "good"
+    )
+    if shown.tone in ("none", "same") or agreed:
+        return shown
+    return Change(shown.before, shown.after, shown.text, "same", shown.sort, shown.label)

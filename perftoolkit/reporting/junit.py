@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from perftoolkit.core.budgets.rules import BudgetResult, describe_row
 from perftoolkit.reporting.budget_text import row_details
 
 SUITE = "perftoolkit.budgets"
+# What XML 1.0 cannot hold at all (most C0 controls, surrogates, U+FFFE/U+FFFF): ElementTree
+# would write them as they are and leave a file no CI parser reads. Shown as U+XXXX instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"U+{ord(m.group()):04X}", text)
+
+
+def _make_safe(element: ET.Element) -> None:
+    for node in element.iter():
+        node.attrib = {k: xml_safe(v) for k, v in node.attrib.items()}
+        if node.text:
+            node.text = xml_safe(node.text)
 
 
 def budget_result_to_junit(result: BudgetResult) -> str:
@@ -38,5 +53,6 @@ def budget_result_to_junit(result: BudgetResult) -> str:
         element.set("errors", "0")
         element.set("skipped", str(skipped))
         element.set("time", "0")
+    _make_safe(suites)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perftoolkit.core.options import REQUIRED, option
-from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
+from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.reporting.schema import REPORT_FILE
 
 SHOW_FORMATS = ("terminal", "markdown", "json")
@@ -52,8 +52,11 @@ class ReportCompareOptions:
     )
     tolerance: float = option(
         DEFAULT_TOLERANCE,
-        "How much p95 may rise before it is a regression: 0.1 allows +10 % (judged where both "
-        "runs measured the endpoint at least 20 times).",
+        "The smallest latency change that counts as one, as a fraction: 0.1 = 10 % slower.",
+    )
+    confidence: float = option(
+        DEFAULT_CONFIDENCE,
+        "Confidence of the latency tests: 0.99 = a 1 % chance of calling noise a change.",
     )
 
 

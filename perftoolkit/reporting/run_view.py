@@ -323,6 +323,12 @@ def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
         "finished": timestamp(run.finished_at),
         "elapsed": elapsed(run.started_at, run.finished_at) or "",
         "complete": run.complete,
+        "incomplete_reason": run.incomplete_reason or "",
+        "exceptions": [
+            (count(e.count), e.message, e.traceback)
+            for e in (run.load.exceptions if run.load else ())
+        ],
+        "exceptions_count": count(sum(e.count for e in run.load.exceptions) if run.load else 0),
         "environment": sorted(run.environment.items()),
         "load": _load_facts(run),
         "latency_source": _latency_source(run),

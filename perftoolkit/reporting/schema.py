@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from perftoolkit.core.events import CacheStats
 from perftoolkit.core.findings import Finding, IgnoredFinding, IndexAdvice
+from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.compare import SCHEMA as COMPARE_SCHEMA
 from perftoolkit.core.runs.compare import Comparison
 from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.runs.paths import QueryPath
 from perftoolkit.core.runs.run import SCHEMA, AppliedFix, AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.exceptions import ReportFormatError
 
 # The name of a run's report wherever one is written or looked for.
@@ -28,7 +32,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
     Without a location `record_dir` is null: a report never holds an absolute path.
     """
     gets, hits = run.cache.gets, run.cache.hits
-    return {
+    data = {
         "schema": run.schema,
         "label": run.label,
         "started_at": run.started_at,
@@ -46,6 +50,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "fixes": [f.to_dict() for f in run.fixes],
         "ignored": [i.to_dict() for i in run.ignored],
     }
+    return _with_verdict_data(data, run)
 
 
 def _relative_record_dir(
@@ -76,7 +81,7 @@ def run_from_dict(
                 "Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
             )
     try:
-        return AuditRun(
+        run = AuditRun(
             schema=SCHEMA,
             label=str(data["label"]),
             started_at=str(data.get("started_at", "")),
@@ -94,11 +99,75 @@ def run_from_dict(
             fixes=tuple(AppliedFix.from_dict(f) for f in data.get("fixes") or []),
             ignored=tuple(IgnoredFinding.from_dict(i) for i in data.get("ignored") or []),
         )
+        return _read_verdict_data(data, run)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportFormatError(
             f"{source} is a {SCHEMA} report with a malformed entry ({type(exc).__name__}: {exc}). "
             "Rebuild it rather than editing it by hand."
         ) from exc
+
+
+# What the audit's verdicts need, kept beside the rest of report.json (all optional on read, so
+# reports written before them still load; their comparisons then say "not judged"):
+#   incomplete_reason              why `complete` is false (null when complete)
+#   endpoints[].duration_histogram every recorded request's server-side duration, {ms: count},
+#                                  ms in logarithmic buckets 2 % wide (core.latency)
+#   endpoints[].active_histogram   the same, less the time each request's thread waited for a
+#                                  CPU (audits on Linux; empty elsewhere)
+#   endpoints[].query_paths        the requests grouped by the set of statement shapes they ran:
+#                                  key (a hash of the set), requests, queries_min, queries_max
+#   load.entries[].histogram       Locust's response times, {ms: count} (likewise load.total)
+#   load.exceptions[]              what Locust's tasks raised: count, message, traceback (the
+#                                  last frame)
+
+
+def _with_verdict_data(data: dict[str, Any], run: AuditRun) -> dict[str, Any]:
+    data["incomplete_reason"] = run.incomplete_reason
+    for entry, endpoint in zip(data["endpoints"], run.endpoints, strict=True):
+        entry["duration_histogram"] = endpoint.durations.to_dict()
+        entry["active_histogram"] = endpoint.active.to_dict()
+        entry["query_paths"] = [p.to_dict() for p in endpoint.query_paths]
+    if run.load is not None and data["load"] is not None:
+        load = data["load"]
+        for entry, stats in zip(load["entries"], run.load.entries, strict=True):
+            entry["histogram"] = stats.histogram.to_dict()
+        load["total"]["histogram"] = run.load.total.histogram.to_dict()
+        load["exceptions"] = [e.to_dict() for e in run.load.exceptions]
+    return data
+
+
+def _read_verdict_data(data: dict[str, Any], run: AuditRun) -> AuditRun:
+    reason = data.get("incomplete_reason")
+    endpoints = tuple(
+        replace(
+            endpoint,
+            durations=_histogram(entry.get("duration_histogram")),
+            active=_histogram(entry.get("active_histogram")),
+            query_paths=tuple(QueryPath.from_dict(p) for p in entry.get("query_paths") or []),
+        )
+        for endpoint, entry in zip(run.endpoints, data["endpoints"], strict=True)
+    )
+    load = run.load
+    raw = data.get("load")
+    if load is not None and isinstance(raw, dict):
+        load = replace(
+            load,
+            entries=tuple(
+                replace(stats, histogram=_histogram(entry.get("histogram")))
+                for stats, entry in zip(load.entries, raw.get("entries", []), strict=True)
+            ),
+            total=replace(load.total, histogram=_histogram(raw["total"].get("histogram"))),
+            exceptions=tuple(LoadException.from_dict(e) for e in raw.get("exceptions") or []),
+        )
+    return run.with_changes(
+        incomplete_reason=str(reason) if reason is not None else None,
+        endpoints=endpoints,
+        load=load,
+    )
+
+
+def _histogram(value: Any) -> Histogram:
+    return Histogram() if value is None else Histogram.from_dict(value)
 
 
 def _absolute_record_dir(value: Any, location: str | os.PathLike[str] | None) -> str | None:

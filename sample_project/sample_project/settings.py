@@ -2,8 +2,9 @@
 
 Environment: `SAMPLE_VARIANT` (default `before`), `DATABASE_URL` (default: one SQLite file per
 variant beside manage.py), `REDIS_URL` (cache backend; locmem without it), `PERFTOOLKIT_MODE`,
-`DJANGO_DEBUG=1`, `SAMPLE_TOOLS=1` (django-debug-toolbar with perftoolkit's panel, and django-silk
-at /silk/, side by side: for a look in the browser, not for audits, since silk adds queries).
+`DJANGO_DEBUG=1`, `SAMPLE_SLOW_VIEW` (a route made twice as slow, see slowdown.py), `SAMPLE_TOOLS=1`
+(django-debug-toolbar with perftoolkit's panel, and django-silk at /silk/, side by side: for a look
+in the browser, not for audits, since silk adds queries).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 from sample_project.database import database_from_url, sqlite_database
+from sample_project.slowdown import slowdown_middleware
 from sample_project.variant import variant_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +39,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "perftoolkit.middleware.QueryBudgetMiddleware",
+    # SAMPLE_SLOW_VIEW=<route> doubles that route's time (see slowdown.py); nothing when unset.
+    *slowdown_middleware(),
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -67,6 +67,9 @@ def test_run_audit_refuses_to_replace_a_complete_report(tmp_path: Path) -> None:
         ({"users": 0}, "--users must be at least 1, not 0."),
         ({"record_dir": Path("rec")}, "--record-dir names the record directory of a server"),
         ({"compare": "nothing"}, "--compare nothing: no report found at"),
+        ({"max_failure_rate": 1.5}, "--max-failure-rate must be a fraction from 0 to 1"),
+        ({"compare": "x", "confidence": 1.0}, "--confidence is 1; it is the confidence"),
+        ({"compare": "x", "tolerance": -1.0}, "--tolerance is -1; it is the smallest"),
     ],
 )
 def test_run_audit_option_errors(tmp_path: Path, options: dict[str, Any], message: str) -> None:
@@ -313,7 +316,7 @@ def test_audit_interrupted_writes_an_incomplete_report(
     assert re.fullmatch(rf"Error: The run was interrupted \({name}\) after \d+ s\.\n", stderr)
     report = _report(tmp_path / "site")
     assert report["complete"] is False
-    assert report["notes"][0].startswith(f"Incomplete: The run was interrupted ({name})")
+    assert report["incomplete_reason"].startswith(f"The run was interrupted ({name})")
     assert report["load"]["total"]["requests"] > 0
     assert "GET items/" in _endpoints(report)
 

@@ -99,10 +99,10 @@ def test_project_budgets_fall_back_and_the_check_says_so(project: Path) -> None:
     budgets = project_budgets(required=True)
     assert budgets is not None
     assert budgets.source == SOURCE
-    (warning,) = [m for m in run_checks() if m.id == "perftoolkit.W105"]
+    (warning,) = [m for m in run_checks() if m.id == "perftoolkit.W107"]
     assert warning.msg == (
         "No perf-budgets.toml: budgets come from django-querycount's "
         "QUERYCOUNT['THRESHOLDS']['HIGH'] = 5."
     )
     (project / BUDGET_FILE).write_text("[defaults]\nqueries = 10\n")
-    assert [m for m in run_checks() if m.id == "perftoolkit.W105"] == []
+    assert [m for m in run_checks() if m.id == "perftoolkit.W107"] == []

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from perftoolkit.cli.main import main
+from perftoolkit.core.latency import Histogram
+from perftoolkit.core.runs.paths import QueryPath
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.reporting.schema import write_run
 from tests.support.runs import after_run, before_run
@@ -47,32 +50,36 @@ def test_report_compare_fail_on_regression_exits_3(
     assert (out / "compare.md").exists()
 
 
-def test_report_compare_tolerance_lifts_the_latency_regression(
+def test_report_compare_tolerance_and_confidence_decide_the_latency_verdict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tasks = "api/projects/<int:pk>/tasks/"
 
-    def measured(run: AuditRun, **changes: object) -> AuditRun:
-        # 30 requests a side, enough for the p95 rise (150 → 190 ms) to be judged.
+    def measured(run: AuditRun, ms: list[float]) -> AuditRun:
+        # 30 requests of tasks, all of them timed: enough for the rank test to judge.
         return run.with_changes(
             endpoints=tuple(
-                e.__class__.from_dict({**e.to_dict(), "requests": 30, **changes})
+                replace(
+                    e,
+                    requests=30,
+                    queries_min=4,
+                    queries_max=4,
+                    query_paths=(QueryPath("tasks", 30, 4, 4),),
+                    durations=Histogram.of(ms[n % len(ms)] for n in range(30)),
+                )
                 if e.route == tasks
                 else e
                 for e in run.endpoints
             )
         )
 
-    before = write_run(measured(before_run()), tmp_path / "b.json")
-    # Keep the p95 rise but not the extra query.
-    after_path = write_run(
-        measured(after_run(), queries={"min": 4, "median": 4, "max": 4}), tmp_path / "a.json"
-    )
+    before = write_run(measured(before_run(), [100.0]), tmp_path / "b.json")
+    after = write_run(measured(after_run(), [130.0]), tmp_path / "a.json")  # 30 % slower
     args = [
         "report",
         "compare",
         str(before),
-        str(after_path),
+        str(after),
         "-o",
         str(tmp_path / "c"),
         "--fail-on",
@@ -80,7 +87,10 @@ def test_report_compare_tolerance_lifts_the_latency_regression(
     ]
 
     assert main([*args, "--tolerance", "0.25"]) == 3
+    assert "server time slower by more than 25 % at 99 % confidence" in capsys.readouterr().err
     assert main([*args, "--tolerance", "0.3"]) == 0
+    assert main([*args, "--confidence", "1"]) == 1
+    assert "--confidence is 1; it is the confidence of the latency tests" in capsys.readouterr().err
 
 
 def test_report_compare_bad_input_exits_1(

@@ -106,7 +106,7 @@ def test_report_build_lists_ignored_findings_with_their_rule(
 
 @override_settings(PERFTOOLKIT={"IGNORE": [{"modle": "corpus.Book"}]})
 def test_check_malformed_ignore_rule_is_e011() -> None:
-    errors = [e for e in run_checks() if e.id == "perftoolkit.E011"]
+    errors = [e for e in run_checks() if e.id == "perftoolkit.E014"]
     assert [e.msg for e in errors] == [
         "PERFTOOLKIT['IGNORE'][0] has unknown key 'modle'; a rule's keys are kind, model, "
         "field, route, callsite, reason."
@@ -121,7 +121,7 @@ def test_check_malformed_ignore_rule_is_e011() -> None:
     PERFTOOLKIT={"IGNORE": [{"model": "corpus.Tag"}]},
 )
 def test_check_whitelist_hint_names_the_rules_to_move() -> None:
-    (warning,) = [e for e in run_checks() if e.id == "perftoolkit.W104"]
+    (warning,) = [e for e in run_checks() if e.id == "perftoolkit.W106"]
     assert warning.msg == (
         "perftoolkit reads NPLUSONE_WHITELIST as ignore rules (1 not in PERFTOOLKIT['IGNORE'])."
     )
@@ -133,5 +133,5 @@ def test_check_whitelist_hint_names_the_rules_to_move() -> None:
 
 @override_settings(PERFTOOLKIT={"ROUTE_KEYERS": ["tests.interop.nowhere"]})
 def test_check_route_keyer_that_cannot_be_imported_is_e012() -> None:
-    (error,) = [e for e in run_checks() if e.id == "perftoolkit.E012"]
+    (error,) = [e for e in run_checks() if e.id == "perftoolkit.E015"]
     assert error.msg.startswith("Route keyer 'tests.interop.nowhere' cannot be imported")

@@ -159,7 +159,9 @@ def test_compare_report_renders_regressions_first(visit: Any, pages: dict[str, s
     assert (
         page.locator(".regressions li")
         .inner_text()
-        .startswith("GET api/projects/<int:pk>/tasks/: queries.max rose from 4 to 5")
+        .startswith(
+            "GET api/projects/<int:pk>/tasks/: queries.max rose from 4 to 5 on requests that ran the same statements"
+        )
     )
     first = page.locator("#compare-table tbody tr").first
     assert first.get_attribute("class") == "regressed"

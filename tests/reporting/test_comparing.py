@@ -57,7 +57,7 @@ def test_compare_reports_fail_on_regression_writes_then_raises(
     assert info.value.exit_code == 3
     assert str(info.value) == (
         "1 endpoint regressed from before to after: GET api/projects/<int:pk>/tasks/ "
-        f"(queries.max rose from 4 to 5). See {tmp_path / 'out' / 'index.html'}."
+        f"(queries.max rose from 4 to 5 on requests that ran the same statements). See {tmp_path / 'out' / 'index.html'}."
     )
     assert (tmp_path / "out" / "index.html").exists()
 
@@ -84,8 +84,10 @@ def test_find_report_directory_without_report(tmp_path: Path) -> None:
 
 
 def test_compare_reports_refuses_bad_options(reports: tuple[Path, Path], tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="--tolerance is -0.5; it is the fraction"):
+    with pytest.raises(ConfigurationError, match="--tolerance is -0.5; it is the smallest"):
         compare_reports(*reports, tmp_path, tolerance=-0.5)
+    with pytest.raises(ConfigurationError, match="--confidence is 0.2; it is the confidence"):
+        compare_reports(*reports, tmp_path, confidence=0.2)
     with pytest.raises(ConfigurationError, match="--fail-on 'budget' is not a gate"):
         compare_reports(*reports, tmp_path, fail_on="budget")
     assert list(tmp_path.glob("*.html")) == []

@@ -18,7 +18,11 @@ def test_comparison_to_markdown_exact() -> None:
     assert comparison_to_markdown(compare(before, after)) == (
         "## perftoolkit: main → pr-12\n"
         "\n"
-        "**🔴 1 regression** (an endpoint's worst request ran more queries, or its p95 rose by more than 10%).\n"
+        "**🔴 1 regression** (an endpoint's worst request ran more queries, or a rank test found its "
+        "requests slower by more than 10% at 99% confidence).\n"
+        "\n"
+        "Latency **not judged** on 1 of 1 endpoints: fewer than 10 timed requests in a run, or no "
+        "durations recorded.\n"
         "\n"
         "| | main → pr-12 |\n"
         "|---|---|\n"
@@ -30,13 +34,14 @@ def test_comparison_to_markdown_exact() -> None:
         "\n"
         "### Regressions\n"
         "\n"
-        "- `GET api/a/`: queries.max rose from 5 to 6\n"
+        "- `GET api/a/`: queries.max rose from 5 to 6 on requests that ran the same statements\n"
         "\n"
         "### Endpoints\n"
         "\n"
-        "| endpoint | queries median | queries max | p95 ms | findings | budget |\n"
-        "|---|---|---|---|---|---|\n"
-        "| `GET api/a/` 🔴 | 5 → 6 🔴 ▲ +1 | 5 → 6 🔴 ▲ +1 | 200 → 200 = | 1 → 0 🟢 ▼ −1 | none |\n"
+        "| endpoint | queries median | queries max | p95 ms | latency | findings | budget |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| `GET api/a/` 🔴 | 5 → 6 🔴 ▲ +1 | 5 → 6 🔴 ▲ +1 | 200 → 200 = (not judged) "
+        "| not judged (2 / 2 requests) | 1 → 0 🟢 ▼ −1 | none |\n"
         "\n"
         "### Findings: 1 fixed, 0 new, 0 remaining\n"
         "\n"
@@ -50,7 +55,7 @@ def test_comparison_to_markdown_exact() -> None:
 def test_comparison_to_markdown_no_regressions() -> None:
     text = comparison_to_markdown(compare(after_run(), after_run()))
 
-    assert text.startswith("## perftoolkit: after → after\n\n**✅ No regressions.**\n")
+    assert text.startswith("## perftoolkit: after → after\n\n**✅ No regressions** (an endpoint")
 
 
 def test_comparison_to_markdown_keeps_project_text_inert() -> None:
@@ -66,8 +71,12 @@ def test_comparison_to_markdown_keeps_project_text_inert() -> None:
 
 def test_md_text_and_code() -> None:
     assert md_text("![x](http://e/x.png) *a* @team\nnext") == (
-        "\\!\\[x\\](http://e/x.png) \\*a\\* \\@team next"
+        "\\!\\[x\\](http\\://e/x.png) \\*a\\* \\@team next"
     )
+    assert md_text("# h www.e.com $x$ ~s~ &amp;") == "\\# h www\\.e.com \\$x\\$ \\~s\\~ \\&amp;"
+    assert md_text("- item") == "\\- item"
+    assert md_text("a\u202eb\x1b[2J") == "aU+202EbU+001B\\[2J"
+    assert md_text("n_plus_one") == "n_plus_one"  # an identifier stays as it reads
     assert md_code("a | b") == "`a \\| b`"
     assert md_code("x `y` z") == "``x `y` z``"
     assert md_code("`y`") == "`` `y` ``"

@@ -38,6 +38,7 @@ class Endpoint:
     budget: BudgetStatus = field(default_factory=BudgetStatus)
     findings: Sequence[Finding] = ()
     failures: int = 0
+    durations: Sequence[float] = ()  # server-side ms per request, cycled; default 10 + queries
 
 
 def profiles(endpoint: Endpoint, *, start: float = T0) -> list[RequestProfile]:
@@ -62,7 +63,11 @@ def profiles(endpoint: Endpoint, *, start: float = T0) -> list[RequestProfile]:
                 view=endpoint.view,
                 status=200,
                 started_at=start + n,
-                duration_ms=10.0 + count,
+                duration_ms=(
+                    endpoint.durations[n % len(endpoint.durations)]
+                    if endpoint.durations
+                    else 10.0 + count
+                ),
                 queries=tuple(events),
                 cache=CacheStats(gets, hits),
             )

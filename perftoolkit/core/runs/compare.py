@@ -4,11 +4,14 @@
 `compare.json` (`perftoolkit.compare/1`), and the HTML and Markdown views render it.
 The value types live in `core.comparison` and are importable from here too.
 
-A regression is an endpoint present in both runs whose worst request ran more queries
-(`queries.max` rose), or whose p95 latency rose by more than `tolerance` (a fraction of the
-before value: 0.10 allows +10 %). Query counts are exact, so any rise counts; latency is noisy,
-so it gets the tolerance, and is judged only where both runs measured the endpoint at least
-`LATENCY_MIN_REQUESTS` times (the p95 of five requests is their slowest one).
+A regression is an endpoint present in both runs that runs more queries, judged exactly path by
+path (`core.runs.paths`: the same statements ran more times, or even the cheapest request ran
+more), or whose latency a rank test calls slower (`core.latency.judge_latency`):
+its requests' durations are stochastically larger than before's stretched by `1 + tolerance`
+(0.10: the smallest change that counts is +10 %), at `confidence`, and by more than the whole
+run moved. Query counts are exact, so any rise counts; latency is noisy, so it gets a test, on the
+server-side durations the recording kept (Locust's response times when a run has none), and an
+endpoint with fewer than `MIN_SAMPLES` timed requests a side is "not judged", never a regression.
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ from __future__ import annotations
 from typing import Any
 
 from perftoolkit.core.findings import Finding
+from perftoolkit.core.latency import (
+    DEFAULT_CONFIDENCE,
+    MIN_SAMPLES,
+    NOT_RECORDED,
+    Drift,
+    LatencySamples,
+    LatencyVerdict,
+    judge_latency,
+    pick_samples,
+    run_drift,
+)
 from perftoolkit.core.runs.comparison import (
     DEFAULT_TOLERANCE,
     SCHEMA,
@@ -27,11 +41,13 @@ from perftoolkit.core.runs.comparison import (
     RunRef,
     Totals,
 )
+from perftoolkit.core.runs.paths import QueryVerdict, judge_queries
 from perftoolkit.core.runs.run import AuditRun, EndpointStats
 
 __all__ = [
+    "DEFAULT_CONFIDENCE",
     "DEFAULT_TOLERANCE",
-    "LATENCY_MIN_REQUESTS",
+    "MIN_SAMPLES",
     "SCHEMA",
     "Comparison",
     "Delta",
@@ -41,32 +57,40 @@ __all__ = [
     "RunRef",
     "Totals",
     "compare",
-    "latency_judged",
     "regression_reasons",
 ]
 
-# Below this a latency rise is float noise, not a change (values are milliseconds).
-_EPSILON = 1e-9
-LATENCY_MIN_REQUESTS = 20
-
 
 def compare(
-    before: AuditRun, after: AuditRun, *, tolerance: float = DEFAULT_TOLERANCE
+    before: AuditRun,
+    after: AuditRun,
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    confidence: float = DEFAULT_CONFIDENCE,
 ) -> Comparison:
     """Compare two runs endpoint by endpoint (matched on method and route pattern)."""
     if tolerance < 0:
         raise ValueError(f"tolerance must be a non-negative fraction, not {tolerance!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, not {confidence!r}")
     old = {(e.method, e.route): e for e in before.endpoints}
     new = {(e.method, e.route): e for e in after.endpoints}
     both = sorted(old.keys() & new.keys(), key=_order)
     old_findings = {f.id: f for f in before.findings}
     new_findings = {f.id: f for f in after.findings}
+    picked = {k: pick_samples(_samples(before, old[k]), _samples(after, new[k])) for k in both}
+    drift = run_drift((p[1], p[2]) for p in picked.values() if p is not None)
+    verdicts = {k: _latency_verdict(picked[k], tolerance, confidence, drift) for k in both}
     return Comparison(
         before=RunRef.of(before),
         after=RunRef.of(after),
         tolerance=tolerance,
+        confidence=confidence,
+        drift=drift,
         totals=_totals(before, after),
-        endpoints=tuple(_endpoint_delta(old[k], new[k], tolerance) for k in both),
+        endpoints=tuple(
+            _endpoint_delta(old[k], new[k], verdicts[k], tolerance, confidence, drift) for k in both
+        ),
         only_before=tuple(EndpointRef(*k) for k in sorted(old.keys() - new.keys(), key=_order)),
         only_after=tuple(EndpointRef(*k) for k in sorted(new.keys() - old.keys(), key=_order)),
         findings_fixed=_changes(old_findings, {}, old_findings.keys() - new_findings.keys()),
@@ -77,35 +101,60 @@ def compare(
     )
 
 
-def latency_judged(requests: Delta) -> bool:
-    """Whether both runs measured an endpoint often enough for its latency change to count."""
-    before, after = requests.before, requests.after
-    return before is not None and after is not None and min(before, after) >= LATENCY_MIN_REQUESTS
-
-
 def regression_reasons(
-    queries_max: Delta, latency_p95: Delta, *, tolerance: float, judge_latency: bool = True
+    queries: QueryVerdict,
+    latency: LatencyVerdict,
+    *,
+    tolerance: float,
+    confidence: float = DEFAULT_CONFIDENCE,
+    drift: Drift | None = None,
 ) -> tuple[str, ...]:
     """Why an endpoint regressed (empty when it did not), one sentence per broken rule."""
-    reasons = []
-    change = queries_max.change
-    if change is not None and change > 0:
-        reasons.append(
-            f"queries.max rose from {_num(queries_max.before)} to {_num(queries_max.after)}"
-        )
-    before, after = latency_p95.before, latency_p95.after
-    if (
-        judge_latency
-        and before is not None
-        and after is not None
-        and after - before > tolerance * before + _EPSILON
-    ):
-        rise = f" (+{(after - before) / before * 100:.1f} %)" if before else ""
-        reasons.append(
-            f"p95 rose from {_num(before)} ms to {_num(after)} ms{rise}, "
-            f"more than the {tolerance * 100:g} % tolerance"
-        )
+    reasons = list(queries.reasons) if queries.status == "more" else []
+    if latency.status == "slower":
+        reasons.append(latency_sentence(latency, tolerance, confidence, drift))
     return tuple(reasons)
+
+
+SOURCE_NAMES = {
+    "active": "server time (CPU waits left out)",
+    "server": "server time",
+    "client": "response time (Locust)",
+}
+
+
+def latency_sentence(
+    latency: LatencyVerdict, tolerance: float, confidence: float, drift: Drift | None = None
+) -> str:
+    """One sentence for a verdict: what moved, by how much, and how sure the test is."""
+    what = SOURCE_NAMES.get(latency.source or "", "latency")
+    if latency.status == "not_judged":
+        return f"{what} not judged: {latency.reason}"
+    medians = f"median {_num(latency.median_before)} → {_num(latency.median_after)} ms"
+    ratio = latency.median_ratio
+    if ratio is not None:
+        medians += f" (×{ratio:.2f})"
+    counts = f"{latency.requests_before} and {latency.requests_after} requests"
+    p_value = _p(latency.p_value)
+    if latency.status == "same":
+        return (
+            f"{what} unchanged within ±{tolerance * 100:g} % at {confidence * 100:g} % "
+            f"confidence: {medians}; {p_value}, {counts}"
+        )
+    word = "slower" if latency.status == "slower" else "faster"
+    run = ""
+    if drift is not None and (drift.factor > 1) == (latency.status == "slower"):
+        run = f", beyond the whole run's ×{drift.factor:.2f}"
+    return (
+        f"{what} {word} by more than {tolerance * 100:g} % at {confidence * 100:g} % "
+        f"confidence{run}: {medians}; Mann–Whitney U {p_value}, {counts}"
+    )
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "p –"
+    return "p < 0.0001" if value < 0.0001 else f"p = {value:.2g}"
 
 
 def _order(key: tuple[str, str]) -> tuple[str, str]:
@@ -113,32 +162,66 @@ def _order(key: tuple[str, str]) -> tuple[str, str]:
     return (route, method)
 
 
-def _endpoint_delta(old: EndpointStats, new: EndpointStats, tolerance: float) -> EndpointDelta:
-    queries_max = Delta(old.queries_max, new.queries_max)
-    latency_p95 = Delta(old.latency_p95, new.latency_p95)
-    requests = Delta(old.requests, new.requests)
+def _samples(run: AuditRun, endpoint: EndpointStats) -> LatencySamples:
+    entry = run.load.entry(endpoint.method, endpoint.route) if run.load else None
+    return LatencySamples(
+        active=endpoint.active,
+        server=endpoint.durations,
+        client=entry.histogram if entry else LatencySamples().client,
+    )
+
+
+def _latency_verdict(
+    picked: Any, tolerance: float, confidence: float, drift: Drift | None
+) -> LatencyVerdict:
+    if picked is None:
+        return NOT_RECORDED
+    source, before, after = picked
+    return judge_latency(
+        before,
+        after,
+        tolerance=tolerance,
+        confidence=confidence,
+        source=source,
+        drift=drift.factor if drift else 1.0,
+    )
+
+
+def _endpoint_delta(
+    old: EndpointStats,
+    new: EndpointStats,
+    latency: LatencyVerdict,
+    tolerance: float,
+    confidence: float,
+    drift: Drift | None,
+) -> EndpointDelta:
+    queries = judge_queries(
+        old.query_paths,
+        new.query_paths,
+        min_before=old.queries_min,
+        min_after=new.queries_min,
+    )
     return EndpointDelta(
         method=old.method,
         route=old.route,
-        requests=requests,
+        requests=Delta(old.requests, new.requests),
         queries_min=Delta(old.queries_min, new.queries_min),
         queries_median=Delta(old.queries_median, new.queries_median),
-        queries_max=queries_max,
+        queries_max=Delta(old.queries_max, new.queries_max),
         duplicates=Delta(old.duplicates_median, new.duplicates_median),
         db_ms_median=Delta(old.db_ms_median, new.db_ms_median),
         db_ms_p95=Delta(old.db_ms_p95, new.db_ms_p95),
         latency_p50=Delta(old.latency_p50, new.latency_p50),
-        latency_p95=latency_p95,
+        latency_p95=Delta(old.latency_p95, new.latency_p95),
         latency_p99=Delta(old.latency_p99, new.latency_p99),
         cache_hit_ratio=Delta(_hit_ratio(old), _hit_ratio(new)),
         findings=Delta(len(old.finding_ids), len(new.finding_ids)),
         budget_before=old.budget.status,
         budget_after=new.budget.status,
+        latency=latency,
+        queries=queries.status,
         regressions=regression_reasons(
-            queries_max,
-            latency_p95,
-            tolerance=tolerance,
-            judge_latency=latency_judged(requests),
+            queries, latency, tolerance=tolerance, confidence=confidence, drift=drift
         ),
     )
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from perftoolkit.core.latency import DEFAULT_CONFIDENCE, NOT_RECORDED, Drift, LatencyVerdict
 from perftoolkit.core.runs.run import AuditRun
 
 SCHEMA = "perftoolkit.compare/1"
-# How much p95 may rise before it counts as a regression, as a fraction of the before value.
+# The smallest latency change that counts, as a fraction of the before value (0.10: +10 %).
 DEFAULT_TOLERANCE = 0.10
 
 
@@ -103,6 +104,8 @@ class EndpointDelta:
     budget_before: str
     budget_after: str
     regressions: tuple[str, ...] = ()  # why this endpoint regressed; empty when it did not
+    latency: LatencyVerdict = NOT_RECORDED  # the rank test's verdict on its durations
+    queries: str = "not_judged"  # more | fewer | same | not_judged, exactly (see core.runs.paths)
 
     @property
     def key(self) -> str:
@@ -128,6 +131,8 @@ class EndpointDelta:
             "cache_hit_ratio": self.cache_hit_ratio.to_dict(),
             "findings": self.findings.to_dict(),
             "budget": {"before": self.budget_before, "after": self.budget_after},
+            "latency": self.latency.to_dict(),
+            "queries_verdict": self.queries,
             "regressions": list(self.regressions),
         }
 
@@ -155,6 +160,8 @@ class EndpointDelta:
             budget_before=str(budget.get("before", "none")),
             budget_after=str(budget.get("after", "none")),
             regressions=tuple(str(r) for r in data.get("regressions", [])),
+            latency=LatencyVerdict.from_dict(data.get("latency")),
+            queries=str(data.get("queries_verdict", "not_judged")),
         )
 
 
@@ -277,11 +284,18 @@ class Comparison:
     findings_new: tuple[FindingChange, ...]
     findings_remaining: tuple[FindingChange, ...]
     schema: str = SCHEMA
+    confidence: float = DEFAULT_CONFIDENCE  # of the latency tests
+    drift: Drift | None = None  # how much the whole run's latency moved (None: not estimated)
 
     @property
     def regressions(self) -> tuple[EndpointDelta, ...]:
         """The endpoints that regressed, in endpoint order."""
         return tuple(e for e in self.endpoints if e.regressions)
+
+    @property
+    def not_judged(self) -> tuple[EndpointDelta, ...]:
+        """The endpoints whose latency was not judged (too few requests, no durations)."""
+        return tuple(e for e in self.endpoints if not e.latency.judged)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -289,6 +303,8 @@ class Comparison:
             "before": self.before.to_dict(),
             "after": self.after.to_dict(),
             "tolerance": self.tolerance,
+            "confidence": self.confidence,
+            "drift": self.drift.to_dict() if self.drift else None,
             "totals": self.totals.to_dict(),
             "endpoints": [e.to_dict() for e in self.endpoints],
             "only_before": [e.to_dict() for e in self.only_before],
@@ -314,6 +330,8 @@ class Comparison:
             before=RunRef.from_dict(data["before"]),
             after=RunRef.from_dict(data["after"]),
             tolerance=float(data.get("tolerance", DEFAULT_TOLERANCE)),
+            confidence=float(data.get("confidence", DEFAULT_CONFIDENCE)),
+            drift=Drift.from_dict(data.get("drift")),
             totals=Totals.from_dict(data.get("totals") or {}),
             endpoints=tuple(EndpointDelta.from_dict(e) for e in data.get("endpoints", [])),
             only_before=tuple(EndpointRef.from_dict(e) for e in data.get("only_before", [])),

@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from perftoolkit.core.latency import Histogram
+from perftoolkit.core.runs.taskerrors import LoadException
+
 
 def histogram_percentile(histogram: Mapping[int, int], q: float) -> float:
     """The latency (ms) under which `q` percent of requests fall, from a {ms: count} histogram.
@@ -50,6 +53,9 @@ class LoadEntry:
     min_ms: float = 0.0
     max_ms: float = 0.0
     rps: float = 0.0
+    # Locust's response times, for the rank test of a comparison (empty from the CSV fallback);
+    # written to report.json by `reporting.schema` as `load.entries[].histogram`.
+    histogram: Histogram = field(default_factory=Histogram)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +100,8 @@ class LoadStats:
     profiles: tuple[str, ...]
     entries: tuple[LoadEntry, ...]
     total: LoadEntry
+    # What Locust's tasks raised (`load.exceptions` in report.json, see `reporting.schema`).
+    exceptions: tuple[LoadException, ...] = ()
 
     def entry(self, method: str, route: str) -> LoadEntry | None:
         for item in self.entries:
@@ -277,6 +285,7 @@ def _load_entry(method: str, route: str, entry: LocustEntry, window_s: float) ->
         min_ms=entry.min_ms or 0.0,
         max_ms=entry.max_ms,
         rps=entry.requests / window_s if window_s > 0 else 0.0,
+        histogram=Histogram.from_counts(entry.histogram),
     )
 
 

@@ -22,7 +22,9 @@ from perftoolkit.core.findings import (
     merge_ignored,
 )
 from perftoolkit.core.fingerprint import statement_kind, tables
+from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.loadstats import LoadStats
+from perftoolkit.core.runs.paths import QueryPath, query_paths
 from perftoolkit.core.stats import median, percentile
 
 SCHEMA = "perftoolkit.audit/1"
@@ -89,6 +91,15 @@ class EndpointStats:
     failures: int = 0
     # Exact duplicates in the worst request (None in reports written before it was recorded).
     duplicates_max: int | None = None
+    # Every recorded request's server-side duration, bucketed: what a comparison's rank test
+    # reads (`duration_histogram` in report.json, written by `reporting.schema`).
+    durations: Histogram = field(default_factory=Histogram)
+    # The same requests' time minus what their thread waited for a CPU, where the audit could
+    # measure it (`active_histogram` in report.json); empty otherwise.
+    active: Histogram = field(default_factory=Histogram)
+    # The requests grouped by the statements they ran, for comparing query counts path by path
+    # (`query_paths` in report.json, written by `reporting.schema`).
+    query_paths: tuple[QueryPath, ...] = ()
 
     @property
     def key(self) -> str:
@@ -244,6 +255,9 @@ class AuditRun:
     fixes: tuple[AppliedFix, ...] = ()  # what `perf_fix --apply` wrote into the source
     # Findings an ignore rule silenced (report.json `ignored`), merged across requests.
     ignored: tuple[IgnoredFinding, ...] = ()
+    # Why `complete` is false: cut short, or measured something other than what was asked
+    # (too many failed requests, exceptions in the load test).
+    incomplete_reason: str | None = None
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:
@@ -355,6 +369,8 @@ def _endpoint_stats(
         cache=sum((p.cache for p in items), CacheStats()),
         finding_ids=tuple(f.id for f in findings if (f.method, f.route) == key),
         failures=entry.failures if entry else 0,
+        durations=Histogram.of(p.duration_ms for p in items),
+        query_paths=query_paths([q.fingerprint for q in p.queries] for p in items),
     )
 
 

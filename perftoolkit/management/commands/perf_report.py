@@ -79,6 +79,7 @@ class Command(BaseCommand):
                     options.after,
                     options.out_dir,
                     tolerance=options.tolerance,
+                    confidence=options.confidence,
                     fail_on=options.fail_on,
                 )
                 self.stdout.write(summary(comparison, options.out_dir) + "\n")
