@@ -36,6 +36,7 @@ from perftoolkit.audit.logins import (
 )
 from perftoolkit.audit.options import ScaffoldOptions
 from perftoolkit.audit.parameters import fill_parameters
+from perftoolkit.audit.probing import probe_tasks
 from perftoolkit.core.routes import route_parameters
 from perftoolkit.core.runs.profiles import (
     ProfileTask,
@@ -259,6 +260,8 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
                 )
             )
     login = login_for(user, writes=options.writes)
+    tasks, unanswered = probe_tasks(tasks, login)
+    skipped.extend(unanswered)
     profile = ScaffoldedProfile(
         name=options.name,
         source=f"the URLconf of {project_settings()}",

@@ -285,3 +285,21 @@ def test_scaffold_lists_a_view_it_cannot_inspect_and_goes_on() -> None:
         "its view could not be inspected outside a request (KeyError: 'app_label')"
     )
     assert [t.route for t in profile.tasks] == ["api/whoami/"]
+
+
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.probed_urls", MIDDLEWARE=SESSIONS)
+def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
+    profile = prepared().profile
+    tasks = {t.route: t for t in profile.tasks}
+    assert sorted(tasks) == ["api/whoami/", "authors/<int:pk>/page/"]
+    pages = {a.pk: a.name for a in Author.objects.all()}
+    assert tasks["authors/<int:pk>/page/"].paths  # only the authors that have a page
+    for path in tasks["authors/<int:pk>/page/"].paths:
+        pk = int(path.split("/")[2])
+        assert not pages[pk].endswith(("0", "2", "4"))
+    (failing,) = [s for s in profile.skipped if s.route == "failing/"]
+    assert failing.reason == (
+        "answered 500 at /failing/ with the values found (asked once when the profile was written)"
+    )
+    # The probe's requests left no trace: the rows are as they were.
+    assert Author.objects.count() == len(pages)

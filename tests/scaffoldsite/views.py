@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, TemplateView
@@ -151,3 +151,16 @@ def apps_get_model(app_label: str, model_name: str) -> Any:
     from django.apps import apps
 
     return apps.get_model(app_label, model_name)
+
+
+def failing_page(request: HttpRequest) -> HttpResponse:
+    """A page that raises on purpose (Wagtail's admin has one: failwhale)."""
+    raise RuntimeError("this page always fails")
+
+
+def author_or_404(request: HttpRequest, pk: int) -> HttpResponse:
+    """Only some authors have a page: the others answer 404."""
+    author = Author.objects.get(pk=pk)
+    if author.name.endswith(("0", "2", "4")):
+        raise Http404("no page for this author")
+    return HttpResponse(author.name)

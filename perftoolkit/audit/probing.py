@@ -1,0 +1,107 @@
+"""Each path of a scaffolded profile asked once before it goes in.
+
+The values that fill a route come from real rows, but a row can still make a poor example: a
+chooser that expects another kind of object, a `find/` endpoint that needs a query string, a
+test page that raises on purpose. A profile holding such paths would only fail under load (and an
+audit with failures over --max-failure-rate is incomplete), so every GET path is requested once,
+the way the profile's users will (same login), inside transactions that are rolled back; a path
+that answers 4xx or 5xx is left out, and a route left with none is listed with the answer it got.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.test import Client
+
+from perftoolkit.conf import override_mode
+from perftoolkit.core.runs.profiles import ProfileLogin, ProfileTask, SkippedRoute
+
+logger = logging.getLogger("perftoolkit")
+
+
+def probe_tasks(
+    tasks: Sequence[ProfileTask], login: ProfileLogin
+) -> tuple[list[ProfileTask], list[SkippedRoute]]:
+    """The tasks with only the GET paths that answered below 400, and the routes left with none."""
+    client = Client(raise_request_exception=False, SERVER_NAME=_host(), headers=dict(login.headers))
+    for name, value in login.cookies:
+        client.cookies[name] = value
+    kept: list[ProfileTask] = []
+    skipped: list[SkippedRoute] = []
+    # The scaffold's own requests are neither findings of the project nor errors of its logs.
+    with override_mode("off"), _quiet("django.request"), _quiet("django.server"):
+        for task in tasks:
+            if task.method != "GET":
+                kept.append(task)
+                continue
+            answers = [(path, _status(client, path)) for path in task.paths]
+            good = tuple(path for path, status in answers if status < 400)
+            if good:
+                kept.append(task if len(good) == len(task.paths) else replace(task, paths=good))
+            else:
+                path, status = answers[0]
+                skipped.append(
+                    SkippedRoute(
+                        task.method,
+                        task.route,
+                        f"answered {status} at {path} with the values found (asked once when "
+                        "the profile was written)",
+                    )
+                )
+    return kept, skipped
+
+
+def _status(client: Client, path: str) -> int:
+    with _rolled_back():
+        try:
+            response = client.get(path)
+        except Exception:  # the client itself failed (a broken middleware, a redirect loop)
+            logger.debug("perftoolkit: scaffold probe of %s failed", path, exc_info=True)
+            return 500
+        status = int(response.status_code)
+        response.close()
+    return status
+
+
+@contextmanager
+def _rolled_back() -> Iterator[None]:
+    """Whatever a GET writes (a session, a counter, a rendition) is undone, on the default
+    database and every other one this process has connected to (the scaffold read its rows
+    there)."""
+    aliases = {DEFAULT_DB_ALIAS} | {
+        c.alias for c in connections.all(initialized_only=True) if c.connection is not None
+    }
+    with ExitStack() as stack:
+        for alias in sorted(aliases):
+            stack.enter_context(transaction.atomic(using=alias))
+        try:
+            yield
+        finally:
+            for alias in aliases:
+                transaction.set_rollback(True, using=alias)
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    log = logging.getLogger(name)
+    level = log.level
+    log.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _host() -> str:
+    """A host name the project accepts (ALLOWED_HOSTS), as its users' requests would carry."""
+    for host in getattr(settings, "ALLOWED_HOSTS", []) or []:
+        name = str(host).lstrip(".")
+        if name and name != "*" and "*" not in name:
+            return name.split(":")[0]
+    return "localhost"

@@ -1,0 +1,13 @@
+"""Pages whose filled paths answer errors: the scaffold asks each once and leaves those out."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from tests.scaffoldsite import views
+
+urlpatterns = [
+    path("failing/", views.failing_page),
+    path("authors/<int:pk>/page/", views.author_or_404),
+    path("api/whoami/", views.WhoAmI.as_view()),
+]
