@@ -110,11 +110,13 @@ def test_perf_audit_without_a_profile_scaffolds_one(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (
         "No --profile and no loadtests/ directory: scaffolded a profile from the URLconf, "
-        "artifacts/scaffold.py: 14 of 14 GET routes; logged in as admin1." in result.stdout
+        "artifacts/scaffold.py: 13 of 14 GET routes; logged in as admin1; 1 GET route is listed "
+        "as not scaffolded" in result.stdout
     )
     run = json.loads((tmp_path / "reports" / "scaffold" / "report.json").read_text())
     exercised = {e["route"] for e in run["endpoints"] if e["method"] == "GET" and e["requests"]}
-    assert len(exercised) == 14
+    # admin1 sees no campaign, so its payouts answer 404: asked once, that route was left out.
+    assert len(exercised) == 13
     assert ("n_plus_one", "api/courses/") in {(f["kind"], f["route"]) for f in run["findings"]}
     assert run["notes"][0].startswith("No --profile and no loadtests/ directory: scaffolded")
     assert (tmp_path / "reports" / "scaffold" / "artifacts" / "scaffold.py").is_file()

@@ -292,8 +292,9 @@ def test_compare_findings_lists_use_the_whole_width_and_colours_say_why(
     assert main is not None
     assert fixed is not None
     assert fixed["width"] >= main["width"] - 60  # one list per row, not a column of three
-    assert page.locator("#colour-rules li").count() == 4
+    assert page.locator("#colour-rules li").count() == 5
     cell = page.locator("#compare-table tbody tr").first.locator("td .chg").nth(1)
     assert cell.get_attribute("title") == (
-        "up 1 · counts: any rise is worse (red), any fall better (green)"
+        "up 1 · query counts: red or green when the endpoint runs more or fewer queries on the "
+        "same statements; grey when a request met a path the other run never took"
     )
