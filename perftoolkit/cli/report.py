@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from perftoolkit.core.runs.compare import DEFAULT_TOLERANCE
-from perftoolkit.reporting.schema import REPORT_FILE
+from perftoolkit.reporting.schema import REPORT_FILE, build_summary
 
 app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True)
 
@@ -22,8 +22,11 @@ class Format(StrEnum):
 
 @app.command("build")
 def report_build(
-    record_dir: Annotated[
-        Path, typer.Argument(help="Directory PERFTOOLKIT_RECORD_DIR pointed at.")
+    record_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Directory PERFTOOLKIT_RECORD_DIR pointed at; several (one per server) merge."
+        ),
     ],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Where to write report.json.")
@@ -32,16 +35,15 @@ def report_build(
         str | None, typer.Option(help="Name of the run (default: the directory's name).")
     ] = None,
 ) -> None:
-    """Turn a record directory into a report.json (perftoolkit.audit/1)."""
+    """Turn record directories into a report.json (perftoolkit.audit/1)."""
     from perftoolkit.middleware.recording import build_report
+    from perftoolkit.reporting.outputs import check_output_file
     from perftoolkit.reporting.schema import write_run
 
-    run = build_report(record_dir, label=label)
+    check_output_file(output, "-o", REPORT_FILE)
+    run = build_report(record_dirs, label=label)
     write_run(run, output)
-    typer.echo(
-        f"{output}: {len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests, "
-        f"{len(run.findings)} findings"
-    )
+    typer.echo(build_summary(output, run))
 
 
 @app.command("show")
@@ -104,7 +106,9 @@ def report_compare(
     A regression: an endpoint's worst request ran more queries, or its p95 rose past --tolerance.
     """
     from perftoolkit.reporting.comparing import compare_reports, summary
+    from perftoolkit.reporting.outputs import check_output_dir
 
+    check_output_dir(out_dir, "--out-dir")
     comparison = compare_reports(
         before,
         after,
@@ -128,8 +132,10 @@ def report_html(
     """Write the self-contained HTML report of a report.json."""
     from perftoolkit.reporting.comparing import find_report
     from perftoolkit.reporting.html import write_run_html
+    from perftoolkit.reporting.outputs import check_output_file
     from perftoolkit.reporting.schema import read_run
 
     source = find_report(report)
-    path = write_run_html(read_run(source), output or source.with_name("index.html"))
+    target = check_output_file(output or source.with_name("index.html"), "-o", "index.html")
+    path = write_run_html(read_run(source), target)
     typer.echo(str(path))

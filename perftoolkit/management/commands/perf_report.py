@@ -11,7 +11,8 @@ from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.comparing import compare_reports, summary
 from perftoolkit.reporting.markdown import run_to_markdown
-from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
+from perftoolkit.reporting.outputs import check_output_dir, check_output_file
+from perftoolkit.reporting.schema import REPORT_FILE, build_summary, read_run, write_run
 
 
 class Command(BaseCommand):
@@ -20,9 +21,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         build = sub.add_parser(
-            "build", help="Record directory → report.json, with this project's detectors."
+            "build",
+            help="Record directories (several merge) → report.json, with this project's detectors.",
         )
-        build.add_argument("record_dir", type=Path)
+        build.add_argument("record_dirs", type=Path, nargs="+", metavar="record_dir")
         build.add_argument("-o", "--output", type=Path, default=Path(REPORT_FILE))
         build.add_argument("--label", default=None)
         show = sub.add_parser("show", help="Print a report.json as Markdown.")
@@ -43,19 +45,17 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
             if action == "build":
+                check_output_file(options["output"], "-o", REPORT_FILE)
                 run = build_report(
-                    options["record_dir"],
+                    options["record_dirs"],
                     label=options["label"],
                     detectors=detectors(),
                     options=detection_options(),
                 )
                 write_run(run, options["output"])
-                self.stdout.write(
-                    f"{options['output']}: {len(run.endpoints)} endpoints, "
-                    f"{sum(e.requests for e in run.endpoints)} requests, {len(run.findings)} findings"
-                )
+                self.stdout.write(build_summary(options["output"], run))
             elif action == "compare":
-                out_dir = options["out_dir"]
+                out_dir = check_output_dir(options["out_dir"], "--out-dir")
                 comparison = compare_reports(
                     options["before"],
                     options["after"],
