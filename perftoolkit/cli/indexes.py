@@ -81,9 +81,15 @@ def indexes(
     """Propose indexes for a report's queries and verify each with the database's planner."""
     setup_django(settings)
     from perftoolkit.indexes.adviser import advise_report
-    from perftoolkit.indexes.migration import describe_migration, write_index_migration
+    from perftoolkit.indexes.migration import (
+        check_migration_target,
+        describe_migration,
+        write_index_migration,
+    )
     from perftoolkit.reporting.schema import dumps
 
+    if write_migration:
+        check_migration_target(write_migration)
     result = advise_report(
         report,
         record_dir=record_dir,

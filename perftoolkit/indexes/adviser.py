@@ -35,6 +35,7 @@ from perftoolkit.core.runs.run import AuditRun, QueryStats
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.indexes.explain import Explainer, ExplainQuery, IndexSpec, Plan, explainer_for
 from perftoolkit.indexes.introspection import table_schemas
+from perftoolkit.reporting.outputs import check_output_file
 from perftoolkit.reporting.schema import read_run, write_run
 
 DEFAULT_MIN_COST_FACTOR = 1.5
@@ -319,6 +320,8 @@ def advise_report(
 ) -> AdviceResult:
     """Advice for a report.json (what `perf_indexes` and `perftoolkit indexes` run); with
     `update_report` its `indexes` list is replaced, atomically."""
+    if update_report:
+        check_output_file(report, "--update-report")
     run = read_run(report)
     adviser = Adviser(
         run,

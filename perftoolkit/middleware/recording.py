@@ -100,7 +100,7 @@ class RecordReader:
         self, raw: bytes | None, name: str, number: int, last: bool, where: tuple[int, int]
     ) -> None:
         if raw is None:
-            self._skip(name, number, f"longer than {MAX_LINE_BYTES >> 20} MB")
+            self._skip(name, number, f"longer than {MAX_LINE_BYTES:,} bytes")
             return
         if not raw.strip():
             return

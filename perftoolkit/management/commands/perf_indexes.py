@@ -11,7 +11,11 @@ from django.db import DEFAULT_DB_ALIAS
 from perftoolkit.exceptions import PerfToolkitError
 from perftoolkit.indexes.adviser import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS, advise_report
 from perftoolkit.indexes.explain import VERIFY_METHODS
-from perftoolkit.indexes.migration import describe_migration, write_index_migration
+from perftoolkit.indexes.migration import (
+    check_migration_target,
+    describe_migration,
+    write_index_migration,
+)
 from perftoolkit.reporting.console import make_console, render_indexes
 from perftoolkit.reporting.schema import dumps
 
@@ -38,6 +42,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         app_label = options["write_migration"]
         try:
+            if app_label:
+                check_migration_target(app_label)
             result = advise_report(
                 options["report"],
                 record_dir=options["record_dir"],
