@@ -94,7 +94,7 @@ BAD_LINES: dict[str, tuple[Callable[[str], str], str]] = {
     ),
     "more hits than gets": (lambda g: _field(g, cache={"gets": 1, "hits": 2}), "0 <= hits <= gets"),
     "statement text not a string": (
-        lambda g: _field(g, statements={k: 1 for k in json.loads(g)["statements"]}),
+        lambda g: _field(g, statements=dict.fromkeys(json.loads(g)["statements"], 1)),
         "must be a string, not 1",
     ),
     "sites not a list": (lambda g: _field(g, sites="x"), "'sites' must be a list"),
