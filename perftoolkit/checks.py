@@ -10,13 +10,20 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
-from perftoolkit.conf import KNOWN_KEYS, MODES, SETTING_NAME, get_settings, raw_settings
+from perftoolkit.conf import (
+    KNOWN_KEYS,
+    MODES,
+    SAMPLES_CHOICES,
+    SETTING_NAME,
+    get_settings,
+    raw_settings,
+)
 from perftoolkit.core.diagnosis import DetectorImportError, load_detector
 from perftoolkit.core.runs.targets import Targets
 
 MIDDLEWARE_PATH = "perftoolkit.middleware.QueryBudgetMiddleware"
 _POSITIVE_INT_KEYS = ("NPLUSONE_THRESHOLD", "DUPLICATE_THRESHOLD")
-_LIST_KEYS = ("DETECTORS", "IGNORE_PATHS", "IGNORE_MODULES", "RAISE_ON")
+_LIST_KEYS = ("DETECTORS", "IGNORE_PATHS", "IGNORE_MODULES", "RAISE_ON", "SECRET_COLUMNS")
 _PRODUCTION_HINTS = re.compile(r"prod|live|deploy|release", re.IGNORECASE)
 
 
@@ -73,6 +80,16 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id="perftoolkit.E005",
                 )
             )
+    samples = value.get("SAMPLES", "redacted")
+    if samples not in SAMPLES_CHOICES:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['SAMPLES'] is {samples!r}.",
+                hint=f"Use one of: {', '.join(repr(c) for c in SAMPLES_CHOICES)} (what the "
+                "recording keeps of SQL parameters for the index adviser).",
+                id="perftoolkit.E020",
+            )
+        )
     if "TARGETS" in value:
         errors += _check_targets(value["TARGETS"])
     if not errors:

@@ -26,6 +26,9 @@ RECORD_DIR_ENV = "PERFTOOLKIT_RECORD_DIR"
 
 Mode = Literal["off", "log", "header", "raise", "record"]
 MODES: tuple[Mode, ...] = get_args(Mode)
+# What the recording keeps of SQL parameters for the index adviser (middleware/samples.py).
+Samples = Literal["redacted", "on", "off"]
+SAMPLES_CHOICES: tuple[Samples, ...] = get_args(Samples)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +47,8 @@ class PerfToolkitSettings:
     cache: bool = True
     budgets: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
+    samples: Samples = "redacted"
+    secret_columns: tuple[str, ...] = ()
 
     @property
     def recording(self) -> bool:

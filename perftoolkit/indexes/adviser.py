@@ -126,7 +126,7 @@ class Adviser:
     def _workload(self, vendor: str) -> dict[str, Workload]:
         samples = self._samples_dir()
         workload: dict[str, Workload] = {}
-        unread, other_vendor, missing = [], [], 0
+        unread, other_vendor, missing, redacted = [], [], 0, 0
         for stats in self.run.queries:
             if stats.kind not in _KINDS:
                 continue
@@ -137,6 +137,7 @@ class Adviser:
             sql = str(sample["sql"]) if sample else stats.sql
             params = decode_params(sample.get("params")) if sample else None
             missing += sample is None and samples is not None
+            redacted += bool(sample and sample.get("redacted"))
             shape = parse_statement(sql, vendor)
             if shape is None:
                 unread.append(stats.fingerprint)
@@ -153,6 +154,11 @@ class Adviser:
             )
         if missing:
             self.notes.append(f"{missing} statements have no sample parameters: generic plans")
+        if redacted:
+            self.notes.append(
+                f"{redacted} statements had their sample parameters redacted (SAMPLES "
+                '"redacted": a value may be a secret): generic plans'
+            )
         return workload
 
     # Verification ---------------------------------------------------------------------------
