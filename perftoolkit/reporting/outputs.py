@@ -20,7 +20,29 @@ from perftoolkit.exceptions import ConfigurationError
 def check_output_file(path: str | os.PathLike[str], option: str, example: str = "") -> Path:
     """`path` can be written as a file (by `option`, named in the error); `example` is the
     file name to suggest inside a directory given instead."""
-    target = Path(path)
+    try:
+        return _check_file(Path(path), option, example)
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a symbolic link loop
+        raise ConfigurationError(
+            f"{option} {path} cannot be used as a path: {_why(exc)}."
+        ) from None
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
+    """`path` is, or can be created as, a directory files can be written into."""
+    try:
+        return _check_dir(Path(path), option)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{option} {path} cannot be used as a path: {_why(exc)}."
+        ) from None
+
+
+def _why(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _check_file(target: Path, option: str, example: str) -> Path:
     if target.is_dir():
         inside = f", e.g. {target / example}" if example else ""
         raise ConfigurationError(
@@ -35,9 +57,7 @@ def check_output_file(path: str | os.PathLike[str], option: str, example: str = 
     return target
 
 
-def check_output_dir(path: str | os.PathLike[str], option: str) -> Path:
-    """`path` is, or can be created as, a directory files can be written into."""
-    target = Path(path)
+def _check_dir(target: Path, option: str) -> Path:
     if target.exists() and not target.is_dir():
         raise ConfigurationError(
             f"{option} {target} is a file, not a directory; give the directory to write into."

@@ -68,3 +68,5 @@ class Command(BaseCommand):
                 self.stdout.write(run_to_markdown(read_run(options["report"])), ending="")
         except PerfToolkitError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
+        except OSError as exc:  # a path the system refuses that nothing above anticipated
+            raise CommandError(f"{exc.filename}: {exc.strerror or exc}.", returncode=1) from exc
