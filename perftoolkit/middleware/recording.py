@@ -72,6 +72,7 @@ class RecordReader:
         self.examples: list[str] = []
         self.skipped_files: list[str] = []
         self.found = 0  # entries named *.jsonl, readable or not
+        self.analysed = 0  # shapes the detectors ran on
         self.failed_detectors: dict[str, str] = {}
 
     def read(self) -> None:
@@ -153,6 +154,7 @@ class RecordReader:
     ) -> ShapeHandle:
         check_shape(data)
         profile = _from_dict(data)
+        self.analysed += 1
         shape = shape_of(profile, self.shape_detectors, self.options, on_error=self._failed)
         handle = self.aggregator.register(shape, order)
         self.shapes.add(key, data, handle, size)

@@ -113,7 +113,7 @@ def test_each_request_shape_is_analysed_once(lines: list[str], work: Path) -> No
     reader.read()
     # 200 requests of one endpoint: the full page, and pages cut by 1, 2 or 3 rows.
     assert reader.lines == 200
-    assert 1 <= reader.shapes.count <= 4
+    assert 1 <= reader.analysed <= 4
     assert reader.aggregator.requests == 200
 
 
