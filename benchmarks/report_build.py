@@ -185,7 +185,11 @@ def build(record_dir: Path, output: Path, pythonpath: str | None) -> dict[str, f
     peak = output.with_suffix(".peak")
     env["BENCH_PEAK_FILE"] = str(peak)
     start = time.perf_counter()
-    process = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=False)
+    # Run outside the checkout: `python -c` puts the working directory first on sys.path, which
+    # would shadow PYTHONPATH's (the baseline's) perftoolkit with this one.
+    process = subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, check=False, cwd=output.parent
+    )
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise SystemExit(f"report build of {record_dir} failed (exit {process.returncode})")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import perftoolkit
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
+from perftoolkit.exceptions import ReportFormatError
 from perftoolkit.middleware.detectors import detection_setup
 from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_run
@@ -46,18 +47,25 @@ def build_audit_run(
 ) -> AuditRun | None:
     """Recordings + Locust's statistics → the run (None when neither exists)."""
     detectors, detection = detection_setup()
+    run = None
     if record_dir is not None and any(record_dir.glob("*.jsonl")):
-        run = build_report(
-            record_dir,
-            label=label,
-            detectors=detectors,
-            options=detection,
-            load=load,
-            complete=complete,
-            notes=notes,
-            since=since,
-        )
-    elif load is not None:
+        try:
+            run = build_report(
+                record_dir,
+                label=label,
+                detectors=detectors,
+                options=detection,
+                load=load,
+                complete=complete,
+                notes=notes,
+                since=since,
+            )
+        except ReportFormatError as exc:
+            if load is None:
+                raise
+            # Locust's numbers still make a report; say why the queries are missing.
+            notes = [*notes, f"The recording could not be read: {exc}"]
+    if run is None and load is not None:
         run = build_run(
             [],
             label=label,
@@ -70,7 +78,7 @@ def build_audit_run(
             complete=complete,
             notes=notes,
         )
-    else:
+    if run is None:
         return None
     env = {
         "python": platform.python_version(),

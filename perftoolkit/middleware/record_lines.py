@@ -320,7 +320,9 @@ class ShapeCache:
     A shape dropped and seen again is analysed again, which costs time and changes nothing.
     """
 
-    def __init__(self, max_shapes: int = 2048, max_bytes: int = 32 << 20) -> None:
+    # A parsed line takes several times its size in Python objects: 8 MB of lines is some tens of
+    # megabytes held.
+    def __init__(self, max_shapes: int = 2048, max_bytes: int = 8 << 20) -> None:
         self.max_shapes = max_shapes
         self.max_bytes = max_bytes
         self.size = 0

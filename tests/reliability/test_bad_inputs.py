@@ -343,3 +343,36 @@ def test_a_report_path_that_is_not_a_file(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.startswith(f"Error: {report}")
+
+
+def test_an_audit_with_an_unreadable_recording_keeps_locusts_numbers(tmp_path: Path) -> None:
+    from perftoolkit.audit.files import build_audit_run
+    from perftoolkit.core.runs.loadstats import load_stats_from_locust, parse_locust_json
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "locust" / "fixed.json"
+    load = load_stats_from_locust(
+        parse_locust_json(json.loads(fixture.read_text())),
+        route_for=lambda name: name.strip("/"),
+        users=1,
+        spawn_rate=1,
+        run_time_s=1,
+    )
+    record_dir = tmp_path / "recording"
+    record_dir.mkdir()
+    (record_dir / "1.jsonl").write_text("")  # the server opened its file and wrote nothing
+    run = build_audit_run(
+        label="x",
+        record_dir=record_dir,
+        load=load,
+        started=1_800_000_000,
+        finished=1_800_000_030,
+        since=None,
+        notes=[],
+        complete=True,
+        environment={},
+    )
+    assert run is not None
+    assert [e.requests for e in run.endpoints] == [e.requests for e in load.entries]
+    assert run.notes[-1].startswith(
+        f"The recording could not be read: Nothing was recorded in {record_dir}"
+    )
