@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from perftoolkit.core.diagnosis import load_detectors
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding
+from perftoolkit.core.runs import values as value_columns
 from perftoolkit.core.runs.aggregate import RunAggregator
 from perftoolkit.core.runs.values import ValuePool
 from perftoolkit.core.stats import median, percentile
@@ -142,7 +143,11 @@ def test_a_project_detector_runs_on_every_request(lines: list[str], work: Path) 
     assert any(f.kind == "slow_query" for f in run.findings)
 
 
-def test_spilled_values_give_the_exact_percentiles() -> None:
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_spilled_values_give_the_exact_percentiles(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(value_columns, "CHUNK", chunk)  # sorted a few at a time, or all at once
     rng = random.Random(5)
     pool = ValuePool(budget=64)
     columns = [pool.column() for _ in range(3)]

@@ -18,11 +18,13 @@ import struct
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 # 2**22 values (32 MB) in memory across all columns before the largest is written out.
 DEFAULT_BUDGET = 1 << 22
+# Values sorted at a time: a million (32 MB of Python floats while sorted).
+CHUNK = 1 << 20
 _INFINITY_BITS = 0x7FF0000000000000
 _DOUBLE = struct.Struct("<d")
 _BITS = struct.Struct("<Q")
@@ -57,17 +59,17 @@ class ValuePool:
 
     def _spill(self) -> None:
         largest = max(self.columns, key=lambda c: len(c.memory))
-        values = array("d", sorted(largest.memory))
         if self._file is None:
             # Closed by close(), once the run is built (not a `with`: it outlives this call).
             self._file = tempfile.TemporaryFile(prefix="perftoolkit-values-")  # noqa: SIM115
         self._file.seek(0, 2)
-        values.tofile(self._file)
-        largest.runs.append((self._written, self._written + len(values)))
-        self._written += len(values)
-        self.held -= len(values)
+        for run in sorted_chunks(largest.memory):
+            run.tofile(self._file)
+            largest.runs.append((self._written, self._written + len(run)))
+            self._written += len(run)
+        self.held -= len(largest.memory)
         largest.memory = array("d")
-        largest.sorted_memory = None
+        largest.sorted_memory = []
         self._view = None
 
     def view(self) -> Any:
@@ -101,7 +103,7 @@ class ValueColumn:
     def __init__(self, pool: ValuePool) -> None:
         self.pool = pool
         self.memory = array("d")
-        self.sorted_memory: array[float] | None = None
+        self.sorted_memory: list[array[float]] = []  # `memory` as sorted runs, once asked
         self.runs: list[tuple[int, int]] = []  # [start, end) in the pool's file
 
     def __len__(self) -> int:
@@ -116,15 +118,16 @@ class ValueColumn:
 
     def kth(self, k: int) -> float:
         """The value at 0-based rank `k` of the sorted column."""
-        if self.sorted_memory is None or len(self.sorted_memory) != len(self.memory):
-            self.sorted_memory = array("d", sorted(self.memory))
-        if not self.runs:
-            return self.sorted_memory[k]
-        view = self.pool.view()
+        if sum(len(run) for run in self.sorted_memory) != len(self.memory):
+            self.sorted_memory = list(sorted_chunks(self.memory))
+        if not self.runs and len(self.sorted_memory) == 1:
+            return self.sorted_memory[0][k]
         runs: list[tuple[Sequence[float], int, int]] = [
-            (view, start, end) for start, end in self.runs
+            (run, 0, len(run)) for run in self.sorted_memory
         ]
-        runs.append((self.sorted_memory, 0, len(self.sorted_memory)))
+        if self.runs:
+            view = self.pool.view()
+            runs += [(view, start, end) for start, end in self.runs]
         low, high = 0, _INFINITY_BITS  # the answer's bits are in [low, high]
         while low < high:
             middle = (low + high) // 2
@@ -153,6 +156,16 @@ class ValueColumn:
         if count % 2:
             return self.kth(middle)
         return (self.kth(middle - 1) + self.kth(middle)) / 2
+
+
+def sorted_chunks(values: array[float]) -> Iterator[array[float]]:
+    """`values` as sorted runs of at most CHUNK: sorting goes through Python floats (32 bytes
+    each), so a run at a time bounds what sorting holds."""
+    if not values:
+        yield array("d")
+        return
+    for start in range(0, len(values), CHUNK):
+        yield array("d", sorted(values[start : start + CHUNK]))
 
 
 def counted_median(counts: Counter[int]) -> float:
