@@ -339,7 +339,11 @@ def _directories(directories: Sequence[_PathLike]) -> list[Path]:
                 f"{path} is a file, not a record directory. Give the directory "
                 "PERFTOOLKIT_RECORD_DIR pointed at."
             )
-    return paths
+    # One directory named twice (`rec rec/`, a symbolic link to it) is read once.
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        seen.setdefault(path.resolve(), path)
+    return list(seen.values())
 
 
 def _merged_environment(paths: Sequence[Path]) -> tuple[dict[str, str], list[str]]:
