@@ -179,3 +179,23 @@ def test_a_small_memory_budget_gives_the_same_report(lines: list[str], work: Pat
     reader.read()
     assert reader.shapes.count <= 2
     assert comparable(reader.finish()) == comparable(build_report(directory))
+
+
+def test_queries_written_as_objects_read_like_rows(lines: list[str], work: Path) -> None:
+    # An earlier form of the line wrote each query as an object, callsites and relations inline.
+    rows, objects = work / "rows", work / "objects"
+    rows.mkdir()
+    objects.mkdir()
+    (rows / "1.jsonl").write_text("\n".join(lines) + "\n")
+    legacy = []
+    for line in lines:
+        data = json.loads(line)
+        profile = RequestProfile.from_dict(data)
+        data["queries"] = [q.to_dict() for q in profile.queries]
+        for key in ("statements", "sites", "relations"):
+            data.pop(key, None)
+        legacy.append(json.dumps(data))
+    (objects / "1.jsonl").write_text("\n".join(legacy) + "\n")
+    run = build_report(objects)
+    assert run.skipped_lines == 0
+    assert comparable(run) == comparable(build_report(rows))
