@@ -41,6 +41,9 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 # The route keyers on by default (`perftoolkit.urlconf`): Wagtail pages by page class.
 DEFAULT_ROUTE_KEYERS: tuple[str, ...] = ("perftoolkit.urlconf.wagtail_page_route",)
 FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
+# What the recording keeps of SQL parameters for the index adviser (middleware/samples.py).
+Samples = Literal["redacted", "on", "off"]
+SAMPLES_CHOICES: tuple[Samples, ...] = get_args(Samples)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +62,8 @@ class PerfToolkitSettings:
     cache: bool = True
     budgets: str | None = None
     targets: dict[str, float] = field(default_factory=dict)
+    samples: Samples = "redacted"
+    secret_columns: tuple[str, ...] = ()
     volatile: tuple[str, ...] = ()  # what perf_fix removes from HTML/text before comparing
     # Ignore rules (`core.diagnosis.ignore`), as written: validated by the system checks.
     ignore: tuple[Any, ...] = ()
@@ -373,6 +378,8 @@ RULES: dict[str, Rule] = {
     "VOLATILE": regexes,
     "IGNORE": entries,  # each rule's keys and kinds: checks.check_interop (E014)
     "ROUTE_KEYERS": strings,  # importable? checked by checks.check_interop (E015)
+    "SAMPLES": choice(SAMPLES_CHOICES, id="perftoolkit.E016"),
+    "SECRET_COLUMNS": strings,
 }
 
 

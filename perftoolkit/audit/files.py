@@ -19,6 +19,7 @@ from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.compare import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.run import AuditRun, build_run, iso_utc
+from perftoolkit.exceptions import ReportFormatError
 from perftoolkit.middleware.detectors import detection_setup
 from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.html import HTML_FILE
@@ -53,18 +54,25 @@ def build_audit_run(
 ) -> AuditRun | None:
     """Recordings + Locust's statistics → the run (None when neither exists)."""
     detectors, detection = detection_setup()
+    run = None
     if record_dir is not None and any(record_dir.glob("*.jsonl")):
-        run = build_report(
-            record_dir,
-            label=label,
-            detectors=detectors,
-            options=detection,
-            load=load,
-            complete=complete,
-            notes=notes,
-            since=since,
-        )
-    elif load is not None:
+        try:
+            run = build_report(
+                record_dir,
+                label=label,
+                detectors=detectors,
+                options=detection,
+                load=load,
+                complete=complete,
+                notes=notes,
+                since=since,
+            )
+        except ReportFormatError as exc:
+            if load is None:
+                raise
+            # Locust's numbers still make a report; say why the queries are missing.
+            notes = [*notes, f"The recording could not be read: {exc}"]
+    if run is None and load is not None:
         run = build_run(
             [],
             label=label,
@@ -77,7 +85,7 @@ def build_audit_run(
             complete=complete,
             notes=notes,
         )
-    else:
+    if run is None:
         return None
     env = {
         "python": platform.python_version(),

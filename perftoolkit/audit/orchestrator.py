@@ -49,6 +49,7 @@ from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, LoadTestError, PerfToolkitError
 from perftoolkit.reporting.comparing import check_verdict_options
+from perftoolkit.reporting.outputs import check_output_dir
 from perftoolkit.reporting.schema import REPORT_FILE, read_run
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ def _plan(options: AuditOptions) -> _Plan:
             "--record-dir names the record directory of a server you run yourself; it goes with "
             "--url. Without --url the audit starts the server and records into its own directory."
         )
+    check_output_dir(options.cwd / options.out_dir, "--out-dir")
     target = None if options.url else _target()
     if "budget" in options.fail_on:
         project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now

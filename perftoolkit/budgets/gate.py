@@ -30,6 +30,7 @@ from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
 from perftoolkit.reporting.github import budget_annotations
 from perftoolkit.reporting.junit import budget_result_to_junit
 from perftoolkit.reporting.markdown import budget_result_to_markdown
+from perftoolkit.reporting.outputs import check_output_file
 from perftoolkit.reporting.schema import read_run, write_run
 
 ACTIONS = ("check", "record", "update")
@@ -119,6 +120,13 @@ def run_budget_command(
         raise ConfigurationError(
             f"Unknown budget action {action!r}; use one of {', '.join(ACTIONS)}."
         )
+    for path, flag, example in (
+        (options.junit_xml, "--junit-xml", "budgets.xml"),
+        (options.markdown, "--markdown", "budgets.md"),
+        (options.output, "--output", "report.json"),
+    ):
+        if path is not None:
+            check_output_file(path, flag, example)
     try:
         from perftoolkit.reporting.console import (
             make_console,

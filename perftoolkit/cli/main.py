@@ -67,6 +67,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PerfToolkitError as exc:
         typer.echo(f"Error: {exc}", err=True)
         return exc.exit_code
+    except OSError as exc:
+        # A path the system refuses (a name too long, a symbolic link loop, a vanished file)
+        # that no command anticipated: still one line, not a traceback.
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        typer.echo(f"Error: {where}{exc.strerror or exc}.", err=True)
+        return 1
+    except ValueError as exc:
+        if "null byte" not in str(exc):
+            raise
+        typer.echo("Error: a path given contains a NUL byte; no file can have that name.", err=True)
+        return 1
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

@@ -43,6 +43,8 @@ def _parameter(spec: OptionSpec) -> inspect.Parameter:
             metavar=metavar or spec.name.upper(),
         )
         annotation: Any = kind if spec.required or default is not None else kind | None
+        if spec.repeat:  # one or more: `report build DIR [DIR …]`
+            annotation = list[kind]  # type: ignore[valid-type]
         return inspect.Parameter(
             spec.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
         )

@@ -19,15 +19,10 @@ app = typer.Typer(help="Build and read report.json files.", no_args_is_help=True
 
 
 def _build(options: ReportBuildOptions) -> None:
-    from perftoolkit.middleware.recording import build_report
-    from perftoolkit.reporting.schema import write_run
 
-    run = build_report(options.record_dir, label=options.label)
-    write_run(run, options.output)
-    typer.echo(
-        f"{options.output}: {len(run.endpoints)} endpoints, "
-        f"{sum(e.requests for e in run.endpoints)} requests, {len(run.findings)} findings"
-    )
+    from perftoolkit.reporting.commands import build_report_file
+
+    typer.echo(build_report_file(options))
 
 
 def _show(options: ReportShowOptions) -> None:

@@ -36,7 +36,7 @@ from perftoolkit.fix.runner import (
     recorded_requests,
     replay,
 )
-from perftoolkit.middleware.recording import read_recording
+from perftoolkit.middleware.recording import recorded_profiles
 from perftoolkit.reporting.schema import read_run, write_run, write_text
 
 Progress = Callable[[str], None]
@@ -111,7 +111,7 @@ def _requests(run: AuditRun) -> tuple[dict[Endpoint, list[ReplayRequest]], list[
             "The report names no record directory (`record_dir`), so its requests cannot be "
             "replayed. Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
         )
-    profiles = read_recording(run.record_dir).profiles
+    profiles = list(recorded_profiles(run.record_dir))
     return recorded_requests(profiles), profiles
 
 

@@ -45,6 +45,7 @@ from perftoolkit.indexes.explain import (
 from perftoolkit.indexes.introspection import table_schemas
 from perftoolkit.indexes.options import DEFAULT_MIN_COST_FACTOR, DEFAULT_MIN_ROWS
 from perftoolkit.reporting.html import HTML_FILE, write_run_html
+from perftoolkit.reporting.outputs import check_output_file
 from perftoolkit.reporting.schema import read_run, write_run
 
 _KINDS = ("SELECT", "UPDATE", "DELETE")
@@ -133,7 +134,7 @@ class Adviser:
     def _workload(self, vendor: str) -> dict[str, Workload]:
         samples = self._samples_dir()
         workload: dict[str, Workload] = {}
-        unread, other_vendor, missing = [], [], 0
+        unread, other_vendor, missing, redacted = [], [], 0, 0
         for stats in self.run.queries:
             if stats.kind not in _KINDS:
                 continue
@@ -144,6 +145,7 @@ class Adviser:
             sql = str(sample["sql"]) if sample else stats.sql
             params = decode_params(sample.get("params")) if sample else None
             missing += sample is None and samples is not None
+            redacted += bool(sample and sample.get("redacted"))
             shape = parse_statement(sql, vendor)
             if shape is None:
                 unread.append(stats.fingerprint)
@@ -160,6 +162,11 @@ class Adviser:
             )
         if missing:
             self.notes.append(f"{missing} statements have no sample parameters: generic plans")
+        if redacted:
+            self.notes.append(
+                f"{redacted} statements had their sample parameters redacted (SAMPLES "
+                '"redacted": a value may be a secret): generic plans'
+            )
         return workload
 
     # Verification ---------------------------------------------------------------------------
@@ -336,6 +343,8 @@ def advise_report(
     """Advice for a report.json (what `perf_indexes` and `perftoolkit indexes` run); with
     `update_report` its `indexes` list is replaced, atomically, and the HTML report beside it
     (index.html) is rendered again to show it."""
+    if update_report:
+        check_output_file(report, "--update-report")
     run = read_run(report)
     adviser = Adviser(
         run,

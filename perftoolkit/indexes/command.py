@@ -13,10 +13,16 @@ def run_index_command(
     options: IndexOptions, *, stdout: TextIO, stderr: TextIO, width: int | None = None
 ) -> None:
     from perftoolkit.indexes.adviser import advise_report
-    from perftoolkit.indexes.migration import describe_migration, write_index_migration
+    from perftoolkit.indexes.migration import (
+        check_migration_target,
+        describe_migration,
+        write_index_migration,
+    )
     from perftoolkit.reporting.console import make_console, render_indexes
     from perftoolkit.reporting.schema import dumps
 
+    if options.write_migration:  # before any advice is computed
+        check_migration_target(options.write_migration)
     result = advise_report(
         options.report,
         record_dir=options.record_dir,

@@ -4,6 +4,7 @@ entries to add so the models say the same (otherwise the next `makemigrations` r
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.db.models import Model
 from perftoolkit.core.findings import IndexAdvice
 from perftoolkit.core.indexes.advice import column_name
 from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.reporting.outputs import check_output_dir
 
 MIGRATION_SUFFIX = "perftoolkit_indexes"
 
@@ -58,6 +60,25 @@ def _index_for(model: type[Model], advice: IndexAdvice) -> models.Index:
 def index_source(index: models.Index) -> str:
     fields = ", ".join(f'"{f}"' for f in index.fields)
     return f'models.Index(fields=[{fields}], name="{index.name}")'
+
+
+def check_migration_target(app_label: str) -> None:
+    """Before any advice is computed: `--write-migration APP_LABEL` names an installed app whose
+    migrations directory can be written."""
+    try:
+        apps.get_app_config(app_label)
+    except LookupError:
+        raise ConfigurationError(
+            f"--write-migration {app_label}: there is no installed app with that label "
+            f"(installed: {', '.join(sorted(a.label for a in apps.get_app_configs()))})."
+        ) from None
+    package, _ = MigrationLoader.migrations_module(app_label)
+    try:
+        module = importlib.import_module(package) if package else None
+    except ImportError:
+        return  # no migrations package: write_index_migration says what to do
+    for directory in getattr(module, "__path__", ()):
+        check_output_dir(directory, f"--write-migration {app_label}")
 
 
 def write_index_migration(

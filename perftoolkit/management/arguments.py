@@ -37,6 +37,10 @@ def _argument(spec: OptionSpec) -> dict[str, Any]:
         argument["metavar"] = spec.metavar or spec.flags[0][2:].upper().replace("-", "_")
     if spec.argument:
         argument["help"] = help_text
+        if spec.repeat:  # one or more: `report build DIR [DIR …]`
+            argument["nargs"] = "+" if spec.required else "*"
+            argument["metavar"] = spec.name.upper()
+            return argument
         if not spec.required:
             argument["nargs"] = "?"
             argument["default"] = spec.default

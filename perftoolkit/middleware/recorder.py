@@ -20,10 +20,10 @@ import django
 from django.db import connections
 
 import perftoolkit
-from perftoolkit.core.indexes.samples import encode_params
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
 from perftoolkit.middleware.recording import UNAVAILABLE_KEY
+from perftoolkit.middleware.samples import prepare_directory, write_sample
 
 logger = logging.getLogger("perftoolkit")
 _recorders: dict[str, Recorder] = {}
@@ -66,7 +66,7 @@ class Recorder:
     def _descriptor(self) -> int:
         if self._fd is None:
             pid = os.getpid()
-            (self.directory / "samples").mkdir(parents=True, exist_ok=True)
+            prepare_directory(self.directory)
             self._fd = os.open(
                 self.directory / f"{pid}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
             )
@@ -86,31 +86,9 @@ class Recorder:
                     self._write_sample(fingerprint, query, connections[query.alias].vendor)
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
-        path = self.directory / "samples" / f"{fingerprint}.json"
-        if path.exists():
-            return
-        try:
-            data: dict[str, Any] = {
-                "fingerprint": fingerprint,
-                "sql": query.sql,
-                "params": encode_params(query.params) if not query.many else None,
-                "alias": query.alias,
-                "vendor": vendor,
-            }
-            payload = json.dumps(data, sort_keys=True, default=str).encode()
-        except (TypeError, ValueError) as exc:
-            # Parameters JSON cannot hold: the index adviser explains this shape with a generic
-            # plan and says so in its notes.
-            logger.debug("perftoolkit: no sample parameters for %s (%s)", fingerprint, exc)
-            return
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return
-        try:
-            os.write(fd, payload)
-        finally:
-            os.close(fd)
+        # What is kept of the values (SAMPLES, redaction of secrets) is decided in samples.py.
+        params = None if query.many else query.params
+        write_sample(self.directory, fingerprint, query.sql, params, query.alias, vendor)
 
     def _write_environment(self) -> None:
         path = self.directory / "environment.json"

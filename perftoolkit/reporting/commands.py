@@ -3,10 +3,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from perftoolkit.reporting.options import ReportHtmlOptions, ReportShowOptions
+from perftoolkit.core.findings import DetectionOptions
+from perftoolkit.core.runs.run import Detector
+from perftoolkit.reporting.options import ReportBuildOptions, ReportHtmlOptions, ReportShowOptions
+
+
+def build_report_file(
+    options: ReportBuildOptions,
+    *,
+    detectors: Sequence[Detector] | None = None,
+    detection: DetectionOptions | None = None,
+) -> str:
+    """Record directories → report.json (the output checked before any work); the line to print."""
+    from perftoolkit.middleware.recording import build_report
+    from perftoolkit.reporting.outputs import check_output_file
+    from perftoolkit.reporting.schema import REPORT_FILE, build_summary, write_run
+
+    check_output_file(options.output, "-o", REPORT_FILE)
+    run = build_report(
+        options.record_dirs, label=options.label, detectors=detectors, options=detection
+    )
+    write_run(run, options.output)
+    return build_summary(options.output, run)
 
 
 def show_report(options: ReportShowOptions, stdout: TextIO) -> None:
@@ -30,7 +52,9 @@ def write_report_html(options: ReportHtmlOptions) -> Path:
     """The report's self-contained page (index.html beside it unless --output)."""
     from perftoolkit.reporting.comparing import find_report
     from perftoolkit.reporting.html import HTML_FILE, write_run_html
+    from perftoolkit.reporting.outputs import check_output_file
     from perftoolkit.reporting.schema import read_run
 
     source = find_report(options.report)
-    return write_run_html(read_run(source), options.output or source.with_name(HTML_FILE))
+    target = check_output_file(options.output or source.with_name(HTML_FILE), "-o", HTML_FILE)
+    return write_run_html(read_run(source), target)

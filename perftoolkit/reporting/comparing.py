@@ -15,6 +15,7 @@ from perftoolkit.core.runs.run import AuditRun
 from perftoolkit.exceptions import ConfigurationError, RegressionDetected, ReportFormatError
 from perftoolkit.reporting.html import TargetsArg, render_compare_html
 from perftoolkit.reporting.markdown import comparison_to_markdown
+from perftoolkit.reporting.outputs import check_output_dir
 from perftoolkit.reporting.schema import REPORT_FILE, read_run, write_json, write_text
 
 FAIL_ON = ("regression",)
@@ -86,13 +87,14 @@ def compare_reports(
             f"--fail-on {fail_on!r} is not a gate a comparison has; use --fail-on regression."
         )
     check_verdict_options(tolerance, confidence)
+    out = check_output_dir(Path(out_dir), "--out-dir")  # before any work
     old = read_run(find_report(before))
     new = read_run(find_report(after))
     comparison = write_comparison(
-        old, new, Path(out_dir), tolerance=tolerance, confidence=confidence, targets=targets
+        old, new, out, tolerance=tolerance, confidence=confidence, targets=targets
     )
     if fail_on == "regression" and comparison.regressions:
-        raise RegressionDetected(regression_message(comparison, Path(out_dir)))
+        raise RegressionDetected(regression_message(comparison, out))
     return comparison
 
 

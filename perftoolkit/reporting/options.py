@@ -15,8 +15,10 @@ SHOW_FORMATS = ("terminal", "markdown", "json")
 
 @dataclass(frozen=True, slots=True)
 class ReportBuildOptions:
-    record_dir: Path = option(
-        REQUIRED, "Directory PERFTOOLKIT_RECORD_DIR pointed at.", argument=True
+    record_dirs: tuple[Path, ...] = option(
+        REQUIRED,
+        "Directory PERFTOOLKIT_RECORD_DIR pointed at; several (one per server) merge.",
+        argument=True,
     )
     output: Path = option(
         Path(REPORT_FILE), "Where to write report.json.", flags=("--output", "-o")

@@ -19,11 +19,16 @@ from perftoolkit.core.runs.paths import QueryPath
 from perftoolkit.core.runs.run import SCHEMA, AppliedFix, AuditRun, EndpointStats, QueryStats
 from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.exceptions import ReportFormatError
+from perftoolkit.reporting.validation import COMPARISON, REPORT, validate
 
 # The name of a run's report wherever one is written or looked for.
 REPORT_FILE = "report.json"
 SCHEMA_FAMILY, _, SCHEMA_MAJOR = SCHEMA.partition("/")
 _REQUIRED = ("label", "endpoints", "queries", "findings")
+_REBUILD = (
+    "Rebuild it with `perftoolkit report build <record-dir> -o report.json` rather than editing "
+    "it by hand."
+)
 
 
 def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -49,8 +54,19 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "record_dir": _relative_record_dir(run.record_dir, location),
         "fixes": [f.to_dict() for f in run.fixes],
         "ignored": [i.to_dict() for i in run.ignored],
+        "skipped_lines": run.skipped_lines,
     }
     return _with_verdict_data(data, run)
+
+
+def build_summary(output: str | os.PathLike[str], run: AuditRun) -> str:
+    """The line `report build` prints: what was written, and what was left out."""
+    requests = sum(e.requests for e in run.endpoints)
+    skipped = f", {run.skipped_lines} unreadable lines skipped" if run.skipped_lines else ""
+    return (
+        f"{os.fspath(output)}: {len(run.endpoints)} endpoints, {requests} requests, "
+        f"{len(run.findings)} findings{skipped}"
+    )
 
 
 def _relative_record_dir(
@@ -80,6 +96,7 @@ def run_from_dict(
                 f"{source} has no {key!r} key, which every {SCHEMA} report has. "
                 "Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
             )
+    validate(data, REPORT, source=source, fix=_REBUILD)
     try:
         run = AuditRun(
             schema=SCHEMA,
@@ -98,6 +115,7 @@ def run_from_dict(
             record_dir=_absolute_record_dir(data.get("record_dir"), location),
             fixes=tuple(AppliedFix.from_dict(f) for f in data.get("fixes") or []),
             ignored=tuple(IgnoredFinding.from_dict(i) for i in data.get("ignored") or []),
+            skipped_lines=int(data.get("skipped_lines", 0)),
         )
         return _read_verdict_data(data, run)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -174,10 +192,13 @@ def _absolute_record_dir(value: Any, location: str | os.PathLike[str] | None) ->
     if not isinstance(value, str) or not value:
         return None
     path = Path(value)
-    if not path.is_absolute():
-        base = Path(location).resolve().parent if location is not None else Path.cwd()
-        path = base / path
-    return os.fspath(path.resolve())
+    try:
+        if not path.is_absolute():
+            base = Path(location).resolve().parent if location is not None else Path.cwd()
+            path = base / path
+        return os.fspath(path.resolve())
+    except (OSError, RuntimeError, ValueError):  # a symbolic link loop, a NUL byte
+        return os.fspath(path)
 
 
 def check_schema(
@@ -237,6 +258,11 @@ def load_json(path: str | os.PathLike[str]) -> Any:
     """Read a JSON file, turning every way it can fail into one clear ReportFormatError."""
     source = os.fspath(path)
     try:
+        if Path(source).exists() and not Path(source).is_dir() and not Path(source).is_file():
+            raise ReportFormatError(
+                f"{source} is not a regular file (a device or a pipe). Give the path of a "
+                "report.json."
+            )
         text = Path(source).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ReportFormatError(
@@ -256,6 +282,11 @@ def load_json(path: str | os.PathLike[str]) -> Any:
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
             "Regenerate it; reports are written by perftoolkit, not by hand."
         ) from None
+    except RecursionError:
+        raise ReportFormatError(
+            f"{source} is nested too deeply to be a report. Regenerate it; reports are written by "
+            "perftoolkit, not by hand."
+        ) from None
 
 
 def read_run(path: str | os.PathLike[str]) -> AuditRun:
@@ -273,6 +304,12 @@ def comparison_from_dict(data: Any, *, source: str = "comparison") -> Comparison
         expected=COMPARE_SCHEMA,
         source=source,
         build_hint="Write one with `perftoolkit report compare BEFORE AFTER`.",
+    )
+    validate(
+        data,
+        COMPARISON,
+        source=source,
+        fix="Write it again with `perftoolkit report compare BEFORE AFTER`.",
     )
     try:
         return Comparison.from_dict({**data, "schema": COMPARE_SCHEMA})

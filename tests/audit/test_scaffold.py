@@ -21,7 +21,8 @@ from perftoolkit.exceptions import ConfigurationError
 from tests.corpus.data import seed
 from tests.corpus.models import Author, Note
 
-pytestmark = pytest.mark.django_db
+# The probe rolls back every database the process has connected to (the suite uses "other" too).
+pytestmark = pytest.mark.django_db(databases=["default", "other"])
 
 SESSIONS = [
     "perftoolkit.middleware.QueryBudgetMiddleware",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from perftoolkit.fix.runner import recorded_requests, replay
-from perftoolkit.middleware.recording import read_recording
+from perftoolkit.middleware.recording import recorded_profiles
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_project"
 RECORD = """
@@ -124,9 +124,7 @@ def test_perf_fix_brings_sample_before_to_after(
 
     monkeypatch.setenv("DATABASE_URL", database)
     requests = [
-        r
-        for rs in recorded_requests(read_recording(tmp_path / "rec").profiles).values()
-        for r in rs
+        r for rs in recorded_requests(recorded_profiles(tmp_path / "rec")).values() for r in rs
     ]
     monkeypatch.setenv("SAMPLE_VARIANT", "before")
     edited = replay(requests, {}, project_dir=before, settings_module="sample_project.settings")

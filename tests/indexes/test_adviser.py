@@ -165,6 +165,24 @@ def test_advise_without_samples_explains_generic_plans(report: Path) -> None:
     assert summary(advice)[:3] == VERIFIED
 
 
+def test_advise_with_redacted_samples_uses_generic_plans_and_says_so(report: Path) -> None:
+    run = read_run(report)
+    assert run.record_dir is not None
+    samples = list((Path(run.record_dir) / "samples").glob("*.json"))
+    for sample in samples:
+        data = json.loads(sample.read_text())
+        data.update(params=None, redacted="values bound to shop_order.status")
+        sample.write_text(json.dumps(data))
+    result = advise_report(report)
+    assert summary(result.advice)[:3] == VERIFIED
+    redacted = [n for n in result.notes if "redacted" in n]
+    assert len(redacted) == 1
+    assert redacted[0].endswith(
+        'had their sample parameters redacted (SAMPLES "redacted": a value may be a secret): '
+        "generic plans"
+    )
+
+
 def test_advise_record_dir_must_exist(report: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="is not a directory"):
         advise(read_run(report), record_dir=tmp_path / "missing")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -48,3 +49,35 @@ def test_perf_report_compare_fail_on_regression(tmp_path: Path) -> None:
 
     assert info.value.returncode == 3
     assert str(info.value).startswith("1 endpoint regressed from before to after")
+
+
+@pytest.mark.django_db
+def test_perf_report_build_merges_several_record_directories(tmp_path: Path) -> None:
+    from perftoolkit.cli.main import main
+    from tests.support.recordings import record_corpus
+
+    web1 = tmp_path / "web-1"
+    lines = record_corpus(web1, ["/corpus/fk/", "/corpus/count/"], times=2)
+    web2 = tmp_path / "web-2"
+    web2.mkdir()
+    (web2 / "99.jsonl").write_text("\n".join(lines[:3]) + "\n")
+    out = StringIO()
+
+    call_command(
+        "perf_report",
+        "build",
+        str(web1),
+        str(web2),
+        str(web1),
+        "-o",
+        str(tmp_path / "r.json"),
+        stdout=out,
+    )
+
+    assert out.getvalue() == f"{tmp_path / 'r.json'}: 2 endpoints, 7 requests, 2 findings\n"
+    assert main(["report", "build", str(web1), str(web2), "-o", str(tmp_path / "c.json")]) == 0
+    cli = json.loads((tmp_path / "c.json").read_text())
+    command = json.loads((tmp_path / "r.json").read_text())
+    assert cli["label"] == command["label"] == "web-1+web-2"
+    assert sum(e["requests"] for e in cli["endpoints"]) == 7
+    assert cli["endpoints"] == command["endpoints"]

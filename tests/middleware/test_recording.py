@@ -10,7 +10,7 @@ from django.test import Client
 
 from perftoolkit.conf import reset_settings
 from perftoolkit.exceptions import ReportFormatError
-from perftoolkit.middleware.recording import build_report, read_recording
+from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import read_run, run_to_dict, write_run
 from tests.corpus.data import seed
 
@@ -114,35 +114,40 @@ def test_report_round_trip(recorded: Path, tmp_path: Path) -> None:
     assert path.read_text() == write_run(again, tmp_path / "out" / "copy.json").read_text()
 
 
-def test_read_recording_skips_a_torn_last_line(recorded: Path) -> None:
+def test_build_report_skips_a_torn_last_line(recorded: Path) -> None:
     jsonl = next(recorded.glob("*.jsonl"))
     with jsonl.open("a") as handle:
         handle.write('{"method": "GET", "rou')
-    recording = read_recording(recorded)
-    assert len(recording.profiles) == 5
-    assert recording.skipped == [f"{jsonl.name}:6 (incomplete last line)"]
-    assert build_report(recorded).notes == (f"skipped {jsonl.name}:6 (incomplete last line)",)
+    run = build_report(recorded)
+    assert sum(e.requests for e in run.endpoints) == 5
+    assert run.skipped_lines == 1
+    assert run.notes == (
+        f"Skipped 1 unreadable line of the recording: {jsonl.name}:6 (incomplete last line). "
+        "Requests on them are not counted.",
+    )
 
 
-def test_read_recording_rejects_a_foreign_line(recorded: Path) -> None:
+def test_build_report_skips_a_foreign_line_in_mid_file(recorded: Path) -> None:
     jsonl = next(recorded.glob("*.jsonl"))
     lines = jsonl.read_text().splitlines()
     jsonl.write_text("\n".join([lines[0], "not json", *lines[1:]]) + "\n")
-    with pytest.raises(
-        ReportFormatError, match=rf"{jsonl.name}:2 is not a perftoolkit request record"
-    ):
-        read_recording(recorded)
+    run = build_report(recorded)
+    assert sum(e.requests for e in run.endpoints) == 5
+    assert run.skipped_lines == 1
+    assert run.notes[0].startswith(
+        f"Skipped 1 unreadable line of the recording: {jsonl.name}:2 (not JSON: "
+    )
 
 
-def test_read_recording_errors_name_the_fix(tmp_path: Path) -> None:
+def test_build_report_errors_name_the_fix(tmp_path: Path) -> None:
     with pytest.raises(ReportFormatError, match="does not exist. Record requests into it first"):
-        read_recording(tmp_path / "missing")
+        build_report(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReportFormatError, match=r"holds no recordings \(\*\.jsonl\)"):
-        read_recording(tmp_path / "empty")
+        build_report(tmp_path / "empty")
     (tmp_path / "file").write_text("")
     with pytest.raises(ReportFormatError, match="is a file, not a record directory"):
-        read_recording(tmp_path / "file")
+        build_report(tmp_path / "file")
 
 
 def test_read_run_refuses_unknown_schema(tmp_path: Path) -> None:

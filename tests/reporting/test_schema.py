@@ -75,10 +75,17 @@ def test_read_comparison_refuses_unknown_schema(
 
 def test_read_comparison_malformed_entry(tmp_path: Path) -> None:
     path = tmp_path / "compare.json"
-    path.write_text(json.dumps({"schema": "perftoolkit.compare/1", "before": {}}))
+    data = compare(before_run(), after_run()).to_dict()
+    del data["before"]["label"]
+    path.write_text(json.dumps(data))
 
-    with pytest.raises(ReportFormatError, match=r"malformed entry \(KeyError: 'label'\)"):
+    with pytest.raises(ReportFormatError) as info:
         read_comparison(path)
+
+    assert str(info.value) == (
+        f"{path}: before.label is missing. Write it again with "
+        "`perftoolkit report compare BEFORE AFTER`."
+    )
 
 
 def test_write_files_are_readable_by_others(tmp_path: Path) -> None:

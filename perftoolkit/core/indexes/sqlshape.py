@@ -109,6 +109,31 @@ def numbered_placeholders(sql: str) -> str:
     return _STRING_OR_PLACEHOLDER.sub(swap, sql)
 
 
+def named_placeholders(sql: str) -> tuple[str, int]:
+    """`%s` as `:p0`, `:p1`, … (`%%` as `%`), and how many there were: a parse tree then says
+    which parameter each placeholder is, whatever order the tree keeps its parts in.
+
+    >>> named_placeholders("SELECT 1 WHERE a = %s AND b LIKE '%s' AND c IN (%s, %s)")
+    ("SELECT 1 WHERE a = :p0 AND b LIKE '%s' AND c IN (:p1, :p2)", 3)
+    """
+    count = 0
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal count
+        text = match.group()
+        if text == "%s":
+            count += 1
+            return f":p{count - 1}"
+        return "%" if text == "%%" else text
+
+    return _STRING_OR_PLACEHOLDER.sub(swap, sql), count
+
+
+def parse_tree(sql: str, vendor: str = "") -> exp.Expression | None:
+    """One statement (placeholders already rewritten) parsed in the vendor's dialect, or None."""
+    return _parse(sql, _DIALECTS.get(vendor))
+
+
 @lru_cache(maxsize=2048)
 def parse_statement(sql: str, vendor: str = "") -> StatementShape | None:
     """The statement's query blocks, or None when it is not a SELECT/UPDATE/DELETE we can read."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -160,26 +161,26 @@ class LocustEntry:
             raise ValueError("a stats entry is not a JSON object")
         try:
             histogram = {
-                int(float(k)): int(v) for k, v in (data.get("response_times") or {}).items()
+                int(_measure(k)): _count(v) for k, v in (data.get("response_times") or {}).items()
             }
             min_ms = data.get("min_response_time")
             last = data.get("last_request_timestamp")
             return cls(
                 name=str(data["name"]),
                 method=str(data.get("method") or ""),
-                requests=int(data["num_requests"]),
-                failures=int(data.get("num_failures", 0)),
-                none_requests=int(data.get("num_none_requests", 0)),
-                total_ms=float(data.get("total_response_time", 0.0)),
-                min_ms=None if min_ms is None else float(min_ms),
-                max_ms=float(data.get("max_response_time", 0.0) or 0.0),
-                started_at=float(data.get("start_time", 0.0) or 0.0),
-                last_request_at=None if last is None else float(last),
+                requests=_count(data["num_requests"]),
+                failures=_count(data.get("num_failures", 0)),
+                none_requests=_count(data.get("num_none_requests", 0)),
+                total_ms=_measure(data.get("total_response_time", 0.0)),
+                min_ms=None if min_ms is None else _measure(min_ms),
+                max_ms=_measure(data.get("max_response_time", 0.0) or 0.0),
+                started_at=_measure(data.get("start_time", 0.0) or 0.0),
+                last_request_at=None if last is None else _measure(last),
                 histogram=histogram,
             )
         except KeyError as exc:
             raise ValueError(f"a stats entry has no {exc.args[0]!r}") from None
-        except (TypeError, ValueError, AttributeError) as exc:
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise ValueError(f"a stats entry has a malformed value ({exc})") from None
 
     def merged(self, other: LocustEntry) -> LocustEntry:
@@ -206,6 +207,24 @@ class LocustEntry:
 
     def percentile(self, q: float) -> float:
         return histogram_percentile(self.histogram, q)
+
+
+def _measure(value: Any) -> float:
+    """A time, rate or timestamp Locust wrote: finite and not negative, or ValueError (a report
+    must not carry NaN or -1 ms into its verdicts)."""
+    number = float(value)
+    if not (math.isfinite(number) and 0 <= number <= 1e15):
+        raise ValueError(f"{value!r} is not a measurement")
+    return number
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"{value!r} is not a count")
+    number = int(value)
+    if not 0 <= number <= 2**53:
+        raise ValueError(f"{value!r} is not a count")
+    return number
 
 
 def parse_locust_json(data: Any) -> list[LocustEntry]:
@@ -310,7 +329,7 @@ def parse_locust_csv(text: str) -> list[LocustCsvRow]:
     for record in csv.DictReader(io.StringIO(text)):
         try:
             percentiles = {
-                k: float(v)
+                k: _measure(v)
                 for k, v in record.items()
                 if k and k.endswith("%") and v not in ("N/A", "")
             }
@@ -318,16 +337,16 @@ def parse_locust_csv(text: str) -> list[LocustCsvRow]:
                 LocustCsvRow(
                     method=record["Type"],
                     name=record["Name"],
-                    requests=int(record["Request Count"]),
-                    failures=int(record["Failure Count"]),
-                    avg_ms=float(record["Average Response Time"]),
-                    min_ms=float(record["Min Response Time"]),
-                    max_ms=float(record["Max Response Time"]),
-                    rps=float(record["Requests/s"]),
+                    requests=_count(record["Request Count"]),
+                    failures=_count(record["Failure Count"]),
+                    avg_ms=_measure(record["Average Response Time"]),
+                    min_ms=_measure(record["Min Response Time"]),
+                    max_ms=_measure(record["Max Response Time"]),
+                    rps=_measure(record["Requests/s"]),
                     percentiles=percentiles,
                 )
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ValueError(f"Locust stats CSV row {record!r} is malformed ({exc})") from None
     return rows
 

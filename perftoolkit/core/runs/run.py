@@ -6,26 +6,17 @@ back. Everything here is plain data.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from perftoolkit.core.events import CacheStats, RequestProfile
-from perftoolkit.core.findings import (
-    DetectionOptions,
-    Finding,
-    IgnoredFinding,
-    IndexAdvice,
-    merge_findings,
-    merge_ignored,
-)
-from perftoolkit.core.fingerprint import statement_kind, tables
+from perftoolkit.core.findings import DetectionOptions, Finding, IgnoredFinding, IndexAdvice
 from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.loadstats import LoadStats
-from perftoolkit.core.runs.paths import QueryPath, query_paths
-from perftoolkit.core.stats import median, percentile
+from perftoolkit.core.runs.paths import QueryPath
 
 SCHEMA = "perftoolkit.audit/1"
 
@@ -258,6 +249,9 @@ class AuditRun:
     # Why `complete` is false: cut short, or measured something other than what was asked
     # (too many failed requests, exceptions in the load test).
     incomplete_reason: str | None = None
+    # Lines of the record directory that could not be read (a torn write, a foreign line) and
+    # were left out; 0 in reports written before it was counted.
+    skipped_lines: int = 0
 
     def endpoint(self, method: str, route: str) -> EndpointStats | None:
         for item in self.endpoints:
@@ -285,40 +279,25 @@ def build_run(
     ignore: FindingFilter | None = None,
 ) -> AuditRun:
     """Aggregate request profiles (and load statistics) into a run, running every detector;
-    `ignore` moves the findings its rules silence to the run's `ignored`."""
-    by_endpoint: dict[tuple[str, str], list[RequestProfile]] = defaultdict(list)
-    all_findings: list[Finding] = []
-    all_ignored: list[IgnoredFinding] = []
-    for profile in profiles:
-        by_endpoint[profile.endpoint].append(profile)
-        found = [f for detect in detectors for f in detect(profile, options)]
-        if ignore is not None and found:
-            found, silenced = ignore(found)
-            all_ignored.extend(silenced)
-        all_findings.extend(found)
-    findings = merge_findings(all_findings)
+    `ignore` moves the findings its rules silence to the run's `ignored`.
 
-    endpoints = [_endpoint_stats(key, items, findings, load) for key, items in by_endpoint.items()]
-    if load is not None:
-        for entry in load.entries:
-            if (entry.method, entry.route) not in by_endpoint:
-                endpoints.append(_load_only_endpoint(entry.method, entry.route, load))
-    endpoints.sort(key=lambda e: (e.route, e.method))
-    cache = sum((e.cache for e in endpoints), CacheStats())
-    return AuditRun(
+    The profiles are taken in the order given (the first request decides what depends on order);
+    record directories go through `RunAggregator` directly, analysing each shape once.
+    """
+    from perftoolkit.core.runs.aggregate import RunAggregator
+
+    aggregator = RunAggregator(ignore=ignore)
+    for index, profile in enumerate(profiles):
+        aggregator.add_profile(profile, index, detectors, options)
+    return aggregator.finish(
         label=label,
-        started_at=iso_utc(started_at),
-        finished_at=iso_utc(finished_at),
-        complete=complete,
-        environment=dict(environment),
-        endpoints=tuple(endpoints),
-        queries=tuple(_query_stats(by_endpoint)),
-        findings=tuple(findings),
+        started_at=started_at,
+        finished_at=finished_at,
+        environment=environment,
         load=load,
-        cache=cache,
-        notes=tuple(notes),
+        complete=complete,
+        notes=notes,
         record_dir=record_dir,
-        ignored=tuple(merge_ignored(all_ignored)),
     )
 
 
@@ -330,51 +309,7 @@ def duplicate_count(profile: RequestProfile) -> int:
     return sum(n - 1 for n in seen.values() if n > 1)
 
 
-def _endpoint_stats(
-    key: tuple[str, str],
-    items: list[RequestProfile],
-    findings: list[Finding],
-    load: LoadStats | None,
-) -> EndpointStats:
-    method, route = key
-    counts = [len(p.queries) for p in items]
-    db_ms = [p.db_ms for p in items]
-    entry = load.entry(method, route) if load else None
-    if entry is not None:
-        latency = (entry.p50, entry.p95, entry.p99)
-        source = "locust"
-    else:
-        durations = [p.duration_ms for p in items]
-        latency = tuple(round(percentile(durations, q), 3) for q in (50, 95, 99))  # type: ignore[assignment]
-        source = "middleware"
-    statuses = Counter(str(p.status) for p in items)
-    duplicates = [duplicate_count(p) for p in items]
-    return EndpointStats(
-        method=method,
-        route=route,
-        view=next((p.view for p in items if p.view), ""),
-        requests=len(items),
-        status_codes=dict(sorted(statuses.items())),
-        queries_min=min(counts),
-        queries_median=median(counts),
-        queries_max=max(counts),
-        duplicates_median=median(duplicates),
-        duplicates_max=max(duplicates),
-        db_ms_median=median(db_ms),
-        db_ms_p95=percentile(db_ms, 95),
-        latency_p50=latency[0],
-        latency_p95=latency[1],
-        latency_p99=latency[2],
-        latency_source=source,
-        cache=sum((p.cache for p in items), CacheStats()),
-        finding_ids=tuple(f.id for f in findings if (f.method, f.route) == key),
-        failures=entry.failures if entry else 0,
-        durations=Histogram.of(p.duration_ms for p in items),
-        query_paths=query_paths([q.fingerprint for q in p.queries] for p in items),
-    )
-
-
-def _load_only_endpoint(method: str, route: str, load: LoadStats) -> EndpointStats:
+def load_only_endpoint(method: str, route: str, load: LoadStats) -> EndpointStats:
     entry = load.entry(method, route)
     assert entry is not None
     return EndpointStats(
@@ -395,39 +330,3 @@ def _load_only_endpoint(method: str, route: str, load: LoadStats) -> EndpointSta
         latency_source="locust",
         failures=entry.failures,
     )
-
-
-def _query_stats(by_endpoint: dict[tuple[str, str], list[RequestProfile]]) -> list[QueryStats]:
-    sql: dict[str, str] = {}
-    routes: dict[str, set[str]] = defaultdict(set)
-    calls: Counter[str] = Counter()
-    total: dict[str, float] = defaultdict(float)
-    longest: dict[str, float] = defaultdict(float)
-    per_request: dict[str, int] = defaultdict(int)
-    for (method, route), items in by_endpoint.items():
-        for profile in items:
-            here: Counter[str] = Counter()
-            for q in profile.queries:
-                sql.setdefault(q.fingerprint, q.sql)
-                routes[q.fingerprint].add(f"{method} {route}")
-                calls[q.fingerprint] += 1
-                total[q.fingerprint] += q.ms
-                longest[q.fingerprint] = max(longest[q.fingerprint], q.ms)
-                here[q.fingerprint] += 1
-            for fp, n in here.items():
-                per_request[fp] = max(per_request[fp], n)
-    stats = [
-        QueryStats(
-            fingerprint=fp,
-            sql=text,
-            tables=tables(text),
-            kind=statement_kind(text),
-            routes=tuple(sorted(routes[fp])),
-            calls=calls[fp],
-            total_ms=total[fp],
-            max_ms=longest[fp],
-            per_request_max=per_request[fp],
-        )
-        for fp, text in sql.items()
-    ]
-    return sorted(stats, key=lambda s: (-s.total_ms, s.fingerprint))

@@ -8,8 +8,7 @@ from perftoolkit.contrib.silk import SilkImportOptions
 from perftoolkit.exceptions import PerfToolkitError
 from perftoolkit.management.arguments import add_option_arguments, options_from
 from perftoolkit.middleware.detectors import detection_options, detectors
-from perftoolkit.middleware.recording import build_report
-from perftoolkit.reporting.commands import show_report, write_report_html
+from perftoolkit.reporting.commands import build_report_file, show_report, write_report_html
 from perftoolkit.reporting.comparing import compare_reports, summary
 from perftoolkit.reporting.options import (
     ReportBuildOptions,
@@ -20,7 +19,10 @@ from perftoolkit.reporting.options import (
 from perftoolkit.reporting.schema import write_run
 
 VERBS: dict[str, tuple[type, str]] = {
-    "build": (ReportBuildOptions, "Record directory → report.json, with this project's detectors."),
+    "build": (
+        ReportBuildOptions,
+        "Record directories (several merge) → report.json, with this project's detectors.",
+    ),
     "show": (ReportShowOptions, "Print a report.json: terminal tables, Markdown or JSON."),
     "compare": (ReportCompareOptions, "Compare two runs into OUT_DIR (HTML, JSON, Markdown)."),
     "html": (ReportHtmlOptions, "Write the self-contained HTML report of a report.json."),
@@ -48,18 +50,10 @@ class Command(BaseCommand):
         self.stdout.ending = ""  # each verb ends its own lines
         try:
             if isinstance(options, ReportBuildOptions):
-                run = build_report(
-                    options.record_dir,
-                    label=options.label,
-                    detectors=detectors(),
-                    options=detection_options(),
+                built = build_report_file(
+                    options, detectors=detectors(), detection=detection_options()
                 )
-                write_run(run, options.output)
-                self.stdout.write(
-                    f"{options.output}: {len(run.endpoints)} endpoints, "
-                    f"{sum(e.requests for e in run.endpoints)} requests, "
-                    f"{len(run.findings)} findings\n"
-                )
+                self.stdout.write(built + "\n")
             elif isinstance(options, SilkImportOptions):
                 from perftoolkit.contrib.silk import build_silk_report, parse_since
 
@@ -89,3 +83,5 @@ class Command(BaseCommand):
                 show_report(options, cast(TextIO, self.stdout))
         except PerfToolkitError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
+        except OSError as exc:  # a path the system refuses that nothing above anticipated
+            raise CommandError(f"{exc.filename}: {exc.strerror or exc}.", returncode=1) from exc
