@@ -4,8 +4,9 @@ The values that fill a route come from real rows, but a row can still make a poo
 chooser that expects another kind of object, a `find/` endpoint that needs a query string, a
 test page that raises on purpose. A profile holding such paths would only fail under load (and an
 audit with failures over --max-failure-rate is incomplete), so every GET path is requested once,
-the way the profile's users will (same login), inside transactions that are rolled back; a path
-that answers 4xx or 5xx is left out, and a route left with none is listed with the answer it got.
+the way the profile's users will (same login, redirects followed), inside transactions that are
+rolled back; a path that ends at 4xx or 5xx, in a redirect loop or off the site is left out, and a
+route left with none is listed with the answer it got.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -23,6 +25,7 @@ from perftoolkit.conf import override_mode
 from perftoolkit.core.runs.profiles import ProfileLogin, ProfileTask, SkippedRoute
 
 logger = logging.getLogger("perftoolkit")
+_MAX_REDIRECTS = 5
 
 
 def probe_tasks(
@@ -41,7 +44,9 @@ def probe_tasks(
                 kept.append(task)
                 continue
             answers = [(path, _status(client, path)) for path in task.paths]
-            good = tuple(path for path, status in answers if status < 400)
+            good = tuple(
+                path for path, status in answers if isinstance(status, int) and status < 400
+            )
             if good:
                 kept.append(task if len(good) == len(task.paths) else replace(task, paths=good))
             else:
@@ -50,23 +55,38 @@ def probe_tasks(
                     SkippedRoute(
                         task.method,
                         task.route,
-                        f"answered {status} at {path} with the values found (asked once when "
+                        f"{'answered' if isinstance(status, int) else 'ended in'} {status} at "
+                        f"{path} with the values found (asked once when "
                         "the profile was written)",
                     )
                 )
     return kept, skipped
 
 
-def _status(client: Client, path: str) -> int:
-    with _rolled_back():
-        try:
-            response = client.get(path)
-        except Exception:  # the client itself failed (a broken middleware, a redirect loop)
-            logger.debug("perftoolkit: scaffold probe of %s failed", path, exc_info=True)
-            return 500
-        status = int(response.status_code)
-        response.close()
-    return status
+def _status(client: Client, path: str) -> int | str:
+    """The status the path ends at, following redirects as Locust's client does; a redirect
+    loop or one that leaves the site is an answer of its own (a load test must not chase it)."""
+    seen = {path}
+    for _ in range(_MAX_REDIRECTS):
+        with _rolled_back():
+            try:
+                response = client.get(path)
+            except Exception:  # the client itself failed (a broken middleware, say)
+                logger.debug("perftoolkit: scaffold probe of %s failed", path, exc_info=True)
+                return 500
+            status = int(response.status_code)
+            location = response.get("Location", "") if 300 <= status < 400 else ""
+            response.close()
+        if not location:
+            return status
+        target = urlsplit(urljoin(f"http://{_host()}{path}", location))
+        if target.hostname not in (_host(), None):
+            return f"a redirect off the site (to {target.hostname})"
+        path = target.path + (f"?{target.query}" if target.query else "")
+        if path in seen:
+            return "a redirect loop"
+        seen.add(path)
+    return f"more than {_MAX_REDIRECTS} redirects"
 
 
 @contextmanager

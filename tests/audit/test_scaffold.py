@@ -292,7 +292,7 @@ def test_scaffold_lists_a_view_it_cannot_inspect_and_goes_on() -> None:
 def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
     profile = prepared().profile
     tasks = {t.route: t for t in profile.tasks}
-    assert sorted(tasks) == ["api/whoami/", "authors/<int:pk>/page/"]
+    assert sorted(tasks) == ["api/whoami/", "authors/<int:pk>/page/", "to-page/"]
     pages = {a.pk: a.name for a in Author.objects.all()}
     assert tasks["authors/<int:pk>/page/"].paths  # only the authors that have a page
     for path in tasks["authors/<int:pk>/page/"].paths:
@@ -302,5 +302,10 @@ def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
     assert failing.reason == (
         "answered 500 at /failing/ with the values found (asked once when the profile was written)"
     )
+    reasons = {s.route: s.reason.split(" with the values found")[0] for s in profile.skipped}
+    assert reasons["loop/a/"] == "ended in a redirect loop at /loop/a/"
+    assert reasons["code/"] == "ended in a redirect off the site (to example.org) at /code/"
+    assert reasons["to-forbidden/"] == "answered 403 at /to-forbidden/"
+    assert reasons["forbidden/"] == "answered 403 at /forbidden/"
     # The probe's requests left no trace: the rows are as they were.
     assert Author.objects.count() == len(pages)

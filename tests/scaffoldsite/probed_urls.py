@@ -10,4 +10,10 @@ urlpatterns = [
     path("failing/", views.failing_page),
     path("authors/<int:pk>/page/", views.author_or_404),
     path("api/whoami/", views.WhoAmI.as_view()),
+    path("loop/a/", views.loop_a),
+    path("loop/b/", views.loop_b),
+    path("code/", views.off_site),
+    path("to-forbidden/", views.to_forbidden),
+    path("forbidden/", views.forbidden),
+    path("to-page/", views.to_page),
 ]

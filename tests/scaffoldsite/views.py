@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, TemplateView
@@ -164,3 +170,27 @@ def author_or_404(request: HttpRequest, pk: int) -> HttpResponse:
     if author.name.endswith(("0", "2", "4")):
         raise Http404("no page for this author")
     return HttpResponse(author.name)
+
+
+def loop_a(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/loop/b/")
+
+
+def loop_b(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/loop/a/")
+
+
+def off_site(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("https://example.org/code")
+
+
+def to_forbidden(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/forbidden/")
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    return HttpResponseForbidden("no")
+
+
+def to_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/api/whoami/")
