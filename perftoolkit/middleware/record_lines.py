@@ -247,7 +247,8 @@ def _relation(relation: Any, where: str) -> None:
         raise BadLine(f"{where} must be an object")
     for name in ("model", "field", "target"):
         _text(relation.get(name), f"{where}.{name}")
-    if relation.get("kind") not in _RELATION_KINDS:
+    kind = relation.get("kind")
+    if type(kind) is not str or kind not in _RELATION_KINDS:
         raise BadLine(f"{where}.kind is {_show(relation.get('kind'))}, not a relation kind")
     for name in ("via", "related_query_name", "query_name"):
         _text(relation.get(name, ""), f"{where}.{name}")
