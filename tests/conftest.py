@@ -5,9 +5,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from perftoolkit.conf import reset_settings
 from tests.support import mariadb, postgres
+
+# The fuzz tests explore new inputs on every run where they are developed; CI runs the same
+# examples every time (HYPOTHESIS_PROFILE=ci in .ci/run), so a red build is reproducible.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Projects with settings of their own (Wagtail; debug-toolbar and silk): `make test` runs each
 # folder in a session with its settings, and other sessions leave it alone.
