@@ -60,7 +60,12 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
     if generic:
         return generic
     query = queryset.query
-    base = query.base_table
+    # Not `query.base_table`: a cached property, which read before the query is compiled (an
+    # unevaluated `Model.objects.all()` in a frame) would keep None and make the project's next
+    # use of that queryset raise KeyError in Django's compiler.
+    base = next(iter(query.alias_map), None)
+    if base is None:
+        return ()
     for child in children:
         column = getattr(child, "lhs", None)
         target = getattr(column, "target", None)

@@ -144,3 +144,24 @@ def test_capture_without_cache_tracking_has_no_counter() -> None:
     assert capture.cache is None
     assert capture.access is None
     assert len(capture.queries) == 1
+
+
+def test_fk_lookups_leave_an_unevaluated_queryset_usable() -> None:
+    # The frame walk can find a queryset the project has not run yet (`Author.objects.all()`
+    # held by a template); reading its relations must not change it: Django caches
+    # `query.base_table`, and a None cached before the first compile made the next clone of the
+    # evaluated queryset raise KeyError(None) in the compiler.
+    from perftoolkit.middleware.capture import lookups
+
+    held = Author.objects.all()
+    assert lookups.fk_lookups(held, "filter") == ()
+    names = sorted(a.name for a in held)
+    assert held.filter(name=names[0]).exists() is True
+    assert "base_table" not in held.query.__dict__ or held.query.base_table is not None
+    books = Book.objects.filter(author=held[0])
+    (relation,) = lookups.fk_lookups(books, "filter")
+    assert (relation.model, relation.field, relation.kind) == (
+        "corpus.Author",
+        "books",
+        "reverse_many",
+    )
