@@ -170,3 +170,32 @@ def test_invalid_ignore_path_is_left_out(books: None) -> None:
     assert (measured.status_code, ignored.status_code) == (200, 200)
     assert "X-Perf-Queries" in measured
     assert "X-Perf-Queries" not in ignored
+
+
+def test_abandoned_lines_are_read_like_the_reference(
+    books: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `capture_error` line is a request with no queries for both builds; one whose
+    `capture_error` is not text is a bad line, skipped and counted."""
+    from tests.middleware.test_report_stream import comparable
+    from tests.support.reference_build import reference_report
+
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        Client().get(PATH)
+        monkeypatch.setattr(cachestats, "_counters", _boom)
+        Client().get(PATH)
+        monkeypatch.undo()
+    [file] = record_dir.glob("*.jsonl")
+    whole, abandoned = (json.loads(t) for t in file.read_text().splitlines())
+    assert abandoned["capture_error"] == "cache"
+    assert comparable(build_report([record_dir], label="x")) == comparable(
+        reference_report([record_dir], label="x")
+    )
+    bad = {**abandoned, "capture_error": 7}
+    with file.open("a") as out:
+        out.write(json.dumps(bad) + "\n")
+    run = build_report([record_dir])
+    assert run.skipped_lines == 1
+    assert sum(e.requests for e in run.endpoints) == 2
+    assert whole.get("capture_error") is None
