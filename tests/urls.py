@@ -17,5 +17,6 @@ urlpatterns = [
     re_path(r"^mw/regex/(?P<pk>[0-9]+)/$", views.by_pk),
     path("mw/lookup/", views.lookup),
     path("mw/cached/", views.cached),
+    path("mw/everything/", views.everything),
     path("static/skip/", views.three_queries),
 ]

@@ -59,3 +59,16 @@ def cached(request: HttpRequest) -> JsonResponse:
 
 def whoami(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"user": request.user.pk})
+
+
+def everything(request: HttpRequest) -> JsonResponse:
+    """Every hook at work: repeated statements, relation reads, cache reads."""
+    from django.core.cache import cache
+
+    books = list(Book.objects.select_related("author").order_by("id"))
+    authors = [book.author.name for book in books]  # loaded: a relation read, no SQL
+    names = [Book.objects.get(pk=book.pk).title for book in books]  # one statement, repeated
+    cache.set("perftoolkit-everything", 1)
+    hit = cache.get("perftoolkit-everything")
+    many = cache.get_many(["perftoolkit-everything", "absent"])
+    return JsonResponse({"authors": authors, "names": names, "hit": hit, "many": len(many)})

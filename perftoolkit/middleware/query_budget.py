@@ -8,10 +8,9 @@ and recording run after the response has been sent (through the response's close
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
-from functools import lru_cache, partial
+from functools import partial
 from time import perf_counter
 from typing import Any, NamedTuple
 
@@ -20,11 +19,12 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import current_mode, get_settings
-from perftoolkit.core.events import RequestProfile
+from perftoolkit.core.events import RequestProfile, request_target
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_dict
 from perftoolkit.middleware.detectors import diagnose
 from perftoolkit.middleware.recorder import recorder_for
@@ -64,40 +64,38 @@ class QueryBudgetMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        mode = _mode_for(request)
-        if mode is None:
+        mode, capture = _begin(request)
+        if capture is None:
             response: HttpResponseBase = self.get_response(request)
             return response
-        capture = _new_capture()
         started, start = time.time(), perf_counter()
-        capture.activate()
         try:
-            _guard(mode, capture.install)
+            _guard(capture, "install", capture.install)
             try:
                 response = self.get_response(request)
             finally:
-                _guard(mode, capture.uninstall)
+                _guard(capture, "uninstall", capture.uninstall)
         finally:
-            capture.deactivate()
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        mode = _mode_for(request)
-        if mode is None:
+        mode, capture = _begin(request)
+        if capture is None:
             response: HttpResponseBase = await self.get_response(request)
             return response
-        capture = _new_capture()
         started, start = time.time(), perf_counter()
-        capture.activate()
         try:
             # Connections are thread-local: hook them in the thread that runs this request's ORM.
-            await sync_to_async(_guard, thread_sensitive=True)(mode, capture.install)
+            await sync_to_async(_guard, thread_sensitive=True)(capture, "install", capture.install)
             try:
                 response = await self.get_response(request)
             finally:
-                await sync_to_async(_guard, thread_sensitive=True)(mode, capture.uninstall)
+                await sync_to_async(_guard, thread_sensitive=True)(
+                    capture, "uninstall", capture.uninstall
+                )
         finally:
-            capture.deactivate()
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     def _finish(
@@ -109,9 +107,14 @@ class QueryBudgetMiddleware:
         started: float,
         start: float,
     ) -> HttpResponseBase:
-        info = _describe_request(request, response, started, (perf_counter() - start) * 1000.0)
-        if mode == "header":
-            _set_headers(response, capture)
+        try:
+            info = _describe_request(request, response, started, (perf_counter() - start) * 1000.0)
+            if mode == "header" and capture.error is None:
+                _set_headers(response, capture)
+        except Exception:
+            # Headers are set last, all at once: the response is still the application's own.
+            failed("describe", (capture,))
+            return response
         if mode == "raise":
             _after_response(capture, info, mode)
             return response
@@ -124,25 +127,33 @@ class QueryBudgetMiddleware:
         return response
 
 
+def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
+    """The mode and the activated capture for this request; no capture when perftoolkit should
+    not look at it, or when starting one failed (logged; the request goes on unmeasured)."""
+    try:
+        mode = _mode_for(request)
+        if mode is None:
+            return "off", None
+        capture = _new_capture()
+    except Exception:
+        failed("activate")
+        return "off", None
+    try:
+        capture.activate()
+    except Exception:
+        failed("activate", (capture,))  # recorded, with `capture_error`, and nothing hooked
+    return mode, capture
+
+
 def _mode_for(request: HttpRequest) -> str | None:
     """The mode for this request, or None when perftoolkit should not look at it at all."""
     conf = get_settings()
     mode = current_mode()
     if mode == "off" and not conf.recording:
         return None
-    if _ignored(conf.ignore_paths, request.path_info):
+    if conf.ignores(request.path_info):  # compiled when the settings load, invalid ones left out
         return None
     return mode
-
-
-@lru_cache(maxsize=32)
-def _patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-
-
-def _ignored(patterns: tuple[str, ...], path: str) -> bool:
-    compiled = _patterns(patterns)
-    return compiled is not None and compiled.search(path) is not None
 
 
 def _new_capture() -> QueryCapture:
@@ -150,29 +161,15 @@ def _new_capture() -> QueryCapture:
     return QueryCapture(track_cache=conf.cache, track_access=True)
 
 
-_failed_once = False
-
-
-def _guard(mode: str, action: Callable[[], None]) -> None:
-    """Run instrumentation; outside `raise` mode a failure is logged once and the request goes on."""
-    if mode == "raise":
-        action()
-        return
+def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:
+    """Run instrumentation; a failure abandons the capture, is logged once per place, and the
+    request goes on (in every mode: `raise` raises what the detectors find, never our bugs)."""
+    if capture.error is not None and place == "install":
+        return  # activation failed: hook nothing
     try:
         action()
     except Exception:
-        _log_failure()
-
-
-def _log_failure() -> None:
-    global _failed_once
-    if not _failed_once:
-        _failed_once = True
-        logger.exception(
-            "perftoolkit: internal error; the request goes on unmeasured (logged once)"
-        )
-    else:
-        logger.debug("perftoolkit: internal error", exc_info=True)
+        failed(place, (capture,))
 
 
 def _describe_request(
@@ -232,16 +229,31 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
     except Exception:
         if mode == "raise":
             raise
-        _log_failure()
+        failed("record")
 
 
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
     request = info._asdict()
     conf = get_settings()
-    profile = build_profile(capture, **request) if mode in ("log", "raise") else None
-    if conf.recording and conf.record_dir:
-        line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
-        recorder_for(conf.record_dir).record(line, capture.queries)
+    record_dir = conf.record_dir if conf.recording else None
+    if capture.error is not None:
+        # Abandoned: the request is counted, its partial capture is neither recorded nor analysed.
+        if record_dir:
+            recorder_for(record_dir).record(_abandoned_line(capture, request), [])
+        return
+    try:
+        profile = build_profile(capture, **request) if mode in ("log", "raise") else None
+        line = None
+        if record_dir:
+            line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
+    except Exception:
+        if mode == "raise":
+            raise
+        failed("profile", (capture,))
+        profile, line = None, _abandoned_line(capture, request)
+    if record_dir and line is not None:
+        raw = capture.queries if "capture_error" not in line else []
+        recorder_for(record_dir).record(line, raw)
     if profile is None:
         return
     findings, ignored = diagnose(profile)
@@ -264,6 +276,25 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
     failing = [f for f in findings if f.kind in conf.raise_on]
     if failing:
         raise NPlusOneDetected(_raise_message(profile, failing))
+
+
+def _abandoned_line(capture: QueryCapture, request: dict[str, Any]) -> dict[str, Any]:
+    """The line of a request whose capture was abandoned: counted, with nothing measured."""
+    return {
+        "method": request["method"],
+        "route": request["route"],
+        "view": request["view"],
+        "status": request["status"],
+        "started_at": round(request["started_at"], 6),
+        "duration_ms": round(request["duration_ms"], 3),
+        **request_target(request["path"], request["query_string"], request["user"]),
+        "statements": {},
+        "queries": [],
+        "cache": {"gets": 0, "hits": 0},
+        "sites": [],
+        "relations": [],
+        "capture_error": capture.error,
+    }
 
 
 def _raise_message(profile: RequestProfile, findings: list[Finding]) -> str:

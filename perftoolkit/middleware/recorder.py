@@ -1,18 +1,25 @@
 """The recording contract: one JSON line per request appended to `<dir>/<pid>.jsonl`.
 
 The file is opened once per process (reopened after a fork) and each line is one `os.write` on an
-O_APPEND descriptor, so gunicorn workers and threads never interleave. Besides the lines, the
+O_APPEND descriptor, so gunicorn workers and threads never interleave. A line is written whole or
+not at all: a short or failed write is cut back to the last complete line (and raised, so the
+middleware logs it), and so is a torn tail left in a file this pid reopens. Before each line one
+`stat` compares the file's inode with the descriptor's: a file or directory removed or replaced
+while the server runs is reopened (the directory recreated) with a warning. Besides the lines, the
 first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
 index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import platform
+import stat
 import threading
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +46,41 @@ def _forget_descriptors() -> None:
 os.register_at_fork(after_in_child=_forget_descriptors)
 
 
+def _append(fd: int, line: bytes) -> None:
+    """Write one whole line, or leave none: a short write is cut back, then raised."""
+    written = 0
+    try:
+        written = os.write(fd, line)
+    finally:
+        if written != len(line):
+            _cut_back(fd, written)
+    if written != len(line):
+        raise OSError(errno.ENOSPC, f"short write: {written} of {len(line)} bytes")
+
+
+def _cut_back(fd: int, written: int) -> None:
+    with suppress(OSError):  # a device (/dev/full) cannot be truncated, nor hold a torn line
+        status = os.fstat(fd)
+        if stat.S_ISREG(status.st_mode):
+            os.ftruncate(fd, max(0, status.st_size - written))
+            _cut_torn_tail(fd, os.fstat(fd).st_size)
+
+
+def _cut_torn_tail(fd: int, size: int) -> None:
+    """Cut the file back to its last complete line (after its last newline)."""
+    end = size
+    while end > 0:
+        start = max(0, end - 65536)
+        chunk = os.pread(fd, end - start, start)
+        newline = chunk.rfind(b"\n")
+        if newline >= 0:
+            end = start + newline + 1
+            break
+        end = start
+    if end != size:
+        os.ftruncate(fd, end)
+
+
 def recorder_for(directory: str) -> Recorder:
     recorder = _recorders.get(directory)
     if recorder is not None:
@@ -54,31 +96,51 @@ class Recorder:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
         self._fd: int | None = None
+        self._path: Path | None = None
+        self._inode: tuple[int, int] = (0, 0)
         self._lock = threading.Lock()
         self._sampled: set[str] = set()
 
     def forget(self) -> None:
         """In a forked child: the parent's descriptor is not ours to write to."""
         self._fd = None
+        self._path = None
         self._sampled = set()
         self._lock = threading.Lock()
 
     def _descriptor(self) -> int:
-        if self._fd is None:
-            pid = os.getpid()
-            prepare_directory(self.directory)
-            self._fd = os.open(
-                self.directory / f"{pid}.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644
+        if self._fd is not None and self._path is not None and self._moved(self._path):
+            logger.warning(
+                "perftoolkit: %s was removed or replaced while recording; reopened", self._path
             )
+            with suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+            self._sampled = set()  # the samples went with the directory, or may have
+        if self._fd is None:
+            path = self.directory / f"{os.getpid()}.jsonl"
+            prepare_directory(self.directory)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+            status = os.fstat(fd)
+            if stat.S_ISREG(status.st_mode):
+                _cut_torn_tail(fd, status.st_size)  # a line an earlier process of this pid tore
+            self._fd, self._path, self._inode = fd, path, (status.st_dev, status.st_ino)
             self._write_environment()
         return self._fd
+
+    def _moved(self, path: Path) -> bool:
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            return True
+        return (status.st_dev, status.st_ino) != self._inode
 
     def record(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
         line = (json.dumps(line_data, separators=(",", ":")) + "\n").encode()
         with self._lock:
             fd = self._descriptor()
-            os.write(fd, line)
+            _append(fd, line)
             for event, query in zip(line_data["queries"], raw, strict=True):
                 fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
                 if fingerprint not in self._sampled:

@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from perftoolkit.conf import override_mode, reset_settings
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.middleware import query_budget
+from perftoolkit.middleware.capture import failures
 from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import run_to_dict
 from tests.corpus.data import seed
@@ -150,7 +150,7 @@ def test_middleware_records_failed_request(record_dir: Path) -> None:
 def test_middleware_detector_failure_never_fails_request(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(query_budget, "_failed_once", False)
+    failures.reset()
     with caplog.at_level(logging.DEBUG, logger="perftoolkit"):
         first = Client().get("/mw/three/")
         second = Client().get("/mw/three/")
@@ -172,7 +172,7 @@ def test_middleware_recorder_failure_never_fails_request(
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     monkeypatch.setenv("PERFTOOLKIT_RECORD_DIR", str(blocker / "rec"))
-    monkeypatch.setattr(query_budget, "_failed_once", False)
+    failures.reset()
     reset_settings()
     assert Client().get("/mw/three/").status_code == 200
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from perftoolkit.middleware.capture import context
+from perftoolkit.middleware.capture.failures import failed
 
 logger = logging.getLogger("perftoolkit")
 _lock = threading.Lock()
@@ -66,10 +67,13 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
         if instance is not None:
             captures = context.current.get()
-            if captures and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
-                for capture in captures:
-                    if capture.access is not None:
-                        capture.access.seen.add((type(instance), self))
+            try:
+                if captures and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
+                    for capture in captures:
+                        if capture.access is not None:
+                            capture.access.seen.add((type(instance), self))
+            except Exception:
+                failed("access", captures)
         return original(self, instance, cls)
 
     __get__._perftoolkit_tracked = True  # type: ignore[attr-defined]
@@ -153,9 +157,13 @@ _watched: set[Any] = set()
 
 
 def _instance_created(sender: Any, **kwargs: Any) -> None:
-    for capture in context.current.get():
-        if capture.access is not None:
-            capture.access.loaded.add(sender)
+    captures = context.current.get()
+    try:
+        for capture in captures:
+            if capture.access is not None:
+                capture.access.loaded.add(sender)
+    except Exception:
+        failed("access", captures)
 
 
 class AccessTracker:

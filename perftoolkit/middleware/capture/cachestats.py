@@ -18,6 +18,7 @@ from django.core.signals import setting_changed
 
 from perftoolkit.core.events import CacheStats
 from perftoolkit.middleware.capture import context
+from perftoolkit.middleware.capture.failures import failed
 
 _MISSING = object()
 # True inside a counted get_many, whose default implementation calls get() once per key.
@@ -72,11 +73,13 @@ def _counting_get(original: Callable[..., Any]) -> Callable[..., Any]:
     def get(key: Any, default: Any = None, version: Any = None) -> Any:
         value = original(key, _MISSING, version=version)
         hit = value is not _MISSING
-        if _in_get_many.get():
-            return value if hit else default
-        for counter in _counters():
-            counter.gets += 1
-            counter.hits += hit
+        try:
+            if not _in_get_many.get():
+                for counter in _counters():
+                    counter.gets += 1
+                    counter.hits += hit
+        except Exception:
+            failed("cache", context.current.get())
         return value if hit else default
 
     return get
@@ -90,9 +93,12 @@ def _counting_get_many(original: Callable[..., Any]) -> Callable[..., Any]:
             found = original(keys, version=version)
         finally:
             _in_get_many.reset(token)
-        for counter in _counters():
-            counter.gets += len(keys)
-            counter.hits += len(found)
+        try:
+            for counter in _counters():
+                counter.gets += len(keys)
+                counter.hits += len(found)
+        except Exception:
+            failed("cache", context.current.get())
         return found
 
     return get_many

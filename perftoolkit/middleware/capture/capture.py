@@ -26,6 +26,7 @@ from perftoolkit.core.events import CallSite, Relation
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
+from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
 
 _active = context.current
@@ -105,6 +106,8 @@ class QueryCapture:
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
         self.access = AccessTracker() if track_access else None
+        # Where an internal failure abandoned this capture (None: it is whole).
+        self.error: str | None = None
 
     # -- scope ---------------------------------------------------------------------------------
 
@@ -171,14 +174,17 @@ class QueryCapture:
         many: bool,
         context: dict[str, Any],
     ) -> Any:
-        if self not in _active.get():
+        if self.error is not None or self not in _active.get():
             return execute(sql, params, many, context)
         start = perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            elapsed = (perf_counter() - start) * 1000.0
-            self._record(sql, params, many, context["connection"].alias, elapsed)
+            try:
+                elapsed = (perf_counter() - start) * 1000.0
+                self._record(sql, params, many, context["connection"].alias, elapsed)
+            except Exception:
+                failed("query", (self,))
 
     def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
         frame = sys._getframe(_CALLER)

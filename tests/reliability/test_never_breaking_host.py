@@ -1,0 +1,201 @@
+"""An internal failure at any hook on the request path leaves the application's response exactly
+as it is without perftoolkit: same status, headers and body. Each distinct failure place is
+logged at ERROR once however many requests meet it, and the request's recording line notes
+`capture_error` wherever the request could still be described."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.test import Client, override_settings
+
+from perftoolkit.middleware import query_budget, recorder
+from perftoolkit.middleware.capture import accesses, attribution, cachestats, failures
+from perftoolkit.middleware.capture import capture as capture_module
+from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.recording import build_report
+from tests.corpus.models import Author, Book, Country, Publisher
+
+PATH = "/mw/everything/"
+REQUESTS = 3
+
+
+class InjectedFault(Exception):
+    pass
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    raise InjectedFault("injected")
+
+
+# (name, object, attribute, replacement, the place the line notes; None: no line is written)
+FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
+    ("mode", query_budget, "current_mode", _boom, None),
+    ("new-capture", query_budget, "_new_capture", _boom, None),
+    ("activate", QueryCapture, "activate", _boom, "activate"),
+    ("install", capture_module, "install_cache_counting", _boom, "install"),
+    ("uninstall", QueryCapture, "uninstall", _boom, "uninstall"),
+    ("query-hook", QueryCapture, "_record", _boom, "query"),
+    ("frame-walk", capture_module, "walk", _boom, "query"),
+    ("attribution", attribution, "queryset_of", _boom, "query"),
+    ("call-site", capture_module, "callsite_of", _boom, "query"),
+    ("cache-counter", cachestats, "_counters", _boom, "cache"),
+    ("relation-read", accesses, "_ORM_DIR", None, "access"),  # `None in str`: a TypeError
+    ("describe", query_budget, "_describe_request", _boom, None),
+    ("user", query_budget, "_user_id", _boom, None),
+    ("headers", query_budget, "_set_headers", _boom, None),
+    ("profile", query_budget, "profile_dict", _boom, "profile"),
+    ("build-profile", query_budget, "build_profile", _boom, "profile"),
+    ("recorder", recorder.Recorder, "record", _boom, None),
+    ("detection", query_budget, "diagnose", _boom, ""),  # after the line: the line is whole
+]
+
+
+# Faults in what runs once the response is complete (its closers): they cannot touch it.
+AFTER_RESPONSE = {"profile", "build-profile", "recorder", "detection"}
+LOG_ONLY = {"build-profile", "detection"}
+HEADER_ONLY = {"headers", "profile"}  # log mode builds the line from its profile
+
+
+def _unmeasured(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k not in ("Server-Timing", "X-Perf-Queries")}
+
+
+@pytest.fixture
+def books(db: None) -> None:
+    country = Country.objects.create(name="c")
+    publisher = Publisher.objects.create(name="p", country=country)
+    for i in range(3):
+        author = Author.objects.create(name=f"a{i}", publisher=publisher)
+        Book.objects.create(title=f"b{i}", author=author)
+
+
+@pytest.fixture(autouse=True)
+def _forget_failures() -> Any:
+    failures.reset()
+    yield
+    failures.reset()
+    for connection in connections.all(initialized_only=True):  # a failed uninstall leaves these
+        connection.execute_wrappers[:] = [
+            w for w in connection.execute_wrappers if not isinstance(w, QueryCapture)
+        ]
+
+
+def _snapshot(response: Any) -> tuple[int, dict[str, str], bytes]:
+    return response.status_code, dict(response.headers), response.content
+
+
+def _baseline() -> tuple[int, dict[str, str], bytes]:
+    with override_settings(MIDDLEWARE=[]):
+        return _snapshot(Client().get(PATH))
+
+
+@pytest.mark.parametrize("mode", ["header", "log"])
+@pytest.mark.parametrize(("name", "owner", "attribute", "replacement", "noted"), FAULTS)
+def test_fault_leaves_response_untouched(
+    books: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    mode: str,
+    name: str,
+    owner: Any,
+    attribute: str,
+    replacement: Any,
+    noted: str | None,
+) -> None:
+    if name in LOG_ONLY and mode != "log":
+        pytest.skip("runs in log and raise modes only")
+    if name in HEADER_ONLY and mode != "header":
+        pytest.skip("runs in header mode only")
+    expected = _baseline()
+    record_dir = tmp_path / "rec"
+    monkeypatch.setattr(owner, attribute, replacement)
+    with (
+        override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir)}),
+        caplog.at_level(logging.DEBUG, logger="perftoolkit"),
+    ):
+        responses = [_snapshot(Client().get(PATH)) for _ in range(REQUESTS)]
+    if name in AFTER_RESPONSE and mode == "header":
+        # The failure comes after the response was complete: it carries the measurement.
+        responses = [(s, _unmeasured(h), b) for s, h, b in responses]
+    assert responses == [expected] * REQUESTS
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert isinstance(errors[0].exc_info[1], InjectedFault | TypeError)  # type: ignore[index]
+    lines = [
+        json.loads(text)
+        for file in sorted(record_dir.glob("*.jsonl"))
+        for text in file.read_text().splitlines()
+    ]
+    if noted is None:
+        assert lines == []
+        return
+    assert len(lines) == REQUESTS
+    assert [line.get("capture_error", "") for line in lines] == [noted] * REQUESTS
+    monkeypatch.undo()
+    run = build_report([record_dir])  # the reader takes the lines
+    assert sum(e.requests for e in run.endpoints) == REQUESTS
+
+
+def test_distinct_places_log_one_error_each(
+    books: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(cachestats, "_counters", _boom)
+    monkeypatch.setattr(QueryCapture, "_record", _boom)
+    with (
+        override_settings(PERFTOOLKIT={"MODE": "header"}),
+        caplog.at_level(logging.DEBUG, logger="perftoolkit"),
+    ):
+        for _ in range(REQUESTS):
+            assert Client().get(PATH).status_code == 200
+            assert Client().get("/mw/cached/").status_code == 200
+    errors = sorted(r.getMessage().split(" at ")[0] for r in caplog.records if r.levelno >= 40)
+    assert errors == [
+        "perftoolkit: internal error in cache",
+        "perftoolkit: internal error in query",
+    ]
+
+
+def test_invalid_ignore_path_is_left_out(books: None) -> None:
+    """No system check runs under gunicorn: a pattern that does not compile must not fail."""
+    with override_settings(PERFTOOLKIT={"MODE": "header", "IGNORE_PATHS": ["(", "^/mw/none/"]}):
+        measured = Client().get(PATH)
+        ignored = Client().get("/mw/none/")
+    assert (measured.status_code, ignored.status_code) == (200, 200)
+    assert "X-Perf-Queries" in measured
+    assert "X-Perf-Queries" not in ignored
+
+
+def test_abandoned_lines_are_read_like_the_reference(
+    books: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `capture_error` line is a request with no queries for both builds; one whose
+    `capture_error` is not text is a bad line, skipped and counted."""
+    from tests.middleware.test_report_stream import comparable
+    from tests.support.reference_build import reference_report
+
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        Client().get(PATH)
+        monkeypatch.setattr(cachestats, "_counters", _boom)
+        Client().get(PATH)
+        monkeypatch.undo()
+    [file] = record_dir.glob("*.jsonl")
+    whole, abandoned = (json.loads(t) for t in file.read_text().splitlines())
+    assert abandoned["capture_error"] == "cache"
+    assert comparable(build_report([record_dir], label="x")) == comparable(
+        reference_report([record_dir], label="x")
+    )
+    bad = {**abandoned, "capture_error": 7}
+    with file.open("a") as out:
+        out.write(json.dumps(bad) + "\n")
+    run = build_report([record_dir])
+    assert run.skipped_lines == 1
+    assert sum(e.requests for e in run.endpoints) == 2
+    assert whole.get("capture_error") is None
