@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache, partial
+from random import random
 from time import perf_counter
 from typing import Any, NamedTuple
 
@@ -24,7 +25,7 @@ from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.capture import QueryCapture, TimingCapture
 from perftoolkit.middleware.capture.profile import build_profile, profile_dict
 from perftoolkit.middleware.detectors import diagnose
 from perftoolkit.middleware.recorder import recorder_for
@@ -65,10 +66,11 @@ class QueryBudgetMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         mode = _mode_for(request)
-        if mode is None:
+        capture = _new_capture(mode)
+        if capture is None:
             response: HttpResponseBase = self.get_response(request)
             return response
-        capture = _new_capture()
+        assert mode is not None
         started, start = time.time(), perf_counter()
         capture.activate()
         try:
@@ -83,10 +85,11 @@ class QueryBudgetMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         mode = _mode_for(request)
-        if mode is None:
+        capture = _new_capture(mode)
+        if capture is None:
             response: HttpResponseBase = await self.get_response(request)
             return response
-        capture = _new_capture()
+        assert mode is not None
         started, start = time.time(), perf_counter()
         capture.activate()
         try:
@@ -145,9 +148,19 @@ def _ignored(patterns: tuple[str, ...], path: str) -> bool:
     return compiled is not None and compiled.search(path) is not None
 
 
-def _new_capture() -> QueryCapture:
+def _new_capture(mode: str | None) -> QueryCapture | None:
+    """The capture for this request, or None when it is not measured at all. SAMPLE_RATE is
+    decided here, once, before any capture work: a request that is not sampled gets no capture
+    (or, with SLOW_REQUEST_MS set, a timing-only one, kept if the request turns out slow)."""
+    if mode is None:
+        return None
     conf = get_settings()
-    return QueryCapture(track_cache=conf.cache, track_access=True)
+    rate = conf.sample_rate
+    if rate >= 1.0 or mode == "raise" or random() < rate:
+        return QueryCapture(track_cache=conf.cache, track_access=True)
+    if conf.slow_request_ms is None:
+        return None
+    return TimingCapture()
 
 
 _failed_once = False
@@ -238,6 +251,13 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
     request = info._asdict()
     conf = get_settings()
+    if isinstance(capture, TimingCapture):
+        # Not sampled: recorded only when slow, with its statements and times but no callsites.
+        slow = conf.slow_request_ms
+        if slow is not None and info.duration_ms > slow and conf.recording and conf.record_dir:
+            line = profile_dict(capture, **request)
+            recorder_for(conf.record_dir).record(line, capture.queries)
+        return
     profile = build_profile(capture, **request) if mode in ("log", "raise") else None
     if conf.recording and conf.record_dir:
         line = profile.to_dict() if profile is not None else profile_dict(capture, **request)

@@ -20,6 +20,8 @@ import django
 from django.db import connections
 
 import perftoolkit
+from perftoolkit.conf import get_settings
+from perftoolkit.core.runs.run import SAMPLE_RATE_KEY, SLOW_REQUEST_KEY
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
 from perftoolkit.middleware.recording import UNAVAILABLE_KEY
@@ -100,6 +102,11 @@ class Recorder:
             "perftoolkit": perftoolkit.__version__,
             "database": ", ".join(sorted({connections[a].vendor for a in connections})),
         }
+        conf = get_settings()
+        if conf.sample_rate < 1.0:
+            data[SAMPLE_RATE_KEY] = f"{conf.sample_rate:g}"
+            if conf.slow_request_ms is not None:
+                data[SLOW_REQUEST_KEY] = f"{conf.slow_request_ms:g}"
         unavailable = compat.problems()
         if unavailable:
             data[UNAVAILABLE_KEY] = compat.describe(unavailable)
