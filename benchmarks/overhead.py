@@ -127,7 +127,7 @@ def requester() -> Callable[[str], str]:
 def start(config: str, database: str) -> Callable[[str], str]:
     os.environ["BENCHMARK_CONFIG"] = config
     os.environ["BENCHMARK_DB"] = database
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     if config.startswith("perftoolkit") and config != "perftoolkit log":
         os.environ["PERFTOOLKIT_RECORD_DIR"] = tempfile.mkdtemp(prefix="perftoolkit-bench-")
     import warnings
@@ -239,7 +239,7 @@ def machine() -> dict[str, Any]:
 
 
 def timing(configs: list[str], views: list[str], rounds: int, target: float) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
     os.environ["BENCHMARK_DB"] = database
     os.environ["BENCHMARK_CONFIG"] = "none"
@@ -367,7 +367,7 @@ def instructions(configs: list[str], views: list[str], extra: int) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind).")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
     os.environ["BENCHMARK_DB"] = database
     import django
@@ -402,6 +402,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=CONFIGS, help="these configurations only")
     parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
     parser.add_argument("--no-write", action="store_true", help="print, do not write results/")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--instructions", action="store_true", help="count with valgrind")
     parser.add_argument("--requests", type=int, default=20, help="extra requests per valgrind run")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
@@ -418,6 +419,8 @@ def main() -> int:
         instructions(configs, args.views, args.requests)
         return 0
     data = timing(list(args.only or CONFIGS), args.views, args.rounds, args.target)
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
     if not args.no_write and args.only is None:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "overhead.json").write_text(json.dumps(data, indent=2) + "\n")
