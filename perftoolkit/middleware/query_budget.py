@@ -8,7 +8,6 @@ and recording run after the response has been sent (through the response's close
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache, partial
@@ -21,11 +20,14 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import current_mode, get_settings
+from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
+from perftoolkit.core.diagnosis.writes import WRITE_KINDS
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
+from perftoolkit.core.fingerprint import statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.middleware.capture.capture import QueryCapture, TimingCapture
+from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.profile import build_profile, profile_dict
 from perftoolkit.middleware.detectors import diagnose
 from perftoolkit.middleware.recorder import recorder_for
@@ -133,19 +135,9 @@ def _mode_for(request: HttpRequest) -> str | None:
     mode = current_mode()
     if mode == "off" and not conf.recording:
         return None
-    if _ignored(conf.ignore_paths, request.path_info):
+    if conf.ignores(request.path_info):  # IGNORE_PATHS, compiled once when the settings load
         return None
     return mode
-
-
-@lru_cache(maxsize=32)
-def _patterns(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-
-
-def _ignored(patterns: tuple[str, ...], path: str) -> bool:
-    compiled = _patterns(patterns)
-    return compiled is not None and compiled.search(path) is not None
 
 
 def _new_capture(mode: str | None) -> QueryCapture | None:
@@ -258,7 +250,10 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
             line = profile_dict(capture, **request)
             recorder_for(conf.record_dir).record(line, capture.queries)
         return
-    profile = build_profile(capture, **request) if mode in ("log", "raise") else None
+    detect = mode in ("log", "raise") and (
+        conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
+    )
+    profile = build_profile(capture, **request) if detect else None
     if conf.recording and conf.record_dir:
         line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
         recorder_for(conf.record_dir).record(line, capture.queries)
@@ -284,6 +279,18 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
     failing = [f for f in findings if f.kind in conf.raise_on]
     if failing:
         raise NPlusOneDetected(_raise_message(profile, failing))
+
+
+def _nothing_to_find(queries: list[RawQuery]) -> bool:
+    """Whether the built-in detectors cannot fire: each needs two statements (N+1, duplicates,
+    at least 2 by the settings' rules), a write (write on read) or an eager load (unused eager
+    loads). Then the profile is not built at all."""
+    if len(queries) > 1:
+        return False
+    return all(not q.eager and _kind(q.sql) not in WRITE_KINDS for q in queries)
+
+
+_kind = lru_cache(maxsize=4096)(statement_kind)  # once per statement text
 
 
 def _raise_message(profile: RequestProfile, findings: list[Finding]) -> str:
