@@ -3,11 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS := audit,cli,sql,fix,interop,postgres,dev
+EXTRAS := audit,cli,sql,fix,interop,postgres,fast,dev
+LOCK_EXTRAS := $(EXTRAS),bench
 PYTEST := $(BIN)/python -m pytest
 SAMPLE_PYTEST := ../$(BIN)/python -m pytest -c pytest.ini
 
-.PHONY: install lint test test-fast test-core test-tools test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: bench install lint test test-fast test-core test-tools test-wagtail test-postgres test-mariadb test-sample test-matrix test-django60 test-django61 demo screenshots lock clean
 
 install: $(STAMP)
 
@@ -131,6 +134,21 @@ test-matrix: test-django60 test-django61
 demo: install
 	$(BIN)/python sample_project/demo.py
 
+# The three benchmarks with short defaults (a few minutes): the overhead of perftoolkit and its
+# peers (5 interleaved rounds), the report build on 10k and 100k requests (BENCH_SIZES="10000
+# 100000 1000000" adds the million: about 3 more minutes and 6.5 GB of disk), the fingerprint.
+BENCH_SIZES ?= 10000 100000
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements-dev.lock -e ".[$(EXTRAS),bench]"
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/report_build.py --sizes $(BENCH_SIZES)
+	$(BIN)/python benchmarks/fingerprint.py
+
 # Refresh the README's report images under docs/ (headless Chromium; not part of the tests).
 screenshots: install
 	$(BIN)/python docs/screenshots.py
@@ -138,7 +156,7 @@ screenshots: install
 # Re-resolve every dependency to its newest allowed release and write the lock.
 lock:
 	rm -rf /tmp/perftoolkit-lock && $(PYTHON) -m venv /tmp/perftoolkit-lock
-	/tmp/perftoolkit-lock/bin/pip install --quiet -e ".[$(EXTRAS)]" -r sample_project/requirements.txt
+	/tmp/perftoolkit-lock/bin/pip install --quiet -e ".[$(LOCK_EXTRAS)]" -r sample_project/requirements.txt
 	/tmp/perftoolkit-lock/bin/pip freeze --exclude-editable | grep -v '^perftoolkit' > requirements-dev.lock
 
 clean:

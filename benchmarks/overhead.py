@@ -1,28 +1,38 @@
-"""Overhead of perftoolkit's middleware, as a ratio to no instrumentation, measured side by side.
+"""Overhead of perftoolkit and of its peers, as a ratio to no instrumentation, in one run.
 
-    .venv/bin/python benchmarks/overhead.py                  # CPU time, alternating rounds
-    .venv/bin/python benchmarks/overhead.py --instructions   # instructions counted by valgrind
+    .venv/bin/python benchmarks/overhead.py                 # every configuration, 5 rounds
+    .venv/bin/python benchmarks/overhead.py --only none "perftoolkit record" --rounds 9
+    .venv/bin/python benchmarks/overhead.py --instructions  # perftoolkit vs none, valgrind
 
-Two views on one SQLite database: one that runs no query, and one that runs 21 (20 books, then
-each book's author: the N+1 of 20 the Django tools are usually compared on). Configurations:
-no instrumentation; recording (what an audit or a CI run turns on: `PERFTOOLKIT_RECORD_DIR`, one
-JSON line per request); recording plus `log` mode (the detectors run after every response).
+Five views on one SQLite database (`benchmarks/urls.py`): no query (a JSON response), one query,
+21 queries (the N+1 of 20 the Django tools are usually compared on), 101 queries (the N+1 of
+100), and one query returning 100 rows. Configurations (`benchmarks/settings.py`): none; the floor
+(`connection.execute_wrapper` appending each statement to a list); perftoolkit recording (what an
+audit or CI turns on: `PERFTOOLKIT_RECORD_DIR`, one line per request), in `log` mode (the
+detectors after every response as well), and recording at SAMPLE_RATE 0.01; django-zeal,
+nplusone, django-querycount, django-silk and django-debug-toolbar, each configured to do its work
+on every request.
 
-Timing: every configuration is its own WSGI handler in this one process; rounds alternate between
-them so drift hits all alike; time is this thread's CPU time, so other processes on a busy machine
-skew it less; each ratio is the median of per-round means. Responses are closed as a WSGI server
-closes them, so the work done after the response (analysis, the recording's write) is counted.
+Each configuration runs in a worker process of its own (so a tool's app, patches and settings
+never touch another's), all on the same copy of one database. The workers take turns: a round
+asks each worker in turn for one batch of requests to one view, so drift on the machine hits all
+alike. The time is the worker thread's CPU time (other processes on a busy machine skew it
+less). A configuration's ratio is the median over rounds of (its time / none's time in that
+round). Responses are closed as a WSGI server closes them, so work done after the response (the
+recording's write, analysis) is counted.
 
-Instructions: each configuration runs in its own process under `valgrind --tool=callgrind` twice,
-with N and N+K requests; (difference)/K is the instructions one request costs. This number does
-not move with machine load, but it leaves out the kernel's side of the recording's write().
+--instructions runs perftoolkit's configurations and none under `valgrind --tool=callgrind`
+twice, with N and N+K requests: (difference)/K is what one request costs in instructions, a
+number that does not move with the machine's load (it leaves out the kernel's side of write()).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
+import platform
 import re
 import shutil
 import statistics
@@ -31,17 +41,46 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.settings")
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
 
-import django
+VIEWS = {
+    "/empty/": "0 queries (JSON)",
+    "/one/": "1 query",
+    "/nplusone/": "21 queries (N+1 of 20)",
+    "/hundred/": "101 queries (N+1 of 100)",
+    "/rows/": "1 query, 100 rows",
+}
+SAMPLED = "perftoolkit record at 1%"
+CONFIGS = (
+    "none",
+    "floor",
+    "perftoolkit record",
+    "perftoolkit log",
+    SAMPLED,
+    "django-zeal",
+    "nplusone",
+    "django-querycount",
+    "django-silk",
+    "django-debug-toolbar",
+)
+PACKAGES = {
+    "perftoolkit": "perftoolkit",
+    "django-zeal": "django-zeal",
+    "nplusone": "nplusone",
+    "django-querycount": "django-querycount",
+    "django-silk": "django-silk",
+    "django-debug-toolbar": "django-debug-toolbar",
+}
+PEERS = ("django-zeal", "nplusone", "django-querycount", "django-silk", "django-debug-toolbar")
 
-MIDDLEWARE = "perftoolkit.middleware.QueryBudgetMiddleware"
-VIEWS = ("/empty/", "/nplusone/")
-CONFIGS = ("no instrumentation", "record", "record + log")
+
+# -- the worker: one configuration, driven through stdin/stdout --------------------------------
 
 
 def seed() -> None:
@@ -49,149 +88,344 @@ def seed() -> None:
 
     from tests.corpus.models import Author, Book, Country, Publisher
 
-    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0, run_syncdb=True)
     if Book.objects.exists():
         return
     publisher = Publisher.objects.create(name="p", country=Country.objects.create(name="c"))
-    authors = [Author.objects.create(name=f"author {i}", publisher=publisher) for i in range(20)]
-    Book.objects.bulk_create([Book(title=f"book {i}", author=authors[i]) for i in range(20)])
+    authors = Author.objects.bulk_create(
+        [Author(name=f"author {i}", publisher=publisher) for i in range(100)]
+    )
+    Book.objects.bulk_create([Book(title=f"book {i}", author=authors[i]) for i in range(100)])
 
 
-def handler(middleware: list[str]) -> Callable[[str], None]:
+def requester() -> Callable[[str], str]:
     from django.core.handlers.wsgi import WSGIHandler
-    from django.test import override_settings
 
-    with override_settings(MIDDLEWARE=middleware):
-        wsgi = WSGIHandler()
+    wsgi = WSGIHandler()
 
-    def call(path: str) -> None:
+    def call(path: str) -> str:
         environ = {
             "REQUEST_METHOD": "GET",
             "PATH_INFO": path,
+            "QUERY_STRING": "",
             "SERVER_NAME": "bench",
             "SERVER_PORT": "80",
+            "REMOTE_ADDR": "127.0.0.1",
             "wsgi.input": io.BytesIO(b""),
             "wsgi.url_scheme": "http",
         }
-        response: Any = wsgi(environ, lambda status, headers: None)
+        answer: list[str] = []
+        response: Any = wsgi(environ, lambda status, headers: answer.append(status))
+        for _ in response:
+            pass
         response.close()
+        return answer[0]
 
     return call
 
 
-def requester(config: str) -> Callable[[str], None]:
-    """A function that makes one request through the given configuration."""
-    from perftoolkit.conf import override_mode
+def start(config: str, database: str) -> Callable[[str], str]:
+    os.environ["BENCHMARK_CONFIG"] = config
+    os.environ["BENCHMARK_DB"] = database
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    if config.startswith("perftoolkit") and config != "perftoolkit log":
+        os.environ["PERFTOOLKIT_RECORD_DIR"] = tempfile.mkdtemp(prefix="perftoolkit-bench-")
+    import warnings
 
-    if config == "no instrumentation":
-        return handler([])
-    measured = handler([MIDDLEWARE])
-    mode = "log" if config == "record + log" else "off"
+    warnings.simplefilter("ignore")  # django-zeal warns on every N+1
+    import django
 
-    def call(path: str) -> None:
-        with override_mode(mode):
-            measured(path)
+    django.setup()
+    from django.core.management import call_command
 
-    return call
+    call_command("migrate", verbosity=0, run_syncdb=True)
+    return requester()
 
 
-def setup() -> None:
+def worker(config: str, database: str) -> None:
+    """Answer `VIEW COUNT` lines with the CPU seconds COUNT requests took; stdout is the
+    protocol, so what the tools print (django-querycount prints a table on every request) goes to
+    a log file, kept only if the worker fails."""
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    log = os.open(f"{database}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    call = start(config, database)
+    protocol.write("ready\n")
+    for line in sys.stdin:
+        view, count = line.split()
+        if count == "check":
+            protocol.write(f"{call(view)}\n")
+            continue
+        begin = time.thread_time()
+        for _ in range(int(count)):
+            call(view)
+        protocol.write(f"{time.thread_time() - begin}\n")
+
+
+# -- the coordinator ---------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, config: str, database: str) -> None:
+        self.config = config
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", config, database],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        assert self.process.stdout is not None
+        self.log = f"{database}.log"
+        ready = self.process.stdout.readline().strip()
+        if ready != "ready":
+            raise SystemExit(f"the {config} worker did not start: see {self.log}")
+
+    def ask(self, view: str, count: str) -> str:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(f"{view} {count}\n")
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise SystemExit(f"the {self.config} worker stopped on {view}: see {self.log}")
+        return answer.strip()
+
+    def run(self, view: str, count: int) -> float:
+        return float(self.ask(view, str(count)))
+
+    def check(self, view: str) -> None:
+        status = self.ask(view, "check")
+        if not status.startswith("200"):
+            raise SystemExit(f"{self.config} answers {view} with {status}")
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def supports_sampling() -> bool:
+    from perftoolkit.conf import KNOWN_KEYS
+
+    return "SAMPLE_RATE" in KNOWN_KEYS
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in ("django", *PACKAGES.values()):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "system": f"{platform.system()} {platform.release()}",
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def timing(configs: list[str], views: list[str], rounds: int, target: float) -> dict[str, Any]:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
+    os.environ["BENCHMARK_DB"] = database
+    os.environ["BENCHMARK_CONFIG"] = "none"
+    import django
+
     django.setup()
     seed()
-    os.environ["PERFTOOLKIT_RECORD_DIR"] = tempfile.mkdtemp(prefix="perftoolkit-bench-")
-    from perftoolkit.conf import reset_settings
+    if "none" not in configs:
+        configs = ["none", *configs]
+    if SAMPLED in configs and not supports_sampling():
+        configs.remove(SAMPLED)
+    for config in [c for c in configs if c in PEERS]:
+        package = PACKAGES[config]
+        try:
+            metadata.version(package)
+        except metadata.PackageNotFoundError:
+            print(f"skipped {config}: not installed (make bench installs it)", file=sys.stderr)
+            configs.remove(config)
+    copies = {}
+    for config in configs:
+        copy = f"{database}.{len(copies)}"
+        shutil.copyfile(database, copy)
+        copies[config] = copy
+    workers = {config: Worker(config, copies[config]) for config in configs}
+    started = time.time()
+    load_before = os.getloadavg()
+    results: dict[str, Any] = {}
+    try:
+        for view in views:
+            # Warm up every worker (imports, caches, prepared statements), then size the batch so
+            # that a round of `none` takes about `target` seconds.
+            for w in workers.values():
+                w.check(view)
+                w.run(view, 20)
+            per_request = workers["none"].run(view, 20) / 20
+            batch = max(5, min(2000, round(target / per_request)))
+            times: dict[str, list[float]] = {config: [] for config in workers}
+            for _ in range(rounds):
+                for config, w in workers.items():
+                    times[config].append(w.run(view, batch) / batch * 1e6)
+            ratios = {
+                config: statistics.median(
+                    value / base for value, base in zip(values, times["none"], strict=True)
+                )
+                for config, values in times.items()
+            }
+            results[view] = {
+                "label": VIEWS[view],
+                "batch": batch,
+                "configurations": {
+                    config: {
+                        "cpu_us": round(statistics.median(values), 1),
+                        "ratio": round(ratios[config], 3),
+                        "rounds_us": [round(v, 1) for v in values],
+                    }
+                    for config, values in times.items()
+                },
+            }
+            print_view(view, results[view])
+    finally:
+        for w in workers.values():
+            w.close()
+    return {
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "rounds": rounds,
+        "round_target_seconds": target,
+        "versions": versions(),
+        "machine": {**machine(), "load_average_before": [round(x, 2) for x in load_before]},
+        "views": results,
+    }
 
-    reset_settings()
+
+def print_view(view: str, result: dict[str, Any]) -> None:
+    print(f"\n{view} — {result['label']} (batch {result['batch']})", flush=True)
+    print(f"  {'configuration':<26} {'CPU µs/request':>15} {'ratio':>7}")
+    for config, value in result["configurations"].items():
+        print(f"  {config:<26} {value['cpu_us']:>15,.1f} {value['ratio']:>6.2f}×", flush=True)
 
 
-def timing(rounds: int, batch: int) -> None:
-    setup()
-    calls = {config: requester(config) for config in CONFIGS}
-    print(
-        f"Django {django.get_version()}, Python {sys.version.split()[0]}; {rounds} rounds of {batch} requests"
-    )
-    print(f"{'view':<11} {'configuration':<20} {'CPU µs/request':>15} {'ratio':>7}")
-    for view in VIEWS:
-        for call in calls.values():  # warm up: imports, caches, statement preparation
-            for _ in range(batch // 4):
-                call(view)
-        times: dict[str, list[float]] = {config: [] for config in calls}
-        for _ in range(rounds):
-            for config, call in calls.items():
-                start = time.thread_time()
-                for _ in range(batch):
-                    call(view)
-                times[config].append((time.thread_time() - start) / batch * 1e6)
-        base = statistics.median(times["no instrumentation"])
-        for config, values in times.items():
-            value = statistics.median(values)
-            print(f"{view:<11} {config:<20} {value:>15.1f} {value / base:>6.2f}×")
+def markdown(data: dict[str, Any]) -> str:
+    v, m = data["versions"], data["machine"]
+    configs = list(next(iter(data["views"].values()))["configurations"])
+    lines = [
+        "# Overhead: ratio of CPU time per request to no instrumentation",
+        "",
+        f"Measured {data['measured_at']} ({data['seconds']} s): {m['cpu']}, {m['cores']} cores, "
+        f"{m['system']}, load average {m['load_average_before'][0]} before and "
+        f"{m['load_average'][0]} after; Python {v['python']}, Django {v['django']}; "
+        f"median of {data['rounds']} interleaved rounds, one worker process per configuration.",
+        "",
+        "| configuration | version | "
+        + " | ".join(r["label"] for r in data["views"].values())
+        + " |",
+        "|---|---|" + "---:|" * len(data["views"]),
+    ]
+    for config in configs:
+        package = PACKAGES.get(config.split(" ")[0]) or PACKAGES.get(config)
+        version = v.get(package, "") if package else ""
+        cells = [f"{r['configurations'][config]['ratio']:.2f}×" for r in data["views"].values()]
+        lines.append(f"| {config} | {version} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "CPU µs per request (median round):",
+        "",
+        "| configuration | " + " | ".join(r["label"] for r in data["views"].values()) + " |",
+        "|---|" + "---:|" * len(data["views"]),
+    ]
+    for config in configs:
+        cells = [f"{r['configurations'][config]['cpu_us']:,.1f}" for r in data["views"].values()]
+        lines.append(f"| {config} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
-def single(config: str, view: str, count: int) -> None:
-    setup()
-    call = requester(config)
-    for _ in range(5):
+# -- instructions (valgrind) -------------------------------------------------------------------
+
+
+def single(config: str, view: str, count: int, database: str) -> None:
+    call = start(config, database)
+    for _ in range(5 + count):
         call(view)
-    for _ in range(count):
-        call(view)
 
 
-def instructions(extra: int) -> None:
+def instructions(configs: list[str], views: list[str], extra: int) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind).")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
+    database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
+    os.environ["BENCHMARK_DB"] = database
+    import django
+
+    django.setup()
+    seed()
     env = {**os.environ, "PYTHONHASHSEED": "0"}
 
     def collected(config: str, view: str, count: int) -> int:
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-        ]
-        result = subprocess.run(
-            [*command, "--single", config, view, str(count)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+        command += [sys.executable, __file__, "--single", config, view, str(count), database]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return int(re.findall(r"Collected : (\d+)", result.stderr)[-1])
 
-    print(
-        f"Django {django.get_version()}, Python {sys.version.split()[0]}; instructions per request (valgrind)"
-    )
-    print(f"{'view':<11} {'configuration':<20} {'instructions':>15} {'ratio':>7}")
-    for view in VIEWS:
-        per_request: dict[str, float] = {}
-        for config in CONFIGS:
+    print(f"{'view':<11} {'configuration':<26} {'instructions':>15} {'ratio':>7}")
+    for view in views:
+        per_request = {}
+        for config in ["none", *[c for c in configs if c != "none"]]:
             low, high = collected(config, view, 2), collected(config, view, 2 + extra)
             per_request[config] = (high - low) / extra
-        base = per_request["no instrumentation"]
         for config, value in per_request.items():
-            print(f"{view:<11} {config:<20} {value:>15,.0f} {value / base:>6.2f}×")
+            ratio = value / per_request["none"]
+            print(f"{view:<11} {config:<26} {value:>15,.0f} {ratio:>6.2f}×", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
-        "--instructions", action="store_true", help="count instructions with valgrind"
+        "--target", type=float, default=0.1, help="seconds of `none` per round and view"
     )
+    parser.add_argument("--only", nargs="+", choices=CONFIGS, help="these configurations only")
+    parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
+    parser.add_argument("--no-write", action="store_true", help="print, do not write results/")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--instructions", action="store_true", help="count with valgrind")
     parser.add_argument("--requests", type=int, default=20, help="extra requests per valgrind run")
-    parser.add_argument(
-        "--single", nargs=3, metavar=("CONFIG", "VIEW", "N"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--single", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return 0
     if args.single:
-        single(args.single[0], args.single[1], int(args.single[2]))
-    elif args.instructions:
-        instructions(args.requests)
-    else:
-        timing(args.rounds, args.batch)
+        single(args.single[0], args.single[1], int(args.single[2]), args.single[3])
+        return 0
+    if args.instructions:
+        configs = args.only or ["perftoolkit record", "perftoolkit log"]
+        instructions(configs, args.views, args.requests)
+        return 0
+    data = timing(list(args.only or CONFIGS), args.views, args.rounds, args.target)
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    if not args.no_write and args.only is None:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "overhead.json").write_text(json.dumps(data, indent=2) + "\n")
+        (RESULTS / "overhead.md").write_text(markdown(data))
+        print(f"\nwrote {RESULTS / 'overhead.md'} and overhead.json")
     return 0
 
 

@@ -1,13 +1,27 @@
+"""The five views of the overhead benchmark, and the floor: a bare `execute_wrapper`."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import include, path
 
 from tests.corpus.models import Book
 
 
 def empty(request: HttpRequest) -> JsonResponse:
+    """No query: the fixed cost of a tool, on a JSON response."""
     return JsonResponse({"ok": True})
+
+
+def one(request: HttpRequest) -> JsonResponse:
+    """One query returning one row."""
+    book = Book.objects.order_by("id").first()
+    return JsonResponse({"title": book.title if book is not None else None})
 
 
 def nplusone(request: HttpRequest) -> JsonResponse:
@@ -16,4 +30,46 @@ def nplusone(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"rows": [[book.title, book.author.name] for book in books]})
 
 
-urlpatterns = [path("empty/", empty), path("nplusone/", nplusone)]
+def hundred(request: HttpRequest) -> JsonResponse:
+    """101 queries: the N+1 of 100."""
+    books = Book.objects.order_by("id")[:100]
+    return JsonResponse({"rows": [[book.title, book.author.name] for book in books]})
+
+
+def rows(request: HttpRequest) -> JsonResponse:
+    """One query returning 100 rows."""
+    books = Book.objects.order_by("id").values_list("id", "title")[:100]
+    return JsonResponse({"rows": list(books)})
+
+
+def floor_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
+    """The least a query-capturing tool can do: Django's documented hook appending to a list."""
+
+    def middleware(request: HttpRequest) -> Any:
+        queries: list[str] = []
+
+        def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(wrapper):
+            return get_response(request)
+
+    return middleware
+
+
+def always(request: HttpRequest) -> bool:
+    return True
+
+
+urlpatterns = [
+    path("empty/", empty),
+    path("one/", one),
+    path("nplusone/", nplusone),
+    path("hundred/", hundred),
+    path("rows/", rows),
+]
+if "silk" in settings.INSTALLED_APPS:
+    urlpatterns.append(path("silk/", include("silk.urls", namespace="silk")))
+if "debug_toolbar" in settings.INSTALLED_APPS:
+    urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))

@@ -69,6 +69,10 @@ class PerfToolkitSettings:
     ignore: tuple[Any, ...] = ()
     # Dotted paths of `(request, resolver_match) -> route key | None` (`perftoolkit.urlconf`).
     route_keyers: tuple[str, ...] = DEFAULT_ROUTE_KEYERS
+    # The fraction of requests captured and recorded (decided once per request, before any
+    # capture work), and the duration past which a request that was not sampled is recorded too.
+    sample_rate: float = 1.0
+    slow_request_ms: float | None = None
     # Derived when the settings load (not keys): IGNORE_PATHS as one compiled pattern.
     ignore_pattern: re.Pattern[str] | None = field(init=False, default=None, compare=False)
 
@@ -197,9 +201,9 @@ def number(minimum: float, maximum: float, *, id: str) -> Rule:
             return Checked(value)
         problem = SettingProblem(
             key,
-            f"{_name(key)} must be a number from {minimum:g} to {maximum:g}, not {value!r}; its "
-            "default is used instead.",
-            f'For example "{key}": {maximum:g}.',
+            f"{_name(key)} must be a number from {minimum:.15g} to {maximum:.15g}, not {value!r}; "
+            "its default is used instead.",
+            f'For example "{key}": {maximum:.15g}.',
             id,
             ignored=True,
         )
@@ -380,6 +384,8 @@ RULES: dict[str, Rule] = {
     "ROUTE_KEYERS": strings,  # importable? checked by checks.check_interop (E015)
     "SAMPLES": choice(SAMPLES_CHOICES, id="perftoolkit.E016"),
     "SECRET_COLUMNS": strings,
+    "SAMPLE_RATE": number(0, 1, id="perftoolkit.E017"),
+    "SLOW_REQUEST_MS": number(0, 86_400_000, id="perftoolkit.E017"),
 }
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
+from functools import lru_cache, partial
+from random import random
 from time import perf_counter
 from typing import Any, NamedTuple
 
@@ -19,11 +20,14 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import current_mode, get_settings
+from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
+from perftoolkit.core.diagnosis.writes import WRITE_KINDS
 from perftoolkit.core.events import RequestProfile, request_target
 from perftoolkit.core.findings import Finding
+from perftoolkit.core.fingerprint import statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_dict
 from perftoolkit.middleware.detectors import diagnose
@@ -134,7 +138,9 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
         mode = _mode_for(request)
         if mode is None:
             return "off", None
-        capture = _new_capture()
+        capture = _new_capture(mode)
+        if capture is None:
+            return mode, None  # not sampled
     except Exception:
         failed("activate")
         return "off", None
@@ -156,9 +162,17 @@ def _mode_for(request: HttpRequest) -> str | None:
     return mode
 
 
-def _new_capture() -> QueryCapture:
+def _new_capture(mode: str) -> QueryCapture | None:
+    """The capture for this request, or None when it is not measured at all. SAMPLE_RATE is
+    decided here, once, before any capture work: a request that is not sampled gets no capture
+    (or, with SLOW_REQUEST_MS set, a timing-only one, kept if the request turns out slow)."""
     conf = get_settings()
-    return QueryCapture(track_cache=conf.cache, track_access=True)
+    rate = conf.sample_rate
+    if rate >= 1.0 or mode == "raise" or random() < rate:
+        return QueryCapture(track_cache=conf.cache, track_access=True)
+    if conf.slow_request_ms is None:
+        return None
+    return TimingCapture()
 
 
 def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:
@@ -241,8 +255,23 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         if record_dir:
             recorder_for(record_dir).record(_abandoned_line(capture, request), [])
         return
+    if isinstance(capture, TimingCapture):
+        # Not sampled: recorded only when slow, with its statements and times but no callsites.
+        slow = conf.slow_request_ms
+        if slow is not None and info.duration_ms > slow and record_dir:
+            try:
+                slow_line = profile_dict(capture, **request)
+            except Exception:
+                failed("profile", (capture,))
+                slow_line = _abandoned_line(capture, request)
+            raw = capture.queries if "capture_error" not in slow_line else []
+            recorder_for(record_dir).record(slow_line, raw)
+        return
     try:
-        profile = build_profile(capture, **request) if mode in ("log", "raise") else None
+        detect = mode in ("log", "raise") and (
+            conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
+        )
+        profile = build_profile(capture, **request) if detect else None
         line = None
         if record_dir:
             line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
@@ -295,6 +324,18 @@ def _abandoned_line(capture: QueryCapture, request: dict[str, Any]) -> dict[str,
         "relations": [],
         "capture_error": capture.error,
     }
+
+
+def _nothing_to_find(queries: list[RawQuery]) -> bool:
+    """Whether the built-in detectors cannot fire: each needs two statements (N+1, duplicates,
+    at least 2 by the settings' rules), a write (write on read) or an eager load (unused eager
+    loads). Then the profile is not built at all."""
+    if len(queries) > 1:
+        return False
+    return all(not q.eager and _kind(q.sql) not in WRITE_KINDS for q in queries)
+
+
+_kind = lru_cache(maxsize=4096)(statement_kind)  # once per statement text
 
 
 def _raise_message(profile: RequestProfile, findings: list[Finding]) -> str:

@@ -27,10 +27,17 @@ import django
 from django.db import connections
 
 import perftoolkit
+from perftoolkit.conf import get_settings
+from perftoolkit.core.runs.run import SAMPLE_RATE_KEY, SLOW_REQUEST_KEY
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
 from perftoolkit.middleware.recording import UNAVAILABLE_KEY
 from perftoolkit.middleware.samples import prepare_directory, write_sample
+
+try:  # the `fast` extra: encodes a line some 10 times faster than json (benchmarks/README.md)
+    import orjson
+except ImportError:  # pragma: no cover - the test suite installs it
+    orjson = None  # type: ignore[assignment]
 
 logger = logging.getLogger("perftoolkit")
 _recorders: dict[str, Recorder] = {}
@@ -92,6 +99,17 @@ def recorder_for(directory: str) -> Recorder:
         return recorder
 
 
+def encode_line(data: dict[str, Any]) -> bytes:
+    """One JSON line. orjson when installed; json for what orjson refuses (a string that is not
+    valid UTF-8, an integer beyond 64 bits): the same values either way once read back."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:
+            pass
+    return (json.dumps(data, separators=(",", ":")) + "\n").encode()
+
+
 class Recorder:
     def __init__(self, directory: str) -> None:
         self.directory = Path(directory)
@@ -137,7 +155,7 @@ class Recorder:
 
     def record(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
-        line = (json.dumps(line_data, separators=(",", ":")) + "\n").encode()
+        line = encode_line(line_data)
         with self._lock:
             fd = self._descriptor()
             _append(fd, line)
@@ -162,6 +180,11 @@ class Recorder:
             "perftoolkit": perftoolkit.__version__,
             "database": ", ".join(sorted({connections[a].vendor for a in connections})),
         }
+        conf = get_settings()
+        if conf.sample_rate < 1.0:
+            data[SAMPLE_RATE_KEY] = f"{conf.sample_rate:g}"
+            if conf.slow_request_ms is not None:
+                data[SLOW_REQUEST_KEY] = f"{conf.slow_request_ms:g}"
         unavailable = compat.problems()
         if unavailable:
             data[UNAVAILABLE_KEY] = compat.describe(unavailable)

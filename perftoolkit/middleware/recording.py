@@ -28,7 +28,13 @@ from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import DetectionOptions
 from perftoolkit.core.runs.aggregate import RunAggregator, ShapeHandle, shape_of
 from perftoolkit.core.runs.loadstats import LoadStats
-from perftoolkit.core.runs.run import AuditRun, Detector, FindingFilter
+from perftoolkit.core.runs.run import (
+    SLOW_REQUEST_KEY,
+    AuditRun,
+    Detector,
+    FindingFilter,
+    sampled_at,
+)
 from perftoolkit.exceptions import ReportFormatError
 from perftoolkit.middleware.ignoring import finding_filter
 from perftoolkit.middleware.record_lines import BadLine, ShapeCache, check_shape, parse, split
@@ -206,6 +212,14 @@ class RecordReader:
         started = aggregator.started if aggregator.started is not None else time.time()
         finished = aggregator.finished if aggregator.finished is not None else started
         extra += self.notes()
+        sampled = sampled_at(environment)
+        if sampled:
+            slow = environment.get(SLOW_REQUEST_KEY)
+            also = f", plus every request slower than {slow} ms" if slow else ""
+            extra.append(
+                f"Requests were {sampled}{also}: request and query counts are of the recorded "
+                "requests, not totals."
+            )
         unavailable = environment.get(UNAVAILABLE_KEY)
         if unavailable:
             extra.append(

@@ -23,7 +23,7 @@ from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_va
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.loadstats import LoadProgress
-from perftoolkit.core.runs.run import AuditRun
+from perftoolkit.core.runs.run import AuditRun, sampled_at
 from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import visible
 
@@ -69,7 +69,12 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 def render_run(run: AuditRun, console: Console) -> None:
     """Endpoints table, then one block per finding with its fix."""
-    title = plain(f"perftoolkit · {run.label}" + ("" if run.complete else " (incomplete)"))
+    sampled = sampled_at(run.environment)
+    title = plain(
+        f"perftoolkit · {run.label}"
+        + (f" ({sampled})" if sampled else "")
+        + ("" if run.complete else " (incomplete)")
+    )
     # Routes fold onto more lines rather than end in "…": on an 80-column CI log every
     # `GET api/arti…` would read the same.
     table = Table(

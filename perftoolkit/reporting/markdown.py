@@ -15,7 +15,7 @@ import re
 from perftoolkit.core.budgets.rules import BudgetResult, format_delta, format_value
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.runs.compare import Comparison, FindingChange, latency_sentence
-from perftoolkit.core.runs.run import AuditRun, EndpointStats
+from perftoolkit.core.runs.run import AuditRun, EndpointStats, sampled_at
 from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import (
     Change,
@@ -79,7 +79,9 @@ def run_to_markdown(run: AuditRun) -> str:
     lines = [
         f"## perftoolkit report: {md_text(run.label)}",
         "",
-        f"{len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests, "
+        f"{len(run.endpoints)} endpoints, {sum(e.requests for e in run.endpoints)} requests"
+        + (f" recorded ({sampled})" if (sampled := sampled_at(run.environment)) else "")
+        + ", "
         f"{len(run.findings)} findings"
         + (f", {describe_ignored(run.ignored)}" if run.ignored else "")
         + ("" if run.complete else " — **incomplete run**")

@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.findings import Finding, IndexAdvice
 from perftoolkit.core.runs.priorities import run_fix_first
-from perftoolkit.core.runs.run import AuditRun, EndpointStats, QueryStats
+from perftoolkit.core.runs.run import AuditRun, EndpointStats, QueryStats, sampled_at
 from perftoolkit.core.runs.targets import Scorecard, TargetResult, Targets, meets, score
 from perftoolkit.reporting import charts
 from perftoolkit.reporting.fix_view import by_rank, fix_views
@@ -310,6 +310,7 @@ def verdict(run: AuditRun, card: Scorecard) -> str:
 
 def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
     card = score(run, targets)
+    sampled = sampled_at(run.environment)
     plan = run_fix_first(run)
     budget = [finding_view(f) for f in run.findings if f.kind == "budget_exceeded"]
     recorded = [e for e in run.endpoints if e.queries_median is not None]
@@ -336,7 +337,10 @@ def run_context(run: AuditRun, targets: Targets) -> dict[str, Any]:
         "verdict": verdict(run, card),
         "tiles": [
             ("Endpoints", count(len(run.endpoints))),
-            ("Requests", count(sum(e.requests for e in run.endpoints))),
+            (
+                f"Requests recorded, {sampled}" if sampled else "Requests",
+                count(sum(e.requests for e in run.endpoints)),
+            ),
             (
                 "Queries per request, mean",
                 count(round(statements / recorded_requests, 1)) if recorded_requests else DASH,

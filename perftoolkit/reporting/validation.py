@@ -63,7 +63,7 @@ def number(value: Any, path: str) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
-        or not (math.isfinite(value) and 0 <= value <= MAX_NUMBER)
+        or not (0 <= value <= MAX_NUMBER and math.isfinite(value))  # an int too big for a float
     ):
         raise Invalid(path, f"is {_shown(value)}, not a finite number of 0 or more")
 

@@ -5,6 +5,7 @@ it was serving, and leaves every line of its file whole."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -101,8 +102,8 @@ def _get(url: str) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
-    except OSError:
-        return 0  # the connection broke: the worker serving it was killed
+    except (OSError, http.client.HTTPException):
+        return 0  # the connection broke (reset, no status line, a cut body): its worker was killed
 
 
 def _load(base: str, kill: subprocess.Popen | None = None) -> Counter[tuple[str, int]]:

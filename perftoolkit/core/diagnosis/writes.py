@@ -10,6 +10,7 @@ from perftoolkit.core.fingerprint import normalize, statement_kind, tables
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 _WRITE_KINDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
+WRITE_KINDS = _WRITE_KINDS
 
 
 def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:

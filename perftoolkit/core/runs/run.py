@@ -7,7 +7,7 @@ back. Everything here is plain data.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -223,6 +223,26 @@ class AppliedFix:
             queries_after=data.get("queries_after"),
             verified=bool(data.get("verified", False)),
         )
+
+
+# The environment keys a sampled recording writes (SAMPLE_RATE, SLOW_REQUEST_MS).
+SAMPLE_RATE_KEY = "sample_rate"
+SLOW_REQUEST_KEY = "slow_request_ms"
+
+
+def sampled_at(environment: Mapping[str, str]) -> str | None:
+    """ "sampled at N %" when the recording kept a fraction of the requests, else None.
+
+    >>> sampled_at({"sample_rate": "0.01"}), sampled_at({"sample_rate": "0.125"}), sampled_at({})
+    ('sampled at 1 %', 'sampled at 12.5 %', None)
+    """
+    try:
+        rate = float(environment.get(SAMPLE_RATE_KEY, "1"))
+    except ValueError:
+        return None
+    if not 0.0 <= rate < 1.0:
+        return None
+    return f"sampled at {round(rate * 100, 4):g} %"
 
 
 @dataclass(frozen=True, slots=True)

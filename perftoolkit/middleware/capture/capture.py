@@ -338,6 +338,20 @@ class QueryCapture:
             first.filename = second.filename
 
 
+class TimingCapture(QueryCapture):
+    """The statements and their times only (no frame walk, no attribution, no cache or relation
+    tracking): for a request that was not sampled, kept only if it turns out slow."""
+
+    def __init__(self) -> None:
+        super().__init__(track_cache=False, track_access=False)
+
+    def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
+        if sql not in self._first and sql.lstrip().startswith(_CONNECTION_SETUP):
+            return
+        self._first.setdefault(sql, len(self.queries))
+        self.queries.append(RawQuery(sql, params, many, alias, ms, None, None))
+
+
 @contextmanager
 def capture_queries(**options: bool) -> Iterator[QueryCapture]:
     """Capture the queries of a block of code (tests, scripts): `with capture_queries() as c:`."""

@@ -223,7 +223,8 @@ class _Tables:
 def _query_dicts(
     raw: list[Any], statements: dict[str, str], queries: list[list[Any]], tables: _Tables
 ) -> None:
-    counts = Counter(q.sql for q in raw)
+    # A single statement cannot repeat: no count to take (the one-query request's common case).
+    counts = Counter(q.sql for q in raw) if len(raw) > 1 else None
     quoted: set[tuple[str, CallSite | None]] = set()
     # Runs repeating one analysed run share everything but ms and params_key: encode it once.
     shared: dict[int, tuple[str, Any, Any, str | None, dict[str, Any] | None]] = {}
@@ -247,7 +248,7 @@ def _query_dicts(
                 shared[id(template)] = parts
         fp, site, relation, model, extra = parts
         key = None
-        if counts[sql] > 1:
+        if counts is not None and counts[sql] > 1:
             key = params_key(query.params)
             if (sql, query.callsite) not in quoted:
                 quoted.add((sql, query.callsite))
