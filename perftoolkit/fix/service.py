@@ -139,10 +139,27 @@ class _Service:
         endpoints = {e for path in files for e in self._affected(path)}
         endpoints |= {(f.method, f.route) for f, (path, _) in planned if path is not None}
         self._baseline(sorted(endpoints))
-        return [
+        outcomes = [
             problem if path is None else self._attempt(finding, path)
             for finding, (path, problem) in planned
         ]
+        # A fix for rows loaded through another fix's prefetch (a plan's meals' items) can be
+        # placed once that prefetch is kept: try the unplaced ones again while edits are kept.
+        kept = True
+        while kept:
+            kept = False
+            for index, (finding, (path, _)) in enumerate(planned):
+                if (
+                    path is None
+                    or outcomes[index].status != "unplaceable"
+                    or path not in self.state.edited_by
+                ):
+                    continue
+                again = self._attempt(finding, path)
+                if again.status != "unplaceable":
+                    outcomes[index] = again
+                    kept = kept or again.status == "verified"
+        return outcomes
 
     def _plan(self, finding: Finding) -> tuple[Path | None, FixOutcome]:
         """The file the fix goes into, or the outcome that says why there is none."""
