@@ -303,10 +303,48 @@ class _Service:
                 queries_before=before,
                 queries_after=after,
             )
+        reached = self._callsite_drop(finding, path, own, by_request)
+        if reached:
+            return self._outcome(
+                finding,
+                "rejected",
+                f"reverted: {reached}",
+                queries_before=before,
+                queries_after=after,
+            )
         state.current[path] = edited
         state.results.update(by_request)
         state.edited_by.setdefault(path, []).append(finding.id)
         return self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+
+    def _callsite_drop(
+        self,
+        finding: Finding,
+        path: Path,
+        own: list[ReplayRequest],
+        results: dict[ReplayRequest, ReplayResult],
+    ) -> str:
+        """Why the edit does not serve the finding's own line, when that line ran no fewer
+        queries (another line's queries dropped: the fix loads what that line reads, not what
+        this one does); "" when it did, or when the line cannot be told (it is in an edited file,
+        whose lines move, or ran no query the capture attributes to it)."""
+        site = finding.callsite
+        if site is None:
+            return ""
+        edited = {p.relative_to(self.root).as_posix() for p in self.state.current} | {
+            path.relative_to(self.root).as_posix()
+        }
+        if site.file in edited:
+            return ""
+        where = f"{site.file}:{site.line}"
+        before = sum(self.state.results[r].sites.get(where, 0) for r in own)
+        after = sum(results[r].sites.get(where, 0) for r in own)
+        if before == 0 or after < before:
+            return ""
+        return (
+            f"the queries at {where} did not drop ({before} → {after}); the fix loads rows "
+            "other code reads, not the ones that line reads"
+        )
 
     def _compare(self, results: dict[ReplayRequest, ReplayResult]) -> str:
         for request, result in results.items():
