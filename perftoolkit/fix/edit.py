@@ -4,16 +4,23 @@ fix applies to and where a `Prefetch` queryset's model is imported from)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
 
-from perftoolkit.core.fix.calls import free_names, orm_names, parse_fix, substitute
+from perftoolkit.core.fix.calls import (
+    QuerysetCall,
+    free_names,
+    orm_names,
+    parse_fix,
+    substitute,
+)
 from perftoolkit.core.fix.merge import MergeRefused, merge_calls
 from perftoolkit.fix.chains import ChainRewriter
 from perftoolkit.fix.imports import bound_names, ensure_imports
-from perftoolkit.fix.locate import Unplaceable, locate
+from perftoolkit.fix.locate import Located, Unplaceable, locate
 
 ORM_MODULE = "django.db.models"
 
@@ -31,6 +38,9 @@ class Placement:
     models: frozenset[str]
     imports: Mapping[str, str] = field(default_factory=dict)
     names: Mapping[str, str] = field(default_factory=dict)
+    # model class name → the lookups (and whether one hop is to-many) by which its rows reach
+    # the rows of the fix: where the origin's queryset loads them through another model
+    routes: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
 
 
 def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
@@ -40,8 +50,16 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     calls = parse_fix(code)
     if calls is None:
         raise Unplaceable(f"the fix is not queryset code perf_fix can write ({code})")
+    try:
+        located = locate(source, line, placement.models)
+    except Unplaceable:
+        through = _through(source, line, calls, placement)
+        if through is None:
+            raise
+        located, code = through
+        calls = parse_fix(code)
+        assert calls is not None
     models, free = free_names(code)
-    located = locate(source, line, placement.models)
     module = located.module
     unknown = sorted(free - _scope_names(located) - bound_names(module))
     if unknown:
@@ -71,6 +89,61 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     wanted = [(ORM_MODULE, n) for n in sorted(orm_names(code))]
     wanted += [(placement.imports[m], m) for m in sorted(models) if m in placement.imports]
     return ensure_imports(edited, wanted).code
+
+
+def _through(
+    source: str, line: int, calls: tuple[QuerysetCall, ...], placement: Placement
+) -> tuple[Located, str] | None:
+    """The fix written for rows the origin's queryset loads through one of its own eager loads:
+    `.prefetch_related("mealitem_set")` for meals becomes `.prefetch_related("meal_set__mealitem_set")`
+    on a queryset of plans that prefetches `meal_set`. Only when exactly one relation path from
+    the queryset's model to the rows is already loaded by it; None otherwise."""
+    if not placement.routes or any(
+        c.method not in ("select_related", "prefetch_related") for c in calls
+    ):
+        return None
+    lookups = [_literal(a) for c in calls for a in c.args]
+    if any(lookup is None for lookup in lookups):
+        return None
+    try:
+        located = locate(source, line, frozenset(placement.routes))
+    except Unplaceable:
+        return None
+    chosen: set[tuple[str, bool]] = set()
+    for view in located.chains:
+        loaded = [
+            _literal(a) or ""
+            for c in view.queryset_calls(located.module)
+            if c.method in ("select_related", "prefetch_related")
+            for a in c.args
+        ]
+        paths = [
+            (path, many)
+            for path, many in placement.routes.get(view.model or "", ())
+            if any(each == path or each.startswith(f"{path}__") for each in loaded)
+        ]
+        if len(paths) != 1:
+            return None
+        chosen.add(paths[0])
+    if len(chosen) != 1:
+        return None
+    ((path, many),) = chosen
+    code = "".join(
+        f".{'prefetch_related' if many else c.method}("
+        + ", ".join(f'"{path}__{_literal(a)}"' for a in c.args)
+        + ")"
+        for c in calls
+    )
+    return located, code
+
+
+def _literal(text: str) -> str | None:
+    """The string a plain string-literal argument spells; None for anything else."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def _scope_names(located: object) -> set[str]:

@@ -28,7 +28,43 @@ def placement_for(finding: Finding, root: Path) -> Placement:
         models |= {m.__name__ for m in apps.get_models() if _relation(m, first) is model}
     needed, free = free_names(code)
     imports = {name: path for name in needed if (path := _import_path(name, model)) is not None}
-    return Placement(frozenset(models), imports, _names(finding, free, root))
+    routes = _routes(model) if model is not None else {}
+    return Placement(frozenset(models), imports, _names(finding, free, root), routes)
+
+
+def _routes(target: Any, depth: int = 4) -> dict[str, tuple[tuple[str, bool], ...]]:
+    """For each model class name, the relation paths (lookup, whether a hop is to-many) by which
+    its rows reach rows of `target` in at most `depth` hops: where the rows the per-row code
+    reads were loaded through a queryset of another model (a plan's meals' items)."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    frontier: list[tuple[Any, str, bool]] = [(target, "", False)]
+    for _ in range(depth):
+        following: list[tuple[Any, str, bool]] = []
+        for model, path, many in frontier:
+            for source in apps.get_models():
+                for field in source._meta.get_fields():
+                    if not field.is_relation or field.related_model is not model:
+                        continue
+                    name = _lookup_name(field)
+                    if name is None:
+                        continue
+                    lookup = f"{name}__{path}" if path else name
+                    hop_many = bool(field.one_to_many or field.many_to_many)
+                    found.setdefault(source.__name__, []).append((lookup, many or hop_many))
+                    following.append((source, lookup, many or hop_many))
+        frontier = following
+    return {name: tuple(paths) for name, paths in found.items()}
+
+
+def _lookup_name(field: Any) -> str | None:
+    """The name a prefetch_related/select_related lookup uses for a relation field."""
+    if field.auto_created and not field.concrete:  # a reverse relation: its accessor
+        accessor = getattr(field, "get_accessor_name", None)
+        name = accessor() if callable(accessor) else None
+        return str(name) if name and not str(name).endswith("+") else None
+    if getattr(field, "remote_field", None) is None:
+        return None
+    return str(field.name)
 
 
 def _model(label: str | None) -> Any:

@@ -100,10 +100,11 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts, CACHES=caches):
         for request in requests:
             runs = [_run(request, volatile) for _ in range(2)]
-            (_, first, _), (queries, second, error) = runs
+            (_, first, _, _), (queries, second, error, sites) = runs
             out.append(
                 {
                     "queries": queries,
+                    "sites": sites,
                     "key": second.to_dict() if second is not None else None,
                     "stable": first == second,
                     "error": error or runs[0][2],
@@ -112,7 +113,7 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str]:
+def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, dict[str, int]]:
     from django.core.cache import caches
     from django.db import connections, transaction
 
@@ -139,9 +140,14 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str]:
                 volatile,
                 location=response.get("Location", "") if 300 <= response.status_code < 400 else "",
             )
-            return len(capture.queries), key, ""
+            sites: dict[str, int] = {}
+            for query in capture.queries:
+                if query.callsite is not None:
+                    where = f"{query.callsite.file}:{query.callsite.line}"
+                    sites[where] = sites.get(where, 0) + 1
+            return len(capture.queries), key, "", sites
         except Exception as exc:
-            return None, None, f"{type(exc).__name__}: {exc}"
+            return None, None, f"{type(exc).__name__}: {exc}", {}
         finally:
             for alias in connections:
                 transaction.set_rollback(True, using=alias)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from perftoolkit.core.events import RequestProfile
@@ -41,6 +41,8 @@ class ReplayResult:
     key: ResponseKey | None
     stable: bool
     error: str = ""
+    # queries run by each project line ("file:line"), to tell whether a finding's own line ran fewer
+    sites: dict[str, int] = field(default_factory=dict)
 
 
 class ReplayFailed(Exception):
@@ -113,6 +115,7 @@ def replay(
             key=ResponseKey.from_dict(r["key"]) if r["key"] else None,
             stable=bool(r["stable"]),
             error=str(r["error"] or ""),
+            sites={str(k): int(v) for k, v in (r.get("sites") or {}).items()},
         )
         for r in data["results"]
     ]

@@ -139,10 +139,27 @@ class _Service:
         endpoints = {e for path in files for e in self._affected(path)}
         endpoints |= {(f.method, f.route) for f, (path, _) in planned if path is not None}
         self._baseline(sorted(endpoints))
-        return [
+        outcomes = [
             problem if path is None else self._attempt(finding, path)
             for finding, (path, problem) in planned
         ]
+        # A fix for rows loaded through another fix's prefetch (a plan's meals' items) can be
+        # placed once that prefetch is kept: try the unplaced ones again while edits are kept.
+        kept = True
+        while kept:
+            kept = False
+            for index, (finding, (path, _)) in enumerate(planned):
+                if (
+                    path is None
+                    or outcomes[index].status != "unplaceable"
+                    or path not in self.state.edited_by
+                ):
+                    continue
+                again = self._attempt(finding, path)
+                if again.status != "unplaceable":
+                    outcomes[index] = again
+                    kept = kept or again.status == "verified"
+        return outcomes
 
     def _plan(self, finding: Finding) -> tuple[Path | None, FixOutcome]:
         """The file the fix goes into, or the outcome that says why there is none."""
@@ -286,10 +303,48 @@ class _Service:
                 queries_before=before,
                 queries_after=after,
             )
+        reached = self._callsite_drop(finding, path, own, by_request)
+        if reached:
+            return self._outcome(
+                finding,
+                "rejected",
+                f"reverted: {reached}",
+                queries_before=before,
+                queries_after=after,
+            )
         state.current[path] = edited
         state.results.update(by_request)
         state.edited_by.setdefault(path, []).append(finding.id)
         return self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+
+    def _callsite_drop(
+        self,
+        finding: Finding,
+        path: Path,
+        own: list[ReplayRequest],
+        results: dict[ReplayRequest, ReplayResult],
+    ) -> str:
+        """Why the edit does not serve the finding's own line, when that line ran no fewer
+        queries (another line's queries dropped: the fix loads what that line reads, not what
+        this one does); "" when it did, or when the line cannot be told (it is in an edited file,
+        whose lines move, or ran no query the capture attributes to it)."""
+        site = finding.callsite
+        if site is None:
+            return ""
+        edited = {p.relative_to(self.root).as_posix() for p in self.state.current} | {
+            path.relative_to(self.root).as_posix()
+        }
+        if site.file in edited:
+            return ""
+        where = f"{site.file}:{site.line}"
+        before = sum(self.state.results[r].sites.get(where, 0) for r in own)
+        after = sum(results[r].sites.get(where, 0) for r in own)
+        if before == 0 or after < before:
+            return ""
+        return (
+            f"the queries at {where} did not drop ({before} → {after}); the fix loads rows "
+            "other code reads, not the ones that line reads"
+        )
 
     def _compare(self, results: dict[ReplayRequest, ReplayResult]) -> str:
         for request, result in results.items():

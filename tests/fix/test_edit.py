@@ -291,3 +291,54 @@ def test_unplaceable_says_why(source: str, line: int, code: str, reason: str) ->
     placement = Placement(frozenset({"Book"}), {"Fan": "shop.models"})
     with pytest.raises(Unplaceable, match=reason.replace("(", r"\(").replace(")", r"\)")):
         apply_fix(source, line, code, placement)
+
+
+# Rows loaded through the origin's own prefetch: the finding is about Item rows (a plan's meals'
+# items), the origin builds Plan rows.
+THROUGH = Placement(
+    frozenset({"Item"}),
+    routes={
+        "Plan": (("meal_set__item_set", True), ("log_set", True)),
+        "Meal": (("item_set", True),),
+        "Unit": (("items", True),),
+    },
+)
+
+
+def test_fix_for_rows_reached_through_a_loaded_prefetch_gets_its_path() -> None:
+    source = """\
+        def get_queryset(self):
+            return Plan.objects.filter(user=self.request.user).prefetch_related("meal_set__item_set")
+        """
+    assert fixed(source, 2, '.select_related("ingredient")', THROUGH) == textwrap.dedent("""\
+        def get_queryset(self):
+            return Plan.objects.filter(user=self.request.user).prefetch_related("meal_set__item_set__ingredient")
+        """)
+
+
+def test_fix_through_a_forward_path_keeps_select_related() -> None:
+    placement = Placement(frozenset({"Author"}), routes={"Book": (("author", False),)})
+    source = 'rows = Book.objects.select_related("author")\n'
+    assert fixed(source, 1, '.select_related("user")', placement) == (
+        'rows = Book.objects.select_related("author__user")\n'
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # no eager load of the origin's queryset reaches the rows: nothing says which path
+        "rows = Plan.objects.filter(user=1)\n",
+        # two loaded paths reach them
+        'rows = Plan.objects.prefetch_related("meal_set__item_set", "log_set")\n',
+    ],
+)
+def test_fix_through_no_or_several_loaded_paths_is_refused(source: str) -> None:
+    with pytest.raises(Unplaceable, match="no queryset of Item is built on this line"):
+        fixed(source, 1, '.select_related("ingredient")', THROUGH)
+
+
+def test_fix_through_a_path_refuses_an_annotation() -> None:
+    source = 'rows = Plan.objects.prefetch_related("meal_set__item_set")\n'
+    with pytest.raises(Unplaceable, match="no queryset of Item"):
+        fixed(source, 1, '.annotate(n=Count("parts"))', THROUGH)

@@ -1,0 +1,64 @@
+"""The verifier's own-line rule: an edit whose endpoint runs fewer queries is still reverted when
+the finding's own line runs as many as before (the eager load serves another line's reads)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from perftoolkit.core.events import CallSite
+from perftoolkit.core.findings import Finding
+from perftoolkit.fix.runner import ReplayRequest, ReplayResult
+from perftoolkit.fix.service import _Service
+
+ENDPOINT = ("GET", "api/plans/")
+REQUEST = ReplayRequest(ENDPOINT, "GET", "/api/plans/")
+FINDING = Finding(
+    kind="n_plus_one",
+    method="GET",
+    route="api/plans/",
+    message="N+1",
+    model="plans.Meal",
+    callsite=CallSite("plans/models.py", 88, "nutritional_values"),
+    origin=CallSite("plans/views.py", 12, "PlanList.get_queryset"),
+)
+
+
+def service(tmp_path: Path, before: dict[str, int]) -> _Service:
+    run = object.__new__(_Service)
+    run.root = tmp_path
+    run.state = type("State", (), {})()
+    run.state.current = {}  # type: ignore[attr-defined]
+    run.state.results = {  # type: ignore[attr-defined]
+        REQUEST: ReplayResult(queries=745, key=None, stable=True, sites=before)
+    }
+    return run
+
+
+def check(tmp_path: Path, before: dict[str, int], after: dict[str, int]) -> str:
+    result = ReplayResult(queries=705, key=None, stable=True, sites=after)
+    return service(tmp_path, before)._callsite_drop(
+        FINDING, tmp_path / "plans/views.py", [REQUEST], {REQUEST: result}
+    )
+
+
+def test_own_line_as_many_queries_is_reverted_with_its_counts(tmp_path: Path) -> None:
+    before = {"plans/models.py:88": 41, "plans/serializers.py:30": 41}
+    after = {"plans/models.py:88": 41, "plans/serializers.py:30": 1}
+    assert check(tmp_path, before, after) == (
+        "the queries at plans/models.py:88 did not drop (41 → 41); the fix loads rows other code "
+        "reads, not the ones that line reads"
+    )
+
+
+def test_own_line_fewer_queries_is_kept(tmp_path: Path) -> None:
+    assert check(tmp_path, {"plans/models.py:88": 41}, {"plans/models.py:88": 1}) == ""
+
+
+def test_own_line_in_the_edited_file_is_not_judged(tmp_path: Path) -> None:
+    finding = replace(FINDING, callsite=CallSite("plans/views.py", 20, "PlanList.get"))
+    result = ReplayResult(queries=705, key=None, stable=True, sites={"plans/views.py:20": 41})
+    judged = service(tmp_path, {"plans/views.py:20": 41})._callsite_drop(
+        finding, tmp_path / "plans/views.py", [REQUEST], {REQUEST: result}
+    )
+    assert judged == ""
