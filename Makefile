@@ -93,7 +93,7 @@ define matrix_venv
 	grep -viE '^(django|djangorestframework|django-stubs|django-stubs-ext|djangorestframework-stubs)==' \
 		requirements-dev.lock > $(1)/constraints.txt
 	$(1)/bin/python $(MATRIX_PIP) -c $(1)/constraints.txt "django==$(3)" \
-		"djangorestframework==$(MATRIX_DRF)" -e ".[cli,sql,fix,fast,postgres]" -r sample_project/requirements.txt \
+		"djangorestframework==$(MATRIX_DRF)" -e ".[cli,sql,fix,fast,interop,postgres]" -r sample_project/requirements.txt \
 		pytest pytest-django pytest-xdist hypothesis
 	@touch $(1)/.installed
 endef
