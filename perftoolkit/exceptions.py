@@ -41,3 +41,8 @@ class RegressionDetected(PerfToolkitError):
     """A comparison run with `--fail-on regression` found an endpoint that got worse."""
 
     exit_code = 3
+
+
+class UnmeasuredRequests(PerfToolkitError):
+    """A run holds requests whose capture perftoolkit abandoned: budgets cannot be judged or
+    written from it as if it were whole."""

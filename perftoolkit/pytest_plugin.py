@@ -312,6 +312,11 @@ class BudgetSession:
             elif option.perf_budgets and self.budgets is not None:
                 run, result = self._judge(run, self.budgets)
                 self._report(session, result)
+                if run.unmeasured_requests:
+                    from perftoolkit.budgets.gate import unmeasured_message
+
+                    self.summary.append(f"perftoolkit: {unmeasured_message(run, 'judged')}")
+                    session.testsfailed += 1
             if option.perf_report:
                 from perftoolkit.reporting.schema import write_run
 

@@ -102,6 +102,39 @@ def test_perf_budgets_pass(sandbox: pytest.Pytester) -> None:
     )
 
 
+FAULTY_CAPTURE = """
+import pytest
+from perftoolkit.middleware.capture.capture import QueryCapture
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("injected into the per-query hook")
+
+
+@pytest.fixture(autouse=True)
+def faulty(monkeypatch):
+    monkeypatch.setattr(QueryCapture, "_record", _boom)
+"""
+
+
+def test_perf_budgets_never_pass_on_unmeasured_requests(sandbox: pytest.Pytester) -> None:
+    """perftoolkit's own per-query hook fails: the tests' responses are untouched (they pass),
+    the requests are recorded unmeasured, and the session fails rather than judging 0 queries."""
+    sandbox.makeconftest(FAULTY_CAPTURE)
+    result = _run(sandbox, "--perf-budgets")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "perftoolkit: 0 endpoints judged against perf-budgets.toml, 0 over budget; "
+            "not exercised: GET users/, GET count/",
+            "perftoolkit: 2 requests of this run were not measured: perftoolkit's own capture "
+            "failed on them*The check above judged the measured requests only, so it cannot "
+            "pass*",
+        ]
+    )
+
+
 def test_perf_budgets_fail_is_a_failed_item_with_the_fix(sandbox: pytest.Pytester) -> None:
     sandbox.makefile(".toml", **{"perf-budgets": BUDGETS.replace("queries = 4", "queries = 3")})
     result = _run(sandbox, "--perf-budgets", "--junitxml=junit.xml")

@@ -427,6 +427,14 @@ def _build(
         complete=error is None,
         environment={"server": server, "load": f"locust, {plan.locust.users} users{workers}"},
     )
+    if run is not None and error is None and run.unmeasured_requests:
+        measured = sum(e.requests for e in run.endpoints if e.queries_max is not None)
+        error = (
+            f"{run.unmeasured_requests} of {run.unmeasured_requests + measured} recorded "
+            "requests were not measured: perftoolkit's own capture failed on them (the report's "
+            "notes say where; the server log has the traceback)."
+        )
+        run = run.with_changes(complete=False)
     if run is not None and error is not None:
         run = run.with_changes(incomplete_reason=error.split("\n", 1)[0])
     return run, error

@@ -26,7 +26,7 @@ from perftoolkit.core.budgets.ratchet import BudgetUpdate, Headroom, record, upd
 from perftoolkit.core.budgets.rules import BudgetResult, Budgets, apply_budgets, evaluate
 from perftoolkit.core.options import REQUIRED, option
 from perftoolkit.core.runs.run import AuditRun
-from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
+from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, UnmeasuredRequests
 from perftoolkit.reporting.github import budget_annotations
 from perftoolkit.reporting.junit import budget_result_to_junit
 from perftoolkit.reporting.markdown import budget_result_to_markdown
@@ -153,6 +153,8 @@ def run_budget_command(
                 stdout.write(command + "\n")
         if result.failed:
             raise QueryBudgetExceeded(_failure_summary(result))
+        if run.unmeasured_requests:
+            raise UnmeasuredRequests(unmeasured_message(run, "judged"))
         return
     headroom = _headroom(options.headroom)
     path = find_budget_file(options.budgets, must_exist=action == "update")
@@ -185,6 +187,25 @@ def _budgets_to_check(
     return path, load_budgets(path, routes=routes)
 
 
+def unmeasured_message(run: AuditRun, action: str) -> str:
+    """Why budgets are not judged or written from a run with requests perftoolkit did not
+    measure (their query counts are unknown, not zero)."""
+    n = run.unmeasured_requests
+    return (
+        f"{n} request{'s' if n != 1 else ''} of this run {'were' if n != 1 else 'was'} not "
+        "measured: perftoolkit's own capture failed on them (the server's log has an ERROR "
+        "'perftoolkit: internal error in <place>' line with the traceback; the report's notes "
+        f"name the endpoints). {_NOT_FROM_PARTIAL[action]}: fix or report that failure, then "
+        "record the requests again."
+    )
+
+
+_NOT_FROM_PARTIAL = {
+    "judged": "The check above judged the measured requests only, so it cannot pass",
+    "written": "Budgets are not written from a partial measurement",
+}
+
+
 def _failure_summary(result: BudgetResult) -> str:
     failed, judged = result.failed, len(result.judged)
     return (
@@ -204,6 +225,8 @@ def rewrite_budgets(
     write: bool = True,
 ) -> BudgetUpdate:
     """`record` (measured values, created when missing) or `update` (the ratchet) into `path`."""
+    if run.unmeasured_requests:
+        raise UnmeasuredRequests(unmeasured_message(run, "written"))
     existing = load_budgets(path, routes=routes) if path.exists() else None
     if action == "record":
         changes = record(run, existing, headroom=headroom)

@@ -19,6 +19,7 @@ import logging
 import os
 import stat
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -82,6 +83,10 @@ class RecordReader:
         self.found = 0  # entries named *.jsonl, readable or not
         self.analysed = 0  # shapes the detectors ran on
         self.failed_detectors: dict[str, str] = {}
+        # Lines of requests whose capture was abandoned (`capture_error`): where it failed, and
+        # on which endpoints. They hold no measurement, so no endpoint counts them.
+        self.unmeasured: Counter[str] = Counter()
+        self.unmeasured_routes: Counter[str] = Counter()
 
     def read(self) -> None:
         for d, directory in enumerate(self.directories):
@@ -135,6 +140,14 @@ class RecordReader:
         numbers = split(data)
         if self.since is not None and numbers.started_at < self.since:
             self.lines += 1
+            return
+        error = data.get("capture_error")
+        if error is not None:
+            if type(error) is not str or not 0 < len(error) <= 100:
+                raise BadLine(f"'capture_error' must be a place name, not {error!r:.40}")
+            self.lines += 1
+            self.unmeasured[error] += 1
+            self.unmeasured_routes[f"{data['method']} {data['route']}"] += 1
             return
         order = (numbers.started_at, *where, number)
         handle = self.shapes.find(numbers.key, data)
@@ -237,6 +250,7 @@ class RecordReader:
             notes=[*notes, *extra],
             record_dir=os.fspath(paths[0].resolve()),
             skipped_lines=self.skipped,
+            unmeasured_requests=sum(self.unmeasured.values()),
         )
 
     def notes(self) -> list[str]:
@@ -246,6 +260,20 @@ class RecordReader:
             notes.append(
                 f"Skipped {self.skipped} unreadable line{'s' if self.skipped != 1 else ''} of the "
                 f"recording: {', '.join(self.examples)}{more}. Requests on them are not counted."
+            )
+        if self.unmeasured:
+            total = sum(self.unmeasured.values())
+            places = ", ".join(f"{place} ×{n}" for place, n in sorted(self.unmeasured.items()))
+            routes = ", ".join(
+                f"{route} ×{n}" for route, n in self.unmeasured_routes.most_common(_EXAMPLES)
+            )
+            more = ", …" if len(self.unmeasured_routes) > _EXAMPLES else ""
+            notes.append(
+                f"{total} request{'s were' if total != 1 else ' was'} not measured: perftoolkit's "
+                f"own capture failed ({places}: the server's log has an ERROR 'perftoolkit: "
+                f"internal error in <place>' line with the traceback) on {routes}{more}. No "
+                "endpoint "
+                "counts them: their query counts are unknown, not zero."
             )
         if self.skipped_files:
             notes.append(f"Skipped files of the recording: {', '.join(self.skipped_files)}.")

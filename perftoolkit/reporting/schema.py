@@ -55,6 +55,7 @@ def run_to_dict(run: AuditRun, *, location: str | os.PathLike[str] | None = None
         "fixes": [f.to_dict() for f in run.fixes],
         "ignored": [i.to_dict() for i in run.ignored],
         "skipped_lines": run.skipped_lines,
+        "unmeasured_requests": run.unmeasured_requests,
     }
     return _with_verdict_data(data, run)
 
@@ -63,6 +64,8 @@ def build_summary(output: str | os.PathLike[str], run: AuditRun) -> str:
     """The line `report build` prints: what was written, and what was left out."""
     requests = sum(e.requests for e in run.endpoints)
     skipped = f", {run.skipped_lines} unreadable lines skipped" if run.skipped_lines else ""
+    if run.unmeasured_requests:
+        skipped += f", {run.unmeasured_requests} requests not measured (capture failed)"
     return (
         f"{os.fspath(output)}: {len(run.endpoints)} endpoints, {requests} requests, "
         f"{len(run.findings)} findings{skipped}"
@@ -116,6 +119,7 @@ def run_from_dict(
             fixes=tuple(AppliedFix.from_dict(f) for f in data.get("fixes") or []),
             ignored=tuple(IgnoredFinding.from_dict(i) for i in data.get("ignored") or []),
             skipped_lines=int(data.get("skipped_lines", 0)),
+            unmeasured_requests=int(data.get("unmeasured_requests", 0)),
         )
         return _read_verdict_data(data, run)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -261,6 +261,7 @@ REPORT = obj(
         "notes": array(text),
         "record_dir": optional(text),
         "skipped_lines": count,
+        "unmeasured_requests": count,
     }
 )
 

@@ -11,7 +11,12 @@ from perftoolkit.audit.files import apply_budgets as apply_audit_budgets
 from perftoolkit.budgets import BUDGET_FILE, load_budgets
 from perftoolkit.budgets.gate import BudgetOptions, github_path, project_budgets, run_budget_command
 from perftoolkit.core.budgets.rules import Limits
-from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded, ReportFormatError
+from perftoolkit.exceptions import (
+    ConfigurationError,
+    QueryBudgetExceeded,
+    ReportFormatError,
+    UnmeasuredRequests,
+)
 from perftoolkit.reporting.schema import read_run, write_run
 from tests.support.budget_runs import endpoint, nplusone, run_of
 
@@ -219,3 +224,45 @@ def test_audit_fail_on_budget_needs_a_budget_file(
                 profiles=(str(profile),), out_dir=tmp_path, cwd=tmp_path, fail_on=("budget",)
             )
         )
+
+
+UNMEASURED = (
+    "2 requests of this run were not measured: perftoolkit's own capture failed on them (the "
+    "server's log has an ERROR 'perftoolkit: internal error in <place>' line with the traceback; "
+    "the report's notes name the endpoints). "
+)
+
+
+def test_check_of_a_run_with_unmeasured_requests_cannot_pass(project: Path) -> None:
+    partial = run_of(endpoint("api/courses/", 4), endpoint("api/courses/<int:pk>/", 2))
+    write_run(partial.with_changes(unmeasured_requests=2), project / "partial.json")
+    out = io.StringIO()
+
+    with pytest.raises(UnmeasuredRequests) as info:
+        run_budget_command("check", BudgetOptions(report=Path("partial.json")), stdout=out)
+
+    assert info.value.exit_code == 1
+    assert str(info.value) == UNMEASURED + (
+        "The check above judged the measured requests only, so it cannot pass: fix or report "
+        "that failure, then record the requests again."
+    )
+    assert out.getvalue() == "All 2 budgeted endpoints within budget (perf-budgets.toml)\n"
+    # Over budget on what was measured is still a real failure: exit 3 first.
+    over = run_of(endpoint("api/courses/", 26), endpoint("api/courses/<int:pk>/", 2))
+    write_run(over.with_changes(unmeasured_requests=2), project / "over.json")
+    assert _run("check", report=Path("over.json"))[0] == 3
+
+
+@pytest.mark.parametrize("action", ["record", "update"])
+def test_budgets_are_not_written_from_unmeasured_requests(project: Path, action: str) -> None:
+    partial = run_of(endpoint("api/courses/", 1), endpoint("api/courses/<int:pk>/", 1))
+    write_run(partial.with_changes(unmeasured_requests=2), project / "partial.json")
+
+    with pytest.raises(UnmeasuredRequests) as info:
+        run_budget_command(action, BudgetOptions(report=Path("partial.json")), stdout=io.StringIO())
+
+    assert str(info.value) == UNMEASURED + (
+        "Budgets are not written from a partial measurement: fix or report that failure, then "
+        "record the requests again."
+    )
+    assert (project / BUDGET_FILE).read_text() == BUDGETS

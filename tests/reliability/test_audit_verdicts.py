@@ -284,6 +284,41 @@ def test_audit_with_task_exceptions_is_incomplete_and_shows_them_everywhere(
 
 
 @pytest.mark.slow
+def test_audit_whose_capture_failed_is_incomplete_and_counts_nothing_as_zero(
+    tmp_path: Path,
+) -> None:
+    """perftoolkit's own per-query hook raises in the server: Locust sees every answer (the
+    host is untouched), and the report counts the requests as unmeasured, never as 0 queries."""
+    result = run_cli(
+        "audit", "--settings", "tests.auditsite.faulty_settings", "--project-dir", str(ROOT),
+        "--profile", str(SITE / "loadtests" / "site.py"), "--label", "faulty", "--users", "2", "--spawn-rate", "2",
+        "--run-time", "4s", "--out-dir", str(tmp_path),
+    )  # fmt: skip
+    report = json.loads((tmp_path / "faulty" / "report.json").read_text())
+
+    assert result.returncode == 1
+    assert report["load"]["total"]["failures"] == 0
+    unmeasured = report["unmeasured_requests"]
+    assert unmeasured > 0
+    # /cached/ runs no query once its value is cached: those requests were measured, at 0.
+    endpoints = {e["route"]: e for e in report["endpoints"]}
+    assert {route: e["queries"]["max"] for route, e in endpoints.items()} == {
+        "cached/": 0,
+        "items/": None,
+        "items/<int:pk>/": None,
+    }
+    recorded = unmeasured + endpoints["cached/"]["requests"]
+    assert report["complete"] is False
+    assert report["incomplete_reason"] == (
+        f"{unmeasured} of {recorded} recorded requests were not measured: perftoolkit's own "
+        "capture failed on them (the report's notes say where; the server log has the traceback)."
+    )
+    assert result.stderr.startswith(f"Error: {unmeasured} of {recorded} recorded requests")
+    assert any(n.startswith(f"{unmeasured} requests were not measured") for n in report["notes"])
+    assert wait_until_gone(str(tmp_path)) == []
+
+
+@pytest.mark.slow
 def test_audit_over_the_failure_rate_is_incomplete_and_the_limit_is_a_flag(tmp_path: Path) -> None:
     failing, report = _run_site(tmp_path / "strict", "failing")
     allowed, lenient = _run_site(tmp_path / "lenient", "failing", "--max-failure-rate", "0.5")

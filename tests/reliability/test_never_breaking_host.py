@@ -139,8 +139,12 @@ def test_fault_leaves_response_untouched(
     assert len(lines) == REQUESTS
     assert [line.get("capture_error", "") for line in lines] == [noted] * REQUESTS
     monkeypatch.undo()
-    run = build_report([record_dir])  # the reader takes the lines
-    assert sum(e.requests for e in run.endpoints) == REQUESTS
+    run = build_report([record_dir])  # the reader takes the lines; abandoned, as unmeasured
+    measured = 0 if noted else REQUESTS
+    assert (run.unmeasured_requests, sum(e.requests for e in run.endpoints)) == (
+        REQUESTS - measured,
+        measured,
+    )
 
 
 def test_distinct_places_log_one_error_each(
@@ -175,8 +179,9 @@ def test_invalid_ignore_path_is_left_out(books: None) -> None:
 def test_abandoned_lines_are_read_like_the_reference(
     books: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A `capture_error` line is a request with no queries for both builds; one whose
-    `capture_error` is not text is a bad line, skipped and counted."""
+    """A `capture_error` line is a request that was not measured: no endpoint counts it (its
+    query count is unknown, not zero), the run counts it and says where the capture failed; one
+    whose `capture_error` is not text is a bad line, skipped and counted."""
     from tests.middleware.test_report_stream import comparable
     from tests.support.reference_build import reference_report
 
@@ -189,13 +194,22 @@ def test_abandoned_lines_are_read_like_the_reference(
     [file] = record_dir.glob("*.jsonl")
     whole, abandoned = (json.loads(t) for t in file.read_text().splitlines())
     assert abandoned["capture_error"] == "cache"
-    assert comparable(build_report([record_dir], label="x")) == comparable(
-        reference_report([record_dir], label="x")
+    run = build_report([record_dir], label="x")
+    assert comparable(run) == comparable(reference_report([record_dir], label="x"))
+    assert (run.unmeasured_requests, [(e.route, e.requests) for e in run.endpoints]) == (
+        1,
+        [(whole["route"], 1)],
     )
+    assert [n for n in run.notes if "not measured" in n] == [
+        "1 request was not measured: perftoolkit's own capture failed (cache ×1: the server's "
+        "log has an ERROR 'perftoolkit: internal error in <place>' line with the traceback) on "
+        f"GET {whole['route']} ×1. No endpoint counts them: their query counts are unknown, not "
+        "zero."
+    ]
     bad = {**abandoned, "capture_error": 7}
     with file.open("a") as out:
         out.write(json.dumps(bad) + "\n")
     run = build_report([record_dir])
-    assert run.skipped_lines == 1
-    assert sum(e.requests for e in run.endpoints) == 2
+    assert (run.skipped_lines, run.unmeasured_requests) == (1, 1)
+    assert sum(e.requests for e in run.endpoints) == 1
     assert whole.get("capture_error") is None

@@ -33,13 +33,20 @@ def reference_report(
     detectors: Sequence[Detector] | None = None,
     options: DetectionOptions | None = None,
 ) -> AuditRun:
-    """Valid lines only (the old reader refused a directory with a bad line in mid-file)."""
+    """Valid, measured lines only (the old reader refused a directory with a bad line in
+    mid-file; a line with `capture_error` measured nothing)."""
     profiles: list[RequestProfile] = []
+    unmeasured = 0
     for directory in directories:
         for file in sorted(directory.glob("*.jsonl")):
             for raw in file.read_bytes().split(b"\n"):
-                if raw.strip():
-                    profiles.append(RequestProfile.from_dict(json.loads(raw)))
+                if not raw.strip():
+                    continue
+                data = json.loads(raw)
+                if "capture_error" in data:
+                    unmeasured += 1
+                else:
+                    profiles.append(RequestProfile.from_dict(data))
     profiles.sort(key=lambda p: p.started_at)
     detectors = detectors if detectors is not None else load_detectors()
     options = options or DetectionOptions()
@@ -64,6 +71,7 @@ def reference_report(
         queries=tuple(_queries(by_endpoint)),
         findings=tuple(findings),
         cache=sum((e.cache for e in endpoints), CacheStats()),
+        unmeasured_requests=unmeasured,
     )
 
 

@@ -407,6 +407,7 @@ class RunAggregator:
         notes: Sequence[str] = (),
         record_dir: str | None = None,
         skipped_lines: int = 0,
+        unmeasured_requests: int = 0,
     ) -> AuditRun:
         findings = self.merged_findings()
         endpoints = [
@@ -434,6 +435,7 @@ class RunAggregator:
                 notes=tuple(notes),
                 record_dir=record_dir,
                 skipped_lines=skipped_lines,
+                unmeasured_requests=unmeasured_requests,
                 ignored=tuple(self.merged_ignored()),
             )
         finally:
