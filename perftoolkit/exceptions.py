@@ -31,6 +31,11 @@ class QueryBudgetExceeded(PerfToolkitError):
     exit_code = 3
 
 
+class CaptureFailed(PerfToolkitError):
+    """A `query_budget` block (fixture, marker) whose capture perftoolkit abandoned after one of
+    its own hooks failed: the block's query count is unknown, so its budget is not judged."""
+
+
 class NPlusOneDetected(PerfToolkitError):
     """Raised by the middleware in `raise` mode when a request shows an N+1 or another finding."""
 

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from perftoolkit.budgets.block import query_budget
-from perftoolkit.exceptions import ConfigurationError, QueryBudgetExceeded
+from perftoolkit.exceptions import CaptureFailed, ConfigurationError, QueryBudgetExceeded
+from perftoolkit.middleware.capture import accesses, cachestats, failures
+from perftoolkit.middleware.capture import capture as capture_module
 from tests.corpus.models import Author, Book, Country, Publisher, Tag
 from tests.support.corpus import line_of
 
@@ -98,3 +105,119 @@ def test_query_budget_does_not_judge_a_failing_block() -> None:
 def test_query_budget_rejects_bad_limits(queries: object, duplicates: object) -> None:
     with pytest.raises(ConfigurationError, match=r"takes a whole number of at least 0"):
         query_budget(queries, duplicates=duplicates)  # type: ignore[arg-type]
+
+
+# perftoolkit's own hooks made to fail, as in tests/reliability/test_never_breaking_host.py.
+class InjectedFault(Exception):
+    pass
+
+
+def _boom(*args: Any, **kwargs: Any) -> Any:
+    raise InjectedFault("injected")
+
+
+# (object, attribute, replacement, the place that abandons the capture, queries counted before)
+CAPTURE_FAULTS = {
+    "frame-walk": (capture_module, "walk", _boom, "query", 0),
+    "cache-counter": (cachestats, "_counters", _boom, "cache", 2),
+    "relation-read": (accesses, "_ORM_DIR", None, "access", 3),  # `None in str`: a TypeError
+}
+REAL_QUERIES = 7
+
+
+@pytest.fixture
+def _forget_failures() -> Iterator[None]:
+    failures.reset()
+    yield
+    failures.reset()
+
+
+def _seven_queries() -> None:
+    """2 counts, a cache read, then the books and one author each (an N+1): 7 queries."""
+    Book.objects.count()
+    Author.objects.count()
+    cache.get("perftoolkit-test-key")
+    for book in Book.objects.order_by("id"):
+        assert book.author.name
+
+
+@pytest.mark.usefixtures("_forget_failures")
+@pytest.mark.parametrize("fault", CAPTURE_FAULTS)
+def test_query_budget_never_passes_on_an_abandoned_capture(
+    books: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fault: str
+) -> None:
+    """The partial count is within the budget, the real one is not: no pass, no over-budget
+    verdict either, but CaptureFailed naming the hook."""
+    owner, attribute, replacement, place, counted = CAPTURE_FAULTS[fault]
+    monkeypatch.setattr(owner, attribute, replacement)
+    with (
+        caplog.at_level(logging.ERROR, logger="perftoolkit"),
+        pytest.raises(CaptureFailed) as info,
+        query_budget(3) as capture,
+    ):
+        _seven_queries()
+    assert type(info.value) is CaptureFailed
+    assert not isinstance(info.value, QueryBudgetExceeded)
+    assert info.value.exit_code == 1
+    assert (capture.error, len(capture.queries)) == (place, counted)
+    assert str(info.value) == (
+        "The query_budget block could not be judged against its budget of 3 queries: "
+        f"perftoolkit's own capture failed in its '{place}' hook during the block and stopped "
+        f"counting, so the number of queries the code ran is unknown ({counted} counted before "
+        f"the failure). The ERROR log line 'perftoolkit: internal error in {place} at …' "
+        "(logger 'perftoolkit', logged once per process for each place, so possibly in an "
+        "earlier test's output) has the traceback. The code under test is not at fault: report "
+        "this to perftoolkit with that traceback."
+    )
+    # The line the message points at is there, with the traceback.
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith(f"perftoolkit: internal error in {place} at ")
+    assert isinstance(error.exc_info[1], InjectedFault | TypeError)  # type: ignore[index]
+
+
+@pytest.mark.usefixtures("_forget_failures")
+def test_query_budget_abandoned_capture_message_names_what_was_measured(
+    books: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cachestats, "_counters", _boom)
+    with pytest.raises(CaptureFailed) as info, query_budget(1, what="tests/x.py::test_y"):
+        _seven_queries()
+    assert str(info.value).startswith(
+        "tests/x.py::test_y could not be judged against its budget of 1 query: perftoolkit's "
+        "own capture failed in its 'cache' hook during the block and stopped counting, so the "
+        "number of queries the code ran is unknown (2 counted before the failure)."
+    )
+
+
+@pytest.mark.usefixtures("_forget_failures")
+def test_query_budget_abandoned_capture_of_a_failing_block_lets_its_error_through(
+    books: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cachestats, "_counters", _boom)
+
+    def fails() -> None:
+        _seven_queries()
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError), query_budget(3) as capture:
+        fails()
+    assert capture.error == "cache"
+
+
+@pytest.mark.usefixtures("_forget_failures")
+def test_query_budget_whole_captures_judged_as_before_after_an_abandoned_one(
+    books: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure belongs to one capture: the next blocks count and judge every query."""
+    monkeypatch.setattr(cachestats, "_counters", _boom)
+    with pytest.raises(CaptureFailed), query_budget(REAL_QUERIES):
+        _seven_queries()
+    monkeypatch.undo()
+    with query_budget(REAL_QUERIES) as capture:
+        _seven_queries()
+    assert (capture.error, len(capture.queries)) == (None, REAL_QUERIES)
+    with pytest.raises(QueryBudgetExceeded) as info, query_budget(REAL_QUERIES - 1):
+        _seven_queries()
+    assert str(info.value).startswith(
+        "The query_budget block is over its query budget: queries 7 > 6 (+1).\n"
+    )
