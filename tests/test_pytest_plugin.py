@@ -324,6 +324,61 @@ def test_marker_and_fixture(sandbox: pytest.Pytester) -> None:
     assert "During handling" not in result.stdout.str()
 
 
+def test_marker_and_fixture_fail_when_the_capture_failed(sandbox: pytest.Pytester) -> None:
+    """perftoolkit's own per-query hook fails: the marked test and the fixture's block counted
+    nothing, and fail saying the count is unknown instead of passing on 0 queries."""
+    sandbox.makeconftest(FAULTY_CAPTURE)
+    sandbox.makepyfile(
+        test_views="""
+        import pytest
+        from django.contrib.auth.models import User
+
+
+        @pytest.fixture
+        def people(db):
+            for i in range(3):
+                User.objects.create(username=f"u{i}")
+
+
+        @pytest.mark.query_budget(2)
+        def test_marker(client, people):
+            client.get("/users/")
+
+
+        def test_fixture(client, people, query_budget):
+            with query_budget(1):
+                client.get("/users/")
+
+
+        def test_unbudgeted(client, people):
+            client.get("/users/")
+        """
+    )
+    result = _run(sandbox)
+    result.assert_outcomes(passed=1, failed=2)
+    unknown = (
+        "could not be judged against its budget of {limit}: perftoolkit's own capture failed in "
+        "its 'query' hook during the block and stopped counting, so the number of queries the "
+        "code ran is unknown (0 counted before the failure). The ERROR log line 'perftoolkit: "
+        "internal error in query at …' (logger 'perftoolkit', logged once per process for each "
+        "place, so possibly in an earlier test's output) has the traceback. The code under test "
+        "is not at fault: report this to perftoolkit with that traceback."
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_marker _*",
+            "CaptureFailed: test_views.py::test_marker " + unknown.format(limit="2 queries"),
+            "*_ test_fixture _*",
+            "*",
+            ">       with query_budget(1):",
+            "E       perftoolkit.exceptions.CaptureFailed: The query_budget block "
+            + unknown.format(limit="1 query"),
+        ]
+    )
+    result.stdout.no_fnmatch_line("*QueryBudgetExceeded*")
+    assert "During handling" not in result.stdout.str()
+
+
 def test_plugin_idle_without_django_settings(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
