@@ -140,6 +140,8 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, 
                 volatile,
                 location=response.get("Location", "") if 300 <= response.status_code < 400 else "",
             )
+            if capture.error is not None:  # a partial count would pass for a smaller one
+                return None, key, f"perftoolkit's capture failed ({capture.error})", {}
             sites: dict[str, int] = {}
             for query in capture.queries:
                 if query.callsite is not None:

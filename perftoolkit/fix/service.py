@@ -176,6 +176,12 @@ class _Service:
         if parse_fix(finding.fix.code) is None:
             return no("not_fixable", "the fix is advice, not queryset code")
         path = (self.root / finding.origin.file).resolve()
+        if not path.is_relative_to(self.root):
+            return no(
+                "unplaceable",
+                f"{finding.origin.file} is outside the project root {self.root}; set "
+                "PERFTOOLKIT['PROJECT_ROOT'] to a directory that holds it (the repository's root)",
+            )
         if not path.is_file():
             return no("unplaceable", f"{finding.origin.file} is not a file under {self.root}")
         if not os.access(path, os.W_OK):

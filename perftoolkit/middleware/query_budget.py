@@ -61,6 +61,10 @@ class QueryBudgetMiddleware:
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self.async_mode = iscoroutinefunction(get_response)
+        # LOGGING with `disable_existing_loggers: True` disables every logger created before it
+        # is applied, and `runserver` applies it a second time after perftoolkit's logger exists:
+        # MODE "log" would then print nothing. Silencing is done with a level or a handler.
+        logger.disabled = False
         if self.async_mode:
             # Mark the instance async, but switch inside __call__ (no dunder swapping).
             markcoroutinefunction(self)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from perftoolkit.core.events import CallSite
-from perftoolkit.core.findings import Finding
+from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.fix.runner import ReplayRequest, ReplayResult
 from perftoolkit.fix.service import _Service
 
@@ -62,3 +62,24 @@ def test_own_line_in_the_edited_file_is_not_judged(tmp_path: Path) -> None:
         finding, tmp_path / "plans/views.py", [REQUEST], {REQUEST: result}
     )
     assert judged == ""
+
+
+def test_origin_outside_the_project_root_is_unplaceable_not_a_traceback(tmp_path: Path) -> None:
+    """Origins are relative to PROJECT_ROOT; code beside it (`../src/shop/views.py`, a
+    project whose settings live in a sub-directory) is named with a way to reach it."""
+    root = tmp_path / "sandbox"
+    root.mkdir()
+    (tmp_path / "src" / "shop").mkdir(parents=True)
+    (tmp_path / "src" / "shop" / "views.py").write_text("rows = Meal.objects.all()\n")
+    outside = replace(
+        FINDING,
+        origin=CallSite("../src/shop/views.py", 1, "<module>"),
+        fix=Fix("select_related", '.select_related("plan")'),
+    )
+    path, outcome = service(root, {})._plan(outside)
+    assert (path, outcome.status, outcome.reason) == (
+        None,
+        "unplaceable",
+        f"../src/shop/views.py is outside the project root {root}; set "
+        "PERFTOOLKIT['PROJECT_ROOT'] to a directory that holds it (the repository's root)",
+    )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,29 @@ def test_middleware_log_mode_logs_one_line_per_finding(caplog: pytest.LogCapture
     lines = [r.getMessage() for r in caplog.records if r.name == "perftoolkit"]
     assert len(lines) == 1
     assert lines[0].startswith("perftoolkit: GET corpus/chain2/: N+1: Review.book → Book.author")
+
+
+def test_log_mode_speaks_after_logging_config_disabled_existing_loggers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A project's LOGGING with `disable_existing_loggers: True`, applied after perftoolkit's
+    logger exists (runserver applies it twice), does not silence MODE "log"."""
+    logger = logging.getLogger("perftoolkit")
+    existing = [
+        (item, item.disabled)
+        for item in logging.Logger.manager.loggerDict.values()
+        if isinstance(item, logging.Logger)
+    ]
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": True})
+    try:
+        assert logger.disabled
+        with override_mode("log"), caplog.at_level(logging.WARNING, logger="perftoolkit"):
+            Client().get("/corpus/chain2/")
+        lines = [r.getMessage() for r in caplog.records if r.name == "perftoolkit"]
+        assert (logger.disabled, len(lines)) == (False, 1)
+    finally:
+        for item, disabled in existing:
+            item.disabled = disabled
 
 
 def test_middleware_sends_findings_signal() -> None:
