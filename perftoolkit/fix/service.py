@@ -36,6 +36,7 @@ from perftoolkit.fix.runner import (
     recorded_requests,
     replay,
 )
+from perftoolkit.fix.source import Source, read_source
 from perftoolkit.middleware.recording import recorded_profiles
 from perftoolkit.reporting.schema import read_run, write_run, write_text
 
@@ -58,6 +59,7 @@ class FixResult:
 class _State:
     """The edits kept so far and what the endpoints replay like with them."""
 
+    sources: dict[Path, Source] = field(default_factory=dict)  # each file as first read
     originals: dict[Path, str] = field(default_factory=dict)
     current: dict[Path, str] = field(default_factory=dict)
     results: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
@@ -85,7 +87,8 @@ def run_fix(
     )
     if options.apply:
         for path, text in result.files.items():
-            write_text(text, path)
+            # write_text translates no line ending: a "\r\n" file stays one
+            write_text(state.sources[path].file_text(text), path)
             result.written.append(path)
         _record(run, options.report, outcomes, result, root)
     elif patch:
@@ -230,7 +233,9 @@ class _Service:
         assert finding.fix is not None
         assert finding.origin is not None
         state = self.state
-        original = state.originals.setdefault(path, path.read_text(encoding="utf-8"))
+        if path not in state.sources:
+            state.sources[path] = read_source(path)
+        original = state.originals.setdefault(path, state.sources[path].text)
         current = state.current.setdefault(path, original)
         line = map_line(original, current, finding.origin.line) or finding.origin.line
         try:
@@ -365,11 +370,12 @@ def _patch(state: _State, root: Path) -> str:
         before, after = state.originals[path], state.current[path]
         if before == after:
             continue
+        source = state.sources[path]
         name = path.relative_to(root).as_posix()
         chunks.extend(
             difflib.unified_diff(
-                before.splitlines(keepends=True),
-                after.splitlines(keepends=True),
+                source.file_text(before).splitlines(keepends=True),
+                source.file_text(after).splitlines(keepends=True),
                 f"a/{name}",
                 f"b/{name}",
             )
