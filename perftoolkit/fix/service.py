@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -372,15 +373,25 @@ def _patch(state: _State, root: Path) -> str:
             continue
         source = state.sources[path]
         name = path.relative_to(root).as_posix()
-        chunks.extend(
-            difflib.unified_diff(
-                source.file_text(before).splitlines(keepends=True),
-                source.file_text(after).splitlines(keepends=True),
-                f"a/{name}",
-                f"b/{name}",
-            )
-        )
+        chunks.append(unified_diff(source.file_text(before), source.file_text(after), name))
     return "".join(chunks)
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    r"""The diff of one file that `git apply` and `patch -p1` apply to it: its lines end at "\n"
+    only, as theirs do, so a "\r\n" line keeps its "\r" (and a form feed does not end a line),
+    and a last line without a newline is marked as such."""
+    out: list[str] = []
+    for line in difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}"):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    r"""`text` cut after each "\n", the endings kept."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
 
 
 def _record(

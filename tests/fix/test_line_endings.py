@@ -1,6 +1,6 @@
 """perf_fix leaves a file's bytes as they are but for its edits: "\\r\\n" line endings (on the
-lines an edit adds too), a UTF-8 byte order mark; and its patch applies to the file as it is on
-disk.
+lines an edit adds too), a UTF-8 byte order mark, a last line without a newline; and its patch
+applies to the file as it is on disk.
 
 `run_fix` runs as `manage.py perf_fix` runs it, but for the replay: each request's query count is
 given (fewer once its finding's fix is in the edited text) where the command measures it in a
@@ -24,7 +24,7 @@ from perftoolkit.fix import service
 from perftoolkit.fix.options import FixOptions
 from perftoolkit.fix.replay import _OverlayLoader
 from perftoolkit.fix.runner import ReplayRequest, ReplayResult
-from perftoolkit.fix.service import run_fix
+from perftoolkit.fix.service import run_fix, unified_diff
 from perftoolkit.reporting.schema import write_run
 
 FILE = "library/views.py"
@@ -100,15 +100,17 @@ REQUESTS = {
 WRITTEN = {("GET", "books/"): 'Prefetch("reviews"', ("GET", "shelf/"): '"loans",'}
 
 FILES = [
-    pytest.param("\n", "", id="lf"),
-    pytest.param("\r\n", "", id="crlf"),
-    pytest.param("\r\n", "\ufeff", id="crlf-bom"),
-    pytest.param("\n", "\ufeff", id="lf-bom"),
+    pytest.param("\n", "", True, id="lf"),
+    pytest.param("\r\n", "", True, id="crlf"),
+    pytest.param("\r\n", "\ufeff", True, id="crlf-bom"),
+    pytest.param("\n", "\ufeff", True, id="lf-bom"),
+    pytest.param("\r\n", "", False, id="crlf-no-last-newline"),
 ]
 
 
-def spelled(text: str, newline: str, bom: str) -> bytes:
-    return (bom + text.replace("\n", newline)).encode()
+def spelled(text: str, newline: str, bom: str, last_newline: bool = True) -> bytes:
+    text = bom + text.replace("\n", newline)
+    return (text if last_newline else text.removesuffix(newline)).encode()
 
 
 def replay(
@@ -151,17 +153,52 @@ def fix(project: Path, *, apply: bool) -> service.FixResult:
     return result
 
 
-@pytest.mark.parametrize(("newline", "bom"), FILES)
+@pytest.mark.parametrize(("newline", "bom", "end"), FILES)
 def test_apply_keeps_the_files_line_endings_and_byte_order_mark(
-    project: Path, newline: str, bom: str
+    project: Path, newline: str, bom: str, end: bool
 ) -> None:
     path = project / FILE
-    path.write_bytes(spelled(SOURCE, newline, bom))
+    path.write_bytes(spelled(SOURCE, newline, bom, end))
     fix(project, apply=True)
-    assert path.read_bytes() == spelled(EDITED, newline, bom)
+    assert path.read_bytes() == spelled(EDITED, newline, bom, end)
 
 
-@pytest.mark.parametrize(("newline", "bom"), FILES)
+def test_crlf_patch_keeps_crlf_on_its_lines() -> None:
+    before = 'a = 1\r\nb = ("x",\r\n     "y")\r\n'
+    after = 'a = 1\r\nb = ("x",\r\n     "y",\r\n     "z")\r\n'
+    assert unified_diff(before, after, "m.py") == (
+        "--- a/m.py\n"
+        "+++ b/m.py\n"
+        "@@ -1,3 +1,4 @@\n"
+        " a = 1\r\n"
+        ' b = ("x",\r\n'
+        '-     "y")\r\n'
+        '+     "y",\r\n'
+        '+     "z")\r\n'
+    )
+
+
+def test_patch_marks_a_last_line_without_newline() -> None:
+    assert unified_diff("a\r\nb", "a\r\nc", "m.py") == (
+        "--- a/m.py\n"
+        "+++ b/m.py\n"
+        "@@ -1,2 +1,2 @@\n"
+        " a\r\n"
+        "-b\n"
+        "\\ No newline at end of file\n"
+        "+c\n"
+        "\\ No newline at end of file\n"
+    )
+
+
+def test_patch_cuts_lines_at_newlines_only() -> None:
+    # A form feed or a lone "\r" inside a line is the line's own text to patch and git.
+    assert unified_diff("a\x0cb\rc\n", "a\x0cb\rd\n", "m.py") == (
+        "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-a\x0cb\rc\n+a\x0cb\rd\n"
+    )
+
+
+@pytest.mark.parametrize(("newline", "bom", "end"), FILES)
 @pytest.mark.parametrize(
     "command",
     [
@@ -170,15 +207,15 @@ def test_apply_keeps_the_files_line_endings_and_byte_order_mark(
     ],
 )
 def test_patch_applies_to_the_file_on_disk(
-    project: Path, newline: str, bom: str, command: list[str]
+    project: Path, newline: str, bom: str, end: bool, command: list[str]
 ) -> None:
     if shutil.which(command[0]) is None:
         pytest.skip(f"{command[0]} is not installed")
     path = project / FILE
-    path.write_bytes(spelled(SOURCE, newline, bom))
+    path.write_bytes(spelled(SOURCE, newline, bom, end))
     result = fix(project, apply=False)
     assert result.written == [project.parent / "fixes.patch"]
-    assert path.read_bytes() == spelled(SOURCE, newline, bom)  # the patch only
+    assert path.read_bytes() == spelled(SOURCE, newline, bom, end)  # the patch only
     done = subprocess.run(
         [*command, str(project.parent / "fixes.patch")],
         cwd=project,
@@ -187,7 +224,7 @@ def test_patch_applies_to_the_file_on_disk(
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert path.read_bytes() == spelled(EDITED, newline, bom)
+    assert path.read_bytes() == spelled(EDITED, newline, bom, end)
 
 
 def test_replay_compiles_the_edited_text_with_the_files_line_numbers(tmp_path: Path) -> None:
