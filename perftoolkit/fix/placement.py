@@ -14,6 +14,7 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.fix.calls import free_names, parse_fix
 from perftoolkit.core.fix.context import at_origin, request_attribute
 from perftoolkit.fix.edit import Placement
+from perftoolkit.fix.source import read_source
 
 
 def placement_for(finding: Finding, root: Path) -> Placement:
@@ -150,7 +151,7 @@ def _names(finding: Finding, free: frozenset[str], root: Path) -> dict[str, str]
 
 def _function(path: Path, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = ast.parse(read_source(path).text)
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
     best = None

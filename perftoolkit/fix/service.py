@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,6 +37,7 @@ from perftoolkit.fix.runner import (
     recorded_requests,
     replay,
 )
+from perftoolkit.fix.source import Source, read_source
 from perftoolkit.middleware.recording import recorded_profiles
 from perftoolkit.reporting.schema import read_run, write_run, write_text
 
@@ -58,6 +60,7 @@ class FixResult:
 class _State:
     """The edits kept so far and what the endpoints replay like with them."""
 
+    sources: dict[Path, Source] = field(default_factory=dict)  # each file as first read
     originals: dict[Path, str] = field(default_factory=dict)
     current: dict[Path, str] = field(default_factory=dict)
     results: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
@@ -85,7 +88,8 @@ def run_fix(
     )
     if options.apply:
         for path, text in result.files.items():
-            write_text(text, path)
+            # write_text translates no line ending: a "\r\n" file stays one
+            write_text(state.sources[path].file_text(text), path)
             result.written.append(path)
         _record(run, options.report, outcomes, result, root)
     elif patch:
@@ -236,7 +240,9 @@ class _Service:
         assert finding.fix is not None
         assert finding.origin is not None
         state = self.state
-        original = state.originals.setdefault(path, path.read_text(encoding="utf-8"))
+        if path not in state.sources:
+            state.sources[path] = read_source(path)
+        original = state.originals.setdefault(path, state.sources[path].text)
         current = state.current.setdefault(path, original)
         line = map_line(original, current, finding.origin.line) or finding.origin.line
         try:
@@ -371,16 +377,27 @@ def _patch(state: _State, root: Path) -> str:
         before, after = state.originals[path], state.current[path]
         if before == after:
             continue
+        source = state.sources[path]
         name = path.relative_to(root).as_posix()
-        chunks.extend(
-            difflib.unified_diff(
-                before.splitlines(keepends=True),
-                after.splitlines(keepends=True),
-                f"a/{name}",
-                f"b/{name}",
-            )
-        )
+        chunks.append(unified_diff(source.file_text(before), source.file_text(after), name))
     return "".join(chunks)
+
+
+def unified_diff(before: str, after: str, name: str) -> str:
+    r"""The diff of one file that `git apply` and `patch -p1` apply to it: its lines end at "\n"
+    only, as theirs do, so a "\r\n" line keeps its "\r" (and a form feed does not end a line),
+    and a last line without a newline is marked as such."""
+    out: list[str] = []
+    for line in difflib.unified_diff(_lines(before), _lines(after), f"a/{name}", f"b/{name}"):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    r"""`text` cut after each "\n", the endings kept."""
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
 
 
 def _record(

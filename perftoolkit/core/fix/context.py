@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def request_attribute(expression: str) -> str | None:
@@ -73,9 +76,13 @@ def map_line(original: str, current: str, line: int) -> int | None:
 
     >>> map_line("a\\nb\\nc\\n", "x\\na\\nb\\nc\\n", 2)
     3
+    >>> map_line("a\\r\\nb\\r\\n", "x\\r\\na\\r\\nb\\r\\n", 2)
+    3
+    >>> map_line("\\x0c\\na\\nb\\n", "\\x0c\\na\\nX\\nb\\n", 3)  # a form feed ends no line
+    4
     """
     matcher = difflib.SequenceMatcher(
-        a=original.splitlines(), b=current.splitlines(), autojunk=False
+        a=python_lines(original), b=python_lines(current), autojunk=False
     )
     index = line - 1
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
@@ -84,3 +91,14 @@ def map_line(original: str, current: str, line: int) -> int | None:
                 return b0 + (index - a0) + 1
             return b0 + 1 if b1 > b0 else None
     return None
+
+
+def python_lines(text: str) -> list[str]:
+    r"""The lines of `text` as Python numbers them, without their endings: "\r\n", "\r" or "\n"
+    ends one; a form feed or U+2028 does not, though `str.splitlines` cuts there.
+
+    >>> python_lines("a\r\nb\x0cc\rd\n")
+    ['a', 'b\x0cc', 'd']
+    """
+    lines = _LINE_END.split(text)
+    return lines[:-1] if lines[-1] == "" else lines
