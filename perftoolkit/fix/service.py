@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -89,7 +90,9 @@ def run_fix(
     if options.apply:
         for path, text in result.files.items():
             # write_text translates no line ending: a "\r\n" file stays one
+            mode = stat.S_IMODE(path.stat().st_mode)
             write_text(state.sources[path].file_text(text), path)
+            os.chmod(path, mode)  # the file's own mode, not a report's 0644
             result.written.append(path)
         _record(run, options.report, outcomes, result, root)
     elif patch:
@@ -190,6 +193,15 @@ class _Service:
             return no("unplaceable", f"{finding.origin.file} is not a file under {self.root}")
         if not os.access(path, os.W_OK):
             return no("unplaceable", f"{finding.origin.file} is not writable")
+        if path not in self.state.sources:
+            try:
+                self.state.sources[path] = read_source(path)
+            except UnicodeDecodeError as exc:
+                return no(
+                    "unplaceable",
+                    f"{finding.origin.file} is not UTF-8 (byte {exc.start}); perf_fix edits "
+                    "UTF-8 source only",
+                )
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(

@@ -232,3 +232,24 @@ def test_replay_compiles_the_edited_text_with_the_files_line_numbers(tmp_path: P
     code = _OverlayLoader("library.views", str(tmp_path / FILE), text).get_code("library.views")
     lines = {c.co_name: c.co_firstlineno for c in code.co_consts if hasattr(c, "co_name")}
     assert lines == {"books": 6, "shelf": 14}
+
+
+def test_apply_keeps_the_files_mode(project: Path) -> None:
+    path = project / FILE
+    path.write_text(SOURCE)
+    path.chmod(0o664)
+    fix(project, apply=True)
+    assert (path.read_text(), path.stat().st_mode & 0o777) == (EDITED, 0o664)
+
+
+def test_a_file_that_is_not_utf8_is_unplaceable_and_the_run_goes_on(project: Path) -> None:
+    path = project / FILE
+    latin = SOURCE.replace('"""Book pages."""', '"""Livres à lire."""')
+    path.write_bytes(b"# -*- coding: latin-1 -*-\n" + latin.encode("latin-1"))
+    options = FixOptions(report=project.parent / "report.json", apply=True)
+    result = run_fix(options, settings_module="tests.settings", project_dir=project)
+    byte = len("# -*- coding: latin-1 -*-\n") + len('"""Livres ')
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        ("unplaceable", f"{FILE} is not UTF-8 (byte {byte}); perf_fix edits UTF-8 source only")
+    ] * 2
+    assert path.read_bytes() == b"# -*- coding: latin-1 -*-\n" + latin.encode("latin-1")
