@@ -530,11 +530,16 @@ def run_audit_and_report(options: AuditOptions, *, stdout: IO[str] | TextIOBase)
     """What `perf_audit` and `perftoolkit audit` do: run with a live display, then show the
     summary (or, with --json, print report.json). The entry point shows `outcome.problems` and
     exits with `outcome.exit_code`; errors before the run raise PerfToolkitError."""
-    from perftoolkit.reporting.console import AuditDisplay, make_console, render_audit_summary
+    from perftoolkit.reporting.console import (
+        AuditDisplay,
+        log_width,
+        make_console,
+        render_audit_summary,
+    )
     from perftoolkit.reporting.schema import dumps, run_to_dict
 
     # Off a terminal (CI logs, make demo) rich would wrap at 80 columns; the table needs more.
-    out = make_console(cast(IO[str], stdout), width=None if stdout.isatty() else 132)
+    out = make_console(cast(IO[str], stdout), width=log_width(cast(IO[str], stdout)))
     quiet, json_output = options.quiet, options.json_output
     if quiet or json_output:
         outcome = run_audit(options, NotesOnly())

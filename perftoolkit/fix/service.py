@@ -238,7 +238,10 @@ class _Service:
 
     def _baseline(self, endpoints: list[Endpoint]) -> None:
         requests = [r for e in endpoints for r in self.requests.get(e, [])]
-        self.progress(f"replaying {len(requests)} recorded requests of {len(endpoints)} endpoints")
+        self.progress(
+            f"replaying {_count(len(requests), 'recorded request')} of "
+            f"{_count(len(endpoints), 'endpoint')}"
+        )
         results = replay(
             requests,
             {},
@@ -296,7 +299,7 @@ class _Service:
             **{p: t for p, t in state.current.items() if t != state.originals[p]},
             path: edited,
         }
-        self.progress(f"{finding.id}: replaying {len(requests)} requests with the fix")
+        self.progress(f"{finding.id}: replaying {_count(len(requests), 'request')} with the fix")
         before = max(state.results[r].queries or 0 for r in own)
         try:
             results = replay(
@@ -381,6 +384,14 @@ class _Service:
             if changed:
                 return f"{request}: {changed}"
         return ""
+
+
+def _count(n: int, noun: str) -> str:
+    """
+    >>> _count(1, "request"), _count(2, "recorded request")
+    ('1 request', '2 recorded requests')
+    """
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _patch(state: _State, root: Path) -> str:

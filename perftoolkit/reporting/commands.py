@@ -43,9 +43,9 @@ def show_report(options: ReportShowOptions, stdout: TextIO) -> None:
 
         stdout.write(run_to_markdown(run))
     else:
-        from perftoolkit.reporting.console import make_console, render_run
+        from perftoolkit.reporting.console import log_width, make_console, render_run
 
-        render_run(run, make_console(stdout))
+        render_run(run, make_console(stdout, width=log_width(stdout)))
 
 
 def write_report_html(options: ReportHtmlOptions) -> Path:

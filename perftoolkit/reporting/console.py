@@ -7,6 +7,8 @@ string, which rich would read as markup (`[link=…]`, styles): it goes in as `T
 
 from __future__ import annotations
 
+import os
+
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,10 +30,24 @@ from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import visible
 
 
+# The width of tables written to a file or a pipe (a CI log) when COLUMNS does not say: wide
+# enough for most routes on one line, where rich's 80 would fold them mid-word.
+LOG_COLUMNS = 132
+
+
 def make_console(
     file: IO[str] | None = None, *, stderr: bool = False, width: int | None = None
 ) -> Console:
     return Console(file=file, stderr=stderr, width=width, soft_wrap=False, highlight=False)
+
+
+def log_width(file: IO[str]) -> int | None:
+    """None (the terminal's own width, or COLUMNS) on a terminal or where COLUMNS is set, else
+    LOG_COLUMNS."""
+    isatty = getattr(file, "isatty", None)
+    if (isatty is not None and isatty()) or os.environ.get("COLUMNS", "").isdigit():
+        return None
+    return LOG_COLUMNS
 
 
 # A route column never narrows below this: on an 80-column CI log a table of ten columns would

@@ -4,15 +4,21 @@ reader can read, never a few letters a line."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
+from perftoolkit.reporting.commands import show_report
 from perftoolkit.reporting.console import (
+    LOG_COLUMNS,
     ROUTE_MIN_WIDTH,
+    log_width,
     make_console,
     render_audit_summary,
     render_run,
 )
+from perftoolkit.reporting.options import ReportShowOptions
+from perftoolkit.reporting.schema import write_run
 from tests.support.runs import Endpoint, judged_before_run, make_run
 
 LONG = (
@@ -64,3 +70,19 @@ def test_budget_column_keeps_whole_words() -> None:
     assert all(len(line) <= 80 for line in lines)
     row = next(line for line in lines if line.startswith("GET api/courses/ "))
     assert row.rstrip().endswith("exceeded")
+
+
+def test_report_show_into_a_pipe_is_132_columns_unless_columns_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report show > file` (a CI log): routes of up to ~60 characters stay on one line."""
+    run = make_run("long", [Endpoint("GET", LONG[0], [30], 5, (1.0, 2.0, 3.0), "x.y", "t0")])
+    write_run(run, tmp_path / "report.json")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = io.StringIO()
+    show_report(ReportShowOptions(report=tmp_path / "report.json"), out)
+    lines = out.getvalue().splitlines()
+    assert [line for line in lines if line.startswith(f"GET {LONG[0]}")] != []
+    assert max(map(len, lines)) <= LOG_COLUMNS == 132
+    monkeypatch.setenv("COLUMNS", "100")
+    assert log_width(io.StringIO()) is None
