@@ -8,7 +8,6 @@ string, which rich would read as markup (`[link=…]`, styles): it goes in as `T
 from __future__ import annotations
 
 import os
-
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,7 +27,6 @@ from perftoolkit.core.runs.loadstats import LoadProgress
 from perftoolkit.core.runs.run import AuditRun, sampled_at
 from perftoolkit.core.runs.taskerrors import LoadException
 from perftoolkit.reporting.formatting import visible
-
 
 # The width of tables written to a file or a pipe (a CI log) when COLUMNS does not say: wide
 # enough for most routes on one line, where rich's 80 would fold them mid-word.
