@@ -46,6 +46,8 @@ _CASES = [
     "default_accessor_count",
     "default_accessor_lookup",
     "shared_fk_pair",
+    "m2m_through",
+    "m2m_through_reverse",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

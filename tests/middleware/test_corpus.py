@@ -32,6 +32,26 @@ def site(file: str, marker: str) -> str:
 
 # url, model, field, path, fix code, callsite, origin, repeats
 N_PLUS_ONE = {
+    # Django's prefetch of an m2m joins the auto-created through model, whose reverse accessor
+    # (`Book_tags+`) is hidden: the fix names the m2m itself, from either side.
+    "m2m_through": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (VIEWS, "# case: m2m_through"),
+        (VIEWS, "# origin: m2m_through"),
+        6,
+    ),
+    "m2m_through_reverse": (
+        "corpus.Tag",
+        "books",
+        "books",
+        '.prefetch_related("books")',
+        (VIEWS, "# case: m2m_through_reverse"),
+        (VIEWS, "# origin: m2m_through_reverse"),
+        3,
+    ),
     "fk": (
         "corpus.Book",
         "author",
