@@ -313,3 +313,10 @@ def m2m_through_reverse(request: HttpRequest) -> JsonResponse:
     for tag in tags:
         prefetch_related_objects([tag], "books")  # case: m2m_through_reverse
     return JsonResponse({"books": [[b.title for b in t.books.all()] for t in tags]})
+
+
+def library_template(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    # corpus/library_outer.html includes an installed app's template (under site-packages),
+    # which loops over the books: the lines named are the project's, never the library's.
+    return render(request, "corpus/library_outer.html", {"books": books})  # origin: library
