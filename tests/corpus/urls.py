@@ -46,10 +46,13 @@ _CASES = [
     "default_accessor_count",
     "default_accessor_lookup",
     "shared_fk_pair",
+    "m2m_through",
+    "m2m_through_reverse",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [
     path("detail/<int:pk>/", views.detail, name="detail"),
+    path("library_template/", views.library_template),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),
     path("drf/m2m/", drf_views.TagIdBooks.as_view()),

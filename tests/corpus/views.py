@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Avg
+from django.db.models import Avg, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.generic import ListView
@@ -297,3 +297,26 @@ def duplicate(request: HttpRequest) -> JsonResponse:
 def write_on_get(request: HttpRequest) -> JsonResponse:
     Tag.objects.filter(name="python").update(name="python")  # case: write_on_get
     return JsonResponse({"ok": True})
+
+
+def m2m_through(request: HttpRequest) -> JsonResponse:
+    # A prefetch per row: Django reads each book's tags through the auto-created through model
+    # (`Book_tags`), whose reverse accessor `Book_tags+` is hidden and no lookup may name.
+    books = list(Book.objects.order_by("id"))  # origin: m2m_through
+    for book in books:
+        prefetch_related_objects([book], "tags")  # case: m2m_through
+    return JsonResponse({"tags": [[t.name for t in b.tags.all()] for b in books]})
+
+
+def m2m_through_reverse(request: HttpRequest) -> JsonResponse:
+    tags = list(Tag.objects.order_by("id"))  # origin: m2m_through_reverse
+    for tag in tags:
+        prefetch_related_objects([tag], "books")  # case: m2m_through_reverse
+    return JsonResponse({"books": [[b.title for b in t.books.all()] for t in tags]})
+
+
+def library_template(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    # corpus/library_outer.html includes an installed app's template (under site-packages),
+    # which loops over the books: the lines named are the project's, never the library's.
+    return render(request, "corpus/library_outer.html", {"books": books})  # origin: library

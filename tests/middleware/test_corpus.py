@@ -32,6 +32,26 @@ def site(file: str, marker: str) -> str:
 
 # url, model, field, path, fix code, callsite, origin, repeats
 N_PLUS_ONE = {
+    # Django's prefetch of an m2m joins the auto-created through model, whose reverse accessor
+    # (`Book_tags+`) is hidden: the fix names the m2m itself, from either side.
+    "m2m_through": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (VIEWS, "# case: m2m_through"),
+        (VIEWS, "# origin: m2m_through"),
+        6,
+    ),
+    "m2m_through_reverse": (
+        "corpus.Tag",
+        "books",
+        "books",
+        '.prefetch_related("books")',
+        (VIEWS, "# case: m2m_through_reverse"),
+        (VIEWS, "# origin: m2m_through_reverse"),
+        3,
+    ),
     "fk": (
         "corpus.Book",
         "author",
@@ -581,3 +601,26 @@ def test_corpus_origin_is_the_branch_that_loaded_the_rows(settings: Any) -> None
 def test_corpus_fixed_branch_has_no_findings(settings: Any) -> None:
     settings.MIDDLEWARE = SESSION_MIDDLEWARE
     assert findings_for("/corpus/drf/staff-branch/", logged_in("reader0")) == []
+
+
+def test_corpus_installed_template_is_never_a_callsite_or_origin(
+    settings: Any, tmp_path: Any
+) -> None:
+    """A template under site-packages is skipped like a library's Python frames: the project
+    template line that includes it is the callsite, the view's render call the origin."""
+    library = tmp_path / "site-packages" / "shelf" / "templates"
+    (library / "shelf").mkdir(parents=True)
+    (library / "shelf" / "books.html").write_text(
+        "{% for book in books %}\n<li>{{ book.author.name }}</li>\n{% endfor %}\n"
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
+    ]
+    [finding] = findings_for("/corpus/library_template/")
+    assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "author")
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("author")'
+    assert str(finding.callsite) == f"{TEMPLATES}/library_outer.html:2"
+    assert finding.callsite is not None
+    assert finding.callsite.function == 'include "shelf/books.html"'
+    assert str(finding.origin) == site(VIEWS, "# origin: library")

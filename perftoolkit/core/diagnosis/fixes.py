@@ -68,7 +68,17 @@ class Calls:
         return ast.get_source_segment(self.text, node) or ast.unparse(node)
 
 
-def fix_for(chain: Chain) -> Fix:
+def usable(path: str) -> bool:
+    """Whether every name of a path can be written in a lookup. A hidden reverse accessor (a
+    related_name ending in "+", such as `Book_tags+` of an auto-created through model) cannot:
+    select_related / prefetch_related / Count() naming it raise."""
+    return all(name and not name.endswith("+") for name in path.split("__"))
+
+
+def fix_for(chain: Chain) -> Fix | None:
+    """The fix, or None when the chain passes through a relation no lookup can name."""
+    if not (usable(chain.path) and usable(chain.lookup_path)):
+        return None
     via = chain.last.via
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
@@ -381,13 +391,15 @@ def keep_ordering(fix: Fix, ordering: tuple[str, ...]) -> Fix:
     return Fix(fix.action, f"{fix.code}.order_by({order})", note=note)
 
 
-def nest_fix(fix: Fix, parent: Relation) -> Fix:
+def nest_fix(fix: Fix, parent: Relation) -> Fix | None:
     """Move a fix for rows that are one object's related set, read whole (`course.sections.all()`,
     a nested serializer), into a prefetch of that set on the parent's queryset: `.annotate(n=Count("lessons"))` on sections becomes
     `.prefetch_related(Prefetch("sections", queryset=Section.objects.annotate(n=Count("lessons"))))`."""
     code = fix.code
     if not code.startswith("."):
         return fix
+    if not usable(parent.field):
+        return None
     simple = code.startswith('.prefetch_related("') and code.count("(") == 1
     if simple:
         inner = code[len('.prefetch_related("') : -2]

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, keep_ordering, nest_fix, short
+from perftoolkit.core.diagnosis.fixes import (
+    Chain,
+    Step,
+    fix_for,
+    keep_ordering,
+    nest_fix,
+    short,
+    usable,
+)
 from perftoolkit.core.events import (
     CallSite,
     EagerLoad,
@@ -203,13 +211,13 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         lookup=lookup,
     )
     fix = fix_for(chain_desc)
-    if root_event is not None and root_event.default_ordering:
+    if fix is not None and root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
     origin = _origin(root_event, profile, example)
     loaded_model = root_model
     parent = root_event.relation if root_event is not None else None
     if parent is not None and parent.many and root_index is not None:
-        if parent.via == "all" and not parent.ordering:
+        if parent.via == "all" and not parent.ordering and fix is not None:
             # The rows are one object's related set, read whole (`course.sections.all()`, a
             # nested serializer): a prefetch of that set on the parent's queryset serves it.
             fix = nest_fix(fix, parent)
@@ -233,6 +241,16 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
     load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
+    if fix is None:
+        names = f"{chain_desc.path}__{chain_desc.lookup_path}__{parent.field if parent else ''}"
+        hidden = next((n for n in names.split("__") if n and not usable(n)), "")
+        remedy = (
+            f"; no select_related/prefetch_related lookup can name {hidden or 'this relation'}: "
+            f"load the rows once (a prefetch of a visible relation, in_bulk or an annotation)"
+            f"{load} instead of once per row."
+        )
+    else:
+        remedy = f"; add {fix.code}{load}."
     return Finding(
         kind="n_plus_one",
         method=profile.method,
@@ -249,7 +267,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         severity="warning",
         message=(
             f"N+1: {arrows}{per_row} runs once per {short(root_model)} row "
-            f"({len(members)} queries){where}; add {fix.code}{load}."
+            f"({len(members)} queries){where}{remedy}"
         ),
     )
 

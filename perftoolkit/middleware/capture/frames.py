@@ -66,6 +66,9 @@ class _Library(NamedTuple):
     files: frozenset[str]
 
 
+_INSTALLED_DIRS = frozenset({"site-packages", "dist-packages"})
+
+
 @settings_cache()
 def _library() -> _Library:
     dirs: set[str] = set()
@@ -136,6 +139,8 @@ def _classify(filename: str) -> Kind:
         return Kind.ORM
     real = os.path.realpath(filename)
     library = _library()
+    if _INSTALLED_DIRS & set(Path(real).parts):  # installed, whatever interpreter owns it
+        return Kind.LIBRARY
     if real in library.files or any(real.startswith(root) for root in library.dirs):
         return Kind.LIBRARY
     return Kind.PROJECT
@@ -244,7 +249,7 @@ def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
         if found.generic is None:
             found.generic = frame
     elif kind is Kind.TEMPLATE:
-        if found.template is None and name == "render_annotated":
+        if found.template is None and name == "render_annotated" and project_template(frame):
             found.template = frame
     elif (
         kind is Kind.SERIALIZER
@@ -255,6 +260,17 @@ def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
         found.serializer = frame
 
 
+def project_template(frame: FrameType) -> bool:
+    """Whether the node a `render_annotated` frame renders is in one of the project's templates:
+    an installed app's template (site-packages, Django's own) is skipped like its Python frames,
+    so the line named is the project template that includes it, or the project code."""
+    node = frame.f_locals.get("self")
+    name = getattr(getattr(node, "origin", None), "name", None)
+    if not isinstance(name, str) or name.startswith("<"):
+        return True  # a template from a string: the project's own
+    return classify(name) is Kind.PROJECT
+
+
 def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -> None:
     """Project code called from a template: the template line is the callsite, the view renders."""
     while frame is not None and budget > 0:
@@ -262,7 +278,11 @@ def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -
         if kind is Kind.HANDLER:
             return
         if found.template is None:
-            if kind is Kind.TEMPLATE and frame.f_code.co_name == "render_annotated":
+            if (
+                kind is Kind.TEMPLATE
+                and frame.f_code.co_name == "render_annotated"
+                and project_template(frame)
+            ):
                 found.template = frame
             elif kind is Kind.PROJECT:
                 budget = min(budget, 10)

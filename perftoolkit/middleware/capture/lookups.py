@@ -77,15 +77,36 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
             continue
         # Back from the filtered model to the rows' model: the reverse of the foreign key, then
         # each join walked the other way (`enrollment__course=c` on reviews → enrollments__review).
-        accessors = [remote.get_accessor_name()]
-        lookups = [str(remote.field.related_query_name())]  # the same walk in lookup names
-        query_names = [_query_name(field) for field in joins]
-        many = not getattr(target, "one_to_one", False)
+        # Each hop: accessor, lookup name, the lookup name walking it forwards, many, and the
+        # foreign key it crosses with the direction ("reverse": into the key's model).
+        hops: list[_Hop] = [
+            (
+                str(remote.get_accessor_name() or ""),
+                str(remote.field.related_query_name()),
+                str(getattr(target, "name", "")),
+                not getattr(target, "one_to_one", False),
+                target,
+                "reverse",
+            )
+        ]
         for field in reversed(joins):
             back, back_many = _reverse_accessor(field)
-            accessors.append(back)
-            lookups.append(_reverse_lookup(field))
-            many = many or back_many
+            reverse = getattr(field, "auto_created", False) and not getattr(field, "concrete", True)
+            hops.append(
+                (
+                    back,
+                    _reverse_lookup(field),
+                    _query_name(field),
+                    back_many,
+                    field.field if reverse else field,
+                    "forward" if reverse else "reverse",
+                )
+            )
+        hops = _through_hops_as_m2m(hops)
+        accessors = [hop[0] for hop in hops]
+        lookups = [hop[1] for hop in hops]
+        query_names = [hop[2] for hop in reversed(hops)]
+        many = any(hop[3] for hop in hops)
         if not all(accessors) or not all(query_names):
             continue
         out.append(
@@ -95,13 +116,67 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
                 kind="reverse_many" if many else "reverse_one",
                 target=label(queryset.model),
                 via=via,
-                related_query_name="__".join([*query_names, str(getattr(target, "name", ""))]),
+                related_query_name="__".join(query_names),
                 query_name=query_name_unless(
                     "__".join(str(x) for x in lookups), "__".join(str(a) for a in accessors)
                 ),
             )
         )
     return tuple(out)
+
+
+# accessor, lookup name, lookup name walking back, many, the foreign key crossed, its direction
+_Hop = tuple[str, str, str, bool, Any, str]
+
+
+def _through_hops_as_m2m(hops: list[_Hop]) -> list[_Hop]:
+    """Into a many-to-many's through table and out by its other key is the many-to-many itself.
+
+    Django's own queries of an m2m (a prefetch of `book.tags`) join the auto-created through
+    model, whose reverse accessor (`Book_tags+`) is hidden: no lookup may name it. The pair of
+    hops becomes the m2m field (`tags`), or its reverse accessor from the other side. A hidden
+    hop that is not such a pair stays as it is (no lookup can express it).
+    """
+    out: list[_Hop] = []
+    index = 0
+    while index < len(hops):
+        hop = hops[index]
+        after = hops[index + 1] if index + 1 < len(hops) else None
+        merged = _m2m_hop(hop, after) if after is not None and _hidden(hop[0]) else None
+        if merged is not None:
+            out.append(merged)
+            index += 2
+        else:
+            out.append(hop)
+            index += 1
+    return out
+
+
+def _hidden(accessor: str) -> bool:
+    """A reverse accessor Django does not put on the model (`related_name` ending in "+")."""
+    return accessor.endswith("+")
+
+
+def _m2m_hop(into: _Hop, out: _Hop) -> _Hop | None:
+    key_in, key_out = into[4], out[4]
+    if into[5] != "reverse" or out[5] != "forward":
+        return None
+    through = getattr(key_in, "model", None)
+    if through is None or getattr(key_out, "model", None) is not through:
+        return None
+    for side in (key_in.related_model, key_out.related_model):
+        for m2m in getattr(getattr(side, "_meta", None), "many_to_many", ()):
+            if getattr(m2m.remote_field, "through", None) is not through:
+                continue
+            source, target = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            if (key_in.name, key_out.name) == (source, target) or (
+                m2m.remote_field.symmetrical and {key_in.name, key_out.name} == {source, target}
+            ):
+                return (m2m.name, m2m.name, str(m2m.related_query_name()), True, m2m, "m2m")
+            if (key_in.name, key_out.name) == (target, source):
+                accessor = str(m2m.remote_field.get_accessor_name() or "")
+                return (accessor, str(m2m.related_query_name()), m2m.name, True, m2m, "m2m")
+    return None
 
 
 def _generic_lookups(queryset: Any, children: list[Any], via: RelationVia) -> tuple[Relation, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for
+from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, nest_fix
 from perftoolkit.core.events import Relation
 
 
@@ -106,3 +106,29 @@ def test_fix_for_prefetch_bypassed_note() -> None:
 
 def test_fix_for_unparseable_source_falls_back() -> None:
     assert fix_for(chain("count", "n = (((")).code == '.annotate(items_count=Count("items"))'
+
+
+@pytest.mark.parametrize(
+    ("steps", "via"),
+    [
+        ((Step("shop.Order", "Order_tags+", True), Step("shop.Order_tags", "tag", False)), "all"),
+        ((Step("shop.Order", "+", True),), "all"),
+        ((Step("shop.Order", "Order_tags+", True), Step("shop.Order_tags", "tag", False)), "count"),
+        ((Step("shop.Order", "items", True, lookup="Order_items+"),), "count"),
+    ],
+)
+def test_fix_for_hidden_accessor_is_no_fix(steps: tuple[Step, ...], via: str) -> None:
+    """A related_name ending in "+" is no lookup: no fix rather than one that raises."""
+    last = Relation("shop.Order", steps[-1].field, "reverse_many", "shop.Item", via)
+    assert fix_for(Chain(root="shop.Order", steps=steps, last=last)) is None
+
+
+def test_nest_fix_under_a_hidden_accessor_is_no_fix() -> None:
+    fix = fix_for(chain("all", "for item in order.items.all():"))
+    assert fix is not None
+    hidden = Relation("shop.Customer", "Customer_orders+", "many", "shop.Order")
+    visible = Relation("shop.Customer", "orders", "many", "shop.Order")
+    assert nest_fix(fix, hidden) is None
+    assert nest_fix(fix, visible) == type(fix)(
+        "prefetch_related", '.prefetch_related("orders__items")'
+    )
