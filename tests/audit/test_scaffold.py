@@ -357,3 +357,17 @@ def test_scaffold_follows_helpers_and_fills_nested_lookups_from_one_row() -> Non
             "name from corpus.Review.book.author.name; review_pk from corpus.Review.pk",
         ),
     }
+
+
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.helper_urls", MIDDLEWARE=SESSIONS)
+def test_scaffold_takes_two_parameters_of_one_model_from_one_row() -> None:
+    Author.objects.filter(name="author 1").update(name="author 0")  # two authors, one name
+    profile = prepared(staff(), include=("^writers/<str:author_name>",)).profile
+    (task,) = profile.tasks
+    assert task.paths == (
+        "/writers/author%200_1/",
+        "/writers/author%200_2/",
+        "/writers/author%202_3/",
+        "/writers/author%203_4/",
+        "/writers/author%204_5/",
+    )
