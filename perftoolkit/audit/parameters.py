@@ -17,13 +17,13 @@ import contextlib
 import datetime
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
 from django.apps import apps
 from django.core.exceptions import FieldError
-from django.db.models import Model, QuerySet
+from django.db.models import Manager, Model, QuerySet
 from django.urls import Resolver404, resolve
 
 from perftoolkit.audit.endpoints import (
@@ -33,7 +33,12 @@ from perftoolkit.audit.endpoints import (
     view_model,
     view_queryset,
 )
-from perftoolkit.audit.viewsource import class_lookups, function_lookups, unused_parameters
+from perftoolkit.audit.viewsource import (
+    Lookup,
+    class_source,
+    function_lookups,
+    unused_parameters,
+)
 from perftoolkit.core.routes import CONVERTER_SAMPLES, fill_route, route_key, route_parameters
 from perftoolkit.urlconf import UrlEntry
 
@@ -59,6 +64,11 @@ class _Source:
     get: Callable[[Any], str | None]
     said: str
     per_row: bool = True
+    # For values of a model's rows listed apart (per_row False): the model, column and filters,
+    # so two parameters from one model can take theirs from one row.
+    model: Any = None
+    column: str = ""
+    filters: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +99,7 @@ def fill_parameters(
     model = view_model(view, queryset) if view is not None else None
     rows = _rows(queryset if queryset is not None else owned(model), ROWS * 20) if model else []
     known = _View(info, entry, view, model, rows, lookup_of(info, view), owned)
+    known = _joint_rows(known, {name for _, name in params})
     literal = _literal_before(entry.key)
     sources: list[_Source] = []
     for index, (converter, name) in enumerate(params):
@@ -97,7 +108,11 @@ def fill_parameters(
             return found
         sources.append(found)
     per_row = any(s.per_row for s in sources)
-    candidates: list[Model | None] = list(rows) if per_row else [None] * ROWS
+    candidates: list[Model | None] = list(known.rows) if per_row else [None] * ROWS
+    if not per_row:
+        sources, shared = _one_row(sources, known.owned)
+        if shared:
+            candidates, per_row = list(shared), True
     paths: list[str] = []
     kept: list[Model] = []
     for n, row in enumerate(candidates):
@@ -140,10 +155,24 @@ def _source(
             return f"no {_label(model)} rows{seen}"
         slug_field = str(known.view.get_slug_field())
         return _Source(_from_row(slug_field), f"{name} from {_label(model)} rows")
-    looked_up = function_lookups(known.entry.callback).get(name)
-    if looked_up is None and known.info.view_class is not None:
-        looked_up = class_lookups(known.info.view_class, model).get(name)
+    looked_up = _lookups(known).get(name)
     if looked_up is not None:
+        if model is not None and rows and looked_up.model is model:
+            # The view's own rows: with the other parameters taken from the same row.
+            return _Source(
+                _matching(model, looked_up, rows),
+                f"{name} from {_label(model)}.{looked_up.column.replace('__', '.')}",
+            )
+        relation = _foreign_key(model, name, literal) if model is not None and rows else None
+        if relation is not None and relation[0][-1].related_model is looked_up.model:
+            # A parent the view also looks up (`product_pk` beside a review's `pk`): the parent
+            # of each of the view's rows, so the path names one review of that product.
+            keys = relation[0]
+            hops = ".".join(k.name for k in keys)
+            return _Source(
+                _through(keys, looked_up.column, _allowed(looked_up)),
+                f"{name} from {_label(model)}.{hops}",
+            )
         return _independent(looked_up.model, looked_up.column, name, known.owned, looked_up.filters)
     relation = _foreign_key(model, name, literal) if model is not None else None
     if relation is not None:
@@ -158,9 +187,17 @@ def _source(
         if not rows:
             return f"no {_label(model)} rows{seen}"
         return _Source(_from_row(own), f"{name} from {_label(model)}.{own}")
+    parent = _parent_field(model, name) if model is not None and rows else None
+    if parent is not None:  # `number` on a view of order lines: Line.order.number
+        fk, column = parent
+        return _Source(_through([fk], column), f"{name} from {_label(model)}.{fk.name}.{column}")
     target = _model_named(name, literal)
     if target is not None:
         return _independent(target, _field_for(target, name), name, known.owned)
+    for other in _looked_up_models(known):  # `key` on a view that looks up a WishList
+        named = _own_field(other, name)
+        if named is not None:
+            return _independent(other, named, name, known.owned)
     sections = known.entry.default_kwargs.get("sitemaps")
     if name == "section" and isinstance(sections, dict) and sections:
         return _Source(_cycle([str(k) for k in sections]), f"{name}: the sitemap's sections", False)
@@ -172,6 +209,109 @@ def _source(
         sample = CONVERTER_SAMPLES.get(converter or "str", "x")
         return _Source(_cycle([sample]), f"{name}: not read by the view", per_row=False)
     return f"nothing says what `{name}` takes (no model or field of that name)"
+
+
+def _one_row(
+    sources: list[_Source], owned: Callable[[type[Model]], QuerySet[Any]]
+) -> tuple[list[_Source], list[Model]]:
+    """Two or more parameters from rows of one model (a category's slug and pk): their values
+    from each row together, not from two lists."""
+    models = [s.model for s in sources if s.model is not None]
+    model = next((m for m in models if models.count(m) > 1), None)
+    if model is None:
+        return sources, []
+    rows = owned(model)
+    for source in sources:
+        if source.model is model and source.filters:
+            with contextlib.suppress(FieldError, TypeError, ValueError):
+                rows = rows.filter(**dict(source.filters))
+    found = _rows(rows, ROWS * 20)
+    if not found:
+        return sources, []
+    together = [
+        replace(s, get=_from_row(s.column), per_row=True) if s.model is model else s
+        for s in sources
+    ]
+    return together, found
+
+
+def _lookups(known: _View) -> dict[str, Lookup]:
+    found = function_lookups(known.entry.callback)
+    if known.info.view_class is not None:
+        found = {**class_source(known.info.view_class, known.model).lookups, **found}
+    return found
+
+
+def _looked_up_models(known: _View) -> tuple[Any, ...]:
+    if known.info.view_class is None:
+        return ()
+    return tuple(
+        m for m in class_source(known.info.view_class, known.model).models if m is not known.model
+    )
+
+
+def _joint_rows(known: _View, names: set[str]) -> _View:
+    """The view, its rows those of a lookup that takes two or more of the route's parameters
+    together (`get_object_or_404(Line, pk=line_pk, wishlist__key=key)`) when its model is not
+    the view's: each path's values then come from one of that lookup's rows."""
+    for lookup in _lookups(known).values():
+        if len(lookup.together & names) < 2 or lookup.model is known.model:
+            continue
+        if known.lookup is not None and known.lookup[0] in names - lookup.together:
+            continue  # the view's own lookup takes another of the parameters
+        rows = known.owned(lookup.model)
+        if lookup.filters:
+            with contextlib.suppress(FieldError, TypeError, ValueError):
+                rows = rows.filter(**lookup.filters)
+        found = _rows(rows, ROWS * 20)
+        if found:
+            return replace(known, view=None, model=lookup.model, rows=found, lookup=None)
+    return known
+
+
+def _matching(
+    model: Any, lookup: Lookup, rows: list[Model]
+) -> Callable[[Model | None], str | None]:
+    """A row's value of the lookup's column, for rows that meet the lookup's own conditions."""
+    allowed: set[Any] | None = None
+    if lookup.filters:
+        with contextlib.suppress(FieldError, TypeError, ValueError):
+            allowed = set(
+                model._default_manager.filter(
+                    pk__in=[r.pk for r in rows], **lookup.filters
+                ).values_list("pk", flat=True)
+            )
+    column = lookup.column
+
+    def value(row: Model | None) -> str | None:
+        if row is None or (allowed is not None and row.pk not in allowed):
+            return None
+        return _value(row, column)
+
+    return value
+
+
+def _allowed(lookup: Lookup) -> Callable[[Any], bool] | None:
+    """Whether a parent row meets the lookup's own conditions (`is_public=True`)."""
+    if not lookup.filters:
+        return None
+    try:
+        matching = lookup.model._default_manager.filter(**lookup.filters)
+        pks = set(matching.values_list("pk", flat=True)[: ROWS * 200])
+    except (FieldError, TypeError, ValueError):
+        return None
+    return lambda row: row.pk in pks
+
+
+def _parent_field(model: Any, name: str) -> tuple[Any, str] | None:
+    """The foreign key of `model` whose row has a field the parameter names (`number` on a line
+    of an order: (Line.order, "number")), when one parent has it."""
+    found = [
+        (fk, column)
+        for fk in _forward_keys(model)
+        if (column := _own_field(fk.related_model, name)) is not None
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def _independent(
@@ -195,7 +335,14 @@ def _independent(
     where = (
         f"{_label(model)}.{field.replace('__', '.')}" if field != "pk" else f"{_label(model)} rows"
     )
-    return _Source(_cycle(values[:ROWS]), f"{name} from {where}", per_row=False)
+    return _Source(
+        _cycle(values[:ROWS]),
+        f"{name} from {where}",
+        per_row=False,
+        model=model,
+        column=field,
+        filters=tuple(sorted((filters or {}).items())),
+    )
 
 
 def _related(model: Any, path: str) -> Any:
@@ -226,7 +373,9 @@ def _from_row(path: str) -> Callable[[Model | None], str | None]:
     return value
 
 
-def _through(path: list[Any], attribute: str) -> Callable[[Model | None], str | None]:
+def _through(
+    path: list[Any], attribute: str, allowed: Callable[[Any], bool] | None = None
+) -> Callable[[Model | None], str | None]:
     def value(row: Model | None) -> str | None:
         current: Any = row
         for fk in path[:-1]:
@@ -234,6 +383,10 @@ def _through(path: list[Any], attribute: str) -> Callable[[Model | None], str | 
         if current is None:
             return None
         last = path[-1]
+        if allowed is not None:
+            parent = getattr(current, last.name, None)
+            if parent is None or not allowed(parent):
+                return None
         if attribute == "pk":
             raw = getattr(current, last.attname, None)
             return None if raw is None else str(raw)
@@ -255,6 +408,8 @@ def _value(row: Any, path: str) -> str | None:
         if current is None:
             return None
         current = getattr(current, part, None)
+        if isinstance(current, Manager):  # a many-valued relation (`partners__pk`): its first row
+            current = current.order_by("pk").first()
     if isinstance(current, Model):  # a lookup through a relation (`author__publisher`)
         current = current.pk
     if current is None:

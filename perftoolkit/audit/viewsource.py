@@ -65,6 +65,9 @@ class Lookup:
     model: type[Model]
     column: str
     filters: dict[str, Any] = field(default_factory=dict)  # the literal conditions beside it
+    # The URL parameters the same lookup takes (`Line` by `pk` and `wishlist__key`): their values
+    # must come from one row.
+    together: frozenset[str] = frozenset()
 
 
 def function_lookups(callback: Callable[..., Any]) -> dict[str, Lookup]:
@@ -113,13 +116,14 @@ def _looked_up_model(call: ast.Call, names: dict[str, Any]) -> type[Model] | Non
     target: ast.expr | None = None
     if isinstance(func, ast.Name) and func.id in _GETTERS and call.args:
         target = call.args[0]
-    elif (
-        isinstance(func, ast.Attribute)
-        and func.attr in _MANAGER_CALLS
-        and isinstance(func.value, ast.Attribute)
-        and func.value.attr in _MANAGERS
-    ):
-        target = func.value.value
+    elif isinstance(func, ast.Attribute) and func.attr in _MANAGER_CALLS:
+        target = func.value
+        # Through the queryset's other calls down to the manager or model they start from:
+        # `Offer.active.select_related().get(...)`, `Plan.objects.filter(...).get(...)`.
+        while isinstance(target, ast.Call) and isinstance(target.func, ast.Attribute):
+            target = target.func.value
+        if isinstance(target, ast.Attribute) and target.attr in _MANAGERS:
+            target = target.value
     if target is None:
         return None
     value = _resolve(target, names)
@@ -163,34 +167,167 @@ def _unused_by_class(view_class: type, params: tuple[str, ...]) -> set[str]:
 
 
 _METHODS = ("get_object", "get_queryset", "get", "dispatch", "get_context_data", "setup")
+_FOLLOWED = 2  # how deep calls of the view's own methods (`self.get_category()`) are followed
 
 
-@lru_cache(maxsize=512)
+@dataclass(frozen=True)
+class ClassLookups:
+    """What a class-based view's own methods look up: {parameter: Lookup}, and every model they
+    look anything up in (`get_object_or_404(WishList, ...)`), parameters or not."""
+
+    lookups: dict[str, Lookup]
+    models: tuple[type[Model], ...]
+
+
 def class_lookups(view_class: type, view_model: Any) -> dict[str, Lookup]:
     """{parameter: Lookup} for each URL parameter a class-based view's own methods look a row up
     by: `get_object_or_404(Order, number=self.kwargs["order_number"])`, or a `.get()` /
     `.filter()` on its own queryset (`self.get_queryset().get(key=self.kwargs["key"])`)."""
-    found: dict[str, Lookup] = {}
-    for klass in view_class.__mro__:
-        if klass is object or klass.__module__.startswith(("django.", "rest_framework.")):
-            continue
+    return class_source(view_class, view_model).lookups
+
+
+@lru_cache(maxsize=512)
+def class_source(view_class: type, view_model: Any) -> ClassLookups:
+    """The lookups of the view's methods (`get`, `get_object`, `dispatch`, ...) and of the
+    methods of its own they call (`self.get_category()`, `self.fetch_line(user, kwargs["key"])`,
+    two calls deep), a helper's arguments followed to its parameters. A row a method keeps
+    (`self.product = get_object_or_404(Product, pk=self.kwargs["product_pk"])`) and a later
+    lookup names (`.filter(product=self.product, pk=self.kwargs["pk"])`) ties both parameters to
+    the later lookup's rows (`product__pk`, `pk`): they are looked up together."""
+    calls: list[tuple[ast.Call, dict[str, Any], dict[str, str], bool]] = []
+    kept: dict[str, tuple[str, str]] = {}  # self.<attribute> -> (parameter, column)
+    visited: set[tuple[Any, tuple[tuple[str, str], ...]]] = set()
+
+    def visit(function: Any, bindings: dict[str, str], depth: int) -> None:
+        key = (function, tuple(sorted(bindings.items())))
+        if key in visited:
+            return
+        visited.add(key)
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        except (OSError, TypeError, SyntaxError):
+            return
+        names = function.__globals__
+        local = dict(bindings)
+        for node in ast.walk(tree):  # `note_id = self.kwargs.get("note_id")`
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                param = _param(node.value, local)
+                if isinstance(target, ast.Name) and param is not None:
+                    local[target.id] = param
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if _is_self_attribute(target) and isinstance(node.value, ast.Call):
+                    single = _single_lookup(node.value, names, local)
+                    if single is not None:
+                        kept.setdefault(target.attr, single)  # type: ignore[attr-defined]
+            if not isinstance(node, ast.Call):
+                continue
+            calls.append((node, names, local, True))
+            helper = _own_method(view_class, node)
+            if helper is not None and depth < _FOLLOWED:
+                visit(helper, _arguments(helper, node, local), depth + 1)
+
+    for klass in _own_classes(view_class):
         for name in _METHODS:
             method = vars(klass).get(name)
-            if method is None or not inspect.isfunction(method):
-                continue
-            try:
-                tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
-            except (OSError, TypeError, SyntaxError):
-                continue
-            for call in ast.walk(tree):
-                if isinstance(call, ast.Call):
-                    _class_call(call, method.__globals__, view_model, found)
-    return found
+            if method is not None and inspect.isfunction(method):
+                visit(method, {}, 0)
+    found: dict[str, Lookup] = {}
+    models: list[type[Model]] = []
+    for call, names, local, _ in calls:
+        model = _class_call(call, names, view_model, found, local, kept)
+        if model is not None and model not in models:
+            models.append(model)
+    return ClassLookups(found, tuple(models))
+
+
+def _own_classes(view_class: type) -> list[type]:
+    """The view's classes but Django's and DRF's own (they read no URL parameter but through
+    the lookups of `SingleObjectMixin` / `GenericAPIView`)."""
+    return [
+        k
+        for k in view_class.__mro__
+        if k is not object and not k.__module__.startswith(("django.", "rest_framework."))
+    ]
+
+
+def _own_method(view_class: type, call: ast.Call) -> Any:
+    """The function `self.<name>(...)` calls, when one of the view's own classes defines it."""
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "self"
+    ):
+        return None
+    for klass in _own_classes(view_class):
+        method = vars(klass).get(func.attr)
+        if method is not None:
+            return method if inspect.isfunction(method) else None
+    return None
+
+
+def _arguments(function: Any, call: ast.Call, local: dict[str, str]) -> dict[str, str]:
+    """{the helper's parameter: URL parameter} for the arguments of `call` that are URL
+    parameters (`self.fetch_line(user, kwargs["key"], line_pk=kwargs["line_pk"])`)."""
+    try:
+        names = list(inspect.signature(function).parameters)[1:]  # after self
+    except (TypeError, ValueError):
+        return {}
+    bound: dict[str, str] = {}
+    for position, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            break
+        param = _param(argument, local)
+        if param is not None and position < len(names):
+            bound[names[position]] = param
+    for keyword in call.keywords:
+        param = _param(keyword.value, local)
+        if keyword.arg and param is not None:
+            bound[keyword.arg] = param
+    return bound
+
+
+def _param(node: ast.expr, local: dict[str, str]) -> str | None:
+    """The URL parameter an expression is: `self.kwargs["x"]`, or a name bound to one."""
+    if isinstance(node, ast.Name) and node.id in local:
+        return local[node.id]
+    return _kwargs_key(node)
+
+
+def _is_self_attribute(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
+
+
+def _single_lookup(
+    call: ast.Call, names: dict[str, Any], local: dict[str, str]
+) -> tuple[str, str] | None:
+    """(parameter, column) of a lookup by one URL parameter (`get_object_or_404(Product,
+    pk=self.kwargs["product_pk"])`), the row a method keeps on the view."""
+    if _looked_up_model(call, names) is None:
+        return None
+    found = [(k.arg, _param(k.value, local)) for k in call.keywords if k.arg]
+    params = [(column, param) for column, param in found if param is not None]
+    if len(params) != 1:
+        return None
+    column, param = params[0]
+    return param, "pk" if column in ("pk", "id") else column
 
 
 def _class_call(
-    call: ast.Call, names: dict[str, Any], view_model: Any, found: dict[str, Lookup]
-) -> None:
+    call: ast.Call,
+    names: dict[str, Any],
+    view_model: Any,
+    found: dict[str, Lookup],
+    local: dict[str, str],
+    kept: dict[str, tuple[str, str]],
+) -> type[Model] | None:
     model = _looked_up_model(call, names)
     if (
         model is None
@@ -198,16 +335,27 @@ def _class_call(
         and call.func.attr in ("get", "filter")
     ):
         model = view_model  # a .get()/.filter() on the view's own queryset
-    if model is None:
-        return
+    if not (isinstance(model, type) and issubclass(model, Model)):
+        return None
     filters = {
         k.arg: k.value.value for k in call.keywords if k.arg and isinstance(k.value, ast.Constant)
     }
+    columns: dict[str, str] = {}
     for keyword in call.keywords:
-        param = _kwargs_key(keyword.value)
-        if keyword.arg and param is not None:
-            column = "pk" if keyword.arg in ("pk", "id") else keyword.arg
-            found.setdefault(param, Lookup(model, column, filters))
+        if not keyword.arg:
+            continue
+        param = _param(keyword.value, local)
+        if param is not None:
+            columns.setdefault(param, "pk" if keyword.arg in ("pk", "id") else keyword.arg)
+        elif _is_self_attribute(keyword.value) and keyword.value.attr in kept:  # type: ignore[attr-defined]
+            param, column = kept[keyword.value.attr]  # type: ignore[attr-defined]
+            columns.setdefault(param, f"{keyword.arg}__{column}")
+    together = frozenset(columns)
+    for param, column in columns.items():
+        previous = found.get(param)
+        if previous is None or len(together) > len(previous.together):
+            found[param] = Lookup(model, column, filters, together)
+    return model
 
 
 def _kwargs_key(node: ast.expr) -> str | None:

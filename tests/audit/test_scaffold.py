@@ -309,3 +309,65 @@ def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
     assert reasons["forbidden/"] == "answered 403 at /forbidden/"
     # The probe's requests left no trace: the rows are as they were.
     assert Author.objects.count() == len(pages)
+
+
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.helper_urls", MIDDLEWARE=SESSIONS)
+def test_scaffold_follows_helpers_and_fills_nested_lookups_from_one_row() -> None:
+    profile = prepared(staff()).profile
+    assert [(s.route, s.reason) for s in profile.skipped] == []
+    tasks = {t.route: (t.paths, t.comment.split("; ", 1)[1]) for t in profile.tasks}
+    books = range(1, 7)
+    reviews = range(1, 11)  # two reviews per book: review r is of book (r + 1) // 2
+    assert tasks == {
+        # get() -> self.load_book() -> self.find_book(self.kwargs["pk"]) -> get_object_or_404
+        "shelves/<int:pk>/": (
+            tuple(f"/shelves/{n}/" for n in books),
+            "pk from corpus.Book rows",
+        ),
+        # Book._default_manager.select_related("author").get(title=...) in get()
+        "titles/<str:title>/": (
+            tuple(f"/titles/book%20{n - 1}/" for n in books),
+            "title from corpus.Book.title",
+        ),
+        # A model the view looks up has a field of the parameter's name.
+        "writers/<str:name>/": (
+            tuple(f"/writers/author%20{n}/" for n in range(5)),
+            "name from corpus.Author.name",
+        ),
+        # Two parameters of Author rows: each path's from one author.
+        "writers/<str:author_name>_<int:pk>/": (
+            tuple(f"/writers/author%20{n - 1}_{n}/" for n in range(1, 6)),
+            "author_name from corpus.Author.name; pk from corpus.Author rows",
+        ),
+        # The parent's field of each review: every path names a review of that book.
+        "titles/<str:title>/reviews/<int:review_id>/": (
+            tuple(f"/titles/book%20{(r + 1) // 2 - 1}/reviews/{r}/" for r in reviews),
+            "title from corpus.Review.book.title; review_id from corpus.Review.pk",
+        ),
+        "books/<int:book_pk>/reviews/<int:pk>/": (
+            tuple(f"/books/{(r + 1) // 2}/reviews/{r}/" for r in reviews),
+            "book_pk from corpus.Review.book; pk from corpus.Review rows",
+        ),
+        "library/<int:book_pk>/reviews/<int:pk>/": (
+            tuple(f"/library/{(r + 1) // 2}/reviews/{r}/" for r in reviews),
+            "book_pk from corpus.Review.book.pk; pk from corpus.Review.pk",
+        ),
+        "authors/<str:name>/reviews/<int:review_pk>/": (
+            tuple(f"/authors/author%20{((r + 1) // 2 - 1) % 5}/reviews/{r}/" for r in reviews),
+            "name from corpus.Review.book.author.name; review_pk from corpus.Review.pk",
+        ),
+    }
+
+
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.helper_urls", MIDDLEWARE=SESSIONS)
+def test_scaffold_takes_two_parameters_of_one_model_from_one_row() -> None:
+    Author.objects.filter(name="author 1").update(name="author 0")  # two authors, one name
+    profile = prepared(staff(), include=("^writers/<str:author_name>",)).profile
+    (task,) = profile.tasks
+    assert task.paths == (
+        "/writers/author%200_1/",
+        "/writers/author%200_2/",
+        "/writers/author%202_3/",
+        "/writers/author%203_4/",
+        "/writers/author%204_5/",
+    )
