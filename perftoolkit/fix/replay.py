@@ -9,7 +9,8 @@ touched), and runs each request twice through Django's test client, as the recor
 empty process-local caches (CACHES replaced by local memory), each time in a transaction rolled
 back afterwards: the first warms what a process keeps (content types, templates), the second is
 counted with perftoolkit's capture, and the two responses must be equal for the request to be
-judged at all.
+judged at all. With a directory for them, each normalised body is kept there under its digest,
+once, for the parent to say where two responses differ.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import django
 
         django.setup()
-        results = _replay(job["requests"])
+        results = _replay(job["requests"], job.get("bodies"))
         output: dict[str, Any] = {"results": results}
     except Exception as exc:  # the edited code may not even import: that is the answer
         last = traceback.extract_tb(exc.__traceback__)[-1:]
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _replay(requests: list[dict[str, Any]], bodies: str | None = None) -> list[dict[str, Any]]:
     from django.conf import settings
     from django.test.utils import override_settings
 
@@ -99,7 +100,7 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts, CACHES=caches):
         for request in requests:
-            runs = [_run(request, volatile) for _ in range(2)]
+            runs = [_run(request, volatile, bodies) for _ in range(2)]
             (_, first, _, _), (queries, second, error, sites) = runs
             out.append(
                 {
@@ -107,17 +108,24 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "sites": sites,
                     "key": second.to_dict() if second is not None else None,
                     "stable": first == second,
+                    # what the first run answered, when the second answered otherwise
+                    "first": first.to_dict() if first is not None and first != second else None,
                     "error": error or runs[0][2],
                 }
             )
     return out
 
 
-def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, dict[str, int]]:
+def _run(
+    request: dict[str, Any], volatile: Any, bodies: str | None = None
+) -> tuple[int | None, Any, str, dict[str, int]]:
+    """One run of `request`: its query count, response key, error and queries by line; with
+    `bodies` (a directory), the normalised body is kept there under its digest, for the parent
+    to say where two responses differ."""
     from django.core.cache import caches
     from django.db import connections, transaction
 
-    from perftoolkit.core.fix.responses import response_key
+    from perftoolkit.core.fix.responses import keyed, normalised_body
     from perftoolkit.middleware.capture.capture import capture_queries
 
     for cache in caches.all(initialized_only=True):
@@ -133,13 +141,16 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, 
                 body = b"".join(
                     response.streaming_content if response.streaming else [response.content]
                 )
-            key = response_key(
+            kind, data = normalised_body(response.get("Content-Type", ""), body, volatile)
+            key = keyed(
                 response.status_code,
-                response.get("Content-Type", ""),
-                body,
-                volatile,
+                kind,
+                data,
+                len(body),
                 location=response.get("Location", "") if 300 <= response.status_code < 400 else "",
             )
+            if bodies is not None:
+                _keep(Path(bodies) / key.digest, data)
             if capture.error is not None:  # a partial count would pass for a smaller one
                 return None, key, f"perftoolkit's capture failed ({capture.error})", {}
             sites: dict[str, int] = {}
@@ -153,6 +164,13 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, 
         finally:
             for alias in connections:
                 transaction.set_rollback(True, using=alias)
+
+
+def _keep(path: Path, data: bytes) -> None:
+    if not path.exists():
+        scratch = path.with_name(f".{path.name}.{os.getpid()}")
+        scratch.write_bytes(data)
+        scratch.replace(path)
 
 
 def _client(user_id: Any) -> Any:

@@ -43,6 +43,7 @@ class ReplayResult:
     error: str = ""
     # queries run by each project line ("file:line"), to tell whether a finding's own line ran fewer
     sites: dict[str, int] = field(default_factory=dict)
+    first: ResponseKey | None = None  # the first run's response, when it differs from `key`'s
 
 
 class ReplayFailed(Exception):
@@ -70,9 +71,11 @@ def replay(
     *,
     project_dir: Path,
     settings_module: str,
+    bodies: Path | None = None,
     timeout_s: float = 600.0,
 ) -> list[ReplayResult]:
-    """Replay `requests` against the project with `overlay` (file → edited text) in place."""
+    """Replay `requests` against the project with `overlay` (file → edited text) in place; with
+    `bodies` (a directory), each normalised response body is kept there under its digest."""
     if not requests:
         return []
     with tempfile.TemporaryDirectory(prefix="perftoolkit-fix-") as scratch:
@@ -84,6 +87,7 @@ def replay(
                     "project_dir": os.fspath(project_dir),
                     "overlay": {os.fspath(p): text for p, text in overlay.items()},
                     "requests": [r.to_dict() for r in requests],
+                    "bodies": os.fspath(bodies) if bodies is not None else None,
                 }
             )
         )
@@ -116,6 +120,7 @@ def replay(
             stable=bool(r["stable"]),
             error=str(r["error"] or ""),
             sites={str(k): int(v) for k, v in (r.get("sites") or {}).items()},
+            first=ResponseKey.from_dict(r["first"]) if r.get("first") else None,
         )
         for r in data["results"]
     ]

@@ -3,8 +3,9 @@
 For each N+1 finding with an exact fix, in the report's order: write the fix into the current
 text of its origin's file (earlier kept fixes included), replay the recorded requests of every
 endpoint that runs code of that file, and keep the edit only if the finding's endpoint runs
-fewer queries and no response changed. The files on disk are written only at the end, and only
-with --apply.
+fewer queries and no response changed. A response that changed is replayed once more without any
+edit before the edit is blamed: two runs of the same code that differ make the request unstable,
+not judged. The files on disk are written only at the end, and only with --apply.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import difflib
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +25,7 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.fix.calls import parse_fix
 from perftoolkit.core.fix.context import map_line
 from perftoolkit.core.fix.outcome import FixOutcome, exit_code
-from perftoolkit.core.fix.responses import difference
+from perftoolkit.core.fix.responses import ResponseKey, difference
 from perftoolkit.core.runs.run import AppliedFix, AuditRun
 from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
@@ -67,6 +69,10 @@ class _State:
     results: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
     baseline: dict[ReplayRequest, ReplayResult] = field(default_factory=dict)
     edited_by: dict[Path, list[str]] = field(default_factory=dict)
+    # requests whose responses are not judged, and how two runs of the same code differed: the
+    # two runs of the baseline, or the baseline and a later replay without any edit (a rendered
+    # time that moved on between two replays, a file or index written between them)
+    unstable: dict[ReplayRequest, str] = field(default_factory=dict)
 
 
 def run_fix(
@@ -80,8 +86,11 @@ def run_fix(
     findings = _selected(run, options.only)
     root = project_root()
     requests = _requests(run)
-    service = _Service(run, root, requests, settings_module, project_dir or Path.cwd(), progress)
-    outcomes = service.fix_all(findings)
+    with tempfile.TemporaryDirectory(prefix="perftoolkit-bodies-") as bodies:
+        service = _Service(
+            run, root, requests, settings_module, project_dir or Path.cwd(), progress, Path(bodies)
+        )
+        outcomes = service.fix_all(findings)
     state = service.state
     patch = _patch(state, root)
     result = FixResult(
@@ -131,6 +140,7 @@ class _Service:
         settings_module: str,
         project_dir: Path,
         progress: Progress,
+        bodies: Path | None = None,
     ) -> None:
         self.run = run
         self.root = root
@@ -138,6 +148,7 @@ class _Service:
         self.settings_module = settings_module
         self.project_dir = project_dir
         self.progress = progress
+        self.bodies = bodies  # the normalised response bodies, by digest
         self.state = _State()
 
     def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
@@ -247,9 +258,15 @@ class _Service:
             {},
             project_dir=self.project_dir,
             settings_module=self.settings_module,
+            bodies=self.bodies,
         )
         self.state.baseline = dict(zip(requests, results, strict=True))
         self.state.results = dict(self.state.baseline)
+        for request, result in self.state.baseline.items():
+            if result.first is not None and result.key is not None:
+                self.state.unstable[request] = self._difference(result.first, result.key)
+            elif not result.stable:
+                self.state.unstable[request] = "one run failed, the other did not"
 
     def _attempt(self, finding: Finding, path: Path) -> FixOutcome:
         assert finding.fix is not None
@@ -284,14 +301,9 @@ class _Service:
                 "unverifiable",
                 "no GET request of this endpoint was recorded with its path",
             )
-        unstable = [r for r in own if not state.baseline[r].stable or state.baseline[r].error]
-        if unstable:
-            return self._outcome(
-                finding,
-                "unverifiable",
-                f"{unstable[0]} answers differently to two runs of the same code; declare the "
-                'changing parts in PERFTOOLKIT["VOLATILE"]',
-            )
+        unjudged = self._unjudged(own)
+        if unjudged:
+            return self._outcome(finding, "unverifiable", unjudged)
         requests = [
             r for e in sorted(self._affected(path) | {endpoint}) for r in self.requests.get(e, [])
         ]
@@ -307,12 +319,13 @@ class _Service:
                 overlay,
                 project_dir=self.project_dir,
                 settings_module=self.settings_module,
+                bodies=self.bodies,
             )
         except ReplayFailed as exc:
             return self._outcome(finding, "rejected", f"reverted: {exc}", queries_before=before)
         by_request = dict(zip(requests, results, strict=True))
         after = max(by_request[r].queries or 0 for r in own)
-        problem = self._compare(by_request)
+        problem = self._compare(by_request, finding.id)
         if problem:
             return self._outcome(
                 finding,
@@ -320,6 +333,11 @@ class _Service:
                 f"reverted: {problem}",
                 queries_before=before,
                 queries_after=after,
+            )
+        unjudged = self._unjudged(own)
+        if unjudged:
+            return self._outcome(
+                finding, "unverifiable", unjudged, queries_before=before, queries_after=after
             )
         counts = [(state.results[r].queries or 0, by_request[r].queries or 0) for r in own]
         if any(a > b for b, a in counts) or not any(a < b for b, a in counts):
@@ -373,17 +391,72 @@ class _Service:
             "other code reads, not the ones that line reads"
         )
 
-    def _compare(self, results: dict[ReplayRequest, ReplayResult]) -> str:
+    def _unjudged(self, own: list[ReplayRequest]) -> str:
+        """Why the finding's own requests cannot judge an edit ("" when they can)."""
+        for request in own:
+            base = self.state.baseline[request]
+            if base.error and request not in self.state.unstable:
+                return f"{request} fails without the fix: {base.error}"
+            if request in self.state.unstable:
+                return (
+                    f"{request} answers differently to two runs of the same code "
+                    f"({self.state.unstable[request]}); declare the changing parts in "
+                    'PERFTOOLKIT["VOLATILE"]'
+                )
+        return ""
+
+    def _compare(self, results: dict[ReplayRequest, ReplayResult], finding: str) -> str:
+        """The first response the edit changed, as "request: how"; "" when none did. A response
+        that differs from the baseline is replayed again without any edit: if that differs too,
+        the request is unstable (not judged, now or later), not changed by the edit."""
+        changed: dict[ReplayRequest, str] = {}
         for request, result in results.items():
             base = self.state.baseline.get(request)
-            if base is None or base.key is None or not base.stable:
+            if base is None or base.key is None or request in self.state.unstable:
                 continue
             if result.error or result.key is None:
-                return f"{request}: {result.error or 'no response'}"
-            changed = difference(base.key, result.key)
-            if changed:
-                return f"{request}: {changed}"
-        return ""
+                changed[request] = result.error or "no response"
+            else:
+                changed[request] = self._difference(base.key, result.key)
+        changed = {r: why for r, why in changed.items() if why}
+        if not changed:
+            return ""
+        self.progress(
+            f"{finding}: replaying {_count(len(changed), 'request')} without any fix, whose "
+            "responses changed"
+        )
+        try:
+            controls = replay(
+                list(changed),
+                {},
+                project_dir=self.project_dir,
+                settings_module=self.settings_module,
+                bodies=self.bodies,
+            )
+        except ReplayFailed:
+            controls = []
+        for request, control in zip(list(changed), controls, strict=False):
+            base = self.state.baseline[request]
+            assert base.key is not None
+            if control.key is None:
+                drift = control.error or "no response"
+            else:
+                drift = self._difference(base.key, control.key)
+            if drift:
+                self.state.unstable[request] = drift
+                del changed[request]
+        return next((f"{r}: {why}" for r, why in changed.items()), "")
+
+    def _difference(self, before: ResponseKey, after: ResponseKey) -> str:
+        return difference(before, after, self._body(before), self._body(after))
+
+    def _body(self, key: ResponseKey) -> bytes | None:
+        if self.bodies is None:
+            return None
+        try:
+            return (self.bodies / key.digest).read_bytes()
+        except OSError:
+            return None
 
 
 def _count(n: int, noun: str) -> str:

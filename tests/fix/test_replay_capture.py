@@ -3,11 +3,12 @@ an edit look like it saved queries."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from perftoolkit.core.fix.responses import compile_volatile
+from perftoolkit.core.fix.responses import compile_volatile, keyed
 from perftoolkit.fix.replay import _run
 from perftoolkit.middleware.capture.capture import QueryCapture
 from tests.reliability.test_never_breaking_host import PATH, books  # noqa: F401
@@ -35,3 +36,14 @@ def test_replay_of_an_abandoned_capture_is_an_error_not_a_count(
     queries, key, error, sites = _run({"method": "GET", "path": PATH}, compile_volatile(()))
     assert (queries, error, sites) == (None, "perftoolkit's capture failed (query)", {})
     assert key == whole[1]  # the response itself was the application's own
+
+
+def test_replay_keeps_the_normalised_body_under_its_digest(
+    books: None,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _, key, error, _ = _run({"method": "GET", "path": PATH}, compile_volatile(()), str(tmp_path))
+    assert error == ""
+    kept = [p.name for p in tmp_path.iterdir()]
+    assert kept == [key.digest]  # nothing else: no scratch file left beside it
+    assert keyed(key.status, key.kind, (tmp_path / key.digest).read_bytes(), key.size) == key

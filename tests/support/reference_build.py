@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 from perftoolkit.core.diagnosis import load_detectors
@@ -110,7 +111,9 @@ def _queries(by_endpoint: dict[tuple[str, str], list[RequestProfile]]) -> list[Q
     sql: dict[str, str] = {}
     routes: dict[str, set[str]] = defaultdict(set)
     calls: Counter[str] = Counter()
-    total: dict[str, float] = defaultdict(float)
+    # Summed as the decimals the recorder wrote (thousandths), exactly, as the streamed build
+    # does: float sums of nearly equal totals can order two statements the other way.
+    total: dict[str, Fraction] = defaultdict(Fraction)
     longest: dict[str, float] = defaultdict(float)
     per_request: dict[str, int] = defaultdict(int)
     for (method, route), items in by_endpoint.items():
@@ -120,7 +123,10 @@ def _queries(by_endpoint: dict[tuple[str, str], list[RequestProfile]]) -> list[Q
                 sql.setdefault(q.fingerprint, q.sql)
                 routes[q.fingerprint].add(f"{method} {route}")
                 calls[q.fingerprint] += 1
-                total[q.fingerprint] += q.ms
+                units = round(q.ms * 1000)
+                total[q.fingerprint] += (
+                    Fraction(units, 1000) if units / 1000 == q.ms else Fraction(q.ms)
+                )
                 longest[q.fingerprint] = max(longest[q.fingerprint], q.ms)
                 here[q.fingerprint] += 1
             for fp, n in here.items():
@@ -133,7 +139,7 @@ def _queries(by_endpoint: dict[tuple[str, str], list[RequestProfile]]) -> list[Q
             kind=statement_kind(text),
             routes=tuple(sorted(routes[fp])),
             calls=calls[fp],
-            total_ms=total[fp],
+            total_ms=float(total[fp]),
             max_ms=longest[fp],
             per_request_max=per_request[fp],
         )

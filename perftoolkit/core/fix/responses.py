@@ -4,7 +4,8 @@ JSON is compared as data (key order and spacing are not a change); HTML and text
 what differs between two runs of unchanged code: CSRF tokens, and whatever the project declares
 volatile (`PERFTOOLKIT["VOLATILE"]`: regular expressions such as a rendered timestamp). Other
 bodies are compared byte for byte. What is compared is a digest, so a replay hands over a few
-bytes per response, not the response.
+bytes per response, not the response; the normalised body it digests (`normalised_body`) can be
+kept aside, and `difference` then says where two bodies differ.
 
 >>> a = response_key(200, "application/json", b'{"a": 1, "b": [1, 2]}')
 >>> a == response_key(200, "application/json; charset=utf-8", b'{"b":[1,2],"a":1}')
@@ -43,9 +44,16 @@ class ResponseKey:
     kind: str  # json | text | bytes
     digest: str
     size: int = field(compare=False)  # shown when bodies differ
+    location: str = field(default="", compare=False)  # a redirect's target (in the digest)
 
     def to_dict(self) -> dict[str, object]:
-        return {"status": self.status, "kind": self.kind, "digest": self.digest, "size": self.size}
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "digest": self.digest,
+            "size": self.size,
+            "location": self.location,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> ResponseKey:
@@ -54,6 +62,7 @@ class ResponseKey:
             kind=str(data["kind"]),
             digest=str(data["digest"]),
             size=int(str(data["size"])),
+            location=str(data.get("location") or ""),
         )
 
 
@@ -65,19 +74,166 @@ def response_key(
     location: str = "",
 ) -> ResponseKey:
     """The comparable form of a response (`location`: a redirect's target, part of it)."""
-    kind, data = _normalised(content_type.lower(), body, volatile)
+    return keyed(status, *normalised_body(content_type, body, volatile), len(body), location)
+
+
+def normalised_body(
+    content_type: str, body: bytes, volatile: Sequence[re.Pattern[str]] = ()
+) -> tuple[str, bytes]:
+    """What a body is read as (json | text | bytes) and the form of it that is compared."""
+    return _normalised(content_type.lower(), body, volatile)
+
+
+def keyed(status: int, kind: str, data: bytes, size: int, location: str = "") -> ResponseKey:
+    """The key of a normalised body (`size`: the bytes of the body as sent)."""
     digest = hashlib.sha256(location.encode() + b"\0" + data).hexdigest()
-    return ResponseKey(status, kind, digest, len(body))
+    return ResponseKey(status, kind, digest, size, location)
 
 
-def difference(before: ResponseKey, after: ResponseKey) -> str:
-    """Why two keys differ, in a few words ("" when they do not)."""
+def difference(
+    before: ResponseKey,
+    after: ResponseKey,
+    before_body: bytes | None = None,
+    after_body: bytes | None = None,
+) -> str:
+    """Why two keys differ, in one line ("" when they do not); given both normalised bodies, where
+    they first differ: a JSON path and both values, or a line and both sides around the first
+    differing character, and whether the same rows came back in another order."""
     if before.status != after.status:
         return f"status {before.status} → {after.status}"
-    if before.digest != after.digest:
+    if before.digest == after.digest:
+        return ""
+    if before.location != after.location:
+        return f"redirect target changed: {_quoted(before.location)} → {_quoted(after.location)}"
+    size = f"({before.size} → {after.size} bytes)"
+    if before_body is None or after_body is None or before.kind != after.kind:
         what = {"json": "JSON data", "text": "body"}.get(before.kind, "body bytes")
-        return f"{what} changed ({before.size} → {after.size} bytes)"
-    return ""
+        return f"{what} changed {size}"
+    if before.kind == "json":
+        where = _json_difference(before_body, after_body)
+        return f"JSON data changed {where}" if where else f"JSON data changed {size}"
+    if before.kind == "text":
+        where = _text_difference(
+            before_body.decode("utf-8", "replace"), after_body.decode("utf-8", "replace")
+        )
+        return f"body changed {where} {size}" if where else f"body changed {size}"
+    at = next(
+        (i for i, (a, b) in enumerate(zip(before_body, after_body, strict=False)) if a != b),
+        min(len(before_body), len(after_body)),
+    )
+    return f"body bytes changed at byte {at} {size}"
+
+
+# characters shown before and after the first difference of two lines
+EXCERPT_BEFORE, EXCERPT_AFTER = 32, 16
+VALUE = 40  # characters of a JSON value shown
+
+
+def _json_difference(before: bytes, after: bytes) -> str:
+    """`at $.path: a → b` of the first difference of two JSON documents, `at $.path: same items,
+    another order` for a list whose items came back reordered; "" if they do not parse.
+
+    >>> _json_difference(b'{"a": [1, {"b": "x"}]}', b'{"a": [1, {"b": "y"}]}')
+    'at $.a[1].b: "x" → "y"'
+    >>> _json_difference(b'{"a": [1, 2, 3]}', b'{"a": [3, 1, 2]}')
+    'at $.a: same items, another order (first at $.a[0]: 1 → 3)'
+    """
+    try:
+        path = _first_json_difference(json.loads(before), json.loads(after), "$")
+    except ValueError:
+        return ""
+    return f"at {path}" if path else ""
+
+
+_ABSENT = object()
+
+
+def _first_json_difference(a: object, b: object, path: str) -> str:
+    if a == b and type(a) is type(b):
+        return ""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(a.keys() | b.keys()):
+            step = f"{path}.{key}" if re.fullmatch(r"[A-Za-z_]\w*", key) else f"{path}[{key!r}]"
+            found = _first_json_difference(a.get(key, _ABSENT), b.get(key, _ABSENT), step)
+            if found:
+                return found
+        return ""
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b) and sorted(map(_canonical, a)) == sorted(map(_canonical, b)):
+            index = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
+            first = f"{_json_value(a[index])} → {_json_value(b[index])}"
+            return f"{path}: same items, another order (first at {path}[{index}]: {first})"
+        for index in range(max(len(a), len(b))):
+            found = _first_json_difference(
+                a[index] if index < len(a) else _ABSENT,
+                b[index] if index < len(b) else _ABSENT,
+                f"{path}[{index}]",
+            )
+            if found:
+                return found
+        return ""
+    return f"{path}: {_json_value(a)} → {_json_value(b)}"
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _json_value(value: object) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    return _shortened(json.dumps(value, sort_keys=True, ensure_ascii=False), VALUE)
+
+
+def _text_difference(before: str, after: str) -> str:
+    """`at line N: '…before…' → '…after…'` around the first differing character of the first
+    differing line (whitespace collapsed), and whether the lines are the same in another order.
+
+    >>> print(_text_difference("<ul>\\n<li>Anna</li>\\n</ul>\\n", "<ul>\\n<li>Anne</li>\\n</ul>\\n"))
+    at line 2: '<li>Anna</li>' → '<li>Anne</li>'
+    >>> print(_text_difference("<li>a</li>\\n<li>b</li>\\n", "<li>b</li>\\n<li>a</li>\\n"))
+    at line 1: same lines, another order: '<li>a</li>' → '<li>b</li>'
+    """
+    a, b = before.splitlines(), after.splitlines()
+    index = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    if index == len(a) == len(b):  # the lines are equal: only their ends differ
+        return "in its line endings"
+    one = a[index] if index < len(a) else None
+    two = b[index] if index < len(b) else None
+    order = "same lines, another order: " if sorted(a) == sorted(b) else ""
+    left, right = _excerpts(one, two)
+    return f"at line {index + 1}: {order}{left} → {right}"
+
+
+def _excerpts(one: str | None, two: str | None) -> tuple[str, str]:
+    """Both lines around their first differing character, whitespace collapsed and quoted; a
+    missing line is "(no line)"."""
+    x = " ".join(one.split()) if one is not None else ""
+    y = " ".join(two.split()) if two is not None else ""
+    if x == y and one is not None and two is not None:  # they differ in whitespace alone
+        x, y = one, two
+    at = next(
+        (i for i, (c, d) in enumerate(zip(x, y, strict=False)) if c != d), min(len(x), len(y))
+    )
+    start = max(0, at - EXCERPT_BEFORE)
+    end = at + EXCERPT_AFTER
+
+    def cut(text: str | None, line: str) -> str:
+        if text is None:
+            return "(no line)"
+        return repr(("…" if start > 0 else "") + line[start:end] + ("…" if end < len(line) else ""))
+
+    return cut(one, x), cut(two, y)
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(_shortened(text, VALUE), ensure_ascii=False) if text else "(none)"
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def compile_volatile(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
