@@ -46,6 +46,9 @@ _CASES = [
     "default_accessor_count",
     "default_accessor_lookup",
     "shared_fk_pair",
+    "eager_empty",
+    "eager_other_rows",
+    "same_object_repeat",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

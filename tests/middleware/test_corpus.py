@@ -581,3 +581,36 @@ def test_corpus_origin_is_the_branch_that_loaded_the_rows(settings: Any) -> None
 def test_corpus_fixed_branch_has_no_findings(settings: Any) -> None:
     settings.MIDDLEWARE = SESSION_MIDDLEWARE
     assert findings_for("/corpus/drf/staff-branch/", logged_in("reader0")) == []
+
+
+@pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
+def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
+    """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come
+    from another queryset: the finding names those rows and their line, not the eager load."""
+    [finding] = [f for f in findings_for(f"/corpus/{case}/") if f.kind == "n_plus_one"]
+    assert (finding.model, finding.field, finding.path, finding.repeats) == (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        6,
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.prefetch_related("reviews")'
+    assert str(finding.callsite) == site(VIEWS, f"# case: {case}")
+    assert str(finding.origin) == site(VIEWS, f"# origin: {case}")
+    assert finding.message == (
+        f"N+1: Book.reviews runs once per Book row (6 queries) at {finding.callsite}; add "
+        f'.prefetch_related("reviews") where the Book rows are queried ({finding.origin}).'
+    )
+
+
+def test_corpus_one_objects_relation_read_again_is_a_duplicate_not_an_nplusone() -> None:
+    findings = findings_for("/corpus/same_object_repeat/")
+    assert [(f.kind, f.repeats, str(f.callsite)) for f in findings] == [
+        ("duplicate_query", 6, site(VIEWS, "# case: same_object_m2m")),
+        ("duplicate_query", 6, site(VIEWS, "# case: same_object_fk")),
+    ]
+    assert findings[0].message == (
+        f"The same query with the same parameters ran 6 times at {findings[0].callsite}; "
+        "run it once and reuse the result."
+    )

@@ -110,12 +110,17 @@ def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
 def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
     """One line ran the statement once per row: a relation read on each row (even when every row
     points at the same related row: an empty cache per instance), or differing parameters.
-    The same parameters every time with no relation is a duplicate: hoist it, don't prefetch it."""
+    The same parameters every time with no relation, or with a relation of one object read again,
+    is a duplicate: hoist it, don't prefetch it."""
     if len(members) < threshold:
         return False
-    if any(q.relation is not None for q in members):
-        return True
     keys = {q.params_key for q in members}
+    relations = [q.relation for q in members if q.relation is not None]
+    same = len(keys) == 1 and None not in keys
+    if relations and not (same and any(r.constant or r.same_object for r in relations)):
+        return True
+    # A relation of one object (the same on the runs analysed: `constant`, `same_object`) read with
+    # the same parameters every time is one query repeated, not a query per row.
     return len(keys) > 1 or None in keys
 
 
@@ -179,9 +184,15 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         )
         relations = [replace(lookup, via=via, prefetched=False)]
     first_rel = relations[0]
-    eager = _eager_prefix(profile, first_rel.model, head.first)
+    built = _rows_from(queries, members)
+    eager = _eager_prefix(profile, first_rel.model, head.first, built)
     root_model = eager.model if eager is not None else first_rel.model
     root_index = _root_event(queries, head.first, root_model, grouped, eager)
+    if built is not None and built >= 0:
+        if eager is not None:
+            root_index = _eager_source(queries, built)
+        elif queries[built].model == first_rel.model and not queries[built].prefetch:
+            root_index = built  # the query whose rows the relation was read on
     root_event = _at(queries, root_index)
     steps: list[Step] = []
     if eager is not None:
@@ -203,7 +214,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         lookup=lookup,
     )
     fix = fix_for(chain_desc)
-    if root_event is not None and root_event.default_ordering:
+    if fix is not None and root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
     origin = _origin(root_event, profile, example)
     loaded_model = root_model
@@ -212,7 +223,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         if parent.via == "all" and not parent.ordering:
             # The rows are one object's related set, read whole (`course.sections.all()`, a
             # nested serializer): a prefetch of that set on the parent's queryset serves it.
-            fix = nest_fix(fix, parent)
+            fix = nest_fix(fix, parent) if fix is not None else None
             parent_index = _root_event(queries, root_index, parent.model, grouped)
             origin = _origin(_at(queries, parent_index), profile, example)
             loaded_model = parent.model
@@ -233,6 +244,13 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
     load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
+    if fix is not None:
+        advice = f"add {fix.code}{load}"
+    else:  # no exact code: say what to do
+        advice = (
+            f"read it in the query of the {short(loaded_model)} rows instead (an annotation or a "
+            f"prefetch){load}"
+        )
     return Finding(
         kind="n_plus_one",
         method=profile.method,
@@ -249,7 +267,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         severity="warning",
         message=(
             f"N+1: {arrows}{per_row} runs once per {short(root_model)} row "
-            f"({len(members)} queries){where}; add {fix.code}{load}."
+            f"({len(members)} queries){where}; {advice}."
         ),
     )
 
@@ -294,16 +312,55 @@ def _unattributed(
     )
 
 
-def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad | None:
+def _rows_from(queries: tuple[QueryEvent, ...], members: list[QueryEvent]) -> int | None:
+    """The query whose rows built the objects the per-row statements read a relation of: -1 when
+    no watched query did, None when the capture does not say."""
+    found = next((q.rows_from for q in members if q.rows_from is not None), None)
+    if found is None or found >= len(queries):
+        return None
+    return found
+
+
+def _eager_source(queries: tuple[QueryEvent, ...], built: int) -> int | None:
+    """The query whose eager loads could have built the rows query `built` built: that query
+    itself (select_related), or for a prefetch's rows the last query before it that is not a
+    prefetch."""
+    for index in range(built, -1, -1):
+        if not queries[index].prefetch:
+            return index
+    return None
+
+
+def _eager_prefix(
+    profile: RequestProfile, model: str, before: int, built: int | None = None
+) -> EagerLoad | None:
     """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
 
     A path may pass through `model` on its way further (`select_related("author__user")` brings
     in the Profile rows too): its leading hops are the prefix then. When several paths reach
     `model` (`author` and `article__author`), the ones the code read through win.
+
+    When the capture says which query built the objects whose relation was read (`built`), only
+    that query's own eager loads count: one that loaded no rows, or other rows, did not bring them
+    in (-1: no eager load did).
     """
+    source: QueryEvent | None = None
+    if built is not None:
+        index = _eager_source(profile.queries, built) if built >= 0 else None
+        source = profile.queries[index] if index is not None else None
+        if source is None or not source.eager:
+            return None
     candidates: list[EagerLoad] = []
     for load in profile.eager_loads:
         if not load.hops:
+            continue
+        if source is not None and (
+            load.model != source.model
+            or not any(
+                kind == load.kind and (path == load.path or path.startswith(f"{load.path}__"))
+                for kind, path in source.eager
+            )
+        ):
             continue
         ends = [hop[0] for hop in load.hops[1:]] + [load.target]
         for count, reached in enumerate(ends, start=1):

@@ -78,6 +78,7 @@ def build_profile(
                 prefetch=query.prefetch,
                 handed_off=query.handed_off,
                 default_ordering=query.default_ordering,
+                rows_from=query.rows_from,
             )
         )
     return RequestProfile(
@@ -268,6 +269,7 @@ def _has_extra(query: Any) -> bool:
         or query.prefetch
         or query.handed_off
         or query.default_ordering
+        or query.rows_from is not None
     )
 
 
@@ -288,4 +290,6 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["handed_off"] = True
     if query.default_ordering:
         extra["default_ordering"] = list(query.default_ordering)
+    if query.rows_from is not None:
+        extra["rows_from"] = query.rows_from
     return extra
