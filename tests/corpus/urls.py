@@ -49,6 +49,7 @@ _CASES = [
     "eager_empty",
     "eager_other_rows",
     "same_object_repeat",
+    "partial_per_row",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

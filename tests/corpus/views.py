@@ -6,6 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Avg
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.views.generic import ListView
 
 from tests.corpus.models import (
@@ -261,6 +262,13 @@ def same_object_repeat(request: HttpRequest) -> JsonResponse:
     tagged = [tag.books.exists() for _ in books]  # case: same_object_m2m
     counts = [author.books.count() for _ in books]  # case: same_object_fk
     return JsonResponse({"tagged": tagged, "counts": counts})
+
+
+def partial_per_row(request: HttpRequest) -> HttpResponse:
+    """The rows are queried in the template, which Django renders after the view returned; a tag
+    renders a partial per row, and the partial reads a relation."""
+    books = Book.objects.order_by("id")
+    return TemplateResponse(request, "corpus/partial_per_row.html", {"books": books})
 
 
 # Negatives: none of these may produce a finding.

@@ -614,3 +614,21 @@ def test_corpus_one_objects_relation_read_again_is_a_duplicate_not_an_nplusone()
         f"The same query with the same parameters ran 6 times at {findings[0].callsite}; "
         "run it once and reuse the result."
     )
+
+
+def test_corpus_a_tags_render_line_is_not_where_the_rows_are_queried() -> None:
+    """The Book rows are queried in a template Django rendered; the partial's render line in the
+    tag builds no queryset, and no frame that does is known: no origin, rather than a wrong one."""
+    [finding] = findings_for("/corpus/partial_per_row/")
+    assert (finding.kind, finding.model, finding.path, finding.repeats) == (
+        "n_plus_one",
+        "corpus.Book",
+        "author",
+        6,
+    )
+    assert finding.origin is None
+    assert str(finding.callsite) == "tests/templates/corpus/book_row.html:1"
+    assert finding.message == (
+        f"N+1: Book.author runs once per Book row (6 queries) at {finding.callsite}; add "
+        '.select_related("author").'
+    )

@@ -216,7 +216,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     fix = fix_for(chain_desc)
     if fix is not None and root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
-    origin = _origin(root_event, profile, example)
+    origin = _origin(root_event, profile, example, root_model)
     loaded_model = root_model
     parent = root_event.relation if root_event is not None else None
     if parent is not None and parent.many and root_index is not None:
@@ -225,7 +225,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             # nested serializer): a prefetch of that set on the parent's queryset serves it.
             fix = nest_fix(fix, parent) if fix is not None else None
             parent_index = _root_event(queries, root_index, parent.model, grouped)
-            origin = _origin(_at(queries, parent_index), profile, example)
+            origin = _origin(_at(queries, parent_index), profile, example, parent.model)
             loaded_model = parent.model
         elif root_event is not None and root_event.callsite is not None:
             # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
@@ -418,20 +418,36 @@ def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None
 
 
 def _origin(
-    root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
+    root: QueryEvent | None, profile: RequestProfile, example: QueryEvent, model: str
 ) -> CallSite | None:
+    """The line where the `model` rows are queried; None rather than a line that does not.
+
+    A template's rows are placed at the line that rendered it, but not at a template tag's render
+    (`template.render(context)` in a tag or a Node): it renders rows another template holds. The
+    view's queryset is the place only when the view's rows are of `model`.
+    """
     if root is not None and root.callsite is not None:
         own_rows = root.relation is None or not root.relation.many
         if root.handed_off and own_rows and profile.queryset_site is not None:
             return profile.queryset_site
         if not _is_template(root.callsite):
             return root.callsite
-        if root.render_site is not None:
+        if root.render_site is not None and not _in_tag(root.render_site):
             return root.render_site
-    if example.render_site is not None:
+    if example.render_site is not None and not _in_tag(example.render_site):
         return example.render_site
+    # The rows library code queried for the view (a paginator, a serializer; also the user an
+    # authentication class loads): when none is of `model`, the view's queryset is not its rows'.
+    handed = {q.model for q in profile.queries if q.handed_off and not q.prefetch and q.model}
+    if handed and model not in handed:
+        return None
     return profile.queryset_site
 
 
 def _is_template(site: CallSite) -> bool:
     return not site.file.endswith(".py")
+
+
+def _in_tag(site: CallSite) -> bool:
+    """A line of a template tag library (Django loads them from `templatetags` packages)."""
+    return "templatetags" in site.file.replace("\\", "/").split("/")[:-1]

@@ -211,6 +211,20 @@ def test_detect_nplusone_one_objects_set_read_with_the_same_parameters_is_not_pe
     assert len(detect_nplusone(profile(root(), *varying), OPTIONS)) == 1
 
 
+def test_detect_nplusone_view_queryset_of_other_rows_is_no_origin() -> None:
+    """The view's queryset (its rows are Orders, handed to a paginator) is not where Customer rows
+    a template queried come from: no origin rather than that line."""
+    definition = CallSite("shop/views.py", 40, "OrderList.get_queryset")
+    template = CallSite("shop/templates/orders.html", 3, "")
+    orders = event(ORDERS, VIEW, model="shop.Order", handed_off=True)
+    customers = event(CUSTOMERS, template, model="shop.Customer")
+    rows = [event(ADDRESS, template, ADDRESS_REL, key=str(i), rows_from=1) for i in range(3)]
+    [finding] = detect_nplusone(
+        profile(orders, customers, *rows, queryset_site=definition), OPTIONS
+    )
+    assert (finding.model, finding.path, finding.origin) == ("shop.Customer", "address", None)
+
+
 def test_detect_nplusone_origin_falls_back_to_the_view_queryset() -> None:
     definition = CallSite("shop/api.py", 40, "OrderList.get_queryset")
     rows = [event(CUSTOMER, site=None, relation=CUSTOMER_REL, key=str(i)) for i in range(3)]
