@@ -426,22 +426,36 @@ def _origin(
     (`template.render(context)` in a tag or a Node): it renders rows another template holds. The
     view's queryset is the place only when the view's rows are of `model`.
     """
+    site = profile.queryset_site
+    rows = _view_rows(profile, site) if site is not None else None
     if root is not None and root.callsite is not None:
         own_rows = root.relation is None or not root.relation.many
-        if root.handed_off and own_rows and profile.queryset_site is not None:
-            return profile.queryset_site
+        if root.handed_off and own_rows and site is not None:
+            return site if rows is None or model in rows else None
         if not _is_template(root.callsite):
             return root.callsite
         if root.render_site is not None and not _in_tag(root.render_site):
             return root.render_site
     if example.render_site is not None and not _in_tag(example.render_site):
         return example.render_site
-    # The rows library code queried for the view (a paginator, a serializer; also the user an
-    # authentication class loads): when none is of `model`, the view's queryset is not its rows'.
-    handed = {q.model for q in profile.queries if q.handed_off and not q.prefetch and q.model}
-    if handed and model not in handed:
+    if rows is not None and model not in rows:
         return None
-    return profile.queryset_site
+    return site
+
+
+def _view_rows(profile: RequestProfile, site: CallSite) -> set[str] | None:
+    """The models of the rows library code queried for the view (a paginator, a serializer, a
+    generic view's get_object) from a line of the view's own file or from no project line; None
+    when no such query is known. Not a user that authentication loaded elsewhere."""
+    own = {
+        q.model
+        for q in profile.queries
+        if q.handed_off
+        and not q.prefetch
+        and q.model
+        and (q.callsite is None or q.callsite.file == site.file)
+    }
+    return own or None
 
 
 def _is_template(site: CallSite) -> bool:

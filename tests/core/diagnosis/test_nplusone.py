@@ -225,6 +225,22 @@ def test_detect_nplusone_view_queryset_of_other_rows_is_no_origin() -> None:
     assert (finding.model, finding.path, finding.origin) == ("shop.Customer", "address", None)
 
 
+def test_detect_nplusone_user_loaded_elsewhere_does_not_make_the_view_queryset_theirs() -> None:
+    """The request's user, loaded by library code from another file (a session), is not a row
+    of the view: the view's queryset (of Orders) is no origin for rows of users."""
+    definition = CallSite("shop/views.py", 40, "OrderDetail.get_queryset")
+    template = CallSite("shop/templates/order.html", 3, "")
+    user_sql = 'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."id" = %s'
+    load = CallSite("shop/middleware.py", 5, "load")
+    user = event(user_sql, load, model="auth.User", handed_off=True)
+    order = event(ORDERS, VIEW, model="shop.Order", handed_off=True)
+    votes = Relation("auth.User", "votes", "reverse_many", "shop.Vote", "exists", False, "user")
+    sql = 'SELECT 1 AS "a" FROM "shop_vote" WHERE "user_id" = %s LIMIT 1'
+    rows = [event(sql, template, votes, key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(profile(user, order, *rows, queryset_site=definition), OPTIONS)
+    assert (finding.model, finding.path, finding.origin) == ("auth.User", "votes", None)
+
+
 def test_detect_nplusone_origin_falls_back_to_the_view_queryset() -> None:
     definition = CallSite("shop/api.py", 40, "OrderList.get_queryset")
     rows = [event(CUSTOMER, site=None, relation=CUSTOMER_REL, key=str(i)) for i in range(3)]
