@@ -395,6 +395,8 @@ class RequestProfile:
     loaded: frozenset[str] = frozenset()
     # The Python line that defines the view's queryset (DRF get_queryset / queryset), if known.
     queryset_site: CallSite | None = None
+    # app_label.Model of the view's rows, when the view class names it (`queryset =`, `model =`).
+    queryset_model: str = ""
     # What `perf_fix` replays: the path (path_info), the query string and the user's pk, if the
     # request had loaded an authenticated user.
     path: str = ""
@@ -433,6 +435,8 @@ class RequestProfile:
             data["loaded"] = sorted(self.loaded)
         if self.queryset_site:
             data["queryset_site"] = self.queryset_site.to_dict()
+        if self.queryset_model:
+            data["queryset_model"] = self.queryset_model
         return data
 
     @classmethod
@@ -457,6 +461,7 @@ class RequestProfile:
             accessed=frozenset((str(m), str(f)) for m, f in data.get("accessed", [])),
             loaded=frozenset(str(m) for m in data.get("loaded", [])),
             queryset_site=CallSite.from_dict(data.get("queryset_site")),
+            queryset_model=str(data.get("queryset_model") or ""),
             path=str(data.get("path", "")),
             query_string=str(data.get("query", "")),
             user=data.get("user"),

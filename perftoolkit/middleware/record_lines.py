@@ -193,6 +193,7 @@ def check_shape(data: dict[str, Any]) -> None:
         _text(model, f"loaded[{i}]")
     if data.get("queryset_site") is not None:
         _site(data["queryset_site"], "queryset_site")
+    _optional_text(data.get("queryset_model"), "queryset_model")
     _optional_text(data.get("capture_error"), "capture_error")
 
 

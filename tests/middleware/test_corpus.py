@@ -632,3 +632,13 @@ def test_corpus_a_tags_render_line_is_not_where_the_rows_are_queried() -> None:
         f"N+1: Book.author runs once per Book row (6 queries) at {finding.callsite}; add "
         '.select_related("author").'
     )
+
+
+def test_corpus_view_classes_name_their_rows_model() -> None:
+    from perftoolkit.middleware.capture.profile import queryset_model
+    from tests.corpus import drf_views, views
+
+    assert queryset_model(views.ListViewModel) == "corpus.Book"  # model =
+    assert queryset_model(drf_views.SessionEnrollments) == "corpus.Enrollment"  # queryset =
+    assert queryset_model(views.fk) == ""  # a function view names none
+    assert queryset_model(None) == ""

@@ -444,9 +444,12 @@ def _origin(
 
 
 def _view_rows(profile: RequestProfile, site: CallSite) -> set[str] | None:
-    """The models of the rows library code queried for the view (a paginator, a serializer, a
-    generic view's get_object) from a line of the view's own file or from no project line; None
-    when no such query is known. Not a user that authentication loaded elsewhere."""
+    """The model of the view's rows: the one the view class names, else those of the rows library
+    code queried for the view (a paginator, a serializer, a generic view's get_object) from a line
+    of the view's own file or from no project line; None when neither is known. Not a user that
+    authentication loaded elsewhere."""
+    if profile.queryset_model:
+        return {profile.queryset_model}
     own = {
         q.model
         for q in profile.queries

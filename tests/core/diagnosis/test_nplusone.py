@@ -241,6 +241,24 @@ def test_detect_nplusone_user_loaded_elsewhere_does_not_make_the_view_queryset_t
     assert (finding.model, finding.path, finding.origin) == ("auth.User", "votes", None)
 
 
+def test_detect_nplusone_view_of_other_rows_named_by_its_class_is_no_origin() -> None:
+    """The view names its rows (`model = Order`): Customer rows a template queried are not
+    placed at its queryset; Order rows are."""
+    definition = CallSite("shop/views.py", 40, "OrderList.get_queryset")
+    template = CallSite("shop/templates/orders.html", 3, "")
+    customers = event(CUSTOMERS, template, model="shop.Customer")
+    rows = [event(ADDRESS, template, ADDRESS_REL, key=str(i), rows_from=0) for i in range(3)]
+    named = {"queryset_site": definition, "queryset_model": "shop.Order"}
+    [finding] = detect_nplusone(profile(customers, *rows, **named), OPTIONS)
+    assert (finding.model, finding.origin) == ("shop.Customer", None)
+    orders = event(ORDERS, template, model="shop.Order")
+    own = [event(CUSTOMER, template, CUSTOMER_REL, key=str(i), rows_from=0) for i in range(3)]
+    [finding] = detect_nplusone(profile(orders, *own, **named), OPTIONS)
+    assert (finding.model, finding.origin) == ("shop.Order", definition)
+    again = RequestProfile.from_dict(profile(orders, *own, **named).to_dict())
+    assert (again.queryset_model, again.queries[1].rows_from) == ("shop.Order", 0)
+
+
 def test_detect_nplusone_origin_falls_back_to_the_view_queryset() -> None:
     definition = CallSite("shop/api.py", 40, "OrderList.get_queryset")
     rows = [event(CUSTOMER, site=None, relation=CUSTOMER_REL, key=str(i)) for i in range(3)]
