@@ -67,6 +67,9 @@ class Relation:
     # How lookups from `model` name the relation when that is not `field`: `comment` for the
     # accessor `comment_set` (annotations and filters need it; prefetch_related takes `field`).
     query_name: str = ""
+    # The first two runs read it on the same object with the same parameters: when every run has
+    # the same parameters, one read repeated (a duplicate query), not a read per row.
+    same_object: bool = False
 
     @property
     def lookup(self) -> str:
@@ -92,6 +95,8 @@ class Relation:
             data["ordering"] = list(self.ordering)
         if self.query_name:
             data["query_name"] = self.query_name
+        if self.same_object:
+            data["same_object"] = True
         return data
 
     @classmethod
@@ -109,6 +114,7 @@ class Relation:
             constant=bool(data.get("constant", False)),
             ordering=tuple(str(o) for o in data.get("ordering", [])),
             query_name=str(data.get("query_name", "")),
+            same_object=bool(data.get("same_object", False)),
         )
 
 
@@ -184,6 +190,10 @@ class QueryEvent:
     # The model's Meta.ordering, when the rows' queryset relied on it (no order_by of its own):
     # Django drops it from any query with a GROUP BY, so an aggregate fix must restate it.
     default_ordering: tuple[str, ...] = ()
+    # For a statement that read a relation of one object: the index (in this request) of the query
+    # whose rows built that object; -1 when no query perftoolkit watched built it (then no eager
+    # load of the request brought it in); None when not known.
+    rows_from: int | None = None
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -205,6 +215,8 @@ class QueryEvent:
             extra["handed_off"] = True
         if self.default_ordering:
             extra["default_ordering"] = list(self.default_ordering)
+        if self.rows_from is not None:
+            extra["rows_from"] = self.rows_from
         return query_row(
             self.fingerprint,
             self.ms,
@@ -257,6 +269,8 @@ class QueryEvent:
             data["handed_off"] = True
         if self.default_ordering:
             data["default_ordering"] = list(self.default_ordering)
+        if self.rows_from is not None:
+            data["rows_from"] = self.rows_from
         return data
 
     @classmethod
@@ -279,13 +293,14 @@ class QueryEvent:
             prefetch=bool(data.get("prefetch", False)),
             handed_off=bool(data.get("handed_off", False)),
             default_ordering=tuple(str(o) for o in data.get("default_ordering", [])),
+            rows_from=_index(data.get("rows_from")),
         )
 
 
 # A query in a recording line is a row, not an object: recordings hold thousands of requests, and
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
-# many, eager, source, lookups, prefetch, handed_off, default_ordering}]  (callsite, relation and
+# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from}]  (callsite, relation and
 # lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 
@@ -380,6 +395,8 @@ class RequestProfile:
     loaded: frozenset[str] = frozenset()
     # The Python line that defines the view's queryset (DRF get_queryset / queryset), if known.
     queryset_site: CallSite | None = None
+    # app_label.Model of the view's rows, when the view class names it (`queryset =`, `model =`).
+    queryset_model: str = ""
     # What `perf_fix` replays: the path (path_info), the query string and the user's pk, if the
     # request had loaded an authenticated user.
     path: str = ""
@@ -418,6 +435,8 @@ class RequestProfile:
             data["loaded"] = sorted(self.loaded)
         if self.queryset_site:
             data["queryset_site"] = self.queryset_site.to_dict()
+        if self.queryset_model:
+            data["queryset_model"] = self.queryset_model
         return data
 
     @classmethod
@@ -442,6 +461,7 @@ class RequestProfile:
             accessed=frozenset((str(m), str(f)) for m, f in data.get("accessed", [])),
             loaded=frozenset(str(m) for m in data.get("loaded", [])),
             queryset_site=CallSite.from_dict(data.get("queryset_site")),
+            queryset_model=str(data.get("queryset_model") or ""),
             path=str(data.get("path", "")),
             query_string=str(data.get("query", "")),
             user=data.get("user"),
@@ -458,3 +478,8 @@ def request_target(path: str, query_string: str, user: int | str | None) -> dict
     if user is not None:
         target["user"] = user
     return target
+
+
+def _index(value: Any) -> int | None:
+    """A query index as recorded (`rows_from`), or None for anything else."""
+    return value if type(value) is int else None

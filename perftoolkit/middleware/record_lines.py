@@ -193,6 +193,7 @@ def check_shape(data: dict[str, Any]) -> None:
         _text(model, f"loaded[{i}]")
     if data.get("queryset_site") is not None:
         _site(data["queryset_site"], "queryset_site")
+    _optional_text(data.get("queryset_model"), "queryset_model")
     _optional_text(data.get("capture_error"), "capture_error")
 
 
@@ -220,6 +221,9 @@ def _row(row: list[Any], where: str, sites: int, relations: int) -> None:
         _ref(ref, relations, f"{where}.lookups[{i}]", _relation)
     for i, name in enumerate(_list(extra.get("default_ordering", []), f"{where}.ordering")):
         _text(name, f"{where}.default_ordering[{i}]")
+    rows_from = extra.get("rows_from")
+    if rows_from is not None and (type(rows_from) is not int or rows_from < -1):
+        raise BadLine(f"{where}.rows_from must be a query index or -1")
 
 
 def _ref(value: Any, size: int, where: str, check: Any) -> None:
@@ -253,7 +257,7 @@ def _relation(relation: Any, where: str) -> None:
         raise BadLine(f"{where}.kind is {_show(relation.get('kind'))}, not a relation kind")
     for name in ("via", "related_query_name", "query_name"):
         _text(relation.get(name, ""), f"{where}.{name}")
-    for name in ("prefetched", "constant"):
+    for name in ("prefetched", "constant", "same_object"):
         if type(relation.get(name, False)) is not bool:
             raise BadLine(f"{where}.{name} must be true or false")
     for i, name in enumerate(_list(relation.get("ordering", []), f"{where}.ordering")):

@@ -48,6 +48,10 @@ _CASES = [
     "shared_fk_pair",
     "m2m_through",
     "m2m_through_reverse",
+    "eager_empty",
+    "eager_other_rows",
+    "same_object_repeat",
+    "partial_per_row",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

@@ -6,6 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Avg, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.views.generic import ListView
 
 from tests.corpus.models import (
@@ -234,6 +235,40 @@ def shared_fk_pair(request: HttpRequest) -> JsonResponse:
     pair = Book.objects.filter(title__in=["book 0", "book 5"]).order_by("id")
     names = [b.author.name for b in pair]  # case: shared_fk_pair
     return JsonResponse({"names": names})
+
+
+def eager_empty(request: HttpRequest) -> JsonResponse:
+    """An eager load reaching Book that loads no rows: the books read are another queryset's."""
+    unrated = list(Loan.objects.filter(review__rating=-1).select_related("book"))
+    books = list(Book.objects.order_by("id"))  # origin: eager_empty
+    titles = [[r.rating for r in b.reviews.all()] for b in books]  # case: eager_empty
+    return JsonResponse({"titles": titles, "unrated": len(unrated)})
+
+
+def eager_other_rows(request: HttpRequest) -> JsonResponse:
+    """An eager load that loads (and reads) Book rows, but not the ones whose reviews are read."""
+    loans = list(Loan.objects.select_related("book").order_by("id"))
+    lent = [loan.book.title for loan in loans]
+    books = list(Book.objects.order_by("id"))  # origin: eager_other_rows
+    titles = [[r.rating for r in b.reviews.all()] for b in books]  # case: eager_other_rows
+    return JsonResponse({"titles": titles, "lent": lent})
+
+
+def same_object_repeat(request: HttpRequest) -> JsonResponse:
+    """One object's relation read once per row with the same parameters: the same query again."""
+    tag = Tag.objects.get(name="python")
+    author = Author.objects.order_by("id")[0]
+    books = list(Book.objects.order_by("id"))
+    tagged = [tag.books.exists() for _ in books]  # case: same_object_m2m
+    counts = [author.books.count() for _ in books]  # case: same_object_fk
+    return JsonResponse({"tagged": tagged, "counts": counts})
+
+
+def partial_per_row(request: HttpRequest) -> HttpResponse:
+    """The rows are queried in the template, which Django renders after the view returned; a tag
+    renders a partial per row, and the partial reads a relation."""
+    books = Book.objects.order_by("id")
+    return TemplateResponse(request, "corpus/partial_per_row.html", {"books": books})
 
 
 # Negatives: none of these may produce a finding.

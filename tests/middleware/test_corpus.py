@@ -624,3 +624,64 @@ def test_corpus_installed_template_is_never_a_callsite_or_origin(
     assert finding.callsite is not None
     assert finding.callsite.function == 'include "shelf/books.html"'
     assert str(finding.origin) == site(VIEWS, "# origin: library")
+
+
+@pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
+def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
+    """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come
+    from another queryset: the finding names those rows and their line, not the eager load."""
+    [finding] = [f for f in findings_for(f"/corpus/{case}/") if f.kind == "n_plus_one"]
+    assert (finding.model, finding.field, finding.path, finding.repeats) == (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        6,
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.prefetch_related("reviews")'
+    assert str(finding.callsite) == site(VIEWS, f"# case: {case}")
+    assert str(finding.origin) == site(VIEWS, f"# origin: {case}")
+    assert finding.message == (
+        f"N+1: Book.reviews runs once per Book row (6 queries) at {finding.callsite}; add "
+        f'.prefetch_related("reviews") where the Book rows are queried ({finding.origin}).'
+    )
+
+
+def test_corpus_one_objects_relation_read_again_is_a_duplicate_not_an_nplusone() -> None:
+    findings = findings_for("/corpus/same_object_repeat/")
+    assert [(f.kind, f.repeats, str(f.callsite)) for f in findings] == [
+        ("duplicate_query", 6, site(VIEWS, "# case: same_object_m2m")),
+        ("duplicate_query", 6, site(VIEWS, "# case: same_object_fk")),
+    ]
+    assert findings[0].message == (
+        f"The same query with the same parameters ran 6 times at {findings[0].callsite}; "
+        "run it once and reuse the result."
+    )
+
+
+def test_corpus_a_tags_render_line_is_not_where_the_rows_are_queried() -> None:
+    """The Book rows are queried in a template Django rendered; the partial's render line in the
+    tag builds no queryset, and no frame that does is known: no origin, rather than a wrong one."""
+    [finding] = findings_for("/corpus/partial_per_row/")
+    assert (finding.kind, finding.model, finding.path, finding.repeats) == (
+        "n_plus_one",
+        "corpus.Book",
+        "author",
+        6,
+    )
+    assert finding.origin is None
+    assert str(finding.callsite) == "tests/templates/corpus/book_row.html:1"
+    assert finding.message == (
+        f"N+1: Book.author runs once per Book row (6 queries) at {finding.callsite}; add "
+        '.select_related("author").'
+    )
+
+
+def test_corpus_view_classes_name_their_rows_model() -> None:
+    from perftoolkit.middleware.capture.profile import queryset_model
+    from tests.corpus import drf_views, views
+
+    assert queryset_model(views.ListViewModel) == "corpus.Book"  # model =
+    assert queryset_model(drf_views.SessionEnrollments) == "corpus.Enrollment"  # queryset =
+    assert queryset_model(views.fk) == ""  # a function view names none
+    assert queryset_model(None) == ""

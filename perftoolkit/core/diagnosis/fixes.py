@@ -75,10 +75,23 @@ def usable(path: str) -> bool:
     return all(name and not name.endswith("+") for name in path.split("__"))
 
 
+class _Inexact(Exception):
+    """The fix would need a value the source does not name: no code is better than a guess."""
+
+
 def fix_for(chain: Chain) -> Fix | None:
-    """The fix, or None when the chain passes through a relation no lookup can name."""
+    """The exact code to add, or None when it cannot be written out (the chain passes through a
+    relation no lookup can name; a membership test's owner whose name the source does not show,
+    an aggregate whose field it does not)."""
     if not (usable(chain.path) and usable(chain.lookup_path)):
         return None
+    try:
+        return _fix_for(chain)
+    except _Inexact:
+        return None
+
+
+def _fix_for(chain: Chain) -> Fix:
     via = chain.last.via
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
@@ -139,7 +152,9 @@ def _row_kwargs(chain: Chain, calls: Calls) -> list[tuple[str, str]]:
     kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
     if not chain.last.constant:
         return kwargs
-    owner = _owner_text(calls.text) or f"<the {short(chain.last.target)}>"
+    owner = _owner_text(calls.text)
+    if owner is None:
+        raise _Inexact
     return [("pk", f"{owner}.pk"), *((k, v) for k, v in kwargs if k not in ("pk", "id"))]
 
 
@@ -241,11 +256,7 @@ def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
     if named and len(parts) == 1:  # a SerializerMethodField: the annotation takes its name
         parts = [f"{named}={parts[0].split('=', 1)[1]}"]
     if not parts:
-        return Fix(
-            "annotate",
-            f'.annotate({chain.steps[-1].field}_total=Sum("{path}__<field>"{filtered}))',
-            note="aggregate in the root query with annotate() instead of once per row.",
-        )
+        raise _Inexact
     return Fix(
         "annotate", f".annotate({', '.join(parts)})", note="then read the annotations on each row."
     )

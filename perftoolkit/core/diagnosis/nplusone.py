@@ -118,12 +118,17 @@ def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
 def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
     """One line ran the statement once per row: a relation read on each row (even when every row
     points at the same related row: an empty cache per instance), or differing parameters.
-    The same parameters every time with no relation is a duplicate: hoist it, don't prefetch it."""
+    The same parameters every time with no relation, or with a relation of one object read again,
+    is a duplicate: hoist it, don't prefetch it."""
     if len(members) < threshold:
         return False
-    if any(q.relation is not None for q in members):
-        return True
     keys = {q.params_key for q in members}
+    relations = [q.relation for q in members if q.relation is not None]
+    same = len(keys) == 1 and None not in keys
+    if relations and not (same and any(r.constant or r.same_object for r in relations)):
+        return True
+    # A relation of one object (the same on the runs analysed: `constant`, `same_object`) read with
+    # the same parameters every time is one query repeated, not a query per row.
     return len(keys) > 1 or None in keys
 
 
@@ -187,9 +192,15 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         )
         relations = [replace(lookup, via=via, prefetched=False)]
     first_rel = relations[0]
-    eager = _eager_prefix(profile, first_rel.model, head.first)
+    built = _rows_from(queries, members)
+    eager = _eager_prefix(profile, first_rel.model, head.first, built)
     root_model = eager.model if eager is not None else first_rel.model
     root_index = _root_event(queries, head.first, root_model, grouped, eager)
+    if built is not None and built >= 0:
+        if eager is not None:
+            root_index = _eager_source(queries, built)
+        elif queries[built].model == first_rel.model and not queries[built].prefetch:
+            root_index = built  # the query whose rows the relation was read on
     root_event = _at(queries, root_index)
     steps: list[Step] = []
     if eager is not None:
@@ -213,16 +224,16 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     fix = fix_for(chain_desc)
     if fix is not None and root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
-    origin = _origin(root_event, profile, example)
+    origin = _origin(root_event, profile, example, root_model)
     loaded_model = root_model
     parent = root_event.relation if root_event is not None else None
     if parent is not None and parent.many and root_index is not None:
-        if parent.via == "all" and not parent.ordering and fix is not None:
+        if parent.via == "all" and not parent.ordering:
             # The rows are one object's related set, read whole (`course.sections.all()`, a
             # nested serializer): a prefetch of that set on the parent's queryset serves it.
-            fix = nest_fix(fix, parent)
+            fix = nest_fix(fix, parent) if fix is not None else None
             parent_index = _root_event(queries, root_index, parent.model, grouped)
-            origin = _origin(_at(queries, parent_index), profile, example)
+            origin = _origin(_at(queries, parent_index), profile, example, parent.model)
             loaded_model = parent.model
         elif root_event is not None and root_event.callsite is not None:
             # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
@@ -241,16 +252,22 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
         )
     load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
-    if fix is None:
+    if fix is not None:
+        remedy = f"; add {fix.code}{load}."
+    else:
         names = f"{chain_desc.path}__{chain_desc.lookup_path}__{parent.field if parent else ''}"
         hidden = next((n for n in names.split("__") if n and not usable(n)), "")
-        remedy = (
-            f"; no select_related/prefetch_related lookup can name {hidden or 'this relation'}: "
-            f"load the rows once (a prefetch of a visible relation, in_bulk or an annotation)"
-            f"{load} instead of once per row."
-        )
-    else:
-        remedy = f"; add {fix.code}{load}."
+        if hidden:
+            remedy = (
+                f"; no select_related/prefetch_related lookup can name {hidden}: load the rows "
+                f"once (a prefetch of a visible relation, in_bulk or an annotation){load} instead "
+                "of once per row."
+            )
+        else:  # no exact code: say what to do
+            remedy = (
+                f"; read it in the query of the {short(loaded_model)} rows instead (an annotation "
+                f"or a prefetch){load}."
+            )
     return Finding(
         kind="n_plus_one",
         method=profile.method,
@@ -312,16 +329,55 @@ def _unattributed(
     )
 
 
-def _eager_prefix(profile: RequestProfile, model: str, before: int) -> EagerLoad | None:
+def _rows_from(queries: tuple[QueryEvent, ...], members: list[QueryEvent]) -> int | None:
+    """The query whose rows built the objects the per-row statements read a relation of: -1 when
+    no watched query did, None when the capture does not say."""
+    found = next((q.rows_from for q in members if q.rows_from is not None), None)
+    if found is None or found >= len(queries):
+        return None
+    return found
+
+
+def _eager_source(queries: tuple[QueryEvent, ...], built: int) -> int | None:
+    """The query whose eager loads could have built the rows query `built` built: that query
+    itself (select_related), or for a prefetch's rows the last query before it that is not a
+    prefetch."""
+    for index in range(built, -1, -1):
+        if not queries[index].prefetch:
+            return index
+    return None
+
+
+def _eager_prefix(
+    profile: RequestProfile, model: str, before: int, built: int | None = None
+) -> EagerLoad | None:
     """An eager load whose path reaches `model`: the rows came in through it (a partial prefetch).
 
     A path may pass through `model` on its way further (`select_related("author__user")` brings
     in the Profile rows too): its leading hops are the prefix then. When several paths reach
     `model` (`author` and `article__author`), the ones the code read through win.
+
+    When the capture says which query built the objects whose relation was read (`built`), only
+    that query's own eager loads count: one that loaded no rows, or other rows, did not bring them
+    in (-1: no eager load did).
     """
+    source: QueryEvent | None = None
+    if built is not None:
+        index = _eager_source(profile.queries, built) if built >= 0 else None
+        source = profile.queries[index] if index is not None else None
+        if source is None or not source.eager:
+            return None
     candidates: list[EagerLoad] = []
     for load in profile.eager_loads:
         if not load.hops:
+            continue
+        if source is not None and (
+            load.model != source.model
+            or not any(
+                kind == load.kind and (path == load.path or path.startswith(f"{load.path}__"))
+                for kind, path in source.eager
+            )
+        ):
             continue
         ends = [hop[0] for hop in load.hops[1:]] + [load.target]
         for count, reached in enumerate(ends, start=1):
@@ -379,20 +435,53 @@ def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None
 
 
 def _origin(
-    root: QueryEvent | None, profile: RequestProfile, example: QueryEvent
+    root: QueryEvent | None, profile: RequestProfile, example: QueryEvent, model: str
 ) -> CallSite | None:
+    """The line where the `model` rows are queried; None rather than a line that does not.
+
+    A template's rows are placed at the line that rendered it, but not at a template tag's render
+    (`template.render(context)` in a tag or a Node): it renders rows another template holds. The
+    view's queryset is the place only when the view's rows are of `model`.
+    """
+    site = profile.queryset_site
+    rows = _view_rows(profile, site) if site is not None else None
     if root is not None and root.callsite is not None:
         own_rows = root.relation is None or not root.relation.many
-        if root.handed_off and own_rows and profile.queryset_site is not None:
-            return profile.queryset_site
+        if root.handed_off and own_rows and site is not None:
+            return site if rows is None or model in rows else None
         if not _is_template(root.callsite):
             return root.callsite
-        if root.render_site is not None:
+        if root.render_site is not None and not _in_tag(root.render_site):
             return root.render_site
-    if example.render_site is not None:
+    if example.render_site is not None and not _in_tag(example.render_site):
         return example.render_site
-    return profile.queryset_site
+    if rows is not None and model not in rows:
+        return None
+    return site
+
+
+def _view_rows(profile: RequestProfile, site: CallSite) -> set[str] | None:
+    """The model of the view's rows: the one the view class names, else those of the rows library
+    code queried for the view (a paginator, a serializer, a generic view's get_object) from a line
+    of the view's own file or from no project line; None when neither is known. Not a user that
+    authentication loaded elsewhere."""
+    if profile.queryset_model:
+        return {profile.queryset_model}
+    own = {
+        q.model
+        for q in profile.queries
+        if q.handed_off
+        and not q.prefetch
+        and q.model
+        and (q.callsite is None or q.callsite.file == site.file)
+    }
+    return own or None
 
 
 def _is_template(site: CallSite) -> bool:
     return not site.file.endswith(".py")
+
+
+def _in_tag(site: CallSite) -> bool:
+    """A line of a template tag library (Django loads them from `templatetags` packages)."""
+    return "templatetags" in site.file.replace("\\", "/").split("/")[:-1]

@@ -13,7 +13,9 @@ import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -162,6 +164,8 @@ def _instance_created(sender: Any, **kwargs: Any) -> None:
         for capture in captures:
             if capture.access is not None:
                 capture.access.loaded.add(sender)
+                # Rows are built after their statement ran: the last one recorded built them.
+                capture.access.built(kwargs.get("instance"), len(capture.queries) - 1)
     except Exception:
         failed("access", captures)
 
@@ -170,6 +174,21 @@ class AccessTracker:
     def __init__(self) -> None:
         self.seen: set[tuple[Any, Any]] = set()
         self.loaded: set[Any] = set()
+        # id(instance) → (the instance, weakly; the index of the query whose rows built it), for
+        # the models watched (those an eager load starts from or passes through).
+        self._built: dict[int, tuple[weakref.ref[Any], int]] = {}
+
+    def built(self, instance: Any, index: int) -> None:
+        with suppress(TypeError):  # an object without weak references: its origin stays unknown
+            self._built[id(instance)] = (weakref.ref(instance), index)
+
+    def built_by(self, instance: Any) -> int:
+        """The index of the query whose rows built `instance`; -1 when no watched query did
+        (every row an eager load builds is of a watched model, so -1 means no eager load did)."""
+        entry = self._built.get(id(instance))
+        if entry is None or entry[0]() is not instance:
+            return -1
+        return entry[1]
 
     def watch(self, model: Any) -> None:
         """Note when rows of `model` are built, so an eager load on an empty result is not "unused".

@@ -68,6 +68,9 @@ class RawQuery:
     prefetch: bool = False
     handed_off: bool = False
     default_ordering: tuple[str, ...] = ()
+    # The query whose rows built the object this statement read a relation of (its index in the
+    # capture; -1: no watched query built it; None: no such object, or reads are not tracked).
+    rows_from: int | None = None
     # The analysed run this one repeats (its attribution, shared): the recorder encodes it once.
     template: RawQuery | None = None
 
@@ -87,6 +90,7 @@ class RawQuery:
             prefetch=self.prefetch,
             lookups=self.lookups,
             handed_off=self.handed_off,
+            rows_from=self.rows_from,
             template=self,
         )
 
@@ -222,7 +226,7 @@ class QueryCapture:
         )
         cached = self._repeats.get(key)
         if cached is None:
-            cached = self._analyse_repeat(sql, frame)
+            cached = self._analyse_repeat(sql, frame, params, self.queries[first].params)
             self._repeats[key] = cached
             self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None:
@@ -245,6 +249,7 @@ class QueryCapture:
         query.default_ordering = attribution.default_ordering(queryset)
         owner = getattr(queryset, "_hints", {}).get("instance")
         if owner is not None:  # a related set's rows
+            query.rows_from = self._built_by(owner)
             query.relation = attribution.relation_of(found, queryset)
             ordering = attribution.explicit_ordering(queryset)
             if query.relation is not None and ordering:
@@ -256,6 +261,9 @@ class QueryCapture:
             if eager:
                 if self.access is not None:
                     self.access.watch(model)
+                    for _, path in eager:  # the rows it brings in: whose they are is asked later
+                        for related in lookups.path_models(model, path):
+                            self.access.watch(related)
                 query.eager = eager
                 query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
                 query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
@@ -265,7 +273,10 @@ class QueryCapture:
                     )
         return query
 
-    def _analyse_repeat(self, sql: str, frame: Any) -> RawQuery:
+    def _built_by(self, owner: Any) -> int | None:
+        return self.access.built_by(owner) if self.access is not None else None
+
+    def _analyse_repeat(self, sql: str, frame: Any, params: Any, first_params: Any) -> RawQuery:
         found = walk(frame, deep=True)
         queryset = attribution.queryset_of(found)
         query = self._located(sql, found, repeat=True)
@@ -273,13 +284,31 @@ class QueryCapture:
         if queryset is not None:
             query.model = attribution.label(queryset.model)
         query.relation = attribution.relation_of(found, queryset)
-        if query.relation is not None and query.relation.kind == "many" and queryset is not None:
-            first = self._owners.get(sql)
-            owner = getattr(queryset, "_hints", {}).get("instance")
-            if first is not None and owner is not None and first() is owner:
-                query.relation = (
-                    attribution.membership_relation(queryset, query.relation) or query.relation
-                )
+        owner = getattr(queryset, "_hints", {}).get("instance") if queryset is not None else None
+        if owner is not None:
+            query.rows_from = self._built_by(owner)
+        first = self._owners.get(sql)
+        same_owner = first is not None and owner is not None and first() is owner
+        if (
+            query.relation is not None
+            and query.relation.kind == "many"
+            and same_owner
+            and queryset is not None
+        ):
+            query.relation = (
+                attribution.membership_relation(queryset, query.relation) or query.relation
+            )
+            if query.relation.constant:
+                query.rows_from = None  # the set's owner is the same object; the rows are others
+        if (
+            same_owner
+            and query.relation is not None
+            and not query.relation.constant
+            and _equal(params, first_params)
+        ):
+            # One object's relation read again with the same parameters: when every run has them,
+            # a duplicate query (hoist it), not one query per row.
+            query.relation = replace(query.relation, same_object=True)
         if query.relation is not None and query.relation.many and queryset is not None:
             ordering = attribution.explicit_ordering(queryset)
             if ordering:
@@ -330,9 +359,11 @@ class QueryCapture:
         if not same:
             return
         if (first.relation is None and not first.lookups) or (
-            second.relation is not None and second.relation.constant
+            second.relation is not None
+            and (second.relation.constant or second.relation.same_object)
         ):
             first.relation, first.lookups = second.relation, second.lookups
+            first.rows_from = second.rows_from
         if second.callsite is not None:
             first.callsite, first.render_site = second.callsite, second.render_site
             first.filename = second.filename
@@ -358,3 +389,10 @@ def capture_queries(**options: bool) -> Iterator[QueryCapture]:
     capture = QueryCapture(**options)
     with capture:
         yield capture
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # a parameter type whose comparison fails: not known to be equal
+        return False

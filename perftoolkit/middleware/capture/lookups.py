@@ -39,6 +39,18 @@ def _related_model(model: type[Model], accessor: str) -> type[Model] | None:
     return None
 
 
+def path_models(model: type[Model], path: str) -> list[type[Model]]:
+    """The models `path` passes through after `model`, in order (as far as it resolves)."""
+    out: list[type[Model]] = []
+    current: type[Model] | None = model
+    for name in path.split("__"):
+        current = _related_model(current, name) if current is not None else None
+        if current is None:
+            break
+        out.append(current)
+    return out
+
+
 def path_target(model: type[Model], path: str) -> str:
     current: Any = model
     for name in path.split("__"):

@@ -78,6 +78,7 @@ def build_profile(
                 prefetch=query.prefetch,
                 handed_off=query.handed_off,
                 default_ordering=query.default_ordering,
+                rows_from=query.rows_from,
             )
         )
     return RequestProfile(
@@ -93,6 +94,7 @@ def build_profile(
         accessed=capture.access.accessed() if capture.access is not None else frozenset(),
         loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
         queryset_site=queryset_site(view_class, raw) if view_class is not None else None,
+        queryset_model=queryset_model(view_class),
         path=path,
         query_string=query_string,
         user=user,
@@ -120,6 +122,21 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
                     hops=hops,
                 )
     return tuple(eager.values())
+
+
+def queryset_model(view_class: Any) -> str:
+    """app_label.Model of the rows a class-based view names: its `queryset`'s model, else its
+    `model`; "" when it names none (a `get_queryset` alone, a function view)."""
+    if view_class is None:
+        return ""
+    try:
+        model = getattr(getattr(view_class, "queryset", None), "model", None) or getattr(
+            view_class, "model", None
+        )
+        meta = getattr(model, "_meta", None) if isinstance(model, type) else None
+        return str(meta.label) if meta is not None else ""
+    except Exception:  # a descriptor or property on the class that fails outside a request
+        return ""
 
 
 def queryset_site(view_class: Any, raw: list[Any] | None = None) -> CallSite | None:
@@ -189,6 +206,9 @@ def profile_dict(
     site_of_queryset = queryset_site(view_class, raw) if view_class is not None else None
     if site_of_queryset is not None:
         line["queryset_site"] = site_of_queryset.to_dict()
+    model_of_queryset = queryset_model(view_class)
+    if model_of_queryset:
+        line["queryset_model"] = model_of_queryset
     return line
 
 
@@ -268,6 +288,7 @@ def _has_extra(query: Any) -> bool:
         or query.prefetch
         or query.handed_off
         or query.default_ordering
+        or query.rows_from is not None
     )
 
 
@@ -288,4 +309,6 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["handed_off"] = True
     if query.default_ordering:
         extra["default_ordering"] = list(query.default_ordering)
+    if query.rows_from is not None:
+        extra["rows_from"] = query.rows_from
     return extra

@@ -132,3 +132,30 @@ def test_nest_fix_under_a_hidden_accessor_is_no_fix() -> None:
     assert nest_fix(fix, visible) == type(fix)(
         "prefetch_related", '.prefetch_related("orders__items")'
     )
+
+
+def membership(source: str | None) -> Chain:
+    last = Relation(
+        "shop.Item", "orders", "many", "shop.Order", "exists", False, "items", constant=True
+    )
+    return Chain(
+        root="shop.Item", steps=(Step("shop.Item", "orders", True),), last=last, source=source
+    )
+
+
+def test_fix_for_membership_names_the_owner_from_the_source() -> None:
+    fix = fix_for(membership("return self.orders.filter(pk=item.pk).exists()"))
+    assert fix is not None
+    assert fix.code == (
+        '.annotate(has_orders=Exists(Order.objects.filter(items=OuterRef("pk"), pk=self.pk)))'
+    )
+
+
+def test_fix_for_membership_without_the_owner_text_writes_no_code() -> None:
+    # A template line (no Python source): which object's set is tested cannot be written out, and
+    # a placeholder such as `<the Order>.pk` is not code to paste.
+    assert fix_for(membership(None)) is None
+
+
+def test_fix_for_aggregate_without_its_field_writes_no_code() -> None:
+    assert fix_for(chain("aggregate", None)) is None

@@ -146,6 +146,119 @@ def test_detect_nplusone_partial_eager_load_extends_the_path() -> None:
     assert finding.origin == VIEW
 
 
+CUSTOMERS = 'SELECT "shop_customer"."id" FROM "shop_customer"'
+CUSTOMERS_AT = CallSite("shop/views.py", 11, "orders")
+
+
+def test_detect_nplusone_eager_load_that_did_not_build_the_rows_is_not_their_origin() -> None:
+    """An eager load reaches Customer, but the rows whose address is read were built by another
+    query (index 1, `rows_from`): that query is their origin, with no eager prefix."""
+    eager = EagerLoad(
+        "shop.Order", "customer", "select", VIEW, "shop.Customer", (("shop.Order", "customer"),)
+    )
+    loaded = event(ORDERS, VIEW, model="shop.Order", eager=(("select", "customer"),))
+    customers = event(CUSTOMERS, CUSTOMERS_AT, model="shop.Customer")
+    rows = [event(ADDRESS, relation=ADDRESS_REL, key=str(i), rows_from=1) for i in range(3)]
+    [finding] = detect_nplusone(profile(loaded, customers, *rows, eager_loads=(eager,)), OPTIONS)
+    assert (finding.model, finding.path, finding.origin) == (
+        "shop.Customer",
+        "address",
+        CUSTOMERS_AT,
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("address")'
+
+
+def test_detect_nplusone_eager_load_that_built_the_rows_is_their_origin() -> None:
+    eager = EagerLoad(
+        "shop.Order", "customer", "select", VIEW, "shop.Customer", (("shop.Order", "customer"),)
+    )
+    loaded = event(ORDERS, VIEW, model="shop.Order", eager=(("select", "customer"),))
+    customers = event(CUSTOMERS, CUSTOMERS_AT, model="shop.Customer")
+    rows = [event(ADDRESS, relation=ADDRESS_REL, key=str(i), rows_from=0) for i in range(3)]
+    [finding] = detect_nplusone(profile(loaded, customers, *rows, eager_loads=(eager,)), OPTIONS)
+    assert (finding.model, finding.path, finding.origin) == (
+        "shop.Order",
+        "customer__address",
+        VIEW,
+    )
+
+
+def test_detect_nplusone_rows_no_eager_load_built_have_no_eager_prefix() -> None:
+    eager = EagerLoad(
+        "shop.Order", "customer", "select", VIEW, "shop.Customer", (("shop.Order", "customer"),)
+    )
+    loaded = event(ORDERS, VIEW, model="shop.Order", eager=(("select", "customer"),))
+    rows = [event(ADDRESS, relation=ADDRESS_REL, key=str(i), rows_from=-1) for i in range(3)]
+    [finding] = detect_nplusone(profile(loaded, *rows, eager_loads=(eager,)), OPTIONS)
+    assert (finding.model, finding.path) == ("shop.Customer", "address")
+
+
+def test_detect_nplusone_one_objects_set_read_with_the_same_parameters_is_not_per_row() -> None:
+    # `tag.books.exists()` in a loop: the same object (constant, or same_object) and the same
+    # parameters on every run: a duplicate query, which the duplicate detector reports.
+    member = Relation("shop.Book", "tags", "many", "shop.Tag", "exists", False, "books", True)
+    sql = 'SELECT 1 AS "a" FROM "shop_book_tags" WHERE "tag_id" = %s LIMIT 1'
+    same = [event(sql, relation=member, key="k") for _ in range(4)]
+    assert detect_nplusone(profile(root(), *same), OPTIONS) == []
+    again = Relation(
+        "shop.Customer", "orders", "reverse_many", "shop.Order", "count", same_object=True
+    )
+    counted = [event(sql, relation=again, key="k") for _ in range(4)]
+    assert detect_nplusone(profile(root(), *counted), OPTIONS) == []
+    # Different parameters: one query per row after all.
+    varying = [event(sql, relation=again, key=str(i)) for i in range(4)]
+    assert len(detect_nplusone(profile(root(), *varying), OPTIONS)) == 1
+
+
+def test_detect_nplusone_view_queryset_of_other_rows_is_no_origin() -> None:
+    """The view's queryset (its rows are Orders, handed to a paginator) is not where Customer rows
+    a template queried come from: no origin rather than that line."""
+    definition = CallSite("shop/views.py", 40, "OrderList.get_queryset")
+    template = CallSite("shop/templates/orders.html", 3, "")
+    orders = event(ORDERS, VIEW, model="shop.Order", handed_off=True)
+    customers = event(CUSTOMERS, template, model="shop.Customer")
+    rows = [event(ADDRESS, template, ADDRESS_REL, key=str(i), rows_from=1) for i in range(3)]
+    [finding] = detect_nplusone(
+        profile(orders, customers, *rows, queryset_site=definition), OPTIONS
+    )
+    assert (finding.model, finding.path, finding.origin) == ("shop.Customer", "address", None)
+
+
+def test_detect_nplusone_user_loaded_elsewhere_does_not_make_the_view_queryset_theirs() -> None:
+    """The request's user, loaded by library code from another file (a session), is not a row
+    of the view: the view's queryset (of Orders) is no origin for rows of users."""
+    definition = CallSite("shop/views.py", 40, "OrderDetail.get_queryset")
+    template = CallSite("shop/templates/order.html", 3, "")
+    user_sql = 'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."id" = %s'
+    load = CallSite("shop/middleware.py", 5, "load")
+    user = event(user_sql, load, model="auth.User", handed_off=True)
+    order = event(ORDERS, VIEW, model="shop.Order", handed_off=True)
+    votes = Relation("auth.User", "votes", "reverse_many", "shop.Vote", "exists", False, "user")
+    sql = 'SELECT 1 AS "a" FROM "shop_vote" WHERE "user_id" = %s LIMIT 1'
+    rows = [event(sql, template, votes, key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(profile(user, order, *rows, queryset_site=definition), OPTIONS)
+    assert (finding.model, finding.path, finding.origin) == ("auth.User", "votes", None)
+
+
+def test_detect_nplusone_view_of_other_rows_named_by_its_class_is_no_origin() -> None:
+    """The view names its rows (`model = Order`): Customer rows a template queried are not
+    placed at its queryset; Order rows are."""
+    definition = CallSite("shop/views.py", 40, "OrderList.get_queryset")
+    template = CallSite("shop/templates/orders.html", 3, "")
+    customers = event(CUSTOMERS, template, model="shop.Customer")
+    rows = [event(ADDRESS, template, ADDRESS_REL, key=str(i), rows_from=0) for i in range(3)]
+    named = {"queryset_site": definition, "queryset_model": "shop.Order"}
+    [finding] = detect_nplusone(profile(customers, *rows, **named), OPTIONS)
+    assert (finding.model, finding.origin) == ("shop.Customer", None)
+    orders = event(ORDERS, template, model="shop.Order")
+    own = [event(CUSTOMER, template, CUSTOMER_REL, key=str(i), rows_from=0) for i in range(3)]
+    [finding] = detect_nplusone(profile(orders, *own, **named), OPTIONS)
+    assert (finding.model, finding.origin) == ("shop.Order", definition)
+    again = RequestProfile.from_dict(profile(orders, *own, **named).to_dict())
+    assert (again.queryset_model, again.queries[1].rows_from) == ("shop.Order", 0)
+
+
 def test_detect_nplusone_origin_falls_back_to_the_view_queryset() -> None:
     definition = CallSite("shop/api.py", 40, "OrderList.get_queryset")
     rows = [event(CUSTOMER, site=None, relation=CUSTOMER_REL, key=str(i)) for i in range(3)]
