@@ -23,6 +23,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -149,6 +150,9 @@ def _run(
                 len(body),
                 location=response.get("Location", "") if 300 <= response.status_code < 400 else "",
             )
+            raised = getattr(response, "exc_info", None)
+            if raised and raised[1] is not None:
+                key = replace(key, exception=_raised(raised[1]))
             if bodies is not None:
                 _keep(Path(bodies) / key.digest, data)
             if capture.error is not None:  # a partial count would pass for a smaller one
@@ -164,6 +168,28 @@ def _run(
         finally:
             for alias in connections:
                 transaction.set_rollback(True, using=alias)
+
+
+def _raised(exc: BaseException) -> str:
+    """`Type: message at file:line`, the innermost frame of the project (or the last one), in one
+    short line."""
+    from perftoolkit.middleware.capture.frames import Kind, classify
+
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        try:
+            project = classify(name) is Kind.PROJECT
+        except Exception:
+            project = False
+        if project or not where:
+            where = f"{os.path.relpath(name)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    message = " ".join(str(exc).split())
+    if len(message) > 120:
+        message = message[:119] + "…"
+    return f"{type(exc).__name__}: {message}" + (f" at {where}" if where else "")
 
 
 def _keep(path: Path, data: bytes) -> None:

@@ -3,6 +3,7 @@ an edit look like it saved queries."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,15 @@ def test_replay_keeps_the_normalised_body_under_its_digest(
     kept = [p.name for p in tmp_path.iterdir()]
     assert kept == [key.digest]  # nothing else: no scratch file left beside it
     assert keyed(key.status, key.kind, (tmp_path / key.digest).read_bytes(), key.size) == key
+
+
+def test_a_server_error_keeps_its_exception_for_the_reason() -> None:
+    from perftoolkit.core.fix.responses import difference
+
+    queries, key, error, _ = _run({"method": "GET", "path": "/mw/failing/"}, compile_volatile(()))
+    assert (queries, error, key.status) == (1, "", 500)
+    assert key.exception == "ValueError: the view failed at tests/views.py:36"
+    ok = replace(key, status=200, exception="")
+    assert difference(ok, key) == (
+        "status 200 → 500 (ValueError: the view failed at tests/views.py:36)"
+    )

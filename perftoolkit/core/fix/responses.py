@@ -45,6 +45,9 @@ class ResponseKey:
     digest: str
     size: int = field(compare=False)  # shown when bodies differ
     location: str = field(default="", compare=False)  # a redirect's target (in the digest)
+    # The exception a server error was raised by ("AttributeError: … at views.py:16"), shown
+    # when the status changed.
+    exception: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,6 +56,7 @@ class ResponseKey:
             "digest": self.digest,
             "size": self.size,
             "location": self.location,
+            "exception": self.exception,
         }
 
     @classmethod
@@ -63,6 +67,7 @@ class ResponseKey:
             digest=str(data["digest"]),
             size=int(str(data["size"])),
             location=str(data.get("location") or ""),
+            exception=str(data.get("exception") or ""),
         )
 
 
@@ -100,7 +105,8 @@ def difference(
     they first differ: a JSON path and both values, or a line and both sides around the first
     differing character, and whether the same rows came back in another order."""
     if before.status != after.status:
-        return f"status {before.status} → {after.status}"
+        raised = f" ({after.exception})" if after.exception else ""
+        return f"status {before.status} → {after.status}{raised}"
     if before.digest == after.digest:
         return ""
     if before.location != after.location:
