@@ -92,10 +92,7 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # Every cache local to this process and emptied before each run: a response cached by the
     # warm-up would hide the queries the fix is about, and a shared cache (Redis, memcached) is
     # not ours to fill or clear.
-    caches = {
-        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
-        for alias in settings.CACHES
-    }
+    caches = local_caches(settings.CACHES)
     out = []
     with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts, CACHES=caches):
         for request in requests:
@@ -111,6 +108,21 @@ def _replay(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def local_caches(configured: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The project's caches, each a local-memory cache of its own: the backend and its location
+    change, every other key (`TIMEOUT`, `KEY_PREFIX`, `OPTIONS`…) stays, since project code may
+    read them (`settings.CACHES["default"]["TIMEOUT"]` in a context processor) and a key it
+    reads that is gone would make every page an error."""
+    return {
+        alias: {
+            **options,
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": alias,
+        }
+        for alias, options in configured.items()
+    }
 
 
 def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, dict[str, int]]:

@@ -284,6 +284,15 @@ class _Service:
                 "unverifiable",
                 "no GET request of this endpoint was recorded with its path",
             )
+        failing = [r for r in own if _server_error(state.baseline[r])]
+        if failing:
+            return self._outcome(
+                finding,
+                "unverifiable",
+                f"{failing[0]} answers {_server_error(state.baseline[failing[0]])} when replayed "
+                "with the code unchanged (a setting or a row the replay lacks), so no response "
+                "can tell whether the fix changed it",
+            )
         unstable = [r for r in own if not state.baseline[r].stable or state.baseline[r].error]
         if unstable:
             return self._outcome(
@@ -384,6 +393,13 @@ class _Service:
             if changed:
                 return f"{request}: {changed}"
         return ""
+
+
+def _server_error(result: ReplayResult) -> str:
+    """ "status 500" when the replayed request failed on the server; "" otherwise."""
+    if result.key is not None and result.key.status >= 500:
+        return f"status {result.key.status}"
+    return ""
 
 
 def _count(n: int, noun: str) -> str:

@@ -342,3 +342,63 @@ def test_fix_through_a_path_refuses_an_annotation() -> None:
     source = 'rows = Plan.objects.prefetch_related("meal_set__item_set")\n'
     with pytest.raises(Unplaceable, match="no queryset of Item"):
         fixed(source, 1, '.annotate(n=Count("parts"))', THROUGH)
+
+
+def test_context_rows_of_a_list_view_are_fixed_in_its_get_queryset() -> None:
+    """The rows a ListView's get_context_data reads from its context are the ones its
+    get_queryset returns: every return is edited, not the context dict."""
+    source = """\
+        class BookList(ListView):
+            def get_queryset(self):
+                qs = self.filterset.qs
+                if self.request.GET.get("before"):
+                    return qs.order_by("-id")[:20]
+                return qs.order_by("id")[:20]
+
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                rows = list(context["book_list"])
+                return context
+        """
+    assert fixed(source, 10, '.select_related("cover")') == textwrap.dedent("""\
+        class BookList(ListView):
+            def get_queryset(self):
+                qs = self.filterset.qs
+                if self.request.GET.get("before"):
+                    return qs.order_by("-id").select_related("cover")[:20]
+                return qs.order_by("id").select_related("cover")[:20]
+
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                rows = list(context["book_list"])
+                return context
+        """)
+
+
+def test_object_list_of_a_view_with_a_queryset_attribute_is_fixed_there() -> None:
+    source = """\
+        class BookList(ListView):
+            queryset = Book.objects.filter(published=True)
+
+            def get(self, request):
+                self.object_list = self.get_queryset()
+                titles = [b.author.name for b in self.object_list]
+        """
+    assert fixed(source, 6, '.select_related("author")').splitlines()[1] == (
+        '    queryset = Book.objects.filter(published=True).select_related("author")'
+    )
+
+
+def test_view_rows_of_a_class_without_get_queryset_or_queryset_are_unplaceable() -> None:
+    source = """\
+        class BookList(ShopListView):
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                return [b.author for b in context["object_list"]]
+        """
+    with pytest.raises(Unplaceable) as raised:
+        fixed(source, 4, '.select_related("author")')
+    assert str(raised.value) == (
+        "the line reads the rows of the view's get_queryset, which BookList does not define "
+        "(a parent class does)"
+    )

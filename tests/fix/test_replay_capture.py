@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from perftoolkit.core.fix.responses import compile_volatile
-from perftoolkit.fix.replay import _run
+from perftoolkit.fix.replay import _run, local_caches
 from perftoolkit.middleware.capture.capture import QueryCapture
 from tests.reliability.test_never_breaking_host import PATH, books  # noqa: F401
 
@@ -35,3 +35,29 @@ def test_replay_of_an_abandoned_capture_is_an_error_not_a_count(
     queries, key, error, sites = _run({"method": "GET", "path": PATH}, compile_volatile(()))
     assert (queries, error, sites) == (None, "perftoolkit's capture failed (query)", {})
     assert key == whole[1]  # the response itself was the application's own
+
+
+def test_replayed_caches_are_local_and_keep_the_projects_other_keys() -> None:
+    """Project code that reads its cache settings (a context processor showing
+    `settings.CACHES["default"]["TIMEOUT"]`) still finds them in the replay."""
+    configured = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://localhost:6379/1",
+            "TIMEOUT": 5000,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        },
+        "sessions": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"},
+    }
+    assert local_caches(configured) == {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "default",
+            "TIMEOUT": 5000,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        },
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "sessions",
+        },
+    }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix
+from perftoolkit.core.fix.responses import ResponseKey
 from perftoolkit.fix.runner import ReplayRequest, ReplayResult
 from perftoolkit.fix.service import _Service
 
@@ -82,4 +83,20 @@ def test_origin_outside_the_project_root_is_unplaceable_not_a_traceback(tmp_path
         "unplaceable",
         f"../src/shop/views.py is outside the project root {root}; set "
         "PERFTOOLKIT['PROJECT_ROOT'] to a directory that holds it (the repository's root)",
+    )
+
+
+def test_endpoint_failing_before_the_edit_is_unverifiable_with_its_status(tmp_path: Path) -> None:
+    """A request that answers 500 to the unchanged code (a setting the replay lacks) is not
+    called volatile: no VOLATILE pattern would help, and its responses prove nothing."""
+    run = service(tmp_path, {})
+    run.requests = {ENDPOINT: [REQUEST]}
+    failed = ReplayResult(queries=9, key=ResponseKey(500, "text", "d", 10), stable=False)
+    run.state.baseline = {REQUEST: failed}  # type: ignore[attr-defined]
+    finding = replace(FINDING, fix=Fix("select_related", '.select_related("plan")'))
+    outcome = run._verify(finding, tmp_path / "plans/views.py", "")
+    assert (outcome.status, outcome.reason) == (
+        "unverifiable",
+        "GET /api/plans/ answers status 500 when replayed with the code unchanged (a setting or "
+        "a row the replay lacks), so no response can tell whether the fix changed it",
     )
