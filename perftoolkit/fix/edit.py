@@ -18,7 +18,7 @@ from perftoolkit.core.fix.calls import (
     substitute,
 )
 from perftoolkit.core.fix.merge import MergeRefused, merge_calls
-from perftoolkit.fix.chains import ChainRewriter
+from perftoolkit.fix.chains import ChainRewriter, ChainView, read_chain
 from perftoolkit.fix.imports import bound_names, ensure_imports
 from perftoolkit.fix.locate import Located, Unplaceable, locate
 
@@ -53,12 +53,16 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     try:
         located = locate(source, line, placement.models)
     except Unplaceable:
-        through = _through(source, line, calls, placement)
-        if through is None:
+        nested = _nested(source, line, placement)
+        through = None if nested else _through(source, line, calls, placement)
+        if nested is not None:
+            located = nested
+        elif through is not None:
+            located, code = through
+            calls = parse_fix(code)
+            assert calls is not None
+        else:
             raise
-        located, code = through
-        calls = parse_fix(code)
-        assert calls is not None
     models, free = free_names(code)
     module = located.module
     unknown = sorted(free - _scope_names(located) - bound_names(module))
@@ -89,6 +93,53 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     wanted = [(ORM_MODULE, n) for n in sorted(orm_names(code))]
     wanted += [(placement.imports[m], m) for m in sorted(models) if m in placement.imports]
     return ensure_imports(edited, wanted).code
+
+
+def _nested(source: str, line: int, placement: Placement) -> Located | None:
+    """The queryset of the fix's rows inside a `Prefetch` of the origin's queryset
+    (`Prefetch("meal_set", queryset=Meal.objects.order_by("time"))` on the plans, for meals'
+    items): the fix goes into that queryset as it is written for the rows. Only when exactly one
+    such queryset is there; None otherwise."""
+    if not placement.models:
+        return None
+    try:
+        located = locate(source, line, frozenset())
+    except Unplaceable:
+        return None
+    found: dict[int, ChainView] = {}
+    for view in located.chains:
+        for nested in _prefetch_querysets(view):
+            if nested.model in placement.models:
+                found.setdefault(id(nested.node), nested)
+    if len(found) != 1:
+        return None
+    return Located(located.wrapper, list(found.values()))
+
+
+def _prefetch_querysets(view: ChainView) -> list[ChainView]:
+    """The `queryset=` chains of the `Prefetch` objects a chain's calls name, and theirs in
+    turn."""
+    out: list[ChainView] = []
+    for call in view.calls:
+        for arg in call.args:
+            value = arg.value
+            if not isinstance(value, cst.Call) or _callee(value) != "Prefetch":
+                continue
+            for inner in value.args:
+                if inner.keyword is not None and inner.keyword.value == "queryset":
+                    nested = read_chain(inner.value)
+                    out.append(nested)
+                    out += _prefetch_querysets(nested)
+    return out
+
+
+def _callee(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return ""
 
 
 def _through(

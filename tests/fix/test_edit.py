@@ -402,3 +402,53 @@ def test_view_rows_of_a_class_without_get_queryset_or_queryset_are_unplaceable()
         "the line reads the rows of the view's get_queryset, which BookList does not define "
         "(a parent class does)"
     )
+
+
+CHAPTER = Placement(frozenset({"Chapter"}), {"Page": "shop.models"})
+
+
+def test_rows_prefetched_with_a_queryset_get_the_fix_in_that_queryset() -> None:
+    """Chapters loaded by a `Prefetch` of the books: their fix is written into the Prefetch's
+    queryset, as it is written for chapters."""
+    source = """\
+        def get_queryset(self):
+            return Book.objects.filter(published=True).prefetch_related(
+                Prefetch("chapters", queryset=Chapter.objects.order_by("number")),
+            )
+        """
+    assert fixed(source, 2, '.select_related("editor")', CHAPTER) == textwrap.dedent("""\
+        def get_queryset(self):
+            return Book.objects.filter(published=True).prefetch_related(
+                Prefetch("chapters", queryset=Chapter.objects.order_by("number").select_related("editor")),
+            )
+        """)
+
+
+def test_rows_of_a_prefetch_inside_a_prefetch_are_found_and_an_existing_load_is_kept() -> None:
+    source = """\
+        rows = Shelf.objects.prefetch_related(
+            Prefetch(
+                "books",
+                queryset=Book.objects.prefetch_related(
+                    Prefetch("chapters", queryset=Chapter.objects.select_related("editor")),
+                ),
+            ),
+        )
+        """
+    with pytest.raises(AlreadyThere):
+        fixed(source, 1, '.select_related("editor")', CHAPTER)
+    assert fixed(source, 1, '.prefetch_related("pages")', CHAPTER).splitlines()[4] == (
+        '            Prefetch("chapters", queryset=Chapter.objects.select_related("editor")'
+        '.prefetch_related("pages")),'
+    )
+
+
+def test_two_prefetch_querysets_of_the_rows_model_are_not_guessed_between() -> None:
+    source = """\
+        rows = Book.objects.prefetch_related(
+            Prefetch("chapters", queryset=Chapter.objects.all()),
+            Prefetch("appendices", queryset=Chapter.objects.filter(appendix=True)),
+        )
+        """
+    with pytest.raises(Unplaceable):
+        fixed(source, 1, '.select_related("editor")', CHAPTER)
