@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perftoolkit.core.fix.calls import (
     QuerysetCall,
@@ -41,6 +42,7 @@ class Placement:
     # model class name → the lookups (and whether one hop is to-many) by which its rows reach
     # the rows of the fix: where the origin's queryset loads them through another model
     routes: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
+    manager: str = "objects"  # the default manager of the rows' model, by its attribute name
 
 
 def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
@@ -50,6 +52,7 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     calls = parse_fix(code)
     if calls is None:
         raise Unplaceable(f"the fix is not queryset code perf_fix can write ({code})")
+    source, line = _queryset_for_model(source, line, placement)
     try:
         located = locate(source, line, placement.models)
     except Unplaceable:
@@ -93,6 +96,57 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     wanted = [(ORM_MODULE, n) for n in sorted(orm_names(code))]
     wanted += [(placement.imports[m], m) for m in sorted(models) if m in placement.imports]
     return ensure_imports(edited, wanted).code
+
+
+def _queryset_for_model(source: str, line: int, placement: Placement) -> tuple[str, int]:
+    """A view class that names only its `model = Book` (a ListView, a FilterView) gets
+    `queryset = Book.objects` after that line, for the fix to go on: its rows are the model's
+    default manager's all the same. The source and line unchanged for any other line."""
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return source, line
+    positions = wrapper.resolve(PositionProvider)
+    for node in wrapper.module.body:
+        if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+            continue
+        body = list(node.body.body)
+        names = [_assigned(statement) for statement in body]
+        if "queryset" in names or any(
+            isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset" for s in body
+        ):
+            continue
+        for index, statement in enumerate(body):
+            where = positions[statement]
+            if names[index] != "model" or not where.start.line <= line <= where.end.line:
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            assign = statement.body[0]
+            assert isinstance(assign, cst.Assign)
+            model = wrapper.module.code_for_node(assign.value)
+            if model.rsplit(".", 1)[-1] not in placement.models:
+                return source, line
+            added = cst.parse_statement(f"queryset = {model}.{placement.manager}\n")
+            body.insert(index + 1, added)
+            module = wrapper.module.with_changes(
+                body=[
+                    n.with_changes(body=n.body.with_changes(body=body)) if n is node else n
+                    for n in wrapper.module.body
+                ]
+            )
+            return module.code, where.end.line + 1
+    return source, line
+
+
+def _assigned(statement: cst.CSTNode) -> str | None:
+    """The name a one-target class-body assignment (`model = Book`) binds."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+        target = assign.targets[0].target
+        return target.value if isinstance(target, cst.Name) else None
+    return None
 
 
 def _nested(source: str, line: int, placement: Placement) -> Located | None:

@@ -297,6 +297,8 @@ def _resolve(
     view = read_chain(expression)
     if view.calls or view.model is not None:
         return [view]
+    if queryset and isinstance(expression, cst.Attribute):  # Book.published: a custom manager
+        return [view]
     inner = _inner(finder, expression, function, before, models, depth)
     if inner or not queryset:
         return inner

@@ -22,6 +22,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -140,17 +141,20 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, 
         try:
             client = _client(request.get("user"))
             target = request["path"] + (f"?{request['query']}" if request.get("query") else "")
+            started = _clocks()
             with capture_queries(track_cache=False, track_access=False) as capture:
                 response = client.generic(request["method"], target)
                 body = b"".join(
                     response.streaming_content if response.streaming else [response.content]
                 )
+            now = list(zip(started, _clocks(), strict=True))
             key = response_key(
                 response.status_code,
                 response.get("Content-Type", ""),
                 body,
                 volatile,
                 location=response.get("Location", "") if 300 <= response.status_code < 400 else "",
+                now=now,
             )
             if capture.error is not None:  # a partial count would pass for a smaller one
                 return None, key, f"perftoolkit's capture failed ({capture.error})", {}
@@ -165,6 +169,19 @@ def _run(request: dict[str, Any], volatile: Any) -> tuple[int | None, Any, str, 
         finally:
             for alias in connections:
                 transaction.set_rollback(True, using=alias)
+
+
+def _clocks() -> list[datetime]:
+    """The time now as a response may render it, naive: in UTC, in the project's time zone and
+    in the machine's."""
+    from django.utils import timezone
+
+    utc = datetime.now(UTC)
+    return [
+        utc.replace(tzinfo=None),
+        timezone.localtime(utc).replace(tzinfo=None),
+        datetime.now(),
+    ]
 
 
 def _client(user_id: Any) -> Any:

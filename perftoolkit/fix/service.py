@@ -29,7 +29,7 @@ from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
 from perftoolkit.fix.locate import Unplaceable
 from perftoolkit.fix.options import FixOptions
-from perftoolkit.fix.placement import placement_for
+from perftoolkit.fix.placement import placement_for, view_target
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -255,14 +255,23 @@ class _Service:
         assert finding.fix is not None
         assert finding.origin is not None
         state = self.state
-        if path not in state.sources:
-            state.sources[path] = read_source(path)
-        original = state.originals.setdefault(path, state.sources[path].text)
-        current = state.current.setdefault(path, original)
-        line = map_line(original, current, finding.origin.line) or finding.origin.line
+        placement = placement_for(finding, self.root)
         try:
-            placement = placement_for(finding, self.root)
-            edited = apply_fix(current, line, finding.fix.code, placement)
+            current, original = self._texts(path)
+            line = map_line(original, current, finding.origin.line) or finding.origin.line
+            try:
+                edited = apply_fix(current, line, finding.fix.code, placement)
+            except Unplaceable:
+                # The origin is in a base class of the endpoint's view (a shared
+                # get_context_data): the rows are the view's own queryset.
+                target = view_target(finding, self._paths(finding), self.root)
+                if target is None:
+                    raise
+                path, at = target
+                current, original = self._texts(path)
+                line = map_line(original, current, at) or at
+                edited = apply_fix(current, line, finding.fix.code, placement)
+                self._ensure_baseline(path)
         except Unplaceable as exc:
             return self._outcome(finding, "unplaceable", str(exc))
         except AlreadyThere:
@@ -273,6 +282,35 @@ class _Service:
             earlier = ", ".join(state.edited_by.get(path, []))
             return self._outcome(finding, "covered", f"written by the fix of {earlier}")
         return self._verify(finding, path, edited)
+
+    def _texts(self, path: Path) -> tuple[str, str]:
+        """The current text of `path` (kept edits included) and its original."""
+        state = self.state
+        if path not in state.sources:
+            state.sources[path] = read_source(path)
+        original = state.originals.setdefault(path, state.sources[path].text)
+        return state.current.setdefault(path, original), original
+
+    def _paths(self, finding: Finding) -> list[str]:
+        return [r.path for r in self.requests.get((finding.method, finding.route), [])]
+
+    def _ensure_baseline(self, path: Path) -> None:
+        """The endpoints of a file first edited away from its finding's origin are replayed
+        unedited too, so their responses are compared."""
+        missing = [
+            r
+            for e in sorted(self._affected(path))
+            for r in self.requests.get(e, [])
+            if r not in self.state.baseline
+        ]
+        if not missing:
+            return
+        results = replay(
+            missing, {}, project_dir=self.project_dir, settings_module=self.settings_module
+        )
+        for request, result in zip(missing, results, strict=True):
+            self.state.baseline[request] = result
+            self.state.results.setdefault(request, result)
 
     def _verify(self, finding: Finding, path: Path, edited: str) -> FixOutcome:
         state = self.state
@@ -323,6 +361,8 @@ class _Service:
         after = max(by_request[r].queries or 0 for r in own)
         problem = self._compare(by_request)
         if problem:
+            problem = self._recheck(by_request)
+        if problem:
             return self._outcome(
                 finding,
                 "rejected",
@@ -351,7 +391,9 @@ class _Service:
         state.current[path] = edited
         state.results.update(by_request)
         state.edited_by.setdefault(path, []).append(finding.id)
-        return self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+        edited_file = path.relative_to(self.root).as_posix()
+        outcome = self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+        return replace(outcome, edited=edited_file) if edited_file != outcome.file else outcome
 
     def _callsite_drop(
         self,
@@ -383,15 +425,44 @@ class _Service:
         )
 
     def _compare(self, results: dict[ReplayRequest, ReplayResult]) -> str:
+        return next(iter(self._differences(results).values()), "")
+
+    def _differences(self, results: dict[ReplayRequest, ReplayResult]) -> dict[ReplayRequest, str]:
+        """Each request whose response is not the baseline's, with how."""
+        out: dict[ReplayRequest, str] = {}
         for request, result in results.items():
             base = self.state.baseline.get(request)
             if base is None or base.key is None or not base.stable:
                 continue
             if result.error or result.key is None:
-                return f"{request}: {result.error or 'no response'}"
+                out[request] = f"{request}: {result.error or 'no response'}"
+                continue
             changed = difference(base.key, result.key)
             if changed:
-                return f"{request}: {changed}"
+                out[request] = f"{request}: {changed}"
+        return out
+
+    def _recheck(self, results: dict[ReplayRequest, ReplayResult]) -> str:
+        """The differences that are the edit's: the requests that differed are replayed again
+        without it (the kept edits only). One that now answers as it did with the edit changed
+        with the time since the baseline ("5 minutes ago" became "6 minutes ago"), not with the
+        edit: its baseline becomes the new answer. "" when every difference was such."""
+        differing = self._differences(results)
+        if any(results[r].error or results[r].key is None for r in differing):
+            return next(iter(differing.values()))
+        kept = {p: t for p, t in self.state.current.items() if t != self.state.originals[p]}
+        requests = list(differing)
+        try:
+            again = replay(
+                requests, kept, project_dir=self.project_dir, settings_module=self.settings_module
+            )
+        except ReplayFailed:
+            return next(iter(differing.values()))
+        for request, result in zip(requests, again, strict=True):
+            if result.key is None or result.key != results[request].key or not result.stable:
+                return differing[request]
+        for request, result in zip(requests, again, strict=True):
+            self.state.baseline[request] = result
         return ""
 
 
@@ -449,7 +520,7 @@ def _record(
         if outcome.status == "verified" and outcome.file:
             applied[outcome.finding] = AppliedFix(
                 finding=outcome.finding,
-                files=tuple(f for f in files if f == outcome.file),
+                files=tuple(f for f in files if f == (outcome.edited or outcome.file)),
                 queries_before=outcome.queries_before,
                 queries_after=outcome.queries_after,
                 verified=True,

@@ -452,3 +452,60 @@ def test_two_prefetch_querysets_of_the_rows_model_are_not_guessed_between() -> N
         """
     with pytest.raises(Unplaceable):
         fixed(source, 1, '.select_related("editor")', CHAPTER)
+
+
+FEEDING = Placement(frozenset({"Feeding"}))
+
+
+def test_a_view_naming_only_its_model_gets_a_queryset_for_the_fix() -> None:
+    """A ListView or FilterView with `model = …` and no queryset: its rows are the model's
+    default manager's, so `queryset = <model>.objects<fix>` goes after the model line."""
+    source = """\
+        class FeedingList(PermissionRequiredMixin, BabyBuddyFilterView):
+            model = models.Feeding
+            template_name = "core/feeding_list.html"
+        """
+    assert fixed(source, 2, '.select_related("child")', FEEDING) == textwrap.dedent("""\
+        class FeedingList(PermissionRequiredMixin, BabyBuddyFilterView):
+            model = models.Feeding
+            queryset = models.Feeding.objects.select_related("child")
+            template_name = "core/feeding_list.html"
+        """)
+
+
+def test_the_queryset_written_for_a_model_uses_its_default_manager() -> None:
+    placement = Placement(frozenset({"Feeding"}), manager="all_feedings")
+    source = """\
+        class FeedingList(ListView):
+            model = Feeding
+        """
+    assert fixed(source, 2, '.select_related("child")', placement).splitlines()[2] == (
+        '    queryset = Feeding.all_feedings.select_related("child")'
+    )
+
+
+def test_a_model_line_of_a_view_with_its_own_queryset_is_not_given_another() -> None:
+    source = """\
+        class FeedingList(ListView):
+            model = Feeding
+
+            def get_queryset(self):
+                return super().get_queryset().filter(active=True)
+        """
+    with pytest.raises(Unplaceable):
+        fixed(source, 2, '.select_related("child")', FEEDING)
+
+
+def test_a_model_reached_through_its_module_is_the_chains_model() -> None:
+    source = """\
+        rows = models.Feeding.objects.filter(child=child)
+        other = models.Child.objects.filter(pk=1)
+        """
+    assert fixed(source, 1, '.select_related("child")', FEEDING).splitlines()[0] == (
+        'rows = models.Feeding.objects.filter(child=child).select_related("child")'
+    )
+    with pytest.raises(Unplaceable) as raised:
+        fixed(source, 2, '.select_related("child")', FEEDING)
+    assert str(raised.value) == (
+        "no queryset of Feeding is built on this line (only querysets of Child)"
+    )

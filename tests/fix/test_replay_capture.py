@@ -3,11 +3,12 @@ an edit look like it saved queries."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from perftoolkit.core.fix.responses import compile_volatile
+from perftoolkit.core.fix.responses import ResponseKey, compile_volatile, response_key
 from perftoolkit.fix.replay import _run, local_caches
 from perftoolkit.middleware.capture.capture import QueryCapture
 from tests.reliability.test_never_breaking_host import PATH, books  # noqa: F401
@@ -61,3 +62,19 @@ def test_replayed_caches_are_local_and_keep_the_projects_other_keys() -> None:
             "LOCATION": "sessions",
         },
     }
+
+
+def test_a_rendered_now_is_not_data_but_another_time_is() -> None:
+    """A form's initial "now" differs between two runs a second apart; the same page rendered
+    in its own run's window is the same response. A time outside the window is data."""
+    page = '<input name="time" value="{}"><p>born {}</p>'
+    first = [(datetime(2026, 12, 5, 7, 15, 40), datetime(2026, 12, 5, 7, 15, 40, 800000))]
+    second = [(datetime(2026, 12, 5, 7, 15, 41), datetime(2026, 12, 5, 7, 15, 42))]
+
+    def key(now: str, born: str, window: list[tuple[datetime, datetime]]) -> ResponseKey:
+        return response_key(200, "text/html", page.format(now, born).encode(), now=window)
+
+    one = key("2026-12-05T07:15:40", "2026-12-05 07:00", first)
+    assert one == key("2026-12-05T07:15:41", "2026-12-05 07:00", second)
+    assert one != key("2026-12-05T07:15:41", "2026-12-05 07:01", second)
+    assert one != key("2026-12-05T07:15:39", "2026-12-05 07:00", second)
