@@ -205,7 +205,12 @@ class _Service:
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(
-        self, finding: Finding, status: str, reason: str, **counts: int | None
+        self,
+        finding: Finding,
+        status: str,
+        reason: str,
+        queries_before: int | None = None,
+        queries_after: int | None = None,
     ) -> FixOutcome:
         origin = finding.origin
         return FixOutcome(
@@ -217,7 +222,8 @@ class _Service:
             code=finding.fix.code if finding.fix else "",
             status=status,  # type: ignore[arg-type]  # one of Status, checked by the callers
             reason=reason,
-            **counts,
+            queries_before=queries_before,
+            queries_after=queries_after,
         )
 
     def _affected(self, path: Path) -> set[Endpoint]:
