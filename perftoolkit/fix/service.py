@@ -182,6 +182,12 @@ class _Service:
             return no("not_fixable", f"the rows are loaded in a template ({finding.origin.file})")
         if parse_fix(finding.fix.code) is None:
             return no("not_fixable", "the fix is advice, not queryset code")
+        if finding.fix.action == "annotate" and finding.callsite is None:
+            return no(
+                "not_fixable",
+                "the fix is an annotation the per-row code must read instead of the relation, "
+                "and that code is a library's (no project line runs the queries)",
+            )
         path = (self.root / finding.origin.file).resolve()
         if not path.is_relative_to(self.root):
             return no(

@@ -166,3 +166,29 @@ def test_the_table_names_the_file_an_edit_went_into_when_not_the_origins() -> No
     assert render_table([row]).splitlines()[1] == (
         "c158b75e33f8  GET changes/  babybuddy/views.py:87  63 → 38  yes (in core/views.py)"
     )
+
+
+def test_an_annotation_for_rows_a_library_reads_is_not_fixable(tmp_path: Path) -> None:
+    """allauth's `user.authenticator_set.filter(...).exists()`: an annotation on the users
+    would only serve code that reads it, and no project line reads these rows."""
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "backends.py").write_text(
+        "def get_user(pk):\n    return User.objects.get(pk=pk)\n"
+    )
+    finding = replace(
+        FINDING,
+        model="auth.User",
+        callsite=None,
+        origin=CallSite("core/backends.py", 2, "get_user"),
+        fix=Fix(
+            "annotate",
+            '.annotate(has_authenticator_set=Exists(Authenticator.objects.filter(user=OuterRef("pk"))))',
+        ),
+    )
+    path, outcome = service(tmp_path, {})._plan(finding)
+    assert (path, outcome.status, outcome.reason) == (
+        None,
+        "not_fixable",
+        "the fix is an annotation the per-row code must read instead of the relation, and that "
+        "code is a library's (no project line runs the queries)",
+    )
