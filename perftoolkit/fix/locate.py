@@ -49,17 +49,28 @@ def locate(source: str, line: int, models: frozenset[str]) -> Located:
     if function is not None and function.name.value in _QUERYSET_METHODS:
         expressions = [r.value for r in _returns(function) if r.value is not None]
         chains = _chains(finder, expressions, function, None, models, queryset=True)
-    elif function is not None and _reads_view_rows(finder, statement, function):
+    elif function is not None and _reads_view_rows(finder, statement, function, context=True):
+        # context["…"]: the rows are not the dict's, whatever the line calls
         chains = _view_rows(finder, function, models)
     else:
         assigned = _is_queryset_attribute(statement)
-        chains = _chains(finder, _expressions(statement), function, line, models, queryset=assigned)
+        try:
+            chains = _chains(
+                finder, _expressions(statement), function, line, models, queryset=assigned
+            )
+        except Unplaceable:
+            if function is None or not _reads_view_rows(finder, statement, function):
+                raise
+            chains = _view_rows(finder, function, models)
     return Located(wrapper, chains)
 
 
-def _reads_view_rows(finder: _Finder, statement: cst.CSTNode, function: cst.FunctionDef) -> bool:
+def _reads_view_rows(
+    finder: _Finder, statement: cst.CSTNode, function: cst.FunctionDef, *, context: bool = False
+) -> bool:
     """The line reads the rows a class-based view's `get_queryset` gave: `self.object_list`,
-    `self.get_queryset()`, or `context["…"]` of `context = super().get_context_data(…)`."""
+    `self.get_queryset()`, or `context["…"]` of `context = super().get_context_data(…)` (only
+    the last with `context`)."""
     contexts = {
         name
         for name in _assigned_names(function)
@@ -72,13 +83,13 @@ def _reads_view_rows(finder: _Finder, statement: cst.CSTNode, function: cst.Func
     class Visitor(cst.CSTVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> None:
             nonlocal found
-            if _is_self(node.value) and node.attr.value == "object_list":
+            if not context and _is_self(node.value) and node.attr.value == "object_list":
                 found = True
 
         def visit_Call(self, node: cst.Call) -> None:
             nonlocal found
             func = node.func
-            if isinstance(func, cst.Attribute) and _is_self(func.value):
+            if not context and isinstance(func, cst.Attribute) and _is_self(func.value):
                 found = found or func.attr.value == "get_queryset"
 
         def visit_Subscript(self, node: cst.Subscript) -> None:

@@ -509,3 +509,17 @@ def test_a_model_reached_through_its_module_is_the_chains_model() -> None:
     assert str(raised.value) == (
         "no queryset of Feeding is built on this line (only querysets of Child)"
     )
+
+
+def test_a_chain_on_the_views_get_queryset_is_edited_where_it_is() -> None:
+    """`self.get_queryset().filter(…)` builds a queryset on the line: the fix goes there, as
+    before, whether or not the class defines get_queryset."""
+    source = """\
+        class BookList(ShopListView):
+            def get(self, request):
+                rows = self.get_queryset().filter(published=True)
+                return [b.author for b in rows]
+        """
+    assert fixed(source, 3, '.select_related("author")').splitlines()[2] == (
+        '        rows = self.get_queryset().filter(published=True).select_related("author")'
+    )
