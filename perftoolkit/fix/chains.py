@@ -75,13 +75,7 @@ def read_chain(node: cst.BaseExpression) -> ChainView:
     insert_at = links[end] if end >= 0 else base
     view = ChainView(node=node, insert_at=insert_at)
     view.calls = [link for link in links[: end + 1] if isinstance(link, cst.Call)]
-    first = links[0] if links else None
-    if (
-        isinstance(base, cst.Name)
-        and isinstance(first, cst.Attribute)
-        and first.attr.value in MANAGERS
-    ):
-        view.model = base.value
+    view.model = _model_name(base, links)
     methods = [_method(link) for link in links if isinstance(link, cst.Call)]
     view.flattened = any(m in _FLATTENING for m in methods)
     view.empty = bool(methods) and methods[-1] == "none"
@@ -90,6 +84,21 @@ def read_chain(node: cst.BaseExpression) -> ChainView:
         if dot is not None and _multiline(dot.whitespace_before):
             view.dot = dot
     return view
+
+
+def _model_name(base: cst.BaseExpression, links: list[cst.BaseExpression]) -> str | None:
+    """`Book` of `Book.objects…` and of `models.Book.objects…` (a model reached through its
+    module)."""
+    if not isinstance(base, cst.Name):
+        return None
+    name = base.value
+    for index, link in enumerate(links):
+        if not isinstance(link, cst.Attribute):
+            return None
+        if link.attr.value in MANAGERS:
+            return name if index == 0 or name[:1].isupper() else None
+        name = link.attr.value
+    return None
 
 
 def is_chain(node: cst.CSTNode) -> bool:

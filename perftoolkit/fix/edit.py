@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from perftoolkit.core.fix.calls import (
     QuerysetCall,
@@ -18,7 +19,7 @@ from perftoolkit.core.fix.calls import (
     substitute,
 )
 from perftoolkit.core.fix.merge import MergeRefused, merge_calls
-from perftoolkit.fix.chains import ChainRewriter
+from perftoolkit.fix.chains import ChainRewriter, ChainView, read_chain
 from perftoolkit.fix.imports import bound_names, ensure_imports
 from perftoolkit.fix.locate import Located, Unplaceable, locate
 
@@ -41,6 +42,7 @@ class Placement:
     # model class name → the lookups (and whether one hop is to-many) by which its rows reach
     # the rows of the fix: where the origin's queryset loads them through another model
     routes: Mapping[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict)
+    manager: str = "objects"  # the default manager of the rows' model, by its attribute name
 
 
 def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
@@ -50,15 +52,20 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     calls = parse_fix(code)
     if calls is None:
         raise Unplaceable(f"the fix is not queryset code perf_fix can write ({code})")
+    source, line = _queryset_for_model(source, line, placement)
     try:
         located = locate(source, line, placement.models)
     except Unplaceable:
-        through = _through(source, line, calls, placement)
-        if through is None:
+        nested = _nested(source, line, placement)
+        through = None if nested else _through(source, line, calls, placement)
+        if nested is not None:
+            located = nested
+        elif through is not None:
+            located, code = through
+            calls = parse_fix(code)
+            assert calls is not None
+        else:
             raise
-        located, code = through
-        calls = parse_fix(code)
-        assert calls is not None
     models, free = free_names(code)
     module = located.module
     unknown = sorted(free - _scope_names(located) - bound_names(module))
@@ -89,6 +96,104 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     wanted = [(ORM_MODULE, n) for n in sorted(orm_names(code))]
     wanted += [(placement.imports[m], m) for m in sorted(models) if m in placement.imports]
     return ensure_imports(edited, wanted).code
+
+
+def _queryset_for_model(source: str, line: int, placement: Placement) -> tuple[str, int]:
+    """A view class that names only its `model = Book` (a ListView, a FilterView) gets
+    `queryset = Book.objects` after that line, for the fix to go on: its rows are the model's
+    default manager's all the same. The source and line unchanged for any other line."""
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return source, line
+    positions = wrapper.resolve(PositionProvider)
+    for node in wrapper.module.body:
+        if not isinstance(node, cst.ClassDef) or not isinstance(node.body, cst.IndentedBlock):
+            continue
+        body = list(node.body.body)
+        names = [_assigned(statement) for statement in body]
+        if "queryset" in names or any(
+            isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset" for s in body
+        ):
+            continue
+        for index, statement in enumerate(body):
+            where = positions[statement]
+            if names[index] != "model" or not where.start.line <= line <= where.end.line:
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            assign = statement.body[0]
+            assert isinstance(assign, cst.Assign)
+            model = wrapper.module.code_for_node(assign.value)
+            if model.rsplit(".", 1)[-1] not in placement.models:
+                return source, line
+            added = cst.parse_statement(f"queryset = {model}.{placement.manager}\n")
+            body.insert(index + 1, added)
+            module = wrapper.module.with_changes(
+                body=[
+                    n.with_changes(body=n.body.with_changes(body=body)) if n is node else n
+                    for n in wrapper.module.body
+                ]
+            )
+            return module.code, where.end.line + 1
+    return source, line
+
+
+def _assigned(statement: cst.CSTNode) -> str | None:
+    """The name a one-target class-body assignment (`model = Book`) binds."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+        target = assign.targets[0].target
+        return target.value if isinstance(target, cst.Name) else None
+    return None
+
+
+def _nested(source: str, line: int, placement: Placement) -> Located | None:
+    """The queryset of the fix's rows inside a `Prefetch` of the origin's queryset
+    (`Prefetch("meal_set", queryset=Meal.objects.order_by("time"))` on the plans, for meals'
+    items): the fix goes into that queryset as it is written for the rows. Only when exactly one
+    such queryset is there; None otherwise."""
+    if not placement.models:
+        return None
+    try:
+        located = locate(source, line, frozenset())
+    except Unplaceable:
+        return None
+    found: dict[int, ChainView] = {}
+    for view in located.chains:
+        for nested in _prefetch_querysets(view):
+            if nested.model in placement.models:
+                found.setdefault(id(nested.node), nested)
+    if len(found) != 1:
+        return None
+    return Located(located.wrapper, list(found.values()))
+
+
+def _prefetch_querysets(view: ChainView) -> list[ChainView]:
+    """The `queryset=` chains of the `Prefetch` objects a chain's calls name, and theirs in
+    turn."""
+    out: list[ChainView] = []
+    for call in view.calls:
+        for arg in call.args:
+            value = arg.value
+            if not isinstance(value, cst.Call) or _callee(value) != "Prefetch":
+                continue
+            for inner in value.args:
+                if inner.keyword is not None and inner.keyword.value == "queryset":
+                    nested = read_chain(inner.value)
+                    out.append(nested)
+                    out += _prefetch_querysets(nested)
+    return out
+
+
+def _callee(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return ""
 
 
 def _through(

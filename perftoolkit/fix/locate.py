@@ -49,10 +49,109 @@ def locate(source: str, line: int, models: frozenset[str]) -> Located:
     if function is not None and function.name.value in _QUERYSET_METHODS:
         expressions = [r.value for r in _returns(function) if r.value is not None]
         chains = _chains(finder, expressions, function, None, models, queryset=True)
+    elif function is not None and _reads_view_rows(finder, statement, function, context=True):
+        # context["…"]: the rows are not the dict's, whatever the line calls
+        chains = _view_rows(finder, function, models)
     else:
         assigned = _is_queryset_attribute(statement)
-        chains = _chains(finder, _expressions(statement), function, line, models, queryset=assigned)
+        try:
+            chains = _chains(
+                finder, _expressions(statement), function, line, models, queryset=assigned
+            )
+        except Unplaceable:
+            if function is None or not _reads_view_rows(finder, statement, function):
+                raise
+            chains = _view_rows(finder, function, models)
     return Located(wrapper, chains)
+
+
+def _reads_view_rows(
+    finder: _Finder, statement: cst.CSTNode, function: cst.FunctionDef, *, context: bool = False
+) -> bool:
+    """The line reads the rows a class-based view's `get_queryset` gave: `self.object_list`,
+    `self.get_queryset()`, or `context["…"]` of `context = super().get_context_data(…)` (only
+    the last with `context`)."""
+    contexts = {
+        name
+        for name in _assigned_names(function)
+        if any(
+            _is_super_call(v, "get_context_data") for v, _ in _roots(finder, function, name, 10**9)
+        )
+    }
+    found = False
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal found
+            if not context and _is_self(node.value) and node.attr.value == "object_list":
+                found = True
+
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            func = node.func
+            if not context and isinstance(func, cst.Attribute) and _is_self(func.value):
+                found = found or func.attr.value == "get_queryset"
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            nonlocal found
+            if isinstance(node.value, cst.Name) and node.value.value in contexts:
+                found = True
+
+    for expression in _expressions(statement):
+        expression.visit(Visitor())
+    return found
+
+
+def _view_rows(
+    finder: _Finder, function: cst.FunctionDef, models: frozenset[str]
+) -> list[ChainView]:
+    """The chains of the rows the view's class gives: every return of its `get_queryset`, or its
+    `queryset = …` attribute."""
+    owner = finder.parents.get(function)
+    while owner is not None and not isinstance(owner, cst.ClassDef):
+        owner = finder.parents.get(owner)
+    if not isinstance(owner, cst.ClassDef) or not isinstance(owner.body, cst.IndentedBlock):
+        raise Unplaceable("the line reads the view's rows, but it is not in a view's class")
+    for item in owner.body.body:
+        if isinstance(item, cst.FunctionDef) and item.name.value in _QUERYSET_METHODS:
+            expressions = [r.value for r in _returns(item) if r.value is not None]
+            return _chains(finder, expressions, item, None, models, queryset=True)
+    for item in owner.body.body:
+        if _is_queryset_attribute(item):
+            return _chains(finder, _expressions(item), None, None, models, queryset=True)
+    raise Unplaceable(
+        f"the line reads the rows of the view's get_queryset, which {owner.name.value} does not "
+        "define (a parent class does)"
+    )
+
+
+def _is_self(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "self"
+
+
+def _is_super_call(node: cst.BaseExpression, method: str) -> bool:
+    """`super().method(…)`."""
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return False
+    inner = node.func.value
+    return (
+        node.func.attr.value == method
+        and isinstance(inner, cst.Call)
+        and isinstance(inner.func, cst.Name)
+        and inner.func.value == "super"
+    )
+
+
+def _assigned_names(function: cst.FunctionDef) -> set[str]:
+    names: set[str] = set()
+
+    class Visitor(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Name):
+                names.add(node.target.value)
+
+    function.visit(Visitor())
+    return names
 
 
 class _Finder:
@@ -208,6 +307,8 @@ def _resolve(
         return [read_chain(expression)] if _is_parameter(function, expression.value) else []
     view = read_chain(expression)
     if view.calls or view.model is not None:
+        return [view]
+    if queryset and isinstance(expression, cst.Attribute):  # Book.published: a custom manager
         return [view]
     inner = _inner(finder, expression, function, before, models, depth)
     if inner or not queryset:

@@ -5,6 +5,8 @@ name the per-row code took from the request."""
 from __future__ import annotations
 
 import ast
+import inspect
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ def placement_for(finding: Finding, root: Path) -> Placement:
     needed, free = free_names(code)
     imports = {name: path for name in needed if (path := _import_path(name, model)) is not None}
     routes = _routes(model) if model is not None else {}
-    return Placement(frozenset(models), imports, _names(finding, free, root), routes)
+    manager = str(getattr(model._default_manager, "name", "") or "objects") if model else "objects"
+    return Placement(frozenset(models), imports, _names(finding, free, root), routes, manager)
 
 
 def _routes(target: Any, depth: int = 4) -> dict[str, tuple[tuple[str, bool], ...]]:
@@ -163,3 +166,64 @@ def _function(path: Path, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef |
         ):
             best = node
     return best
+
+
+def view_target(finding: Finding, paths: list[str], root: Path) -> tuple[Path, int] | None:
+    """Where the rows of the finding's endpoint are queried when its origin is a method of a
+    base class of the endpoint's view (a `get_context_data` that many list views share): the
+    view's own `get_queryset`, `queryset = …` or `model = …` line, in that order; None when the
+    view is not a class, the origin is not in one of its bases, or it defines none of them."""
+    assert finding.origin is not None
+    view = _view_class(paths)
+    if view is None:
+        return None
+    origin = (root / finding.origin.file).resolve()
+    if not any(_defines_line(base, origin, finding.origin.line) for base in view.__mro__[1:]):
+        return None
+    try:
+        file = Path(inspect.getsourcefile(view) or "").resolve()
+        lines, start = inspect.getsourcelines(view)
+    except (OSError, TypeError):
+        return None
+    if not file.is_relative_to(root):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    found: dict[str, int] = {}
+    for node in body:
+        if isinstance(node, ast.FunctionDef) and node.name == "get_queryset" and node.body:
+            found.setdefault("get_queryset", node.body[-1].lineno)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id in ("queryset", "model"):
+                found.setdefault(target.id, node.lineno)
+    for name in ("get_queryset", "queryset", "model"):
+        if name in found:
+            return file, start + found[name] - 1
+    return None
+
+
+def _view_class(paths: list[str]) -> Any:
+    from django.urls import Resolver404, resolve
+
+    for path in paths:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            continue
+        view = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+        return view if isinstance(view, type) else None
+    return None
+
+
+def _defines_line(cls: type, file: Path, line: int) -> bool:
+    try:
+        if Path(inspect.getsourcefile(cls) or "").resolve() != file:
+            return False
+        lines, start = inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return False
+    return start <= line < start + len(lines)

@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -94,10 +95,7 @@ def _replay(requests: list[dict[str, Any]], bodies: str | None = None) -> list[d
     # Every cache local to this process and emptied before each run: a response cached by the
     # warm-up would hide the queries the fix is about, and a shared cache (Redis, memcached) is
     # not ours to fill or clear.
-    caches = {
-        alias: {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": alias}
-        for alias in settings.CACHES
-    }
+    caches = local_caches(settings.CACHES)
     out = []
     with override_settings(PERFTOOLKIT=quiet, ALLOWED_HOSTS=hosts, CACHES=caches):
         for request in requests:
@@ -115,6 +113,21 @@ def _replay(requests: list[dict[str, Any]], bodies: str | None = None) -> list[d
                 }
             )
     return out
+
+
+def local_caches(configured: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The project's caches, each a local-memory cache of its own: the backend and its location
+    change, every other key (`TIMEOUT`, `KEY_PREFIX`, `OPTIONS`…) stays, since project code may
+    read them (`settings.CACHES["default"]["TIMEOUT"]` in a context processor) and a key it
+    reads that is gone would make every page an error."""
+    return {
+        alias: {
+            **options,
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": alias,
+        }
+        for alias, options in configured.items()
+    }
 
 
 def _run(
@@ -137,12 +150,14 @@ def _run(
         try:
             client = _client(request.get("user"))
             target = request["path"] + (f"?{request['query']}" if request.get("query") else "")
+            started = _clocks()
             with capture_queries(track_cache=False, track_access=False) as capture:
                 response = client.generic(request["method"], target)
                 body = b"".join(
                     response.streaming_content if response.streaming else [response.content]
                 )
-            kind, data = normalised_body(response.get("Content-Type", ""), body, volatile)
+            now = list(zip(started, _clocks(), strict=True))
+            kind, data = normalised_body(response.get("Content-Type", ""), body, volatile, now)
             key = keyed(
                 response.status_code,
                 kind,
@@ -197,6 +212,19 @@ def _keep(path: Path, data: bytes) -> None:
         scratch = path.with_name(f".{path.name}.{os.getpid()}")
         scratch.write_bytes(data)
         scratch.replace(path)
+
+
+def _clocks() -> list[datetime]:
+    """The time now as a response may render it, naive: in UTC, in the project's time zone and
+    in the machine's."""
+    from django.utils import timezone
+
+    utc = datetime.now(UTC)
+    return [
+        utc.replace(tzinfo=None),
+        timezone.localtime(utc).replace(tzinfo=None),
+        datetime.now(),
+    ]
 
 
 def _client(user_id: Any) -> Any:

@@ -31,7 +31,7 @@ from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
 from perftoolkit.fix.locate import Unplaceable
 from perftoolkit.fix.options import FixOptions
-from perftoolkit.fix.placement import placement_for
+from perftoolkit.fix.placement import placement_for, view_target
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -193,6 +193,12 @@ class _Service:
             return no("not_fixable", f"the rows are loaded in a template ({finding.origin.file})")
         if parse_fix(finding.fix.code) is None:
             return no("not_fixable", "the fix is advice, not queryset code")
+        if finding.fix.action == "annotate" and finding.callsite is None:
+            return no(
+                "not_fixable",
+                "the fix is an annotation the per-row code must read instead of the relation, "
+                "and that code is a library's (no project line runs the queries)",
+            )
         path = (self.root / finding.origin.file).resolve()
         if not path.is_relative_to(self.root):
             return no(
@@ -216,7 +222,12 @@ class _Service:
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(
-        self, finding: Finding, status: str, reason: str, **counts: int | None
+        self,
+        finding: Finding,
+        status: str,
+        reason: str,
+        queries_before: int | None = None,
+        queries_after: int | None = None,
     ) -> FixOutcome:
         origin = finding.origin
         return FixOutcome(
@@ -228,7 +239,8 @@ class _Service:
             code=finding.fix.code if finding.fix else "",
             status=status,  # type: ignore[arg-type]  # one of Status, checked by the callers
             reason=reason,
-            **counts,
+            queries_before=queries_before,
+            queries_after=queries_after,
         )
 
     def _affected(self, path: Path) -> set[Endpoint]:
@@ -272,14 +284,23 @@ class _Service:
         assert finding.fix is not None
         assert finding.origin is not None
         state = self.state
-        if path not in state.sources:
-            state.sources[path] = read_source(path)
-        original = state.originals.setdefault(path, state.sources[path].text)
-        current = state.current.setdefault(path, original)
-        line = map_line(original, current, finding.origin.line) or finding.origin.line
+        placement = placement_for(finding, self.root)
         try:
-            placement = placement_for(finding, self.root)
-            edited = apply_fix(current, line, finding.fix.code, placement)
+            current, original = self._texts(path)
+            line = map_line(original, current, finding.origin.line) or finding.origin.line
+            try:
+                edited = apply_fix(current, line, finding.fix.code, placement)
+            except Unplaceable:
+                # The origin is in a base class of the endpoint's view (a shared
+                # get_context_data): the rows are the view's own queryset.
+                target = view_target(finding, self._paths(finding), self.root)
+                if target is None:
+                    raise
+                path, at = target
+                current, original = self._texts(path)
+                line = map_line(original, current, at) or at
+                edited = apply_fix(current, line, finding.fix.code, placement)
+                self._ensure_baseline(path)
         except Unplaceable as exc:
             return self._outcome(finding, "unplaceable", str(exc))
         except AlreadyThere:
@@ -290,6 +311,35 @@ class _Service:
             earlier = ", ".join(state.edited_by.get(path, []))
             return self._outcome(finding, "covered", f"written by the fix of {earlier}")
         return self._verify(finding, path, edited)
+
+    def _texts(self, path: Path) -> tuple[str, str]:
+        """The current text of `path` (kept edits included) and its original."""
+        state = self.state
+        if path not in state.sources:
+            state.sources[path] = read_source(path)
+        original = state.originals.setdefault(path, state.sources[path].text)
+        return state.current.setdefault(path, original), original
+
+    def _paths(self, finding: Finding) -> list[str]:
+        return [r.path for r in self.requests.get((finding.method, finding.route), [])]
+
+    def _ensure_baseline(self, path: Path) -> None:
+        """The endpoints of a file first edited away from its finding's origin are replayed
+        unedited too, so their responses are compared."""
+        missing = [
+            r
+            for e in sorted(self._affected(path))
+            for r in self.requests.get(e, [])
+            if r not in self.state.baseline
+        ]
+        if not missing:
+            return
+        results = replay(
+            missing, {}, project_dir=self.project_dir, settings_module=self.settings_module
+        )
+        for request, result in zip(missing, results, strict=True):
+            self.state.baseline[request] = result
+            self.state.results.setdefault(request, result)
 
     def _verify(self, finding: Finding, path: Path, edited: str) -> FixOutcome:
         state = self.state
@@ -360,7 +410,9 @@ class _Service:
         state.current[path] = edited
         state.results.update(by_request)
         state.edited_by.setdefault(path, []).append(finding.id)
-        return self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+        edited_file = path.relative_to(self.root).as_posix()
+        outcome = self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+        return replace(outcome, edited=edited_file) if edited_file != outcome.file else outcome
 
     def _callsite_drop(
         self,
@@ -395,6 +447,13 @@ class _Service:
         """Why the finding's own requests cannot judge an edit ("" when they can)."""
         for request in own:
             base = self.state.baseline[request]
+            failing = _server_error(base)
+            if failing:
+                return (
+                    f"{request} answers {failing} when replayed with the code unchanged (a "
+                    "setting or a row the replay lacks), so no response can tell whether the fix "
+                    "changed it"
+                )
             if base.error and request not in self.state.unstable:
                 return f"{request} fails without the fix: {base.error}"
             if request in self.state.unstable:
@@ -406,46 +465,67 @@ class _Service:
         return ""
 
     def _compare(self, results: dict[ReplayRequest, ReplayResult], finding: str) -> str:
-        """The first response the edit changed, as "request: how"; "" when none did. A response
-        that differs from the baseline is replayed again without any edit: if that differs too,
-        the request is unstable (not judged, now or later), not changed by the edit."""
-        changed: dict[ReplayRequest, str] = {}
-        for request, result in results.items():
-            base = self.state.baseline.get(request)
-            if base is None or base.key is None or request in self.state.unstable:
-                continue
-            if result.error or result.key is None:
-                changed[request] = result.error or "no response"
-            else:
-                changed[request] = self._difference(base.key, result.key)
-        changed = {r: why for r, why in changed.items() if why}
-        if not changed:
+        """The first response the edit changed, as "request: how"; "" when none did.
+
+        The requests whose responses differ from the baseline are replayed again without this
+        edit (the edits kept so far only). One that now answers as it did with the edit changed
+        with the time since the baseline ("5 minutes ago" became "6 minutes ago"), not with the
+        edit: its baseline becomes the new answer. One that answers a third way drifts by itself:
+        it is unstable, not judged now or later. One that answers as the baseline did was changed
+        by the edit."""
+        differing = self._differences(results)
+        if not differing:
             return ""
+        broken = [r for r in differing if results[r].error or results[r].key is None]
+        if broken:
+            return f"{broken[0]}: {differing[broken[0]]}"
+        requests = list(differing)
         self.progress(
-            f"{finding}: replaying {_count(len(changed), 'request')} without any fix, whose "
+            f"{finding}: replaying {_count(len(requests), 'request')} without this fix, whose "
             "responses changed"
         )
+        kept = {p: t for p, t in self.state.current.items() if t != self.state.originals[p]}
         try:
-            controls = replay(
-                list(changed),
-                {},
+            again = replay(
+                requests,
+                kept,
                 project_dir=self.project_dir,
                 settings_module=self.settings_module,
                 bodies=self.bodies,
             )
         except ReplayFailed:
-            controls = []
-        for request, control in zip(list(changed), controls, strict=False):
+            return f"{requests[0]}: {differing[requests[0]]}"
+        caused = ""
+        for request, control in zip(requests, again, strict=True):
             base = self.state.baseline[request]
             assert base.key is not None
-            if control.key is None:
-                drift = control.error or "no response"
+            if control.key is not None and control.stable and control.key == results[request].key:
+                self.state.baseline[request] = control  # the clock's change, not the edit's
+            elif control.key is not None and control.key == base.key:
+                caused = caused or f"{request}: {differing[request]}"
             else:
-                drift = self._difference(base.key, control.key)
-            if drift:
-                self.state.unstable[request] = drift
-                del changed[request]
-        return next((f"{r}: {why}" for r, why in changed.items()), "")
+                drift = (
+                    self._difference(base.key, control.key)
+                    if control.key is not None
+                    else control.error or "no response"
+                )
+                self.state.unstable[request] = drift or "one run failed, the other did not"
+        return caused
+
+    def _differences(self, results: dict[ReplayRequest, ReplayResult]) -> dict[ReplayRequest, str]:
+        """Each judged request whose response is not the baseline's, with how."""
+        out: dict[ReplayRequest, str] = {}
+        for request, result in results.items():
+            base = self.state.baseline.get(request)
+            if base is None or base.key is None or request in self.state.unstable:
+                continue
+            if result.error or result.key is None:
+                out[request] = result.error or "no response"
+                continue
+            changed = self._difference(base.key, result.key)
+            if changed:
+                out[request] = changed
+        return out
 
     def _difference(self, before: ResponseKey, after: ResponseKey) -> str:
         return difference(before, after, self._body(before), self._body(after))
@@ -457,6 +537,13 @@ class _Service:
             return (self.bodies / key.digest).read_bytes()
         except OSError:
             return None
+
+
+def _server_error(result: ReplayResult) -> str:
+    """ "status 500" when the replayed request failed on the server; "" otherwise."""
+    if result.key is not None and result.key.status >= 500:
+        return f"status {result.key.status}"
+    return ""
 
 
 def _count(n: int, noun: str) -> str:
@@ -506,7 +593,7 @@ def _record(
         if outcome.status == "verified" and outcome.file:
             applied[outcome.finding] = AppliedFix(
                 finding=outcome.finding,
-                files=tuple(f for f in files if f == outcome.file),
+                files=tuple(f for f in files if f == (outcome.edited or outcome.file)),
                 queries_before=outcome.queries_before,
                 queries_after=outcome.queries_after,
                 verified=True,

@@ -342,3 +342,184 @@ def test_fix_through_a_path_refuses_an_annotation() -> None:
     source = 'rows = Plan.objects.prefetch_related("meal_set__item_set")\n'
     with pytest.raises(Unplaceable, match="no queryset of Item"):
         fixed(source, 1, '.annotate(n=Count("parts"))', THROUGH)
+
+
+def test_context_rows_of_a_list_view_are_fixed_in_its_get_queryset() -> None:
+    """The rows a ListView's get_context_data reads from its context are the ones its
+    get_queryset returns: every return is edited, not the context dict."""
+    source = """\
+        class BookList(ListView):
+            def get_queryset(self):
+                qs = self.filterset.qs
+                if self.request.GET.get("before"):
+                    return qs.order_by("-id")[:20]
+                return qs.order_by("id")[:20]
+
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                rows = list(context["book_list"])
+                return context
+        """
+    assert fixed(source, 10, '.select_related("cover")') == textwrap.dedent("""\
+        class BookList(ListView):
+            def get_queryset(self):
+                qs = self.filterset.qs
+                if self.request.GET.get("before"):
+                    return qs.order_by("-id").select_related("cover")[:20]
+                return qs.order_by("id").select_related("cover")[:20]
+
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                rows = list(context["book_list"])
+                return context
+        """)
+
+
+def test_object_list_of_a_view_with_a_queryset_attribute_is_fixed_there() -> None:
+    source = """\
+        class BookList(ListView):
+            queryset = Book.objects.filter(published=True)
+
+            def get(self, request):
+                self.object_list = self.get_queryset()
+                titles = [b.author.name for b in self.object_list]
+        """
+    assert fixed(source, 6, '.select_related("author")').splitlines()[1] == (
+        '    queryset = Book.objects.filter(published=True).select_related("author")'
+    )
+
+
+def test_view_rows_of_a_class_without_get_queryset_or_queryset_are_unplaceable() -> None:
+    source = """\
+        class BookList(ShopListView):
+            def get_context_data(self, **kwargs):
+                context = super().get_context_data(**kwargs)
+                return [b.author for b in context["object_list"]]
+        """
+    with pytest.raises(Unplaceable) as raised:
+        fixed(source, 4, '.select_related("author")')
+    assert str(raised.value) == (
+        "the line reads the rows of the view's get_queryset, which BookList does not define "
+        "(a parent class does)"
+    )
+
+
+CHAPTER = Placement(frozenset({"Chapter"}), {"Page": "shop.models"})
+
+
+def test_rows_prefetched_with_a_queryset_get_the_fix_in_that_queryset() -> None:
+    """Chapters loaded by a `Prefetch` of the books: their fix is written into the Prefetch's
+    queryset, as it is written for chapters."""
+    source = """\
+        def get_queryset(self):
+            return Book.objects.filter(published=True).prefetch_related(
+                Prefetch("chapters", queryset=Chapter.objects.order_by("number")),
+            )
+        """
+    assert fixed(source, 2, '.select_related("editor")', CHAPTER) == textwrap.dedent("""\
+        def get_queryset(self):
+            return Book.objects.filter(published=True).prefetch_related(
+                Prefetch("chapters", queryset=Chapter.objects.order_by("number").select_related("editor")),
+            )
+        """)
+
+
+def test_rows_of_a_prefetch_inside_a_prefetch_are_found_and_an_existing_load_is_kept() -> None:
+    source = """\
+        rows = Shelf.objects.prefetch_related(
+            Prefetch(
+                "books",
+                queryset=Book.objects.prefetch_related(
+                    Prefetch("chapters", queryset=Chapter.objects.select_related("editor")),
+                ),
+            ),
+        )
+        """
+    with pytest.raises(AlreadyThere):
+        fixed(source, 1, '.select_related("editor")', CHAPTER)
+    assert fixed(source, 1, '.prefetch_related("pages")', CHAPTER).splitlines()[4] == (
+        '            Prefetch("chapters", queryset=Chapter.objects.select_related("editor")'
+        '.prefetch_related("pages")),'
+    )
+
+
+def test_two_prefetch_querysets_of_the_rows_model_are_not_guessed_between() -> None:
+    source = """\
+        rows = Book.objects.prefetch_related(
+            Prefetch("chapters", queryset=Chapter.objects.all()),
+            Prefetch("appendices", queryset=Chapter.objects.filter(appendix=True)),
+        )
+        """
+    with pytest.raises(Unplaceable):
+        fixed(source, 1, '.select_related("editor")', CHAPTER)
+
+
+FEEDING = Placement(frozenset({"Feeding"}))
+
+
+def test_a_view_naming_only_its_model_gets_a_queryset_for_the_fix() -> None:
+    """A ListView or FilterView with `model = …` and no queryset: its rows are the model's
+    default manager's, so `queryset = <model>.objects<fix>` goes after the model line."""
+    source = """\
+        class FeedingList(PermissionRequiredMixin, BabyBuddyFilterView):
+            model = models.Feeding
+            template_name = "core/feeding_list.html"
+        """
+    assert fixed(source, 2, '.select_related("child")', FEEDING) == textwrap.dedent("""\
+        class FeedingList(PermissionRequiredMixin, BabyBuddyFilterView):
+            model = models.Feeding
+            queryset = models.Feeding.objects.select_related("child")
+            template_name = "core/feeding_list.html"
+        """)
+
+
+def test_the_queryset_written_for_a_model_uses_its_default_manager() -> None:
+    placement = Placement(frozenset({"Feeding"}), manager="all_feedings")
+    source = """\
+        class FeedingList(ListView):
+            model = Feeding
+        """
+    assert fixed(source, 2, '.select_related("child")', placement).splitlines()[2] == (
+        '    queryset = Feeding.all_feedings.select_related("child")'
+    )
+
+
+def test_a_model_line_of_a_view_with_its_own_queryset_is_not_given_another() -> None:
+    source = """\
+        class FeedingList(ListView):
+            model = Feeding
+
+            def get_queryset(self):
+                return super().get_queryset().filter(active=True)
+        """
+    with pytest.raises(Unplaceable):
+        fixed(source, 2, '.select_related("child")', FEEDING)
+
+
+def test_a_model_reached_through_its_module_is_the_chains_model() -> None:
+    source = """\
+        rows = models.Feeding.objects.filter(child=child)
+        other = models.Child.objects.filter(pk=1)
+        """
+    assert fixed(source, 1, '.select_related("child")', FEEDING).splitlines()[0] == (
+        'rows = models.Feeding.objects.filter(child=child).select_related("child")'
+    )
+    with pytest.raises(Unplaceable) as raised:
+        fixed(source, 2, '.select_related("child")', FEEDING)
+    assert str(raised.value) == (
+        "no queryset of Feeding is built on this line (only querysets of Child)"
+    )
+
+
+def test_a_chain_on_the_views_get_queryset_is_edited_where_it_is() -> None:
+    """`self.get_queryset().filter(…)` builds a queryset on the line: the fix goes there, as
+    before, whether or not the class defines get_queryset."""
+    source = """\
+        class BookList(ShopListView):
+            def get(self, request):
+                rows = self.get_queryset().filter(published=True)
+                return [b.author for b in rows]
+        """
+    assert fixed(source, 3, '.select_related("author")').splitlines()[2] == (
+        '        rows = self.get_queryset().filter(published=True).select_related("author")'
+    )

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix
+from perftoolkit.core.fix.outcome import FixOutcome, render_table
+from perftoolkit.core.fix.responses import ResponseKey
+from perftoolkit.fix import service as service_module
 from perftoolkit.fix.runner import ReplayRequest, ReplayResult
 from perftoolkit.fix.service import _Service
 
@@ -82,4 +87,111 @@ def test_origin_outside_the_project_root_is_unplaceable_not_a_traceback(tmp_path
         "unplaceable",
         f"../src/shop/views.py is outside the project root {root}; set "
         "PERFTOOLKIT['PROJECT_ROOT'] to a directory that holds it (the repository's root)",
+    )
+
+
+def test_endpoint_failing_before_the_edit_is_unverifiable_with_its_status(tmp_path: Path) -> None:
+    """A request that answers 500 to the unchanged code (a setting the replay lacks) is not
+    called volatile: no VOLATILE pattern would help, and its responses prove nothing."""
+    run = service(tmp_path, {})
+    run.requests = {ENDPOINT: [REQUEST]}
+    failed = ReplayResult(queries=9, key=ResponseKey(500, "text", "d", 10), stable=False)
+    run.state.baseline = {REQUEST: failed}  # type: ignore[attr-defined]
+    finding = replace(FINDING, fix=Fix("select_related", '.select_related("plan")'))
+    outcome = run._verify(finding, tmp_path / "plans/views.py", "")
+    assert (outcome.status, outcome.reason) == (
+        "unverifiable",
+        "GET /api/plans/ answers status 500 when replayed with the code unchanged (a setting or "
+        "a row the replay lacks), so no response can tell whether the fix changed it",
+    )
+
+
+def _rechecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unedited_now: ResponseKey
+) -> tuple[str, ResponseKey | None]:
+    """An edit whose replay answered `EDITED` where the baseline said `BASE`; the request
+    replayed again without the edit answers `unedited_now`."""
+    run = service(tmp_path, {})
+    run.project_dir = tmp_path
+    run.settings_module = "settings"
+    run.bodies = None
+    run.progress = lambda _: None
+    run.state.originals = {}  # type: ignore[attr-defined]
+    run.state.unstable = {}  # type: ignore[attr-defined]
+    run.state.baseline = {REQUEST: ReplayResult(9, BASE, stable=True)}  # type: ignore[attr-defined]
+    calls: list[dict[Path, str]] = []
+
+    def replay(requests: list[ReplayRequest], overlay: dict[Path, str], **_: object) -> list:
+        calls.append(overlay)
+        return [ReplayResult(9, unedited_now, stable=True) for _ in requests]
+
+    monkeypatch.setattr(service_module, "replay", replay)
+    problem = run._compare({REQUEST: ReplayResult(5, EDITED, stable=True)}, "c158b75e33f8")
+    assert calls == [{}]  # once, without the edit
+    return problem, run.state.baseline[REQUEST].key  # type: ignore[attr-defined]
+
+
+BASE = ResponseKey(200, "text", "5 minutes ago", 34225)
+EDITED = ResponseKey(200, "text", "6 minutes ago", 34225)
+
+
+def test_a_difference_the_unedited_code_shows_too_is_the_clocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "5 minutes ago" became "6 minutes ago" between the baseline and the edit's replay: the
+    code without the edit answers as the edit did, so the edit is not reverted for it, and that
+    answer is the request's baseline from then on."""
+    assert _rechecked(tmp_path, monkeypatch, EDITED) == ("", EDITED)
+
+
+def test_a_difference_the_unedited_code_does_not_show_is_the_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _rechecked(tmp_path, monkeypatch, BASE) == (
+        "GET /api/plans/: body changed (34225 → 34225 bytes)",
+        BASE,
+    )
+
+
+def test_the_table_names_the_file_an_edit_went_into_when_not_the_origins() -> None:
+    row = FixOutcome(
+        "c158b75e33f8",
+        "GET",
+        "changes/",
+        "babybuddy/views.py",
+        87,
+        '.select_related("child")',
+        "verified",
+        queries_before=63,
+        queries_after=38,
+        edited="core/views.py",
+    )
+    assert render_table([row]).splitlines()[1] == (
+        "c158b75e33f8  GET changes/  babybuddy/views.py:87  63 → 38  yes (in core/views.py)"
+    )
+
+
+def test_an_annotation_for_rows_a_library_reads_is_not_fixable(tmp_path: Path) -> None:
+    """allauth's `user.authenticator_set.filter(...).exists()`: an annotation on the users
+    would only serve code that reads it, and no project line reads these rows."""
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "backends.py").write_text(
+        "def get_user(pk):\n    return User.objects.get(pk=pk)\n"
+    )
+    finding = replace(
+        FINDING,
+        model="auth.User",
+        callsite=None,
+        origin=CallSite("core/backends.py", 2, "get_user"),
+        fix=Fix(
+            "annotate",
+            '.annotate(has_authenticator_set=Exists(Authenticator.objects.filter(user=OuterRef("pk"))))',
+        ),
+    )
+    path, outcome = service(tmp_path, {})._plan(finding)
+    assert (path, outcome.status, outcome.reason) == (
+        None,
+        "not_fixable",
+        "the fix is an annotation the per-row code must read instead of the relation, and that "
+        "code is a library's (no project line runs the queries)",
     )

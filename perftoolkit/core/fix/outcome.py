@@ -31,6 +31,7 @@ class FixOutcome:
     reason: str = ""
     queries_before: int | None = None
     queries_after: int | None = None
+    edited: str | None = None  # the file the kept edit is in, when not the origin's
 
     @property
     def verified(self) -> bool:
@@ -58,6 +59,8 @@ def render_table(outcomes: Sequence[FixOutcome]) -> str:
         verdict = "yes" if outcome.verified else "no"
         if outcome.reason:
             verdict += f": {outcome.reason}"
+        if outcome.edited:
+            verdict += f" (in {outcome.edited})"
         rows.append(
             (outcome.finding, f"{outcome.method} {outcome.route}", outcome.where, queries, verdict)
         )

@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 # Django's masked CSRF token (64 characters) wherever a template rendered it, and the input and
 # meta tags that carry it.
@@ -71,28 +72,70 @@ class ResponseKey:
         )
 
 
+# A date and time as forms, templates and JSON render them: 2026-12-05T07:15:40, 2026-12-05 07:15
+_STAMP = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?")
+
+Window = tuple[datetime, datetime]  # naive, from and to
+
+
 def response_key(
     status: int,
     content_type: str,
     body: bytes,
     volatile: Sequence[re.Pattern[str]] = (),
     location: str = "",
+    now: Sequence[Window] = (),
 ) -> ResponseKey:
-    """The comparable form of a response (`location`: a redirect's target, part of it)."""
-    return keyed(status, *normalised_body(content_type, body, volatile), len(body), location)
+    """The comparable form of a response (`location`: a redirect's target, part of it). A date
+    and time within one of the `now` windows (the response's own run, in the project's time
+    zone and in UTC) is the time of the run, not data: a form's initial "now" would otherwise
+    change between two runs a second apart."""
+    return keyed(status, *normalised_body(content_type, body, volatile, now), len(body), location)
 
 
 def normalised_body(
-    content_type: str, body: bytes, volatile: Sequence[re.Pattern[str]] = ()
+    content_type: str,
+    body: bytes,
+    volatile: Sequence[re.Pattern[str]] = (),
+    now: Sequence[Window] = (),
 ) -> tuple[str, bytes]:
     """What a body is read as (json | text | bytes) and the form of it that is compared."""
-    return _normalised(content_type.lower(), body, volatile)
+    kind, data = _normalised(content_type.lower(), body, volatile)
+    if now and kind in ("json", "text"):
+        data = without_now(data.decode(), now).encode()
+    return kind, data
 
 
 def keyed(status: int, kind: str, data: bytes, size: int, location: str = "") -> ResponseKey:
     """The key of a normalised body (`size`: the bytes of the body as sent)."""
     digest = hashlib.sha256(location.encode() + b"\0" + data).hexdigest()
     return ResponseKey(status, kind, digest, size, location)
+
+
+def without_now(text: str, now: Sequence[Window]) -> str:
+    """`text` with every date and time that falls in a `now` window replaced by "<now>" (to the
+    minute when the text has no seconds).
+
+    >>> run = [(datetime(2026, 12, 5, 7, 15, 40), datetime(2026, 12, 5, 7, 15, 41))]
+    >>> without_now('value="2026-12-05T07:15:40" on 2026-12-05 07:15, born 2026-12-05T07:00', run)
+    'value="<now>" on <now>, born 2026-12-05T07:00'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        year, month, day, hour, minute, second = match.groups()
+        try:
+            stamp = datetime(
+                int(year), int(month), int(day), int(hour), int(minute), int(second or 0)
+            )
+        except ValueError:
+            return match.group(0)
+        for start, end in now:
+            low = start.replace(second=0 if second is None else start.second, microsecond=0)
+            if low <= stamp <= end:
+                return "<now>"
+        return match.group(0)
+
+    return _STAMP.sub(replace, text)
 
 
 def difference(
