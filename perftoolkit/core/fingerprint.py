@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 _TOKEN = re.compile(
@@ -108,3 +109,33 @@ def tables(sql: str) -> tuple[str, ...]:
             continue
         names.add(re.sub(r'["`]', "", name))
     return tuple(sorted(names))
+
+
+def repeat_keys(
+    statements: Iterable[tuple[str, str | None]],
+) -> list[tuple[str, str, tuple[int, ...]] | None]:
+    """For each (sql, parameters key) of one request in order, the key under which it repeats an
+    earlier statement exactly: the same SQL and parameters and, for a read, no write in between
+    to a table it reads (reading again what was just written, as `get_or_create` does after a
+    lost race, is not a duplicate). None for a statement without a parameters key.
+
+    >>> read = 'SELECT "t"."id" FROM "t" WHERE "t"."id" = %s'
+    >>> keys = repeat_keys([(read, "k"), (read, "k"), ('INSERT INTO "t" ("id") VALUES (%s)', None),
+    ...                     (read, "k")])
+    >>> keys[0] == keys[1], keys[1] == keys[3], keys[2]
+    (True, False, None)
+    """
+    written: dict[str, int] = {}
+    out: list[tuple[str, str, tuple[int, ...]] | None] = []
+    for sql, key in statements:
+        write = is_write(sql)
+        if key is None:
+            out.append(None)
+        elif write:
+            out.append((sql, key, ()))
+        else:
+            out.append((sql, key, tuple(written.get(t, 0) for t in tables(sql))))
+        if write:
+            for table in tables(sql):
+                written[table] = written.get(table, 0) + 1
+    return out

@@ -7,7 +7,7 @@ from collections import defaultdict
 from perftoolkit.core.diagnosis.nplusone import is_per_row
 from perftoolkit.core.events import QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
-from perftoolkit.core.fingerprint import normalize, statement_kind
+from perftoolkit.core.fingerprint import normalize, repeat_keys, statement_kind
 
 _IGNORED_KINDS = frozenset(
     {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", ""}
@@ -15,12 +15,13 @@ _IGNORED_KINDS = frozenset(
 
 
 def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
-    groups: dict[tuple[str, str], list[QueryEvent]] = defaultdict(list)
+    groups: dict[object, list[QueryEvent]] = defaultdict(list)
     per_row: dict[tuple[str, object], list[QueryEvent]] = defaultdict(list)
-    for query in profile.queries:
-        if query.params_key is None or statement_kind(query.sql) in _IGNORED_KINDS:
+    keys = repeat_keys((q.sql, q.params_key) for q in profile.queries)
+    for query, key in zip(profile.queries, keys, strict=True):
+        if key is None or statement_kind(query.sql) in _IGNORED_KINDS:
             continue
-        groups[(query.sql, query.params_key)].append(query)
+        groups[key].append(query)
         per_row[(query.sql, query.callsite)].append(query)
     findings = []
     for events in groups.values():

@@ -14,6 +14,7 @@ from typing import Any
 
 from perftoolkit.core.events import CacheStats, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, IgnoredFinding, IndexAdvice
+from perftoolkit.core.fingerprint import repeat_keys
 from perftoolkit.core.latency import Histogram
 from perftoolkit.core.runs.loadstats import LoadStats
 from perftoolkit.core.runs.paths import QueryPath
@@ -325,9 +326,10 @@ def build_run(
 
 
 def duplicate_count(profile: RequestProfile) -> int:
-    """Statements that repeat an earlier one of the same request exactly (same SQL and params)."""
-    seen: Counter[tuple[str, str]] = Counter(
-        (q.sql, q.params_key) for q in profile.queries if q.params_key is not None
+    """Statements that repeat an earlier one of the same request exactly (same SQL and params,
+    and for a read no write in between to a table it reads)."""
+    seen = Counter(
+        key for key in repeat_keys((q.sql, q.params_key) for q in profile.queries) if key
     )
     return sum(n - 1 for n in seen.values() if n > 1)
 

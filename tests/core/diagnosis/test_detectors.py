@@ -8,6 +8,7 @@ from perftoolkit.core.diagnosis.writes import detect_writes_on_read
 from perftoolkit.core.events import CallSite, EagerLoad, QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions
 from perftoolkit.core.fingerprint import fingerprint
+from perftoolkit.core.runs.run import duplicate_count
 
 OPTIONS = DetectionOptions()
 HERE = CallSite("app/views.py", 5, "view")
@@ -37,6 +38,24 @@ def test_detect_duplicates_ignores_transaction_control_and_unkeyed() -> None:
         == []
     )
     assert detect_duplicates(profile(q("SELECT 1"), q("SELECT 1")), OPTIONS) == []
+
+
+def test_a_read_again_after_a_write_to_its_table_is_not_a_duplicate() -> None:
+    """`get_or_create` after a lost race: SELECT token; INSERT token (fails); SELECT token again.
+    The second read follows a write to the table it reads: not a duplicate, and not counted."""
+    token = 'SELECT "authtoken_token"."key" FROM "authtoken_token" WHERE "user_id" = %s'
+    insert = 'INSERT INTO "authtoken_token" ("key", "user_id") VALUES (%s, %s)'
+    other = 'SELECT "auth_user"."id" FROM "auth_user" WHERE "auth_user"."id" = %s'
+    raced = profile(q(token, "u1"), q(insert), q(token, "u1", THERE))
+    assert (detect_duplicates(raced, OPTIONS), duplicate_count(raced)) == ([], 0)
+    # A write elsewhere separates nothing; two reads after the write repeat each other.
+    twice = profile(q(other, "u1"), q(insert), q(other, "u1"), q(token, "u1"), q(token, "u1"))
+    found = detect_duplicates(twice, OPTIONS)
+    assert sorted((f.sql_example.split('"')[1], f.repeats) for f in found) == [
+        ("auth_user", 2),
+        ("authtoken_token", 2),
+    ]
+    assert duplicate_count(twice) == 2
 
 
 def test_detect_writes_on_read_only_for_safe_methods() -> None:
