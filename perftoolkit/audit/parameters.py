@@ -13,8 +13,8 @@ these explains is not filled: the route is listed as skipped with the reason, ne
 
 from __future__ import annotations
 
-import contextlib
 import datetime
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -42,6 +42,7 @@ from perftoolkit.audit.viewsource import (
 from perftoolkit.core.routes import CONVERTER_SAMPLES, fill_route, route_key, route_parameters
 from perftoolkit.urlconf import UrlEntry
 
+logger = logging.getLogger("perftoolkit")
 ROWS = 10  # paths per parameterised task: rows of the database a request picks from
 _SUFFIXES = ("_pk", "_id", "_slug", "_uuid", "_key", "_code")
 _DATE_PARTS = {"year": "%Y", "month": "%m", "day": "%d"}
@@ -222,9 +223,8 @@ def _one_row(
         return sources, []
     rows = owned(model)
     for source in sources:
-        if source.model is model and source.filters:
-            with contextlib.suppress(FieldError, TypeError, ValueError):
-                rows = rows.filter(**dict(source.filters))
+        if source.model is model:
+            rows = _filtered(rows, dict(source.filters))
     found = _rows(rows, ROWS * 20)
     if not found:
         return sources, []
@@ -259,11 +259,7 @@ def _joint_rows(known: _View, names: set[str]) -> _View:
             continue
         if known.lookup is not None and known.lookup[0] in names - lookup.together:
             continue  # the view's own lookup takes another of the parameters
-        rows = known.owned(lookup.model)
-        if lookup.filters:
-            with contextlib.suppress(FieldError, TypeError, ValueError):
-                rows = rows.filter(**lookup.filters)
-        found = _rows(rows, ROWS * 20)
+        found = _rows(_filtered(known.owned(lookup.model), lookup.filters), ROWS * 20)
         if found:
             return replace(known, view=None, model=lookup.model, rows=found, lookup=None)
     return known
@@ -275,12 +271,8 @@ def _matching(
     """A row's value of the lookup's column, for rows that meet the lookup's own conditions."""
     allowed: set[Any] | None = None
     if lookup.filters:
-        with contextlib.suppress(FieldError, TypeError, ValueError):
-            allowed = set(
-                model._default_manager.filter(
-                    pk__in=[r.pk for r in rows], **lookup.filters
-                ).values_list("pk", flat=True)
-            )
+        among = model._default_manager.filter(pk__in=[r.pk for r in rows])
+        allowed = set(_filtered(among, lookup.filters).values_list("pk", flat=True))
     column = lookup.column
 
     def value(row: Model | None) -> str | None:
@@ -298,7 +290,13 @@ def _allowed(lookup: Lookup) -> Callable[[Any], bool] | None:
     try:
         matching = lookup.model._default_manager.filter(**lookup.filters)
         pks = set(matching.values_list("pk", flat=True)[: ROWS * 200])
-    except (FieldError, TypeError, ValueError):
+    except (FieldError, TypeError, ValueError) as exc:
+        logger.debug(
+            "perftoolkit: scaffold: %s's conditions %r refused: %s",
+            lookup.model,
+            lookup.filters,
+            exc,
+        )
         return None
     return lambda row: row.pk in pks
 
@@ -321,11 +319,7 @@ def _independent(
     owned: Callable[[type[Model]], QuerySet[Any]],
     filters: dict[str, Any] | None = None,
 ) -> _Source | str:
-    rows = owned(model)
-    if filters:
-        # The view's own conditions, as written; ones the ORM refuses are left out.
-        with contextlib.suppress(FieldError, TypeError, ValueError):
-            rows = rows.filter(**filters)
+    rows = _filtered(owned(model), filters or {})
     values = list(dict.fromkeys(v for v in (_value(r, field) for r in _rows(rows, ROWS * 20)) if v))
     if not values:
         related = _related(model, field)
@@ -343,6 +337,18 @@ def _independent(
         column=field,
         filters=tuple(sorted((filters or {}).items())),
     )
+
+
+def _filtered(rows: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
+    """`rows` under a view's own conditions, as written; conditions the ORM refuses (a value of
+    another type, a name that is not a field here) are left out, with a debug line."""
+    if not filters:
+        return rows
+    try:
+        return rows.filter(**filters)
+    except (FieldError, TypeError, ValueError) as exc:
+        logger.debug("perftoolkit: scaffold: conditions %r left out: %s", filters, exc)
+        return rows
 
 
 def _related(model: Any, path: str) -> Any:

@@ -300,8 +300,8 @@ class QueryEvent:
 # A query in a recording line is a row, not an object: recordings hold thousands of requests, and
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
-# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from}]  (callsite, relation and
-# lookups index the line's tables).
+# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from}]  (callsite,
+# relation and lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 
 

@@ -37,7 +37,8 @@ _TABLE = re.compile(
     r'\b(?:FROM|JOIN|UPDATE|INTO)\s+((?:"[^"]+"|`[^`]+`|[A-Za-z_][\w$]*)(?:\.(?:"[^"]+"|[A-Za-z_][\w$]*))?)',
     re.IGNORECASE,
 )
-_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT"})
+# Statement kinds that change rows.
+WRITE_KINDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT"})
 
 
 @lru_cache(maxsize=4096)
@@ -89,14 +90,14 @@ def statement_kind(sql: str) -> str:
                 depth += 1
             elif token == ")":
                 depth -= 1
-            elif depth == 0 and token.upper() in _WRITES | {"SELECT"}:
+            elif depth == 0 and token.upper() in WRITE_KINDS | {"SELECT"}:
                 return token.upper()
     return first
 
 
 def is_write(sql: str) -> bool:
     """True for statements that change rows (INSERT, UPDATE, DELETE, …)."""
-    return statement_kind(sql) in _WRITES
+    return statement_kind(sql) in WRITE_KINDS
 
 
 @lru_cache(maxsize=4096)

@@ -190,17 +190,10 @@ def _raised(exc: BaseException) -> str:
     short line."""
     from perftoolkit.middleware.capture.frames import Kind, classify
 
-    where = ""
-    tb = exc.__traceback__
-    while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        try:
-            project = classify(name) is Kind.PROJECT
-        except Exception:
-            project = False
-        if project or not where:
-            where = f"{os.path.relpath(name)}:{tb.tb_lineno}"
-        tb = tb.tb_next
+    frames = [(f.filename, f.lineno) for f in traceback.extract_tb(exc.__traceback__)]
+    project = [f for f in frames if classify(f[0]) is Kind.PROJECT]
+    name, line = (project or frames or [("", 0)])[-1]
+    where = f"{os.path.relpath(name)}:{line}" if name else ""
     message = " ".join(str(exc).split())
     if len(message) > 120:
         message = message[:119] + "…"

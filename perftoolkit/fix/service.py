@@ -11,6 +11,7 @@ not judged. The files on disk are written only at the end, and only with --apply
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 import stat
@@ -45,6 +46,8 @@ from perftoolkit.middleware.recording import recorded_profiles
 from perftoolkit.reporting.schema import read_run, write_run, write_text
 
 Progress = Callable[[str], None]
+
+logger = logging.getLogger("perftoolkit")
 
 
 @dataclass
@@ -493,8 +496,8 @@ class _Service:
                 settings_module=self.settings_module,
                 bodies=self.bodies,
             )
-        except ReplayFailed:
-            return f"{requests[0]}: {differing[requests[0]]}"
+        except ReplayFailed as exc:  # no control: the difference stands, with why
+            return f"{requests[0]}: {differing[requests[0]]} (not replayed without it: {exc})"
         caused = ""
         for request, control in zip(requests, again, strict=True):
             base = self.state.baseline[request]
@@ -535,7 +538,8 @@ class _Service:
             return None
         try:
             return (self.bodies / key.digest).read_bytes()
-        except OSError:
+        except OSError as exc:  # the reason then says that, not where, the bodies differ
+            logger.debug("perftoolkit: replayed body %s unreadable: %s", key.digest, exc)
             return None
 
 

@@ -21,10 +21,9 @@ from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import current_mode, get_settings
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
-from perftoolkit.core.diagnosis.writes import WRITE_KINDS
 from perftoolkit.core.events import RequestProfile, request_target
 from perftoolkit.core.findings import Finding
-from perftoolkit.core.fingerprint import statement_kind
+from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture

@@ -6,11 +6,9 @@ from collections import defaultdict
 
 from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
-from perftoolkit.core.fingerprint import normalize, statement_kind, tables
+from perftoolkit.core.fingerprint import WRITE_KINDS, normalize, statement_kind, tables
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-_WRITE_KINDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
-WRITE_KINDS = _WRITE_KINDS
 
 
 def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
@@ -18,7 +16,7 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
         return []
     groups: dict[tuple[str, CallSite | None], list[QueryEvent]] = defaultdict(list)
     for query in profile.queries:
-        if statement_kind(query.sql) in _WRITE_KINDS:
+        if statement_kind(query.sql) in WRITE_KINDS:
             groups[(query.fingerprint, query.callsite)].append(query)
     findings = []
     for (_, site), events in groups.items():

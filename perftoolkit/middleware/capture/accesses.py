@@ -15,7 +15,6 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -179,7 +178,7 @@ class AccessTracker:
         self._built: dict[int, tuple[weakref.ref[Any], int]] = {}
 
     def built(self, instance: Any, index: int) -> None:
-        with suppress(TypeError):  # an object without weak references: its origin stays unknown
+        if type(instance).__weakrefoffset__:  # without weak references its origin stays unknown
             self._built[id(instance)] = (weakref.ref(instance), index)
 
     def built_by(self, instance: Any) -> int:

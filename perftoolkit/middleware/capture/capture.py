@@ -11,6 +11,7 @@ ORM knows about the query (which relation fired it) is read only when the statem
 
 from __future__ import annotations
 
+import logging
 import sys
 import weakref
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cach
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
 
+logger = logging.getLogger("perftoolkit")
 _active = context.current
 # What Django's MySQL backend runs on a connection it opens (the server's variables once per
 # connection object, the isolation level on every connect): with CONN_MAX_AGE=0 or under ASGI that
@@ -394,5 +396,6 @@ def capture_queries(**options: bool) -> Iterator[QueryCapture]:
 def _equal(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
-    except Exception:  # a parameter type whose comparison fails: not known to be equal
+    except Exception as exc:  # a parameter type whose comparison fails: not known to be equal
+        logger.debug("perftoolkit: parameters not compared (%r)", exc)
         return False

@@ -4,7 +4,7 @@ per-row query filters on (through joins), each read from the other side."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Model
 
@@ -89,10 +89,8 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
             continue
         # Back from the filtered model to the rows' model: the reverse of the foreign key, then
         # each join walked the other way (`enrollment__course=c` on reviews → enrollments__review).
-        # Each hop: accessor, lookup name, the lookup name walking it forwards, many, and the
-        # foreign key it crosses with the direction ("reverse": into the key's model).
         hops: list[_Hop] = [
-            (
+            _Hop(
                 str(remote.get_accessor_name() or ""),
                 str(remote.field.related_query_name()),
                 str(getattr(target, "name", "")),
@@ -105,7 +103,7 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
             back, back_many = _reverse_accessor(field)
             reverse = getattr(field, "auto_created", False) and not getattr(field, "concrete", True)
             hops.append(
-                (
+                _Hop(
                     back,
                     _reverse_lookup(field),
                     _query_name(field),
@@ -115,10 +113,10 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
                 )
             )
         hops = _through_hops_as_m2m(hops)
-        accessors = [hop[0] for hop in hops]
-        lookups = [hop[1] for hop in hops]
-        query_names = [hop[2] for hop in reversed(hops)]
-        many = any(hop[3] for hop in hops)
+        accessors = [hop.accessor for hop in hops]
+        lookups = [hop.lookup for hop in hops]
+        query_names = [hop.forward for hop in reversed(hops)]
+        many = any(hop.many for hop in hops)
         if not all(accessors) or not all(query_names):
             continue
         out.append(
@@ -137,8 +135,15 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
     return tuple(out)
 
 
-# accessor, lookup name, lookup name walking back, many, the foreign key crossed, its direction
-_Hop = tuple[str, str, str, bool, Any, str]
+class _Hop(NamedTuple):
+    """One step of a walk back from a filtered model to the rows' model."""
+
+    accessor: str  # the attribute the rows' side reads
+    lookup: str  # how a lookup names the step
+    forward: str  # how a lookup names it walking the other way
+    many: bool
+    key: Any  # the foreign key (or many-to-many) it crosses
+    direction: str  # "reverse": into the key's model; "forward"; "m2m"
 
 
 def _through_hops_as_m2m(hops: list[_Hop]) -> list[_Hop]:
@@ -154,7 +159,7 @@ def _through_hops_as_m2m(hops: list[_Hop]) -> list[_Hop]:
     while index < len(hops):
         hop = hops[index]
         after = hops[index + 1] if index + 1 < len(hops) else None
-        merged = _m2m_hop(hop, after) if after is not None and _hidden(hop[0]) else None
+        merged = _m2m_hop(hop, after) if after is not None and _hidden(hop.accessor) else None
         if merged is not None:
             out.append(merged)
             index += 2
@@ -170,8 +175,8 @@ def _hidden(accessor: str) -> bool:
 
 
 def _m2m_hop(into: _Hop, out: _Hop) -> _Hop | None:
-    key_in, key_out = into[4], out[4]
-    if into[5] != "reverse" or out[5] != "forward":
+    key_in, key_out = into.key, out.key
+    if into.direction != "reverse" or out.direction != "forward":
         return None
     through = getattr(key_in, "model", None)
     if through is None or getattr(key_out, "model", None) is not through:
@@ -184,10 +189,10 @@ def _m2m_hop(into: _Hop, out: _Hop) -> _Hop | None:
             if (key_in.name, key_out.name) == (source, target) or (
                 m2m.remote_field.symmetrical and {key_in.name, key_out.name} == {source, target}
             ):
-                return (m2m.name, m2m.name, str(m2m.related_query_name()), True, m2m, "m2m")
+                return _Hop(m2m.name, m2m.name, str(m2m.related_query_name()), True, m2m, "m2m")
             if (key_in.name, key_out.name) == (target, source):
                 accessor = str(m2m.remote_field.get_accessor_name() or "")
-                return (accessor, str(m2m.related_query_name()), m2m.name, True, m2m, "m2m")
+                return _Hop(accessor, str(m2m.related_query_name()), m2m.name, True, m2m, "m2m")
     return None
 
 

@@ -6,8 +6,10 @@ parameters compare equal within this process and nothing about their values leav
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from perftoolkit.core.events import (
@@ -23,6 +25,8 @@ from perftoolkit.core.events import (
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.capture.sites import source_line, view_queryset_site
+
+logger = logging.getLogger("perftoolkit")
 
 _SALT = secrets.randbits(64)
 
@@ -124,6 +128,7 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
     return tuple(eager.values())
 
 
+@lru_cache(maxsize=256)  # once per view class, not once per request
 def queryset_model(view_class: Any) -> str:
     """app_label.Model of the rows a class-based view names: its `queryset`'s model, else its
     `model`; "" when it names none (a `get_queryset` alone, a function view)."""
@@ -135,7 +140,8 @@ def queryset_model(view_class: Any) -> str:
         )
         meta = getattr(model, "_meta", None) if isinstance(model, type) else None
         return str(meta.label) if meta is not None else ""
-    except Exception:  # a descriptor or property on the class that fails outside a request
+    except Exception as exc:  # a descriptor or property on the class that fails outside a request
+        logger.debug("perftoolkit: the model of %r is not known: %r", view_class, exc)
         return ""
 
 
