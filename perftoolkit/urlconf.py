@@ -138,6 +138,12 @@ def load_route_keyer(path: str) -> RouteKeyer:
     return cast(RouteKeyer, keyer)
 
 
+def keys_view(view: str) -> bool:
+    """Whether some route keyer may key requests of `view` (a dotted view path)."""
+    by_view, general = _keyer_table()
+    return bool(by_view.get(view, general))
+
+
 def keyed_route(request: HttpRequest, match: ResolverMatch) -> str | None:
     """The endpoint key a route keyer gives this request, or None when none applies (the URL
     pattern keys it). Never raises: a failing keyer is logged and the pattern is used."""

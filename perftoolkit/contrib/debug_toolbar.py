@@ -74,10 +74,7 @@ class PerfPanel(Panel):
         capture.activate()
         try:
             capture.install()
-            try:
-                response = super().process_request(request)
-            finally:
-                capture.uninstall()
+            response = super().process_request(request)
         finally:
             capture.deactivate()
         self._capture = capture

@@ -19,7 +19,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
-from perftoolkit.conf import current_mode, get_settings
+from perftoolkit.conf import PerfToolkitSettings, current_mode, get_settings, on_settings_reset
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 from perftoolkit.core.events import RequestProfile, request_target
 from perftoolkit.core.findings import Finding
@@ -28,12 +28,12 @@ from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.failures import failed
-from perftoolkit.middleware.capture.profile import build_profile, profile_dict
+from perftoolkit.middleware.capture.profile import build_profile, profile_line
 from perftoolkit.middleware.detectors import diagnose
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
-from perftoolkit.urlconf import keyed_route
+from perftoolkit.urlconf import keyed_route, keys_view
 
 logger = logging.getLogger("perftoolkit")
 GetResponse = Callable[[HttpRequest], Any]
@@ -78,10 +78,7 @@ class QueryBudgetMiddleware:
         started, start = time.time(), perf_counter()
         try:
             _guard(capture, "install", capture.install)
-            try:
-                response = self.get_response(request)
-            finally:
-                _guard(capture, "uninstall", capture.uninstall)
+            response = self.get_response(request)
         finally:
             _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
@@ -95,12 +92,7 @@ class QueryBudgetMiddleware:
         try:
             # Connections are thread-local: hook them in the thread that runs this request's ORM.
             await sync_to_async(_guard, thread_sensitive=True)(capture, "install", capture.install)
-            try:
-                response = await self.get_response(request)
-            finally:
-                await sync_to_async(_guard, thread_sensitive=True)(
-                    capture, "uninstall", capture.uninstall
-                )
+            response = await self.get_response(request)
         finally:
             _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
@@ -138,10 +130,14 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
     """The mode and the activated capture for this request; no capture when perftoolkit should
     not look at it, or when starting one failed (logged; the request goes on unmeasured)."""
     try:
-        mode = _mode_for(request)
-        if mode is None:
+        conf = get_settings()
+        mode = current_mode()
+        if mode == "off" and not conf.record_dir:
             return "off", None
-        capture = _new_capture(mode)
+        pattern = conf.ignore_pattern  # compiled when the settings load, invalid ones left out
+        if pattern is not None and pattern.search(request.path_info) is not None:
+            return "off", None
+        capture = _new_capture(mode, conf)
         if capture is None:
             return mode, None  # not sampled
     except Exception:
@@ -154,25 +150,13 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
     return mode, capture
 
 
-def _mode_for(request: HttpRequest) -> str | None:
-    """The mode for this request, or None when perftoolkit should not look at it at all."""
-    conf = get_settings()
-    mode = current_mode()
-    if mode == "off" and not conf.recording:
-        return None
-    if conf.ignores(request.path_info):  # compiled when the settings load, invalid ones left out
-        return None
-    return mode
-
-
-def _new_capture(mode: str) -> QueryCapture | None:
+def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
     """The capture for this request, or None when it is not measured at all. SAMPLE_RATE is
     decided here, once, before any capture work: a request that is not sampled gets no capture
     (or, with SLOW_REQUEST_MS set, a timing-only one, kept if the request turns out slow)."""
-    conf = get_settings()
     rate = conf.sample_rate
     if rate >= 1.0 or mode == "raise" or random() < rate:
-        return QueryCapture(track_cache=conf.cache, track_access=True)
+        return QueryCapture(track_cache=conf.cache)
     if conf.slow_request_ms is None:
         return None
     return TimingCapture()
@@ -193,26 +177,42 @@ def _describe_request(
     request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
 ) -> _Request:
     match = getattr(request, "resolver_match", None)
-    # A route keyer (Wagtail's page class…) names catch-all routes; None when none applies.
-    route = (
-        (keyed_route(request, match) or route_key(match.route))
-        if match is not None
-        else UNMATCHED_ROUTE
-    )
-    func = getattr(match, "func", None)
-    view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
+    if match is not None:
+        route, view, view_class, keyed = _endpoint(match.route, match.func, match._func_path)
+        if keyed:
+            # A route keyer (Wagtail's page class…) names catch-all routes; None when none applies.
+            route = keyed_route(request, match) or route
+    else:
+        route, view, view_class = UNMATCHED_ROUTE, "", None
     return _Request(
-        method=request.method or "GET",
-        route=route,
-        view=str(getattr(match, "_func_path", "")) if match is not None else "",
-        status=response.status_code,
-        started_at=started,
-        duration_ms=duration_ms,
-        view_class=view_class,
-        path=request.path_info,
-        query_string=request.META.get("QUERY_STRING", ""),
-        user=_user_id(request),
+        request.method or "GET",
+        route,
+        view,
+        response.status_code,
+        started,
+        duration_ms,
+        view_class,
+        request.path_info,
+        request.META.get("QUERY_STRING", ""),
+        _user_id(request),
     )
+
+
+_endpoints: dict[tuple[str, Any, str], tuple[str, str, Any, bool]] = {}
+on_settings_reset(_endpoints.clear)  # ROUTE_KEYERS
+
+
+def _endpoint(pattern: str, func: Any, func_path: str) -> tuple[str, str, Any, bool]:
+    """(route key, view path, view class, whether a route keyer may rename it), once per route."""
+    key = (pattern, func, func_path)
+    known = _endpoints.get(key)
+    if known is None:
+        view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
+        keyed = keys_view(func_path)
+        if len(_endpoints) >= 4096:  # routes are few; a project generating them is not bounded
+            _endpoints.clear()
+        known = _endpoints[key] = (route_key(pattern), str(func_path), view_class, keyed)
+    return known
 
 
 def _user_id(request: HttpRequest) -> Any:
@@ -250,9 +250,19 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
 
 
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
-    request = info._asdict()
     conf = get_settings()
-    record_dir = conf.record_dir if conf.recording else None
+    record_dir = conf.record_dir
+    if mode == "off" and capture.error is None and type(capture) is QueryCapture and record_dir:
+        # Recording only, the common case: the line, nothing analysed.
+        try:
+            recorded = profile_line(capture, *info)
+        except Exception:
+            failed("profile", (capture,))
+            recorded = _abandoned_line(capture, info._asdict())
+        raw = capture.queries if "capture_error" not in recorded else []
+        recorder_for(record_dir).record(recorded, raw)
+        return
+    request = info._asdict()
     if capture.error is not None:
         # Abandoned: the request is counted, its partial capture is neither recorded nor analysed.
         if record_dir:
@@ -263,7 +273,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         slow = conf.slow_request_ms
         if slow is not None and info.duration_ms > slow and record_dir:
             try:
-                slow_line = profile_dict(capture, **request)
+                slow_line = profile_line(capture, *info)
             except Exception:
                 failed("profile", (capture,))
                 slow_line = _abandoned_line(capture, request)
@@ -277,7 +287,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         profile = build_profile(capture, **request) if detect else None
         line = None
         if record_dir:
-            line = profile.to_dict() if profile is not None else profile_dict(capture, **request)
+            line = profile.to_dict() if profile is not None else profile_line(capture, *info)
     except Exception:
         if mode == "raise":
             raise

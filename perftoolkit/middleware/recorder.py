@@ -3,9 +3,10 @@
 The file is opened once per process (reopened after a fork) and each line is one `os.write` on an
 O_APPEND descriptor, so gunicorn workers and threads never interleave. A line is written whole or
 not at all: a short or failed write is cut back to the last complete line (and raised, so the
-middleware logs it), and so is a torn tail left in a file this pid reopens. Before each line one
-`stat` compares the file's inode with the descriptor's: a file or directory removed or replaced
-while the server runs is reopened (the directory recreated) with a warning. Besides the lines, the
+middleware logs it), and so is a torn tail left in a file this pid reopens. At most every half
+second, before a line, one `stat` compares the file's inode with the descriptor's: a file or
+directory removed or replaced while the server runs is reopened (the directory recreated) with a
+warning; the lines of that half second went to the removed file. Besides the lines, the
 first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
 index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
 """
@@ -21,6 +22,7 @@ import stat
 import threading
 from contextlib import suppress
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import django
@@ -40,6 +42,9 @@ except ImportError:  # pragma: no cover - the test suite installs it
     orjson = None  # type: ignore[assignment]
 
 logger = logging.getLogger("perftoolkit")
+# How often the file's path is compared with the open descriptor (a `stat` costs more than the
+# line's own write).
+_RECHECK_SECONDS = 0.5
 _recorders: dict[str, Recorder] = {}
 _lock = threading.Lock()
 
@@ -116,6 +121,7 @@ class Recorder:
         self._fd: int | None = None
         self._path: Path | None = None
         self._inode: tuple[int, int] = (0, 0)
+        self._checked = 0.0
         self._lock = threading.Lock()
         self._sampled: set[str] = set()
 
@@ -127,6 +133,12 @@ class Recorder:
         self._lock = threading.Lock()
 
     def _descriptor(self) -> int:
+        fd = self._fd
+        if fd is not None:
+            now = monotonic()
+            if now - self._checked < _RECHECK_SECONDS:
+                return fd
+            self._checked = now
         if self._fd is not None and self._path is not None and self._moved(self._path):
             logger.warning(
                 "perftoolkit: %s was removed or replaced while recording; reopened", self._path
@@ -143,6 +155,7 @@ class Recorder:
             if stat.S_ISREG(status.st_mode):
                 _cut_torn_tail(fd, status.st_size)  # a line an earlier process of this pid tore
             self._fd, self._path, self._inode = fd, path, (status.st_dev, status.st_ino)
+            self._checked = monotonic()
             self._write_environment()
         return self._fd
 
@@ -159,6 +172,8 @@ class Recorder:
         with self._lock:
             fd = self._descriptor()
             _append(fd, line)
+            if not raw:
+                return
             for event, query in zip(line_data["queries"], raw, strict=True):
                 fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
                 if fingerprint not in self._sampled:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.test import Client, override_settings
 
 from perftoolkit.middleware import query_budget, recorder
@@ -39,7 +38,7 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     ("new-capture", query_budget, "_new_capture", _boom, None),
     ("activate", QueryCapture, "activate", _boom, "activate"),
     ("install", capture_module, "install_cache_counting", _boom, "install"),
-    ("uninstall", QueryCapture, "uninstall", _boom, "uninstall"),
+    ("hook", capture_module, "hook_connections", _boom, "install"),
     ("query-hook", QueryCapture, "_record", _boom, "query"),
     ("frame-walk", capture_module, "walk", _boom, "query"),
     ("attribution", attribution, "queryset_of", _boom, "query"),
@@ -49,7 +48,7 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     ("describe", query_budget, "_describe_request", _boom, None),
     ("user", query_budget, "_user_id", _boom, None),
     ("headers", query_budget, "_set_headers", _boom, None),
-    ("profile", query_budget, "profile_dict", _boom, "profile"),
+    ("profile", query_budget, "profile_line", _boom, "profile"),
     ("build-profile", query_budget, "build_profile", _boom, "profile"),
     ("recorder", recorder.Recorder, "record", _boom, None),
     ("detection", query_budget, "diagnose", _boom, ""),  # after the line: the line is whole
@@ -80,10 +79,6 @@ def _forget_failures() -> Any:
     failures.reset()
     yield
     failures.reset()
-    for connection in connections.all(initialized_only=True):  # a failed uninstall leaves these
-        connection.execute_wrappers[:] = [
-            w for w in connection.execute_wrappers if not isinstance(w, QueryCapture)
-        ]
 
 
 def _snapshot(response: Any) -> tuple[int, dict[str, str], bytes]:

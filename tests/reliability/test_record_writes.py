@@ -99,8 +99,11 @@ def test_disk_full_leaves_response_and_file_whole(
 
 @pytest.mark.parametrize("how", ["removed", "replaced"])
 def test_record_directory_removed_mid_run(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, how: str
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
+    monkeypatch.setattr(
+        recorder_module, "_RECHECK_SECONDS", 0.0
+    )  # the path compared before each line
     record_dir = tmp_path / "rec"
     with (
         override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}),

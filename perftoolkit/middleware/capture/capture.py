@@ -1,9 +1,12 @@
 """QueryCapture: every statement on every database alias, while a capture is active.
 
-Installed with Django's documented hook, `connection.execute_wrapper()`, on each connection of the
-current thread (connections are thread-local, so under ASGI it is installed in the thread that
-runs the ORM) and always removed in `finally`. The active capture is found through a ContextVar, so
-concurrent requests never see each other's queries.
+Django's documented hook, an entry in `connection.execute_wrappers`, is set once on each
+connection object (connections are thread-local: on a thread's first capture, and on every
+connection opened afterwards, through `connection_created`) and stays, like the cache counters:
+outside a capture it costs one ContextVar read per statement. The active captures are found
+through that ContextVar, so concurrent requests never see each other's queries, and a capture
+records nothing once its scope has ended. Setting the hook per request cost more than the rest of
+a query-free request's capture (`benchmarks/overhead.py`).
 
 Per query the cost is a timer, a dict count and a frame walk to the first project frame; what the
 ORM knows about the query (which relation fired it) is read only when the statement repeats.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -21,7 +25,9 @@ from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
+from django.core.signals import setting_changed
 from django.db import connections
+from django.db.backends.signals import connection_created
 
 from perftoolkit.core.events import CallSite, Relation
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
@@ -40,12 +46,90 @@ _CONNECTION_SETUP = (
     "SET SQL_AUTO_IS_NULL",
     "SELECT VERSION(),",
 )
-_CALLER = 2  # frames out from _record: __call__, then Django's executor (where walks start)
+_CALLER = 2  # frames out from _record: _Dispatch.__call__, then Django's executor (walks start)
 
 
 def active_captures() -> tuple[QueryCapture, ...]:
     captures: tuple[QueryCapture, ...] = _active.get()
     return captures
+
+
+class _Dispatch:
+    """The execute wrapper set on each connection: times the statement and hands it to every
+    capture active in the calling context; outside any, it only calls through."""
+
+    __slots__ = ()
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        captures = _active.get()
+        if not captures:
+            return execute(sql, params, many, context)
+        start = perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = (perf_counter() - start) * 1000.0
+            for capture in captures:
+                if capture.error is None:
+                    try:
+                        capture._record(sql, params, many, context["connection"].alias, elapsed)
+                    except Exception:
+                        failed("query", (capture,))
+
+    def __repr__(self) -> str:
+        return "<perftoolkit query capture>"
+
+
+DISPATCH = _Dispatch()
+_thread_seen: list[bool] = []  # non-empty once any thread has hooked its connections
+# Which threads have every connection hooked, for which configuration of DATABASES.
+_thread = threading.local()
+_generation = 0
+
+
+def _databases_changed(*, setting: str, **kwargs: object) -> None:
+    global _generation
+    if setting == "DATABASES":
+        _generation += 1
+
+
+def _hook(connection: Any) -> None:
+    wrappers = connection.execute_wrappers
+    if not any(w is DISPATCH for w in wrappers):
+        wrappers.append(DISPATCH)
+
+
+def _connection_opened(*, connection: Any, **kwargs: object) -> None:
+    # A connection object first used after its thread's connections were hooked (a new thread
+    # in an ASGI executor, an alias added by a test): hooked before its first statement. Until
+    # a capture has run in this process, nothing is hooked (MODE "off" without recording).
+    if not _thread_seen:
+        return
+    try:
+        _hook(connection)
+    except Exception:
+        failed("install", _active.get())
+
+
+setting_changed.connect(_databases_changed)
+connection_created.connect(_connection_opened)
+
+
+def hook_connections() -> None:
+    """Set the capture's wrapper on every connection of the calling thread (once per thread)."""
+    if getattr(_thread, "generation", -1) == _generation:
+        return
+    _thread_seen.append(True)
+    for connection in connections.all():
+        _hook(connection)
+    _thread.generation = _generation
 
 
 @dataclass(slots=True)
@@ -108,7 +192,6 @@ class QueryCapture:
         # The object whose related set ran a statement the first time (weakly): the same object
         # again on a repeat means the rows vary, not the set (a membership test).
         self._owners: dict[str, weakref.ref[Any]] = {}
-        self._hooked: list[Any] = []
         self._token: Token[Any] | None = None
         self.cache = CacheCounter() if track_cache else None
         self.access = AccessTracker() if track_access else None
@@ -127,33 +210,16 @@ class QueryCapture:
             self._token = None
 
     def install(self) -> None:
-        """Hook every connection of the calling thread (what `connection.execute_wrapper()` does,
-        without a context manager per alias on the per-request path)."""
-        hooked = []
-        try:
-            for connection in connections.all():
-                connection.execute_wrappers.append(self)
-                hooked.append(connection)
-            if self.cache is not None:
-                install_cache_counting()
-            if self.access is not None:
-                install_access_tracking()
-        except BaseException:
-            self._unhook(hooked)
-            raise
-        self._hooked = hooked
+        """Make sure the calling thread's connections (and caches, and relation descriptors) carry
+        the hooks; they stay, and record only for active captures."""
+        hook_connections()
+        if self.cache is not None:
+            install_cache_counting()
+        if self.access is not None:
+            install_access_tracking()
 
     def uninstall(self) -> None:
-        hooked, self._hooked = self._hooked, []
-        self._unhook(hooked)
-
-    def _unhook(self, hooked: list[Any]) -> None:
-        for connection in hooked:
-            wrappers = connection.execute_wrappers
-            for index in range(len(wrappers) - 1, -1, -1):
-                if wrappers[index] is self:
-                    del wrappers[index]
-                    break
+        """Nothing to remove: the hooks stay, and ignore a capture that is no longer active."""
 
     def __enter__(self) -> QueryCapture:
         self.activate()
@@ -165,32 +231,9 @@ class QueryCapture:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        try:
-            self.uninstall()
-        finally:
-            self.deactivate()
+        self.deactivate()
 
-    # -- the wrapper ---------------------------------------------------------------------------
-
-    def __call__(
-        self,
-        execute: Callable[..., Any],
-        sql: str,
-        params: Any,
-        many: bool,
-        context: dict[str, Any],
-    ) -> Any:
-        if self.error is not None or self not in _active.get():
-            return execute(sql, params, many, context)
-        start = perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            try:
-                elapsed = (perf_counter() - start) * 1000.0
-                self._record(sql, params, many, context["connection"].alias, elapsed)
-            except Exception:
-                failed("query", (self,))
+    # -- what the hook hands over --------------------------------------------------------------
 
     def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
         frame = sys._getframe(_CALLER)

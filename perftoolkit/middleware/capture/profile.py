@@ -20,7 +20,6 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
-    request_target,
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
@@ -176,15 +175,30 @@ def profile_dict(
 ) -> dict[str, Any]:
     """The recording line of a request: equal to `build_profile(...).to_dict()` (a test holds
     them equal), built without the intermediate value objects because it runs after every
-    recorded request. Runs of a statement from one line share their callsite and relation
-    objects, so those are looked up by identity."""
+    recorded request."""
+    return profile_line(
+        capture, method, route, view, status, started_at, duration_ms, view_class, path,
+        query_string, user,
+    )  # fmt: skip
+
+
+def profile_line(
+    capture: QueryCapture,
+    method: str,
+    route: str,
+    view: str,
+    status: int,
+    started_at: float,
+    duration_ms: float,
+    view_class: Any,
+    path: str,
+    query_string: str,
+    user: int | str | None,
+) -> dict[str, Any]:
+    """`profile_dict` with its fields in order (the middleware's request description). Runs of a
+    statement from one line share their callsite and relation objects, so those are looked up by
+    identity."""
     raw = capture.queries
-    statements: dict[str, str] = {}
-    queries: list[list[Any]] = []
-    tables = _Tables()
-    if raw:
-        _query_dicts(raw, statements, queries, tables)
-    cache = capture.cache
     line: dict[str, Any] = {
         "method": method,
         "route": route,
@@ -192,29 +206,49 @@ def profile_dict(
         "status": status,
         "started_at": round(started_at, 6),
         "duration_ms": round(duration_ms, 3),
-        **request_target(path, query_string, user),
-        "statements": statements,
-        "queries": queries,
-        "cache": {"gets": cache.gets, "hits": cache.hits}
-        if cache is not None
-        else {"gets": 0, "hits": 0},
-        "sites": tables.sites,
-        "relations": tables.relations,
     }
-    eager_loads = _eager_loads(raw)
-    if eager_loads:
-        line["eager_loads"] = [e.to_dict() for e in eager_loads]
+    if path:
+        line["path"] = path
+    if query_string:
+        line["query"] = query_string
+    if user is not None:
+        line["user"] = user
+    cache = capture.cache
+    cache_stats = (
+        {"gets": cache.gets, "hits": cache.hits} if cache is not None else {"gets": 0, "hits": 0}
+    )
+    if not raw:
+        line["statements"] = {}
+        line["queries"] = []
+        line["cache"] = cache_stats
+        line["sites"] = []
+        line["relations"] = []
+    else:
+        statements: dict[str, str] = {}
+        queries: list[list[Any]] = []
+        tables = _Tables()
+        _query_dicts(raw, statements, queries, tables)
+        line["statements"] = statements
+        line["queries"] = queries
+        line["cache"] = cache_stats
+        line["sites"] = tables.sites
+        line["relations"] = tables.relations
+        eager_loads = _eager_loads(raw)
+        if eager_loads:
+            line["eager_loads"] = [e.to_dict() for e in eager_loads]
     access = capture.access
-    if access is not None and access.seen:
-        line["accessed"] = sorted([m, f] for m, f in access.accessed())
-    if access is not None and access.loaded:
-        line["loaded"] = sorted(access.loaded_models())
-    site_of_queryset = queryset_site(view_class, raw) if view_class is not None else None
-    if site_of_queryset is not None:
-        line["queryset_site"] = site_of_queryset.to_dict()
-    model_of_queryset = queryset_model(view_class)
-    if model_of_queryset:
-        line["queryset_model"] = model_of_queryset
+    if access is not None:
+        if access.seen:
+            line["accessed"] = sorted([m, f] for m, f in access.accessed())
+        if access.loaded:
+            line["loaded"] = sorted(access.loaded_models())
+    if view_class is not None:
+        site_of_queryset = queryset_site(view_class, raw)
+        if site_of_queryset is not None:
+            line["queryset_site"] = site_of_queryset.to_dict()
+        model_of_queryset = queryset_model(view_class)
+        if model_of_queryset:
+            line["queryset_model"] = model_of_queryset
     return line
 
 

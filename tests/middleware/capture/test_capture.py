@@ -10,7 +10,12 @@ from django.db import connections
 from django.test import override_settings
 
 from perftoolkit.core.events import CallSite
-from perftoolkit.middleware.capture.capture import QueryCapture, active_captures, capture_queries
+from perftoolkit.middleware.capture.capture import (
+    DISPATCH,
+    QueryCapture,
+    active_captures,
+    capture_queries,
+)
 from tests.corpus.data import seed
 from tests.corpus.models import Author, Book
 
@@ -28,15 +33,31 @@ def _data(db: None) -> None:
     seed()
 
 
-def test_capture_hooks_every_alias_and_unhooks_on_exit() -> None:
+def test_capture_hooks_every_alias_once_and_stops_on_exit() -> None:
     with capture_queries() as capture:
-        assert all(capture in c.execute_wrappers for c in connections.all())
+        assert all(c.execute_wrappers.count(DISPATCH) == 1 for c in connections.all())
         assert active_captures() == (capture,)
         Book.objects.count()
         Book.objects.using("other").exists()
+    with capture_queries():  # a second capture does not hook again
+        assert all(c.execute_wrappers.count(DISPATCH) == 1 for c in connections.all())
+    Book.objects.count()  # the hook stays, and records for no capture that has ended
     assert [q.alias for q in capture.queries] == ["default", "other"]
-    assert all(capture not in c.execute_wrappers for c in connections.all())
     assert active_captures() == ()
+
+
+def test_a_connection_opened_after_hooking_is_hooked_before_its_first_query() -> None:
+    with capture_queries():
+        pass
+    connection = connections.create_connection("other")  # as a new thread's connection object
+    assert connection.execute_wrappers == []
+    try:
+        with capture_queries() as capture, connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        assert connection.execute_wrappers == [DISPATCH]
+        assert [q.sql for q in capture.queries] == ["SELECT 1"]
+    finally:
+        connection.close()
 
 
 def _count_then_fail(capture: QueryCapture) -> None:
@@ -45,22 +66,20 @@ def _count_then_fail(capture: QueryCapture) -> None:
         raise RuntimeError("the block failed")
 
 
-def test_capture_unhooks_when_the_block_raises() -> None:
+def test_capture_stops_when_the_block_raises() -> None:
     capture = QueryCapture()
     with pytest.raises(RuntimeError, match="the block failed"):
         _count_then_fail(capture)
     assert len(capture.queries) == 1
-    assert all(capture not in c.execute_wrappers for c in connections.all())
+    Book.objects.count()
+    assert len(capture.queries) == 1
     assert active_captures() == ()
 
 
 def test_capture_records_nothing_outside_its_scope() -> None:
     capture = QueryCapture()
     capture.install()
-    try:
-        Book.objects.count()  # installed but not active in this context
-    finally:
-        capture.uninstall()
+    Book.objects.count()  # hooked but not active in this context
     assert capture.queries == []
 
 
