@@ -198,13 +198,13 @@ def _describe_request(
     )
 
 
-_endpoints: dict[tuple[str, Any, str], tuple[str, str, Any, bool]] = {}
+_endpoints: dict[tuple[str, Any], tuple[str, str, Any, bool]] = {}
 on_settings_reset(_endpoints.clear)  # ROUTE_KEYERS
 
 
 def _endpoint(pattern: str, func: Any, func_path: str) -> tuple[str, str, Any, bool]:
     """(route key, view path, view class, whether a route keyer may rename it), once per route."""
-    key = (pattern, func, func_path)
+    key = (pattern, func)  # the view's path is the function's
     known = _endpoints.get(key)
     if known is None:
         view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
@@ -252,21 +252,10 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
 def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
     conf = get_settings()
     record_dir = conf.record_dir
-    if mode == "off" and capture.error is None and type(capture) is QueryCapture and record_dir:
-        # Recording only, the common case: the line, nothing analysed.
-        try:
-            recorded = profile_line(capture, *info)
-        except Exception:
-            failed("profile", (capture,))
-            recorded = _abandoned_line(capture, info._asdict())
-        raw = capture.queries if "capture_error" not in recorded else []
-        recorder_for(record_dir).record(recorded, raw)
-        return
-    request = info._asdict()
     if capture.error is not None:
         # Abandoned: the request is counted, its partial capture is neither recorded nor analysed.
         if record_dir:
-            recorder_for(record_dir).record(_abandoned_line(capture, request), [])
+            recorder_for(record_dir).record(_abandoned_line(capture, info), [])
         return
     if isinstance(capture, TimingCapture):
         # Not sampled: recorded only when slow, with its statements and times but no callsites.
@@ -276,7 +265,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
                 slow_line = profile_line(capture, *info)
             except Exception:
                 failed("profile", (capture,))
-                slow_line = _abandoned_line(capture, request)
+                slow_line = _abandoned_line(capture, info)
             raw = capture.queries if "capture_error" not in slow_line else []
             recorder_for(record_dir).record(slow_line, raw)
         return
@@ -284,7 +273,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         detect = mode in ("log", "raise") and (
             conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
         )
-        profile = build_profile(capture, **request) if detect else None
+        profile = build_profile(capture, **info._asdict()) if detect else None
         line = None
         if record_dir:
             line = profile.to_dict() if profile is not None else profile_line(capture, *info)
@@ -292,7 +281,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         if mode == "raise":
             raise
         failed("profile", (capture,))
-        profile, line = None, _abandoned_line(capture, request)
+        profile, line = None, _abandoned_line(capture, info)
     if record_dir and line is not None:
         raw = capture.queries if "capture_error" not in line else []
         recorder_for(record_dir).record(line, raw)
@@ -320,16 +309,16 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         raise NPlusOneDetected(_raise_message(profile, failing))
 
 
-def _abandoned_line(capture: QueryCapture, request: dict[str, Any]) -> dict[str, Any]:
+def _abandoned_line(capture: QueryCapture, info: _Request) -> dict[str, Any]:
     """The line of a request whose capture was abandoned: counted, with nothing measured."""
     return {
-        "method": request["method"],
-        "route": request["route"],
-        "view": request["view"],
-        "status": request["status"],
-        "started_at": round(request["started_at"], 6),
-        "duration_ms": round(request["duration_ms"], 3),
-        **request_target(request["path"], request["query_string"], request["user"]),
+        "method": info.method,
+        "route": info.route,
+        "view": info.view,
+        "status": info.status,
+        "started_at": round(info.started_at, 6),
+        "duration_ms": round(info.duration_ms, 3),
+        **request_target(info.path, info.query_string, info.user),
         "statements": {},
         "queries": [],
         "cache": {"gets": 0, "hits": 0},

@@ -7,14 +7,12 @@ cost one ContextVar read.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.signals import setting_changed
 
 from perftoolkit.core.events import CacheStats
 from perftoolkit.middleware.capture import context
@@ -38,24 +36,14 @@ _FLAG = "_perftoolkit_counting"
 
 
 # Which thread has its cache objects wrapped, for which configuration of CACHES.
-_thread = threading.local()
-_generation = 0
-
-
-def _caches_changed(*, setting: str, **kwargs: object) -> None:
-    global _generation
-    if setting == "CACHES":
-        _generation += 1
-
-
-setting_changed.connect(_caches_changed)
+_wrapped = context.PerThread("CACHES")
 
 
 def install_cache_counting() -> None:
     """Count reads on every cache alias of the calling thread (once per cache object)."""
-    if getattr(_thread, "generation", -1) == _generation:
+    if _wrapped.done():
         return
-    _thread.generation = _generation
+    _wrapped.mark(_wrapped.generation)
     for alias in getattr(settings, "CACHES", {}):
         cache = caches[alias]
         if cache.__dict__.get(_FLAG):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -25,7 +24,6 @@ from dataclasses import dataclass, replace
 from time import perf_counter
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.db import connections
 from django.db.backends.signals import connection_created
 
@@ -76,10 +74,11 @@ class _Dispatch:
             return execute(sql, params, many, context)
         finally:
             elapsed = (perf_counter() - start) * 1000.0
+            alias = context["connection"].alias
             for capture in captures:
                 if capture.error is None:
                     try:
-                        capture._record(sql, params, many, context["connection"].alias, elapsed)
+                        capture._record(sql, params, many, alias, elapsed)
                     except Exception:
                         failed("query", (capture,))
 
@@ -88,16 +87,8 @@ class _Dispatch:
 
 
 DISPATCH = _Dispatch()
-_thread_seen: list[bool] = []  # non-empty once any thread has hooked its connections
 # Which threads have every connection hooked, for which configuration of DATABASES.
-_thread = threading.local()
-_generation = 0
-
-
-def _databases_changed(*, setting: str, **kwargs: object) -> None:
-    global _generation
-    if setting == "DATABASES":
-        _generation += 1
+_hooked = context.PerThread("DATABASES")
 
 
 def _hook(connection: Any) -> None:
@@ -110,7 +101,7 @@ def _connection_opened(*, connection: Any, **kwargs: object) -> None:
     # A connection object first used after its thread's connections were hooked (a new thread
     # in an ASGI executor, an alias added by a test): hooked before its first statement. Until
     # a capture has run in this process, nothing is hooked (MODE "off" without recording).
-    if not _thread_seen:
+    if not _hooked.ever:
         return
     try:
         _hook(connection)
@@ -118,18 +109,17 @@ def _connection_opened(*, connection: Any, **kwargs: object) -> None:
         failed("install", _active.get())
 
 
-setting_changed.connect(_databases_changed)
 connection_created.connect(_connection_opened)
 
 
 def hook_connections() -> None:
     """Set the capture's wrapper on every connection of the calling thread (once per thread)."""
-    if getattr(_thread, "generation", -1) == _generation:
+    if _hooked.done():
         return
-    _thread_seen.append(True)
+    generation = _hooked.generation
     for connection in connections.all():
         _hook(connection)
-    _thread.generation = _generation
+    _hooked.mark(generation)
 
 
 @dataclass(slots=True)
@@ -217,9 +207,6 @@ class QueryCapture:
             install_cache_counting()
         if self.access is not None:
             install_access_tracking()
-
-    def uninstall(self) -> None:
-        """Nothing to remove: the hooks stay, and ignore a capture that is no longer active."""
 
     def __enter__(self) -> QueryCapture:
         self.activate()

@@ -4,8 +4,35 @@ captures too."""
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar
 from typing import Any
 
+from django.core.signals import setting_changed
+
 # Holds capture.QueryCapture objects; typed Any so the hooks need not import the capture module.
 current: ContextVar[tuple[Any, ...]] = ContextVar("perftoolkit_captures", default=())
+
+
+class PerThread:
+    """Whether the calling thread has set its hooks up for the current value of a setting: cache
+    and connection objects are per thread, and a new CACHES or DATABASES makes new ones."""
+
+    def __init__(self, setting: str) -> None:
+        self.setting = setting
+        self.generation = 0
+        self.ever = False  # whether any thread has set up (nothing is hooked before)
+        self._local = threading.local()
+        setting_changed.connect(self._changed, weak=False)
+
+    def _changed(self, *, setting: str, **kwargs: object) -> None:
+        if setting == self.setting:
+            self.generation += 1
+
+    def done(self) -> bool:
+        return getattr(self._local, "generation", -1) == self.generation
+
+    def mark(self, generation: int) -> None:
+        """The calling thread is set up for `generation` (read before the set-up began)."""
+        self._local.generation = generation
+        self.ever = True

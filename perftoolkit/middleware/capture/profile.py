@@ -20,6 +20,7 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
+    request_target,
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
@@ -206,13 +207,8 @@ def profile_line(
         "status": status,
         "started_at": round(started_at, 6),
         "duration_ms": round(duration_ms, 3),
+        **request_target(path, query_string, user),
     }
-    if path:
-        line["path"] = path
-    if query_string:
-        line["query"] = query_string
-    if user is not None:
-        line["user"] = user
     cache = capture.cache
     cache_stats = (
         {"gets": cache.gets, "hits": cache.hits} if cache is not None else {"gets": 0, "hits": 0}
