@@ -241,7 +241,7 @@ class QueryEvent:
         data: dict[str, Any] = {
             "sql": self.sql,
             "fingerprint": self.fingerprint,
-            "ms": round(self.ms, 3),
+            "ms": round3(self.ms),
         }
         if self.alias != "default":
             data["alias"] = self.alias
@@ -305,6 +305,18 @@ class QueryEvent:
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 
 
+def round3(value: float) -> float:
+    """`round(value, 3)` for the non-negative times recorded (milliseconds), without round()'s
+    decimal conversion, which cost as much as the rest of a query-free request's line: the
+    nearest multiple of 0.001 (a tie in the last digit may go the other way)."""
+    return (value * 1000.0 + 0.5) // 1.0 / 1000.0
+
+
+def round6(value: float) -> float:
+    """`round(value, 6)` for UNIX times, as `round3`."""
+    return (value * 1e6 + 0.5) // 1.0 / 1e6
+
+
 def query_row(
     fingerprint: str,
     ms: float,
@@ -315,7 +327,7 @@ def query_row(
     extra: dict[str, Any] | None,
 ) -> list[Any]:
     """One recording row; trailing nulls dropped (shared by QueryEvent and the recorder)."""
-    row = [fingerprint, round(ms, 3), callsite, relation, model, params_key, extra or None]
+    row = [fingerprint, round3(ms), callsite, relation, model, params_key, extra or None]
     while row[-1] is None:
         row.pop()
     return row
@@ -418,8 +430,8 @@ class RequestProfile:
             "route": self.route,
             "view": self.view,
             "status": self.status,
-            "started_at": round(self.started_at, 6),
-            "duration_ms": round(self.duration_ms, 3),
+            "started_at": round6(self.started_at),
+            "duration_ms": round3(self.duration_ms),
             **request_target(self.path, self.query_string, self.user),
             # Each statement's text once, keyed by fingerprint; the queries refer to it.
             "statements": {q.fingerprint: q.sql for q in self.queries},

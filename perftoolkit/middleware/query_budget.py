@@ -21,7 +21,7 @@ from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import PerfToolkitSettings, current_mode, get_settings, on_settings_reset
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
-from perftoolkit.core.events import RequestProfile, request_target
+from perftoolkit.core.events import RequestProfile, request_target, round3, round6
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
@@ -77,10 +77,17 @@ class QueryBudgetMiddleware:
             return response
         started, start = time.time(), perf_counter()
         try:
-            _guard(capture, "install", capture.install)
+            if capture.error is None:  # _guard's work, without its call on every request
+                try:
+                    capture.install()
+                except Exception:
+                    failed("install", (capture,))
             response = self.get_response(request)
         finally:
-            _guard(capture, "deactivate", capture.deactivate)
+            try:
+                capture.deactivate()
+            except Exception:
+                failed("deactivate", (capture,))
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -184,18 +191,25 @@ def _describe_request(
             route = keyed_route(request, match) or route
     else:
         route, view, view_class = UNMATCHED_ROUTE, "", None
-    return _Request(
-        request.method or "GET",
-        route,
-        view,
-        response.status_code,
-        started,
-        duration_ms,
-        view_class,
-        request.path_info,
-        request.META.get("QUERY_STRING", ""),
-        _user_id(request),
+    # tuple.__new__ directly: a named tuple's own __new__ is a Python call of its own.
+    return _new_request(
+        _Request,
+        (
+            request.method or "GET",
+            route,
+            view,
+            response.status_code,
+            started,
+            duration_ms,
+            view_class,
+            request.path_info,
+            request.META.get("QUERY_STRING", ""),
+            _user_id(request),
+        ),
     )
+
+
+_new_request = tuple.__new__
 
 
 _endpoints: dict[tuple[str, Any], tuple[str, str, Any, bool]] = {}
@@ -316,8 +330,8 @@ def _abandoned_line(capture: QueryCapture, info: _Request) -> dict[str, Any]:
         "route": info.route,
         "view": info.view,
         "status": info.status,
-        "started_at": round(info.started_at, 6),
-        "duration_ms": round(info.duration_ms, 3),
+        "started_at": round6(info.started_at),
+        "duration_ms": round3(info.duration_ms),
         **request_target(info.path, info.query_string, info.user),
         "statements": {},
         "queries": [],

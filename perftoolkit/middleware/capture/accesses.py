@@ -71,8 +71,9 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 if captures and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
                     for capture in captures:
-                        if capture.access is not None:
-                            capture.access.seen.add((type(instance), self))
+                        access = capture.access
+                        if access is not None:
+                            access.seen.add((type(instance), self))
             except Exception:
                 failed("access", captures)
         return original(self, instance, cls)
@@ -161,15 +162,18 @@ def _instance_created(sender: Any, **kwargs: Any) -> None:
     captures = context.current.get()
     try:
         for capture in captures:
-            if capture.access is not None:
-                capture.access.loaded.add(sender)
+            access = capture.access
+            if access is not None:
+                access.loaded.add(sender)
                 # Rows are built after their statement ran: the last one recorded built them.
-                capture.access.built(kwargs.get("instance"), len(capture.queries) - 1)
+                access.built(kwargs.get("instance"), len(capture.queries) - 1)
     except Exception:
         failed("access", captures)
 
 
 class AccessTracker:
+    __slots__ = ("_built", "loaded", "seen")
+
     def __init__(self) -> None:
         self.seen: set[tuple[Any, Any]] = set()
         self.loaded: set[Any] = set()

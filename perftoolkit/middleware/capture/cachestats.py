@@ -24,6 +24,8 @@ _in_get_many: ContextVar[bool] = ContextVar("perftoolkit_in_get_many", default=F
 
 
 class CacheCounter:
+    __slots__ = ("gets", "hits")
+
     def __init__(self) -> None:
         self.gets = 0
         self.hits = 0

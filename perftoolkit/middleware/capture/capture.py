@@ -27,6 +27,7 @@ from typing import Any
 from django.db import connections
 from django.db.backends.signals import connection_created
 
+from perftoolkit.conf import on_settings_reset
 from perftoolkit.core.events import CallSite, Relation
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
@@ -150,6 +151,22 @@ class RawQuery:
     # The analysed run this one repeats (its attribution, shared): the recorder encodes it once.
     template: RawQuery | None = None
 
+    def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
+        """This first run's attribution for the first run of the same statement from the same line
+        in a later capture (see `_remember_first_run`: nothing in it is per request)."""
+        return RawQuery(
+            self.sql,
+            params,
+            many,
+            alias,
+            ms,
+            self.callsite,
+            self.filename,
+            model=self.model,
+            handed_off=self.handed_off,
+            default_ordering=self.default_ordering,
+        )
+
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
         return RawQuery(
@@ -171,8 +188,41 @@ class RawQuery:
         )
 
 
+# First runs whose walk and attribution hold nothing of their request, by statement: (depth of
+# the project frame, its file, its line, the run). Kept per process, across captures.
+_first_runs: dict[str, tuple[int, str, int, RawQuery]] = {}
+on_settings_reset(_first_runs.clear)  # the project root, IGNORE_MODULES: callsites change
+_FIRST_RUNS_MAX = 4096
+
+
+def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
+    """Keep a first run for later captures when what it knows depends only on the statement and
+    the project line it came from: not a related set's rows (whose owner is per request), not a
+    prefetch, a template's or a serializer field's read, nor an eager load (which watches rows)."""
+    project = found.project
+    if (
+        project is None
+        or found.template is not None
+        or found.serializer is not None
+        or found.prefetch is not None
+        or query.relation is not None
+        or query.rows_from is not None
+    ):
+        return
+    if len(_first_runs) >= _FIRST_RUNS_MAX:  # statements with inlined values: not bounded
+        _first_runs.clear()
+    # A copy: the capture's own run may still learn its relation if the statement repeats.
+    kept = query.reused(None, False, "", 0.0)
+    _first_runs[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, kept)
+
+
 class QueryCapture:
     """Records the queries (and cache reads, and relation reads) of one unit of work."""
+
+    __slots__ = (
+        "queries", "_first", "_repeats", "_hints", "_owners", "_token", "_cache", "_access",
+        "_track_cache", "_track_access", "error",
+    )  # fmt: skip
 
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
         self.queries: list[RawQuery] = []
@@ -183,10 +233,33 @@ class QueryCapture:
         # again on a repeat means the rows vary, not the set (a membership test).
         self._owners: dict[str, weakref.ref[Any]] = {}
         self._token: Token[Any] | None = None
-        self.cache = CacheCounter() if track_cache else None
-        self.access = AccessTracker() if track_access else None
+        # The counters are made when first needed: most requests read no relation, many no cache.
+        self._cache: CacheCounter | None = None
+        self._access: AccessTracker | None = None
+        self._track_cache = track_cache
+        self._track_access = track_access
         # Where an internal failure abandoned this capture (None: it is whole).
         self.error: str | None = None
+
+    @property
+    def cache(self) -> CacheCounter | None:
+        """The cache reads counted (None when cache reads are not tracked)."""
+        cache = self._cache
+        if cache is None and self._track_cache:
+            cache = self._cache = CacheCounter()
+        return cache
+
+    @property
+    def access(self) -> AccessTracker | None:
+        """The relations read and rows built (None when they are not tracked)."""
+        access = self._access
+        if access is None and self._track_access:
+            access = self._access = AccessTracker()
+        return access
+
+    def counted(self) -> tuple[CacheCounter | None, AccessTracker | None]:
+        """The counters as they are, without making one: None where nothing was counted."""
+        return self._cache, self._access
 
     # -- scope ---------------------------------------------------------------------------------
 
@@ -203,9 +276,9 @@ class QueryCapture:
         """Make sure the calling thread's connections (and caches, and relation descriptors) carry
         the hooks; they stay, and record only for active captures."""
         hook_connections()
-        if self.cache is not None:
+        if self._track_cache:
             install_cache_counting()
-        if self.access is not None:
+        if self._track_access:
             install_access_tracking()
 
     def __enter__(self) -> QueryCapture:
@@ -229,6 +302,22 @@ class QueryCapture:
             if sql.lstrip().startswith(_CONNECTION_SETUP):
                 return  # not the request's: Django setting up a new MySQL connection
             self._first[sql] = len(self.queries)
+            known = _first_runs.get(sql)
+            if known is not None:
+                # An earlier request ran this statement from the same project line: reuse its
+                # walk and attribution when the frame at the same depth is that line.
+                depth, filename, line, seen = known
+                try:
+                    target = sys._getframe(_CALLER + depth)
+                except ValueError:
+                    target = None
+                if (
+                    target is not None
+                    and target.f_lineno == line
+                    and target.f_code.co_filename == filename
+                ):
+                    self.queries.append(seen.reused(params, many, alias, ms))
+                    return
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
         # A repeat. The last run of this statement came from a known line: if the frame at the
@@ -275,6 +364,7 @@ class QueryCapture:
         query.params, query.many, query.alias, query.ms = params, many, alias, ms
         query.prefetch = found.prefetch is not None
         if queryset is None:
+            _remember_first_run(sql, found, query)
             return query
         model = queryset.model
         query.model = attribution.label(model)
@@ -291,11 +381,12 @@ class QueryCapture:
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
             if eager:
-                if self.access is not None:
-                    self.access.watch(model)
+                access = self.access
+                if access is not None:
+                    access.watch(model)
                     for _, path in eager:  # the rows it brings in: whose they are is asked later
                         for related in lookups.path_models(model, path):
-                            self.access.watch(related)
+                            access.watch(related)
                 query.eager = eager
                 query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
                 query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
@@ -303,10 +394,15 @@ class QueryCapture:
                     query.eager_site = sites.definition_site(
                         found.project, ("select_related", "prefetch_related")
                     )
+        if owner is None and not query.eager:
+            _remember_first_run(sql, found, query)
         return query
 
     def _built_by(self, owner: Any) -> int | None:
-        return self.access.built_by(owner) if self.access is not None else None
+        if not self._track_access:
+            return None
+        access = self._access
+        return access.built_by(owner) if access is not None else -1  # no row was built
 
     def _analyse_repeat(self, sql: str, frame: Any, params: Any, first_params: Any) -> RawQuery:
         found = walk(frame, deep=True)
@@ -404,6 +500,8 @@ class QueryCapture:
 class TimingCapture(QueryCapture):
     """The statements and their times only (no frame walk, no attribution, no cache or relation
     tracking): for a request that was not sampled, kept only if it turns out slow."""
+
+    __slots__ = ()
 
     def __init__(self) -> None:
         super().__init__(track_cache=False, track_access=False)

@@ -21,6 +21,8 @@ from perftoolkit.core.events import (
     RequestProfile,
     query_row,
     request_target,
+    round3,
+    round6,
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
@@ -55,6 +57,7 @@ def build_profile(
     user: int | str | None = None,
 ) -> RequestProfile:
     raw = capture.queries
+    cache, access = capture.counted()
     counts = Counter(q.sql for q in raw)
     quoted: set[tuple[str, CallSite | None]] = set()
     events: list[QueryEvent] = []
@@ -93,10 +96,10 @@ def build_profile(
         started_at=started_at,
         duration_ms=duration_ms,
         queries=tuple(events),
-        cache=capture.cache.stats() if capture.cache is not None else CacheStats(),
+        cache=cache.stats() if cache is not None else CacheStats(),
         eager_loads=_eager_loads(raw),
-        accessed=capture.access.accessed() if capture.access is not None else frozenset(),
-        loaded=capture.access.loaded_models() if capture.access is not None else frozenset(),
+        accessed=access.accessed() if access is not None else frozenset(),
+        loaded=access.loaded_models() if access is not None else frozenset(),
         queryset_site=queryset_site(view_class, raw) if view_class is not None else None,
         queryset_model=queryset_model(view_class),
         path=path,
@@ -205,11 +208,11 @@ def profile_line(
         "route": route,
         "view": view,
         "status": status,
-        "started_at": round(started_at, 6),
-        "duration_ms": round(duration_ms, 3),
+        "started_at": round6(started_at),
+        "duration_ms": round3(duration_ms),
         **request_target(path, query_string, user),
     }
-    cache = capture.cache
+    cache, access = capture.counted()
     cache_stats = (
         {"gets": cache.gets, "hits": cache.hits} if cache is not None else {"gets": 0, "hits": 0}
     )
@@ -232,7 +235,6 @@ def profile_line(
         eager_loads = _eager_loads(raw)
         if eager_loads:
             line["eager_loads"] = [e.to_dict() for e in eager_loads]
-    access = capture.access
     if access is not None:
         if access.seen:
             line["accessed"] = sorted([m, f] for m, f in access.accessed())
