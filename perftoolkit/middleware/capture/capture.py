@@ -302,11 +302,11 @@ class QueryCapture:
             if sql.lstrip().startswith(_CONNECTION_SETUP):
                 return  # not the request's: Django setting up a new MySQL connection
             self._first[sql] = len(self.queries)
-            known = _first_runs.get(sql)
-            if known is not None:
+            earlier = _first_runs.get(sql)
+            if earlier is not None:
                 # An earlier request ran this statement from the same project line: reuse its
                 # walk and attribution when the frame at the same depth is that line.
-                depth, filename, line, seen = known
+                depth, filename, line, seen = earlier
                 try:
                     target = sys._getframe(_CALLER + depth)
                 except ValueError:
