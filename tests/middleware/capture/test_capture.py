@@ -131,6 +131,53 @@ def test_capture_repeats_share_the_attribution_of_the_analysed_run() -> None:
     assert [q.params[0] for q in capture.queries] == [b.author_id for b in books]
 
 
+def _titled(title: str) -> list[Book]:
+    return list(Book.objects.filter(title=title))  # capture: shared line
+
+
+def _titled_elsewhere(title: str) -> list[Book]:
+    return list(Book.objects.filter(title=title))  # capture: other line
+
+
+def test_a_later_capture_reuses_a_first_run_from_the_same_line_only() -> None:
+    with capture_queries() as first:
+        _titled("book 1")
+    with capture_queries() as second:
+        _titled("book 2")
+    with capture_queries() as third:
+        _titled_elsewhere("book 3")  # the same statement at the same depth, another line
+    shared = CallSite(THIS_FILE, _line_of("# capture: shared line"), "_titled")
+    (one,), (two,), (three,) = first.queries, second.queries, third.queries
+    assert (one.callsite, two.callsite) == (shared, shared)
+    assert three.callsite == CallSite(
+        THIS_FILE, _line_of("# capture: other line"), "_titled_elsewhere"
+    )
+    assert one.sql == two.sql == three.sql
+    assert (two.model, two.default_ordering, two.handed_off) == (
+        one.model,
+        one.default_ordering,
+        one.handed_off,
+    )
+    assert [list(q.params) for q in (one, two, three)] == [["book 1"], ["book 2"], ["book 3"]]
+    assert two is not one  # each capture holds its own run
+
+
+def test_a_reused_first_run_still_learns_its_relation_when_it_repeats() -> None:
+    captures = []
+    for _ in range(2):
+        books = list(Book.objects.order_by("id"))  # fresh rows: no author cached yet
+        with capture_queries() as capture:
+            [book.author.name for book in books]  # capture: repeated in each
+        captures.append(capture)
+    for capture in captures:
+        assert len(capture.queries) == 6
+        first = capture.queries[0]
+        assert first.relation is not None
+        assert (first.relation.model, first.relation.field) == ("corpus.Book", "author")
+    # What the first capture learnt from its repeats stays in it: the second's first run is its own.
+    assert captures[1].queries[0] is not captures[0].queries[0]
+
+
 def test_capture_reverse_many_relation_is_attributed() -> None:
     authors = list(Author.objects.order_by("id"))
     with capture_queries() as capture:
