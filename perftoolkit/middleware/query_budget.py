@@ -114,6 +114,10 @@ class QueryBudgetMiddleware:
         start: float,
     ) -> HttpResponseBase:
         try:
+            if _done(capture, mode):
+                if mode == "header":
+                    _set_headers(response, capture)
+                return response
             info = _describe_request(request, response, started, (perf_counter() - start) * 1000.0)
             if mode == "header" and capture.error is None:
                 _set_headers(response, capture)
@@ -167,6 +171,20 @@ def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
     if conf.slow_request_ms is None:
         return None
     return TimingCapture()
+
+
+def _done(capture: QueryCapture, mode: str) -> bool:
+    """Whether the request needs nothing after its headers: nothing is recorded and no detector
+    can fire (the common request in MODE "log"), so it is not even described."""
+    if capture.error is not None or mode == "raise":
+        return False
+    conf = get_settings()
+    return (
+        not conf.record_dir
+        and conf.detectors == DEFAULT_DETECTORS
+        and not isinstance(capture, TimingCapture)
+        and _nothing_to_find(capture.queries)
+    )
 
 
 def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:

@@ -133,12 +133,10 @@ class Recorder:
         self._lock = threading.Lock()
 
     def _descriptor(self) -> int:
-        fd = self._fd
-        if fd is not None:
-            now = monotonic()
-            if now - self._checked < _RECHECK_SECONDS:
-                return fd
-            self._checked = now
+        """The open descriptor, once its path has been checked (`record` calls this when none is
+        open or the last check is older than _RECHECK_SECONDS)."""
+        if self._fd is not None:
+            self._checked = monotonic()
         if self._fd is not None and self._path is not None and self._moved(self._path):
             logger.warning(
                 "perftoolkit: %s was removed or replaced while recording; reopened", self._path
@@ -170,7 +168,9 @@ class Recorder:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
         line = encode_line(line_data)
         with self._lock:
-            fd = self._descriptor()
+            fd = self._fd
+            if fd is None or monotonic() - self._checked >= _RECHECK_SECONDS:
+                fd = self._descriptor()
             _append(fd, line)
             if not raw:
                 return
