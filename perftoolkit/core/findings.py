@@ -94,7 +94,9 @@ class Finding:
                 "" if what and where else self.fingerprint or "",
             ]
         )
-        return hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:12]
+        # surrogatepass: a report read from JSON may hold a lone surrogate (`"\\ud800"`).
+        data = key.encode("utf-8", "surrogatepass")
+        return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:12]
 
     def merged(self, other: Finding) -> Finding:
         """The same finding seen in another request: keep the worst repeats, count the requests."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import threading
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-from perftoolkit.conf import get_settings
+from perftoolkit.conf import get_settings, on_settings_reset
 from perftoolkit.core.diagnosis import load_detectors
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, IgnoredFinding
 from perftoolkit.core.runs.run import Detector
 from perftoolkit.middleware.ignoring import finding_filter
+from perftoolkit.middleware.record_lines import BadLine, ShapeCache, split
 
 
 def detection_options() -> DetectionOptions:
@@ -56,3 +59,44 @@ def diagnose(profile: RequestProfile) -> Diagnosis:
 def analyse(profile: RequestProfile) -> list[Finding]:
     """The findings of one request that no ignore rule silenced."""
     return diagnose(profile).findings
+
+
+class ShapeDiagnoses:
+    """The diagnoses of recent request shapes, for MODE "log".
+
+    With the default detectors, which read only a request's shape (`record_lines.py`: endpoint,
+    statements, callsites, relations, the pattern of equal parameters, never a time), two
+    requests of one shape have the same findings: each shape is diagnosed once, from its record
+    line, and the least recently seen are dropped past a size. Ignore rules and inline comments are
+    applied when a shape is first diagnosed.
+    """
+
+    def __init__(self, max_shapes: int = 512, max_bytes: int = 4 << 20) -> None:
+        self.max_shapes = max_shapes
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._shapes = ShapeCache(max_shapes, max_bytes)
+        on_settings_reset(self.clear)  # DETECTORS, thresholds, ignore rules
+
+    def clear(self) -> None:
+        with self._lock:
+            self._shapes = ShapeCache(self.max_shapes, self.max_bytes)
+
+    def diagnose(self, line: dict[str, Any], profile: Callable[[], RequestProfile]) -> Diagnosis:
+        """The diagnosis of the request `line` records (which this leaves as its shape: write it
+        first); `profile` builds the request's profile when its shape is new."""
+        try:
+            key = split(line).key
+        except BadLine:  # not a line the reader would take: diagnosed on its own
+            return diagnose(profile())
+        with self._lock:
+            known: Diagnosis | None = self._shapes.find(key, line)
+        if known is not None:
+            return known
+        diagnosis = diagnose(profile())
+        size = 64 * len(line.get("queries", ())) + sum(
+            map(len, line.get("statements", {}).values())
+        )
+        with self._lock:
+            self._shapes.add(key, line, diagnosis, size)
+        return diagnosis

@@ -29,7 +29,7 @@ from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_line
-from perftoolkit.middleware.detectors import diagnose
+from perftoolkit.middleware.detectors import ShapeDiagnoses, diagnose
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
@@ -301,44 +301,59 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
             raw = capture.queries if "capture_error" not in slow_line else []
             recorder_for(record_dir).record(slow_line, raw)
         return
+    default_detectors = conf.detectors == DEFAULT_DETECTORS
+    # In MODE "log" with the default detectors (which read only a request's shape), requests of
+    # one shape are analysed once: the line is built, and its shape looked up.
+    by_shape = False
     try:
         detect = mode in ("log", "raise") and (
-            conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
+            not default_detectors or not _nothing_to_find(capture.queries)
         )
-        profile = build_profile(capture, **info._asdict()) if detect else None
+        by_shape = detect and mode == "log" and default_detectors
+        profile = build_profile(capture, **info._asdict()) if detect and not by_shape else None
         line = None
-        if record_dir:
+        if record_dir or by_shape:
             line = profile.to_dict() if profile is not None else profile_line(capture, *info)
     except Exception:
         if mode == "raise":
             raise
         failed("profile", (capture,))
-        profile, line = None, _abandoned_line(capture, info)
+        profile, line, by_shape = None, _abandoned_line(capture, info), False
     if record_dir and line is not None:
         raw = capture.queries if "capture_error" not in line else []
         recorder_for(record_dir).record(line, raw)
-    if profile is None:
+    if by_shape and line is not None:
+        diagnosis = _shapes.diagnose(line, lambda: build_profile(capture, **info._asdict()))
+    elif profile is not None:
+        diagnosis = diagnose(profile)
+    else:
         return
-    findings, ignored = diagnose(profile)
+    findings, ignored = diagnosis
     if ignored and mode == "log":
         rules = sorted({i.rule for i in ignored})
         logger.info(
             "perftoolkit: %s %s: %d finding(s) ignored (%s)",
-            profile.method,
-            profile.route,
+            info.method,
+            info.route,
             len(ignored),
             ", ".join(rules),
         )
     if not findings:
         return
-    findings_detected.send(sender=QueryBudgetMiddleware, profile=profile, findings=findings)
+    if findings_detected.has_listeners(QueryBudgetMiddleware):
+        if profile is None:
+            profile = build_profile(capture, **info._asdict())
+        findings_detected.send(sender=QueryBudgetMiddleware, profile=profile, findings=findings)
     if mode == "log":
         for finding in findings:
             logger.warning("perftoolkit: %s", describe(finding))
         return
     failing = [f for f in findings if f.kind in conf.raise_on]
-    if failing:
+    if failing and profile is not None:  # MODE "raise" always has the profile
         raise NPlusOneDetected(_raise_message(profile, failing))
+
+
+_shapes = ShapeDiagnoses()
 
 
 def _abandoned_line(capture: QueryCapture, info: _Request) -> dict[str, Any]:

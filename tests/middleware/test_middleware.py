@@ -261,3 +261,45 @@ def test_middleware_counts_cache_gets_and_hits(record_dir: Path, location: str) 
         Client().get("/mw/cached/")
     [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
     assert json.loads(line)["cache"] == {"gets": 4, "hits": 2}
+
+
+def test_log_mode_diagnoses_each_request_shape_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from perftoolkit.middleware import detectors
+    from perftoolkit.signals import findings_detected
+
+    diagnosed: list[str] = []
+    real = detectors.diagnose
+
+    def counting(profile: RequestProfile) -> detectors.Diagnosis:
+        diagnosed.append(profile.route)
+        return real(profile)
+
+    monkeypatch.setattr(detectors, "diagnose", counting)
+    reset_settings()  # no shape known from an earlier test
+    received: list[tuple[str, int]] = []
+
+    def listener(
+        sender: object, profile: RequestProfile, findings: list[object], **_: object
+    ) -> None:
+        received.append((profile.route, len(profile.queries)))
+
+    with override_mode("log"), caplog.at_level(logging.WARNING, logger="perftoolkit"):
+        for _ in range(3):
+            Client().get("/corpus/chain2/")
+        Client().get("/corpus/fk/")  # another shape
+        findings_detected.connect(listener)
+        try:
+            Client().get("/corpus/chain2/")  # a known shape still gives a listener its profile
+        finally:
+            findings_detected.disconnect(listener)
+    assert diagnosed == ["corpus/chain2/", "corpus/fk/"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "perftoolkit"]
+    chain = [line for line in lines if line.startswith("perftoolkit: GET corpus/chain2/: N+1")]
+    assert len(chain) == 4
+    assert len(set(chain)) == 1
+    assert [line.split(":")[1] for line in lines].count(" GET corpus/fk/") == 1
+    with override_mode("header"):
+        count = int(Client().get("/corpus/chain2/")["X-Perf-Queries"])
+    assert received == [("corpus/chain2/", count)]
