@@ -14,7 +14,7 @@ import pytest
 from django.test import Client, override_settings
 
 from perftoolkit.middleware import detectors, query_budget, recorder
-from perftoolkit.middleware.capture import accesses, attribution, cachestats, failures
+from perftoolkit.middleware.capture import accesses, attribution, cachestats, context, failures
 from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.recording import build_report
@@ -111,6 +111,8 @@ def test_fault_leaves_response_untouched(
         pytest.skip("runs in header mode only")
     expected = _baseline()
     record_dir = tmp_path / "rec"
+    # As in a new process: no thread has its hooks set up yet (the set-up is what may fail).
+    monkeypatch.setattr(capture_module, "_set_up", context.PerThread("DATABASES", "CACHES"))
     monkeypatch.setattr(owner, attribute, replacement)
     with (
         override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir)}),

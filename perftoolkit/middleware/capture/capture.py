@@ -90,6 +90,8 @@ class _Dispatch:
 DISPATCH = _Dispatch()
 # Which threads have every connection hooked, for which configuration of DATABASES.
 _hooked = context.PerThread("DATABASES")
+# Which threads have every hook of a full capture set (connections, caches, relation reads).
+_set_up = context.PerThread("DATABASES", "CACHES")
 
 
 def _hook(connection: Any) -> None:
@@ -275,11 +277,17 @@ class QueryCapture:
     def install(self) -> None:
         """Make sure the calling thread's connections (and caches, and relation descriptors) carry
         the hooks; they stay, and record only for active captures."""
+        every = self._track_cache and self._track_access
+        if every and _set_up.done():
+            return  # one check per request for the three below
+        generation = _set_up.generation
         hook_connections()
         if self._track_cache:
             install_cache_counting()
         if self._track_access:
             install_access_tracking()
+        if every:
+            _set_up.mark(generation)
 
     def __enter__(self) -> QueryCapture:
         self.activate()

@@ -15,18 +15,18 @@ current: ContextVar[tuple[Any, ...]] = ContextVar("perftoolkit_captures", defaul
 
 
 class PerThread:
-    """Whether the calling thread has set its hooks up for the current value of a setting: cache
-    and connection objects are per thread, and a new CACHES or DATABASES makes new ones."""
+    """Whether the calling thread has set its hooks up for the current value of some settings:
+    cache and connection objects are per thread, and a new CACHES or DATABASES makes new ones."""
 
-    def __init__(self, setting: str) -> None:
-        self.setting = setting
+    def __init__(self, *settings: str) -> None:
+        self.settings = frozenset(settings)
         self.generation = 0
         self.ever = False  # whether any thread has set up (nothing is hooked before)
         self._local = threading.local()
         setting_changed.connect(self._changed, weak=False)
 
     def _changed(self, *, setting: str, **kwargs: object) -> None:
-        if setting == self.setting:
+        if setting in self.settings:
             self.generation += 1
 
     def done(self) -> bool:
