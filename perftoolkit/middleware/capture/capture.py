@@ -218,6 +218,22 @@ def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
     _first_runs[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, kept)
 
 
+def _on_its_line(entry: tuple[int, str, int, RawQuery] | None) -> RawQuery | None:
+    """The run of `entry` (depth of its project frame, file, line, run) when the frame at that
+    depth out from `QueryCapture._record` is that line again (sys._getframe jumps without building
+    the frames in between); else None."""
+    if entry is None:
+        return None
+    depth, filename, line, run = entry
+    try:
+        target = sys._getframe(_CALLER + 1 + depth)  # one frame more: this function's caller's
+    except ValueError:
+        return None
+    if target.f_lineno == line and target.f_code.co_filename == filename:
+        return run
+    return None
+
+
 class QueryCapture:
     """Records the queries (and cache reads, and relation reads) of one unit of work."""
 
@@ -310,41 +326,20 @@ class QueryCapture:
             if sql.lstrip().startswith(_CONNECTION_SETUP):
                 return  # not the request's: Django setting up a new MySQL connection
             self._first[sql] = len(self.queries)
-            earlier = _first_runs.get(sql)
-            if earlier is not None:
-                # An earlier request ran this statement from the same project line: reuse its
-                # walk and attribution when the frame at the same depth is that line.
-                depth, filename, line, seen = earlier
-                try:
-                    target = sys._getframe(_CALLER + depth)
-                except ValueError:
-                    target = None
-                if (
-                    target is not None
-                    and target.f_lineno == line
-                    and target.f_code.co_filename == filename
-                ):
-                    self.queries.append(seen.reused(params, many, alias, ms))
-                    return
+            # An earlier request ran this statement from the same project line: its walk and
+            # attribution hold nothing of that request (`_remember_first_run`).
+            seen = _on_its_line(_first_runs.get(sql))
+            if seen is not None:
+                self.queries.append(seen.reused(params, many, alias, ms))
+                return
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
         # A repeat. The last run of this statement came from a known line: if the frame at the
-        # same depth is that line again, the walk is skipped (sys._getframe jumps without
-        # building the frames in between).
-        hint = self._hints.get(sql)
-        if hint is not None:
-            depth, filename, line, known = hint
-            try:
-                target = sys._getframe(_CALLER + depth)
-            except ValueError:
-                target = None
-            if (
-                target is not None
-                and target.f_lineno == line
-                and target.f_code.co_filename == filename
-            ):
-                self.queries.append(known.again(params, many, alias, ms))
-                return
+        # same depth is that line again, the walk is skipped.
+        known = _on_its_line(self._hints.get(sql))
+        if known is not None:
+            self.queries.append(known.again(params, many, alias, ms))
+            return
         found = walk(frame)
         project = found.project
         key = (
