@@ -156,18 +156,10 @@ class RawQuery:
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
         in a later capture (see `_remember_first_run`: nothing in it is per request)."""
-        return RawQuery(
-            self.sql,
-            params,
-            many,
-            alias,
-            ms,
-            self.callsite,
-            self.filename,
-            model=self.model,
-            handed_off=self.handed_off,
-            default_ordering=self.default_ordering,
-        )
+        run = self.again(params, many, alias, ms)
+        run.template = None  # the later capture's own first run, encoded on its own
+        run.default_ordering = self.default_ordering
+        return run
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values."""
