@@ -77,17 +77,10 @@ class QueryBudgetMiddleware:
             return response
         started, start = time.time(), perf_counter()
         try:
-            if capture.error is None:  # _guard's work, without its call on every request
-                try:
-                    capture.install()
-                except Exception:
-                    failed("install", (capture,))
+            _guard(capture, "install", capture.install)
             response = self.get_response(request)
         finally:
-            try:
-                capture.deactivate()
-            except Exception:
-                failed("deactivate", (capture,))
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -181,10 +174,15 @@ def _done(capture: QueryCapture, mode: str) -> bool:
     conf = get_settings()
     return (
         not conf.record_dir
-        and conf.detectors == DEFAULT_DETECTORS
         and not isinstance(capture, TimingCapture)
-        and _nothing_to_find(capture.queries)
+        and not _may_find(capture, conf)
     )
+
+
+def _may_find(capture: QueryCapture, conf: PerfToolkitSettings) -> bool:
+    """Whether a detector may find something in this capture (always, for detectors of the
+    project's own: they may read anything)."""
+    return conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
 
 
 def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:
@@ -301,15 +299,12 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
             raw = capture.queries if "capture_error" not in slow_line else []
             recorder_for(record_dir).record(slow_line, raw)
         return
-    default_detectors = conf.detectors == DEFAULT_DETECTORS
     # In MODE "log" with the default detectors (which read only a request's shape), requests of
     # one shape are analysed once: the line is built, and its shape looked up.
     by_shape = False
     try:
-        detect = mode in ("log", "raise") and (
-            not default_detectors or not _nothing_to_find(capture.queries)
-        )
-        by_shape = detect and mode == "log" and default_detectors
+        detect = mode in ("log", "raise") and _may_find(capture, conf)
+        by_shape = detect and mode == "log" and conf.detectors == DEFAULT_DETECTORS
         profile = build_profile(capture, **info._asdict()) if detect and not by_shape else None
         line = None
         if record_dir or by_shape:

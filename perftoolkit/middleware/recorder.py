@@ -135,8 +135,7 @@ class Recorder:
     def _descriptor(self) -> int:
         """The open descriptor, once its path has been checked (`record` calls this when none is
         open or the last check is older than _RECHECK_SECONDS)."""
-        if self._fd is not None:
-            self._checked = monotonic()
+        self._checked = monotonic()
         if self._fd is not None and self._path is not None and self._moved(self._path):
             logger.warning(
                 "perftoolkit: %s was removed or replaced while recording; reopened", self._path
@@ -153,7 +152,6 @@ class Recorder:
             if stat.S_ISREG(status.st_mode):
                 _cut_torn_tail(fd, status.st_size)  # a line an earlier process of this pid tore
             self._fd, self._path, self._inode = fd, path, (status.st_dev, status.st_ino)
-            self._checked = monotonic()
             self._write_environment()
         return self._fd
 
