@@ -3,7 +3,9 @@
 Reading a relation that select_related/prefetch_related already loaded runs no SQL, so only the
 relation descriptors see it. Their `__get__` is wrapped the first time a capture starts and stays
 wrapped: patching classes per request would invalidate CPython's type caches on every request and
-race between threads. Outside a capture the wrapper costs one ContextVar read.
+race between threads. Outside a capture the wrapper costs one ContextVar read; inside one that
+has run no eager load yet, one attribute read more (only reads after an eager load can be reads
+of what it loaded).
 """
 
 from __future__ import annotations
@@ -69,11 +71,12 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         if instance is not None:
             captures = context.current.get()
             try:
-                if captures and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
-                    for capture in captures:
-                        access = capture.access
-                        if access is not None:
-                            access.seen.add((type(instance), self))
+                for capture in captures:
+                    # A capture notes reads once a query asked for an eager load (its tracker is
+                    # made then): reads before one cannot be reads of what it loads.
+                    access = capture._access
+                    if access is not None and _ORM_DIR not in sys._getframe(1).f_code.co_filename:
+                        access.seen.add((type(instance), self))
             except Exception:
                 failed("access", captures)
         return original(self, instance, cls)
@@ -162,7 +165,7 @@ def _instance_created(sender: Any, **kwargs: Any) -> None:
     captures = context.current.get()
     try:
         for capture in captures:
-            access = capture.access
+            access = capture._access  # made by the capture's first eager load, as for reads
             if access is not None:
                 access.loaded.add(sender)
                 # Rows are built after their statement ran: the last one recorded built them.

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass, replace
-from time import perf_counter
+from time import perf_counter_ns
 from typing import Any
 
 from django.db import connections
@@ -70,11 +70,12 @@ class _Dispatch:
         captures = _active.get()
         if not captures:
             return execute(sql, params, many, context)
-        start = perf_counter()
+        start = perf_counter_ns()
         try:
             return execute(sql, params, many, context)
         finally:
-            elapsed = (perf_counter() - start) * 1000.0
+            # Milliseconds to the microsecond, as recorded (no rounding left to do).
+            elapsed = (perf_counter_ns() - start) // 1000 / 1000.0
             alias = context["connection"].alias
             for capture in captures:
                 if capture.error is None:
@@ -237,13 +238,16 @@ class QueryCapture:
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
         self.queries: list[RawQuery] = []
         self._first: dict[str, int] = {}
-        self._repeats: dict[tuple[str, str, int, bool], RawQuery] = {}
-        self._hints: dict[str, tuple[int, str, int, RawQuery]] = {}
-        # The object whose related set ran a statement the first time (weakly): the same object
-        # again on a repeat means the rows vary, not the set (a membership test).
-        self._owners: dict[str, weakref.ref[Any]] = {}
+        # Made when a statement first repeats (most requests repeat none): the attribution of a
+        # repeat by (statement, project file, line, from a template), the last line each
+        # statement repeated from, and the object whose related set ran a statement the first
+        # time (weakly: the same object again on a repeat means the rows vary, not the set).
+        self._repeats: dict[tuple[str, str, int, bool], RawQuery] | None = None
+        self._hints: dict[str, tuple[int, str, int, RawQuery]] | None = None
+        self._owners: dict[str, weakref.ref[Any]] | None = None
         self._token: Token[Any] | None = None
         # The counters are made when first needed: most requests read no relation, many no cache.
+        # Relation reads are noted once a query asked for an eager load (what they are read for).
         self._cache: CacheCounter | None = None
         self._access: AccessTracker | None = None
         self._track_cache = track_cache
@@ -328,7 +332,10 @@ class QueryCapture:
             return
         # A repeat. The last run of this statement came from a known line: if the frame at the
         # same depth is that line again, the walk is skipped.
-        known = _on_its_line(self._hints.get(sql))
+        hints = self._hints
+        if hints is None:
+            hints = self._hints = {}
+        known = _on_its_line(hints.get(sql))
         if known is not None:
             self.queries.append(known.again(params, many, alias, ms))
             return
@@ -340,14 +347,17 @@ class QueryCapture:
             project.f_lineno if project is not None else 0,
             found.template is not None,
         )
-        cached = self._repeats.get(key)
+        repeats = self._repeats
+        if repeats is None:
+            repeats = self._repeats = {}
+        cached = repeats.get(key)
         if cached is None:
             cached = self._analyse_repeat(sql, frame, params, self.queries[first].params)
-            self._repeats[key] = cached
+            repeats[key] = cached
             self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None:
             # The project line is the anchor, whatever the callsite became (a serializer field).
-            self._hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
+            hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
     def _first_run(
@@ -372,6 +382,8 @@ class QueryCapture:
             if query.relation is not None and ordering:
                 query.relation = replace(query.relation, ordering=ordering)
             with suppress(TypeError):  # an object without weak references: never compared
+                if self._owners is None:
+                    self._owners = {}
                 self._owners[sql] = weakref.ref(owner)
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
@@ -410,7 +422,7 @@ class QueryCapture:
         owner = getattr(queryset, "_hints", {}).get("instance") if queryset is not None else None
         if owner is not None:
             query.rows_from = self._built_by(owner)
-        first = self._owners.get(sql)
+        first = self._owners.get(sql) if self._owners is not None else None
         same_owner = first is not None and owner is not None and first() is owner
         if (
             query.relation is not None

@@ -181,8 +181,8 @@ def profile_dict(
     them equal), built without the intermediate value objects because it runs after every
     recorded request."""
     return profile_line(
-        capture, method, route, view, status, started_at, duration_ms, view_class, path,
-        query_string, user,
+        capture, method, route, view, status, round6(started_at), round3(duration_ms), view_class,
+        path, query_string, user,
     )  # fmt: skip
 
 
@@ -199,27 +199,32 @@ def profile_line(
     query_string: str,
     user: int | str | None,
 ) -> dict[str, Any]:
-    """`profile_dict` with its fields in order (the middleware's request description). Runs of a
-    statement from one line share their callsite and relation objects, so those are looked up by
-    identity."""
+    """`profile_dict` with its fields in order (the middleware's request description), its times
+    already to the microsecond as the middleware and the query hook take them (`round6` and
+    `round3` leave such values as they are, so nothing is rounded here). Runs of a statement from
+    one line share their callsite and relation objects, so those are looked up by identity."""
     raw = capture.queries
     line: dict[str, Any] = {
         "method": method,
         "route": route,
         "view": view,
         "status": status,
-        "started_at": round6(started_at),
-        "duration_ms": round3(duration_ms),
-        **request_target(path, query_string, user),
+        "started_at": started_at,
+        "duration_ms": duration_ms,
     }
-    cache, access = capture.counted()
-    cache_stats = (
-        {"gets": cache.gets, "hits": cache.hits} if cache is not None else {"gets": 0, "hits": 0}
-    )
+    # request_target(), without its call and its dict (this runs after every recorded request).
+    if path:
+        line["path"] = path
+    if query_string:
+        line["query"] = query_string
+    if user is not None:
+        line["user"] = user
+    cache = capture._cache
+    access = capture._access
     if not raw:
         line["statements"] = {}
         line["queries"] = []
-        line["cache"] = cache_stats
+        line["cache"] = {"gets": cache.gets, "hits": cache.hits} if cache is not None else _NO_CACHE.copy()
         line["sites"] = []
         line["relations"] = []
     else:
@@ -229,7 +234,7 @@ def profile_line(
         _query_dicts(raw, statements, queries, tables)
         line["statements"] = statements
         line["queries"] = queries
-        line["cache"] = cache_stats
+        line["cache"] = {"gets": cache.gets, "hits": cache.hits} if cache is not None else _NO_CACHE.copy()
         line["sites"] = tables.sites
         line["relations"] = tables.relations
         eager_loads = _eager_loads(raw)
@@ -248,6 +253,9 @@ def profile_line(
         if model_of_queryset:
             line["queryset_model"] = model_of_queryset
     return line
+
+
+_NO_CACHE = {"gets": 0, "hits": 0}
 
 
 class _Tables:
@@ -282,38 +290,47 @@ def _query_dicts(
     raw: list[Any], statements: dict[str, str], queries: list[list[Any]], tables: _Tables
 ) -> None:
     # A single statement cannot repeat: no count to take (the one-query request's common case).
-    counts = Counter(q.sql for q in raw) if len(raw) > 1 else None
+    counts = Counter([q.sql for q in raw]) if len(raw) > 1 else None
     quoted: set[tuple[str, CallSite | None]] = set()
     # Runs repeating one analysed run share everything but ms and params_key: encode it once.
-    shared: dict[int, tuple[str, Any, Any, str | None, dict[str, Any] | None]] = {}
+    # (The first run of each is quoted, if its statement repeats: the others share its statement
+    # and callsite, so they never are.)
+    shared: dict[int, tuple[str, int | None, int | None, str | None, Any, bool]] = {}
+    append = queries.append
     for query in raw:
-        sql = query.sql
         template = query.template
-        parts = shared.get(id(template)) if template is not None else None
-        if parts is None:
-            fp = fingerprint(sql)
-            statements.setdefault(fp, sql)
-            # The rare fields first: table indexes are given in RequestProfile.to_dict()'s order.
-            rare = _extra(query, tables, {}) if _has_extra(query) else None
-            parts = (
-                fp,
-                tables.site(query.callsite) if query.callsite is not None else None,
-                tables.relation(query.relation) if query.relation is not None else None,
-                query.model or None,
-                rare,
-            )
-            if template is not None:
-                shared[id(template)] = parts
-        fp, site, relation, model, extra = parts
-        key = None
-        if counts is not None and counts[sql] > 1:
+        known = shared.get(id(template)) if template is not None else None
+        if known is not None:
+            fp, site, relation, model, rare, repeated = known
+            if repeated:
+                # query_row() inline, for the N+1's runs: the key ends the row unless `rare`.
+                row = [fp, query.ms, site, relation, model, params_key(query.params)]
+                if rare is not None:
+                    row.append(rare)
+                append(row)
+            else:
+                append(query_row(fp, query.ms, site, relation, model, None, rare))
+            continue
+        sql = query.sql
+        fp = fingerprint(sql)
+        statements.setdefault(fp, sql)
+        # The rare fields first: table indexes are given in RequestProfile.to_dict()'s order.
+        rare = _extra(query, tables, {}) if _has_extra(query) else None
+        site = tables.site(query.callsite) if query.callsite is not None else None
+        relation = tables.relation(query.relation) if query.relation is not None else None
+        model = query.model or None
+        repeated = counts is not None and counts[sql] > 1
+        if template is not None:
+            shared[id(template)] = (fp, site, relation, model, rare, repeated)
+        key, extra = None, rare
+        if repeated:
             key = params_key(query.params)
             if (sql, query.callsite) not in quoted:
                 quoted.add((sql, query.callsite))
                 text = source_line(query.callsite, query.filename)
                 if text:
-                    extra = {**(extra or {}), "source": text}
-        queries.append(query_row(fp, query.ms, site, relation, model, key, extra))
+                    extra = {**(rare or {}), "source": text}
+        append(query_row(fp, query.ms, site, relation, model, key, extra))
 
 
 def _has_extra(query: Any) -> bool:

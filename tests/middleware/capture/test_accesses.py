@@ -17,7 +17,7 @@ from django.db.models.fields import related_descriptors as rd
 from perftoolkit.middleware.capture import accesses
 from perftoolkit.middleware.capture.capture import capture_queries
 from tests.corpus.data import seed
-from tests.corpus.models import Author, AuthorProfile, Book, Comment
+from tests.corpus.models import Author, AuthorProfile, Book, Comment, Publisher
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,8 @@ def test_every_relation_kind_is_recorded(corpus: None) -> None:
     assert comment is not None
 
     def read() -> None:
+        # Reads are noted once a query asked for an eager load (what they are read for).
+        assert Publisher.objects.select_related("country").first() is not None
         assert book.author.name  # lazy foreign key (ForwardManyToOneDescriptor)
         assert list(author.books.all())  # reverse foreign key (ReverseManyToOneDescriptor)
         assert list(book.tags.all())  # many-to-many (ManyToManyDescriptor, a subclass)
@@ -62,6 +64,20 @@ def test_every_relation_kind_is_recorded(corpus: None) -> None:
         ("corpus.Comment", "target"),
         ("corpus.Book", "comments"),
     }
+
+
+def test_reads_before_any_eager_load_are_not_noted(corpus: None) -> None:
+    """They cannot be reads of what a later eager load brings in; noting them cost every query of
+    every request a frame lookup."""
+    book = Book.objects.order_by("id").first()
+    assert book is not None
+    with capture_queries() as capture:
+        assert book.author.publisher.name
+        assert capture.counted()[1] is None
+        assert Book.objects.select_related("author").order_by("id")[0].author.name
+    assert capture.access is not None
+    assert capture.access.accessed() == {("corpus.Book", "author")}
+    assert [q.eager for q in capture.queries] == [(), (), (("select", "author"),)]
 
 
 def test_reads_served_by_eager_loads_are_recorded(corpus: None) -> None:
