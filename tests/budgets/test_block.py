@@ -12,6 +12,7 @@ from perftoolkit.budgets.block import query_budget
 from perftoolkit.exceptions import CaptureFailed, ConfigurationError, QueryBudgetExceeded
 from perftoolkit.middleware.capture import accesses, cachestats, failures
 from perftoolkit.middleware.capture import capture as capture_module
+from perftoolkit.middleware.capture.capture import QueryCapture
 from tests.corpus.models import Author, Book, Country, Publisher, Tag
 from tests.support.corpus import line_of
 
@@ -150,12 +151,19 @@ def test_query_budget_never_passes_on_an_abandoned_capture(
     verdict either, but CaptureFailed naming the hook."""
     owner, attribute, replacement, place, counted = CAPTURE_FAULTS[fault]
     monkeypatch.setattr(owner, attribute, replacement)
+
+    def run(capture: QueryCapture) -> None:
+        if fault == "relation-read":
+            # Reads are noted once the capture has its tracker (its first eager load makes it).
+            assert capture.access is not None
+        _seven_queries()
+
     with (
         caplog.at_level(logging.ERROR, logger="perftoolkit"),
         pytest.raises(CaptureFailed) as info,
         query_budget(3) as capture,
     ):
-        _seven_queries()
+        run(capture)
     assert type(info.value) is CaptureFailed
     assert not isinstance(info.value, QueryBudgetExceeded)
     assert info.value.exit_code == 1

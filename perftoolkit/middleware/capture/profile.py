@@ -20,7 +20,6 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
-    request_target,
     round3,
     round6,
 )
@@ -204,14 +203,48 @@ def profile_line(
     `round3` leave such values as they are, so nothing is rounded here). Runs of a statement from
     one line share their callsite and relation objects, so those are looked up by identity."""
     raw = capture.queries
-    line: dict[str, Any] = {
-        "method": method,
-        "route": route,
-        "view": view,
-        "status": status,
-        "started_at": started_at,
-        "duration_ms": duration_ms,
-    }
+    cache = capture._cache
+    access = capture._access
+    if not raw:
+        # One literal (a dict grown key by key is resized on the way); the optional keys follow.
+        line: dict[str, Any] = {
+            "method": method,
+            "route": route,
+            "view": view,
+            "status": status,
+            "started_at": started_at,
+            "duration_ms": duration_ms,
+            "statements": {},
+            "queries": [],
+            "cache": {"gets": cache.gets, "hits": cache.hits} if cache is not None else {
+                "gets": 0, "hits": 0
+            },
+            "sites": [],
+            "relations": [],
+        }  # fmt: skip
+    else:
+        statements: dict[str, str] = {}
+        queries: list[list[Any]] = []
+        tables = _Tables()
+        _query_dicts(raw, statements, queries, tables)
+        line = {
+            "method": method,
+            "route": route,
+            "view": view,
+            "status": status,
+            "started_at": started_at,
+            "duration_ms": duration_ms,
+            "statements": statements,
+            "queries": queries,
+            "cache": {"gets": cache.gets, "hits": cache.hits} if cache is not None else {
+                "gets": 0, "hits": 0
+            },
+            "sites": tables.sites,
+            "relations": tables.relations,
+        }  # fmt: skip
+        eager_loads = _eager_loads(raw)
+        if eager_loads:
+            line["eager_loads"] = [e.to_dict() for e in eager_loads]
     # request_target(), without its call and its dict (this runs after every recorded request).
     if path:
         line["path"] = path
@@ -219,27 +252,6 @@ def profile_line(
         line["query"] = query_string
     if user is not None:
         line["user"] = user
-    cache = capture._cache
-    access = capture._access
-    if not raw:
-        line["statements"] = {}
-        line["queries"] = []
-        line["cache"] = {"gets": cache.gets, "hits": cache.hits} if cache is not None else _NO_CACHE.copy()
-        line["sites"] = []
-        line["relations"] = []
-    else:
-        statements: dict[str, str] = {}
-        queries: list[list[Any]] = []
-        tables = _Tables()
-        _query_dicts(raw, statements, queries, tables)
-        line["statements"] = statements
-        line["queries"] = queries
-        line["cache"] = {"gets": cache.gets, "hits": cache.hits} if cache is not None else _NO_CACHE.copy()
-        line["sites"] = tables.sites
-        line["relations"] = tables.relations
-        eager_loads = _eager_loads(raw)
-        if eager_loads:
-            line["eager_loads"] = [e.to_dict() for e in eager_loads]
     if access is not None:
         if access.seen:
             line["accessed"] = sorted([m, f] for m, f in access.accessed())
@@ -253,9 +265,6 @@ def profile_line(
         if model_of_queryset:
             line["queryset_model"] = model_of_queryset
     return line
-
-
-_NO_CACHE = {"gets": 0, "hits": 0}
 
 
 class _Tables:
