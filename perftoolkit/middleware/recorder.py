@@ -172,6 +172,10 @@ class Recorder:
             _append(fd, line)
             if not raw:
                 return
+            # Most requests bring no new statement: their few fingerprints are checked, not
+            # every query.
+            if self._sampled.issuperset(line_data["statements"]):
+                return
             for event, query in zip(line_data["queries"], raw, strict=True):
                 fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
                 if fingerprint not in self._sampled:

@@ -163,24 +163,14 @@ class RawQuery:
         return run
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
-        """Another run of the same statement from the same line: same attribution, new values."""
+        """Another run of the same statement from the same line: same attribution, new values.
+        (Every field given by position: keywords and defaults cost the dataclass's __init__ more
+        than its work, and this runs once per repeated query.)"""
         return RawQuery(
-            self.sql,
-            params,
-            many,
-            alias,
-            ms,
-            self.callsite,
-            self.filename,
-            self.render_site,
-            self.relation,
-            self.model,
-            prefetch=self.prefetch,
-            lookups=self.lookups,
-            handed_off=self.handed_off,
-            rows_from=self.rows_from,
-            template=self,
-        )
+            self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
+            self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
+            self.handed_off, (), self.rows_from, self,
+        )  # fmt: skip
 
 
 # First runs whose walk and attribution hold nothing of their request, by statement: (depth of
