@@ -115,7 +115,7 @@ class QueryBudgetMiddleware:
     ) -> HttpResponseBase:
         # Times to the microsecond, as recorded (no rounding left to do): UNIX time in seconds,
         # duration in milliseconds.
-        duration_ms = (perf_counter_ns() - start) // 1000 / 1000.0
+        duration_ms = (perf_counter_ns() - start + 500) // 1000 / 1000.0
         try:
             if _done(capture, mode):
                 if mode == "header":

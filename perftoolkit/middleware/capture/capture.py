@@ -75,7 +75,7 @@ class _Dispatch:
             return execute(sql, params, many, context)
         finally:
             # Milliseconds to the microsecond, as recorded (no rounding left to do).
-            elapsed = (perf_counter_ns() - start) // 1000 / 1000.0
+            elapsed = (perf_counter_ns() - start + 500) // 1000 / 1000.0
             alias = context["connection"].alias
             for capture in captures:
                 if capture.error is None:
