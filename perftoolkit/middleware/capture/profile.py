@@ -20,6 +20,7 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
+    request_target,
     round3,
     round6,
 )
@@ -205,53 +206,35 @@ def profile_line(
     raw = capture.queries
     cache = capture._cache
     access = capture._access
-    if not raw:
-        # One literal (a dict grown key by key is resized on the way); the optional keys follow.
-        line: dict[str, Any] = {
-            "method": method,
-            "route": route,
-            "view": view,
-            "status": status,
-            "started_at": started_at,
-            "duration_ms": duration_ms,
-            "statements": {},
-            "queries": [],
-            "cache": {"gets": cache.gets, "hits": cache.hits} if cache is not None else {
-                "gets": 0, "hits": 0
-            },
-            "sites": [],
-            "relations": [],
-        }  # fmt: skip
-    else:
-        statements: dict[str, str] = {}
-        queries: list[list[Any]] = []
-        tables = _Tables()
+    statements: dict[str, str] = {}
+    queries: list[list[Any]] = []
+    sites: list[dict[str, Any]] = []
+    relations: list[dict[str, Any]] = []
+    if raw:
+        tables = _Tables(sites, relations)
         _query_dicts(raw, statements, queries, tables)
-        line = {
-            "method": method,
-            "route": route,
-            "view": view,
-            "status": status,
-            "started_at": started_at,
-            "duration_ms": duration_ms,
-            "statements": statements,
-            "queries": queries,
-            "cache": {"gets": cache.gets, "hits": cache.hits} if cache is not None else {
-                "gets": 0, "hits": 0
-            },
-            "sites": tables.sites,
-            "relations": tables.relations,
-        }  # fmt: skip
+    # One literal (a dict grown key by key is resized on the way); the optional keys follow.
+    line: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "view": view,
+        "status": status,
+        "started_at": started_at,
+        "duration_ms": duration_ms,
+        "statements": statements,
+        "queries": queries,
+        "cache": {"gets": cache.gets, "hits": cache.hits} if cache is not None else {
+            "gets": 0, "hits": 0
+        },
+        "sites": sites,
+        "relations": relations,
+    }  # fmt: skip
+    if path or query_string or user is not None:
+        line.update(request_target(path, query_string, user))
+    if raw:
         eager_loads = _eager_loads(raw)
         if eager_loads:
             line["eager_loads"] = [e.to_dict() for e in eager_loads]
-    # request_target(), without its call and its dict (this runs after every recorded request).
-    if path:
-        line["path"] = path
-    if query_string:
-        line["query"] = query_string
-    if user is not None:
-        line["user"] = user
     if access is not None:
         if access.seen:
             line["accessed"] = sorted([m, f] for m, f in access.accessed())
@@ -273,9 +256,9 @@ class _Tables:
 
     __slots__ = ("_index", "relations", "sites")
 
-    def __init__(self) -> None:
-        self.sites: list[dict[str, Any]] = []
-        self.relations: list[dict[str, Any]] = []
+    def __init__(self, sites: list[dict[str, Any]], relations: list[dict[str, Any]]) -> None:
+        self.sites = sites
+        self.relations = relations
         self._index: dict[Any, int] = {}
 
     def site(self, value: CallSite) -> int:
