@@ -169,6 +169,8 @@ def test_a_getter_inherited_from_a_base_is_wrapped_on_the_class() -> None:
 @pytest.mark.skipif(django.VERSION < (6, 1), reason="fetch modes are new in Django 6.1")
 def test_fetch_peers_reads_are_recorded(corpus: None) -> None:
     def read() -> None:
+        # Reads are noted once a query asked for an eager load (what they are read for).
+        assert Publisher.objects.select_related("country").first() is not None
         for book in Book.objects.fetch_mode(models.FETCH_PEERS).order_by("id"):
             assert book.author.name
         for comment in Comment.objects.fetch_mode(models.FETCH_PEERS):
@@ -178,6 +180,7 @@ def test_fetch_peers_reads_are_recorded(corpus: None) -> None:
         read()
     assert capture.access is not None
     assert capture.access.accessed() == {("corpus.Book", "author"), ("corpus.Comment", "target")}
-    # The books, then all their authors at once; the comments, then all their targets at once
-    # (seed() left the content type cached). The peers' loads run through prefetch_related_objects.
-    assert [q.prefetch for q in capture.queries] == [False, True, False, True]
+    # The publisher; the books, then all their authors at once; the comments, then all their
+    # targets at once (seed() left the content type cached). The peers' loads run through
+    # prefetch_related_objects.
+    assert [q.prefetch for q in capture.queries] == [False, False, True, False, True]
