@@ -8,8 +8,9 @@ Five views on one SQLite database (`benchmarks/urls.py`): no query (a JSON respo
 21 queries (the N+1 of 20 the Django tools are usually compared on), 101 queries (the N+1 of
 100), and one query returning 100 rows. Configurations (`benchmarks/settings.py`): none; the floor
 (`connection.execute_wrapper` appending each statement to a list); perftoolkit recording (what an
-audit or CI turns on: `PERFTOOLKIT_RECORD_DIR`, one line per request), in `log` mode (the
-detectors after every response as well), and recording at SAMPLE_RATE 0.01; django-zeal,
+audit or CI turns on: `PERFTOOLKIT_RECORD_DIR`, one line per request), the same with
+RECORD_BUFFER 64 KB (lines written together), in `log` mode (the detectors after every response
+as well), and recording at SAMPLE_RATE 0.01; django-zeal,
 nplusone, django-querycount, django-silk and django-debug-toolbar, each configured to do its work
 on every request.
 
@@ -57,10 +58,12 @@ VIEWS = {
     "/rows/": "1 query, 100 rows",
 }
 SAMPLED = "perftoolkit record at 1%"
+BUFFERED = "perftoolkit record, buffered"
 CONFIGS = (
     "none",
     "floor",
     "perftoolkit record",
+    BUFFERED,
     "perftoolkit log",
     SAMPLED,
     "django-zeal",
@@ -211,6 +214,12 @@ def supports_sampling() -> bool:
     return "SAMPLE_RATE" in KNOWN_KEYS
 
 
+def supports_buffering() -> bool:
+    from perftoolkit.conf import KNOWN_KEYS
+
+    return "RECORD_BUFFER" in KNOWN_KEYS
+
+
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for name in ("django", *PACKAGES.values()):
@@ -251,6 +260,8 @@ def timing(configs: list[str], views: list[str], rounds: int, target: float) -> 
         configs = ["none", *configs]
     if SAMPLED in configs and not supports_sampling():
         configs.remove(SAMPLED)
+    if BUFFERED in configs and not supports_buffering():
+        configs.remove(BUFFERED)
     for config in [c for c in configs if c in PEERS]:
         package = PACKAGES[config]
         try:

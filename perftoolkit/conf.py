@@ -73,6 +73,9 @@ class PerfToolkitSettings:
     # capture work), and the duration past which a request that was not sampled is recorded too.
     sample_rate: float = 1.0
     slow_request_ms: float | None = None
+    # Bytes of record lines held in memory before one write (0: each line written as its request
+    # ends). Held lines are written within a second, at exit and before a fork.
+    record_buffer: int = 0
     # Derived when the settings load (not keys): IGNORE_PATHS as one compiled pattern.
     ignore_pattern: re.Pattern[str] | None = field(init=False, default=None, compare=False)
 
@@ -386,6 +389,7 @@ RULES: dict[str, Rule] = {
     "SECRET_COLUMNS": strings,
     "SAMPLE_RATE": number(0, 1, id="perftoolkit.E017"),
     "SLOW_REQUEST_MS": number(0, 86_400_000, id="perftoolkit.E017"),
+    "RECORD_BUFFER": integer(0, id="perftoolkit.E018"),
 }
 
 

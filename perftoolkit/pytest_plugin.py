@@ -257,6 +257,9 @@ class BudgetSession:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.worker:
+            from perftoolkit.middleware.recorder import flush_recorders
+
+            flush_recorders()  # lines held with RECORD_BUFFER
             self.config.workeroutput[WORKER_KEY] = {  # type: ignore[attr-defined]
                 name: path.read_text(encoding="utf-8") for name, path in self._recording_files()
             }

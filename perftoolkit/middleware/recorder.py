@@ -9,10 +9,17 @@ directory removed or replaced while the server runs is reopened (the directory r
 warning; the lines of that half second went to the removed file. Besides the lines, the
 first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
 index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
+
+With `RECORD_BUFFER` (bytes, default 0) lines are held in memory and written together, one
+`os.write` of whole lines, when that many bytes are held or the oldest held line is a second old
+(checked as the next line arrives), at exit, before a fork, and before a report is built in this
+process (`flush_recorders`). The write is most of what recording a cheap request costs; what is
+held when the process is killed, or sits idle, is not on disk.
 """
 
 from __future__ import annotations
 
+import atexit
 import errno
 import json
 import logging
@@ -45,6 +52,8 @@ logger = logging.getLogger("perftoolkit")
 # How often the file's path is compared with the open descriptor (a `stat` costs more than the
 # line's own write).
 _RECHECK_SECONDS = 0.5
+# How long a held line waits at most for the next line to write it (RECORD_BUFFER).
+_HOLD_SECONDS = 1.0
 _recorders: dict[str, Recorder] = {}
 _lock = threading.Lock()
 
@@ -55,7 +64,24 @@ def _forget_descriptors() -> None:
         recorder.forget()
 
 
-os.register_at_fork(after_in_child=_forget_descriptors)
+def flush_recorders() -> None:
+    """Write the lines every recorder of this process holds (RECORD_BUFFER); a failure is
+    logged, and those lines are lost."""
+    for recorder in list(_recorders.values()):
+        try:
+            recorder.flush()
+        except OSError as exc:
+            logger.warning(
+                "perftoolkit: held record lines for %s could not be written (%s)",
+                recorder.directory,
+                exc,
+            )
+
+
+# Held lines are written before a fork (the child must not write them again: `forget` drops
+# them there) and at exit.
+os.register_at_fork(before=flush_recorders, after_in_child=_forget_descriptors)
+atexit.register(flush_recorders)
 
 
 def _append(fd: int, line: bytes) -> None:
@@ -124,13 +150,17 @@ class Recorder:
         self._checked = 0.0
         self._lock = threading.Lock()
         self._sampled: set[str] = set()
+        self._held = bytearray()  # whole lines, with RECORD_BUFFER
+        self._held_since = 0.0
 
     def forget(self) -> None:
-        """In a forked child: the parent's descriptor is not ours to write to."""
+        """In a forked child: the parent's descriptor is not ours to write to, nor its held lines
+        (written before the fork)."""
         self._fd = None
         self._path = None
         self._sampled = set()
         self._lock = threading.Lock()
+        self._held = bytearray()
 
     def _descriptor(self) -> int:
         """The open descriptor, once its path has been checked (`record` calls this when none is
@@ -165,11 +195,21 @@ class Recorder:
     def record(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
         line = encode_line(line_data)
+        hold = get_settings().record_buffer
         with self._lock:
             fd = self._fd
-            if fd is None or monotonic() - self._checked >= _RECHECK_SECONDS:
+            now = monotonic()
+            if fd is None or now - self._checked >= _RECHECK_SECONDS:
                 fd = self._descriptor()
-            _append(fd, line)
+            if hold:
+                held = self._held
+                if not held:
+                    self._held_since = now
+                held += line
+                if len(held) >= hold or now - self._held_since >= _HOLD_SECONDS:
+                    self._write_held(fd)
+            else:
+                _append(fd, line)
             if not raw:
                 return
             # Most requests bring no new statement: their few fingerprints are checked, not
@@ -181,6 +221,21 @@ class Recorder:
                 if fingerprint not in self._sampled:
                     self._sampled.add(fingerprint)
                     self._write_sample(fingerprint, query, connections[query.alias].vendor)
+
+    def flush(self) -> None:
+        """Write the held lines now (RECORD_BUFFER)."""
+        with self._lock:
+            if self._held:
+                fd = self._fd
+                if fd is None or monotonic() - self._checked >= _RECHECK_SECONDS:
+                    fd = self._descriptor()
+                self._write_held(fd)
+
+    def _write_held(self, fd: int) -> None:
+        # Cleared first: lines a failed write did not put on disk are not written twice.
+        lines = bytes(self._held)
+        self._held.clear()
+        _append(fd, lines)
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
         # What is kept of the values (SAMPLES, redaction of secrets) is decided in samples.py.

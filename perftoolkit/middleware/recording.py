@@ -411,6 +411,7 @@ def recorded_profiles(directory: _PathLike | Sequence[_PathLike]) -> Iterator[Re
     cannot be read are passed over, as `report build` skips them (for tools that need each
     request whole, such as perf_fix's replay)."""
     many = not isinstance(directory, str | os.PathLike)
+    _flush_held()
     for path in _directories(list(directory) if many else [directory]):  # type: ignore[arg-type,list-item]
         for file in _record_files(path, []):
             try:
@@ -428,6 +429,13 @@ def recorded_profiles(directory: _PathLike | Sequence[_PathLike]) -> Iterator[Re
                     except BadLine:
                         continue
                     yield _from_dict(data)
+
+
+def _flush_held() -> None:
+    """Write the lines this process's recorders hold (RECORD_BUFFER) before reading."""
+    from perftoolkit.middleware.recorder import flush_recorders  # it imports this module
+
+    flush_recorders()
 
 
 def build_report(
@@ -451,6 +459,7 @@ def build_report(
     """
     many = not isinstance(directory, str | os.PathLike)
     paths = _directories(list(directory) if many else [directory])  # type: ignore[arg-type,list-item]
+    _flush_held()
     reader = RecordReader(
         paths,
         detectors=detectors if detectors is not None else load_detectors(),
