@@ -326,9 +326,9 @@ def timing(configs: list[str], views: list[str], rounds: int, target: float) -> 
 
 def print_view(view: str, result: dict[str, Any]) -> None:
     print(f"\n{view} — {result['label']} (batch {result['batch']})", flush=True)
-    print(f"  {'configuration':<26} {'CPU µs/request':>15} {'ratio':>7}")
+    print(f"  {'configuration':<30} {'CPU µs/request':>15} {'ratio':>7}")
     for config, value in result["configurations"].items():
-        print(f"  {config:<26} {value['cpu_us']:>15,.1f} {value['ratio']:>6.2f}×", flush=True)
+        print(f"  {config:<30} {value['cpu_us']:>15,.1f} {value['ratio']:>6.2f}×", flush=True)
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -393,7 +393,7 @@ def instructions(configs: list[str], views: list[str], extra: int) -> None:
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return int(re.findall(r"Collected : (\d+)", result.stderr)[-1])
 
-    print(f"{'view':<11} {'configuration':<26} {'instructions':>15} {'ratio':>7}")
+    print(f"{'view':<11} {'configuration':<30} {'instructions':>15} {'ratio':>7}")
     for view in views:
         per_request = {}
         for config in ["none", *[c for c in configs if c != "none"]]:
@@ -401,7 +401,7 @@ def instructions(configs: list[str], views: list[str], extra: int) -> None:
             per_request[config] = (high - low) / extra
         for config, value in per_request.items():
             ratio = value / per_request["none"]
-            print(f"{view:<11} {config:<26} {value:>15,.0f} {ratio:>6.2f}×", flush=True)
+            print(f"{view:<11} {config:<30} {value:>15,.0f} {ratio:>6.2f}×", flush=True)
 
 
 def main() -> int:
