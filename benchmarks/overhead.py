@@ -208,16 +208,11 @@ class Worker:
         self.process.wait(timeout=30)
 
 
-def supports_sampling() -> bool:
+def supports(key: str) -> bool:
+    """Whether the perftoolkit measured knows a setting (an older checkout, with --baseline)."""
     from perftoolkit.conf import KNOWN_KEYS
 
-    return "SAMPLE_RATE" in KNOWN_KEYS
-
-
-def supports_buffering() -> bool:
-    from perftoolkit.conf import KNOWN_KEYS
-
-    return "RECORD_BUFFER" in KNOWN_KEYS
+    return key in KNOWN_KEYS
 
 
 def versions() -> dict[str, str]:
@@ -258,10 +253,9 @@ def timing(configs: list[str], views: list[str], rounds: int, target: float) -> 
     seed()
     if "none" not in configs:
         configs = ["none", *configs]
-    if SAMPLED in configs and not supports_sampling():
-        configs.remove(SAMPLED)
-    if BUFFERED in configs and not supports_buffering():
-        configs.remove(BUFFERED)
+    for config, key in ((SAMPLED, "SAMPLE_RATE"), (BUFFERED, "RECORD_BUFFER")):
+        if config in configs and not supports(key):
+            configs.remove(config)
     for config in [c for c in configs if c in PEERS]:
         package = PACKAGES[config]
         try:

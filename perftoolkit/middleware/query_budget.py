@@ -76,18 +76,10 @@ class QueryBudgetMiddleware:
             return response
         started, start = time_ns(), perf_counter_ns()
         try:
-            # What _guard does, without its call (this runs on every request).
-            if capture.error is None:
-                try:
-                    capture.install()
-                except Exception:
-                    failed("install", (capture,))
+            _guard(capture, "install", capture.install)
             response = self.get_response(request)
         finally:
-            try:
-                capture.deactivate()
-            except Exception:
-                failed("deactivate", (capture,))
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:

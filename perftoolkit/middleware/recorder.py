@@ -13,8 +13,8 @@ index adviser's EXPLAIN: local files that enter a report only when asked (`--inc
 With `RECORD_BUFFER` (bytes, default 0) lines are held in memory and written together, one
 `os.write` of whole lines, when that many bytes are held or the oldest held line is a second old
 (checked as the next line arrives), at exit, before a fork, and before a report is built in this
-process (`flush_recorders`). The write is most of what recording a cheap request costs; what is
-held when the process is killed, or sits idle, is not on disk.
+process (`flush_recorders`). That takes the kernel's side of the write out of most requests
+(`benchmarks/README.md`); what is held when the process is killed, or sits idle, is not on disk.
 """
 
 from __future__ import annotations
@@ -162,9 +162,17 @@ class Recorder:
         self._lock = threading.Lock()
         self._held = bytearray()
 
+    def _checked_descriptor(self, now: float) -> int:
+        """The open descriptor; its path is checked when none is open or the last check is older
+        than _RECHECK_SECONDS."""
+        fd = self._fd
+        if fd is None or now - self._checked >= _RECHECK_SECONDS:
+            fd = self._descriptor()
+        return fd
+
     def _descriptor(self) -> int:
-        """The open descriptor, once its path has been checked (`record` calls this when none is
-        open or the last check is older than _RECHECK_SECONDS)."""
+        """The open descriptor, once its path has been checked (reopened when the file was moved,
+        opened when none is)."""
         self._checked = monotonic()
         if self._fd is not None and self._path is not None and self._moved(self._path):
             logger.warning(
@@ -197,10 +205,8 @@ class Recorder:
         line = encode_line(line_data)
         hold = get_settings().record_buffer
         with self._lock:
-            fd = self._fd
             now = monotonic()
-            if fd is None or now - self._checked >= _RECHECK_SECONDS:
-                fd = self._descriptor()
+            fd = self._checked_descriptor(now)
             if hold:
                 held = self._held
                 if not held:
@@ -226,10 +232,7 @@ class Recorder:
         """Write the held lines now (RECORD_BUFFER)."""
         with self._lock:
             if self._held:
-                fd = self._fd
-                if fd is None or monotonic() - self._checked >= _RECHECK_SECONDS:
-                    fd = self._descriptor()
-                self._write_held(fd)
+                self._write_held(self._checked_descriptor(monotonic()))
 
     def _write_held(self, fd: int) -> None:
         # Cleared first: lines a failed write did not put on disk are not written twice.

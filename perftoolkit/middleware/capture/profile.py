@@ -204,8 +204,7 @@ def profile_line(
     `round3` leave such values as they are, so nothing is rounded here). Runs of a statement from
     one line share their callsite and relation objects, so those are looked up by identity."""
     raw = capture.queries
-    cache = capture._cache
-    access = capture._access
+    cache, access = capture.counted()
     statements: dict[str, str] = {}
     queries: list[list[Any]] = []
     sites: list[dict[str, Any]] = []
@@ -229,8 +228,7 @@ def profile_line(
         "sites": sites,
         "relations": relations,
     }  # fmt: skip
-    if path or query_string or user is not None:
-        line.update(request_target(path, query_string, user))
+    line.update(request_target(path, query_string, user))
     if raw:
         eager_loads = _eager_loads(raw)
         if eager_loads:
@@ -284,24 +282,21 @@ def _query_dicts(
     # A single statement cannot repeat: no count to take (the one-query request's common case).
     counts = Counter([q.sql for q in raw]) if len(raw) > 1 else None
     quoted: set[tuple[str, CallSite | None]] = set()
-    # Runs repeating one analysed run share everything but ms and params_key: encode it once.
-    # (The first run of each is quoted, if its statement repeats: the others share its statement
-    # and callsite, so they never are.)
-    shared: dict[int, tuple[str, int | None, int | None, str | None, Any, bool]] = {}
+    # Runs repeating one analysed run (a repeated statement, so each has a params key) share
+    # everything but ms and params_key: encode it once. The first run of each is quoted; the
+    # others share its statement and callsite, so they never are.
+    shared: dict[int, tuple[str, int | None, int | None, str | None, Any]] = {}
     append = queries.append
     for query in raw:
         template = query.template
         known = shared.get(id(template)) if template is not None else None
         if known is not None:
-            fp, site, relation, model, rare, repeated = known
-            if repeated:
-                # query_row() inline, for the N+1's runs: the key ends the row unless `rare`.
-                row = [fp, query.ms, site, relation, model, params_key(query.params)]
-                if rare is not None:
-                    row.append(rare)
-                append(row)
-            else:
-                append(query_row(fp, query.ms, site, relation, model, None, rare))
+            fp, site, relation, model, rare = known
+            # query_row() inline, for the N+1's runs: the key ends the row unless `rare`.
+            row = [fp, query.ms, site, relation, model, params_key(query.params)]
+            if rare is not None:
+                row.append(rare)
+            append(row)
             continue
         sql = query.sql
         fp = fingerprint(sql)
@@ -312,8 +307,8 @@ def _query_dicts(
         relation = tables.relation(query.relation) if query.relation is not None else None
         model = query.model or None
         repeated = counts is not None and counts[sql] > 1
-        if template is not None:
-            shared[id(template)] = (fp, site, relation, model, rare, repeated)
+        if template is not None and repeated:
+            shared[id(template)] = (fp, site, relation, model, rare)
         key, extra = None, rare
         if repeated:
             key = params_key(query.params)
