@@ -15,6 +15,7 @@ FindingKind = Literal[
     "duplicate_query",
     "write_on_read",
     "unused_eager_load",
+    "lazy_relation",
     "missing_index",
     "budget_exceeded",
 ]

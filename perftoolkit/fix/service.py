@@ -78,6 +78,10 @@ class _State:
     unstable: dict[ReplayRequest, str] = field(default_factory=dict)
 
 
+# The findings perf_fix writes a fix for, in the order it tries them.
+FIXED_KINDS = ("n_plus_one", "lazy_relation")
+
+
 def run_fix(
     options: FixOptions,
     *,
@@ -113,13 +117,15 @@ def run_fix(
 
 
 def _selected(run: AuditRun, only: tuple[str, ...]) -> list[Finding]:
-    findings = [f for f in run.findings if f.kind == "n_plus_one"]
+    # N+1s first: a lazy read's join may then merge into the select_related an N+1 fix wrote.
+    findings = [f for kind in FIXED_KINDS for f in run.findings if f.kind == kind]
     wanted = {i.strip() for each in only for i in each.split(",") if i.strip()}
     unknown = wanted - {f.id for f in findings}
     if unknown:
         raise ConfigurationError(
-            f"--only names {', '.join(sorted(unknown))}, which is not the id of an N+1 finding "
-            f"of the report. Its N+1 ids: {', '.join(f.id for f in findings) or 'none'}."
+            f"--only names {', '.join(sorted(unknown))}, which is not the id of an N+1 or "
+            "lazy-relation finding of the report. Its ids: "
+            f"{', '.join(f.id for f in findings) or 'none'}."
         )
     return [f for f in findings if not wanted or f.id in wanted]
 

@@ -17,6 +17,7 @@ TITLES = {
     "duplicate_query": "Duplicate query",
     "write_on_read": "Write during a read",
     "unused_eager_load": "Unused eager load",
+    "lazy_relation": "Lazy relation reads",
     "budget_exceeded": "Budget exceeded",
 }
 

@@ -33,6 +33,7 @@ KIND_TITLES = {
     "duplicate_query": "Duplicate query",
     "write_on_read": "Write during a read",
     "unused_eager_load": "Unused eager load",
+    "lazy_relation": "Lazy relation reads",
     "missing_index": "Missing index",
     "budget_exceeded": "Budget exceeded",
 }

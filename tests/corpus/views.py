@@ -285,6 +285,16 @@ def detail(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"author": book.author.name, "tags": [t.name for t in book.tags.all()]})
 
 
+def detail_lazy(request: HttpRequest, pk: int) -> JsonResponse:
+    book = Book.objects.filter(published=True).get(pk=pk)  # origin: detail_lazy
+    return JsonResponse(
+        {
+            "country": book.author.publisher.country.name,  # case: detail_lazy
+            "good": book.reviews.filter(approved=True).count(),  # case: detail_lazy_count
+        }
+    )
+
+
 def bounded_loop(request: HttpRequest) -> JsonResponse:
     found = [Tag.objects.filter(name=name).first() for name in ("python", "django")]
     return JsonResponse({"found": [t.name if t else None for t in found]})

@@ -471,6 +471,34 @@ def test_corpus_detail_view_has_no_findings() -> None:
     assert findings_for(f"/corpus/detail/{Book.objects.order_by('id').first().pk}/") == []  # type: ignore[union-attr]
 
 
+def test_corpus_detail_view_lazy_reads_are_joined_and_annotated_in_its_query() -> None:
+    from tests.corpus.models import Book
+
+    pk = Book.objects.order_by("id").first().pk  # type: ignore[union-attr]
+    found = findings_for(f"/corpus/detail_lazy/{pk}/")
+    assert [(f.kind, f.model, f.path, f.repeats, f.fix.code if f.fix else "") for f in found] == [
+        (
+            "lazy_relation",
+            "corpus.Book",
+            "author__publisher__country",
+            3,
+            '.select_related("author__publisher__country")',
+        ),
+        (
+            "lazy_relation",
+            "corpus.Book",
+            "reviews",
+            1,
+            '.annotate(reviews_count=Count("reviews", filter=Q(reviews__approved=True)))',
+        ),
+    ]
+    assert [str(f.callsite) for f in found] == [
+        site(VIEWS, "# case: detail_lazy"),
+        site(VIEWS, "# case: detail_lazy_count"),
+    ]
+    assert {str(f.origin) for f in found} == {site(VIEWS, "# origin: detail_lazy")}
+
+
 def test_corpus_bulk_operations_have_no_nplusone() -> None:
     findings = findings_for("/corpus/bulk/")
     assert [f.kind for f in findings] == ["write_on_read"] * len(findings)

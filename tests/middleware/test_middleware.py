@@ -235,6 +235,29 @@ def test_profile_dict_equals_build_profile(path: str) -> None:
     assert RequestProfile.from_dict(json.loads(json.dumps(fast))).to_dict() == fast
 
 
+def test_profile_dict_quotes_a_filtered_read_that_ran_once() -> None:
+    """A lazy `.filter().count()` on one row: its fix repeats the filter, so its line is quoted
+    in both encodings (a plain read of the relation is not)."""
+    from perftoolkit.middleware.capture.capture import capture_queries
+    from perftoolkit.middleware.capture.profile import build_profile, profile_dict
+    from tests.corpus.models import Book
+
+    pk = Book.objects.order_by("id").first().pk  # type: ignore[union-attr]
+    with capture_queries() as capture:
+        Client().get(f"/corpus/detail_lazy/{pk}/")
+    meta = {"method": "GET", "route": "r/", "view": "v", "status": 200}
+    fast = profile_dict(capture, **meta)  # type: ignore[arg-type]
+    slow = build_profile(capture, **meta)  # type: ignore[arg-type]
+    assert fast == slow.to_dict()
+    assert [q.source for q in slow.queries] == [
+        None,
+        None,
+        None,
+        None,
+        '"good": book.reviews.filter(approved=True).count(),  # case: detail_lazy_count',
+    ]
+
+
 def test_profile_marks_queryset_handed_to_library() -> None:
     """The paginator ran the rows' query: the view's line only handed the queryset over."""
     from perftoolkit.core.events import QueryEvent

@@ -27,8 +27,9 @@ _KIND_RANK = {
     "n_plus_one": 0,
     "duplicate_query": 1,
     "write_on_read": 2,
-    "missing_index": 3,
-    "unused_eager_load": 4,
+    "lazy_relation": 3,
+    "missing_index": 4,
+    "unused_eager_load": 5,
 }
 TOP_FINDINGS = 3
 

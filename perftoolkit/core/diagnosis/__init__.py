@@ -17,6 +17,7 @@ DEFAULT_DETECTORS: tuple[str, ...] = (
     "perftoolkit.core.diagnosis.duplicates.detect_duplicates",
     "perftoolkit.core.diagnosis.writes.detect_writes_on_read",
     "perftoolkit.core.diagnosis.eager.detect_unused_eager_loads",
+    "perftoolkit.core.diagnosis.lazy.detect_lazy_relations",
 )
 
 

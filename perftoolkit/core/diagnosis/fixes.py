@@ -7,6 +7,7 @@ source text (parsed with `ast`, never executed) so a fix repeats the user's own 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -374,9 +375,22 @@ def _unwind(node: ast.expr) -> list[tuple[str, str, ast.Call | None]]:
     return out
 
 
+def quotes(source: str | None, attribute: str) -> bool:
+    """Whether the statement `source` can be read for the calls after `.attribute` (a fix that
+    repeats its filters needs them; a line that does not parse would lose them)."""
+    return bool(_calls_after(source, attribute).items)
+
+
+# A dict entry or a keyword argument on a line of its own: `"count": book.reviews.count(),`.
+_ENTRY = re.compile(r"""^(?:"[^"]*"|'[^']*'|\w+)\s*[:=]\s*(?P<value>.+?),?$""")
+
+
 def _parse(source: str) -> tuple[ast.AST, str] | None:
     text = source.strip().rstrip(":")
     candidates = [text, text.removeprefix("return ").removeprefix("yield ")]
+    entry = _ENTRY.match(text.split("  #", 1)[0].strip())
+    if entry is not None:
+        candidates.append(entry.group("value"))
     if text.startswith(("if ", "elif ", "while ")):
         candidates.append(text.split(" ", 1)[1])
     if text.startswith("for ") and " in " in text:

@@ -25,7 +25,13 @@ from perftoolkit.core.runs.run import AuditRun
 
 # Kinds that are a change to make; the rest (budget excess, index advice shown elsewhere) are
 # consequences or have their own section.
-CAUSES = ("n_plus_one", "duplicate_query", "write_on_read", "unused_eager_load")
+CAUSES = (
+    "n_plus_one",
+    "duplicate_query",
+    "write_on_read",
+    "lazy_relation",
+    "unused_eager_load",
+)
 _KIND_ORDER = {kind: n for n, kind in enumerate(CAUSES)}
 
 
@@ -179,8 +185,8 @@ def _saved(
         queries = repeats if action in ("select_related", "annotate") else max(repeats - 1, 0)
     elif finding.kind == "duplicate_query":
         queries = max(repeats - 1, 0.0)
-    elif finding.kind == "write_on_read":
-        queries = repeats
+    elif finding.kind in ("write_on_read", "lazy_relation"):
+        queries = repeats  # a lazy read's fix is a join or an annotation: no query left
     elif finding.kind == "unused_eager_load":
         queries = 1.0 if finding.fix and "prefetch_related" in finding.fix.code else 0.0
     else:

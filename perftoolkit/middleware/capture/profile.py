@@ -64,7 +64,7 @@ def build_profile(
     for query in raw:
         repeated = counts[query.sql] > 1
         # The statement's source is what a fix quotes: once per line is enough.
-        quote = repeated and (query.sql, query.callsite) not in quoted
+        quote = (repeated or _filtered_read(query)) and (query.sql, query.callsite) not in quoted
         if quote:
             quoted.add((query.sql, query.callsite))
         events.append(
@@ -312,12 +312,19 @@ def _query_dicts(
         key, extra = None, rare
         if repeated:
             key = params_key(query.params)
-            if (sql, query.callsite) not in quoted:
-                quoted.add((sql, query.callsite))
-                text = source_line(query.callsite, query.filename)
-                if text:
-                    extra = {**(rare or {}), "source": text}
+        if (repeated or _filtered_read(query)) and (sql, query.callsite) not in quoted:
+            quoted.add((sql, query.callsite))
+            text = source_line(query.callsite, query.filename)
+            if text:
+                extra = {**(rare or {}), "source": text}
         append(query_row(fp, query.ms, site, relation, model, key, extra))
+
+
+def _filtered_read(query: Any) -> bool:
+    """A relation read once that did more than read it (`.count()`, `.filter(…)`): a fix repeats
+    the filters of its source line."""
+    relation = query.relation
+    return relation is not None and relation.via != "get"
 
 
 def _has_extra(query: Any) -> bool:

@@ -33,6 +33,18 @@ def chain(
         ("count", "n = order.items.count()", "", '.annotate(items_count=Count("items"))'),
         (
             "count",
+            '"paid": order.items.filter(state="paid").count(),  # a dict entry of its own',
+            "",
+            '.annotate(items_count=Count("items", filter=Q(items__state="paid")))',
+        ),
+        (
+            "count",
+            "paid=order.items.filter(paid=True).count(),",
+            "",
+            '.annotate(items_count=Count("items", filter=Q(items__paid=True)))',
+        ),
+        (
+            "count",
             'n = order.items.filter(state="paid", qty__gt=1).count()',
             "",
             '.annotate(items_count=Count("items", filter=Q(items__state="paid", items__qty__gt=1)))',
