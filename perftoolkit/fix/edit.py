@@ -53,6 +53,7 @@ def apply_fix(source: str, line: int, code: str, placement: Placement) -> str:
     if calls is None:
         raise Unplaceable(f"the fix is not queryset code perf_fix can write ({code})")
     source, line = _queryset_for_model(source, line, placement)
+    source = _shortcut_queryset(source, line, placement)
     try:
         located = locate(source, line, placement.models)
     except Unplaceable:
@@ -136,6 +137,59 @@ def _queryset_for_model(source: str, line: int, placement: Placement) -> tuple[s
             )
             return module.code, where.end.line + 1
     return source, line
+
+
+# Django's shortcuts that take a model or a queryset first: `get_object_or_404(Book, pk=pk)`.
+_SHORTCUTS = ("get_object_or_404", "get_list_or_404")
+
+
+def _shortcut_queryset(source: str, line: int, placement: Placement) -> str:
+    """`get_object_or_404(Book, pk=pk)` at the origin line becomes
+    `get_object_or_404(Book.objects, pk=pk)` (the same rows: the shortcut takes the model's
+    default manager), for the fix to go on. Only when the line has exactly one such call of the
+    fix's model; the source unchanged otherwise."""
+    if not placement.models or not any(name in source for name in _SHORTCUTS):
+        return source
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return source
+    positions = wrapper.resolve(PositionProvider)
+    module = wrapper.module
+    found: list[cst.Arg] = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else None
+            if isinstance(func, cst.Name):
+                name = func.value
+            where = positions[node]
+            if (
+                name in _SHORTCUTS
+                and node.args
+                and node.args[0].keyword is None
+                and where.start.line <= line <= where.end.line
+            ):
+                first = node.args[0]
+                text = module.code_for_node(first.value)
+                if (
+                    isinstance(first.value, cst.Name | cst.Attribute)
+                    and text.rsplit(".", 1)[-1] in placement.models
+                ):
+                    found.append(first)
+
+    module.visit(Finder())
+    if len(found) != 1:
+        return source
+    [arg] = found
+    manager = cst.Attribute(value=arg.value, attr=cst.Name(placement.manager))
+
+    class Rewriter(cst.CSTTransformer):
+        def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
+            return updated.with_changes(value=manager) if original is arg else updated
+
+    return module.visit(Rewriter()).code
 
 
 def _assigned(statement: cst.CSTNode) -> str | None:

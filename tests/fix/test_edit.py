@@ -523,3 +523,44 @@ def test_a_chain_on_the_views_get_queryset_is_edited_where_it_is() -> None:
     assert fixed(source, 3, '.select_related("author")').splitlines()[2] == (
         '        rows = self.get_queryset().filter(published=True).select_related("author")'
     )
+
+
+def test_a_shortcut_given_the_model_gets_its_default_manager_to_carry_the_fix() -> None:
+    """`get_object_or_404(Book, …)` queries the model's default manager: the fix goes on it."""
+    source = """\
+        from django.shortcuts import get_list_or_404, get_object_or_404
+        from shop import models
+
+
+        def book(request, pk):
+            book = get_object_or_404(models.Book, pk=pk)  # the detail
+            return render(request, "book.html", {"book": book})
+
+
+        def books(request):
+            rows = get_list_or_404(
+                Book, published=True
+            )
+            return render(request, "books.html", {"books": rows})
+        """
+    assert fixed(source, 6, '.select_related("author__user")').splitlines()[5] == (
+        '    book = get_object_or_404(models.Book.objects.select_related("author__user"), pk=pk)'
+        "  # the detail"
+    )
+    assert fixed(source, 11, '.prefetch_related("tags")').splitlines()[10:13] == [
+        "    rows = get_list_or_404(",
+        '        Book.objects.prefetch_related("tags"), published=True',
+        "    )",
+    ]
+
+
+def test_a_shortcut_given_another_model_or_a_queryset_is_not_rewritten() -> None:
+    with pytest.raises(Unplaceable, match="no queryset of Book"):
+        fixed("author = get_object_or_404(Author, pk=pk)\n", 1, '.select_related("user")')
+    assert fixed(
+        "book = get_object_or_404(Book.objects.filter(live=True), pk=pk)\n",
+        1,
+        '.select_related("author")',
+    ) == (
+        'book = get_object_or_404(Book.objects.filter(live=True).select_related("author"), pk=pk)\n'
+    )

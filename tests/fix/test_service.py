@@ -12,6 +12,7 @@ from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.core.fix.outcome import FixOutcome, render_table
 from perftoolkit.core.fix.responses import ResponseKey
+from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.fix import service as service_module
 from perftoolkit.fix.runner import ReplayRequest, ReplayResult
 from perftoolkit.fix.service import _Service
@@ -195,3 +196,25 @@ def test_an_annotation_for_rows_a_library_reads_is_not_fixable(tmp_path: Path) -
         "the fix is an annotation the per-row code must read instead of the relation, and that "
         "code is a library's (no project line runs the queries)",
     )
+
+
+def test_lazy_relation_findings_are_fixed_after_the_n_plus_ones_and_selectable_by_id() -> None:
+    from perftoolkit.core.runs.run import AuditRun
+    from perftoolkit.fix.service import _selected
+
+    lazy = Finding(
+        kind="lazy_relation",
+        method="GET",
+        route="orders/<int:pk>/",
+        message="Lazy read",
+        model="shop.Order",
+        path="customer__address",
+        fix=Fix("select_related", '.select_related("customer__address")'),
+    )
+    n_plus_one = replace(lazy, kind="n_plus_one", route="orders/", message="N+1")
+    duplicate = replace(lazy, kind="duplicate_query", message="twice")
+    run = AuditRun("", "", "", True, {}, (), (), (lazy, duplicate, n_plus_one))
+    assert _selected(run, ()) == [n_plus_one, lazy]
+    assert _selected(run, (lazy.id,)) == [lazy]
+    with pytest.raises(ConfigurationError, match="not the id of an N\\+1 or lazy-relation"):
+        _selected(run, (duplicate.id,))
