@@ -57,6 +57,8 @@ _CASES = [
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [
     path("detail/<int:pk>/", views.detail, name="detail"),
     path("detail_lazy/<int:pk>/", views.detail_lazy),
+    path("two_routes/", views.two_routes),
+    path("two_routes_template/", views.two_routes_template),
     path("library_template/", views.library_template),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),

@@ -295,6 +295,18 @@ def detail_lazy(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
+def two_routes(request: HttpRequest) -> JsonResponse:
+    # Loan.book and Review.book read on one line: the same statement through two relations.
+    loans = Loan.objects.order_by("id")  # origin: two_routes
+    rows = [(loan.book.title, loan.review.book.title) for loan in loans]  # case: two_routes
+    return JsonResponse({"rows": rows})
+
+
+def two_routes_template(request: HttpRequest) -> HttpResponse:
+    loans = Loan.objects.order_by("id")
+    return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
+
+
 def bounded_loop(request: HttpRequest) -> JsonResponse:
     found = [Tag.objects.filter(name=name).first() for name in ("python", "django")]
     return JsonResponse({"found": [t.name if t else None for t in found]})

@@ -499,6 +499,31 @@ def test_corpus_detail_view_lazy_reads_are_joined_and_annotated_in_its_query() -
     assert {str(f.origin) for f in found} == {site(VIEWS, "# origin: detail_lazy")}
 
 
+@pytest.mark.parametrize(
+    ("url", "callsites"),
+    [
+        ("/corpus/two_routes/", [(VIEWS, "# case: two_routes")] * 2),
+        (
+            "/corpus/two_routes_template/",
+            [(TEMPLATES + "/loans.html", "</li>")] * 2,
+        ),
+    ],
+)
+def test_corpus_one_statement_through_two_relations_on_one_line_is_told_apart(
+    url: str, callsites: list[tuple[str, str]]
+) -> None:
+    """Loan.book and Review.book are the same statement (a Book by its id), read on one line:
+    each run is attributed to the relation that ran it, so each relation is its own finding."""
+    found = findings_for(url)
+    assert [(f.path, f.repeats, f.fix.code if f.fix else "") for f in found] == [
+        ("book", 4, '.select_related("book")'),
+        ("review__book", 8, '.select_related("review__book")'),
+    ]
+    assert [str(f.callsite).split(":")[:2] for f in found] == [
+        [file, str(line_of(file, marker))] for file, marker in callsites
+    ]
+
+
 def test_corpus_bulk_operations_have_no_nplusone() -> None:
     findings = findings_for("/corpus/bulk/")
     assert [f.kind for f in findings] == ["write_on_read"] * len(findings)

@@ -102,7 +102,7 @@ def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
             group = by_key[key] = Group(query.fingerprint, query.callsite)
         group.indexes.append(index)
     found = []
-    for group in by_key.values():
+    for group in (part for g in by_key.values() for part in _by_relation(g, queries)):
         members = [queries[i] for i in group.indexes]
         if len(members) < threshold:
             continue
@@ -113,6 +113,25 @@ def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
         group.lookups = next((q.lookups for q in members if q.lookups), ())
         found.append(group)
     return sorted(found, key=lambda g: g.first)
+
+
+def _by_relation(group: Group, queries: tuple[QueryEvent, ...]) -> list[Group]:
+    """One line's statement read through two relations (`{{ topic.category.parent }}`: two
+    foreign keys to one table, the same statement): a group per relation, each its own N+1 or
+    link of a chain. Runs with no relation go with the largest."""
+    parts: dict[tuple[str, str] | None, list[int]] = {}
+    for index in group.indexes:
+        relation = queries[index].relation
+        parts.setdefault(None if relation is None else (relation.model, relation.field), []).append(
+            index
+        )
+    unknown = parts.pop(None, [])
+    if len(parts) <= 1:
+        return [group]
+    largest = max(parts.values(), key=len)
+    largest.extend(unknown)
+    largest.sort()
+    return [Group(group.fingerprint, group.callsite, indexes) for indexes in parts.values()]
 
 
 def is_per_row(members: list[QueryEvent], threshold: int) -> bool:

@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass, replace
 from time import perf_counter_ns
+from types import FrameType
 from typing import Any
 
 from django.db import connections
@@ -173,9 +174,13 @@ class RawQuery:
         )  # fmt: skip
 
 
-# First runs whose walk and attribution hold nothing of their request, by statement: (depth of
-# the project frame, its file, its line, the run). Kept per process, across captures.
-_first_runs: dict[str, tuple[int, str, int, RawQuery]] = {}
+# Where a statement ran from: the depth of the project frame out from the hook, its file, its
+# line and its instruction (`topic.category.parent` reads two relations whose statements can be
+# the same text, on one line), and the run analysed there.
+_Place = tuple[int, str, int, int, RawQuery]
+# First runs whose walk and attribution hold nothing of their request, by statement. Kept per
+# process, across captures.
+_first_runs: dict[str, _Place] = {}
 on_settings_reset(_first_runs.clear)  # the project root, IGNORE_MODULES: callsites change
 _FIRST_RUNS_MAX = 4096
 
@@ -198,23 +203,42 @@ def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
         _first_runs.clear()
     # A copy: the capture's own run may still learn its relation if the statement repeats.
     kept = query.reused(None, False, "", 0.0)
-    _first_runs[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, kept)
+    _first_runs[sql] = _place(found.depth, project, kept)
 
 
-def _on_its_line(entry: tuple[int, str, int, RawQuery] | None) -> RawQuery | None:
-    """The run of `entry` (depth of its project frame, file, line, run) when the frame at that
-    depth out from `QueryCapture._record` is that line again (sys._getframe jumps without building
-    the frames in between); else None."""
+def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
+    return (depth, project.f_code.co_filename, project.f_lineno, project.f_lasti, run)
+
+
+def _on_its_line(entry: _Place | None) -> RawQuery | None:
+    """The run of `entry` when the frame at its depth out from `QueryCapture._record` is at its
+    line and instruction again (sys._getframe jumps without building the frames in between);
+    else None."""
     if entry is None:
         return None
-    depth, filename, line, run = entry
+    depth, filename, line, instruction, run = entry
     try:
         target = sys._getframe(_CALLER + 1 + depth)  # one frame more: this function's caller's
     except ValueError:
         return None
-    if target.f_lineno == line and target.f_code.co_filename == filename:
+    if (
+        target.f_lineno == line
+        and target.f_lasti == instruction
+        and target.f_code.co_filename == filename
+    ):
         return run
     return None
+
+
+def _template_key(found: Walk) -> tuple[int, int] | None:
+    """What tells a template's reads apart, the project line being the view's render call: the
+    node rendered, and the relation descriptor read (`{{ topic.category.parent }}` is one node
+    reading two foreign keys to the same table, with the same statement)."""
+    if found.template is None:
+        return None
+    node = attribution.frame_local(found.template, "self")
+    descriptor = attribution.frame_local(found.descriptor, "self")
+    return (id(node), id(descriptor))
 
 
 class QueryCapture:
@@ -232,8 +256,10 @@ class QueryCapture:
         # repeat by (statement, project file, line, from a template), the last line each
         # statement repeated from, and the object whose related set ran a statement the first
         # time (weakly: the same object again on a repeat means the rows vary, not the set).
-        self._repeats: dict[tuple[str, str, int, bool], RawQuery] | None = None
-        self._hints: dict[str, tuple[int, str, int, RawQuery]] | None = None
+        self._repeats: dict[tuple[str, str, int, int, tuple[int, int] | None], RawQuery] | None = (
+            None
+        )
+        self._hints: dict[str, _Place] | None = None
         self._owners: dict[str, weakref.ref[Any]] | None = None
         self._token: Token[Any] | None = None
         # The counters are made when first needed: most requests read no relation, many no cache.
@@ -335,7 +361,8 @@ class QueryCapture:
             sql,
             project.f_code.co_filename if project is not None else "",
             project.f_lineno if project is not None else 0,
-            found.template is not None,
+            project.f_lasti if project is not None else 0,
+            _template_key(found),
         )
         repeats = self._repeats
         if repeats is None:
@@ -347,7 +374,7 @@ class QueryCapture:
             self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None:
             # The project line is the anchor, whatever the callsite became (a serializer field).
-            hints[sql] = (found.depth, project.f_code.co_filename, project.f_lineno, cached)
+            hints[sql] = _place(found.depth, project, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
     def _first_run(
