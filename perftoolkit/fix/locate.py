@@ -119,6 +119,11 @@ def _view_rows(
     for item in owner.body.body:
         if _is_queryset_attribute(item):
             return _chains(finder, _expressions(item), None, None, models, queryset=True)
+    if not owner.bases:
+        raise Unplaceable(
+            f"the line reads the rows {owner.name.value} was given (it is no view: it has no base "
+            "class), and they are queried where it is created"
+        )
     raise Unplaceable(
         f"the line reads the rows of the view's get_queryset, which {owner.name.value} does not "
         "define (a parent class does)"

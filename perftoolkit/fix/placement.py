@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ def placement_for(finding: Finding, root: Path) -> Placement:
     models = {model.__name__} if model is not None else set()
     first = _first_lookup(code)
     if model is not None and first and _relation(model, first) is None:
-        # a nested prefetch: the fix goes on the querysets of the model that has the relation
-        models |= {m.__name__ for m in apps.get_models() if _relation(m, first) is model}
+        # a nested prefetch: the fix goes on the querysets of the model that has the relation,
+        # never on a queryset of the rows' own model (which has no such relation)
+        models = {m.__name__ for m in apps.get_models() if _relation(m, first) is model}
     needed, free = free_names(code)
     imports = {name: path for name in needed if (path := _import_path(name, model)) is not None}
     routes = _routes(model) if model is not None else {}
@@ -85,7 +87,11 @@ def _first_lookup(code: str) -> str | None:
     if not calls:
         return None
     try:
-        node = ast.parse(calls[0].args[0].partition("=")[2] or calls[0].args[0], mode="eval").body
+        argument = calls[0].args[0]
+        # `student_count=Count("enrollments")`: the expression after the keyword (not the `=` of
+        # `Prefetch("x", queryset=…)`)
+        keyword = re.match(r"\s*[A-Za-z_]\w*\s*=(?!=)", argument)
+        node = ast.parse(argument[keyword.end() :] if keyword else argument, mode="eval").body
     except (SyntaxError, IndexError):
         return None
     while isinstance(node, ast.Call) and node.args:
@@ -227,3 +233,95 @@ def _defines_line(cls: type, file: Path, line: int) -> bool:
     except (OSError, TypeError):
         return False
     return start <= line < start + len(lines)
+
+
+def function_view_target(
+    finding: Finding, paths: list[str], root: Path, placement: Placement
+) -> tuple[Path, int] | None:
+    """Where the rows of the finding's endpoint are queried when its origin line does not build
+    them (a page object's `len(self.object_list)`, a `context = {"page": page}` line after a
+    paginator ran the query): the one statement of the endpoint's view function that builds a
+    queryset of the rows' model (`topics = Topic.objects…`, a `CommentFlag.objects.filter(…)`
+    handed to a helper). None when the view is not a project function or builds none or several."""
+    view = _view_function(paths)
+    if view is None or not placement.models:
+        return None
+    try:
+        file = Path(inspect.getsourcefile(view) or "").resolve()
+        lines, start = inspect.getsourcelines(view)
+    except (OSError, TypeError):
+        return None
+    if not file.is_relative_to(root):
+        return None
+    try:
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
+    assert finding.fix is not None
+    first = _first_lookup(finding.fix.code)
+    # The models whose rows the fix's first lookup starts from (a nested prefetch names the
+    # parent's relation), else those whose rows reach the fix's rows through relations.
+    own = {
+        m.__name__
+        for m in apps.get_models()
+        if m.__name__ in placement.models and (first is None or _relation(m, first) is not None)
+    }
+    for models in (own, set(placement.routes)):
+        found = _querysets_of(tree, models, {placement.manager, "objects", "_default_manager"})
+        if found:
+            return (file, start + found.pop() - 1) if len(found) == 1 else None
+    return None
+
+
+def _querysets_of(tree: ast.AST, models: set[str], managers: set[str]) -> set[int]:
+    """The lines of the statements that use a manager of one of `models` (`Topic.objects…`)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in managers
+            and _model_name(node.value) in models
+        ):
+            statement = _statement_of(tree, node)
+            if statement is not None:
+                found.add(statement.lineno)
+    return found
+
+
+def _view_function(paths: list[str]) -> Any:
+    """The endpoint's view when it is a plain function (decorators unwrapped), else None."""
+    from django.urls import Resolver404, resolve
+
+    for path in paths:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            continue
+        func = inspect.unwrap(match.func)
+        if getattr(func, "view_class", None) or getattr(func, "cls", None):
+            return None
+        return func if inspect.isfunction(func) else None
+    return None
+
+
+def _model_name(node: ast.expr) -> str | None:
+    """`Topic` in `Topic.objects`, `models.Topic.objects`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _statement_of(tree: ast.AST, target: ast.AST) -> ast.stmt | None:
+    """The innermost statement that holds `target` (not a compound statement's whole block)."""
+    best: ast.stmt | None = None
+    blocks = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or isinstance(node, blocks):
+            continue
+        if (best is None or node.lineno >= best.lineno) and any(
+            child is target for child in ast.walk(node)
+        ):
+            best = node
+    return best

@@ -1,9 +1,9 @@
 """`run_fix()`: the one implementation behind `manage.py perf_fix` and `perftoolkit fix`.
 
-For each N+1 finding with an exact fix, in the report's order: write the fix into the current
-text of its origin's file (earlier kept fixes included), replay the recorded requests of every
-endpoint that runs code of that file, and keep the edit only if the finding's endpoint runs
-fewer queries and no response changed. A response that changed is replayed once more without any
+For each N+1 finding with an exact fix (then each lazy-relation finding), in the report's order:
+write the fix into the current text of its origin's file (earlier kept fixes included), replay
+the recorded requests of every endpoint that runs code of that file, and keep the edit only if
+the finding's endpoint runs fewer queries and no response changed. A response that changed is replayed once more without any
 edit before the edit is blamed: two runs of the same code that differ make the request unstable,
 not judged. The files on disk are written only at the end, and only with --apply.
 """
@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +33,7 @@ from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
 from perftoolkit.fix.locate import Unplaceable
 from perftoolkit.fix.options import FixOptions
-from perftoolkit.fix.placement import placement_for, view_target
+from perftoolkit.fix.placement import function_view_target, placement_for, view_target
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -301,8 +302,13 @@ class _Service:
                 edited = apply_fix(current, line, finding.fix.code, placement)
             except Unplaceable:
                 # The origin is in a base class of the endpoint's view (a shared
-                # get_context_data): the rows are the view's own queryset.
-                target = view_target(finding, self._paths(finding), self.root)
+                # get_context_data): the rows are the view's own queryset. Or the origin line
+                # does not build the rows (a page object's len(self.object_list)): a view
+                # function's one queryset of their model is where they are built.
+                paths = self._paths(finding)
+                target = view_target(finding, paths, self.root) or function_view_target(
+                    finding, paths, self.root, placement
+                )
                 if target is None:
                     raise
                 path, at = target
@@ -622,7 +628,18 @@ def summary(result: FixResult, options: FixOptions) -> str:
         if result.written
         else "no patch: nothing was verified"
     )
+    statuses: Counter[str] = Counter(o.status for o in result.outcomes)
+    left = [
+        _count(statuses[status], noun)
+        for status, noun in (
+            ("rejected", "reverted edit"),
+            ("unverifiable", "unverifiable finding"),
+            ("unplaceable", "unplaceable finding"),
+        )
+        if statuses[status]
+    ]
     return (
-        f"{verified} of {fixable} fixable findings verified ({kept} edits kept, "
-        f"{len(result.outcomes) - fixable} without an exact fix or origin); {where}."
+        f"{verified} of {fixable} fixable findings verified ({_count(kept, 'edit')} kept"
+        + "".join(f", {each}" for each in left)
+        + f", {len(result.outcomes) - fixable} without an exact fix or origin); {where}."
     )

@@ -59,6 +59,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("detail_lazy/<int:pk>/", views.detail_lazy),
     path("two_routes/", views.two_routes),
     path("two_routes_template/", views.two_routes_template),
+    path("two_lists/", views.two_lists),
     path("library_template/", views.library_template),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),

@@ -307,6 +307,12 @@ def two_routes_template(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
 
 
+def two_lists(request: HttpRequest) -> JsonResponse:
+    newest = list(Book.objects.order_by("-id")[:2])
+    oldest = list(Book.objects.order_by("id")[:2])
+    return JsonResponse({"titles": [b.title for b in newest + oldest]})
+
+
 def bounded_loop(request: HttpRequest) -> JsonResponse:
     found = [Tag.objects.filter(name=name).first() for name in ("python", "django")]
     return JsonResponse({"found": [t.name if t else None for t in found]})

@@ -8,10 +8,11 @@ import pytest
 from django.apps import apps
 
 from perftoolkit.core.events import CallSite
-from perftoolkit.core.findings import Finding
+from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.fix import placement
 from perftoolkit.fix.placement import _function, _routes
 from tests.fix import viewclasses
+from tests.support.corpus import line_of
 
 
 def test_routes_to_author_from_each_model_that_reaches_it() -> None:
@@ -80,3 +81,42 @@ def test_a_view_that_does_not_inherit_the_origin_is_not_a_target(
 ) -> None:
     assert _target(monkeypatch, viewclasses.Unrelated) is None
     assert _target(monkeypatch, viewclasses.SharedListView) is None
+
+
+def _rows_finding(model: str, code: str) -> Finding:
+    return Finding(
+        kind="n_plus_one",
+        method="GET",
+        route="r/",
+        message="N+1",
+        model=model,
+        # a page object's `len(self.object_list)`: a line that does not build the rows
+        origin=CallSite("tests/fix/viewclasses.py", 15, "__len__"),
+        fix=Fix("select_related", code),
+    )
+
+
+def test_a_view_functions_one_queryset_of_the_rows_is_where_they_are_built() -> None:
+    finding = _rows_finding("corpus.Book", '.select_related("author")')
+    where = placement.placement_for(finding, ROOT)
+    views = ROOT / "tests/corpus/views.py"
+    line = line_of("tests/corpus/views.py", "# origin: template_loop") - 1
+    assert views.read_text().splitlines()[line - 1].strip() == 'books = Book.objects.order_by("id")'
+    assert placement.function_view_target(finding, ["/corpus/template_loop/"], ROOT, where) == (
+        views,
+        line,
+    )
+    # two querysets of books: which one loaded the rows is not guessed
+    assert placement.function_view_target(finding, ["/corpus/two_lists/"], ROOT, where) is None
+    # a class-based view is view_target's
+    assert (
+        placement.function_view_target(finding, ["/corpus/list_view_model/"], ROOT, where) is None
+    )
+
+
+def test_a_nested_prefetch_goes_on_the_parents_querysets_only() -> None:
+    code = '.prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("book")))'
+    finding = _rows_finding("corpus.Review", code)
+    assert placement.placement_for(finding, ROOT).models == frozenset({"Book"})
+    annotated = _rows_finding("corpus.Book", '.annotate(review_count=Count("reviews"))')
+    assert placement.placement_for(annotated, ROOT).models == frozenset({"Book"})

@@ -218,3 +218,18 @@ def test_lazy_relation_findings_are_fixed_after_the_n_plus_ones_and_selectable_b
     assert _selected(run, (lazy.id,)) == [lazy]
     with pytest.raises(ConfigurationError, match="not the id of an N\\+1 or lazy-relation"):
         _selected(run, (duplicate.id,))
+
+
+def test_the_summary_counts_each_way_a_fixable_finding_was_left() -> None:
+    from perftoolkit.fix.options import FixOptions
+    from perftoolkit.fix.service import FixResult, summary
+
+    def outcome(status: str) -> FixOutcome:
+        return FixOutcome("f", "GET", "r/", "a.py", 1, ".x()", status, "")  # type: ignore[arg-type]
+
+    statuses = ["verified", "covered", "rejected", "unplaceable", "unplaceable", "not_fixable"]
+    result = FixResult([outcome(s) for s in statuses], "", written=[Path("p.patch")])
+    assert summary(result, FixOptions()) == (
+        "2 of 5 fixable findings verified (1 edit kept, 1 reverted edit, 2 unplaceable findings, "
+        "1 without an exact fix or origin); patch: p.patch."
+    )
