@@ -307,6 +307,14 @@ def two_routes_template(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
 
 
+def eager_some_requests(request: HttpRequest) -> JsonResponse:
+    # Reads the author only when asked: the select_related is used by those requests.
+    books = Book.objects.select_related("author").order_by("id")  # origin: eager_some_requests
+    if request.GET.get("authors"):
+        return JsonResponse({"names": [b.author.name for b in books]})
+    return JsonResponse({"titles": [b.title for b in books]})
+
+
 def two_lists(request: HttpRequest) -> JsonResponse:
     newest = list(Book.objects.order_by("-id")[:2])
     oldest = list(Book.objects.order_by("id")[:2])

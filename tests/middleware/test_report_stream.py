@@ -199,3 +199,22 @@ def test_queries_written_as_objects_read_like_rows(lines: list[str], work: Path)
     run = build_report(objects)
     assert run.skipped_lines == 0
     assert comparable(run) == comparable(build_report(rows))
+
+
+@pytest.mark.django_db
+def test_an_eager_load_another_request_reads_through_is_not_unused(tmp_path: Path) -> None:
+    """One request reads the authors its select_related loads, another does not: the path is
+    used by the endpoint; a report of the second request alone says it is not."""
+    record_corpus(
+        tmp_path / "both",
+        ["/corpus/eager_some_requests/", "/corpus/eager_some_requests/?authors=1"],
+        times=1,
+    )
+    record_corpus(tmp_path / "one", ["/corpus/eager_some_requests/"], times=1)
+
+    def unused(directory: Path) -> list[str | None]:
+        run = build_report(directory)
+        return [f.path for f in run.findings if f.kind == "unused_eager_load"]
+
+    assert unused(tmp_path / "both") == []
+    assert unused(tmp_path / "one") == ["author"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from perftoolkit.core.events import CacheStats, RequestProfile
+from perftoolkit.core.events import CacheStats, CallSite, RequestProfile
 from perftoolkit.core.findings import (
     DetectionOptions,
     Finding,
@@ -59,6 +59,10 @@ class RequestShape:
     statements: dict[str, str]  # fingerprint → its SQL text (the first query's)
     duplicates: int
     findings: tuple[Finding, ...]
+    # Eager loads read through their whole path in this request: (their line, their path). A
+    # path another request of the endpoint reads whole is not unused (`topic.category.parent`
+    # read only where a topic's category has a parent).
+    eager_read: frozenset[tuple[CallSite | None, str]] = frozenset()
 
 
 def shape_of(
@@ -91,6 +95,11 @@ def shape_of(
         statements=statements,
         duplicates=duplicate_count(profile),
         findings=tuple(findings),
+        eager_read=frozenset(
+            (load.callsite or profile.queryset_site, load.path)
+            for load in profile.eager_loads
+            if load.hops and all(hop in profile.accessed for hop in load.hops)
+        ),
     )
 
 
@@ -217,6 +226,8 @@ class RunAggregator:
         self.statements: dict[str, _Statement] = {}
         self.findings: dict[Finding, _FindingEntry] = {}
         self.ignored: dict[tuple[Finding, str], _FindingEntry] = {}
+        # (method, route), line, path of the eager loads some request read through whole
+        self.eager_read: set[tuple[tuple[str, str], CallSite | None, str]] = set()
         self.requests = 0
         self.started: float | None = None
         self.finished: float | None = None
@@ -247,6 +258,7 @@ class RunAggregator:
             statement.routes.add(route)
             handle.sql.append((statement, shape.statements.get(fingerprint, "")))
         handle.findings = self._entries(shape.findings, order, 0)
+        self.eager_read |= {(key, *read) for read in shape.eager_read}
         self._offer_sql(handle, order)
         return handle
 
@@ -382,7 +394,19 @@ class RunAggregator:
     def merged_findings(self) -> list[Finding]:
         entries = sorted(self.findings.values(), key=lambda e: e.first)
         return merge_findings(
-            [replace(e.finding, requests=e.requests) for e in entries if e.requests]
+            [
+                replace(e.finding, requests=e.requests)
+                for e in entries
+                if e.requests and not self._read_elsewhere(e.finding)
+            ]
+        )
+
+    def _read_elsewhere(self, finding: Finding) -> bool:
+        """An unused eager load that another request of its endpoint read through whole: the
+        rows of this one did not need it, theirs did (a nullable foreign key)."""
+        return finding.kind == "unused_eager_load" and (
+            ((finding.method, finding.route), finding.callsite, finding.path or "")
+            in self.eager_read
         )
 
     def merged_ignored(self) -> list[IgnoredFinding]:
