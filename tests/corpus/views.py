@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Avg, prefetch_related_objects
+from django.db.models import Avg, QuerySet, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.response import TemplateResponse
@@ -313,6 +313,18 @@ def eager_some_requests(request: HttpRequest) -> JsonResponse:
     if request.GET.get("authors"):
         return JsonResponse({"names": [b.author.name for b in books]})
     return JsonResponse({"titles": [b.title for b in books]})
+
+
+def _page(rows: QuerySet[Book]) -> tuple[int, list[str]]:
+    # A paginator's shape: count() on the queryset it is given (no join, no rows), then its rows.
+    total = rows.count()
+    return total, [b.title for b in rows]  # case: count_then_rows
+
+
+def count_then_rows(request: HttpRequest) -> JsonResponse:
+    # The author is never read: one unused eager load, the rows' (the count loads no rows).
+    total, titles = _page(Book.objects.select_related("author").order_by("id"))
+    return JsonResponse({"total": total, "titles": titles})
 
 
 def two_lists(request: HttpRequest) -> JsonResponse:

@@ -524,6 +524,13 @@ def test_corpus_one_statement_through_two_relations_on_one_line_is_told_apart(
     ]
 
 
+def test_corpus_a_count_of_an_eager_queryset_is_not_an_unused_eager_load() -> None:
+    found = findings_for("/corpus/count_then_rows/")
+    assert [(f.kind, f.path, str(f.callsite)) for f in found] == [
+        ("unused_eager_load", "author", site(VIEWS, "# case: count_then_rows"))
+    ]
+
+
 def test_corpus_bulk_operations_have_no_nplusone() -> None:
     findings = findings_for("/corpus/bulk/")
     assert [f.kind for f in findings] == ["write_on_read"] * len(findings)

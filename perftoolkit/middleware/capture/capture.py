@@ -404,6 +404,9 @@ class QueryCapture:
                 self._owners[sql] = weakref.ref(owner)
         if found.prefetch is None:
             eager = attribution.eager_paths(queryset)
+            # count(), exists() and aggregate() load no rows: their eager loads load nothing
+            if eager and attribution.via_of(found) in ("count", "exists", "aggregate"):
+                eager = ()
             if eager:
                 access = self.access
                 if access is not None:
