@@ -261,39 +261,96 @@ def _through(
         c.method not in ("select_related", "prefetch_related") for c in calls
     ):
         return None
-    lookups = [_literal(a) for c in calls for a in c.args]
+    lookups = [_lookup_of(a) for c in calls for a in c.args]
     if any(lookup is None for lookup in lookups):
         return None
-    try:
-        located = locate(source, line, frozenset(placement.routes))
-    except Unplaceable:
+    found: list[tuple[Located, list[ChainView], set[tuple[str, bool]]]] = []
+    # One model at a time: a line can name querysets of several models that reach the rows (a
+    # view's `render(…)` of a topic's private rows and of its comments); those that load a path
+    # to them built them.
+    for model in sorted(m for m in placement.routes if m in source):
+        try:
+            located = locate(source, line, frozenset({model}))
+        except Unplaceable:
+            continue
+        views: list[ChainView] = []
+        chosen: set[tuple[str, bool]] = set()
+        for view in located.chains:
+            if view.model != model:
+                continue
+            loaded = [
+                _literal(a) or ""
+                for c in view.queryset_calls(located.module)
+                if c.method in ("select_related", "prefetch_related")
+                for a in c.args
+            ]
+            paths = [
+                (path, many)
+                for path, many in placement.routes[model]
+                if any(each == path or each.startswith(f"{path}__") for each in loaded)
+            ]
+            if len(paths) > 1:
+                return None
+            if paths:
+                views.append(view)
+                chosen.update(paths)
+        if views:
+            found.append((located, views, chosen))
+    if len(found) != 1 or len(found[0][2]) != 1:
         return None
-    chosen: set[tuple[str, bool]] = set()
-    for view in located.chains:
-        loaded = [
-            _literal(a) or ""
-            for c in view.queryset_calls(located.module)
-            if c.method in ("select_related", "prefetch_related")
-            for a in c.args
-        ]
-        paths = [
-            (path, many)
-            for path, many in placement.routes.get(view.model or "", ())
-            if any(each == path or each.startswith(f"{path}__") for each in loaded)
-        ]
-        if len(paths) != 1:
-            return None
-        chosen.add(paths[0])
-    if len(chosen) != 1:
-        return None
+    located, views, chosen = found[0]
+    located = Located(located.wrapper, views)
     ((path, many),) = chosen
     code = "".join(
         f".{'prefetch_related' if many else c.method}("
-        + ", ".join(f'"{path}__{_literal(a)}"' for a in c.args)
+        + ", ".join(_prefixed(a, path) for a in c.args)
         + ")"
         for c in calls
     )
     return located, code
+
+
+def _lookup_of(argument: str) -> str | None:
+    """The lookup an eager-load argument names: a string literal, or a `Prefetch`'s first one."""
+    literal = _literal(argument)
+    if literal is not None:
+        return literal
+    prefetch = _prefetch_lookup(argument)
+    return prefetch[0] if prefetch is not None else None
+
+
+def _prefetch_lookup(argument: str) -> tuple[str, int, int] | None:
+    """`Prefetch("lookup", …)`: the lookup and where its literal starts and ends in `argument`."""
+    try:
+        node = ast.parse(argument.strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name | ast.Attribute)
+        and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) == "Prefetch"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+        and node.args[0].end_col_offset is not None
+        and node.args[0].end_lineno == node.args[0].lineno == 1
+    ):
+        return None
+    offset = len(argument) - len(argument.lstrip())
+    first = node.args[0]
+    lookup = str(first.value)
+    return lookup, offset + first.col_offset, offset + (first.end_col_offset or 0)
+
+
+def _prefixed(argument: str, path: str) -> str:
+    """The argument with `path__` in front of its lookup."""
+    literal = _literal(argument)
+    if literal is not None:
+        return f'"{path}__{literal}"'
+    found = _prefetch_lookup(argument)
+    assert found is not None  # _through took only arguments _lookup_of reads
+    lookup, start, end = found
+    return f'{argument[:start]}"{path}__{lookup}"{argument[end:]}'
 
 
 def _literal(text: str) -> str | None:

@@ -34,6 +34,13 @@ def placement_for(finding: Finding, root: Path) -> Placement:
     needed, free = free_names(code)
     imports = {name: path for name in needed if (path := _import_path(name, model)) is not None}
     routes = _routes(model) if model is not None else {}
+    if model is not None and model.__name__ not in models:
+        # a nested prefetch reaches the parents' rows through another queryset's eager loads
+        routes = {}
+        for parent in apps.get_models():
+            if parent.__name__ in models:
+                for name, paths in _routes(parent).items():
+                    routes[name] = tuple(dict.fromkeys([*routes.get(name, ()), *paths]))
     manager = str(getattr(model._default_manager, "name", "") or "objects") if model else "objects"
     return Placement(frozenset(models), imports, _names(finding, free, root), routes, manager)
 

@@ -338,6 +338,38 @@ def test_fix_through_no_or_several_loaded_paths_is_refused(source: str) -> None:
         fixed(source, 1, '.select_related("ingredient")', THROUGH)
 
 
+def test_a_prefetch_object_through_a_loaded_path_gets_the_path_in_its_lookup() -> None:
+    """A nested prefetch for a topic's private rows, the topic loaded by a select_related of
+    another model's queryset, named on a render line beside a queryset of comments."""
+    placement = Placement(
+        frozenset({"Topic"}),
+        {"TopicPrivate": "forum.models"},
+        routes={"TopicPrivate": (("topic", False),), "Comment": (("topic", False),)},
+    )
+    source = """\
+        def detail(request, pk):
+            private = get_object_or_404(TopicPrivate.objects.select_related("topic"), pk=pk)
+            comments = Comment.objects.filter(topic=private.topic_id)
+            return render(request, "t.html", {"private": private, "comments": comments})
+        """
+    code = (
+        '.prefetch_related(Prefetch("topics_private", '
+        'queryset=TopicPrivate.objects.select_related("user")))'
+    )
+    edited = fixed(source, 4, code, placement).splitlines()
+    assert edited[:2] == [
+        "from django.db.models import Prefetch",
+        "from forum.models import TopicPrivate",
+    ]
+    assert edited[3:] == [
+        '    private = get_object_or_404(TopicPrivate.objects.select_related("topic").prefetch_'
+        'related(Prefetch("topic__topics_private", queryset=TopicPrivate.objects.select_related('
+        '"user"))), pk=pk)',
+        "    comments = Comment.objects.filter(topic=private.topic_id)",
+        '    return render(request, "t.html", {"private": private, "comments": comments})',
+    ]
+
+
 def test_fix_through_a_path_refuses_an_annotation() -> None:
     source = 'rows = Plan.objects.prefetch_related("meal_set__item_set")\n'
     with pytest.raises(Unplaceable, match="no queryset of Item"):

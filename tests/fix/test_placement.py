@@ -117,6 +117,10 @@ def test_a_view_functions_one_queryset_of_the_rows_is_where_they_are_built() -> 
 def test_a_nested_prefetch_goes_on_the_parents_querysets_only() -> None:
     code = '.prefetch_related(Prefetch("reviews", queryset=Review.objects.select_related("book")))'
     finding = _rows_finding("corpus.Review", code)
-    assert placement.placement_for(finding, ROOT).models == frozenset({"Book"})
+    nested = placement.placement_for(finding, ROOT)
+    assert nested.models == frozenset({"Book"})
+    # the routes lead to the books (whose reviews are prefetched), not to the reviews
+    assert ("book", False) in nested.routes["Loan"]
+    assert ("review", False) not in nested.routes["Loan"]
     annotated = _rows_finding("corpus.Book", '.annotate(review_count=Count("reviews"))')
     assert placement.placement_for(annotated, ROOT).models == frozenset({"Book"})
