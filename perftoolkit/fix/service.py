@@ -93,7 +93,7 @@ def run_fix(
     run = read_run(options.report)
     findings = _selected(run, options.only)
     root = project_root()
-    requests = _requests(run)
+    requests = _requests(run, options.report)
     with tempfile.TemporaryDirectory(prefix="perftoolkit-bodies-") as bodies:
         service = _Service(
             run, root, requests, settings_module, project_dir or Path.cwd(), progress, Path(bodies)
@@ -131,11 +131,20 @@ def _selected(run: AuditRun, only: tuple[str, ...]) -> list[Finding]:
     return [f for f in findings if not wanted or f.id in wanted]
 
 
-def _requests(run: AuditRun) -> tuple[dict[Endpoint, list[ReplayRequest]], list[RequestProfile]]:
+def _requests(
+    run: AuditRun, report: Path
+) -> tuple[dict[Endpoint, list[ReplayRequest]], list[RequestProfile]]:
     if not run.record_dir:
         raise ReportFormatError(
             "The report names no record directory (`record_dir`), so its requests cannot be "
             "replayed. Rebuild it with `perftoolkit report build <record-dir> -o report.json`."
+        )
+    if not Path(run.record_dir).is_dir():
+        raise ReportFormatError(
+            f"{report}: its record directory {run.record_dir} does not exist. A report names its "
+            "record directory relative to its own file, so a report copied or moved elsewhere "
+            "loses it: run perf_fix on the report where `report build` wrote it, or build it "
+            "again where you want it (`perftoolkit report build <record-dir> -o report.json`)."
         )
     profiles = list(recorded_profiles(run.record_dir))
     return recorded_requests(profiles), profiles

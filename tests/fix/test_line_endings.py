@@ -139,7 +139,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> P
         record_dir=str(tmp_path / "record"),
     )
     write_run(run, tmp_path / "report.json")
-    monkeypatch.setattr(service, "_requests", lambda _: (REQUESTS, []))
+    monkeypatch.setattr(service, "_requests", lambda *_: (REQUESTS, []))
     monkeypatch.setattr(service, "replay", replay)
     return tmp_path / "project"
 

@@ -233,3 +233,26 @@ def test_the_summary_counts_each_way_a_fixable_finding_was_left() -> None:
         "2 of 5 fixable findings verified (1 edit kept, 1 reverted edit, 2 unplaceable findings, "
         "1 without an exact fix or origin); patch: p.patch."
     )
+
+
+def test_a_report_moved_away_from_its_record_directory_is_a_clear_error(tmp_path: Path) -> None:
+    import shutil
+
+    from perftoolkit.core.runs.run import AuditRun
+    from perftoolkit.exceptions import ReportFormatError
+    from perftoolkit.fix.options import FixOptions
+    from perftoolkit.fix.service import run_fix
+    from perftoolkit.reporting.schema import write_run
+
+    (tmp_path / "rec").mkdir()
+    built = tmp_path / "report.json"
+    write_run(AuditRun("", "", "", True, {}, (), (), (), record_dir=str(tmp_path / "rec")), built)
+    moved = tmp_path / "elsewhere" / "report.json"
+    moved.parent.mkdir()
+    shutil.copy(built, moved)
+    with pytest.raises(ReportFormatError) as raised:
+        run_fix(FixOptions(report=moved), settings_module="tests.settings")
+    assert str(raised.value).startswith(
+        f"{moved}: its record directory {tmp_path / 'elsewhere' / 'rec'} does not exist. A report "
+        "names its record directory relative to its own file"
+    )

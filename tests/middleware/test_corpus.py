@@ -420,6 +420,19 @@ def test_corpus_nplusone_exact(case: str) -> None:
     assert finding.route == f"corpus/{case}/"
 
 
+def test_corpus_a_unapproved_review_bypasses_the_prefetch_and_says_so() -> None:
+    """`book.reviews.get(…)` on prefetched reviews queries anyway: its fix is a filtered
+    Prefetch, never the plain prefetch that is already there."""
+    [finding] = findings_for("/corpus/unapproved_review/")
+    assert finding.message.startswith("N+1: Book.reviews.get() runs once per Book row")
+    assert "a prefetch of reviews exists, but .get()/.first() bypasses it" in finding.message
+    assert finding.fix is not None
+    assert finding.fix.code == (
+        '.prefetch_related(Prefetch("reviews", queryset=Review.objects.filter(approved=False), '
+        'to_attr="filtered_reviews"))'
+    )
+
+
 def test_corpus_prefetch_bypassed_says_so() -> None:
     [finding] = findings_for("/corpus/prefetch_bypassed/")
     assert "a prefetch of reviews exists, but .filter() bypasses it" in finding.message

@@ -254,7 +254,13 @@ def test_profile_dict_quotes_a_filtered_read_that_ran_once() -> None:
         None,
         None,
         None,
-        '"good": book.reviews.filter(approved=True).count(),  # case: detail_lazy_count',
+        # the whole statement: the read is on a line of a longer one
+        "return JsonResponse(\n"
+        "    {\n"
+        '        "country": book.author.publisher.country.name,  # case: detail_lazy\n'
+        '        "good": book.reviews.filter(approved=True).count(),  # case: detail_lazy_count\n'
+        "    }\n"
+        ")",
     ]
 
 

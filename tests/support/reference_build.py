@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from perftoolkit.core.diagnosis import load_detectors
 from perftoolkit.core.events import CacheStats, RequestProfile
@@ -53,11 +54,28 @@ def reference_report(
     options = options or DetectionOptions()
     by_endpoint: dict[tuple[str, str], list[RequestProfile]] = defaultdict(list)
     found: list[Finding] = []
+    read: set[tuple[tuple[str, str], Any, str]] = set()  # eager loads some request read whole
     for profile in profiles:
         by_endpoint[profile.endpoint].append(profile)
+        mine: dict[str, Finding] = {}
         for detect in detectors:
-            found.extend(detect(profile, options))
-    findings = merge_findings(found)
+            for finding in detect(profile, options):  # one per id and request, the worst
+                if finding.id not in mine or finding.repeats > mine[finding.id].repeats:
+                    mine[finding.id] = finding
+        found.extend(mine.values())
+        read |= {
+            (profile.endpoint, load.callsite or profile.queryset_site, load.path)
+            for load in profile.eager_loads
+            if load.hops and all(hop in profile.accessed for hop in load.hops)
+        }
+    findings = merge_findings(
+        [
+            f
+            for f in found
+            if f.kind != "unused_eager_load"
+            or ((f.method, f.route), f.callsite, f.path or "") not in read
+        ]
+    )
     endpoints = sorted(
         (_endpoint(key, items, findings) for key, items in by_endpoint.items()),
         key=lambda e: (e.route, e.method),

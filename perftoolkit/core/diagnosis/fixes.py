@@ -94,6 +94,10 @@ def fix_for(chain: Chain) -> Fix | None:
 
 def _fix_for(chain: Chain) -> Fix:
     via = chain.last.via
+    if via not in ("get", "all") and chain.source and _parse(chain.source) is None:
+        # the statement cannot be read (a line of a longer one): its filters are unknown, and a
+        # fix without them would count, test or load other rows
+        raise _Inexact
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
     )
@@ -266,7 +270,7 @@ def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
 def _prefixed(calls: Calls, expr: ast.expr, path: str, filtered: str) -> str:
     """`Sum("amount")` → `Sum("enrollments__amount", filter=…)`."""
     if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Constant):
-        func = calls.source(expr.func)
+        func = _function_name(expr.func) if _is_aggregate(expr.func) else calls.source(expr.func)
         column = str(expr.args[0].value)
         rest = [calls.source(a) for a in expr.args[1:]] + [
             f"{k.arg}={calls.source(k.value)}" for k in expr.keywords if k.arg
@@ -277,9 +281,27 @@ def _prefixed(calls: Calls, expr: ast.expr, path: str, filtered: str) -> str:
 
 
 def _default_alias(expr: ast.expr) -> str | None:
+    """Django's key for `aggregate(Sum("price"))`, `price__sum` (also for `models.Sum`)."""
     if isinstance(expr, ast.Call) and expr.args and isinstance(expr.args[0], ast.Constant):
-        return f"{expr.args[0].value!s}__{ast.unparse(expr.func).lower()}"
+        alias = f"{expr.args[0].value!s}__{_function_name(expr.func).lower()}"
+        return alias if alias.isidentifier() else None
     return None
+
+
+_AGGREGATES = frozenset({"Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"})
+
+
+def _function_name(func: ast.expr) -> str:
+    """`Sum` for `Sum` and for `models.Sum`."""
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ast.unparse(func)
+
+
+def _is_aggregate(func: ast.expr) -> bool:
+    """One of Django's aggregates, however the module names it: the fix names it bare (perf_fix
+    imports it from django.db.models)."""
+    return _function_name(func) in _AGGREGATES
 
 
 def repr_str(text: str) -> str:

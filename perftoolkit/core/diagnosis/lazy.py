@@ -10,6 +10,8 @@ Only what makes fewer queries is reported: a join (`select_related`) or an annot
 of one row's set is still one query, so a lone `course.tags.all()` is not. The reads must follow a
 query that returned one row (`get()`, `first()`: its SQL ends in `LIMIT 21` or `LIMIT 1`) and
 together cost at least `MIN_QUERIES`: one lazy foreign key on a detail page is not worth a line.
+A read whose statement runs again through the same relation, or with the same parameters, is a
+duplicate or an N+1's.
 A row whose relation is read per row of an N+1 is left to that finding (its fix nests there).
 """
 
@@ -51,13 +53,24 @@ def detect_lazy_relations(profile: RequestProfile, options: DetectionOptions) ->
     groups = _groups(queries, options.nplusone_threshold)
     per_row = {g.relation.model for g in groups if g.relation is not None}
     grouped = {i for g in groups for i in g.indexes}
-    runs = Counter(q.fingerprint for q in queries)
+    # A read is repeated when its statement ran again through the same relation (the session's
+    # user loaded by its id is the same statement as a row's `assigned_to`, and no repeat of it)
+    runs = Counter(_read_key(q) for q in queries)
+    # The same statement with the same parameters is a duplicate query: that finding says it.
+    same: Counter[tuple[str, str | None]] = Counter(
+        (q.fingerprint, q.params_key) for q in queries if q.params_key is not None
+    )
     reads: dict[int, _Read] = {}
     for index in candidates:
         query = queries[index]
         relation = query.relation
         assert relation is not None
-        if runs[query.fingerprint] > 1 or index in grouped or relation.target in per_row:
+        if (
+            runs[_read_key(query)] > 1
+            or same[(query.fingerprint, query.params_key)] > 1
+            or index in grouped
+            or relation.target in per_row
+        ):
             continue  # repeated (a duplicate, an N+1) or the root of an N+1's rows
         loader = _loader(queries, index, relation.model)
         if loader is None or loader in grouped:
@@ -85,6 +98,13 @@ def detect_lazy_relations(profile: RequestProfile, options: DetectionOptions) ->
         if len(saved) >= MIN_QUERIES:
             findings.extend(f for _, f in found if f is not None)
     return findings
+
+
+def _read_key(query: QueryEvent) -> tuple[str, str, str]:
+    relation = query.relation
+    if relation is None:
+        return (query.fingerprint, "", "")
+    return (query.fingerprint, relation.model, relation.field)
 
 
 def _lazy_read(query: QueryEvent) -> bool:

@@ -264,12 +264,12 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         "exists": ".exists()",
         "filter": ".filter()",
         "aggregate": ".aggregate()",
+        "get_one": ".get()",
     }.get(relations[-1].via, "")
     where = f" at {head.callsite}" if head.callsite else ""
     if relations[-1].prefetched:
-        where += (
-            f" (a prefetch of {relations[-1].field} exists, but .{relations[-1].via}() bypasses it)"
-        )
+        call = "get()/.first" if relations[-1].via == "get_one" else relations[-1].via
+        where += f" (a prefetch of {relations[-1].field} exists, but .{call}() bypasses it)"
     load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
     if fix is not None:
         remedy = f"; add {fix.code}{load}."

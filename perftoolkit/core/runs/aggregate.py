@@ -214,6 +214,20 @@ class ShapeHandle:
         self.path = ""
 
 
+def _one_per_id(findings: Sequence[Finding]) -> list[Finding]:
+    """One request's findings, one per id: two lines of one function reading one relation per row
+    (three per-row counts of a queue's tickets, filtered differently) are one finding, the worst,
+    counted once for the request."""
+    if len(findings) < 2:
+        return list(findings)
+    best: dict[str, Finding] = {}
+    for finding in findings:
+        known = best.get(finding.id)
+        if known is None or finding.repeats > known.repeats:
+            best[finding.id] = finding
+    return [f for f in findings if best[f.id] is f]
+
+
 class RunAggregator:
     """Feed requests with `add` (or `add_profile`), then `finish` into an AuditRun."""
 
@@ -272,7 +286,7 @@ class RunAggregator:
         if self.ignore is not None and findings:
             kept, silenced = self.ignore(list(findings))
         entries = []
-        for index, finding in enumerate(kept, start=first_index):
+        for index, finding in enumerate(_one_per_id(kept), start=first_index):
             plain = replace(finding, requests=1)
             entry = self.findings.get(plain)
             if entry is None:

@@ -131,8 +131,13 @@ def relation_of(walk: Walk, queryset: QuerySet[Any] | None) -> Relation | None:
 
 def via_of(walk: Walk) -> RelationVia:
     name = walk.queryset.f_code.co_name if walk.queryset is not None else ""
-    if walk.manager is not None and walk.manager.f_code.co_name in ("count", "exists"):
-        name = walk.manager.f_code.co_name
+    manager = walk.manager
+    if manager is not None:
+        called = manager.f_code.co_name
+        if called == "manager_method":  # the queryset method a manager passed the call to
+            called = str(frame_local(manager, "name") or called)
+        if called in _VIA_BY_METHOD:  # `book.reviews.get(…)`: not the queryset's inner iteration
+            name = called
     return _VIA_BY_METHOD.get(name, "all")
 
 

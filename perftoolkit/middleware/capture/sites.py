@@ -80,12 +80,49 @@ def _find_declaration(source: str, field_name: str) -> int | None:
     return fallback
 
 
+# A statement longer than this is quoted by its own line only (a page-long literal is no filter).
+_MAX_STATEMENT_LINES = 12
+
+
 def source_line(site: CallSite | None, filename: str | None) -> str | None:
-    """The statement at a project callsite, stripped (for fixes that quote the user's code)."""
+    """The statement at a project callsite, stripped (for fixes that quote the user's code): the
+    whole statement when it spans several lines (`Model.objects.filter(…)` then `.count()` on a
+    line of its own), the header of a `for`/`if`/`with`; its line alone when the file does not
+    parse."""
     if site is None or filename is None or site.file.endswith((".html", ".txt")):
         return None
-    text = linecache.getline(filename, site.line).strip()
+    lines = linecache.getlines(filename)
+    if not 0 < site.line <= len(lines):
+        return None
+    start, end = _statements(filename, len(lines), lines[0]).get(site.line, (site.line, site.line))
+    if end - start >= _MAX_STATEMENT_LINES:
+        start = end = site.line
+    text = textwrap.dedent("".join(lines[start - 1 : end])).strip()
     return text or None
+
+
+@settings_cache(maxsize=256)
+def _statements(filename: str, count: int, first: str) -> dict[int, tuple[int, int]]:
+    """Each line of a module → the first and last line of the innermost statement holding it (a
+    compound statement's header only). Keyed by the file's line count and first line as well,
+    so a file linecache reread is parsed again."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return {}
+    spans: dict[int, tuple[int, int]] = {}
+    for node in ast.walk(tree):  # outer statements first: inner ones overwrite their lines
+        if not isinstance(node, ast.stmt):
+            continue
+        end = node.end_lineno or node.lineno
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
+            inner = body[0].lineno
+            decorators = getattr(node, "decorator_list", [])
+            end = max(node.lineno, inner - 1) if not decorators else node.lineno
+        for line in range(node.lineno, end + 1):
+            spans[line] = (node.lineno, end)
+    return spans
 
 
 def definition_site(frame: FrameType, keywords: tuple[str, ...]) -> CallSite | None:

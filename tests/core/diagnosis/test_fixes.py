@@ -6,6 +6,7 @@ import pytest
 
 from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, nest_fix
 from perftoolkit.core.events import Relation
+from perftoolkit.core.findings import Fix
 
 
 def chain(
@@ -74,6 +75,12 @@ def chain(
             '.annotate(price__sum=Sum("items__price", filter=Q(items__state="paid")))',
         ),
         (
+            "aggregate",
+            'return self.items.aggregate(models.Sum("price"))["price__sum"] or 0',
+            "",
+            '.annotate(price__sum=Sum("items__price"))',
+        ),
+        (
             "filter",
             'for item in order.items.filter(state="paid").order_by("-id"):',
             "",
@@ -114,10 +121,6 @@ def test_fix_for_prefetch_bypassed_note() -> None:
     assert fix.note.startswith(
         'prefetch_related("items") is already there, but .filter() on the prefetched manager'
     )
-
-
-def test_fix_for_unparseable_source_falls_back() -> None:
-    assert fix_for(chain("count", "n = (((")).code == '.annotate(items_count=Count("items"))'
 
 
 @pytest.mark.parametrize(
@@ -171,3 +174,14 @@ def test_fix_for_membership_without_the_owner_text_writes_no_code() -> None:
 
 def test_fix_for_aggregate_without_its_field_writes_no_code() -> None:
     assert fix_for(chain("aggregate", None)) is None
+
+
+def test_a_statement_that_cannot_be_read_gives_no_filtered_fix() -> None:
+    """`.count()` on a line of its own, the filters on the lines above: no fix rather than a
+    Count of every row."""
+    assert fix_for(chain("count", ".count()")) is None
+    assert fix_for(chain("exists", "status__in=OPEN).exists()")) is None
+    # a plain read names no filter: its fix stands
+    assert fix_for(chain("all", "for item in (")) == Fix(
+        "prefetch_related", '.prefetch_related("items")'
+    )

@@ -136,3 +136,18 @@ def test_no_finding_without_a_project_line_to_write_it() -> None:
         method="GET", route="me/", queries=(root(), customer(), address(), items())
     )
     assert summary(profile) == []
+
+
+def test_the_same_statement_run_for_another_reason_does_not_hide_a_lazy_read() -> None:
+    # The session's user is loaded by its id: the statement of a row's foreign key to users.
+    session_user = event(CUSTOMER, None, model="shop.Customer")
+    assert [s[0] for s in summary(detail(session_user, root(), customer(), address()))] == [
+        "customer__address"
+    ]
+
+
+def test_a_read_of_the_row_a_request_already_loaded_is_the_duplicates() -> None:
+    # The profile's user is the session's user: the same statement, the same parameters.
+    session_user = event(CUSTOMER, None, model="shop.Customer", params_key="7")
+    read = event(CUSTOMER, relation=CUSTOMER_REL, model="shop.Customer", params_key="7")
+    assert summary(detail(session_user, root(), read, address())) == []

@@ -162,3 +162,32 @@ def test_finding_id_is_stable_and_merge_counts_requests() -> None:
 
 def test_iso_utc() -> None:
     assert iso_utc(1_795_000_000.7) == "2026-11-18T11:06:40Z"
+
+
+def test_findings_of_one_id_in_one_request_count_that_request_once() -> None:
+    """Three per-row counts on three lines of one function (a queue's open, resolved and closed
+    tickets) have one id: one finding, the worst, seen in one request."""
+    from perftoolkit.core.events import CallSite, RequestProfile
+    from perftoolkit.core.findings import DetectionOptions, Finding
+    from perftoolkit.core.runs.aggregate import RunAggregator
+
+    def counts(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
+        return [
+            Finding(
+                "n_plus_one",
+                "GET",
+                "reports/",
+                f"N+1 at line {line}",
+                model="helpdesk.Queue",
+                path="ticket",
+                repeats=repeats,
+                callsite=CallSite("views.py", line, "report"),
+            )
+            for line, repeats in ((1583, 5), (1584, 7), (1585, 6))
+        ]
+
+    aggregator = RunAggregator()
+    profile = RequestProfile(method="GET", route="reports/")
+    aggregator.add_profile(profile, (0,), [counts], DetectionOptions())
+    [finding] = aggregator.merged_findings()
+    assert (finding.requests, finding.repeats, finding.message) == (1, 7, "N+1 at line 1584")

@@ -3,6 +3,7 @@ evaluated queryset eager-loaded."""
 
 from __future__ import annotations
 
+import linecache
 from typing import Any
 
 from django.db.models import Prefetch
@@ -92,3 +93,43 @@ def test_view_queryset_site_keeps_the_default_when_the_text_cannot_tell() -> Non
 
 def test_view_queryset_site_of_a_model_only_view_is_its_model_line() -> None:
     assert str(view_queryset_site(ModelOnly)) == at("model")
+
+
+def test_source_line_is_the_whole_statement_or_a_compound_statements_header(tmp_path: Any) -> None:
+    from perftoolkit.core.events import CallSite
+    from perftoolkit.middleware.capture.sites import source_line
+
+    module = tmp_path / "rows.py"
+    module.write_text(
+        "def open_count(ticket):\n"
+        "    return (\n"
+        "        Dependency.objects.filter(ticket=ticket)  # the ticket's\n"
+        '        .filter(status__in=("open", "new"))\n'
+        "        .count()\n"
+        "    )\n"
+        "\n"
+        "\n"
+        "def rows(books):\n"
+        "    for book in books.filter(\n"
+        "        live=True\n"
+        "    ):\n"
+        "        print(book)\n"
+    )
+
+    def at(line: int) -> str | None:
+        return source_line(CallSite("rows.py", line, "f"), str(module))
+
+    whole = (
+        "return (\n"
+        "    Dependency.objects.filter(ticket=ticket)  # the ticket's\n"
+        '    .filter(status__in=("open", "new"))\n'
+        "    .count()\n"
+        ")"
+    )
+    assert at(5) == at(2) == whole
+    assert at(11) == "for book in books.filter(\n    live=True\n):"
+    assert at(13) == "print(book)"
+    # a file that does not parse: its line alone
+    module.write_text("def f(:\n    return rows.count()\n")
+    linecache.checkcache(str(module))
+    assert at(2) == "return rows.count()"
