@@ -34,6 +34,7 @@ from perftoolkit.fix.edit import AlreadyThere, apply_fix
 from perftoolkit.fix.locate import Unplaceable
 from perftoolkit.fix.options import FixOptions
 from perftoolkit.fix.placement import function_view_target, placement_for, view_target
+from perftoolkit.fix.reads import annotation_read, rewrite_read
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -79,6 +80,7 @@ class _State:
     unstable: dict[ReplayRequest, str] = field(default_factory=dict)
 
 
+NO_FEWER = "reverted: the endpoint ran no fewer queries"
 # The findings perf_fix writes a fix for, in the order it tries them.
 FIXED_KINDS = ("n_plus_one", "lazy_relation")
 
@@ -334,7 +336,51 @@ class _Service:
                 )
             earlier = ", ".join(state.edited_by.get(path, []))
             return self._outcome(finding, "covered", f"written by the fix of {earlier}")
-        return self._verify(finding, path, edited)
+        outcome = self._verify(finding, path, edited)
+        if outcome.status == "rejected" and outcome.reason == NO_FEWER:
+            # An annotation nothing reads: read it where the row is counted, and try again.
+            read = self._read_edit(finding, path, edited)
+            if read is not None:
+                again = self._verify(finding, path, edited, read)
+                if again.status == "verified":
+                    return again
+        return outcome
+
+    def _read_edit(self, finding: Finding, path: Path, edited: str) -> tuple[Path, str] | None:
+        """The finding's own line rewritten to read the annotation its fix adds (`reads.py`), in
+        that file's current text (the origin's edit included when it is the same file); None
+        when the fix is not such an annotation or the line cannot be rewritten."""
+        assert finding.fix is not None
+        site = finding.callsite
+        how = annotation_read(finding.fix.code, exists=".exists()" in finding.message)
+        if (
+            how is None
+            or site is None
+            or not site.file.endswith(".py")
+            or not finding.path
+            or "__" in finding.path
+        ):
+            return None
+        target = (self.root / site.file).resolve()
+        if not target.is_relative_to(self.root) or not target.is_file():
+            return None
+        if not os.access(target, os.W_OK):
+            return None
+        try:
+            current, original = self._texts(target)
+        except (OSError, UnicodeDecodeError):
+            return None
+        text = edited if target == path else current
+        line = map_line(original, text, site.line)
+        if line is None:
+            return None
+        try:
+            rewritten = rewrite_read(text, line, finding.path, *how)
+        except Unplaceable:
+            return None
+        if target != path:
+            self._ensure_baseline(target)
+        return target, rewritten
 
     def _texts(self, path: Path) -> tuple[str, str]:
         """The current text of `path` (kept edits included) and its original."""
@@ -365,8 +411,19 @@ class _Service:
             self.state.baseline[request] = result
             self.state.results.setdefault(request, result)
 
-    def _verify(self, finding: Finding, path: Path, edited: str) -> FixOutcome:
+    def _verify(
+        self,
+        finding: Finding,
+        path: Path,
+        edited: str,
+        read: tuple[Path, str] | None = None,
+    ) -> FixOutcome:
+        """Replay with `edited` as `path` (and `read`'s rewrite of the per-row read, when given)
+        and keep it if the finding's endpoint runs fewer queries and no response changed."""
         state = self.state
+        edits = {path: edited}
+        if read is not None:
+            edits[read[0]] = read[1]
         endpoint = (finding.method, finding.route)
         own = self.requests.get(endpoint, [])
         if not own:
@@ -378,12 +435,11 @@ class _Service:
         unjudged = self._unjudged(own)
         if unjudged:
             return self._outcome(finding, "unverifiable", unjudged)
-        requests = [
-            r for e in sorted(self._affected(path) | {endpoint}) for r in self.requests.get(e, [])
-        ]
+        affected = {endpoint}.union(*(self._affected(p) for p in edits))
+        requests = [r for e in sorted(affected) for r in self.requests.get(e, [])]
         overlay = {
             **{p: t for p, t in state.current.items() if t != state.originals[p]},
-            path: edited,
+            **edits,
         }
         self.progress(f"{finding.id}: replaying {_count(len(requests), 'request')} with the fix")
         before = max(state.results[r].queries or 0 for r in own)
@@ -418,11 +474,11 @@ class _Service:
             return self._outcome(
                 finding,
                 "rejected",
-                "reverted: the endpoint ran no fewer queries",
+                NO_FEWER,
                 queries_before=before,
                 queries_after=after,
             )
-        reached = self._callsite_drop(finding, path, own, by_request)
+        reached = self._callsite_drop(finding, set(edits), own, by_request)
         if reached:
             return self._outcome(
                 finding,
@@ -431,17 +487,23 @@ class _Service:
                 queries_before=before,
                 queries_after=after,
             )
-        state.current[path] = edited
+        for each, text in edits.items():
+            state.current[each] = text
+            state.edited_by.setdefault(each, []).append(finding.id)
         state.results.update(by_request)
-        state.edited_by.setdefault(path, []).append(finding.id)
         edited_file = path.relative_to(self.root).as_posix()
-        outcome = self._outcome(finding, "verified", "", queries_before=before, queries_after=after)
+        reason = ""
+        if read is not None:
+            reason = f"the per-row read at {finding.callsite} reads the annotation"
+        outcome = self._outcome(
+            finding, "verified", reason, queries_before=before, queries_after=after
+        )
         return replace(outcome, edited=edited_file) if edited_file != outcome.file else outcome
 
     def _callsite_drop(
         self,
         finding: Finding,
-        path: Path,
+        paths: set[Path],
         own: list[ReplayRequest],
         results: dict[ReplayRequest, ReplayResult],
     ) -> str:
@@ -452,9 +514,7 @@ class _Service:
         site = finding.callsite
         if site is None:
             return ""
-        edited = {p.relative_to(self.root).as_posix() for p in self.state.current} | {
-            path.relative_to(self.root).as_posix()
-        }
+        edited = {p.relative_to(self.root).as_posix() for p in [*self.state.current, *paths]}
         if site.file in edited:
             return ""
         where = f"{site.file}:{site.line}"

@@ -44,7 +44,7 @@ def service(tmp_path: Path, before: dict[str, int]) -> _Service:
 def check(tmp_path: Path, before: dict[str, int], after: dict[str, int]) -> str:
     result = ReplayResult(queries=705, key=None, stable=True, sites=after)
     return service(tmp_path, before)._callsite_drop(
-        FINDING, tmp_path / "plans/views.py", [REQUEST], {REQUEST: result}
+        FINDING, {tmp_path / "plans/views.py"}, [REQUEST], {REQUEST: result}
     )
 
 
@@ -65,7 +65,7 @@ def test_own_line_in_the_edited_file_is_not_judged(tmp_path: Path) -> None:
     finding = replace(FINDING, callsite=CallSite("plans/views.py", 20, "PlanList.get"))
     result = ReplayResult(queries=705, key=None, stable=True, sites={"plans/views.py:20": 41})
     judged = service(tmp_path, {"plans/views.py:20": 41})._callsite_drop(
-        finding, tmp_path / "plans/views.py", [REQUEST], {REQUEST: result}
+        finding, {tmp_path / "plans/views.py"}, [REQUEST], {REQUEST: result}
     )
     assert judged == ""
 
