@@ -346,6 +346,12 @@ def _inner(
             candidates.append(views)
     if len(candidates) > 1:
         matching = [c for c in candidates if any(v.model in models for v in c)]
+        if not matching and models and all(v.model for c in candidates for v in c):
+            others = sorted({str(v.model) for c in candidates for v in c})
+            raise Unplaceable(
+                f"no queryset of {' or '.join(sorted(models))} is built on this line (it uses "
+                f"querysets of {', '.join(others)})"
+            )
         candidates = matching or candidates
     if len(candidates) > 1:
         raise Unplaceable("the line builds several querysets and the model does not tell which")

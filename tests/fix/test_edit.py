@@ -285,6 +285,15 @@ def test_request_user_of_the_per_row_code_written_as_the_views() -> None:
             '.select_related("a")',
             "several querysets",
         ),
+        (
+            "def f(request):\n"
+            "    comments = Comment.objects.all()\n"
+            "    fans = Fan.objects.all()\n"
+            '    return render(request, "t.html", {"comments": comments, "fans": fans})\n',
+            4,
+            '.select_related("a")',
+            "no queryset of Book is built on this line (it uses querysets of Comment, Fan)",
+        ),
     ],
 )
 def test_unplaceable_says_why(source: str, line: int, code: str, reason: str) -> None:
