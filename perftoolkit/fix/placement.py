@@ -22,7 +22,6 @@ from perftoolkit.fix.source import read_source
 
 def placement_for(finding: Finding, root: Path) -> Placement:
     assert finding.fix is not None
-    assert finding.origin is not None
     code = finding.fix.code
     model = _model(finding.model)
     models = {model.__name__} if model is not None else set()
@@ -296,7 +295,8 @@ def _querysets_of(tree: ast.AST, models: set[str], managers: set[str]) -> set[in
 
 
 def _view_function(paths: list[str]) -> Any:
-    """The endpoint's view when it is a plain function (decorators unwrapped), else None."""
+    """The endpoint's view when it is a plain function (decorators unwrapped), the class of a view
+    that is an instance (a syndication Feed), else None (a class-based view is view_target's)."""
     from django.urls import Resolver404, resolve
 
     for path in paths:
@@ -307,7 +307,10 @@ def _view_function(paths: list[str]) -> Any:
         func = inspect.unwrap(match.func)
         if getattr(func, "view_class", None) or getattr(func, "cls", None):
             return None
-        return func if inspect.isfunction(func) else None
+        if inspect.isfunction(func):
+            return func
+        # a view that is an instance (a syndication Feed): the code of its class
+        return None if inspect.isroutine(func) or isinstance(func, type) else type(func)
     return None
 
 

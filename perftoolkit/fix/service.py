@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from perftoolkit.conf import project_root
-from perftoolkit.core.events import RequestProfile
+from perftoolkit.core.events import CallSite, RequestProfile
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.fix.calls import parse_fix
 from perftoolkit.core.fix.context import map_line
@@ -173,6 +173,7 @@ class _Service:
         self.state = _State()
 
     def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
+        findings = [self._placed(f) for f in findings]
         planned = [(f, self._plan(f)) for f in findings]
         files = {path for _, (path, _) in planned if path is not None}
         endpoints = {e for path in files for e in self._affected(path)}
@@ -199,6 +200,24 @@ class _Service:
                     outcomes[index] = again
                     kept = kept or again.status == "verified"
         return outcomes
+
+    def _placed(self, finding: Finding) -> Finding:
+        """A finding without an origin (library code ran the rows' query: a syndication feed's
+        `items()`, a paginator) gets the one statement of its endpoint's own view code that builds
+        a queryset of its rows' model, when there is exactly one."""
+        if finding.origin is not None or finding.fix is None:
+            return finding
+        try:
+            target = function_view_target(
+                finding, self._paths(finding), self.root, placement_for(finding, self.root)
+            )
+        except Exception:  # the view could not be resolved or read: no origin, as recorded
+            logger.debug("perftoolkit: no view code for %s", finding.id, exc_info=True)
+            return finding
+        if target is None:
+            return finding
+        file, line = target
+        return replace(finding, origin=CallSite(file.relative_to(self.root).as_posix(), line, ""))
 
     def _plan(self, finding: Finding) -> tuple[Path | None, FixOutcome]:
         """The file the fix goes into, or the outcome that says why there is none."""

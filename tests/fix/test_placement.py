@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,14 @@ def test_a_nested_prefetch_goes_on_the_parents_querysets_only() -> None:
     assert ("review", False) not in nested.routes["Loan"]
     annotated = _rows_finding("corpus.Book", '.annotate(review_count=Count("reviews"))')
     assert placement.placement_for(annotated, ROOT).models == frozenset({"Book"})
+
+
+def test_a_feeds_rows_are_built_in_its_class_when_library_code_ran_their_query() -> None:
+    """Django's Feed calls items() and iterates what it returns: no project line ran the query,
+    so the finding has no origin; the feed class builds one queryset of books."""
+    finding = replace(_rows_finding("corpus.Book", '.select_related("author")'), origin=None)
+    where = placement.placement_for(finding, ROOT)
+    assert placement.function_view_target(finding, ["/corpus/book_feed/"], ROOT, where) == (
+        ROOT / "tests/corpus/views.py",
+        line_of("tests/corpus/views.py", "# origin: book_feed"),
+    )

@@ -544,6 +544,16 @@ def test_corpus_a_count_of_an_eager_queryset_is_not_an_unused_eager_load() -> No
     ]
 
 
+def test_corpus_a_feeds_rows_have_no_origin_line_library_code_ran_their_query() -> None:
+    [finding] = findings_for("/corpus/book_feed/")
+    assert (finding.path, finding.repeats, str(finding.callsite), finding.origin) == (
+        "author",
+        6,
+        site(VIEWS, "# case: book_feed"),
+        None,
+    )
+
+
 def test_corpus_bulk_operations_have_no_nplusone() -> None:
     findings = findings_for("/corpus/bulk/")
     assert [f.kind for f in findings] == ["write_on_read"] * len(findings)
