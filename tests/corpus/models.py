@@ -60,6 +60,10 @@ class Book(models.Model):
     def review_total(self) -> int:
         return self.reviews.count()
 
+    def approved_reviews(self) -> int:
+        # called from a template: the filter is on this line, not the template's
+        return self.reviews.filter(approved=True).count()  # case: template_filter
+
     def ordered_tags(self) -> models.QuerySet[Tag]:
         return self.tags.order_by("name")  # a clone: a prefetch of tags would not serve it
 

@@ -60,6 +60,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("two_routes/", views.two_routes),
     path("two_routes_template/", views.two_routes_template),
     path("two_lists/", views.two_lists),
+    path("template_filter/", views.template_filter),
     path("book_feed/", views.BookFeed()),
     path("unapproved_review/", views.unapproved_review),
     path("count_then_rows/", views.count_then_rows),

@@ -554,6 +554,18 @@ def test_corpus_a_feeds_rows_have_no_origin_line_library_code_ran_their_query() 
     )
 
 
+def test_corpus_a_method_a_template_calls_gives_its_own_filters_to_the_fix() -> None:
+    """`{{ book.approved_reviews }}` runs `self.reviews.filter(approved=True).count()`: the
+    callsite is the template's line, the filter is the method's, and the fix keeps it."""
+    [finding] = findings_for("/corpus/template_filter/")
+    assert finding.fix is not None
+    assert finding.fix.code == (
+        '.annotate(reviews_count=Count("reviews", filter=Q(reviews__approved=True)))'
+    )
+    assert str(finding.callsite).startswith(f"{TEMPLATES}/approved.html:3")
+    assert str(finding.origin) == site(VIEWS, "# origin: template_filter")
+
+
 def test_corpus_bulk_operations_have_no_nplusone() -> None:
     findings = findings_for("/corpus/bulk/")
     assert [f.kind for f in findings] == ["write_on_read"] * len(findings)

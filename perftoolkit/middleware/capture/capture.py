@@ -154,6 +154,9 @@ class RawQuery:
     rows_from: int | None = None
     # The analysed run this one repeats (its attribution, shared): the recorder encodes it once.
     template: RawQuery | None = None
+    # The project line whose statement a fix quotes when it is not `callsite`: the method a
+    # template called (`{{ item.open_tickets }}` runs `Ticket.objects.filter(…).count()`).
+    quoted_site: CallSite | None = None
 
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
@@ -170,7 +173,7 @@ class RawQuery:
         return RawQuery(
             self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
             self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
-            self.handed_off, (), self.rows_from, self,
+            self.handed_off, (), self.rows_from, self, self.quoted_site,
         )  # fmt: skip
 
 
@@ -477,9 +480,15 @@ class QueryCapture:
         callsite: CallSite | None = None
         render_site: CallSite | None = None
         filename: str | None = None
+        quoted_site: CallSite | None = None
         if found.template is not None:
             callsite = sites.template_site(found)
             render_site = callsite_of(found.render) if found.render is not None else None
+            inner = found.project
+            if inner is not None and inner is not found.render:
+                # project code the template called (a model method): its statement is quoted
+                filename = inner.f_code.co_filename
+                quoted_site = callsite_of(inner)
         if callsite is None and found.serializer is not None and (repeat or found.project is None):
             # A DRF field read the relation; the project line above it only asked for
             # `serializer.data` (a view's own list()): the field's declaration is what to change.
@@ -499,6 +508,7 @@ class QueryCapture:
             filename,
             render_site,
             handed_off=found.handed_off and found.template is None,
+            quoted_site=quoted_site,
         )
 
     @staticmethod
@@ -521,7 +531,7 @@ class QueryCapture:
             first.rows_from = second.rows_from
         if second.callsite is not None:
             first.callsite, first.render_site = second.callsite, second.render_site
-            first.filename = second.filename
+            first.filename, first.quoted_site = second.filename, second.quoted_site
 
 
 class TimingCapture(QueryCapture):

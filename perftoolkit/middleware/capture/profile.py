@@ -80,7 +80,9 @@ def build_profile(
                 params_key=params_key(query.params) if repeated else None,
                 many=query.many,
                 eager=query.eager,
-                source=source_line(query.callsite, query.filename) if quote else None,
+                source=source_line(query.quoted_site or query.callsite, query.filename)
+                if quote
+                else None,
                 lookups=query.lookups,
                 prefetch=query.prefetch,
                 handed_off=query.handed_off,
@@ -314,7 +316,7 @@ def _query_dicts(
             key = params_key(query.params)
         if (repeated or _filtered_read(query)) and (sql, query.callsite) not in quoted:
             quoted.add((sql, query.callsite))
-            text = source_line(query.callsite, query.filename)
+            text = source_line(query.quoted_site or query.callsite, query.filename)
             if text:
                 extra = {**(rare or {}), "source": text}
         append(query_row(fp, query.ms, site, relation, model, key, extra))
