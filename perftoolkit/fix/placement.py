@@ -192,17 +192,10 @@ def view_target(finding: Finding, paths: list[str], root: Path) -> tuple[Path, i
     origin = (root / finding.origin.file).resolve()
     if not any(_defines_line(base, origin, finding.origin.line) for base in view.__mro__[1:]):
         return None
-    try:
-        file = Path(inspect.getsourcefile(view) or "").resolve()
-        lines, start = inspect.getsourcelines(view)
-    except (OSError, TypeError):
+    source = _project_source(view, root)
+    if source is None:
         return None
-    if not file.is_relative_to(root):
-        return None
-    try:
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except SyntaxError:
-        return None
+    file, start, tree = source
     body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
     found: dict[str, int] = {}
     for node in body:
@@ -250,19 +243,10 @@ def function_view_target(
     queryset of the rows' model (`topics = Topic.objects…`, a `CommentFlag.objects.filter(…)`
     handed to a helper). None when the view is not a project function or builds none or several."""
     view = _view_function(paths)
-    if view is None or not placement.models:
+    source = _project_source(view, root) if view is not None and placement.models else None
+    if source is None:
         return None
-    try:
-        file = Path(inspect.getsourcefile(view) or "").resolve()
-        lines, start = inspect.getsourcelines(view)
-    except (OSError, TypeError):
-        return None
-    if not file.is_relative_to(root):
-        return None
-    try:
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except SyntaxError:
-        return None
+    file, start, tree = source
     assert finding.fix is not None
     first = _first_lookup(finding.fix.code)
     # The models whose rows the fix's first lookup starts from (a nested prefetch names the
@@ -292,6 +276,22 @@ def _querysets_of(tree: ast.AST, models: set[str], managers: set[str]) -> set[in
             if statement is not None:
                 found.add(statement.lineno)
     return found
+
+
+def _project_source(obj: Any, root: Path) -> tuple[Path, int, ast.Module] | None:
+    """The file, first line and parsed source of a class or function of the project (under
+    `root`); None for library code or source that cannot be read."""
+    try:
+        file = Path(inspect.getsourcefile(obj) or "").resolve()
+        lines, start = inspect.getsourcelines(obj)
+    except (OSError, TypeError):
+        return None
+    if not file.is_relative_to(root):
+        return None
+    try:
+        return file, start, ast.parse(textwrap.dedent("".join(lines)))
+    except SyntaxError:
+        return None
 
 
 def _view_function(paths: list[str]) -> Any:
