@@ -3,9 +3,11 @@
 For each N+1 finding with an exact fix (then each lazy-relation finding), in the report's order:
 write the fix into the current text of its origin's file (earlier kept fixes included), replay
 the recorded requests of every endpoint that runs code of that file, and keep the edit only if
-the finding's endpoint runs fewer queries and no response changed. A response that changed is replayed once more without any
-edit before the edit is blamed: two runs of the same code that differ make the request unstable,
-not judged. The files on disk are written only at the end, and only with --apply.
+the finding's endpoint runs fewer queries and no response changed. A response that changed is
+replayed once more without any edit before the edit is blamed: two runs of the same code that
+differ make the request unstable, not judged. An annotation nothing reads is tried again with the
+per-row line reading it (`reads.py`). The files on disk are written only at the end, and only
+with --apply.
 """
 
 from __future__ import annotations
