@@ -46,7 +46,10 @@ def locate(source: str, line: int, models: frozenset[str]) -> Located:
     finder = _Finder(wrapper, line)
     statement = finder.statement()
     function = finder.enclosing(statement, cst.FunctionDef)
-    if function is not None and function.name.value in _QUERYSET_METHODS:
+    if function is not None and (
+        function.name.value in _QUERYSET_METHODS
+        or (isinstance(statement, cst.SimpleStatementLine) and _returns_only_rows(function, models))
+    ):
         expressions = [r.value for r in _returns(function) if r.value is not None]
         chains = _chains(finder, expressions, function, None, models, queryset=True)
     elif function is not None and _reads_view_rows(finder, statement, function, context=True):
@@ -235,6 +238,18 @@ def _expressions(statement: cst.CSTNode) -> list[cst.BaseExpression]:
             if isinstance(value, cst.BaseExpression):
                 out.append(value)
     return out
+
+
+def _returns_only_rows(function: cst.FunctionDef, models: frozenset[str]) -> bool:
+    """Every return of the function gives a queryset of the rows' model, written out (a feed's
+    `items()` that filters one way or another): the rows come from whichever ran, so each is
+    edited, as in a `get_queryset`."""
+    values = [r.value for r in _returns(function)]
+    return (
+        len(values) > 1
+        and all(v is not None for v in values)
+        and all(read_chain(v).model in models for v in values if v is not None)
+    )
 
 
 def _returns(function: cst.FunctionDef) -> Iterator[cst.Return]:

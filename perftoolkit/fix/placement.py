@@ -258,9 +258,26 @@ def function_view_target(
     }
     for models in (own, set(placement.routes)):
         found = _querysets_of(tree, models, {placement.manager, "objects", "_default_manager"})
+        if len(found) == 1 or (found and _returns_of_one_function(tree, found)):
+            # one statement; or the returns of one method, all of which locate edits
+            return file, start + min(found) - 1
         if found:
-            return (file, start + found.pop() - 1) if len(found) == 1 else None
+            return None
     return None
+
+
+def _returns_of_one_function(tree: ast.AST, lines: set[int]) -> bool:
+    """Whether the statements at `lines` are all `return`s of one function."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            returns = {
+                child.lineno
+                for child in ast.walk(node)
+                if isinstance(child, ast.Return) and child.value is not None
+            }
+            if lines <= returns:
+                return True
+    return False
 
 
 def _querysets_of(tree: ast.AST, models: set[str], managers: set[str]) -> set[int]:

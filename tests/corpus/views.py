@@ -346,8 +346,13 @@ class BookFeed(Feed):
     link = "/corpus/"
     description = "New books"
 
-    def items(self) -> QuerySet[Book]:
-        return Book.objects.order_by("id")  # origin: book_feed
+    def get_object(self, request: HttpRequest) -> str:
+        return request.GET.get("order", "")
+
+    def items(self, obj: str) -> QuerySet[Book]:
+        if obj == "newest":
+            return Book.objects.order_by("-id")  # origin: book_feed
+        return Book.objects.order_by("id")
 
     def item_title(self, item: Book) -> str:
         return f"{item.title} by {item.author.name}"  # case: book_feed

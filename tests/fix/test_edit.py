@@ -605,3 +605,22 @@ def test_a_shortcut_given_another_model_or_a_queryset_is_not_rewritten() -> None
     ) == (
         'book = get_object_or_404(Book.objects.filter(live=True).select_related("author"), pk=pk)\n'
     )
+
+
+def test_every_return_of_a_function_that_returns_only_rows_is_edited() -> None:
+    """A feed's items() filters one way or another: whichever return ran, its rows need the fix."""
+    source = """\
+        def items(self, obj):
+            if obj["queue"]:
+                return Book.objects.filter(queue=obj["queue"])
+            return Book.objects.filter(owner=obj["user"])
+        """
+    assert fixed(source, 3, '.select_related("author")') == textwrap.dedent("""\
+        def items(self, obj):
+            if obj["queue"]:
+                return Book.objects.filter(queue=obj["queue"]).select_related("author")
+            return Book.objects.filter(owner=obj["user"]).select_related("author")
+        """)
+    # a return of anything else: only the origin's statement is the rows'
+    mixed = source.replace('return Book.objects.filter(owner=obj["user"])', "return []")
+    assert fixed(mixed, 3, '.select_related("author")').count("select_related") == 1

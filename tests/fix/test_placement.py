@@ -129,7 +129,8 @@ def test_a_nested_prefetch_goes_on_the_parents_querysets_only() -> None:
 
 def test_a_feeds_rows_are_built_in_its_class_when_library_code_ran_their_query() -> None:
     """Django's Feed calls items() and iterates what it returns: no project line ran the query,
-    so the finding has no origin; the feed class builds one queryset of books."""
+    so the finding has no origin; the feed class builds books in items(), one way or another
+    (every return of items() is edited from its first)."""
     finding = replace(_rows_finding("corpus.Book", '.select_related("author")'), origin=None)
     where = placement.placement_for(finding, ROOT)
     assert placement.function_view_target(finding, ["/corpus/book_feed/"], ROOT, where) == (
