@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from django.apps import apps
 
 from perftoolkit.core.findings import Finding
-from perftoolkit.core.fix.calls import free_names, parse_fix
+from perftoolkit.core.fix.calls import free_names, keyword_of, parse_fix
 from perftoolkit.core.fix.context import at_origin, request_attribute
 from perftoolkit.fix.edit import Placement
 from perftoolkit.fix.source import read_source
@@ -93,11 +92,8 @@ def _first_lookup(code: str) -> str | None:
     if not calls:
         return None
     try:
-        argument = calls[0].args[0]
-        # `student_count=Count("enrollments")`: the expression after the keyword (not the `=` of
-        # `Prefetch("x", queryset=…)`)
-        keyword = re.match(r"\s*[A-Za-z_]\w*\s*=(?!=)", argument)
-        node = ast.parse(argument[keyword.end() :] if keyword else argument, mode="eval").body
+        # `student_count=Count("enrollments")`: the expression after the keyword
+        node = ast.parse(keyword_of(calls[0].args[0])[1], mode="eval").body
     except (SyntaxError, IndexError):
         return None
     while isinstance(node, ast.Call) and node.args:

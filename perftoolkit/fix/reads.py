@@ -13,7 +13,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from perftoolkit.core.fix.calls import parse_fix
+from perftoolkit.core.fix.calls import keyword_of, parse_fix
 from perftoolkit.fix.locate import Unplaceable
 
 _READS = ("count", "exists")
@@ -26,9 +26,8 @@ def annotation_read(code: str, *, exists: bool) -> tuple[str, str] | None:
     calls = parse_fix(code)
     if not calls or len(calls) != 1 or calls[0].method != "annotate" or len(calls[0].args) != 1:
         return None
-    name, _, value = calls[0].args[0].partition("=")
-    name, value = name.strip(), value.strip()
-    if not name.isidentifier():
+    name, value = keyword_of(calls[0].args[0])
+    if name is None:
         return None
     if value.startswith("Exists("):
         return name, "exists"

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, keep_ordering, quotes, short
-from perftoolkit.core.diagnosis.nplusone import _groups, _origin
+from perftoolkit.core.diagnosis.nplusone import per_row_groups, rows_origin
 from perftoolkit.core.events import QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding
 from perftoolkit.core.fingerprint import normalize, statement_kind
@@ -50,7 +50,7 @@ def detect_lazy_relations(profile: RequestProfile, options: DetectionOptions) ->
     candidates = [i for i, q in enumerate(queries) if _lazy_read(q)]
     if len(candidates) < MIN_QUERIES:
         return []
-    groups = _groups(queries, options.nplusone_threshold)
+    groups = per_row_groups(queries, options.nplusone_threshold)
     per_row = {g.relation.model for g in groups if g.relation is not None}
     grouped = {i for g in groups for i in g.indexes}
     # A read is repeated when its statement ran again through the same relation (the session's
@@ -152,7 +152,7 @@ def _finding(profile: RequestProfile, root: int, read: _Read) -> Finding | None:
         return None  # a prefetch of one row's set is a query too
     if root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
-    origin = _origin(root_event, profile, head, root_model)
+    origin = rows_origin(root_event, profile, head, root_model)
     if origin is None:
         return None  # nowhere in the project to write it (a user authentication loaded)
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in chain.steps)

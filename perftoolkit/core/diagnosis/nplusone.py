@@ -50,7 +50,7 @@ class Group:
 
 def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
     queries = profile.queries
-    groups = _groups(queries, options.nplusone_threshold)
+    groups = per_row_groups(queries, options.nplusone_threshold)
     if not groups:
         return []
     grouped = {i for g in groups for i in g.indexes}
@@ -91,7 +91,7 @@ def _share_prefetches(findings: list[Finding], counted: list[tuple[int, str]]) -
     return findings
 
 
-def _groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
+def per_row_groups(queries: tuple[QueryEvent, ...], threshold: int) -> list[Group]:
     by_key: dict[tuple[str, CallSite | None], Group] = {}
     for index, query in enumerate(queries):
         if query.many or statement_kind(query.sql) != "SELECT":
@@ -243,7 +243,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     fix = fix_for(chain_desc)
     if fix is not None and root_event is not None and root_event.default_ordering:
         fix = keep_ordering(fix, root_event.default_ordering)
-    origin = _origin(root_event, profile, example, root_model)
+    origin = rows_origin(root_event, profile, example, root_model)
     loaded_model = root_model
     parent = root_event.relation if root_event is not None else None
     if parent is not None and parent.many and root_index is not None:
@@ -252,7 +252,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             # nested serializer): a prefetch of that set on the parent's queryset serves it.
             fix = nest_fix(fix, parent) if fix is not None else None
             parent_index = _root_event(queries, root_index, parent.model, grouped)
-            origin = _origin(_at(queries, parent_index), profile, example, parent.model)
+            origin = rows_origin(_at(queries, parent_index), profile, example, parent.model)
             loaded_model = parent.model
         elif root_event is not None and root_event.callsite is not None:
             # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
@@ -453,7 +453,7 @@ def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None
     return None if index is None else queries[index]
 
 
-def _origin(
+def rows_origin(
     root: QueryEvent | None, profile: RequestProfile, example: QueryEvent, model: str
 ) -> CallSite | None:
     """The line where the `model` rows are queried; None rather than a line that does not.

@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -164,3 +165,15 @@ def substitute(code: str, names: Mapping[str, str]) -> str:
     for start, end, name in spans:
         text = text[:start] + names[name] + text[end:]
     return text[1:]
+
+
+_KEYWORD = re.compile(r"\s*([A-Za-z_]\w*)\s*=(?!=)")
+
+
+def keyword_of(text: str) -> tuple[str | None, str]:
+    """A call argument's keyword and value: `n=Count("x")` → ("n", 'Count("x")'); a positional
+    argument → (None, its text), whatever `=` it holds inside (`Prefetch("x", queryset=…)`)."""
+    match = _KEYWORD.match(text)
+    if match is None:
+        return None, text.strip()
+    return match.group(1), text[match.end() :].strip()

@@ -17,17 +17,15 @@ multi-valued relations would multiply each other through the joins: `Count` then
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from perftoolkit.core.fix.calls import QuerysetCall, parse_queryset
+from perftoolkit.core.fix.calls import QuerysetCall, keyword_of, parse_queryset
 
 # An argument of a call after the merge: an int keeps the existing argument at that index as
 # written; a string is new (or rewritten) source text.
 Arg = int | str
 _MULTIPLYING = ("Count", "Sum", "Avg", "StdDev", "Variance")
-_KEYWORD = re.compile(r"\s*([A-Za-z_]\w*)\s*=(?!=)")
 _ROW_CHANGING = ("filter", "exclude", "distinct", "union", "intersection", "difference")
 
 
@@ -242,11 +240,11 @@ def _add_annotations(calls: list[_Call], args: Sequence[str]) -> None:
     for call in calls:
         if call.method in ("annotate", "alias"):
             for text in call.texts():
-                known, value = _keyword(text)
+                known, value = keyword_of(text)
                 if known is not None:
                     existing[known] = value
     for arg in args:
-        name, value = _keyword(arg)
+        name, value = keyword_of(arg)
         if name is not None and name in existing:
             if existing[name] == value:
                 continue
@@ -276,7 +274,7 @@ def _keep_aggregates_apart(calls: list[_Call]) -> None:
         if call.method != "annotate":
             continue
         for position, text in enumerate(call.texts()):
-            _, value = _keyword(text)
+            _, value = keyword_of(text)
             node = _aggregate(value)
             if node is not None:
                 first = _literal(ast.unparse(node.args[0])) or ""
@@ -288,7 +286,7 @@ def _keep_aggregates_apart(calls: list[_Call]) -> None:
         function = ast.unparse(node.func)
         distinct = any(k.arg == "distinct" for k in node.keywords)
         if function == "Count" and not distinct:
-            name, value = _keyword(text)
+            name, value = keyword_of(text)
             counted = f"{value[:-1]}, distinct=True)"
             call.args[position] = f"{name}={counted}" if name else counted
         elif function != "Count":
@@ -297,14 +295,6 @@ def _keep_aggregates_apart(calls: list[_Call]) -> None:
                 f"{function} over {group} beside aggregates over {others} would be multiplied by "
                 "their joins; compute one of them in a Subquery"
             )
-
-
-def _keyword(text: str) -> tuple[str | None, str]:
-    """`n=Count("x")` → ("n", 'Count("x")'); a positional argument → (None, its text)."""
-    match = _KEYWORD.match(text)
-    if match is None:
-        return None, text.strip()
-    return match.group(1), text[match.end() :].strip()
 
 
 def _aggregate(value: str) -> ast.Call | None:

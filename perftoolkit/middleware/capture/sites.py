@@ -108,7 +108,7 @@ def _statements(filename: str, count: int, first: str) -> dict[int, tuple[int, i
     so a file linecache reread is parsed again."""
     try:
         tree = ast.parse("".join(linecache.getlines(filename)))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # its lines are quoted alone
         return {}
     spans: dict[int, tuple[int, int]] = {}
     for node in ast.walk(tree):  # outer statements first: inner ones overwrite their lines
