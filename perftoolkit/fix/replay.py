@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     job = json.loads(Path(job_path).read_text())
     sys.path.insert(0, job["project_dir"])
     sys.meta_path.insert(0, _OverlayFinder(job["overlay"]))
+    _stop_clock(job.get("clock"))
     try:
         import django
 
@@ -79,6 +80,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         output = {"error": f"{type(exc).__name__}: {exc}{where}"}
     Path(out_path).write_text(json.dumps(output))
     return 0
+
+
+def _stop_clock(clock: float | None) -> None:
+    """Hold the project's clock at `clock` for the whole process (time.time, datetime.now…;
+    not the monotonic clocks durations are measured with), when time-machine is installed."""
+    if clock is None:
+        return
+    try:
+        import time_machine
+    except ImportError:
+        return
+    time_machine.travel(clock, tick=False).start()
 
 
 def _replay(requests: list[dict[str, Any]], bodies: str | None = None) -> list[dict[str, Any]]:

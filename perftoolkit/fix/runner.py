@@ -72,10 +72,13 @@ def replay(
     project_dir: Path,
     settings_module: str,
     bodies: Path | None = None,
+    clock: float | None = None,
     timeout_s: float = 600.0,
 ) -> list[ReplayResult]:
     """Replay `requests` against the project with `overlay` (file → edited text) in place; with
-    `bodies` (a directory), each normalised response body is kept there under its digest."""
+    `bodies` (a directory), each normalised response body is kept there under its digest; with
+    `clock` (UNIX time), the project's clock stands still at that instant (time-machine, when
+    installed): pages that say how long ago something happened read the same in every run."""
     if not requests:
         return []
     with tempfile.TemporaryDirectory(prefix="perftoolkit-fix-") as scratch:
@@ -88,6 +91,7 @@ def replay(
                     "overlay": {os.fspath(p): text for p, text in overlay.items()},
                     "requests": [r.to_dict() for r in requests],
                     "bodies": os.fspath(bodies) if bodies is not None else None,
+                    "clock": clock,
                 }
             )
         )

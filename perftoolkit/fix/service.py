@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -172,6 +173,8 @@ class _Service:
         self.project_dir = project_dir
         self.progress = progress
         self.bodies = bodies  # the normalised response bodies, by digest
+        # Every replay runs at this instant: "5 minutes ago" reads the same in each run.
+        self.clock = time.time()
         self.state = _State()
 
     def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
@@ -313,6 +316,7 @@ class _Service:
             project_dir=self.project_dir,
             settings_module=self.settings_module,
             bodies=self.bodies,
+            clock=self.clock,
         )
         self.state.baseline = dict(zip(requests, results, strict=True))
         self.state.results = dict(self.state.baseline)
@@ -426,7 +430,11 @@ class _Service:
         if not missing:
             return
         results = replay(
-            missing, {}, project_dir=self.project_dir, settings_module=self.settings_module
+            missing,
+            {},
+            project_dir=self.project_dir,
+            settings_module=self.settings_module,
+            clock=self.clock,
         )
         for request, result in zip(missing, results, strict=True):
             self.state.baseline[request] = result
@@ -471,6 +479,7 @@ class _Service:
                 project_dir=self.project_dir,
                 settings_module=self.settings_module,
                 bodies=self.bodies,
+                clock=self.clock,
             )
         except ReplayFailed as exc:
             return self._outcome(finding, "rejected", f"reverted: {exc}", queries_before=before)
@@ -597,6 +606,7 @@ class _Service:
                 project_dir=self.project_dir,
                 settings_module=self.settings_module,
                 bodies=self.bodies,
+                clock=self.clock,
             )
         except ReplayFailed as exc:  # no control: the difference stands, with why
             return f"{requests[0]}: {differing[requests[0]]} (not replayed without it: {exc})"
