@@ -205,7 +205,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         if lookup is None and head.lookups:
             lookup = head.lookups[0]
         if lookup is None:
-            return _unattributed(profile, head, example, root_event, len(members))
+            return _unattributed(profile, head, example, root_event, members)
         via = next((q.relation.via for q in members if q.relation), None) or _via_of(
             example, lookup
         )
@@ -322,11 +322,28 @@ def _via_of(event: QueryEvent, lookup: Relation) -> RelationVia:
 
 
 def _unattributed(
-    profile: RequestProfile, head: Group, example: QueryEvent, root: QueryEvent | None, repeats: int
+    profile: RequestProfile,
+    head: Group,
+    example: QueryEvent,
+    root: QueryEvent | None,
+    members: list[QueryEvent],
 ) -> Finding:
-    """Same statement per row, but no relation or foreign key says which: report the shape."""
+    """Same statement per row, but no relation or foreign key says which: report the shape.
+
+    The rows are named only with evidence: the capture saw which query built the objects read,
+    or the last rows query before the repeats ran from the same file (a loop over them there).
+    Otherwise the nearest query is anyone's (a form's choices, a middleware's lookup, a cache
+    read): no model and no origin rather than a wrong one."""
+    repeats = len(members)
     where = f" at {head.callsite}" if head.callsite else ""
-    origin = root.callsite if root is not None else profile.queryset_site
+    origin = profile.queryset_site
+    built = _rows_from(profile.queries, members)
+    if built is not None and built >= 0:
+        root = profile.queries[built]
+    elif root is not None and not _same_file(root.callsite, head.callsite):
+        root = origin = None
+    if root is not None:
+        origin = root.callsite
     return Finding(
         kind="n_plus_one",
         method=profile.method,
@@ -346,6 +363,10 @@ def _unattributed(
             "load the rows once (in_bulk, a prefetch or an annotation) instead of once per row."
         ),
     )
+
+
+def _same_file(a: CallSite | None, b: CallSite | None) -> bool:
+    return a is not None and b is not None and a.file == b.file
 
 
 def _rows_from(queries: tuple[QueryEvent, ...], members: list[QueryEvent]) -> int | None:

@@ -297,6 +297,25 @@ def test_detect_nplusone_unattributed_shape_still_reported() -> None:
     assert "the same query ran 3 times at shop/views.py:12" in finding.message
 
 
+def test_detect_nplusone_unattributed_names_no_rows_it_has_no_evidence_for() -> None:
+    """The nearest rows query ran from another file (a middleware's lookup, a form's choices):
+    nothing ties the repeats to its rows, so the finding names neither its model nor its line."""
+    sql = 'SELECT "value" FROM "cache_table" WHERE "cache_key" IN (%s)'
+    elsewhere = event(ORDERS, CallSite("shop/middleware.py", 30, "__call__"), model="shop.Order")
+    rows = [event(sql, CallSite("cache.py", 8, "get"), key=str(i)) for i in range(3)]
+    [finding] = detect_nplusone(profile(elsewhere, *rows), OPTIONS)
+    assert (finding.model, finding.origin, finding.fix) == (None, None, None)
+    assert finding.message.startswith("N+1: the same query ran 3 times at cache.py:8 ")
+
+
+def test_detect_nplusone_unattributed_takes_the_rows_the_capture_saw_built() -> None:
+    sql = "SELECT name FROM legacy WHERE code = %s"
+    lookup = event(ORDERS, CallSite("shop/middleware.py", 30, "__call__"), model="shop.User")
+    rows = [event(sql, key=str(i), rows_from=0) for i in range(3)]
+    [finding] = detect_nplusone(profile(root(), lookup, *rows), OPTIONS)
+    assert (finding.model, finding.origin) == ("shop.Order", VIEW)
+
+
 def test_detect_nplusone_threshold_is_configurable() -> None:
     rows = [event(CUSTOMER, relation=CUSTOMER_REL, key=str(i)) for i in range(4)]
     assert detect_nplusone(profile(root(), *rows), DetectionOptions(nplusone_threshold=5)) == []
