@@ -94,7 +94,7 @@ define matrix_venv
 		requirements-dev.lock > $(1)/constraints.txt
 	$(1)/bin/python $(MATRIX_PIP) -c $(1)/constraints.txt "django==$(3)" \
 		"djangorestframework==$(MATRIX_DRF)" -e ".[cli,sql,fix,fast,interop,postgres]" -r sample_project/requirements.txt \
-		pytest pytest-django pytest-xdist hypothesis
+		pytest pytest-django pytest-xdist hypothesis django-taggit
 	@touch $(1)/.installed
 endef
 

@@ -19,6 +19,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "tests.corpus",
     "tests.shop",
+    "taggit",
+    "tests.tagged",
 ]
 MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
 DATABASES = {

@@ -7,6 +7,7 @@ from tests import views
 urlpatterns = [
     path("corpus/", include("tests.corpus.urls")),
     path("shop/", include("tests.shop.urls")),
+    path("tagged/", include("tests.tagged.urls")),
     path("interop/", include("tests.interop.urls")),
     path("mw/three/", views.three_queries),
     path("mw/aliases/", views.two_aliases),

@@ -17,6 +17,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -85,6 +86,76 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     return __get__
 
 
+def _field_descriptor_classes() -> list[type]:
+    """The relation fields of other libraries that sit on their model as their own descriptor
+    (django-taggit's TaggableManager: `post.tags` is the field's `__get__`, which hands out a
+    manager bound to the row). Django's own relation fields put a descriptor of theirs instead."""
+    from django.apps import apps
+
+    classes: list[type] = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            klass = type(field)
+            if (
+                getattr(field, "is_relation", False)
+                and klass not in classes
+                and not klass.__module__.startswith("django.")
+                and model.__dict__.get(getattr(field, "name", "")) is field
+                and _getter_of(klass) is not None
+            ):
+                classes.append(klass)
+    return classes
+
+
+def _wrap_field(original: Callable[..., Any]) -> Callable[..., Any]:
+    """A library relation field's `__get__`: its read is noted as any relation read is, and the
+    manager it hands out marks the querysets it makes with the row and the attribute, so a query
+    it runs later (in a template, a serializer) is known as that row's relation."""
+
+    @functools.wraps(original)
+    def __get__(self: Any, instance: Any, cls: Any = None) -> Any:
+        result = original(self, instance, cls)
+        if instance is not None:
+            captures = context.current.get()
+            if captures:
+                try:
+                    for capture in captures:
+                        access = capture._access
+                        if (
+                            access is not None
+                            and _ORM_DIR not in sys._getframe(1).f_code.co_filename
+                        ):
+                            access.seen.add((type(instance), self))
+                    _mark_manager(result, instance, str(self.name))
+                except Exception:
+                    failed("access", captures)
+        return result
+
+    __get__._perftoolkit_tracked = True  # type: ignore[attr-defined]
+    return __get__
+
+
+OWNER_ATTRIBUTE = "_perftoolkit_owner"
+
+
+def _mark_manager(manager: Any, instance: Any, name: str) -> None:
+    """Make `manager`'s querysets carry (row, attribute): only a manager bound to this row that
+    can be prefetched (`prefetch_related(name)` is then the fix), made for this read alone."""
+    if getattr(manager, "instance", None) is not instance or not (
+        hasattr(manager, "get_prefetch_querysets") or hasattr(manager, "get_prefetch_queryset")
+    ):
+        return
+    make = manager.get_queryset
+
+    def get_queryset(*args: Any, **kwargs: Any) -> Any:
+        queryset = make(*args, **kwargs)
+        with suppress(Exception):  # a queryset that takes no attribute stays unmarked
+            setattr(queryset, OWNER_ATTRIBUTE, (instance, name))
+        return queryset
+
+    manager.get_queryset = get_queryset
+
+
 _installed = False
 # What could not be wrapped when tracking was installed, in a sentence each.
 unavailable: list[str] = []
@@ -134,9 +205,14 @@ def install_access_tracking() -> None:
             except Exception as exc:  # a descriptor class moved or was renamed
                 classes = []
                 unavailable.append(_no_classes(exc))
-            for klass in classes:
+            try:
+                fields = _field_descriptor_classes()
+            except Exception:  # models that cannot be listed: their library fields go untracked
+                logger.debug("perftoolkit: library relation fields not listed", exc_info=True)
+                fields = []
+            for klass in [*classes, *fields]:
                 try:
-                    _track(klass)
+                    _track(klass, _wrap_field if klass in fields else _wrap)
                 except Exception:
                     unavailable.append(_no_getter(klass))
                     logger.warning(
@@ -149,13 +225,15 @@ def install_access_tracking() -> None:
             _installed = True
 
 
-def _track(klass: type) -> None:
+def _track(
+    klass: type, wrap: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
+) -> None:
     original = _getter_of(klass)
     if original is None:
         raise TypeError(f"{klass.__qualname__} defines no __get__")
     if getattr(original, "_perftoolkit_tracked", False):
         return  # already wrapped (on this class or a base)
-    klass.__get__ = _wrap(original)  # type: ignore[attr-defined]
+    klass.__get__ = (wrap or _wrap)(original)  # type: ignore[attr-defined]
 
 
 _watched: set[Any] = set()

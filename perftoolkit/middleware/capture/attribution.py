@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 
 from perftoolkit.core.events import Relation, RelationKind, RelationVia
+from perftoolkit.middleware.capture.accesses import OWNER_ATTRIBUTE
 from perftoolkit.middleware.capture.frames import Walk
 
 _VIA_BY_METHOD: dict[str, RelationVia] = {
@@ -48,7 +49,11 @@ def queryset_of(walk: Walk) -> QuerySet[Any] | None:
 
 
 def explicit_ordering(queryset: Any) -> tuple[str, ...]:
-    """The order_by() a queryset was given (plain field names; expressions are left out)."""
+    """The order_by() a queryset was given (plain field names; expressions are left out). None
+    for a library relation's set as its manager makes it: that order is the manager's own, and
+    its prefetch serves it (a further order_by() makes a clone that carries no mark)."""
+    if hasattr(queryset, OWNER_ATTRIBUTE):
+        return ()
     return tuple(o for o in queryset.query.order_by if isinstance(o, str))
 
 
@@ -233,8 +238,41 @@ def _m2m_accessor(model: type[Model], manager: Any) -> str:
     return str(manager.prefetch_cache_name)
 
 
+def owner_of(queryset: Any) -> Any:
+    """The row whose related set `queryset` is (a related manager's hint, or the mark a library
+    relation's manager left: `post.tags.all()`), or None."""
+    owner = getattr(queryset, "_hints", {}).get("instance")
+    if owner is None:
+        owned = getattr(queryset, OWNER_ATTRIBUTE, None)
+        if owned is not None:
+            owner = owned[0]
+    return owner
+
+
+def _owned_relation(queryset: Any, via: RelationVia) -> Relation | None:
+    """A library relation's set (django-taggit's `post.tags.all()`), prefetchable by its name:
+    its manager marked the queryset (accesses._mark_manager)."""
+    owned = getattr(queryset, OWNER_ATTRIBUTE, None)
+    if owned is None:
+        return None
+    instance, name = owned
+    if not isinstance(instance, Model):
+        return None
+    return Relation(
+        model=label(instance),
+        field=name,
+        kind="many",
+        target=label(queryset.model),
+        via=via,
+        prefetched=_is_prefetched(instance, name),
+    )
+
+
 def _queryset_relation(queryset: Any, via: RelationVia) -> Relation | None:
     """A related manager's queryset evaluated later (`for s in course.sections.all()`)."""
+    owned = _owned_relation(queryset, via)
+    if owned is not None:
+        return owned
     instance = queryset._hints.get("instance")
     if not isinstance(instance, Model):
         return None

@@ -394,7 +394,7 @@ class QueryCapture:
         model = queryset.model
         query.model = attribution.label(model)
         query.default_ordering = attribution.default_ordering(queryset)
-        owner = getattr(queryset, "_hints", {}).get("instance")
+        owner = attribution.owner_of(queryset)
         if owner is not None:  # a related set's rows
             query.rows_from = self._built_by(owner)
             query.relation = attribution.relation_of(found, queryset)
@@ -442,7 +442,7 @@ class QueryCapture:
         if queryset is not None:
             query.model = attribution.label(queryset.model)
         query.relation = attribution.relation_of(found, queryset)
-        owner = getattr(queryset, "_hints", {}).get("instance") if queryset is not None else None
+        owner = attribution.owner_of(queryset) if queryset is not None else None
         if owner is not None:
             query.rows_from = self._built_by(owner)
         first = self._owners.get(sql) if self._owners is not None else None
