@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.corpus import findings_for, line_of
-from tests.tagged.models import Recipe
+from tests.tagged.models import Menu, Recipe
 
 VIEWS = "tests/tagged/views.py"
 TEMPLATE = "tests/templates/tagged/recipes.html"
@@ -17,6 +17,8 @@ def _recipes(db: None) -> None:
     for i in range(4):
         recipe = Recipe.objects.create(title=f"recipe {i}")
         recipe.labels.add(*["quick", "vegan", "cheap"][: i % 3 + 1])
+    for i in range(3):
+        Menu.objects.create(name=f"menu {i}").labels.add("lunch")
 
 
 def test_a_library_relation_read_per_row_is_named_and_prefetched() -> None:
@@ -43,3 +45,12 @@ def test_a_count_of_a_library_relation_per_row_is_named() -> None:
     assert str(finding.origin) == str(finding.callsite)  # the loop evaluates the rows there
     assert finding.fix is not None
     assert finding.fix.code == '.annotate(labels_count=Count("labels"))'
+
+
+def test_one_statement_for_two_models_labels_is_two_n_plus_ones() -> None:
+    found = findings_for("/tagged/timeline/")
+    assert sorted((f.model, f.field, f.repeats, str(f.origin)) for f in found) == [
+        ("tagged.Menu", "labels", 3, f"{VIEWS}:{line_of(VIEWS, '# origin: timeline menus')}"),
+        ("tagged.Recipe", "labels", 4, f"{VIEWS}:{line_of(VIEWS, '# origin: timeline recipes')}"),
+    ]
+    assert {f.fix.code for f in found if f.fix} == {'.prefetch_related("labels")'}

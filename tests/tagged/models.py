@@ -10,3 +10,8 @@ from taggit.managers import TaggableManager
 class Recipe(models.Model):
     title = models.CharField(max_length=50)
     labels = TaggableManager(blank=True)
+
+
+class Menu(models.Model):
+    name = models.CharField(max_length=50)
+    labels = TaggableManager(blank=True)

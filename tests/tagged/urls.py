@@ -8,4 +8,5 @@ urlpatterns = [
     path("recipes/", views.recipes),
     path("recipes-prefetched/", views.recipes_prefetched),
     path("label-counts/", views.label_counts),
+    path("timeline/", views.timeline),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from tests.tagged.models import Recipe
+from tests.tagged.models import Menu, Recipe
 
 
 def recipes(request: HttpRequest) -> HttpResponse:
@@ -19,3 +19,15 @@ def recipes_prefetched(request: HttpRequest) -> HttpResponse:
 def label_counts(request: HttpRequest) -> JsonResponse:
     rows = Recipe.objects.order_by("id")
     return JsonResponse({"counts": [r.labels.count() for r in rows]})  # case: label_counts
+
+
+def timeline(request: HttpRequest) -> HttpResponse:
+    """One template node reads the labels of two models: taggit runs the same statement for
+    both, and each is its own N+1, fixed where its own rows are queried."""
+    events = [  # origin: timeline recipes
+        {"title": r.title, "labels": r.labels.all()} for r in Recipe.objects.order_by("id")
+    ]
+    events += [  # origin: timeline menus
+        {"title": m.name, "labels": m.labels.all()} for m in Menu.objects.order_by("id")
+    ]
+    return render(request, "tagged/timeline.html", {"events": events})

@@ -233,15 +233,18 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     return None
 
 
-def _template_key(found: Walk) -> tuple[int, int] | None:
+def _template_key(found: Walk) -> tuple[int, int, int] | None:
     """What tells a template's reads apart, the project line being the view's render call: the
-    node rendered, and the relation descriptor read (`{{ topic.category.parent }}` is one node
-    reading two foreign keys to the same table, with the same statement)."""
+    node rendered, the relation descriptor read (`{{ topic.category.parent }}` is one node
+    reading two foreign keys to the same table, with the same statement), and the model of the
+    row a library relation's set belongs to (django-taggit runs one statement for the tags of
+    every model: a timeline's notes and feedings are two relations)."""
     if found.template is None:
         return None
     node = attribution.frame_local(found.template, "self")
     descriptor = attribution.frame_local(found.descriptor, "self")
-    return (id(node), id(descriptor))
+    owner = attribution.owner_of(attribution.queryset_of(found))
+    return (id(node), id(descriptor), id(type(owner)) if owner is not None else 0)
 
 
 class QueryCapture:
@@ -259,9 +262,9 @@ class QueryCapture:
         # repeat by (statement, project file, line, from a template), the last line each
         # statement repeated from, and the object whose related set ran a statement the first
         # time (weakly: the same object again on a repeat means the rows vary, not the set).
-        self._repeats: dict[tuple[str, str, int, int, tuple[int, int] | None], RawQuery] | None = (
-            None
-        )
+        self._repeats: (
+            dict[tuple[str, str, int, int, tuple[int, int, int] | None], RawQuery] | None
+        ) = None
         self._hints: dict[str, _Place] | None = None
         self._owners: dict[str, weakref.ref[Any]] | None = None
         self._token: Token[Any] | None = None
