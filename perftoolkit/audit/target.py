@@ -5,6 +5,7 @@ server loads it, whether it records, and how its URLconf names a path.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -43,12 +44,9 @@ def describe_target() -> TargetProject:
         )
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     root = _import_root(module_name, Path(str(module.__file__)))
-    # Beside the settings module: `mysite.wsgi` for `mysite.settings`, `wsgi` for a top-level
-    # `settings` (a project whose settings module is not in a package).
     package = module_name.rpartition(".")[0]
-    prefix = f"{package}." if package else ""
-    wsgi = getattr(settings, "WSGI_APPLICATION", None) or f"{prefix}wsgi.application"
-    asgi = getattr(settings, "ASGI_APPLICATION", None) or f"{prefix}asgi.application"
+    wsgi = getattr(settings, "WSGI_APPLICATION", None) or _beside(package, "wsgi")
+    asgi = getattr(settings, "ASGI_APPLICATION", None) or _beside(package, "asgi")
     return TargetProject(
         settings_module=module_name,
         root=root,
@@ -56,6 +54,23 @@ def describe_target() -> TargetProject:
         asgi_application=_colon(asgi),
         middleware_installed=any(m in MIDDLEWARE_PATHS for m in settings.MIDDLEWARE),
     )
+
+
+def _beside(package: str, name: str) -> str:
+    """`<module>.application` for the `wsgi`/`asgi` module nearest the settings: `mysite.wsgi`
+    for `mysite.settings`, `wsgi` for a top-level `settings` (a project whose settings module is
+    not in a package), `mysite.wsgi` for `mysite.settings.production` (settings split into a
+    package). The nearest name when none is found: the server's error then names it."""
+    parts = package.split(".") if package else []
+    for end in range(len(parts), -1, -1):
+        candidate = ".".join([*parts[:end], name])
+        try:
+            found = importlib.util.find_spec(candidate)
+        except (ImportError, ValueError):
+            found = None
+        if found is not None:
+            return f"{candidate}.application"
+    return ".".join([*parts, name, "application"])
 
 
 def require_middleware(target: TargetProject) -> None:

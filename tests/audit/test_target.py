@@ -69,3 +69,27 @@ def test_describe_target_of_a_settings_module_outside_a_package(
         "wsgi:application",
         "asgi:application",
     )
+
+
+def test_describe_target_of_settings_split_into_a_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """djangosnippets: `djangosnippets/settings/production.py`, and `djangosnippets/wsgi.py`
+    one package up, with no WSGI_APPLICATION setting."""
+    settings_dir = tmp_path / "snipsite" / "settings"
+    settings_dir.mkdir(parents=True)
+    for init in (tmp_path / "snipsite" / "__init__.py", settings_dir / "__init__.py"):
+        init.write_text("")
+    (settings_dir / "production.py").write_text("")
+    (tmp_path / "snipsite" / "wsgi.py").write_text("application = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "snipsite.settings.production")
+
+    with override_settings(WSGI_APPLICATION=None, ASGI_APPLICATION=None):
+        target = describe_target()
+
+    assert (target.root, target.wsgi_application, target.asgi_application) == (
+        tmp_path,
+        "snipsite.wsgi:application",
+        "snipsite.settings.asgi:application",  # none found: the nearest name
+    )
