@@ -30,7 +30,13 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.fix.calls import parse_fix
 from perftoolkit.core.fix.context import map_line
 from perftoolkit.core.fix.outcome import FixOutcome, exit_code
-from perftoolkit.core.fix.responses import ResponseKey, difference
+from perftoolkit.core.fix.responses import (
+    ResponseKey,
+    difference,
+    learned_context,
+    learned_volatile,
+    masked,
+)
 from perftoolkit.core.runs.run import AppliedFix, AuditRun
 from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
@@ -175,6 +181,8 @@ class _Service:
         self.bodies = bodies  # the normalised response bodies, by digest
         # Every replay runs at this instant: "5 minutes ago" reads the same in each run.
         self.clock = time.time()
+        # Words that change on every render, learnt from two runs of the same code (_learn).
+        self.learned: list[re.Pattern[str]] = []
         self.state = _State()
 
     def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
@@ -322,9 +330,33 @@ class _Service:
         self.state.results = dict(self.state.baseline)
         for request, result in self.state.baseline.items():
             if result.first is not None and result.key is not None:
-                self.state.unstable[request] = self._difference(result.first, result.key)
+                if not self._learn(request, result.first, result.key):
+                    self.state.unstable[request] = self._difference(result.first, result.key)
             elif not result.stable:
                 self.state.unstable[request] = "one run failed, the other did not"
+
+    def _learn(self, request: ReplayRequest, first: ResponseKey, second: ResponseKey) -> bool:
+        """Whether two runs of the same code differ only in words that change on every render (a
+        component's random id, a nonce): those are learnt, left out of every comparison from
+        then on, and the request is judged. False when they differ in any other way."""
+        one, two = self._body(first), self._body(second)
+        if one is None or two is None or first.kind not in ("json", "text"):
+            return False
+        learned = learned_volatile(one, two)
+        if not learned:
+            return False
+        known = {p.pattern for p in self.learned}
+        self.learned.extend(p for p in learned if p.pattern not in known)
+        if self._difference(first, second):
+            return False
+        new = [p for p in learned if p.pattern not in known]
+        if new:
+            parts = ", ".join(f"{learned_context(p)}…" for p in new)
+            self.progress(
+                f"{request} answers differently to two runs of the same code in words that "
+                f"change on every render ({parts}): compared without them"
+            )
+        return True
 
     def _attempt(self, finding: Finding, path: Path) -> FixOutcome:
         assert finding.fix is not None
@@ -614,9 +646,15 @@ class _Service:
         for request, control in zip(requests, again, strict=True):
             base = self.state.baseline[request]
             assert base.key is not None
-            if control.key is not None and control.stable and control.key == results[request].key:
+            result_key = results[request].key
+            if (
+                control.key is not None
+                and control.stable
+                and result_key is not None
+                and self._same(control.key, result_key)
+            ):
                 self.state.baseline[request] = control  # the clock's change, not the edit's
-            elif control.key is not None and control.key == base.key:
+            elif control.key is not None and self._same(control.key, base.key):
                 caused = caused or f"{request}: {differing[request]}"
             else:
                 drift = (
@@ -643,7 +681,19 @@ class _Service:
         return out
 
     def _difference(self, before: ResponseKey, after: ResponseKey) -> str:
-        return difference(before, after, self._body(before), self._body(after))
+        one, two = self._body(before), self._body(after)
+        if self.learned and one is not None and two is not None and before.digest != after.digest:
+            one, two = masked(one, self.learned), masked(two, self.learned)
+            if (before.status, before.kind, before.location) == (
+                after.status,
+                after.kind,
+                after.location,
+            ) and one == two:
+                return ""
+        return difference(before, after, one, two)
+
+    def _same(self, one: ResponseKey, two: ResponseKey) -> bool:
+        return one == two or not self._difference(one, two)
 
     def _body(self, key: ResponseKey) -> bytes | None:
         if self.bodies is None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from perftoolkit.core.fix.responses import (
     ResponseKey,
     difference,
     keyed,
+    learned_context,
+    learned_volatile,
+    masked,
     normalised_body,
     response_key,
 )
@@ -124,3 +129,25 @@ def test_key_keeps_the_location_through_its_dict() -> None:
     assert ResponseKey.from_dict(key.to_dict()).location == "/basket/"
     older = {k: v for k, v in key.to_dict().items() if k != "location"}
     assert ResponseKey.from_dict(older) == key  # a key without it still compares by digest
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "contexts"),
+    [
+        # a component id and a nonce in one page: both learnt, each with its own context
+        (
+            b'<a data-djc-id-cA1="">\n<script nonce-x7Yq>',
+            b'<a data-djc-id-cB2="">\n<script nonce-Lm4Z>',
+            ["data-djc-id-", "nonce-"],
+        ),
+        (b"<p>a</p>\n", b"<p>a</p>\n<p>b</p>\n", []),  # a line more: not a word's change
+        (b"<p>id 1f3a</p>", b"<p>id 9c0e</p>", []),  # no context before the word
+        (b"<p>id-1f3a</p>", b"<p>id-1f3a x</p>", []),  # words added
+        (b"<p>row-1</p>", b"<p>row-(</p>", []),  # a word became punctuation
+    ],
+)
+def test_learned_volatile(first: bytes, second: bytes, contexts: list[str]) -> None:
+    learned = learned_volatile(first, second)
+    assert [learned_context(p) for p in learned] == contexts
+    if learned:
+        assert masked(first, learned) == masked(second, learned)

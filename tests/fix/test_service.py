@@ -34,6 +34,7 @@ def service(tmp_path: Path, before: dict[str, int]) -> _Service:
     run = object.__new__(_Service)
     run.root = tmp_path
     run.clock = 0.0
+    run.learned = []
     run.state = type("State", (), {})()
     run.state.current = {}  # type: ignore[attr-defined]
     run.state.results = {  # type: ignore[attr-defined]

@@ -201,3 +201,48 @@ def test_two_baseline_runs_that_differ_are_not_judged_and_say_how(
         "code (body changed at line 1: '<p>nonce 1f3a</p>' → '<p>nonce 9c0e</p>' (18 → 18 "
         'bytes)); declare the changing parts in PERFTOOLKIT["VOLATILE"]',
     )
+
+
+def component(key: str) -> str:
+    return f'<div data-djc-id-c{key}="">\n'
+
+
+def test_words_that_change_on_every_render_are_learnt_and_the_request_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """django-components gives each render a random id: two runs of the same code differ in that
+    word only, so it is left out of the comparisons and the edit is judged on the rest."""
+    status, reason, replays, progress = verify(
+        tmp_path,
+        monkeypatch,
+        [
+            {OWN: (component("iOkfxU") + ROWS, component("w8Xq9M") + ROWS), OFFERS: ROWS},
+            {OWN: component("J02ioZ") + ROWS, OFFERS: ROWS},  # with the edit
+        ],
+    )
+    assert replays.overlays == [0, 1]  # no replay without the edit: nothing else changed
+    assert (status, reason) == ("verified", "")
+    assert progress[1] == (
+        "GET /en-gb/accounts/addresses/ as user 1 answers differently to two runs of the same "
+        "code in words that change on every render (data-djc-id-…): compared without them"
+    )
+
+
+def test_an_edit_that_changes_more_than_the_learnt_words_is_still_reverted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, reason, replays, _ = verify(
+        tmp_path,
+        monkeypatch,
+        [
+            {OWN: (component("iOkfxU") + ROWS, component("w8Xq9M") + ROWS), OFFERS: ROWS},
+            {OWN: component("J02ioZ") + REORDERED, OFFERS: ROWS},  # with the edit
+            {OWN: component("Zq81Lm") + ROWS},  # without it
+        ],
+    )
+    assert replays.overlays == [0, 1, 0]
+    assert (status, reason) == (
+        "rejected",
+        "reverted: GET /en-gb/accounts/addresses/ as user 1: body changed at line 2: same lines, "
+        "another order: '<li>Anna, Paris</li>' → '<li>Boris, Oslo</li>' (71 → 71 bytes)",
+    )

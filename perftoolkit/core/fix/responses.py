@@ -285,6 +285,77 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_WORDS = re.compile(r"\w+|\W")
+# where a changing word's context starts: after a space, a quote, `=`, `>` or `(`
+_CONTEXT_STOPS = frozenset(" \t\"'=>(")
+_CONTEXT_LIMIT = 40  # characters of context at most
+_MASK = "\u2026"  # what a changing word becomes: "data-djc-id-c…"
+
+
+def learned_volatile(first: bytes, second: bytes) -> tuple[re.Pattern[str], ...]:
+    r"""What changes between two runs of the same code, when only words do: each word that differs
+    (a component's random id, a nonce), as a pattern of the text just before it and a word
+    (`data-djc-id-` + a word). Empty when the runs differ in any other way (lines or words
+    added or removed, a word with no context before it on its line): then nothing is learnt.
+
+    >>> a = b'<div data-djc-id-ciOkfxU="">x</div>\n<p>1 result</p>'
+    >>> b = b'<div data-djc-id-cw8Xq9M="">x</div>\n<p>1 result</p>'
+    >>> [p.pattern for p in learned_volatile(a, b)]
+    ['(data\\-djc\\-id\\-)\\w+']
+    >>> learned_volatile(b"<p>1 result</p>", b"<p>2 results</p>")
+    ()
+    """
+    try:
+        one, two = first.decode().splitlines(), second.decode().splitlines()
+    except UnicodeDecodeError:
+        return ()
+    if len(one) != len(two):
+        return ()
+    contexts: dict[str, None] = {}
+    for line_one, line_two in zip(one, two, strict=True):
+        if line_one == line_two:
+            continue
+        words_one, words_two = _WORDS.findall(line_one), _WORDS.findall(line_two)
+        if len(words_one) != len(words_two):
+            return ()
+        for index, (a, b) in enumerate(zip(words_one, words_two, strict=True)):
+            if a == b:
+                continue
+            if not (a[0].isalnum() or a[0] == "_") or not (b[0].isalnum() or b[0] == "_"):
+                return ()
+            context = _context(words_one, index)
+            if len(context.strip()) < 2:
+                return ()
+            contexts[context] = None
+    return tuple(re.compile(f"({re.escape(c)})\\w+") for c in contexts)
+
+
+def _context(words: list[str], index: int) -> str:
+    """The text before `words[index]` back to a space, a quote, `=`, `>` or `(` (at most
+    _CONTEXT_LIMIT characters)."""
+    taken: list[str] = []
+    size = 0
+    for word in reversed(words[:index]):
+        if word in _CONTEXT_STOPS or size + len(word) > _CONTEXT_LIMIT:
+            break
+        taken.append(word)
+        size += len(word)
+    return "".join(reversed(taken))
+
+
+def learned_context(pattern: re.Pattern[str]) -> str:
+    """The text a learned pattern's word follows: "data-djc-id-" of `(data\\-djc\\-id\\-)\\w+`."""
+    return re.sub(r"\\(.)", r"\1", pattern.pattern[1 : -len(")\\w+")])
+
+
+def masked(data: bytes, learned: Sequence[re.Pattern[str]]) -> bytes:
+    """`data` (a normalised body) with every word that `learned` patterns match replaced by "…"."""
+    text = data.decode("utf-8", "replace")
+    for pattern in learned:
+        text = pattern.sub(lambda m: m.group(1) + _MASK, text)
+    return text.encode()
+
+
 def compile_volatile(patterns: Sequence[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in patterns)
 
