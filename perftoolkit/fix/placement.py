@@ -193,6 +193,13 @@ def view_target(finding: Finding, paths: list[str], root: Path) -> tuple[Path, i
         return None
     file, start, tree = source
     body = next((n.body for n in tree.body if isinstance(n, ast.ClassDef)), [])
+    found = _rows_line(body)
+    return (file, start + found - 1) if found is not None else None
+
+
+def _rows_line(body: list[ast.stmt]) -> int | None:
+    """In a view class's body: the last statement of its `get_queryset`, else its `queryset = …`
+    line, else its `model = …` line."""
     found: dict[str, int] = {}
     for node in body:
         if isinstance(node, ast.FunctionDef) and node.name == "get_queryset" and node.body:
@@ -201,10 +208,27 @@ def view_target(finding: Finding, paths: list[str], root: Path) -> tuple[Path, i
             target = node.targets[0]
             if isinstance(target, ast.Name) and target.id in ("queryset", "model"):
                 found.setdefault(target.id, node.lineno)
-    for name in ("get_queryset", "queryset", "model"):
-        if name in found:
-            return file, start + found[name] - 1
-    return None
+    return next((found[n] for n in ("get_queryset", "queryset", "model") if n in found), None)
+
+
+def rows_line_now(text: str, line: int) -> int:
+    """`line` (a view class's rows line, found in the file as it was) in the file's current
+    `text`: the same class's rows line now, when an earlier fix gave the class a
+    `queryset = …` beside its `model = …`; `line` itself otherwise."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return line
+    around = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or 0)
+    ]
+    if around:
+        now = _rows_line(max(around, key=lambda c: c.lineno).body)
+        if now is not None:
+            return now
+    return line
 
 
 def _view_class(paths: list[str]) -> Any:

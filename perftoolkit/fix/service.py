@@ -42,7 +42,12 @@ from perftoolkit.exceptions import ConfigurationError, ReportFormatError
 from perftoolkit.fix.edit import AlreadyThere, apply_fix
 from perftoolkit.fix.locate import Unplaceable
 from perftoolkit.fix.options import FixOptions
-from perftoolkit.fix.placement import function_view_target, placement_for, view_target
+from perftoolkit.fix.placement import (
+    function_view_target,
+    placement_for,
+    rows_line_now,
+    view_target,
+)
 from perftoolkit.fix.reads import annotation_read, rewrite_read
 from perftoolkit.fix.runner import (
     Endpoint,
@@ -374,14 +379,18 @@ class _Service:
                 # does not build the rows (a page object's len(self.object_list)): a view
                 # function's one queryset of their model is where they are built.
                 paths = self._paths(finding)
-                target = view_target(finding, paths, self.root) or function_view_target(
-                    finding, paths, self.root, placement
-                )
+                target = view_target(finding, paths, self.root)
+                of_view_class = target is not None
+                if target is None:
+                    target = function_view_target(finding, paths, self.root, placement)
                 if target is None:
                     raise
                 path, at = target
                 current, original = self._texts(path)
                 line = map_line(original, current, at) or at
+                if of_view_class and current != original:
+                    # an earlier fix may have given the class a `queryset = …` of its own
+                    line = rows_line_now(current, line)
                 edited = apply_fix(current, line, finding.fix.code, placement)
                 self._ensure_baseline(path)
         except Unplaceable as exc:

@@ -11,7 +11,7 @@ from django.apps import apps
 from perftoolkit.core.events import CallSite
 from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.fix import placement
-from perftoolkit.fix.placement import _function, _routes
+from perftoolkit.fix.placement import _function, _routes, rows_line_now
 from tests.fix import viewclasses
 from tests.support.corpus import line_of
 
@@ -137,3 +137,31 @@ def test_a_feeds_rows_are_built_in_its_class_when_library_code_ran_their_query()
         ROOT / "tests/corpus/views.py",
         line_of("tests/corpus/views.py", "# origin: book_feed"),
     )
+
+
+VIEWS_NOW = """\
+class BMIList(ListView):
+    model = models.BMI
+    queryset = models.BMI.objects.prefetch_related("tags")
+    template_name = "core/bmi_list.html"
+
+    class Meta:
+        model = models.Other
+
+
+def feed(request):
+    return render(request, "feed.html", {"rows": Row.objects.all()})
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "now"),
+    [
+        (2, 3),  # `model =`: an earlier fix gave the class a queryset, the fix goes there now
+        (4, 3),
+        (7, 7),  # in a nested class (Meta): that class is the one around the line
+        (11, 11),  # not in a class: the line itself
+    ],
+)
+def test_rows_line_now(line: int, now: int) -> None:
+    assert rows_line_now(VIEWS_NOW, line) == now
