@@ -10,12 +10,11 @@ from tests.settings import *  # noqa: F403
 from tests.settings import BASE_DIR, INSTALLED_APPS
 
 INSTALLED_APPS = [
-    *INSTALLED_APPS,
+    *INSTALLED_APPS,  # already holds taggit (the tagged test app uses it)
     "wagtail.sites",
     "wagtail.users",
     "wagtail.admin",
     "wagtail",
-    "taggit",
     "modelcluster",
     "tests.wagtailsite.blog",
 ]
