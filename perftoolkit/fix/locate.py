@@ -168,9 +168,54 @@ class _Finder:
         self.line = line
         self.positions = wrapper.resolve(PositionProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)
+        self._functions: dict[str, cst.FunctionDef] | None = None
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         return self.positions[node]
+
+    def chain(self, node: cst.BaseExpression) -> ChainView:
+        """The chain of `node`, its model known also when it starts with a call of a function of
+        this module that returns querysets of one model (`optimized_books().filter(…)`)."""
+        view = read_chain(node)
+        if view.model is None:
+            view.model = self.helper_model(node)
+        return view
+
+    def helper_model(self, node: cst.BaseExpression, depth: int = 0) -> str | None:
+        """`Book` for a chain that starts with `helper()` when the module's own function
+        `helper` returns only querysets of `Book` (followed through helpers it calls, a few
+        deep); None otherwise."""
+        base = node
+        while True:
+            if isinstance(base, cst.Subscript | cst.Attribute):
+                base = base.value
+            elif isinstance(base, cst.Call) and isinstance(base.func, cst.Attribute):
+                base = base.func.value
+            else:
+                break
+        if not isinstance(base, cst.Call) or not isinstance(base.func, cst.Name) or depth > 3:
+            return None
+        function = self.functions.get(base.func.value)
+        if function is None:
+            return None
+        values = [r.value for r in _returns(function)]
+        if not values or any(v is None for v in values):
+            return None
+        found = {
+            read_chain(v).model or self.helper_model(v, depth + 1) for v in values if v is not None
+        }
+        return found.pop() if len(found) == 1 else None
+
+    @property
+    def functions(self) -> dict[str, cst.FunctionDef]:
+        """The module's own top-level functions, by name (one defined twice: neither)."""
+        if self._functions is None:
+            seen: dict[str, list[cst.FunctionDef]] = {}
+            for item in self.wrapper.module.body:
+                if isinstance(item, cst.FunctionDef):
+                    seen.setdefault(item.name.value, []).append(item)
+            self._functions = {name: defs[0] for name, defs in seen.items() if len(defs) == 1}
+        return self._functions
 
     def statement(self) -> cst.CSTNode:
         best: cst.CSTNode | None = None
@@ -325,7 +370,7 @@ def _resolve(
                 out += _resolve(finder, value, function, where, models, depth + 1, queryset=True)
             return out
         return [read_chain(expression)] if _is_parameter(function, expression.value) else []
-    view = read_chain(expression)
+    view = finder.chain(expression)
     if view.calls or view.model is not None:
         return [view]
     if queryset and isinstance(expression, cst.Attribute):  # Book.published: a custom manager
@@ -350,11 +395,11 @@ def _inner(
 ) -> list[ChainView]:
     """The querysets inside a larger expression (`render(…, {"rows": rows})`, `list(qs)`)."""
     candidates: list[list[ChainView]] = []
-    for node in _subexpressions(expression):
+    for node in _subexpressions(finder, expression):
         if isinstance(node, cst.Name):
             if function is None or not _roots(finder, function, node.value, before):
                 continue
-        elif read_chain(node).model is None:
+        elif finder.chain(node).model is None:
             continue
         views = _resolve(finder, node, function, before, models, depth + 1)
         if views:
@@ -373,13 +418,13 @@ def _inner(
     return candidates[0] if candidates else []
 
 
-def _subexpressions(expression: cst.BaseExpression) -> list[cst.BaseExpression]:
+def _subexpressions(finder: _Finder, expression: cst.BaseExpression) -> list[cst.BaseExpression]:
     """Maximal chains and names inside an expression (not the links inside a chain)."""
     out: list[cst.BaseExpression] = []
 
     class Visitor(cst.CSTVisitor):
         def visit_Call(self, node: cst.Call) -> bool:
-            if read_chain(node).model is not None:
+            if finder.chain(node).model is not None:
                 out.append(node)
                 return False
             return True

@@ -24,7 +24,14 @@ def annotation_read(code: str, *, exists: bool) -> tuple[str, str] | None:
     "exists" | "count>0"), `exists` when the per-row code tests existence; None for a fix that is
     not one annotation of a count or an existence."""
     calls = parse_fix(code)
-    if not calls or len(calls) != 1 or calls[0].method != "annotate" or len(calls[0].args) != 1:
+    # `.annotate(…).order_by(…)`: the order_by keeps the rows' order, which a model's
+    # Meta.ordering no longer gives a grouped query
+    if (
+        not calls
+        or calls[0].method != "annotate"
+        or len(calls[0].args) != 1
+        or any(c.method != "order_by" for c in calls[1:])
+    ):
         return None
     name, value = keyword_of(calls[0].args[0])
     if name is None:

@@ -624,3 +624,63 @@ def test_every_return_of_a_function_that_returns_only_rows_is_edited() -> None:
     # a return of anything else: only the origin's statement is the rows'
     mixed = source.replace('return Book.objects.filter(owner=obj["user"])', "return []")
     assert fixed(mixed, 3, '.select_related("author")').count("select_related") == 1
+
+
+HELPER = """\
+    def optimized_books():
+        return Book.objects.select_related("publisher")
+
+
+    def optimized_authors():
+        return Author.objects.all()
+
+
+    def detail(request, slug):
+        book = get_object_or_404(optimized_books(), slug=slug)
+        return JsonResponse(book_resource(book))
+
+
+    def shelf(request, slug):
+        shelf = get_object_or_404(Shelf, slug=slug)
+        books = optimized_books().filter(shelf=shelf)
+        data = {"shelf": shelf_resource(shelf), "books": [book_resource(b) for b in books[:20]]}
+        return JsonResponse(data)
+
+
+    def pair(request):
+        data = {"authors": list(optimized_authors()), "books": list(optimized_books())}
+        return JsonResponse(data)
+    """
+
+
+def test_a_queryset_of_a_module_helper_is_the_helpers_model() -> None:
+    """`optimized_books()` returns only Book querysets: a shortcut given it, and a line that also
+    reads another model's row, know which queryset is the rows'. The fix goes at the call, so the
+    helper's other callers keep their queries."""
+    lines = fixed(HELPER, 10, '.select_related("author")').splitlines()
+    assert lines[9] == (
+        '    book = get_object_or_404(optimized_books().select_related("author"), slug=slug)'
+    )
+    assert lines[1] == '    return Book.objects.select_related("publisher")'
+    lines = fixed(HELPER, 17, '.select_related("author")').splitlines()
+    assert lines[15] == '    books = optimized_books().filter(shelf=shelf).select_related("author")'
+    lines = fixed(HELPER, 22, '.select_related("author")').splitlines()
+    assert lines[21] == (
+        '    data = {"authors": list(optimized_authors()), "books": '
+        'list(optimized_books().select_related("author"))}'
+    )
+
+
+def test_a_helper_returning_querysets_of_two_models_names_neither() -> None:
+    source = """\
+        def rows(kind):
+            if kind == "books":
+                return Book.objects.all()
+            return Author.objects.all()
+
+
+        def detail(request, slug):
+            return JsonResponse(resource(get_object_or_404(rows("books"), slug=slug)))
+        """
+    with pytest.raises(Unplaceable, match="no queryset of Book"):
+        fixed(source, 8, '.select_related("author")')

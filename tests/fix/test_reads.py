@@ -25,6 +25,13 @@ from perftoolkit.fix.reads import annotation_read, rewrite_read
         ('.annotate(total=Sum("items__price"))', False, None),
         ('.select_related("author")', False, None),
         ('.annotate(a=Count("x"), b=Count("y"))', False, None),
+        # a model's Meta.ordering is not applied to a grouped query: the fix keeps the order
+        (
+            '.annotate(usage_count=Count("usage")).order_by("title")',
+            False,
+            ("usage_count", "count"),
+        ),
+        ('.annotate(usage_count=Count("usage")).filter(usage_count=1)', False, None),
     ],
 )
 def test_the_annotation_a_fix_adds_and_how_a_row_reads_it(
