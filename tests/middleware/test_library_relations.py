@@ -50,7 +50,7 @@ def test_a_count_of_a_library_relation_per_row_is_named() -> None:
 def test_one_statement_for_two_models_labels_is_two_n_plus_ones() -> None:
     found = findings_for("/tagged/timeline/")
     assert sorted((f.model, f.field, f.repeats, str(f.origin)) for f in found) == [
-        ("tagged.Menu", "labels", 3, f"{VIEWS}:{line_of(VIEWS, '# origin: timeline menus')}"),
-        ("tagged.Recipe", "labels", 4, f"{VIEWS}:{line_of(VIEWS, '# origin: timeline recipes')}"),
+        ("tagged.Menu", "labels", 3, f"{VIEWS}:{line_of(VIEWS, '# origin: tl-menus')}"),
+        ("tagged.Recipe", "labels", 4, f"{VIEWS}:{line_of(VIEWS, '# origin: tl-recipes')}"),
     ]
     assert {f.fix.code for f in found if f.fix} == {'.prefetch_related("labels")'}
