@@ -41,8 +41,8 @@ fix = options_command(
     FixOptions,
     _run,
     name="fix",
-    doc="""Write the report's N+1 and lazy-relation fixes into the source, each kept only when a
-    replay of the recorded requests shows fewer queries and the same responses.
+    doc="""Write the report's N+1, lazy-relation and duplicate-query fixes into the source, each
+    kept only when a replay of the recorded requests shows fewer queries and the same responses.
 
     Exit codes: 0 every fixable finding verified, 1 bad input, 3 some could not be verified.
     """,

@@ -13,7 +13,8 @@ PATCH_FILE = "perf-fixes.patch"
 @dataclass(frozen=True, slots=True)
 class FixOptions:
     report: Path = option(
-        Path("report.json"), "The report.json whose N+1 and lazy-relation findings to fix."
+        Path("report.json"),
+        "The report.json whose N+1, lazy-relation and duplicate-query findings to fix.",
     )
     apply: bool = option(
         False, "Edit the files in place (only the verified fixes) and record them in the report."

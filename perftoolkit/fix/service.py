@@ -1,6 +1,7 @@
 """`run_fix()`: the one implementation behind `manage.py perf_fix` and `perftoolkit fix`.
 
-For each N+1 finding with an exact fix (then each lazy-relation finding), in the report's order:
+For each N+1 finding with an exact fix (then each lazy-relation finding, then each duplicate query
+that one function runs again for the same object: `remember.py`), in the report's order:
 write the fix into the current text of its origin's file (earlier kept fixes included), replay
 the recorded requests of every endpoint that runs code of that file, and keep the edit only if
 the finding's endpoint runs fewer queries and no response changed. A response that changed is
@@ -49,6 +50,7 @@ from perftoolkit.fix.placement import (
     view_target,
 )
 from perftoolkit.fix.reads import annotation_read, rewrite_read
+from perftoolkit.fix.remember import AlreadyRemembered, remember_result
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -95,8 +97,9 @@ class _State:
 
 
 NO_FEWER = "reverted: the endpoint ran no fewer queries"
-# The findings perf_fix writes a fix for, in the order it tries them.
-FIXED_KINDS = ("n_plus_one", "lazy_relation")
+# The findings perf_fix writes a fix for, in the order it tries them: a duplicate query only when
+# its fix is to keep a result (`remember.py`), not the select_related of rows sharing a related row.
+FIXED_KINDS = ("n_plus_one", "lazy_relation", "duplicate_query")
 
 
 def run_fix(
@@ -135,13 +138,18 @@ def run_fix(
 
 def _selected(run: AuditRun, only: tuple[str, ...]) -> list[Finding]:
     # N+1s first: a lazy read's join may then merge into the select_related an N+1 fix wrote.
-    findings = [f for kind in FIXED_KINDS for f in run.findings if f.kind == kind]
+    findings = [
+        f
+        for kind in FIXED_KINDS
+        for f in run.findings
+        if f.kind == kind and (kind != "duplicate_query" or (f.fix and f.fix.action == "cache"))
+    ]
     wanted = {i.strip() for each in only for i in each.split(",") if i.strip()}
     unknown = wanted - {f.id for f in findings}
     if unknown:
         raise ConfigurationError(
-            f"--only names {', '.join(sorted(unknown))}, which is not the id of an N+1 or "
-            "lazy-relation finding of the report. Its ids: "
+            f"--only names {', '.join(sorted(unknown))}, which is not the id of an N+1, "
+            "lazy-relation or duplicate-query finding of the report. Its ids: "
             f"{', '.join(f.id for f in findings) or 'none'}."
         )
     return [f for f in findings if not wanted or f.id in wanted]
@@ -223,6 +231,9 @@ class _Service:
         """A finding without an origin (library code ran the rows' query: a syndication feed's
         `items()`, a paginator) gets the one statement of its endpoint's own view code that builds
         a queryset of its rows' model, when there is exactly one."""
+        if finding.kind == "duplicate_query":
+            # its fix goes into the function that runs the query: the callsite
+            return replace(finding, origin=finding.callsite)
         if finding.origin is not None or finding.fix is None:
             return finding
         try:
@@ -245,6 +256,8 @@ class _Service:
 
         if finding.fix is None:
             return no("not_fixable", "no exact fix: the finding names no relation")
+        if finding.kind == "duplicate_query":
+            return self._plan_memo(finding)
         if finding.origin is None:
             return no("not_fixable", "no origin: no line of the project loaded the rows")
         if not finding.origin.file.endswith(".py"):
@@ -277,6 +290,49 @@ class _Service:
                     f"{finding.origin.file} is not UTF-8 (byte {exc.start}); perf_fix edits "
                     "UTF-8 source only",
                 )
+        return path, self._outcome(finding, "unplaceable", "")
+
+    def _plan_memo(self, finding: Finding) -> tuple[Path | None, FixOutcome]:
+        """The file of the function whose result a duplicate query's fix keeps (`remember.py`),
+        or why the fix stays advice: the query runs outside a project function, from several
+        places, or in a function that keeping its result could change."""
+
+        def advice(reason: str) -> tuple[None, FixOutcome]:
+            return None, self._outcome(finding, "not_fixable", f"the fix is advice: {reason}")
+
+        site = finding.callsite
+        if site is None or not site.file.endswith(".py") or not site.function:
+            where = f" ({site.file})" if site else ""
+            return advice(f"no function of the project runs the query{where}")
+        sites = sorted(
+            {
+                f"{q.callsite.file}:{q.callsite.line}"
+                for p in self.profiles
+                if p.endpoint == (finding.method, finding.route)
+                for q in p.queries
+                if q.fingerprint == finding.fingerprint and q.callsite is not None
+            }
+        )
+        if len(sites) > 1:
+            return advice(
+                f"the query runs from {len(sites)} places ({', '.join(sites)}): keep one result "
+                "where they can all reach it"
+            )
+        path = (self.root / site.file).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            return advice(f"{site.file} is not a file under the project root {self.root}")
+        if not os.access(path, os.W_OK):
+            return None, self._outcome(finding, "unplaceable", f"{site.file} is not writable")
+        try:
+            current, _ = self._texts(path)
+        except (OSError, UnicodeDecodeError):
+            return advice(f"{site.file} cannot be read as UTF-8")
+        try:
+            remember_result(current, site.line, site.function)
+        except Unplaceable as exc:
+            return advice(str(exc))
+        except AlreadyRemembered:
+            pass
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(
@@ -371,6 +427,8 @@ class _Service:
         try:
             current, original = self._texts(path)
             line = map_line(original, current, finding.origin.line) or finding.origin.line
+            if finding.kind == "duplicate_query":
+                return self._attempt_memo(finding, path, current, original, line)
             try:
                 edited = apply_fix(current, line, finding.fix.code, placement)
             except Unplaceable:
@@ -411,6 +469,30 @@ class _Service:
                 if again.status == "verified":
                     return again
         return outcome
+
+    def _attempt_memo(
+        self, finding: Finding, path: Path, current: str, original: str, line: int
+    ) -> FixOutcome:
+        assert finding.origin is not None
+        try:
+            edited, parameter = remember_result(current, line, finding.origin.function)
+        except Unplaceable as exc:
+            return self._outcome(finding, "unplaceable", str(exc))
+        except AlreadyRemembered:
+            if current == original:
+                return self._outcome(
+                    finding, "unplaceable", f"{finding.origin.function}() already keeps its result"
+                )
+            earlier = ", ".join(self.state.edited_by.get(path, []))
+            return self._outcome(finding, "covered", f"written by the fix of {earlier}")
+        outcome = self._verify(finding, path, edited)
+        if outcome.status != "verified":
+            return outcome
+        return replace(
+            outcome,
+            reason=f"{finding.origin.function}() keeps its result on {parameter} (for as long "
+            f"as that object lives)",
+        )
 
     def _read_edit(self, finding: Finding, path: Path, edited: str) -> tuple[Path, str] | None:
         """The finding's own line rewritten to read the annotation its fix adds (`reads.py`), in

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perftoolkit.core.events import CallSite
+from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.findings import Finding, Fix
 from perftoolkit.core.fix.outcome import FixOutcome, render_table
 from perftoolkit.core.fix.responses import ResponseKey
@@ -214,12 +214,21 @@ def test_lazy_relation_findings_are_fixed_after_the_n_plus_ones_and_selectable_b
         fix=Fix("select_related", '.select_related("customer__address")'),
     )
     n_plus_one = replace(lazy, kind="n_plus_one", route="orders/", message="N+1")
-    duplicate = replace(lazy, kind="duplicate_query", message="twice")
-    run = AuditRun("", "", "", True, {}, (), (), (lazy, duplicate, n_plus_one))
-    assert _selected(run, ()) == [n_plus_one, lazy]
+    # rows that each load the same related row: the fix is the N+1's select_related, not written
+    shared = replace(lazy, kind="duplicate_query", message="twice")
+    repeated = replace(
+        shared,
+        path=None,
+        callsite=CallSite("shop/access.py", 9, "roles"),
+        fix=Fix("cache", "compute the result in roles() and reuse it"),
+    )
+    run = AuditRun("", "", "", True, {}, (), (), (repeated, lazy, shared, n_plus_one))
+    assert _selected(run, ()) == [n_plus_one, lazy, repeated]
     assert _selected(run, (lazy.id,)) == [lazy]
-    with pytest.raises(ConfigurationError, match="not the id of an N\\+1 or lazy-relation"):
-        _selected(run, (duplicate.id,))
+    with pytest.raises(
+        ConfigurationError, match="not the id of an N\\+1, lazy-relation or duplicate-query"
+    ):
+        _selected(run, (shared.id,))
 
 
 def test_the_summary_counts_each_way_a_fixable_finding_was_left() -> None:
@@ -257,4 +266,72 @@ def test_a_report_moved_away_from_its_record_directory_is_a_clear_error(tmp_path
     assert str(raised.value).startswith(
         f"{moved}: its record directory {tmp_path / 'elsewhere' / 'rec'} does not exist. A report "
         "names its record directory relative to its own file"
+    )
+
+
+DUPLICATE = Finding(
+    kind="duplicate_query",
+    method="GET",
+    route="api/plans/",
+    message="The same query with the same parameters ran 2 times",
+    fingerprint="f1",
+    callsite=CallSite("plans/access.py", 2, "roles"),
+    fix=Fix("cache", "compute the result in roles() and reuse it"),
+)
+
+
+def _profile(*sites: CallSite) -> RequestProfile:
+    queries = tuple(QueryEvent("SELECT 1", "f1", 1.0, callsite=s) for s in sites)
+    return RequestProfile("GET", "api/plans/", queries=queries)
+
+
+@pytest.mark.parametrize(
+    ("source", "sites", "reason"),
+    [
+        (
+            "def roles(user):\n    return list(Group.objects.filter(user=user))\n",
+            [CallSite("plans/access.py", 2, "roles")] * 2,
+            None,
+        ),
+        (
+            "def roles(user, site):\n    return list(Group.objects.filter(user=user))\n",
+            [CallSite("plans/access.py", 2, "roles")] * 2,
+            "the fix is advice: roles() takes more than one argument, so there is no one object "
+            "its result belongs to",
+        ),
+        (
+            "def roles(user):\n    return list(Group.objects.filter(user=user))\n",
+            [CallSite("plans/access.py", 2, "roles"), CallSite("plans/views.py", 7, "index")],
+            "the fix is advice: the query runs from 2 places (plans/access.py:2, "
+            "plans/views.py:7): keep one result where they can all reach it",
+        ),
+    ],
+)
+def test_a_duplicate_query_is_fixed_only_in_one_function_that_can_keep_its_result(
+    tmp_path: Path, source: str, sites: list[CallSite], reason: str | None
+) -> None:
+    (tmp_path / "plans").mkdir()
+    (tmp_path / "plans" / "access.py").write_text(source)
+    run = service(tmp_path, {})
+    run.profiles = [_profile(*sites)]
+    run.state.sources, run.state.originals = {}, {}  # type: ignore[attr-defined]
+    path, outcome = run._plan(run._placed(DUPLICATE))
+    if reason is None:
+        assert (path, outcome.file, outcome.line) == (
+            tmp_path / "plans" / "access.py",
+            "plans/access.py",
+            2,
+        )
+    else:
+        assert (path, outcome.status, outcome.reason) == (None, "not_fixable", reason)
+
+
+def test_a_duplicate_query_of_a_template_is_advice() -> None:
+    finding = replace(DUPLICATE, callsite=CallSite("templates/base.html", 27, ""))
+    run = object.__new__(_Service)
+    path, outcome = run._plan(run._placed(finding))
+    assert (path, outcome.status, outcome.reason) == (
+        None,
+        "not_fixable",
+        "the fix is advice: no function of the project runs the query (templates/base.html)",
     )

@@ -15,8 +15,9 @@ from perftoolkit.management.arguments import add_option_arguments, options_from
 
 class Command(BaseCommand):
     help = (
-        "Write the report's N+1 and lazy-relation fixes into the source, each kept only when a "
-        "replay of the recorded requests shows fewer queries and the same responses."
+        "Write the report's N+1, lazy-relation and duplicate-query fixes into the source, each "
+        "kept only when a replay of the recorded requests shows fewer queries and the same "
+        "responses."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
