@@ -71,16 +71,38 @@ class Lookup:
 
 
 def function_lookups(callback: Callable[..., Any]) -> dict[str, Lookup]:
-    """{parameter: Lookup} for each parameter a function view looks a row up by."""
+    """{parameter: Lookup} for each parameter a function view looks a row up by, in its own body
+    or in the module functions it hands the parameter to (`_get_check_for_user(request, code)`,
+    two calls deep), through a queryset kept in a variable (`q = Check.objects.select_related(…)`
+    then `get_object_or_404(q, code=code)`)."""
     node, names = _function(callback)
     if node is None:
         return {}
-    params = {a.arg for a in node.args.args}
     found: dict[str, Lookup] = {}
+    _function_calls(node, names, {a.arg: a.arg for a in node.args.args}, found, 0)
+    return found
+
+
+def _function_calls(
+    node: ast.FunctionDef,
+    names: dict[str, Any],
+    bound: dict[str, str],
+    found: dict[str, Lookup],
+    depth: int,
+) -> None:
+    """The lookups of one function whose names `bound` are URL parameters ({name: parameter})."""
+    querysets = _local_querysets(node, names)
     for call in ast.walk(node):
         if not isinstance(call, ast.Call):
             continue
-        model = _looked_up_model(call, names)
+        helper = _module_function(call, names)
+        if helper is not None and depth < _FOLLOWED:
+            inner, inner_names = _parsed(helper)
+            arguments = _function_arguments(helper, call, bound)
+            if inner is not None and arguments:
+                _function_calls(inner, inner_names, arguments, found, depth + 1)
+            continue
+        model = _looked_up_model(call, names, querysets)
         if model is None:
             continue
         filters = {
@@ -90,10 +112,78 @@ def function_lookups(callback: Callable[..., Any]) -> dict[str, Lookup]:
         }
         for keyword in call.keywords:
             value = keyword.value
-            if keyword.arg and isinstance(value, ast.Name) and value.id in params:
+            if keyword.arg and isinstance(value, ast.Name) and value.id in bound:
                 column = "pk" if keyword.arg in ("pk", "id") else keyword.arg
-                found.setdefault(value.id, Lookup(model, column, filters))
-    return found
+                found.setdefault(bound[value.id], Lookup(model, column, filters))
+
+
+def _local_querysets(node: ast.FunctionDef, names: dict[str, Any]) -> dict[str, type[Model]]:
+    """{variable: model} for the function's variables assigned querysets of one model
+    (`q = Check.objects.select_related("project")`, `q = q.filter(…)`)."""
+    out: dict[str, type[Model]] = {}
+    for statement in ast.walk(node):
+        if not (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+        ):
+            continue
+        base = statement.value
+        while isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute):
+            base = base.func.value
+        model: Any = None
+        if isinstance(base, ast.Name) and base.id in out:
+            model = out[base.id]
+        elif isinstance(base, ast.Attribute) and base.attr in _MANAGERS:
+            model = _resolve(base.value, names)
+        name = statement.targets[0].id
+        if isinstance(model, type) and issubclass(model, Model):
+            if out.get(name, model) is model:
+                out[name] = model
+        else:
+            out.pop(name, None)
+    return out
+
+
+def _module_function(call: ast.Call, names: dict[str, Any]) -> Any:
+    """The project function a call names (`_get_check_for_user(...)`), not Django's or DRF's."""
+    if not isinstance(call.func, ast.Name):
+        return None
+    function = names.get(call.func.id)
+    if not inspect.isfunction(function):
+        return None
+    module = getattr(function, "__module__", "") or ""
+    return None if module.startswith(("django.", "rest_framework.")) else function
+
+
+@lru_cache(maxsize=1024)
+def _parsed(function: Any) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None, {}
+    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
+    return node, function.__globals__
+
+
+def _function_arguments(function: Any, call: ast.Call, bound: dict[str, str]) -> dict[str, str]:
+    """{the function's parameter: URL parameter} for the arguments of `call` that are names
+    bound to URL parameters."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return {}
+    out: dict[str, str] = {}
+    for position, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            break
+        if isinstance(argument, ast.Name) and argument.id in bound and position < len(parameters):
+            out[parameters[position]] = bound[argument.id]
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg and isinstance(value, ast.Name) and value.id in bound:
+            out[keyword.arg] = bound[value.id]
+    return out
 
 
 def unused_parameters(callback: Callable[..., Any], params: tuple[str, ...] = ()) -> set[str]:
@@ -111,7 +201,9 @@ def unused_parameters(callback: Callable[..., Any], params: tuple[str, ...] = ()
     return taken - read
 
 
-def _looked_up_model(call: ast.Call, names: dict[str, Any]) -> type[Model] | None:
+def _looked_up_model(
+    call: ast.Call, names: dict[str, Any], querysets: dict[str, type[Model]] | None = None
+) -> type[Model] | None:
     func = call.func
     target: ast.expr | None = None
     if isinstance(func, ast.Name) and func.id in _GETTERS and call.args:
@@ -126,6 +218,8 @@ def _looked_up_model(call: ast.Call, names: dict[str, Any]) -> type[Model] | Non
             target = target.value
     if target is None:
         return None
+    if querysets and isinstance(target, ast.Name) and target.id in querysets:
+        return querysets[target.id]
     value = _resolve(target, names)
     if isinstance(value, type) and issubclass(value, Model):
         return value

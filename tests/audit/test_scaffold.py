@@ -356,6 +356,12 @@ def test_scaffold_follows_helpers_and_fills_nested_lookups_from_one_row() -> Non
             tuple(f"/authors/author%20{((r + 1) // 2 - 1) % 5}/reviews/{r}/" for r in reviews),
             "name from corpus.Review.book.author.name; review_pk from corpus.Review.pk",
         ),
+        # A function view hands `title` to a module helper, whose lookup is on a queryset
+        # kept in a variable: get_object_or_404(rows, title=book_title).
+        "cards/<str:title>/": (
+            tuple(f"/cards/book%20{n - 1}/" for n in books),
+            "title from corpus.Book.title",
+        ),
     }
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("books/<int:book_pk>/reviews/<int:pk>/", helper_views.BookReview.as_view()),
     path("library/<int:book_pk>/reviews/<int:pk>/", helper_views.LibraryReview.as_view()),
     path("authors/<str:name>/reviews/<int:review_pk>/", helper_views.AuthorReview.as_view()),
+    path("cards/<str:title>/", helper_views.book_card),
 ]

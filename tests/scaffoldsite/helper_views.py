@@ -130,3 +130,17 @@ class WriterCard(View):
         if author.name != self.kwargs["author_name"]:
             raise Http404
         return HttpResponse(author.name)
+
+
+def _book_for_user(request: HttpRequest, book_title: str, with_author: bool = False) -> Book:
+    """A module helper the function view hands its parameter to; the lookup goes through a
+    queryset kept in a variable."""
+    rows = Book._default_manager.select_related("author")
+    if with_author:
+        rows = rows.filter(author__isnull=False)
+    return get_object_or_404(rows, title=book_title)
+
+
+def book_card(request: HttpRequest, title: str) -> HttpResponse:
+    book = _book_for_user(request, title, with_author=True)
+    return HttpResponse(book.title)
