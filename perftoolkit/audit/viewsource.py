@@ -21,17 +21,9 @@ _MANAGER_CALLS = ("get", "filter", "exclude", "get_or_create")
 _MANAGERS = ("objects", "_default_manager")
 
 
-@lru_cache(maxsize=1024)
 def _function(callback: Callable[..., Any]) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
     function = _view_function(callback)
-    if function is None:
-        return None, {}
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
-        return None, {}
-    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
-    return node, function.__globals__
+    return (None, {}) if function is None else _parsed(function)
 
 
 def _view_function(callback: Callable[..., Any], depth: int = 0) -> Any:
@@ -98,7 +90,7 @@ def _function_calls(
         helper = _module_function(call, names)
         if helper is not None and depth < _FOLLOWED:
             inner, inner_names = _parsed(helper)
-            arguments = _function_arguments(helper, call, bound)
+            arguments = _arguments(helper, call, bound, after=0)
             if inner is not None and arguments:
                 _function_calls(inner, inner_names, arguments, found, depth + 1)
             continue
@@ -164,26 +156,6 @@ def _parsed(function: Any) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
         return None, {}
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
     return node, function.__globals__
-
-
-def _function_arguments(function: Any, call: ast.Call, bound: dict[str, str]) -> dict[str, str]:
-    """{the function's parameter: URL parameter} for the arguments of `call` that are names
-    bound to URL parameters."""
-    try:
-        parameters = list(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return {}
-    out: dict[str, str] = {}
-    for position, argument in enumerate(call.args):
-        if isinstance(argument, ast.Starred):
-            break
-        if isinstance(argument, ast.Name) and argument.id in bound and position < len(parameters):
-            out[parameters[position]] = bound[argument.id]
-    for keyword in call.keywords:
-        value = keyword.value
-        if keyword.arg and isinstance(value, ast.Name) and value.id in bound:
-            out[keyword.arg] = bound[value.id]
-    return out
 
 
 def unused_parameters(callback: Callable[..., Any], params: tuple[str, ...] = ()) -> set[str]:
@@ -363,11 +335,14 @@ def _own_method(view_class: type, call: ast.Call) -> Any:
     return None
 
 
-def _arguments(function: Any, call: ast.Call, local: dict[str, str]) -> dict[str, str]:
+def _arguments(
+    function: Any, call: ast.Call, local: dict[str, str], after: int = 1
+) -> dict[str, str]:
     """{the helper's parameter: URL parameter} for the arguments of `call` that are URL
-    parameters (`self.fetch_line(user, kwargs["key"], line_pk=kwargs["line_pk"])`)."""
+    parameters (`self.fetch_line(user, kwargs["key"], line_pk=kwargs["line_pk"])`); `after`:
+    the parameters the call does not pass (a method's self)."""
     try:
-        names = list(inspect.signature(function).parameters)[1:]  # after self
+        names = list(inspect.signature(function).parameters)[after:]
     except (TypeError, ValueError):
         return {}
     bound: dict[str, str] = {}

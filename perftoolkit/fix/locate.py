@@ -50,7 +50,7 @@ def locate(source: str, line: int, models: frozenset[str]) -> Located:
         function.name.value in _QUERYSET_METHODS
         or (isinstance(statement, cst.SimpleStatementLine) and _returns_only_rows(function, models))
     ):
-        expressions = [r.value for r in _returns(function) if r.value is not None]
+        expressions = [r.value for r in own_returns(function) if r.value is not None]
         chains = _chains(finder, expressions, function, None, models, queryset=True)
     elif function is not None and _reads_view_rows(finder, statement, function, context=True):
         # context["…"]: the rows are not the dict's, whatever the line calls
@@ -117,7 +117,7 @@ def _view_rows(
         raise Unplaceable("the line reads the view's rows, but it is not in a view's class")
     for item in owner.body.body:
         if isinstance(item, cst.FunctionDef) and item.name.value in _QUERYSET_METHODS:
-            expressions = [r.value for r in _returns(item) if r.value is not None]
+            expressions = [r.value for r in own_returns(item) if r.value is not None]
             return _chains(finder, expressions, item, None, models, queryset=True)
     for item in owner.body.body:
         if _is_queryset_attribute(item):
@@ -198,7 +198,7 @@ class _Finder:
         function = self.functions.get(base.func.value)
         if function is None:
             return None
-        values = [r.value for r in _returns(function)]
+        values = [r.value for r in own_returns(function)]
         if not values or any(v is None for v in values):
             return None
         found = {
@@ -289,7 +289,7 @@ def _returns_only_rows(function: cst.FunctionDef, models: frozenset[str]) -> boo
     """Every return of the function gives a queryset of the rows' model, written out (a feed's
     `items()` that filters one way or another): the rows come from whichever ran, so each is
     edited, as in a `get_queryset`."""
-    values = [r.value for r in _returns(function)]
+    values = [r.value for r in own_returns(function)]
     return (
         len(values) > 1
         and all(v is not None for v in values)
@@ -297,7 +297,7 @@ def _returns_only_rows(function: cst.FunctionDef, models: frozenset[str]) -> boo
     )
 
 
-def _returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
+def own_returns(function: cst.FunctionDef) -> Iterator[cst.Return]:
     """The function's own returns (not those of functions or classes defined inside it)."""
 
     class Visitor(cst.CSTVisitor):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from perftoolkit.fix.locate import Unplaceable
+from perftoolkit.fix.locate import Unplaceable, own_returns
 
 # Calls that change rows or state: a function that makes one is not remembered.
 _WRITES = frozenset(
@@ -93,7 +93,7 @@ def remember_result(source: str, line: int, function: str) -> tuple[str, str]:
     if f'"{key}"' in code:
         raise AlreadyRemembered(function)
     _check_reads_only(target, parameter)
-    returns = _returns(target)
+    returns = list(own_returns(target))
     if not returns:
         raise Unplaceable(f"{function}() returns nothing, so there is no result to keep")
     if any(r.value is None for r in returns):
@@ -207,27 +207,6 @@ def _bound(target: cst.BaseExpression) -> set[str]:
     if isinstance(target, cst.Tuple | cst.List):
         return {n for e in target.elements for n in _bound(e.value)}
     return set()
-
-
-def _returns(function: cst.FunctionDef) -> list[cst.Return]:
-    """The function's own returns (not those of functions, classes or lambdas inside it)."""
-    found: list[cst.Return] = []
-
-    class Visitor(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node)
-
-    function.visit(Visitor())
-    return found
 
 
 def _names(function: cst.FunctionDef) -> set[str]:
