@@ -18,6 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 
 from perftoolkit.core.runs.profiles import ProfileLogin
 from perftoolkit.exceptions import ConfigurationError
@@ -114,9 +115,24 @@ def can_log_in() -> bool:
 def _session_available() -> bool:
     return (
         apps.is_installed("django.contrib.sessions")
-        and _SESSION_MIDDLEWARE in settings.MIDDLEWARE
-        and _AUTH_MIDDLEWARE in settings.MIDDLEWARE
+        and _has_middleware(_SESSION_MIDDLEWARE)
+        and _has_middleware(_AUTH_MIDDLEWARE)
     )
+
+
+def _has_middleware(dotted: str) -> bool:
+    """`dotted` or a project's subclass of it (pretalx's own SessionMiddleware) is installed."""
+    if dotted in settings.MIDDLEWARE:
+        return True
+    base = import_string(dotted)
+    for entry in settings.MIDDLEWARE:
+        try:
+            middleware = import_string(entry)
+        except ImportError:
+            continue
+        if isinstance(middleware, type) and issubclass(middleware, base):
+            return True
+    return False
 
 
 def _session_key(user: Any, csrf: str | None) -> str:
