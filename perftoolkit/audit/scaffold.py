@@ -8,13 +8,15 @@ audit uses the same function when it is given no profile and finds no `loadtests
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import re
 import shlex
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils import translation
@@ -169,10 +171,22 @@ def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:
                 raise ConfigurationError(
                     f"{flag} {pattern!r} is not a regular expression ({exc})."
                 ) from None
-    built = build(options, user)
+    with _unscoped():
+        built = build(options, user)
     text = render_locustfile(built.profile)
     compile(text, f"{options.name}.py", "exec")  # what is written must at least parse
     return PreparedProfile(built.profile, text, built.get_routes, built.left_out)
+
+
+def _unscoped() -> AbstractContextManager[Any]:
+    """django-scopes (pretalx, pretix) refuses a query of a scoped model outside a scope: the
+    scaffold reads rows of every event, outside any request. A request it makes enters its own
+    scope again, in the project's middleware."""
+    try:
+        scopes = importlib.import_module("django_scopes")
+    except ImportError:
+        return nullcontext()
+    return cast("AbstractContextManager[Any]", scopes.scopes_disabled())
 
 
 def prepare_for_audit(username: str | None, cwd: Path) -> PreparedProfile:

@@ -377,3 +377,43 @@ def test_scaffold_takes_two_parameters_of_one_model_from_one_row() -> None:
         "/writers/author%203_4/",
         "/writers/author%204_5/",
     )
+
+
+@SITE
+def test_the_scaffold_reads_rows_outside_django_scopes_scopes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A project on django-scopes refuses queries of its scoped models outside a scope: the
+    scaffold reads rows with its scopes disabled, and only while it builds the profile."""
+    import contextlib
+    import sys
+    import types
+
+    from django.db import connection
+
+    state = {"disabled": False}
+    entered: list[str] = []
+    outside: list[str] = []
+
+    @contextlib.contextmanager
+    def scopes_disabled() -> Any:
+        entered.append("enter")
+        state["disabled"] = True
+        try:
+            yield
+        finally:
+            state["disabled"] = False
+
+    def watch(execute: Any, sql: str, *args: Any) -> Any:
+        if not state["disabled"]:
+            outside.append(sql)
+        return execute(sql, *args)
+
+    fake = types.SimpleNamespace(scopes_disabled=scopes_disabled)
+    monkeypatch.setitem(sys.modules, "django_scopes", fake)
+    user = staff()
+    with connection.execute_wrapper(watch):
+        profile = prepared(user).profile
+    assert entered == ["enter"]
+    assert profile.tasks
+    assert outside == []
