@@ -175,7 +175,7 @@ def _source(
                 f"{name} from {_label(model)}.{hops}",
             )
         return _independent(looked_up.model, looked_up.column, name, known.owned, looked_up.filters)
-    relation = _foreign_key(model, name, literal) if model is not None else None
+    relation = _foreign_key(model, name, literal, converter) if model is not None else None
     if relation is not None:
         keys, attribute = relation
         if rows:
@@ -194,7 +194,7 @@ def _source(
         return _Source(_through([fk], column), f"{name} from {_label(model)}.{fk.name}.{column}")
     target = _model_named(name, literal)
     if target is not None:
-        return _independent(target, _field_for(target, name), name, known.owned)
+        return _independent(target, _field_for(target, name, converter), name, known.owned)
     for other in _looked_up_models(known):  # `key` on a view that looks up a WishList
         named = _own_field(other, name)
         if named is not None:
@@ -466,7 +466,9 @@ def _wanted(name: str, literal: str) -> set[str]:
     return forms
 
 
-def _foreign_key(model: Any, name: str, literal: str) -> tuple[list[Any], str] | None:
+def _foreign_key(
+    model: Any, name: str, literal: str, converter: str | None = None
+) -> tuple[list[Any], str] | None:
     """The foreign keys from `model` to the row a parameter names (`course_pk` / `course`, or a
     bare `pk` after `courses/` when the view lists another model's rows): one hop, else two
     (`review.enrollment.course`)."""
@@ -480,7 +482,7 @@ def _foreign_key(model: Any, name: str, literal: str) -> tuple[list[Any], str] |
             related = fk.related_model
             names = {fk.name.lower().replace("_", ""), related._meta.model_name}
             if wanted & names:
-                return path, _field_for(related, name) if kind or stem else "pk"
+                return path, _field_for(related, name, converter) if kind or stem else "pk"
         if depth == 1:
             hops = [
                 (inner, [fk, inner]) for fk, _ in hops for inner in _forward_keys(fk.related_model)
@@ -492,9 +494,10 @@ def _forward_keys(model: Any) -> list[Any]:
     return [f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
 
 
-def _field_for(model: Any, name: str) -> str:
+def _field_for(model: Any, name: str, converter: str | None = None) -> str:
     """Which field of `model` a parameter's value is: its own name when the model has it (`slug`,
-    `username`), else the primary key."""
+    `username`), the model's `slug` for a `<slug:…>` parameter named after the model
+    (`<slug:event>`), else the primary key."""
     stem, kind = _stem(name)
     fields = {f.name for f in model._meta.concrete_fields}
     for candidate in (name, kind):
@@ -502,6 +505,8 @@ def _field_for(model: Any, name: str) -> str:
             return candidate
     if not kind and stem in fields:
         return stem
+    if converter == "slug" and not kind and "slug" in fields:
+        return "slug"
     return "pk"
 
 
