@@ -65,6 +65,8 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("unapproved_review/", views.unapproved_review),
     path("count_then_rows/", views.count_then_rows),
     path("eager_some_requests/", views.eager_some_requests),
+    # the same view under a second route: one line's eager load shared by two endpoints
+    path("eager_other_route/", views.eager_some_requests),
     path("library_template/", views.library_template),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),

@@ -218,3 +218,32 @@ def test_an_eager_load_another_request_reads_through_is_not_unused(tmp_path: Pat
 
     assert unused(tmp_path / "both") == []
     assert unused(tmp_path / "one") == ["author"]
+
+
+@pytest.mark.django_db
+def test_an_eager_load_of_a_line_another_endpoint_reads_through_is_not_unused(
+    tmp_path: Path,
+) -> None:
+    """One line's queryset serves two endpoints (a middleware's, a shared helper's): one reads
+    what it loads, the other does not. Removing it would cost the first: not reported for the
+    second. When neither reads it, both are told."""
+    record_corpus(
+        tmp_path / "shared",
+        ["/corpus/eager_some_requests/", "/corpus/eager_other_route/?authors=1"],
+        times=1,
+    )
+    record_corpus(
+        tmp_path / "neither",
+        ["/corpus/eager_some_requests/", "/corpus/eager_other_route/"],
+        times=1,
+    )
+
+    def unused(directory: Path) -> list[tuple[str, str | None]]:
+        run = build_report(directory)
+        return sorted((f.route, f.path) for f in run.findings if f.kind == "unused_eager_load")
+
+    assert unused(tmp_path / "shared") == []
+    assert unused(tmp_path / "neither") == [
+        ("corpus/eager_other_route/", "author"),
+        ("corpus/eager_some_requests/", "author"),
+    ]

@@ -242,6 +242,9 @@ class RunAggregator:
         self.ignored: dict[tuple[Finding, str], _FindingEntry] = {}
         # (method, route), line, path of the eager loads some request read through whole
         self.eager_read: set[tuple[tuple[str, str], CallSite | None, str]] = set()
+        # line, path of the eager loads a request of any endpoint read through whole: a line
+        # shared by several endpoints (a middleware's, a helper's) serves those that read it
+        self.eager_read_anywhere: set[tuple[CallSite, str]] = set()
         self.requests = 0
         self.started: float | None = None
         self.finished: float | None = None
@@ -273,6 +276,9 @@ class RunAggregator:
             handle.sql.append((statement, shape.statements.get(fingerprint, "")))
         handle.findings = self._entries(shape.findings, order, 0)
         self.eager_read |= {(key, *read) for read in shape.eager_read}
+        self.eager_read_anywhere |= {
+            (site, path) for site, path in shape.eager_read if site is not None
+        }
         self._offer_sql(handle, order)
         return handle
 
@@ -417,11 +423,15 @@ class RunAggregator:
 
     def _read_elsewhere(self, finding: Finding) -> bool:
         """An unused eager load that another request of its endpoint read through whole: the
-        rows of this one did not need it, theirs did (a nullable foreign key)."""
-        return finding.kind == "unused_eager_load" and (
-            ((finding.method, finding.route), finding.callsite, finding.path or "")
-            in self.eager_read
-        )
+        rows of this one did not need it, theirs did (a nullable foreign key). Or a request of
+        another endpoint, from the same line (a middleware's or a shared helper's queryset):
+        removing it there would cost the endpoints that read it."""
+        if finding.kind != "unused_eager_load":
+            return False
+        path = finding.path or ""
+        if ((finding.method, finding.route), finding.callsite, path) in self.eager_read:
+            return True
+        return finding.callsite is not None and (finding.callsite, path) in self.eager_read_anywhere
 
     def merged_ignored(self) -> list[IgnoredFinding]:
         entries = sorted(self.ignored.values(), key=lambda e: e.first)
