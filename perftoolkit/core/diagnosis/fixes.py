@@ -60,6 +60,10 @@ class Calls:
 
     items: tuple[ast.Call, ...] = ()
     text: str = ""
+    # False when the statement does not name the relation (`event.talks.count()` for
+    # Event.submissions: a property's queryset; `reviews.count()` of a queryset built on an
+    # earlier line): its filters are elsewhere
+    named: bool = True
 
     def __iter__(self) -> Iterator[ast.Call]:
         return iter(self.items)
@@ -101,6 +105,10 @@ def _fix_for(chain: Chain) -> Fix:
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
     )
+    if via in ("count", "exists") and not calls.named and not chain.last.constant:
+        # the rows counted are filtered where this statement does not show (a membership test
+        # names the other side of the relation: its filter on the row is what it replaces)
+        raise _Inexact
     if via == "count":
         return _annotate_count(chain, calls)
     if via == "exists":
@@ -135,9 +143,13 @@ def _eager(chain: Chain) -> Fix:
 
 
 def _name(chain: Chain, default: str) -> str:
+    """A DRF SerializerMethodField's name (`get_students` returning the count: `students`), else
+    `default`. Only when the statement returns the value: a method that counts on the way (a
+    view's `get_context_data`) names nothing."""
     function = chain.function
-    if function.startswith("get_") and function.isidentifier() and len(function) > 4:
-        return function[4:]  # a DRF SerializerMethodField's name
+    returns = (chain.source or "").lstrip().startswith("return ")
+    if returns and function.startswith("get_") and function.isidentifier() and len(function) > 4:
+        return function[4:]
     return default
 
 
@@ -377,6 +389,7 @@ def _calls_after(source: str | None, attribute: str) -> Calls:
             names = {c.func.attr for c in calls if isinstance(c.func, ast.Attribute)}
             if names & _ROW_CALLS and len(calls) > len(best):
                 best = calls
+        return Calls(tuple(best), text, named=False)
     return Calls(tuple(best), text)
 
 

@@ -185,3 +185,34 @@ def test_a_statement_that_cannot_be_read_gives_no_filtered_fix() -> None:
     assert fix_for(chain("all", "for item in (")) == Fix(
         "prefetch_related", '.prefetch_related("items")'
     )
+
+
+@pytest.mark.parametrize(
+    ("via", "source"),
+    [
+        # `paid_items` is a property returning order.items.filter(paid=True): the statement
+        # names no `items`, so the filter is out of sight
+        ("count", "n = order.paid_items.count()"),
+        ("exists", "if order.paid_items.exists():"),
+        # a queryset of the rows built on an earlier line, with its filters there
+        ("count", "total = paid.count()"),
+    ],
+)
+def test_a_statement_that_does_not_name_the_relation_gives_no_count(via: str, source: str) -> None:
+    assert fix_for(chain(via, source)) is None
+
+
+def test_an_annotation_is_named_after_the_method_only_when_it_returns_the_count() -> None:
+    """A SerializerMethodField's `get_x` returns the count: `x`. A view's `get_context_data`
+    counts on the way to its context: the relation's own name."""
+    returned = chain("count", "return obj.items.count()", "get_item_total")
+    counted = chain("count", "items = order.items.count()", "get_context_data")
+    assert fix_for(returned) == Fix(
+        "annotate",
+        '.annotate(item_total=Count("items"))',
+        note="then read item_total on each row instead of counting; add distinct=True when "
+        "combined with another Count.",
+    )
+    fix = fix_for(counted)
+    assert fix is not None
+    assert fix.code == '.annotate(items_count=Count("items"))'
