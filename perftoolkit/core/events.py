@@ -70,6 +70,9 @@ class Relation:
     # The first two runs read it on the same object with the same parameters: when every run has
     # the same parameters, one read repeated (a duplicate query), not a read per row.
     same_object: bool = False
+    # The related model's default manager leaves rows out (`exclude(state="draft")`): a related
+    # set counts without them, an annotation over the relation (Count, Sum) would not.
+    filtered: bool = False
 
     @property
     def lookup(self) -> str:
@@ -97,6 +100,8 @@ class Relation:
             data["query_name"] = self.query_name
         if self.same_object:
             data["same_object"] = True
+        if self.filtered:
+            data["filtered"] = True
         return data
 
     @classmethod
@@ -115,6 +120,7 @@ class Relation:
             ordering=tuple(str(o) for o in data.get("ordering", [])),
             query_name=str(data.get("query_name", "")),
             same_object=bool(data.get("same_object", False)),
+            filtered=bool(data.get("filtered", False)),
         )
 
 

@@ -257,7 +257,7 @@ def _relation(relation: Any, where: str) -> None:
         raise BadLine(f"{where}.kind is {_show(relation.get('kind'))}, not a relation kind")
     for name in ("via", "related_query_name", "query_name"):
         _text(relation.get(name, ""), f"{where}.{name}")
-    for name in ("prefetched", "constant", "same_object"):
+    for name in ("prefetched", "constant", "same_object", "filtered"):
         if type(relation.get(name, False)) is not bool:
             raise BadLine(f"{where}.{name} must be true or false")
     for i, name in enumerate(_list(relation.get("ordering", []), f"{where}.ordering")):

@@ -14,6 +14,7 @@ from tests.corpus.models import (
     Country,
     Enrollment,
     Loan,
+    Memo,
     Note,
     Publisher,
     Review,
@@ -45,6 +46,9 @@ def seed() -> None:
         Loan.objects.create(book=books[(i + 1) % len(books)], review=review)
     for book in books[:3]:
         Note.objects.create(book=book, text=f"note on {book.title}")
+    for i, book in enumerate(books):
+        Memo.objects.create(book=book)
+        Memo.objects.create(book=book, hidden=i % 2 == 0)  # counted by the set only when shown
     # No passwords (hashing is slow): the tests log in with force_login.
     readers = [
         User.objects.create(username=f"reader{i}", first_name=f"Reader {i}") for i in range(4)

@@ -81,6 +81,20 @@ class Loan(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="loans")
 
 
+class VisibleMemos(models.Manager["Memo"]):
+    """A default manager that leaves rows out: a related set counts without them."""
+
+    def get_queryset(self) -> models.QuerySet[Memo]:
+        return super().get_queryset().exclude(hidden=True)
+
+
+class Memo(models.Model):
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="memos")
+    hidden = models.BooleanField(default=False)
+
+    objects = VisibleMemos()
+
+
 class Note(models.Model):
     """A reverse foreign key without related_name: accessor `note_set`, lookup name `note`."""
 

@@ -45,6 +45,7 @@ _CASES = [
     "ordered_set",
     "default_accessor_count",
     "default_accessor_lookup",
+    "manager_filtered_count",
     "shared_fk_pair",
     "m2m_through",
     "m2m_through_reverse",

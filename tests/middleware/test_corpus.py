@@ -420,6 +420,20 @@ def test_corpus_nplusone_exact(case: str) -> None:
     assert finding.route == f"corpus/{case}/"
 
 
+def test_corpus_a_count_of_rows_the_manager_filters_gets_no_annotation() -> None:
+    """Memo's default manager excludes hidden memos: `book.memos.count()` leaves them out,
+    `Count("memos")` would not. The finding stands, with no code rather than a wrong count."""
+    [finding] = findings_for("/corpus/manager_filtered_count/")
+    assert (finding.kind, finding.model, finding.field, finding.repeats) == (
+        "n_plus_one",
+        "corpus.Book",
+        "memos",
+        6,
+    )
+    assert finding.fix is None
+    assert str(finding.callsite) == site(VIEWS, "# case: manager_filtered")
+
+
 def test_corpus_a_unapproved_review_bypasses_the_prefetch_and_says_so() -> None:
     """`book.reviews.get(…)` on prefetched reviews queries anyway: its fix is a filtered
     Prefetch, never the plain prefetch that is already there."""

@@ -59,8 +59,15 @@ def comparable(run: Any) -> dict[str, Any]:
 def test_corpus_recording_has_every_kind_of_line(lines: list[str]) -> None:
     # The oracle comparisons below are only as strong as the lines they vary.
     text = "\n".join(lines)
-    assert len(lines) == 2 * 49
-    for field in ('"eager_loads"', '"accessed"', '"loaded"', '"relations"', '"lookups"'):
+    assert len(lines) == 2 * 50
+    for field in (
+        '"eager_loads"',
+        '"accessed"',
+        '"loaded"',
+        '"relations"',
+        '"lookups"',
+        '"filtered":true',
+    ):
         assert field in text
 
 

@@ -7,6 +7,7 @@ the query.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -64,6 +65,33 @@ def default_ordering(queryset: Any) -> tuple[str, ...]:
         return ()
     ordering = getattr(queryset.model._meta, "ordering", None) or ()
     return tuple(o if isinstance(o, str) else str(o) for o in ordering)
+
+
+_MANAGER_FILTERS: dict[type, bool] = {}
+
+
+def manager_filters(model: type) -> bool:
+    """Whether the model's default manager leaves rows out (its queryset has a WHERE of its
+    own: `exclude(state="draft")`). A manager that cannot answer here counts as filtering."""
+    known = _MANAGER_FILTERS.get(model)
+    if known is not None:
+        return known
+    try:
+        where = model._default_manager.get_queryset().query.where  # type: ignore[attr-defined]
+    except Exception:  # a scope it needs, a request it reads: not known
+        return True
+    _MANAGER_FILTERS[model] = filtering = bool(where)
+    return filtering
+
+
+def with_manager_filters(relation: Any, queryset: Any) -> Any:
+    """`relation` marked `filtered` when it counts or aggregates rows whose default manager
+    leaves some out (an annotation over the relation would count those too)."""
+    if relation is None or relation.via not in ("count", "aggregate") or queryset is None:
+        return relation
+    if not manager_filters(queryset.model):
+        return relation
+    return replace(relation, filtered=True)
 
 
 def eager_paths(queryset: Any) -> tuple[tuple[str, str], ...]:

@@ -400,7 +400,9 @@ class QueryCapture:
         owner = attribution.owner_of(queryset)
         if owner is not None:  # a related set's rows
             query.rows_from = self._built_by(owner)
-            query.relation = attribution.relation_of(found, queryset)
+            query.relation = attribution.with_manager_filters(
+                attribution.relation_of(found, queryset), queryset
+            )
             ordering = attribution.explicit_ordering(queryset)
             if query.relation is not None and ordering:
                 query.relation = replace(query.relation, ordering=ordering)
@@ -444,7 +446,9 @@ class QueryCapture:
         query.prefetch = found.prefetch is not None
         if queryset is not None:
             query.model = attribution.label(queryset.model)
-        query.relation = attribution.relation_of(found, queryset)
+        query.relation = attribution.with_manager_filters(
+            attribution.relation_of(found, queryset), queryset
+        )
         owner = attribution.owner_of(queryset) if queryset is not None else None
         if owner is not None:
             query.rows_from = self._built_by(owner)
