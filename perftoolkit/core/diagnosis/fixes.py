@@ -146,14 +146,42 @@ def _eager(chain: Chain) -> Fix:
     )
 
 
+# Django's and DRF's own `get_` hooks: a count made in one is on the way to something else (a
+# view's context), and several in one hook would all take its name.
+_HOOKS = frozenset(
+    {
+        "get_context_data",
+        "get_queryset",
+        "get_object",
+        "get_form",
+        "get_form_kwargs",
+        "get_form_class",
+        "get_initial",
+        "get_success_url",
+        "get_template_names",
+        "get_redirect_url",
+        "get_serializer",
+        "get_serializer_class",
+        "get_serializer_context",
+        "get_paginated_response",
+        "get_extra_context",
+        "get_fields",
+    }
+)
+
+
 def _name(chain: Chain, default: str) -> str:
-    """A DRF SerializerMethodField's name (`get_students` returning the count: `students`), else
-    `default`. Only when the statement returns the value: a method that counts on the way (a
-    view's `get_context_data`) names nothing."""
+    """A DRF SerializerMethodField's name (`get_total_revenue` → `total_revenue`: the serializer
+    may read the annotation under it), else `default`; never a framework hook's."""
     function = chain.function
-    returns = (chain.source or "").lstrip().startswith("return ")
-    if returns and function.startswith("get_") and function.isidentifier() and len(function) > 4:
-        return function[4:]
+    method = function.rsplit(".", 1)[-1]
+    if (
+        method.startswith("get_")
+        and method.isidentifier()
+        and len(method) > 4
+        and method not in _HOOKS
+    ):
+        return method[4:]
     return default
 
 
