@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.corpus.data import seed
-from tests.corpus.models import Enrollment
+from tests.corpus.models import Enrollment, Memo, Review
 from tests.support.corpus import findings_for, line_of
 
 VIEWS = "tests/corpus/views.py"
@@ -794,3 +794,18 @@ def test_corpus_view_classes_name_their_rows_model() -> None:
     assert queryset_model(drf_views.SessionEnrollments) == "corpus.Enrollment"  # queryset =
     assert queryset_model(views.fk) == ""  # a function view names none
     assert queryset_model(None) == ""
+
+
+def test_a_managers_filter_on_the_relations_own_field_is_not_a_filter() -> None:
+    """django-scopes' manager adds `event=<the scope's event>`: on a set of one event's rows
+    (the relation follows `event` back) those are the same rows, and Count over it is exact."""
+    from perftoolkit.middleware.capture.attribution import _constrains_other_than
+
+    def where(queryset: Any) -> Any:
+        return queryset.query.where
+
+    assert not _constrains_other_than(where(Review.objects.filter(book=1)), "book")
+    assert _constrains_other_than(where(Review.objects.filter(book=1, approved=True)), "book")
+    assert _constrains_other_than(where(Review.objects.filter(book__author=1)), "book")
+    assert _constrains_other_than(where(Memo.objects.all()), "book")  # exclude(hidden=True)
+    assert not _constrains_other_than(where(Review.objects.all()), "book")

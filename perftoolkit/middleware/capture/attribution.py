@@ -67,21 +67,36 @@ def default_ordering(queryset: Any) -> tuple[str, ...]:
     return tuple(o if isinstance(o, str) else str(o) for o in ordering)
 
 
-_MANAGER_FILTERS: dict[type, bool] = {}
+_MANAGER_FILTERS: dict[tuple[type, str], bool] = {}
 
 
-def manager_filters(model: type) -> bool:
+def manager_filters(model: type, back: str = "") -> bool:
     """Whether the model's default manager leaves rows out (its queryset has a WHERE of its
-    own: `exclude(state="draft")`). A manager that cannot answer here counts as filtering."""
-    known = _MANAGER_FILTERS.get(model)
+    own: `exclude(state="draft")`), other than on `back`, the field the relation itself follows
+    (django-scopes' `event=<the scope's event>` on a set of the event's rows: the same rows). A
+    manager that cannot answer here counts as filtering."""
+    key = (model, back)
+    known = _MANAGER_FILTERS.get(key)
     if known is not None:
         return known
     try:
         where = model._default_manager.get_queryset().query.where  # type: ignore[attr-defined]
     except Exception:  # a scope it needs, a request it reads: not known
         return True
-    _MANAGER_FILTERS[model] = filtering = bool(where)
+    _MANAGER_FILTERS[key] = filtering = _constrains_other_than(where, back)
     return filtering
+
+
+def _constrains_other_than(node: Any, field: str) -> bool:
+    """A WHERE that constrains anything but `field` of the model (a lookup on another column, a
+    negation, an expression it cannot read)."""
+    children = getattr(node, "children", None)
+    if children is not None:  # a WhereNode
+        if getattr(node, "negated", False) and children:
+            return True
+        return any(_constrains_other_than(child, field) for child in children)
+    target = getattr(getattr(node, "lhs", None), "target", None)
+    return target is None or not field or getattr(target, "name", None) != field
 
 
 def with_manager_filters(relation: Any, queryset: Any) -> Any:
@@ -89,7 +104,7 @@ def with_manager_filters(relation: Any, queryset: Any) -> Any:
     leaves some out (an annotation over the relation would count those too)."""
     if relation is None or relation.via not in ("count", "aggregate") or queryset is None:
         return relation
-    if not manager_filters(queryset.model):
+    if not manager_filters(queryset.model, relation.related_query_name):
         return relation
     return replace(relation, filtered=True)
 
