@@ -58,14 +58,57 @@ def locate(source: str, line: int, models: frozenset[str]) -> Located:
     else:
         assigned = _is_queryset_attribute(statement)
         try:
-            chains = _chains(
-                finder, _expressions(statement), function, line, models, queryset=assigned
-            )
+            chains = _iterated(finder, statement, function, line, models)
+            if not chains:
+                chains = _chains(
+                    finder, _expressions(statement), function, line, models, queryset=assigned
+                )
         except Unplaceable:
             if function is None or not _reads_view_rows(finder, statement, function):
                 raise
             chains = _view_rows(finder, function, models)
     return Located(wrapper, chains)
+
+
+def _iterated(
+    finder: _Finder,
+    statement: cst.CSTNode,
+    function: cst.FunctionDef | None,
+    line: int,
+    models: frozenset[str],
+) -> list[ChainView]:
+    """The chains of what a loop on the origin line iterates (`for talk in event.talks:`, a
+    comprehension's `for review in self.submission.reviews.exclude(…)`): the rows whose query
+    ran there, so a property or a related set's chain is their queryset. [] when no loop's
+    iterable is on the line, or nothing in it can be placed."""
+    iterables: list[cst.BaseExpression] = []
+    if isinstance(statement, cst.For):
+        iterables.append(statement.iter)
+
+    class Loops(cst.CSTVisitor):
+        def visit_CompFor(self, node: cst.CompFor) -> None:
+            where = finder.range(node.iter)
+            if where.start.line <= line <= where.end.line:
+                iterables.append(node.iter)
+
+    if not isinstance(statement, cst.For):
+        for expression in _expressions(statement):
+            expression.visit(Loops())
+    if len(iterables) != 1 or _kept_on_self(iterables[0]):
+        return []
+    try:
+        return _chains(finder, iterables, function, line, models, queryset=True)
+    except Unplaceable:
+        return []
+
+
+def _kept_on_self(expression: cst.BaseExpression) -> bool:
+    """`self.object_list`, `self.rows`: rows kept on the object where they were built, not
+    here."""
+    node = expression
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node is not expression and _is_self(node)
 
 
 def _reads_view_rows(

@@ -684,3 +684,40 @@ def test_a_helper_returning_querysets_of_two_models_names_neither() -> None:
         """
     with pytest.raises(Unplaceable, match="no queryset of Book"):
         fixed(source, 8, '.select_related("author")')
+
+
+def test_a_loop_over_a_property_of_a_parameter_gets_the_fix_on_it() -> None:
+    """`event.talks` is a property returning a queryset: the loop on the origin line iterates
+    the rows, so the fix goes on what it iterates."""
+    source = """\
+        def talk_urls(event):
+            for talk in event.talks:
+                yield talk.urls.public
+        """
+    assert fixed(source, 2, '.prefetch_related("resources")').splitlines()[1] == (
+        '    for talk in event.talks.prefetch_related("resources"):'
+    )
+
+
+def test_a_comprehension_over_a_related_set_on_the_origin_line_gets_the_fix() -> None:
+    source = """\
+        class ReviewPage:
+            def reviews(self):
+                return [
+                    {"user": review.user, "text": review.text}
+                    for review in self.submission.reviews.exclude(
+                        pk=self.object.pk
+                    ).prefetch_related("scores")
+                ]
+        """
+    lines = fixed(source, 5, '.select_related("user")').splitlines()
+    assert lines[6] == '            ).prefetch_related("scores").select_related("user")'
+
+
+def test_a_loop_over_rows_kept_on_self_is_not_edited_where_it_loops() -> None:
+    source = """\
+        def titles(self):
+            return [b.author.name for b in self.rows]
+        """
+    with pytest.raises(Unplaceable):
+        fixed(source, 2, '.select_related("author")')

@@ -16,6 +16,10 @@ True
 True
 >>> one == response_key(404, "text/html", html.format("y" * 64).encode())
 False
+>>> minified = '<input name=csrfmiddlewaretoken type=hidden value={}>'
+>>> two = response_key(200, "text/html", minified.format("x" * 64).encode())
+>>> two == response_key(200, "text/html", minified.format("y" * 64).encode())
+True
 """
 
 from __future__ import annotations
@@ -35,6 +39,22 @@ _CSRF = (
     re.compile(r"""(name=["']csrf[-_]token["']\s+content=["'])[^"']*(["'])"""),
     re.compile(r"""(["']?csrf[-_]?token["']?\s*[:=]\s*["'])[A-Za-z0-9]{32,64}(["'])""", re.I),
 )
+
+# The hidden input in any attribute order, its values quoted or not (minified HTML:
+# `<input name=csrfmiddlewaretoken type=hidden value=…>`).
+_CSRF_INPUT = re.compile(r"<input\b[^>]*csrfmiddlewaretoken[^>]*>", re.I)
+_VALUE = re.compile(r"""(\bvalue=)("[^"]*"|'[^']*'|[^\s>"']+)""", re.I)
+
+
+def _without_csrf(text: str) -> str:
+    for pattern in _CSRF:
+        text = pattern.sub(r"\1\2", text)
+    return _CSRF_INPUT.sub(lambda tag: _VALUE.sub(_emptied, tag.group(0)), text)
+
+
+def _emptied(value: re.Match[str]) -> str:
+    quote = value.group(2)[0]
+    return value.group(1) + (quote * 2 if quote in "\"'" else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +396,7 @@ def _normalised(
             text = body.decode(charset.group(1) if charset else "utf-8")
         except (LookupError, UnicodeDecodeError):
             return "bytes", body
-        for pattern in _CSRF:
-            text = pattern.sub(r"\1\2", text)
+        text = _without_csrf(text)
         for pattern in volatile:
             text = pattern.sub("", text)
         return "text", text.encode()
