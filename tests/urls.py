@@ -14,6 +14,7 @@ urlpatterns = [
     path("mw/none/", views.no_queries),
     path("mw/whoami/", views.whoami),
     path("mw/clock/", views.clock),
+    path("mw/stylesheets/", views.stylesheets),
     path("mw/async/", views.async_queries),
     path("mw/failing/", views.failing),
     re_path(r"^mw/regex/(?P<pk>[0-9]+)/$", views.by_pk),

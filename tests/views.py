@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from tests.corpus.models import Book, Tag
 
@@ -68,6 +68,13 @@ def clock(request: HttpRequest) -> JsonResponse:
     from django.utils import timezone
 
     return JsonResponse({"time": int(time.time()), "day": timezone.now().strftime("%d %B %Y")})
+
+
+def stylesheets(request: HttpRequest) -> HttpResponse:
+    """A page listing what a set holds, in the set's order: the order strings hash to, which
+    changes from one interpreter to the next unless the hash seed is fixed."""
+    names = {f"css/{name}.css" for name in ("forms", "tabs", "base", "print", "dark", "grid")}
+    return HttpResponse("".join(f'<link href="{n}">' for n in names))
 
 
 def everything(request: HttpRequest) -> JsonResponse:

@@ -97,6 +97,9 @@ def replay(
         )
         env = {k: v for k, v in os.environ.items() if k != "PERFTOOLKIT_RECORD_DIR"}
         env["DJANGO_SETTINGS_MODULE"] = settings_module
+        # One hash seed for every replay: a page that lists a set (the stylesheets a template
+        # collected) lists it in the same order in each process, before and after an edit.
+        env["PYTHONHASHSEED"] = "0"
         paths = [os.fspath(project_dir), *(p for p in sys.path if p and os.path.isdir(p))]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         try:
