@@ -109,7 +109,11 @@ def _fix_for(chain: Chain) -> Fix:
         # the related manager leaves rows out (`exclude(state="draft")`): Count or Sum over the
         # relation would take them in
         raise _Inexact
-    if via in ("count", "exists") and not calls.named and not chain.last.constant:
+    if (
+        via in ("count", "exists", "filter", "get_one")
+        and not calls.named
+        and not chain.last.constant
+    ):
         # the rows counted are filtered where this statement does not show (a membership test
         # names the other side of the relation: its filter on the row is what it replaces)
         raise _Inexact

@@ -196,6 +196,9 @@ def test_a_statement_that_cannot_be_read_gives_no_filtered_fix() -> None:
         ("exists", "if order.paid_items.exists():"),
         # a queryset of the rows built on an earlier line, with its filters there
         ("count", "total = paid.count()"),
+        # a filtered read through a property (`public_items` filters `items`): a Prefetch
+        # without that filter would load other rows
+        ("filter", "links = [i.url for i in order.public_items.all()]"),
     ],
 )
 def test_a_statement_that_does_not_name_the_relation_gives_no_count(via: str, source: str) -> None:
