@@ -136,6 +136,25 @@ def run_fix(
     return result
 
 
+_TAKEN = re.compile(r"already annotates (\w+) as ")
+
+
+def _renamed(code: str, reason: str) -> str | None:
+    """`.annotate(x_count=…)` as `.annotate(x_count_2=…)` when the queryset already annotates
+    `x_count` as something else (two counts of one relation, filtered differently); None for
+    any other reason, or after a few names."""
+    taken = _TAKEN.search(reason)
+    calls = parse_fix(code)
+    if taken is None or calls is None or len(calls) != 1 or calls[0].method != "annotate":
+        return None
+    name = taken.group(1)
+    base, _, number = name.rpartition("_")
+    following = f"{base}_{int(number) + 1}" if number.isdigit() and base else f"{name}_2"
+    if following.endswith("_6") or not code.startswith(f".annotate({name}="):
+        return None
+    return code.replace(f".annotate({name}=", f".annotate({following}=", 1)
+
+
 def _selected(run: AuditRun, only: tuple[str, ...]) -> list[Finding]:
     # N+1s first: a lazy read's join may then merge into the select_related an N+1 fix wrote.
     findings = [
@@ -452,6 +471,9 @@ class _Service:
                 edited = apply_fix(current, line, finding.fix.code, placement)
                 self._ensure_baseline(path)
         except Unplaceable as exc:
+            renamed = _renamed(finding.fix.code, str(exc))
+            if renamed is not None:  # the name is another count's: this one takes the next
+                return self._attempt(replace(finding, fix=replace(finding.fix, code=renamed)), path)
             return self._outcome(finding, "unplaceable", str(exc))
         except AlreadyThere:
             if current == original:

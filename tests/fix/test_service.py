@@ -335,3 +335,32 @@ def test_a_duplicate_query_of_a_template_is_advice() -> None:
         "not_fixable",
         "the fix is advice: no function of the project runs the query (templates/base.html)",
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "renamed"),
+    [
+        (
+            '.annotate(types_count=Count("types"))',
+            'the queryset already annotates types_count as Count("types", filter=Q(types__open=True))',
+            '.annotate(types_count_2=Count("types"))',
+        ),
+        (
+            '.annotate(types_count_2=Count("types"))',
+            'the queryset already annotates types_count_2 as Count("types", filter=Q(a=1))',
+            '.annotate(types_count_3=Count("types"))',
+        ),
+        ('.select_related("author")', "no queryset of Book is built on this line", None),
+        (
+            '.annotate(types_count_5=Count("types"))',
+            'the queryset already annotates types_count_5 as Count("x")',
+            None,
+        ),
+    ],
+)
+def test_a_count_whose_name_another_count_took_takes_the_next(
+    code: str, reason: str, renamed: str | None
+) -> None:
+    from perftoolkit.fix.service import _renamed
+
+    assert _renamed(code, reason) == renamed
