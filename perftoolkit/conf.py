@@ -507,3 +507,22 @@ def override_mode(mode: Mode) -> Iterator[None]:
         yield
     finally:
         _mode_override.reset(token)
+
+
+def middleware_installed(dotted: str, middleware: list[str] | None = None) -> bool:
+    """The middleware class at `dotted`, or a subclass of it (a project's own), is in
+    `middleware` (default: settings.MIDDLEWARE)."""
+    from django.utils.module_loading import import_string
+
+    entries = list(middleware if middleware is not None else settings.MIDDLEWARE)
+    if dotted in entries:
+        return True
+    base = import_string(dotted)
+    for entry in entries:
+        try:
+            found = import_string(entry)
+        except ImportError:
+            continue
+        if isinstance(found, type) and issubclass(found, base):
+            return True
+    return False

@@ -140,20 +140,9 @@ def _marker_limits(marker: pytest.Mark, nodeid: str) -> tuple[int, int | None]:
 
 def _middleware_installed(middleware: list[str]) -> bool:
     """perftoolkit's middleware, or a subclass of it, is in MIDDLEWARE."""
-    if MIDDLEWARE in middleware:
-        return True
-    from django.utils.module_loading import import_string
+    from perftoolkit.conf import middleware_installed
 
-    from perftoolkit.middleware import QueryBudgetMiddleware
-
-    for path in middleware:
-        try:
-            found = import_string(path)
-        except ImportError:
-            continue
-        if isinstance(found, type) and issubclass(found, QueryBudgetMiddleware):
-            return True
-    return False
+    return middleware_installed(MIDDLEWARE, middleware)
 
 
 def _require_django(what: str) -> None:

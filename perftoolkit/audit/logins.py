@@ -18,8 +18,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.crypto import get_random_string
-from django.utils.module_loading import import_string
 
+from perftoolkit.conf import middleware_installed
 from perftoolkit.core.runs.profiles import ProfileLogin
 from perftoolkit.exceptions import ConfigurationError
 
@@ -115,24 +115,9 @@ def can_log_in() -> bool:
 def _session_available() -> bool:
     return (
         apps.is_installed("django.contrib.sessions")
-        and _has_middleware(_SESSION_MIDDLEWARE)
-        and _has_middleware(_AUTH_MIDDLEWARE)
+        and middleware_installed(_SESSION_MIDDLEWARE)
+        and middleware_installed(_AUTH_MIDDLEWARE)
     )
-
-
-def _has_middleware(dotted: str) -> bool:
-    """`dotted` or a project's subclass of it (pretalx's own SessionMiddleware) is installed."""
-    if dotted in settings.MIDDLEWARE:
-        return True
-    base = import_string(dotted)
-    for entry in settings.MIDDLEWARE:
-        try:
-            middleware = import_string(entry)
-        except ImportError:
-            continue
-        if isinstance(middleware, type) and issubclass(middleware, base):
-            return True
-    return False
 
 
 def _session_key(user: Any, csrf: str | None) -> str:
