@@ -653,6 +653,26 @@ class _Service:
                 queries_before=before,
                 queries_after=after,
             )
+        worse = [
+            r
+            for r in requests
+            if r not in own
+            and r not in state.unstable
+            and r in state.results
+            and (by_request[r].queries or 0) > (state.results[r].queries or 0)
+        ]
+        if worse:
+            # a queryset other endpoints share: the load costs them a query they do not need
+            request = worse[0]
+            more = f"{state.results[request].queries or 0} → {by_request[request].queries or 0}"
+            return self._outcome(
+                finding,
+                "rejected",
+                f"reverted: {request} ran more queries ({more}); the queryset serves it too, "
+                "and it does not read what the fix loads",
+                queries_before=before,
+                queries_after=after,
+            )
         reached = self._callsite_drop(finding, set(edits), own, by_request)
         if reached:
             return self._outcome(

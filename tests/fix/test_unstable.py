@@ -246,3 +246,40 @@ def test_an_edit_that_changes_more_than_the_learnt_words_is_still_reverted(
         "reverted: GET /en-gb/accounts/addresses/ as user 1: body changed at line 2: same lines, "
         "another order: '<li>Anna, Paris</li>' → '<li>Boris, Oslo</li>' (71 → 71 bytes)",
     )
+
+
+def test_an_edit_that_costs_another_endpoint_a_query_is_reverted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The queryset is shared: the fix takes the finding's endpoint from 10 queries to 4, but
+    the offers page, which reads nothing it loads, runs one more. Not kept."""
+    bodies = tmp_path / "bodies"
+    bodies.mkdir()
+    pages = Replays(bodies, [])
+
+    def replay(
+        requests: Sequence[ReplayRequest], overlay: Mapping[Path, str], **_: Any
+    ) -> list[ReplayResult]:
+        counts = {OWN: (10, 4), OFFERS: (3, 4)}
+        return [
+            ReplayResult(queries=counts[r][1 if overlay else 0], key=pages.key(ROWS), stable=True)
+            for r in requests
+        ]
+
+    monkeypatch.setattr(service_module, "replay", replay)
+    views = tmp_path / "shop" / "views.py"
+    views.parent.mkdir()
+    views.write_text("rows = UserAddress.objects.all()\n")
+    other = replace(FINDING, route="en-gb/offers/")
+    run = AuditRun("", "", "", True, {}, (), (), (FINDING, other))
+    service = _Service(
+        run, tmp_path, ({ENDPOINT: [OWN], OTHER: [OFFERS]}, []), "s", tmp_path, print, bodies
+    )
+    service._baseline([ENDPOINT, OTHER])
+    edited = 'rows = UserAddress.objects.all().select_related("country")\n'
+    outcome = service._verify(FINDING, views, edited)
+    assert (outcome.status, outcome.queries_before, outcome.queries_after) == ("rejected", 10, 4)
+    assert outcome.reason == (
+        "reverted: GET /en-gb/offers/ as user 1 ran more queries (3 → 4); the queryset serves "
+        "it too, and it does not read what the fix loads"
+    )
