@@ -25,6 +25,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from perftoolkit.fix.edit import AlreadyThere
 from perftoolkit.fix.locate import Unplaceable, own_returns
 
 # Calls that change rows or state: a function that makes one is not remembered.
@@ -56,9 +57,10 @@ _WRITES = frozenset(
 # Of those, what only a list or dict the function built itself answers: harmless on its own names.
 _CONTAINER = frozenset({"append", "extend", "pop", "setdefault"})
 _DECORATORS = ("property",)
+_MEMO_NAMES = ("remembered", "_remembered", "remembered_results")
 
 
-class AlreadyRemembered(Exception):
+class AlreadyRemembered(AlreadyThere):
     """The function already keeps its result on its argument."""
 
 
@@ -91,7 +93,7 @@ def remember_result(source: str, line: int, function: str) -> tuple[str, str]:
     key = result_key(function)
     code = wrapper.module.code_for_node(target)
     if f'"{key}"' in code:
-        raise AlreadyRemembered(function)
+        raise AlreadyRemembered(f"{function}() already keeps its result")
     _check_reads_only(target, parameter)
     returns = list(own_returns(target))
     if not returns:
@@ -99,7 +101,9 @@ def remember_result(source: str, line: int, function: str) -> tuple[str, str]:
     if any(r.value is None for r in returns):
         raise Unplaceable(f"{function}() has a return without a value")
     names = _names(target)
-    memo = next(n for n in ("remembered", "_remembered", "remembered_results") if n not in names)
+    memo = next((n for n in _MEMO_NAMES if n not in names), None)
+    if memo is None:
+        raise Unplaceable(f"{function}() uses every name the kept result could take")
     return wrapper.module.visit(_Rewriter(target, parameter, key, memo, returns)).code, parameter
 
 

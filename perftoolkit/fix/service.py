@@ -50,7 +50,7 @@ from perftoolkit.fix.placement import (
     view_target,
 )
 from perftoolkit.fix.reads import annotation_read, rewrite_read
-from perftoolkit.fix.remember import AlreadyRemembered, remember_result
+from perftoolkit.fix.remember import remember_result
 from perftoolkit.fix.runner import (
     Endpoint,
     ReplayFailed,
@@ -350,8 +350,8 @@ class _Service:
             remember_result(current, site.line, site.function)
         except Unplaceable as exc:
             return advice(str(exc))
-        except AlreadyRemembered:
-            pass
+        except AlreadyThere:
+            pass  # `_attempt` says so
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(
@@ -446,11 +446,15 @@ class _Service:
         try:
             current, original = self._texts(path)
             line = map_line(original, current, finding.origin.line) or finding.origin.line
-            if finding.kind == "duplicate_query":
-                return self._attempt_memo(finding, path, current, original, line)
+            kept_on = ""
             try:
-                edited = apply_fix(current, line, finding.fix.code, placement)
+                if finding.kind == "duplicate_query":
+                    edited, kept_on = remember_result(current, line, finding.origin.function)
+                else:
+                    edited = apply_fix(current, line, finding.fix.code, placement)
             except Unplaceable:
+                if finding.kind == "duplicate_query":
+                    raise
                 # The origin is in a base class of the endpoint's view (a shared
                 # get_context_data): the rows are the view's own queryset. Or the origin line
                 # does not build the rows (a page object's len(self.object_list)): a view
@@ -475,14 +479,19 @@ class _Service:
             if renamed is not None:  # the name is another count's: this one takes the next
                 return self._attempt(replace(finding, fix=replace(finding.fix, code=renamed)), path)
             return self._outcome(finding, "unplaceable", str(exc))
-        except AlreadyThere:
+        except AlreadyThere as exc:
             if current == original:
                 return self._outcome(
-                    finding, "unplaceable", "the queryset at the origin already has this fix"
+                    finding,
+                    "unplaceable",
+                    str(exc) or "the queryset at the origin already has this fix",
                 )
             earlier = ", ".join(state.edited_by.get(path, []))
             return self._outcome(finding, "covered", f"written by the fix of {earlier}")
         outcome = self._verify(finding, path, edited)
+        if kept_on and outcome.status == "verified":
+            kept = f"{finding.origin.function}() keeps its result on {kept_on}"
+            return replace(outcome, reason=f"{kept} (for as long as that object lives)")
         if outcome.status == "rejected" and outcome.reason == NO_FEWER:
             # An annotation nothing reads: read it where the row is counted, and try again.
             read = self._read_edit(finding, path, edited)
@@ -491,30 +500,6 @@ class _Service:
                 if again.status == "verified":
                     return again
         return outcome
-
-    def _attempt_memo(
-        self, finding: Finding, path: Path, current: str, original: str, line: int
-    ) -> FixOutcome:
-        assert finding.origin is not None
-        try:
-            edited, parameter = remember_result(current, line, finding.origin.function)
-        except Unplaceable as exc:
-            return self._outcome(finding, "unplaceable", str(exc))
-        except AlreadyRemembered:
-            if current == original:
-                return self._outcome(
-                    finding, "unplaceable", f"{finding.origin.function}() already keeps its result"
-                )
-            earlier = ", ".join(self.state.edited_by.get(path, []))
-            return self._outcome(finding, "covered", f"written by the fix of {earlier}")
-        outcome = self._verify(finding, path, edited)
-        if outcome.status != "verified":
-            return outcome
-        return replace(
-            outcome,
-            reason=f"{finding.origin.function}() keeps its result on {parameter} (for as long "
-            f"as that object lives)",
-        )
 
     def _read_edit(self, finding: Finding, path: Path, edited: str) -> tuple[Path, str] | None:
         """The finding's own line rewritten to read the annotation its fix adds (`reads.py`), in

@@ -74,16 +74,19 @@ def manager_filters(model: type, back: str = "") -> bool:
     """Whether the model's default manager leaves rows out (its queryset has a WHERE of its
     own: `exclude(state="draft")`), other than on `back`, the field the relation itself follows
     (django-scopes' `event=<the scope's event>` on a set of the event's rows: the same rows). A
-    manager that cannot answer here counts as filtering."""
+    manager that cannot answer counts as filtering. Asked once per model and field: it runs
+    inside a query's capture."""
     key = (model, back)
     known = _MANAGER_FILTERS.get(key)
     if known is not None:
         return known
     try:
         where = model._default_manager.get_queryset().query.where  # type: ignore[attr-defined]
-    except Exception:  # a scope it needs, a request it reads: not known
-        return True
-    _MANAGER_FILTERS[key] = filtering = _constrains_other_than(where, back)
+    except Exception:  # a scope it needs, a request it reads: not known, and not asked again
+        filtering = True
+    else:
+        filtering = _constrains_other_than(where, back)
+    _MANAGER_FILTERS[key] = filtering
     return filtering
 
 
