@@ -492,6 +492,10 @@ setting_changed.connect(_on_setting_changed)
 _mode_override: ContextVar[Mode | None] = ContextVar("perftoolkit_mode", default=None)
 
 
+# Read directly where `current_mode()`'s second read of the settings costs (every request).
+mode_override = _mode_override
+
+
 def current_mode() -> Mode:
     """The MODE for the current context: a test's `override_mode()` wins over the setting."""
     return _mode_override.get() or get_settings().mode

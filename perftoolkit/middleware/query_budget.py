@@ -18,14 +18,21 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
-from perftoolkit.conf import PerfToolkitSettings, current_mode, get_settings, on_settings_reset
+from perftoolkit.conf import (
+    PerfToolkitSettings,
+    get_settings,
+    mode_override,
+    on_settings_reset,
+)
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 from perftoolkit.core.events import RequestProfile, request_target, round3, round6
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
+from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
+from perftoolkit.middleware.capture.context import current as _active
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_line
 from perftoolkit.middleware.detectors import ShapeDiagnoses, diagnose
@@ -76,10 +83,13 @@ class QueryBudgetMiddleware:
             return response
         started, start = time_ns(), perf_counter_ns()
         try:
-            _guard(capture, "install", capture.install)
+            if (
+                not capture_module.threads_set_up.done()
+            ):  # the thread's hooks, once (every request checks only this)
+                _guard(capture, "install", capture.install)
             response = self.get_response(request)
         finally:
-            _guard(capture, "deactivate", capture.deactivate)
+            _deactivate(capture)
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -93,7 +103,7 @@ class QueryBudgetMiddleware:
             await sync_to_async(_guard, thread_sensitive=True)(capture, "install", capture.install)
             response = await self.get_response(request)
         finally:
-            _guard(capture, "deactivate", capture.deactivate)
+            _deactivate(capture)
         return self._finish(request, response, capture, mode, started, start)
 
     def _finish(
@@ -123,6 +133,8 @@ class QueryBudgetMiddleware:
         if mode == "raise":
             _after_response(capture, info, mode)
             return response
+        if _held(capture, info, mode):
+            return response
         closers = getattr(response, "_resource_closers", None)
         job = partial(_after_response, capture, info, mode)
         if isinstance(closers, list):
@@ -137,7 +149,7 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
     not look at it, or when starting one failed (logged; the request goes on unmeasured)."""
     try:
         conf = get_settings()
-        mode = current_mode()
+        mode = mode_override.get() or conf.mode  # current_mode(), without reading them twice
         if mode == "off" and not conf.record_dir:
             return "off", None
         pattern = conf.ignore_pattern  # compiled when the settings load, invalid ones left out
@@ -168,6 +180,26 @@ def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
     return TimingCapture()
 
 
+def _held(capture: QueryCapture, info: _Request, mode: str) -> bool:
+    """Whether the recorder took the request to build its line later, with the other lines it
+    holds (RECORD_BUFFER, and nothing for a detector to look at): then no work is left for after
+    the response."""
+    conf = get_settings()
+    hold = conf.record_buffer
+    if (
+        not hold
+        or capture.error is not None
+        or type(capture) is not QueryCapture  # TimingCapture: kept only when slow
+        or (mode == "log" and _may_find(capture, conf))
+    ):
+        return False
+    try:
+        recorder_for(conf.record_dir).defer(_recorded_line, capture, info, hold)  # type: ignore[arg-type]
+    except Exception:
+        failed("record")
+    return True
+
+
 def _done(capture: QueryCapture, mode: str) -> bool:
     """Whether the request needs nothing after its headers: nothing is recorded and no detector
     can fire (the common request in MODE "log"), so it is not even described."""
@@ -185,6 +217,18 @@ def _may_find(capture: QueryCapture, conf: PerfToolkitSettings) -> bool:
     """Whether a detector may find something in this capture (always, for detectors of the
     project's own: they may read anything)."""
     return conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
+
+
+def _deactivate(capture: QueryCapture) -> None:
+    """End the capture's scope (`_guard(capture, "deactivate", capture.deactivate)`, inline: it
+    runs on every request)."""
+    token = capture._token
+    if token is not None:
+        capture._token = None
+        try:
+            _active.reset(token)
+        except Exception:
+            failed("deactivate", (capture,))
 
 
 def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:
@@ -353,6 +397,16 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
 _shapes = ShapeDiagnoses()
 
 
+def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any], list[RawQuery]]:
+    """The line of a request the recorder held (`Recorder.defer`) and its queries to sample; when
+    building it fails, the line of an abandoned capture."""
+    try:
+        return profile_line(capture, *info), capture.queries
+    except Exception:
+        failed("profile", (capture,))
+        return _abandoned_line(capture, info), []
+
+
 def _abandoned_line(capture: QueryCapture, info: _Request) -> dict[str, Any]:
     """The line of a request whose capture was abandoned: counted, with nothing measured."""
     return {
@@ -376,9 +430,12 @@ def _nothing_to_find(queries: list[RawQuery]) -> bool:
     """Whether the built-in detectors cannot fire: each needs two statements (N+1, duplicates,
     at least 2 by the settings' rules), a write (write on read) or an eager load (unused eager
     loads). Then the profile is not built at all."""
+    if not queries:
+        return True
     if len(queries) > 1:
         return False
-    return all(not q.eager and _kind(q.sql) not in WRITE_KINDS for q in queries)
+    query = queries[0]
+    return not query.eager and _kind(query.sql) not in WRITE_KINDS
 
 
 _kind = lru_cache(maxsize=4096)(statement_kind)  # once per statement text

@@ -27,6 +27,7 @@ import os
 import platform
 import stat
 import threading
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from time import monotonic
@@ -40,6 +41,7 @@ from perftoolkit.conf import get_settings
 from perftoolkit.core.runs.run import SAMPLE_RATE_KEY, SLOW_REQUEST_KEY
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
+from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.recording import UNAVAILABLE_KEY
 from perftoolkit.middleware.samples import prepare_directory, write_sample
 
@@ -54,7 +56,11 @@ logger = logging.getLogger("perftoolkit")
 _RECHECK_SECONDS = 0.5
 # How long a held line waits at most for the next line to write it (RECORD_BUFFER).
 _HOLD_SECONDS = 1.0
+# Requests held at most before their lines are built (each holds its queries until then).
+_PENDING_MAX = 64
 _recorders: dict[str, Recorder] = {}
+# Builds a held request's line and the raw queries to sample: (RequestProfile.to_dict(), raw).
+LineBuilder = Callable[[Any, Any], tuple[dict[str, Any], list[RawQuery]]]
 _lock = threading.Lock()
 
 
@@ -152,6 +158,10 @@ class Recorder:
         self._sampled: set[str] = set()
         self._held = bytearray()  # whole lines, with RECORD_BUFFER
         self._held_since = 0.0
+        # Requests whose lines are built when they are written (`defer`), and the size of a
+        # line as the last of them measured it, to tell when RECORD_BUFFER bytes are held.
+        self._pending: list[tuple[LineBuilder, Any, Any]] = []
+        self._line_size = 512
 
     def forget(self) -> None:
         """In a forked child: the parent's descriptor is not ours to write to, nor its held lines
@@ -161,6 +171,7 @@ class Recorder:
         self._sampled = set()
         self._lock = threading.Lock()
         self._held = bytearray()
+        self._pending = []
 
     def _checked_descriptor(self, now: float) -> int:
         """The open descriptor; its path is checked when none is open or the last check is older
@@ -209,36 +220,87 @@ class Recorder:
             fd = self._checked_descriptor(now)
             if hold:
                 held = self._held
-                if not held:
+                if not held and not self._pending:
                     self._held_since = now
                 held += line
                 if len(held) >= hold or now - self._held_since >= _HOLD_SECONDS:
                     self._write_held(fd)
             else:
                 _append(fd, line)
-            if not raw:
+            self._sample(line_data, raw)
+
+    def defer(self, build: LineBuilder, capture: Any, info: Any, hold: int) -> None:
+        """Hold a request whose line `build(capture, info)` makes (RECORD_BUFFER): its line is
+        built with the others held, when they are written. Encoding many lines in one go costs
+        a fraction of encoding each as its request ends (`benchmarks/README.md`). `hold` is
+        RECORD_BUFFER."""
+        with self._lock:
+            now = monotonic()
+            if self._fd is None:  # the first request opens the file (and the directory)
+                self._checked_descriptor(now)
+            pending = self._pending
+            if not pending and not self._held:
+                self._held_since = now
+            pending.append((build, capture, info))
+            if (
+                len(pending) < _PENDING_MAX
+                and len(self._held) + len(pending) * self._line_size < hold
+                and now - self._held_since < _HOLD_SECONDS
+            ):
                 return
-            # Most requests bring no new statement: their few fingerprints are checked, not
-            # every query.
-            if self._sampled.issuperset(line_data["statements"]):
-                return
-            for event, query in zip(line_data["queries"], raw, strict=True):
-                fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
-                if fingerprint not in self._sampled:
-                    self._sampled.add(fingerprint)
-                    self._write_sample(fingerprint, query, connections[query.alias].vendor)
+            self._pending = []
+        self._write_pending(pending)
+
+    def _write_pending(self, pending: list[tuple[LineBuilder, Any, Any]]) -> None:
+        """Build the lines of requests held by `defer`, outside the lock (other requests go on
+        holding theirs), then write them with the lines held so far."""
+        lines = bytearray()
+        built = []
+        for build, capture, info in pending:
+            line_data, raw = build(capture, info)  # never raises: a failure is its own line
+            try:
+                lines += encode_line(line_data)
+            except Exception:  # a value neither encoder takes: that request's line is lost
+                failed("record", (capture,))
+                continue
+            built.append((line_data, raw))
+        if pending:
+            self._line_size = max(1, len(lines) // len(pending))
+        with self._lock:
+            self._held += lines
+            self._write_held(self._checked_descriptor(monotonic()))
+            for line_data, raw in built:
+                self._sample(line_data, raw)
+
+    def _sample(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
+        if not raw:
+            return
+        # Most requests bring no new statement: their few fingerprints are checked, not every
+        # query.
+        if self._sampled.issuperset(line_data["statements"]):
+            return
+        for event, query in zip(line_data["queries"], raw, strict=True):
+            fingerprint = event[0] if isinstance(event, list) else event["fingerprint"]
+            if fingerprint not in self._sampled:
+                self._sampled.add(fingerprint)
+                self._write_sample(fingerprint, query, connections[query.alias].vendor)
 
     def flush(self) -> None:
         """Write the held lines now (RECORD_BUFFER)."""
         with self._lock:
-            if self._held:
-                self._write_held(self._checked_descriptor(monotonic()))
+            pending, self._pending = self._pending, []
+            if not pending:
+                if self._held:
+                    self._write_held(self._checked_descriptor(monotonic()))
+                return
+        self._write_pending(pending)
 
     def _write_held(self, fd: int) -> None:
         # Cleared first: lines a failed write did not put on disk are not written twice.
         lines = bytes(self._held)
         self._held.clear()
-        _append(fd, lines)
+        if lines:
+            _append(fd, lines)
 
     def _write_sample(self, fingerprint: str, query: RawQuery, vendor: str) -> None:
         # What is kept of the values (SAMPLES, redaction of secrets) is decided in samples.py.

@@ -34,7 +34,7 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 
 # (name, object, attribute, replacement, the place the line notes; None: no line is written)
 FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
-    ("mode", query_budget, "current_mode", _boom, None),
+    ("settings", query_budget, "get_settings", _boom, None),
     ("new-capture", query_budget, "_new_capture", _boom, None),
     ("activate", QueryCapture, "activate", _boom, "activate"),
     ("install", capture_module, "install_cache_counting", _boom, "install"),
@@ -112,7 +112,7 @@ def test_fault_leaves_response_untouched(
     expected = _baseline()
     record_dir = tmp_path / "rec"
     # As in a new process: no thread has its hooks set up yet (the set-up is what may fail).
-    monkeypatch.setattr(capture_module, "_set_up", context.PerThread("DATABASES", "CACHES"))
+    monkeypatch.setattr(capture_module, "threads_set_up", context.PerThread("DATABASES", "CACHES"))
     monkeypatch.setattr(owner, attribute, replacement)
     with (
         override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir)}),

@@ -141,3 +141,112 @@ def test_held_lines_are_written_before_a_fork_and_at_exit(tmp_path: Path) -> Non
     assert sorted(_routes(tmp_path)) == ["child/", "parent-1/", "parent-2/"]
     files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
     assert len(files) == 2  # the parent's and the child's
+
+
+def _lines(directory: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(t) for f in sorted(directory.glob("*.jsonl")) for t in f.read_text().splitlines()
+    ]
+
+
+def _shape(line: dict[str, Any]) -> dict[str, Any]:
+    """A line without its times (they differ from one request to the next)."""
+    kept = {k: v for k, v in line.items() if k not in ("started_at", "duration_ms")}
+    kept["queries"] = [[q[0], *q[2:]] for q in line["queries"]]
+    return kept
+
+
+@pytest.mark.parametrize("path", [PATH, "/mw/none/", "/mw/cached/", "/corpus/chain2/"])
+def test_a_held_requests_line_is_built_when_it_is_written_and_is_the_same(
+    tmp_path: Path, db: None, path: str
+) -> None:
+    """With RECORD_BUFFER the middleware hands the request to the recorder, which builds its
+    line with the other held ones: the same line as without a buffer, and its new statements
+    sampled."""
+    from tests.corpus.models import Author, Book, Country, Publisher
+
+    publisher = Publisher.objects.create(name="p", country=Country.objects.create(name="c"))
+    for i in range(3):
+        Book.objects.create(
+            title=f"b{i}", author=Author.objects.create(name=f"a{i}", publisher=publisher)
+        )
+    from django.core.cache import cache
+
+    at_once, held = tmp_path / "at-once", tmp_path / "held"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(at_once)}):
+        cache.clear()  # the cached view reads a miss first
+        Client().get(path)
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(held), "RECORD_BUFFER": 1 << 20}):
+        cache.clear()
+        Client().get(path)
+        assert _lines(held) == []
+        assert recorder_module.recorder_for(str(held))._pending  # held, not yet built
+        flush_recorders()
+    [expected], [line] = _lines(at_once), _lines(held)
+    assert _shape(line) == _shape(expected)
+    counts = {PATH: 3, "/mw/none/": 0, "/mw/cached/": 0}
+    assert len(line["queries"]) == counts.get(path, len(expected["queries"]))
+    assert line["queries"] or path in ("/mw/none/", "/mw/cached/")
+
+    def samples(directory: Path) -> list[str]:
+        return sorted(p.name for p in (directory / "samples").glob("*"))
+
+    assert samples(held) == samples(at_once)
+    assert len(samples(held)) == len(line["statements"])
+
+
+def test_held_requests_are_built_and_written_when_their_lines_fill_the_buffer(
+    tmp_path: Path, db: None
+) -> None:
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1}):
+        Client().get("/mw/none/")
+        assert [line["route"] for line in _lines(record_dir)] == ["mw/none/"]
+        Client().get(PATH)
+        assert [line["route"] for line in _lines(record_dir)] == ["mw/none/", "mw/three/"]
+
+
+def test_at_most_64_requests_are_held_before_their_lines_are_built(
+    tmp_path: Path, db: None
+) -> None:
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 30}):
+        for _ in range(63):
+            Client().get("/mw/none/")
+        assert _lines(record_dir) == []
+        Client().get("/mw/none/")
+        assert len(_lines(record_dir)) == 64
+        assert recorder_module.recorder_for(str(record_dir))._pending == []
+
+
+def test_a_held_request_whose_line_fails_is_recorded_abandoned_and_the_others_whole(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from perftoolkit.middleware import query_budget
+    from perftoolkit.middleware.capture import failures
+
+    record_dir = tmp_path / "rec"
+    real = query_budget.profile_line
+    calls = []
+
+    def second_fails(capture: Any, *info: Any) -> dict[str, Any]:
+        calls.append(info[1])
+        if len(calls) == 2:
+            raise RuntimeError("injected")
+        return real(capture, *info)
+
+    failures.reset()
+    monkeypatch.setattr(query_budget, "profile_line", second_fails)
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 20}):
+        responses = [Client().get(p).status_code for p in ("/mw/none/", PATH, "/mw/none/")]
+        assert calls == []  # nothing is built while the requests run
+        flush_recorders()
+    failures.reset()
+    assert responses == [200, 200, 200]
+    lines = _lines(record_dir)
+    assert [(line["route"], line.get("capture_error")) for line in lines] == [
+        ("mw/none/", None),
+        ("mw/three/", "profile"),
+        ("mw/none/", None),
+    ]
+    assert "internal error in profile" in caplog.text

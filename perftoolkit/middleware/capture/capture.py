@@ -93,7 +93,7 @@ DISPATCH = _Dispatch()
 # Which threads have every connection hooked, for which configuration of DATABASES.
 _hooked = context.PerThread("DATABASES")
 # Which threads have every hook of a full capture set (connections, caches, relation reads).
-_set_up = context.PerThread("DATABASES", "CACHES")
+threads_set_up = context.PerThread("DATABASES", "CACHES")
 
 
 def _hook(connection: Any) -> None:
@@ -161,10 +161,13 @@ class RawQuery:
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
         in a later capture (see `_remember_first_run`: nothing in it is per request)."""
-        run = self.again(params, many, alias, ms)
-        run.template = None  # the later capture's own first run, encoded on its own
-        run.default_ordering = self.default_ordering
-        return run
+        # again(), but not a repeat of this run (`template`: the later capture's own first run,
+        # encoded on its own) and with its default ordering.
+        return RawQuery(
+            self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
+            self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
+            self.handed_off, self.default_ordering, self.rows_from, None, self.quoted_site,
+        )  # fmt: skip
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """Another run of the same statement from the same line: same attribution, new values.
@@ -301,7 +304,8 @@ class QueryCapture:
 
     def activate(self) -> None:
         """Make this the current context's capture (call where the request's context lives)."""
-        self._token = _active.set((*_active.get(), self))
+        outer = _active.get()
+        self._token = _active.set((*outer, self) if outer else (self,))
 
     def deactivate(self) -> None:
         if self._token is not None:
@@ -312,16 +316,16 @@ class QueryCapture:
         """Make sure the calling thread's connections (and caches, and relation descriptors) carry
         the hooks; they stay, and record only for active captures."""
         every = self._track_cache and self._track_access
-        if every and _set_up.done():
+        if every and threads_set_up.done():
             return  # one check per request for the three below
-        generation = _set_up.generation
+        generation = threads_set_up.generation
         hook_connections()
         if self._track_cache:
             install_cache_counting()
         if self._track_access:
             install_access_tracking()
         if every:
-            _set_up.mark(generation)
+            threads_set_up.mark(generation)
 
     def __enter__(self) -> QueryCapture:
         self.activate()
@@ -338,7 +342,6 @@ class QueryCapture:
     # -- what the hook hands over --------------------------------------------------------------
 
     def _record(self, sql: str, params: Any, many: bool, alias: str, ms: float) -> None:
-        frame = sys._getframe(_CALLER)
         first = self._first.get(sql)
         if first is None:
             if sql.lstrip().startswith(_CONNECTION_SETUP):
@@ -350,8 +353,10 @@ class QueryCapture:
             if seen is not None:
                 self.queries.append(seen.reused(params, many, alias, ms))
                 return
+            frame = sys._getframe(_CALLER)  # only now: a frame object is made for it
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
+        frame = sys._getframe(_CALLER)
         # A repeat. The last run of this statement came from a known line: if the frame at the
         # same depth is that line again, the walk is skipped.
         hints = self._hints
