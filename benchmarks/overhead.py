@@ -61,6 +61,7 @@ SAMPLED = "perftoolkit record at 1%"
 BUFFERED = "perftoolkit record, buffered"
 CONFIGS = (
     "none",
+    "middleware",
     "floor",
     "perftoolkit record",
     BUFFERED,
@@ -133,6 +134,8 @@ def start(config: str, database: str) -> Callable[[str], str]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     if config.startswith("perftoolkit") and config != "perftoolkit log":
         os.environ["PERFTOOLKIT_RECORD_DIR"] = tempfile.mkdtemp(prefix="perftoolkit-bench-")
+    if config == PAIRED_WORKER:
+        os.environ["BENCHMARK_CONFIG"] = "perftoolkit record"  # the app and its middleware
     import warnings
 
     warnings.simplefilter("ignore")  # django-zeal warns on every N+1
@@ -145,6 +148,39 @@ def start(config: str, database: str) -> Callable[[str], str]:
     return requester()
 
 
+# --paired: perftoolkit's configurations in one worker process, switched between batches, so that
+# no difference between processes (memory layout, a busier core) enters their ratios.
+PAIRED_WORKER = "perftoolkit paired"
+PAIRED = {
+    "none": (False, {"MODE": "off"}),  # the middleware installed, measuring nothing
+    "perftoolkit record": (True, {"MODE": "off"}),
+    BUFFERED: (True, {"MODE": "off", "RECORD_BUFFER": 65536}),
+    "perftoolkit log": (False, {"MODE": "log"}),
+    SAMPLED: (True, {"MODE": "off", "SAMPLE_RATE": 0.01}),
+}
+
+
+def paired_setting(config: str) -> None:
+    from django.conf import settings
+
+    from perftoolkit.conf import reset_settings
+
+    flush()
+    records, values = PAIRED[config]
+    if records:
+        os.environ["PERFTOOLKIT_RECORD_DIR"] = os.environ["BENCHMARK_RECORD_DIR"]
+    else:
+        os.environ.pop("PERFTOOLKIT_RECORD_DIR", None)
+    settings.PERFTOOLKIT = values
+    reset_settings()
+
+
+def flush() -> None:
+    from perftoolkit.middleware.recorder import flush_recorders
+
+    flush_recorders()
+
+
 def worker(config: str, database: str) -> None:
     """Answer `VIEW COUNT` lines with the CPU seconds COUNT requests took; stdout is the
     protocol, so what the tools print (django-querycount prints a table on every request) goes to
@@ -154,15 +190,24 @@ def worker(config: str, database: str) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     call = start(config, database)
+    os.environ["BENCHMARK_RECORD_DIR"] = os.environ.get("PERFTOOLKIT_RECORD_DIR", "")
     protocol.write("ready\n")
     for line in sys.stdin:
-        view, count = line.split()
+        view, count = line.rstrip("\n").split(" ", 1)
+        if view == "SET":  # the paired worker: another perftoolkit configuration, warmed up
+            paired_setting(count)
+            for _ in range(20):
+                call("/empty/")
+            protocol.write("set\n")
+            continue
         if count == "check":
             protocol.write(f"{call(view)}\n")
             continue
         begin = time.thread_time()
         for _ in range(int(count)):
             call(view)
+        if config == PAIRED_WORKER:
+            flush()  # lines still held (RECORD_BUFFER) are built and written in this batch's time
         protocol.write(f"{time.thread_time() - begin}\n")
 
 
@@ -208,6 +253,30 @@ class Worker:
         self.process.wait(timeout=30)
 
 
+class Paired:
+    """One of perftoolkit's configurations in the shared paired worker: set before each batch."""
+
+    def __init__(self, worker: Worker, config: str) -> None:
+        self.worker = worker
+        self.config = config
+
+    def _set(self) -> None:
+        if self.worker.ask("SET", self.config) != "set":
+            raise SystemExit(f"the paired worker could not switch to {self.config}")
+
+    def run(self, view: str, count: int) -> float:
+        self._set()
+        return self.worker.run(view, count)
+
+    def check(self, view: str) -> None:
+        self._set()
+        self.worker.check(view)
+
+    def close(self) -> None:
+        if self.worker.process.poll() is None:
+            self.worker.close()
+
+
 def supports(key: str) -> bool:
     """Whether the perftoolkit measured knows a setting (an older checkout, with --baseline)."""
     from perftoolkit.conf import KNOWN_KEYS
@@ -242,7 +311,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def timing(configs: list[str], views: list[str], rounds: int, target: float) -> dict[str, Any]:
+def timing(
+    configs: list[str], views: list[str], rounds: int, target: float, *, paired: bool = False
+) -> dict[str, Any]:
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
     os.environ["BENCHMARK_DB"] = database
@@ -264,11 +335,16 @@ def timing(configs: list[str], views: list[str], rounds: int, target: float) -> 
             print(f"skipped {config}: not installed (make bench installs it)", file=sys.stderr)
             configs.remove(config)
     copies = {}
-    for config in configs:
+    for config in configs if not paired else [PAIRED_WORKER]:
         copy = f"{database}.{len(copies)}"
         shutil.copyfile(database, copy)
         copies[config] = copy
-    workers = {config: Worker(config, copies[config]) for config in configs}
+    workers: dict[str, Worker | Paired]
+    if paired:
+        shared = Worker(PAIRED_WORKER, copies[PAIRED_WORKER])
+        workers = {config: Paired(shared, config) for config in configs if config in PAIRED}
+    else:
+        workers = {config: Worker(config, copies[config]) for config in configs}
     started = time.time()
     load_before = os.getloadavg()
     results: dict[str, Any] = {}
@@ -312,6 +388,7 @@ def timing(configs: list[str], views: list[str], rounds: int, target: float) -> 
         "seconds": round(time.time() - started, 1),
         "rounds": rounds,
         "round_target_seconds": target,
+        "paired": paired,
         "versions": versions(),
         "machine": {**machine(), "load_average_before": [round(x, 2) for x in load_before]},
         "views": results,
@@ -334,7 +411,13 @@ def markdown(data: dict[str, Any]) -> str:
         f"Measured {data['measured_at']} ({data['seconds']} s): {m['cpu']}, {m['cores']} cores, "
         f"{m['system']}, load average {m['load_average_before'][0]} before and "
         f"{m['load_average'][0]} after; Python {v['python']}, Django {v['django']}; "
-        f"median of {data['rounds']} interleaved rounds, one worker process per configuration.",
+        f"median of {data['rounds']} interleaved rounds, "
+        + (
+            "every configuration in one worker process, switched between batches (`none`: "
+            "perftoolkit's middleware installed, measuring nothing)."
+            if data.get("paired")
+            else "one worker process per configuration."
+        ),
         "",
         "| configuration | version | "
         + " | ".join(r["label"] for r in data["views"].values())
@@ -415,6 +498,11 @@ def main() -> int:
     parser.add_argument("--views", nargs="+", choices=list(VIEWS), default=list(VIEWS))
     parser.add_argument("--no-write", action="store_true", help="print, do not write results/")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="perftoolkit's configurations only, in one worker process switched between batches",
+    )
     parser.add_argument("--instructions", action="store_true", help="count with valgrind")
     parser.add_argument("--requests", type=int, default=20, help="extra requests per valgrind run")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
@@ -430,14 +518,16 @@ def main() -> int:
         configs = args.only or ["perftoolkit record", "perftoolkit log"]
         instructions(configs, args.views, args.requests)
         return 0
-    data = timing(list(args.only or CONFIGS), args.views, args.rounds, args.target)
+    configs = list(args.only or (PAIRED if args.paired else CONFIGS))
+    data = timing(configs, args.views, args.rounds, args.target, paired=args.paired)
     if args.json:
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     if not args.no_write and args.only is None:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "overhead.json").write_text(json.dumps(data, indent=2) + "\n")
-        (RESULTS / "overhead.md").write_text(markdown(data))
-        print(f"\nwrote {RESULTS / 'overhead.md'} and overhead.json")
+        name = "overhead_paired" if args.paired else "overhead"
+        (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+        (RESULTS / f"{name}.md").write_text(markdown(data))
+        print(f"\nwrote {RESULTS / name}.md and {name}.json")
     return 0
 
 

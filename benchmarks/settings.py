@@ -60,6 +60,8 @@ if CONFIG.startswith("perftoolkit"):
     elif CONFIG.startswith("perftoolkit record at "):
         rate = float(CONFIG.rsplit(" ", 1)[-1].rstrip("%")) / 100
         PERFTOOLKIT = {"MODE": "off", "SAMPLE_RATE": rate}
+elif CONFIG == "middleware":
+    MIDDLEWARE = ["benchmarks.urls.PassThrough"]
 elif CONFIG == "floor":
     MIDDLEWARE = ["benchmarks.urls.floor_middleware"]
 elif CONFIG == "django-zeal":

@@ -42,6 +42,16 @@ def rows(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"rows": list(books)})
 
 
+class PassThrough:
+    """A middleware that does nothing: what any middleware costs Django to call."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        return self.get_response(request)
+
+
 def floor_middleware(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
     """The least a query-capturing tool can do: Django's documented hook appending to a list."""
 
