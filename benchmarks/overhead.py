@@ -30,6 +30,7 @@ number that does not move with the machine's load (it leaves out the kernel's si
 from __future__ import annotations
 
 import argparse
+import atexit
 import io
 import json
 import os
@@ -133,7 +134,10 @@ def start(config: str, database: str) -> Callable[[str], str]:
     os.environ["BENCHMARK_DB"] = database
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     if config.startswith("perftoolkit") and config != "perftoolkit log":
-        os.environ["PERFTOOLKIT_RECORD_DIR"] = tempfile.mkdtemp(prefix="perftoolkit-bench-")
+        record_dir = tempfile.mkdtemp(prefix="perftoolkit-bench-")
+        # Registered first, so it runs last: after the recorders' own exit flush.
+        atexit.register(shutil.rmtree, record_dir, True)
+        os.environ["PERFTOOLKIT_RECORD_DIR"] = record_dir
     if config == PAIRED_WORKER:
         os.environ["BENCHMARK_CONFIG"] = "perftoolkit record"  # the app and its middleware
     import warnings
@@ -383,6 +387,7 @@ def timing(
     finally:
         for w in workers.values():
             w.close()
+        shutil.rmtree(Path(database).parent, ignore_errors=True)
     return {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
@@ -464,6 +469,7 @@ def instructions(configs: list[str], views: list[str], extra: int) -> None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind).")
     os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"
     database = str(Path(tempfile.mkdtemp(prefix="perftoolkit-bench-db-")) / "db.sqlite3")
+    atexit.register(shutil.rmtree, Path(database).parent, True)
     os.environ["BENCHMARK_DB"] = database
     import django
 
