@@ -386,8 +386,9 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
             profile = build_profile(capture, **info._asdict())
         findings_detected.send(sender=QueryBudgetMiddleware, profile=profile, findings=findings)
     if mode == "log":
-        for finding in findings:
-            logger.warning("perftoolkit: %s", describe(finding))
+        if logger.isEnabledFor(logging.WARNING):  # each message is built only to be shown
+            for finding in findings:
+                logger.warning("perftoolkit: %s", describe(finding))
         return
     failing = [f for f in findings if f.kind in conf.raise_on]
     if failing and profile is not None:  # MODE "raise" always has the profile
