@@ -48,3 +48,44 @@ def test_recording_costs_less_than_three_times_no_instrumentation(tmp_path: Path
     nplusone = views["/nplusone/"]["configurations"]["perftoolkit record"]["ratio"]
     assert empty < 3.0, f"recording a request without queries costs {empty:.2f}× none"
     assert nplusone < 2.0, f"recording the N+1 of 20 costs {nplusone:.2f}× none"
+
+
+def test_paired_run_measures_every_perftoolkit_configuration_in_one_process(
+    tmp_path: Path,
+) -> None:
+    """`--paired`: one worker switched between perftoolkit's configurations; buffered recording
+    builds its held lines within each batch, so nothing it owes is left out of the figures."""
+    out = tmp_path / "paired.json"
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "overhead.py"),
+            "--paired",
+            "--views",
+            "/empty/",
+            "--rounds",
+            "3",
+            "--target",
+            "0.05",
+            "--no-write",
+            "--json",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    data = json.loads(out.read_text())
+    configurations = data["views"]["/empty/"]["configurations"]
+    assert data["paired"] is True
+    assert list(configurations) == [
+        "none",
+        "perftoolkit record",
+        "perftoolkit record, buffered",
+        "perftoolkit log",
+        "perftoolkit record at 1%",
+    ]
+    assert configurations["none"]["ratio"] == 1.0
+    assert all(len(c["rounds_us"]) == 3 for c in configurations.values())
+    buffered = configurations["perftoolkit record, buffered"]["ratio"]
+    assert buffered < 3.0, f"buffered recording costs {buffered:.2f}× none"

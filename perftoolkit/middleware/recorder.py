@@ -13,8 +13,11 @@ index adviser's EXPLAIN: local files that enter a report only when asked (`--inc
 With `RECORD_BUFFER` (bytes, default 0) lines are held in memory and written together, one
 `os.write` of whole lines, when that many bytes are held or the oldest held line is a second old
 (checked as the next line arrives), at exit, before a fork, and before a report is built in this
-process (`flush_recorders`). That takes the kernel's side of the write out of most requests
-(`benchmarks/README.md`); what is held when the process is killed, or sits idle, is not on disk.
+process (`flush_recorders`). A request the middleware has nothing else to do for is handed over
+whole (`defer`, at most _PENDING_MAX of them) and its line built when the held lines are written:
+lines built one after another cost far less than each built as its request ends, amid the rest of
+the request's work (`benchmarks/README.md`). What is held when the process is killed, or sits
+idle, is not on disk.
 """
 
 from __future__ import annotations
@@ -231,9 +234,10 @@ class Recorder:
 
     def defer(self, build: LineBuilder, capture: Any, info: Any, hold: int) -> None:
         """Hold a request whose line `build(capture, info)` makes (RECORD_BUFFER): its line is
-        built with the others held, when they are written. Encoding many lines in one go costs
-        a fraction of encoding each as its request ends (`benchmarks/README.md`). `hold` is
-        RECORD_BUFFER."""
+        built with the others held, when they are written. Lines built one after another cost
+        less than each built as its request ends, amid the request's own work: the same
+        instructions, run while their code and data are in the CPU's caches
+        (`benchmarks/README.md`). `hold` is RECORD_BUFFER."""
         with self._lock:
             now = monotonic()
             if self._fd is None:  # the first request opens the file (and the directory)

@@ -250,3 +250,26 @@ def test_a_held_request_whose_line_fails_is_recorded_abandoned_and_the_others_wh
         ("mw/none/", None),
     ]
     assert "internal error in profile" in caplog.text
+
+
+def test_in_log_mode_a_request_with_something_to_find_is_diagnosed_at_once_and_recorded(
+    tmp_path: Path, db: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a request nothing will diagnose is held whole: one that may show a finding is
+    diagnosed after its response, as without a buffer, and its line held as bytes."""
+    import logging
+
+    record_dir = tmp_path / "rec"
+    settings = {"MODE": "log", "RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 20}
+    with (
+        override_settings(PERFTOOLKIT=settings),
+        caplog.at_level(logging.WARNING, logger="perftoolkit"),
+    ):
+        Client().get("/mw/lookup/?name=x")  # one statement twice with the same parameters
+        recorder = recorder_module.recorder_for(str(record_dir))
+        assert "The same query with the same parameters ran 2 times" in caplog.text
+        assert (len(recorder._pending), len(recorder._held) > 0) == (0, True)
+        Client().get("/mw/none/")  # nothing to find: held whole
+        assert len(recorder._pending) == 1
+        flush_recorders()
+    assert [line["route"] for line in _lines(record_dir)] == ["mw/lookup/", "mw/none/"]
