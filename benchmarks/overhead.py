@@ -198,10 +198,11 @@ def worker(config: str, database: str) -> None:
     protocol.write("ready\n")
     for line in sys.stdin:
         view, count = line.rstrip("\n").split(" ", 1)
-        if view == "SET":  # the paired worker: another perftoolkit configuration, warmed up
-            paired_setting(count)
+        if view == "SET":  # the paired worker: another configuration, warmed up on the view
+            view, config = count.split(" ", 1)
+            paired_setting(config)
             for _ in range(20):
-                call("/empty/")
+                call(view)
             protocol.write("set\n")
             continue
         if count == "check":
@@ -264,16 +265,18 @@ class Paired:
         self.worker = worker
         self.config = config
 
-    def _set(self) -> None:
-        if self.worker.ask("SET", self.config) != "set":
+    def _set(self, view: str) -> None:
+        # The settings are read again: caches kept per settings (shapes diagnosed, first runs,
+        # endpoints) are warmed up again on the view before it is timed.
+        if self.worker.ask("SET", f"{view} {self.config}") != "set":
             raise SystemExit(f"the paired worker could not switch to {self.config}")
 
     def run(self, view: str, count: int) -> float:
-        self._set()
+        self._set(view)
         return self.worker.run(view, count)
 
     def check(self, view: str) -> None:
-        self._set()
+        self._set(view)
         self.worker.check(view)
 
     def close(self) -> None:
