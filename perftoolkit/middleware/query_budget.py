@@ -119,7 +119,8 @@ class QueryBudgetMiddleware:
         # duration in milliseconds.
         duration_ms = (perf_counter_ns() - start + 500) // 1000 / 1000.0
         try:
-            if _done(capture, mode):
+            conf = get_settings()
+            if _done(capture, mode, conf):
                 if mode == "header":
                     _set_headers(response, capture)
                 return response
@@ -133,7 +134,19 @@ class QueryBudgetMiddleware:
         if mode == "raise":
             _after_response(capture, info, mode)
             return response
-        if _held(capture, info, mode):
+        hold = conf.record_buffer
+        if (
+            hold
+            and capture.error is None
+            and type(capture) is QueryCapture  # TimingCapture: kept only when slow
+            and (mode != "log" or not _may_find(capture, conf))
+        ):
+            # Nothing to diagnose: the recorder holds the request and builds its line with the
+            # other held ones, when they are written. No work is left for after the response.
+            try:
+                recorder_for(conf.record_dir).defer(_recorded_line, capture, info, hold)  # type: ignore[arg-type]
+            except Exception:
+                failed("record")
             return response
         closers = getattr(response, "_resource_closers", None)
         job = partial(_after_response, capture, info, mode)
@@ -180,35 +193,14 @@ def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
     return TimingCapture()
 
 
-def _held(capture: QueryCapture, info: _Request, mode: str) -> bool:
-    """Whether the recorder took the request to build its line later, with the other lines it
-    holds (RECORD_BUFFER, and nothing for a detector to look at): then no work is left for after
-    the response."""
-    conf = get_settings()
-    hold = conf.record_buffer
-    if (
-        not hold
-        or capture.error is not None
-        or type(capture) is not QueryCapture  # TimingCapture: kept only when slow
-        or (mode == "log" and _may_find(capture, conf))
-    ):
-        return False
-    try:
-        recorder_for(conf.record_dir).defer(_recorded_line, capture, info, hold)  # type: ignore[arg-type]
-    except Exception:
-        failed("record")
-    return True
-
-
-def _done(capture: QueryCapture, mode: str) -> bool:
+def _done(capture: QueryCapture, mode: str, conf: PerfToolkitSettings) -> bool:
     """Whether the request needs nothing after its headers: nothing is recorded and no detector
     can fire (the common request in MODE "log"), so it is not even described."""
     if capture.error is not None or mode == "raise":
         return False
-    conf = get_settings()
     return (
         not conf.record_dir
-        and not isinstance(capture, TimingCapture)
+        and type(capture) is QueryCapture  # not a TimingCapture
         and not _may_find(capture, conf)
     )
 
