@@ -146,7 +146,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml requirements-dev.lock
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/overhead.py
-	$(BIN)/python benchmarks/overhead.py --paired --rounds 15
+	$(BIN)/python benchmarks/overhead.py --paired --rounds 25 --target 0.2
 	$(BIN)/python benchmarks/report_build.py --sizes $(BENCH_SIZES)
 	$(BIN)/python benchmarks/fingerprint.py
 
