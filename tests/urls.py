@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path, re_path
 
-from tests import views
+from tests import libraryviews, views
 
 urlpatterns = [
     path("corpus/", include("tests.corpus.urls")),
@@ -21,5 +21,6 @@ urlpatterns = [
     path("mw/lookup/", views.lookup),
     path("mw/cached/", views.cached),
     path("mw/everything/", views.everything),
+    path("mw/library/", libraryviews.library_count),
     path("static/skip/", views.three_queries),
 ]

@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass, replace
 from time import perf_counter_ns
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from django.db import connections
@@ -194,22 +194,69 @@ _FIRST_RUNS_MAX = 4096
 def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
     """Keep a first run for later captures when what it knows depends only on the statement and
     the project line it came from: not a related set's rows (whose owner is per request), not a
-    prefetch, a template's or a serializer field's read, nor an eager load (which watches rows)."""
+    prefetch, a template's or a serializer field's read, nor an eager load (which watches rows).
+    A run with no project line at all (a session or user loaded by middleware, DRF's
+    authentication) is kept by the library line that ran it (`_remember_library_run`)."""
     project = found.project
     if (
-        project is None
-        or found.template is not None
+        found.template is not None
         or found.serializer is not None
         or found.prefetch is not None
         or query.relation is not None
         or query.rows_from is not None
     ):
         return
+    if project is None:
+        _remember_library_run(sql, found, query)
+        return
     if len(_first_runs) >= _FIRST_RUNS_MAX:  # statements with inlined values: not bounded
         _first_runs.clear()
     # A copy: the capture's own run may still learn its relation if the statement repeats.
     kept = query.reused(None, False, "", 0.0)
     _first_runs[sql] = _place(found.depth, project, kept)
+
+
+# First runs with no project line, by statement: (the depth, code and instruction of the first
+# library frame out from the hook, the same of the handler frame the walk stopped at, the run).
+# Both frames must be where they were for the run to be reused: the library line that ran the
+# statement, reached by a path of the same length from the same place in the request's handling.
+_LibraryPlace = tuple[int, CodeType, int, int, CodeType, int, RawQuery]
+_library_runs: dict[str, _LibraryPlace] = {}
+on_settings_reset(_library_runs.clear)  # IGNORE_MODULES: what is library code changes
+
+
+def _remember_library_run(sql: str, found: Walk, query: RawQuery) -> None:
+    library, stop = found.library, found.stop
+    if library is None or stop is None or query.callsite is not None or query.eager:
+        return
+    if len(_library_runs) >= _FIRST_RUNS_MAX:
+        _library_runs.clear()
+    kept = query.reused(None, False, "", 0.0)
+    _library_runs[sql] = (
+        found.library_depth, library.f_code, library.f_lasti,
+        found.stop_depth, stop.f_code, stop.f_lasti, kept,
+    )  # fmt: skip
+
+
+def _on_library_line(entry: _LibraryPlace | None) -> RawQuery | None:
+    """The run of `entry` when its library frame and its handler frame are where they were, at
+    the same depths out from `QueryCapture._record` (see `_on_its_line`); else None."""
+    if entry is None:
+        return None
+    depth, code, instruction, stop_depth, stop_code, stop_instruction, run = entry
+    try:
+        target = sys._getframe(_CALLER + 1 + depth)
+        stop = sys._getframe(_CALLER + 1 + stop_depth)
+    except ValueError:
+        return None
+    if (
+        target.f_code is code
+        and target.f_lasti == instruction
+        and stop.f_code is stop_code
+        and stop.f_lasti == stop_instruction
+    ):
+        return run
+    return None
 
 
 def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
@@ -350,6 +397,8 @@ class QueryCapture:
             # An earlier request ran this statement from the same project line: its walk and
             # attribution hold nothing of that request (`_remember_first_run`).
             seen = _on_its_line(_first_runs.get(sql))
+            if seen is None and sql in _library_runs:
+                seen = _on_library_line(_library_runs[sql])
             if seen is not None:
                 self.queries.append(seen.reused(params, many, alias, ms))
                 return

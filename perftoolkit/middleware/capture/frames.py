@@ -191,6 +191,13 @@ class Walk:
     # The project line handed the queryset to library code that evaluated it (a paginator, a
     # generic view, a serializer): that line did not build it.
     handed_off: bool = False
+    # With no project frame: the first library frame out from the start (the library line that
+    # ran the statement, a session store's load) and the handler frame the walk stopped at, each
+    # with its depth, so that a later run from the same library line can be recognised.
+    library: FrameType | None = None
+    library_depth: int = -1
+    stop: FrameType | None = None
+    stop_depth: int = -1
 
 
 def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
@@ -216,10 +223,14 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
                 _peek_for_template(frame.f_back, found)
             break
         if kind is Kind.HANDLER:
-            break  # outside the view: middleware and test frames are not the view's callsite
+            # outside the view: middleware and test frames are not the view's callsite
+            found.stop, found.stop_depth = frame, depth
+            break
         if kind is Kind.LIBRARY or kind is Kind.SERIALIZER:
             if found.queryset is not None:
                 found.handed_off = True
+            if found.library is None and kind is Kind.LIBRARY:
+                found.library, found.library_depth = frame, depth
             if kind is Kind.SERIALIZER:
                 _note(frame, kind, found)
         elif kind is not Kind.ORM:

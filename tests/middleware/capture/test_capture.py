@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -231,3 +232,53 @@ def test_fk_lookups_leave_an_unevaluated_queryset_usable() -> None:
         "books",
         "reverse_many",
     )
+
+
+def test_a_run_with_no_project_line_is_reused_from_the_same_library_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A statement that only library code runs (middleware's session load, DRF's authentication)
+    is walked in the first request only: later requests reuse that run when the library line and
+    the handler frame are where they were. The same statement from a project line is walked and
+    named there."""
+    from django.test import Client
+
+    from perftoolkit.middleware.capture import capture as capture_module
+
+    walks: list[int] = []
+    real_walk = capture_module.walk
+
+    def counted(frame: Any, **kwargs: Any) -> Any:
+        walks.append(1)
+        return real_walk(frame, **kwargs)
+
+    monkeypatch.setattr(capture_module, "walk", counted)
+    runs = []
+    with override_settings(PERFTOOLKIT={"IGNORE_MODULES": ["tests.libraryviews"]}):
+        for _ in range(3):
+            with capture_queries() as capture:
+                assert Client().get("/mw/library/").status_code == 200
+            runs.extend(capture.queries)
+        assert len(walks) == 1  # the first request only
+        first, second, third = runs
+        assert first.callsite is None
+        assert first.model == "corpus.Book"
+        for later in (second, third):
+            assert later is not first
+            assert (later.sql, later.callsite, later.model, later.handed_off) == (
+                first.sql,
+                None,
+                "corpus.Book",
+                first.handed_off,
+            )
+            assert later.params == first.params
+        with capture_queries() as here:
+            Book.objects.filter(title__startswith="b").count()  # capture: same statement here
+    [own] = here.queries
+    assert own.sql == first.sql
+    assert own.callsite == CallSite(
+        THIS_FILE,
+        _line_of("# capture: same statement here"),
+        "test_a_run_with_no_project_line_is_reused_from_the_same_library_line",
+    )
+    assert len(walks) == 2

@@ -16,7 +16,8 @@ from django.test import Client
 
 from perftoolkit import checks
 from perftoolkit.conf import reset_settings
-from perftoolkit.middleware.capture import accesses, compat
+from perftoolkit.middleware.capture import accesses, compat, context
+from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.recording import build_report
 from tests.corpus.data import seed
 
@@ -63,6 +64,8 @@ def test_install_skips_the_part_and_the_capture_still_counts(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed()
+    # As in a new process: no thread has its hooks set up yet (an earlier test's would be kept).
+    monkeypatch.setattr(capture_module, "threads_set_up", context.PerThread("DATABASES", "CACHES"))
     directory = tmp_path / "rec"
     monkeypatch.setenv("PERFTOOLKIT_RECORD_DIR", str(directory))
     reset_settings()
