@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,29 +22,25 @@ pytestmark = pytest.mark.slow  # worker processes, a few seconds of measured req
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _benchmark(out: Path, *arguments: str) -> dict[str, Any]:
+    """Run the overhead benchmark briefly (3 rounds of 0.05 s) and read its JSON."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "overhead.py"), *arguments]
+    command += ["--rounds", "3", "--target", "0.05", "--json", str(out)]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
+
+
 def test_recording_costs_less_than_three_times_no_instrumentation(tmp_path: Path) -> None:
-    out = tmp_path / "overhead.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "overhead.py"),
-            "--only",
-            "perftoolkit record",
-            "--views",
-            "/empty/",
-            "/nplusone/",
-            "--rounds",
-            "3",
-            "--target",
-            "0.05",
-            "--json",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+    data = _benchmark(
+        tmp_path / "overhead.json",
+        "--only",
+        "perftoolkit record",
+        "--views",
+        "/empty/",
+        "/nplusone/",
     )
-    views = json.loads(out.read_text())["views"]
+    views = data["views"]
     empty = views["/empty/"]["configurations"]["perftoolkit record"]["ratio"]
     nplusone = views["/nplusone/"]["configurations"]["perftoolkit record"]["ratio"]
     assert empty < 3.0, f"recording a request without queries costs {empty:.2f}× none"
@@ -55,27 +52,7 @@ def test_paired_run_measures_every_perftoolkit_configuration_in_one_process(
 ) -> None:
     """`--paired`: one worker switched between perftoolkit's configurations; buffered recording
     builds its held lines within each batch, so nothing it owes is left out of the figures."""
-    out = tmp_path / "paired.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "overhead.py"),
-            "--paired",
-            "--views",
-            "/empty/",
-            "--rounds",
-            "3",
-            "--target",
-            "0.05",
-            "--no-write",
-            "--json",
-            str(out),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    data = json.loads(out.read_text())
+    data = _benchmark(tmp_path / "paired.json", "--paired", "--views", "/empty/", "--no-write")
     configurations = data["views"]["/empty/"]["configurations"]
     assert data["paired"] is True
     assert list(configurations) == [
