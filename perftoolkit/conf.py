@@ -489,16 +489,13 @@ def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
 setting_changed.connect(_on_setting_changed)
 
 
-_mode_override: ContextVar[Mode | None] = ContextVar("perftoolkit_mode", default=None)
-
-
-# Read directly where `current_mode()`'s second read of the settings costs (every request).
-mode_override = _mode_override
+# A test's `override_mode()`; the middleware reads it beside the settings it already holds.
+mode_override: ContextVar[Mode | None] = ContextVar("perftoolkit_mode", default=None)
 
 
 def current_mode() -> Mode:
     """The MODE for the current context: a test's `override_mode()` wins over the setting."""
-    return _mode_override.get() or get_settings().mode
+    return mode_override.get() or get_settings().mode
 
 
 @contextmanager
@@ -506,11 +503,11 @@ def override_mode(mode: Mode) -> Iterator[None]:
     """Run a block (a test, a request made by the test client) with another MODE."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    token = _mode_override.set(mode)
+    token = mode_override.set(mode)
     try:
         yield
     finally:
-        _mode_override.reset(token)
+        mode_override.reset(token)
 
 
 def middleware_installed(dotted: str, middleware: list[str] | None = None) -> bool:
@@ -525,7 +522,8 @@ def middleware_installed(dotted: str, middleware: list[str] | None = None) -> bo
     for entry in entries:
         try:
             found = import_string(entry)
-        except ImportError:
+        except ImportError as exc:  # Django's own check reports it; here it is no match
+            logger.debug("perftoolkit: MIDDLEWARE entry %s cannot be imported (%s)", entry, exc)
             continue
         if isinstance(found, type) and issubclass(found, base):
             return True

@@ -184,7 +184,7 @@ def _unscoped() -> AbstractContextManager[Any]:
     scope again, in the project's middleware."""
     try:
         scopes = importlib.import_module("django_scopes")
-    except ImportError:
+    except ImportError:  # an optional package, not installed: no scopes to disable
         return nullcontext()
     return cast("AbstractContextManager[Any]", scopes.scopes_disabled())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import logging
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.db.models import Model
 
+logger = logging.getLogger("perftoolkit")
 _GETTERS = ("get_object_or_404", "get_list_or_404")
 _MANAGER_CALLS = ("get", "filter", "exclude", "get_or_create")
 _MANAGERS = ("objects", "_default_manager")
@@ -152,7 +154,8 @@ def _module_function(call: ast.Call, names: dict[str, Any]) -> Any:
 def _parsed(function: Any) -> tuple[ast.FunctionDef | None, dict[str, Any]]:
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
+    except (OSError, TypeError, SyntaxError) as exc:  # no source to read: nothing to follow
+        logger.debug("perftoolkit: the source of %r cannot be read (%s)", function, exc)
         return None, {}
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
     return node, function.__globals__

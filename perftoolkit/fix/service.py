@@ -351,7 +351,7 @@ class _Service:
         except Unplaceable as exc:
             return advice(str(exc))
         except AlreadyThere:
-            pass  # `_attempt` says so
+            pass  # not a failure: planned all the same, and `_attempt` reports it as already there
         return path, self._outcome(finding, "unplaceable", "")
 
     def _outcome(

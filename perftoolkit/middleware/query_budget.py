@@ -30,9 +30,7 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
-from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
-from perftoolkit.middleware.capture.context import current as _active
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_line
 from perftoolkit.middleware.detectors import ShapeDiagnoses, diagnose
@@ -83,13 +81,10 @@ class QueryBudgetMiddleware:
             return response
         started, start = time_ns(), perf_counter_ns()
         try:
-            if (
-                not capture_module.threads_set_up.done()
-            ):  # the thread's hooks, once (every request checks only this)
-                _guard(capture, "install", capture.install)
+            _guard(capture, "install", capture.install)
             response = self.get_response(request)
         finally:
-            _deactivate(capture)
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -103,7 +98,7 @@ class QueryBudgetMiddleware:
             await sync_to_async(_guard, thread_sensitive=True)(capture, "install", capture.install)
             response = await self.get_response(request)
         finally:
-            _deactivate(capture)
+            _guard(capture, "deactivate", capture.deactivate)
         return self._finish(request, response, capture, mode, started, start)
 
     def _finish(
@@ -209,18 +204,6 @@ def _may_find(capture: QueryCapture, conf: PerfToolkitSettings) -> bool:
     """Whether a detector may find something in this capture (always, for detectors of the
     project's own: they may read anything)."""
     return conf.detectors != DEFAULT_DETECTORS or not _nothing_to_find(capture.queries)
-
-
-def _deactivate(capture: QueryCapture) -> None:
-    """End the capture's scope (`_guard(capture, "deactivate", capture.deactivate)`, inline: it
-    runs on every request)."""
-    token = capture._token
-    if token is not None:
-        capture._token = None
-        try:
-            _active.reset(token)
-        except Exception:
-            failed("deactivate", (capture,))
 
 
 def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> None:

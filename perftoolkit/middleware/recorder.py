@@ -293,9 +293,7 @@ class Recorder:
         """Write the held lines now (RECORD_BUFFER)."""
         with self._lock:
             pending, self._pending = self._pending, []
-            if not pending:
-                if self._held:
-                    self._write_held(self._checked_descriptor(monotonic()))
+            if not pending and not self._held:
                 return
         self._write_pending(pending)
 

@@ -7,6 +7,7 @@ the query.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from types import FrameType
 from typing import Any
@@ -16,6 +17,8 @@ from django.db.models import Model, QuerySet
 from perftoolkit.core.events import Relation, RelationKind, RelationVia
 from perftoolkit.middleware.capture.accesses import OWNER_ATTRIBUTE
 from perftoolkit.middleware.capture.frames import Walk
+
+logger = logging.getLogger("perftoolkit")
 
 _VIA_BY_METHOD: dict[str, RelationVia] = {
     "count": "count",
@@ -82,7 +85,13 @@ def manager_filters(model: type, back: str = "") -> bool:
         return known
     try:
         where = model._default_manager.get_queryset().query.where  # type: ignore[attr-defined]
-    except Exception:  # a scope it needs, a request it reads: not known, and not asked again
+    except Exception as exc:  # a scope it needs, a request it reads: not known, not asked again
+        logger.debug(
+            "perftoolkit: the default manager of %s cannot be read outside its context (%r); "
+            "its rows are taken as filtered",
+            getattr(model, "__name__", model),
+            exc,
+        )
         filtering = True
     else:
         filtering = _constrains_other_than(where, back)

@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass, replace
 from time import perf_counter_ns
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from django.db import connections
@@ -216,12 +216,11 @@ def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
     _first_runs[sql] = _place(found.depth, project, kept)
 
 
-# First runs with no project line, by statement: (the depth, code and instruction of the first
-# library frame out from the hook, the same of the handler frame the walk stopped at, the run).
-# Both frames must be where they were for the run to be reused: the library line that ran the
-# statement, reached by a path of the same length from the same place in the request's handling.
-_LibraryPlace = tuple[int, CodeType, int, int, CodeType, int, RawQuery]
-_library_runs: dict[str, _LibraryPlace] = {}
+# First runs with no project line, by statement: the place of the first library frame out from
+# the hook and the place of the handler frame the walk stopped at. Both must be where they were
+# for the run to be reused: the library line that ran the statement, reached by a path of the
+# same length from the same place in the request's handling.
+_library_runs: dict[str, tuple[_Place, _Place]] = {}
 on_settings_reset(_library_runs.clear)  # IGNORE_MODULES: what is library code changes
 
 
@@ -233,30 +232,9 @@ def _remember_library_run(sql: str, found: Walk, query: RawQuery) -> None:
         _library_runs.clear()
     kept = query.reused(None, False, "", 0.0)
     _library_runs[sql] = (
-        found.library_depth, library.f_code, library.f_lasti,
-        found.stop_depth, stop.f_code, stop.f_lasti, kept,
-    )  # fmt: skip
-
-
-def _on_library_line(entry: _LibraryPlace | None) -> RawQuery | None:
-    """The run of `entry` when its library frame and its handler frame are where they were, at
-    the same depths out from `QueryCapture._record` (see `_on_its_line`); else None."""
-    if entry is None:
-        return None
-    depth, code, instruction, stop_depth, stop_code, stop_instruction, run = entry
-    try:
-        target = sys._getframe(_CALLER + 1 + depth)
-        stop = sys._getframe(_CALLER + 1 + stop_depth)
-    except ValueError:
-        return None
-    if (
-        target.f_code is code
-        and target.f_lasti == instruction
-        and stop.f_code is stop_code
-        and stop.f_lasti == stop_instruction
-    ):
-        return run
-    return None
+        _place(found.library_depth, library, kept),
+        _place(found.stop_depth, stop, kept),
+    )
 
 
 def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
@@ -398,7 +376,9 @@ class QueryCapture:
             # attribution hold nothing of that request (`_remember_first_run`).
             seen = _on_its_line(_first_runs.get(sql))
             if seen is None and sql in _library_runs:
-                seen = _on_library_line(_library_runs[sql])
+                library, stop = _library_runs[sql]
+                if _on_its_line(stop) is not None:  # both checked from here: same depths
+                    seen = _on_its_line(library)
             if seen is not None:
                 self.queries.append(seen.reused(params, many, alias, ms))
                 return
