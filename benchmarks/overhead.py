@@ -17,8 +17,8 @@ on every request.
 Each configuration runs in a worker process of its own (so a tool's app, patches and settings
 never touch another's), all on the same copy of one database. The workers take turns: a round
 asks each worker in turn for one batch of requests to one view, so drift on the machine hits all
-alike. The time is the worker thread's CPU time (other processes on a busy machine skew it
-less). A configuration's ratio is the median over rounds of (its time / none's time in that
+alike. The time is the worker process's CPU time, all its threads (RECORD_BUFFER's background
+write included); other processes on a busy machine skew it less than wall time. A configuration's ratio is the median over rounds of (its time / none's time in that
 round). Responses are closed as a WSGI server closes them, so work done after the response (the
 recording's write, analysis) is counted.
 
@@ -208,12 +208,12 @@ def worker(config: str, database: str) -> None:
         if count == "check":
             protocol.write(f"{call(view)}\n")
             continue
-        begin = time.thread_time()
+        begin = time.process_time()
         for _ in range(int(count)):
             call(view)
         if config == PAIRED_WORKER:
             flush()  # lines still held (RECORD_BUFFER) are built and written in this batch's time
-        protocol.write(f"{time.thread_time() - begin}\n")
+        protocol.write(f"{time.process_time() - begin}\n")
 
 
 # -- the coordinator ---------------------------------------------------------------------------

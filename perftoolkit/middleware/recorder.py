@@ -12,12 +12,13 @@ index adviser's EXPLAIN: local files that enter a report only when asked (`--inc
 
 With `RECORD_BUFFER` (bytes, default 0) lines are held in memory and written together, one
 `os.write` of whole lines, when that many bytes are held or the oldest held line is a second old
-(checked as the next line arrives), at exit, before a fork, and before a report is built in this
-process (`flush_recorders`). A request the middleware has nothing else to do for is handed over
-whole (`defer`, at most _PENDING_MAX of them) and its line built when the held lines are written:
-lines built one after another cost far less than each built as its request ends, amid the rest of
-the request's work (`benchmarks/README.md`). What is held when the process is killed, or sits
-idle, is not on disk.
+(checked as the next line arrives, and by a background thread when no line arrives), at exit,
+before a fork, and before a report is built in this process (`flush_recorders`). A request the
+middleware has nothing else to do for is handed over whole (`defer`, at most _PENDING_MAX of them)
+and its line built when the held lines are written: lines built one after another cost far less
+than each built as its request ends, amid the rest of the request's work (`benchmarks/README.md`).
+What is held when the process is killed is not on disk; a server gone idle has its lines on disk a
+second after its last request.
 """
 
 from __future__ import annotations
@@ -68,23 +69,73 @@ _lock = threading.Lock()
 
 
 def _forget_descriptors() -> None:
-    # A forked worker (gunicorn) writes its own <pid>.jsonl: drop the parent's descriptors.
+    # A forked worker (gunicorn) writes its own <pid>.jsonl: drop the parent's descriptors. The
+    # parent's flushing thread is not in the child: the child starts its own when it holds lines.
+    global _wake, _flusher
+    _wake, _flusher = threading.Event(), None
     for recorder in _recorders.values():
         recorder.forget()
+
+
+def _flush_one(recorder: Recorder) -> None:
+    try:
+        recorder.flush()
+    except OSError as exc:
+        logger.warning(
+            "perftoolkit: held record lines for %s could not be written (%s)",
+            recorder.directory,
+            exc,
+        )
 
 
 def flush_recorders() -> None:
     """Write the lines every recorder of this process holds (RECORD_BUFFER); a failure is
     logged, and those lines are lost."""
     for recorder in list(_recorders.values()):
-        try:
-            recorder.flush()
-        except OSError as exc:
-            logger.warning(
-                "perftoolkit: held record lines for %s could not be written (%s)",
-                recorder.directory,
-                exc,
-            )
+        _flush_one(recorder)
+
+
+# The thread that writes held lines once they are _HOLD_SECONDS old when no request comes to write
+# them (a server gone idle), started when a recorder first holds a line; `_wake` is set whenever a
+# recorder starts holding.
+_wake = threading.Event()
+_flusher: threading.Thread | None = None
+
+
+def _hold_started() -> None:
+    """A recorder began holding lines: make sure they are written within _HOLD_SECONDS."""
+    global _flusher
+    _wake.set()
+    if _flusher is None:
+        with _lock:
+            if _flusher is None:
+                _flusher = threading.Thread(
+                    target=_flush_when_due, name="perftoolkit-record-flush", daemon=True
+                )
+                _flusher.start()
+
+
+def _flush_when_due() -> None:
+    wake = _wake
+    timeout: float | None = None
+    while True:
+        # Woken when a recorder starts holding, or when the oldest line held is due.
+        wake.wait(timeout)
+        wake.clear()  # before the scan: a recorder that starts holding after it sets it again
+        now = monotonic()
+        due: float | None = None
+        for recorder in list(_recorders.values()):
+            since = recorder.held_since()
+            if since is None:
+                continue
+            if now - since >= _HOLD_SECONDS:
+                try:
+                    _flush_one(recorder)
+                except Exception:  # the lines are lost, the thread goes on
+                    failed("record")
+            elif due is None or since < due:
+                due = since
+        timeout = None if due is None else max(0.01, due + _HOLD_SECONDS - now)
 
 
 # Held lines are written before a fork (the child must not write them again: `forget` drops
@@ -158,6 +209,8 @@ class Recorder:
         self._inode: tuple[int, int] = (0, 0)
         self._checked = 0.0
         self._lock = threading.Lock()
+        # Held by `flush` from start to end: an exit's flush waits for the background thread's.
+        self._flushing = threading.Lock()
         self._sampled: set[str] = set()
         self._held = bytearray()  # whole lines, with RECORD_BUFFER
         self._held_since = 0.0
@@ -173,8 +226,13 @@ class Recorder:
         self._path = None
         self._sampled = set()
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
         self._held = bytearray()
         self._pending = []
+
+    def held_since(self) -> float | None:
+        """When the oldest line or request held was (`monotonic`), or None when none is."""
+        return self._held_since if self._held or self._pending else None
 
     def _checked_descriptor(self, now: float) -> int:
         """The open descriptor; its path is checked when none is open or the last check is older
@@ -218,19 +276,22 @@ class Recorder:
         """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
         line = encode_line(line_data)
         hold = get_settings().record_buffer
+        started = False
         with self._lock:
             now = monotonic()
             fd = self._checked_descriptor(now)
             if hold:
                 held = self._held
                 if not held and not self._pending:
-                    self._held_since = now
+                    self._held_since, started = now, True
                 held += line
                 if len(held) >= hold or now - self._held_since >= _HOLD_SECONDS:
                     self._write_held(fd)
             else:
                 _append(fd, line)
             self._sample(line_data, raw)
+        if started:
+            _hold_started()
 
     def defer(self, build: LineBuilder, capture: Any, info: Any, hold: int) -> None:
         """Hold a request whose line `build(capture, info)` makes (RECORD_BUFFER): its line is
@@ -243,17 +304,21 @@ class Recorder:
             if self._fd is None:  # the first request opens the file (and the directory)
                 self._checked_descriptor(now)
             pending = self._pending
-            if not pending and not self._held:
+            started = not pending and not self._held
+            if started:
                 self._held_since = now
             pending.append((build, capture, info))
-            if (
-                len(pending) < _PENDING_MAX
-                and len(self._held) + len(pending) * self._line_size < hold
-                and now - self._held_since < _HOLD_SECONDS
-            ):
-                return
-            self._pending = []
-        self._write_pending(pending)
+            due = (
+                len(pending) >= _PENDING_MAX
+                or len(self._held) + len(pending) * self._line_size >= hold
+                or now - self._held_since >= _HOLD_SECONDS
+            )
+            if due:
+                self._pending = []
+        if due:
+            self._write_pending(pending)
+        elif started:
+            _hold_started()
 
     def _write_pending(self, pending: list[tuple[LineBuilder, Any, Any]]) -> None:
         """Build the lines of requests held by `defer`, outside the lock (other requests go on
@@ -291,11 +356,12 @@ class Recorder:
 
     def flush(self) -> None:
         """Write the held lines now (RECORD_BUFFER)."""
-        with self._lock:
-            pending, self._pending = self._pending, []
-            if not pending and not self._held:
-                return
-        self._write_pending(pending)
+        with self._flushing:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                if not pending and not self._held:
+                    return
+            self._write_pending(pending)
 
     def _write_held(self, fd: int) -> None:
         # Cleared first: lines a failed write did not put on disk are not written twice.

@@ -1,6 +1,7 @@
 """RECORD_BUFFER: record lines held in memory and written together, whole, when the buffer fills,
-when the oldest is a second old, before a report is built in the process, before a fork and at
-exit; without it (the default) each line is written as its request ends."""
+when the oldest is a second old (with the next line, or by a background thread when none comes),
+before a report is built in the process, before a fork and at exit; without it (the default) each
+line is written as its request ends."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_recorders() -> Any:
+def _fresh_recorders(monkeypatch: pytest.MonkeyPatch) -> Any:
     recorder_module._recorders.clear()
+    # What a test holds stays held until it writes it, however slow the machine: the background
+    # thread writes only lines a minute old (the tests of that thread set the second again).
+    monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 60.0)
     yield
     recorder_module._recorders.clear()
 
@@ -70,6 +76,7 @@ def test_a_held_line_is_written_with_the_next_one_a_second_later(
 ) -> None:
     clock = [100.0]
     monkeypatch.setattr(recorder_module, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 1.0)
     with override_settings(PERFTOOLKIT={"RECORD_BUFFER": 1 << 20}):
         rec = Recorder(str(tmp_path))
         rec.record(_line(1), [])
@@ -79,6 +86,60 @@ def test_a_held_line_is_written_with_the_next_one_a_second_later(
         clock[0] = 101.0
         rec.record(_line(3), [])
         assert _routes(tmp_path) == ["r1/", "r2/", "r3/"]
+
+
+def _wait_for(directory: Path, count: int, seconds: float = 10.0) -> list[str]:
+    """The routes on disk once there are `count` of them, or after `seconds` (a deadline for a
+    background write, not a measure of its speed)."""
+    deadline = time.monotonic() + seconds
+    routes = _routes(directory)
+    while len(routes) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        routes = _routes(directory)
+    return routes
+
+
+def _flush_thread() -> threading.Thread | None:
+    return next((t for t in threading.enumerate() if t.name == "perftoolkit-record-flush"), None)
+
+
+def test_held_lines_of_a_server_gone_idle_are_written_a_second_later_without_a_request(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No request comes to write them: the background thread does, once the oldest is a second
+    old, for lines held as bytes and for requests held whole alike."""
+    monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 1.0)
+    record_dir = tmp_path / "rec"
+    settings = {"MODE": "log", "RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 20}
+    with override_settings(PERFTOOLKIT=settings):
+        Client().get("/mw/lookup/?name=x")  # diagnosed at once: its line is held as bytes
+        Client().get("/mw/none/")  # nothing to find: held whole
+        recorder = recorder_module.recorder_for(str(record_dir))
+        assert (len(recorder._pending), len(recorder._held) > 0) == (1, True)
+        held_at = time.monotonic()
+        routes = _wait_for(record_dir, 2)
+        written_after = time.monotonic() - held_at
+    assert routes == ["mw/lookup/", "mw/none/"]
+    assert (recorder._pending, bytes(recorder._held)) == ([], b"")
+    assert written_after > 0.5  # not before the oldest was (nearly) a second old
+    thread = _flush_thread()
+    assert thread is not None
+    assert thread.daemon  # never keeps a process from exiting
+
+
+def test_the_background_thread_writes_what_a_recorder_holds_again_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread waits for the next line held after it wrote the last ones."""
+    monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 0.2)
+    with override_settings(PERFTOOLKIT={"RECORD_BUFFER": 1 << 20}):
+        rec = recorder_module.recorder_for(str(tmp_path))
+        rec.record(_line(1), [])
+        assert _wait_for(tmp_path, 1) == ["r1/"]
+        rec.record(_line(2), [])
+        rec.record(_line(3), [])
+        assert _wait_for(tmp_path, 3) == ["r1/", "r2/", "r3/"]
+    assert rec.held_since() is None
 
 
 def test_a_report_built_in_the_process_sees_the_held_lines(tmp_path: Path, db: None) -> None:
@@ -139,6 +200,45 @@ def test_held_lines_are_written_before_a_fork_and_at_exit(tmp_path: Path) -> Non
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=ROOT)
     assert sorted(_routes(tmp_path)) == ["child/", "parent-1/", "parent-2/"]
+    files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
+    assert len(files) == 2  # the parent's and the child's
+
+
+def test_a_forked_child_writes_its_idle_lines_with_a_thread_of_its_own(tmp_path: Path) -> None:
+    """The parent's background thread is not in a forked child (gunicorn's workers): the child
+    starts its own when it holds a line, and writes it a second later without exiting."""
+    script = textwrap.dedent(
+        f"""
+        import os, sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+        import django
+        from django.conf import settings
+        django.setup()
+        settings.PERFTOOLKIT = {{"RECORD_BUFFER": 1 << 20}}
+        from perftoolkit.conf import reset_settings
+        reset_settings()
+        from perftoolkit.middleware.recorder import recorder_for
+        rec = recorder_for({str(tmp_path)!r})
+        rec.record({{"method": "GET", "route": "parent/", "queries": []}}, [])
+        pid = os.fork()
+        if pid == 0:
+            rec.record({{"method": "GET", "route": "child/", "queries": []}}, [])
+            path = os.path.join({str(tmp_path)!r}, f"{{os.getpid()}}.jsonl")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with open(path) as f:
+                    if f.read():
+                        os._exit(0)  # no exit flush: the line is on disk by the thread
+                time.sleep(0.05)
+            os._exit(3)
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, cwd=ROOT)
+    assert done.returncode == 0
+    assert sorted(_routes(tmp_path)) == ["child/", "parent/"]
     files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
     assert len(files) == 2  # the parent's and the child's
 
