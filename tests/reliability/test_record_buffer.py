@@ -173,42 +173,10 @@ def test_a_failed_write_of_held_lines_is_logged_and_nothing_is_torn(
     assert "short write: 5 of" in caplog.text
 
 
-def test_held_lines_are_written_before_a_fork_and_at_exit(tmp_path: Path) -> None:
-    """In a process of its own: the parent's held line is written once (before the fork), the
-    child's own held line at its exit, and the parent's last one at its exit."""
-    script = textwrap.dedent(
-        f"""
-        import os, sys
-        sys.path.insert(0, {str(ROOT)!r})
-        os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-        import django
-        from django.conf import settings
-        django.setup()
-        settings.PERFTOOLKIT = {{"RECORD_BUFFER": 1 << 20}}
-        from perftoolkit.conf import reset_settings
-        reset_settings()
-        from perftoolkit.middleware.recorder import recorder_for
-        rec = recorder_for({str(tmp_path)!r})
-        rec.record({{"method": "GET", "route": "parent-1/", "queries": []}}, [])
-        pid = os.fork()
-        if pid == 0:
-            rec.record({{"method": "GET", "route": "child/", "queries": []}}, [])
-            sys.exit(0)
-        os.waitpid(pid, 0)
-        rec.record({{"method": "GET", "route": "parent-2/", "queries": []}}, [])
-        """
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=ROOT)
-    assert sorted(_routes(tmp_path)) == ["child/", "parent-1/", "parent-2/"]
-    files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
-    assert len(files) == 2  # the parent's and the child's
-
-
-def test_a_forked_child_writes_its_idle_lines_with_a_thread_of_its_own(tmp_path: Path) -> None:
-    """The parent's background thread is not in a forked child (gunicorn's workers): the child
-    starts its own when it holds a line, and writes it a second later without exiting."""
-    script = textwrap.dedent(
-        f"""
+def _forking_script(directory: Path, body: str) -> str:
+    """A script that sets up Django with RECORD_BUFFER, holds a line of route `parent/` in a
+    recorder `rec` of `directory`, then runs `body`."""
+    prelude = f"""
         import os, sys, time
         sys.path.insert(0, {str(ROOT)!r})
         os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
@@ -219,8 +187,38 @@ def test_a_forked_child_writes_its_idle_lines_with_a_thread_of_its_own(tmp_path:
         from perftoolkit.conf import reset_settings
         reset_settings()
         from perftoolkit.middleware.recorder import recorder_for
-        rec = recorder_for({str(tmp_path)!r})
+        rec = recorder_for({str(directory)!r})
         rec.record({{"method": "GET", "route": "parent/", "queries": []}}, [])
+        """
+    return textwrap.dedent(prelude) + textwrap.dedent(body)
+
+
+def test_held_lines_are_written_before_a_fork_and_at_exit(tmp_path: Path) -> None:
+    """In a process of its own: the parent's held line is written once (before the fork), the
+    child's own held line at its exit, and the parent's last one at its exit."""
+    script = _forking_script(
+        tmp_path,
+        """
+        pid = os.fork()
+        if pid == 0:
+            rec.record({"method": "GET", "route": "child/", "queries": []}, [])
+            sys.exit(0)
+        os.waitpid(pid, 0)
+        rec.record({"method": "GET", "route": "parent-2/", "queries": []}, [])
+        """,
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=ROOT)
+    assert sorted(_routes(tmp_path)) == ["child/", "parent-2/", "parent/"]
+    files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
+    assert len(files) == 2  # the parent's and the child's
+
+
+def test_a_forked_child_writes_its_idle_lines_with_a_thread_of_its_own(tmp_path: Path) -> None:
+    """The parent's background thread is not in a forked child (gunicorn's workers): the child
+    starts its own when it holds a line, and writes it a second later without exiting."""
+    script = _forking_script(
+        tmp_path,
+        f"""
         pid = os.fork()
         if pid == 0:
             rec.record({{"method": "GET", "route": "child/", "queries": []}}, [])
@@ -234,7 +232,7 @@ def test_a_forked_child_writes_its_idle_lines_with_a_thread_of_its_own(tmp_path:
             os._exit(3)
         _, status = os.waitpid(pid, 0)
         sys.exit(os.waitstatus_to_exitcode(status))
-        """
+        """,
     )
     done = subprocess.run([sys.executable, "-c", script], timeout=60, cwd=ROOT)
     assert done.returncode == 0
