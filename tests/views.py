@@ -61,6 +61,26 @@ def whoami(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"user": request.user.pk})
 
 
+def visits(request: HttpRequest) -> JsonResponse:
+    """Counts the visitor's visits in the session: a read that modifies the session."""
+    seen = request.session.get("visits", 0) + 1
+    request.session["visits"] = seen  # case: session_modified
+    return JsonResponse({"visits": seen})
+
+
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """Asks for a CSRF token: with CSRF_USE_SESSIONS, Django's middleware stores it in the
+    session as the response goes out."""
+    from django.middleware.csrf import get_token
+
+    return JsonResponse({"token": bool(get_token(request))})
+
+
+def reads_session(request: HttpRequest) -> JsonResponse:
+    """Reads the session and leaves it as it was."""
+    return JsonResponse({"visits": request.session.get("visits", 0)})
+
+
 def clock(request: HttpRequest) -> JsonResponse:
     """What a page that says "5 minutes ago" reads: the time now, by two of Python's clocks."""
     import time

@@ -200,6 +200,9 @@ class QueryEvent:
     # whose rows built that object; -1 when no query perftoolkit watched built it (then no eager
     # load of the request brought it in); None when not known.
     rows_from: int | None = None
+    # The statement saved the request's session (library code, as the response went out):
+    # `callsite` is then the line that modified the session, the write's cause.
+    session: bool = False
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -223,6 +226,8 @@ class QueryEvent:
             extra["default_ordering"] = list(self.default_ordering)
         if self.rows_from is not None:
             extra["rows_from"] = self.rows_from
+        if self.session:
+            extra["session"] = True
         return query_row(
             self.fingerprint,
             self.ms,
@@ -277,6 +282,8 @@ class QueryEvent:
             data["default_ordering"] = list(self.default_ordering)
         if self.rows_from is not None:
             data["rows_from"] = self.rows_from
+        if self.session:
+            data["session"] = True
         return data
 
     @classmethod
@@ -300,14 +307,15 @@ class QueryEvent:
             handed_off=bool(data.get("handed_off", False)),
             default_ordering=tuple(str(o) for o in data.get("default_ordering", [])),
             rows_from=_index(data.get("rows_from")),
+            session=bool(data.get("session", False)),
         )
 
 
 # A query in a recording line is a row, not an object: recordings hold thousands of requests, and
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
-# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from}]  (callsite,
-# relation and lookups index the line's tables).
+# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from, session}]
+# (callsite, relation and lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 
 

@@ -35,6 +35,7 @@ from perftoolkit.middleware.capture.accesses import AccessTracker, install_acces
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
+from perftoolkit.middleware.capture.sessions import install_session_tracking, saves_session
 
 logger = logging.getLogger("perftoolkit")
 _active = context.current
@@ -157,6 +158,8 @@ class RawQuery:
     # The project line whose statement a fix quotes when it is not `callsite`: the method a
     # template called (`{{ item.open_tickets }}` runs `Ticket.objects.filter(…).count()`).
     quoted_site: CallSite | None = None
+    # The statement saved the request's session: `callsite` is the line that modified it.
+    session: bool = False
 
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
@@ -280,7 +283,7 @@ class QueryCapture:
 
     __slots__ = (
         "queries", "_first", "_repeats", "_hints", "_owners", "_token", "_cache", "_access",
-        "_track_cache", "_track_access", "error",
+        "_track_cache", "_track_access", "error", "session_site",
     )  # fmt: skip
 
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
@@ -304,6 +307,8 @@ class QueryCapture:
         self._track_access = track_access
         # Where an internal failure abandoned this capture (None: it is whole).
         self.error: str | None = None
+        # The line that first modified a session in this capture, and its file (`sessions.py`).
+        self.session_site: tuple[CallSite, str] | None = None
 
     @property
     def cache(self) -> CacheCounter | None:
@@ -349,6 +354,7 @@ class QueryCapture:
             install_cache_counting()
         if self._track_access:
             install_access_tracking()
+            install_session_tracking()
         if every:
             threads_set_up.mark(generation)
 
@@ -375,7 +381,8 @@ class QueryCapture:
             # An earlier request ran this statement from the same project line: its walk and
             # attribution hold nothing of that request (`_remember_first_run`).
             seen = _on_its_line(_first_runs.get(sql))
-            if seen is None and sql in _library_runs:
+            # (Not once a session was modified: its save is named after the line that did it.)
+            if seen is None and sql in _library_runs and self.session_site is None:
                 library, stop = _library_runs[sql]
                 if _on_its_line(stop) is not None:  # both checked from here: same depths
                     seen = _on_its_line(library)
@@ -425,6 +432,15 @@ class QueryCapture:
         query = self._located(sql, found, repeat=False)
         query.params, query.many, query.alias, query.ms = params, many, alias, ms
         query.prefetch = found.prefetch is not None
+        changed = self.session_site
+        if query.callsite is None and changed is not None and saves_session(frame):
+            # Library code saving the session: its cause is the line that changed it. Not kept
+            # for later captures: that line is this request's.
+            query.callsite, query.filename = changed
+            query.session = True
+            if queryset is not None:
+                query.model = attribution.label(queryset.model)
+            return query
         if queryset is None:
             _remember_first_run(sql, found, query)
             return query

@@ -158,6 +158,20 @@ def relative_path(filename: str) -> str:
     return rel.replace(os.sep, "/")
 
 
+def library_path(filename: str) -> str:
+    """A library file's path from the directory it is installed in (`django/middleware/csrf.py`),
+    as an import names it; a file of no known library directory, relative to the project."""
+    real = os.path.realpath(filename)
+    parts = Path(real).parts
+    for i in range(len(parts) - 1, 0, -1):
+        if parts[i] in _INSTALLED_DIRS:
+            return "/".join(parts[i + 1 :])
+    roots = [root for root in _library().dirs if real.startswith(root)]
+    if roots:
+        return real[len(max(roots, key=len)) :].replace(os.sep, "/")
+    return relative_path(filename)
+
+
 def callsite_of(frame: FrameType) -> CallSite:
     code = frame.f_code
     name = code.co_name

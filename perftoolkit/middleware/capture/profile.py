@@ -88,6 +88,7 @@ def build_profile(
                 handed_off=query.handed_off,
                 default_ordering=query.default_ordering,
                 rows_from=query.rows_from,
+                session=query.session,
             )
         )
     return RequestProfile(
@@ -340,6 +341,7 @@ def _has_extra(query: Any) -> bool:
         or query.handed_off
         or query.default_ordering
         or query.rows_from is not None
+        or query.session
     )
 
 
@@ -362,4 +364,6 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["default_ordering"] = list(query.default_ordering)
     if query.rows_from is not None:
         extra["rows_from"] = query.rows_from
+    if query.session:
+        extra["session"] = True
     return extra
