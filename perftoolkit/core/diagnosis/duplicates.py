@@ -34,7 +34,9 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
         first = events[0]
         site = next((e.callsite for e in events if e.callsite), None)
         sites = list(dict.fromkeys(str(e.callsite) for e in events if e.callsite))
-        where = f" at {' and '.join(sites)}" if sites else ""
+        # With no line to name (library code ran it: Django's admin counting its rows twice), the
+        # statement is what tells the reader which query it is.
+        where = f" at {' and '.join(sites)}" if sites else f" ({_short(normalize(first.sql))})"
         in_python = site is not None and site.file.endswith(".py") and bool(site.function)
         reuse = f"in {site.function}()" if site and in_python else "once"
         fix = Fix(
@@ -70,3 +72,7 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
             )
         )
     return findings
+
+
+def _short(sql: str, limit: int = 100) -> str:
+    return sql if len(sql) <= limit else sql[: limit - 1].rstrip() + "…"

@@ -32,6 +32,23 @@ def test_detect_duplicates_same_params_twice() -> None:
     assert "ran 2 times at app/views.py:5 and app/views.py:9" in finding.message
 
 
+def test_a_duplicate_no_project_line_ran_names_its_statement() -> None:
+    """Library code ran it (an admin list counting its rows twice): the statement, shortened,
+    is what says which query it is."""
+    count = 'SELECT COUNT(*) AS "__count" FROM "testing_examples_roster"'
+    [finding] = detect_duplicates(profile(q(count, "k", None), q(count, "k", None)), OPTIONS)
+    assert finding.callsite is None
+    assert finding.message == (
+        'The same query with the same parameters ran 2 times (SELECT COUNT(*) AS "__count" FROM '
+        '"testing_examples_roster"); run it once and reuse the result.'
+    )
+    long = "SELECT " + ", ".join(f'"t"."column_{i}"' for i in range(20)) + ' FROM "t"'
+    [finding] = detect_duplicates(profile(q(long, "k", None), q(long, "k", None)), OPTIONS)
+    shown = finding.message.split("(", 1)[1].rsplit(")", 1)[0]
+    assert (len(shown), shown[-1]) == (100, "…")
+    assert long.startswith(shown[:-1])
+
+
 def test_detect_duplicates_ignores_transaction_control_and_unkeyed() -> None:
     assert (
         detect_duplicates(profile(q('SAVEPOINT "s1"', "k"), q('SAVEPOINT "s1"', "k")), OPTIONS)
