@@ -69,6 +69,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     # the same view under a second route: one line's eager load shared by two endpoints
     path("eager_other_route/", views.eager_some_requests),
     path("library_template/", views.library_template),
+    path("library_extends/", views.library_extends),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),
     path("drf/m2m/", drf_views.TagIdBooks.as_view()),

@@ -451,3 +451,11 @@ def library_template(request: HttpRequest) -> HttpResponse:
     # corpus/library_outer.html includes an installed app's template (under site-packages),
     # which loops over the books: the lines named are the project's, never the library's.
     return render(request, "corpus/library_outer.html", {"books": books})  # origin: library
+
+
+def library_extends(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    # corpus/library_child.html only extends an installed app's template, which loops over the
+    # books: its `{% extends %}` line holds nothing to change, the view's render call is named (as
+    # the origin too, as for library_template: the queryset is handed to the template there).
+    return render(request, "corpus/library_child.html", {"books": books})  # case: library_extends

@@ -735,6 +735,27 @@ def test_corpus_installed_template_is_never_a_callsite_or_origin(
     assert str(finding.origin) == site(VIEWS, "# origin: library")
 
 
+def test_corpus_a_project_template_that_only_extends_a_library_one_is_not_the_callsite(
+    settings: Any, tmp_path: Any
+) -> None:
+    """The project template's `{% extends %}` of an installed app's template renders all of it:
+    that line holds nothing to change, so the view's render call is named, as for library code."""
+    library = tmp_path / "site-packages" / "shelf" / "templates"
+    (library / "shelf").mkdir(parents=True)
+    (library / "shelf" / "base.html").write_text(
+        "<ul>\n{% for book in books %}\n<li>{{ book.author.name }}</li>\n{% endfor %}\n</ul>\n"
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
+    ]
+    [finding] = findings_for("/corpus/library_extends/")
+    assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "author")
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("author")'
+    assert str(finding.callsite) == site(VIEWS, "# case: library_extends")
+    assert str(finding.origin) == str(finding.callsite)
+
+
 @pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
 def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
     """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come
