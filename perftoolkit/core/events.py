@@ -165,6 +165,45 @@ class Refs:
 
 
 @dataclass(frozen=True, slots=True)
+class Choices:
+    """Rows a query listed as a field's choices: a form field's select (`form`, and `model` for a
+    model form), or a model field's `get_choices()` (`model` only: what an admin list filter and
+    a form's choices of the field list). `site` is the project line declaring the form field
+    (`declared`: with its queryset), or naming it in its form's Meta.fields."""
+
+    field: str
+    form: str = ""
+    model: str = ""
+    site: CallSite | None = None
+    declared: bool = False
+
+    def to_dict(self, site_ref: Any) -> dict[str, Any]:
+        """As JSON; `site_ref` turns the site into what the line holds (an index, or a dict)."""
+        data: dict[str, Any] = {"field": self.field}
+        if self.form:
+            data["form"] = self.form
+        if self.model:
+            data["model"] = self.model
+        if self.site is not None:
+            data["site"] = site_ref(self.site)
+        if self.declared:
+            data["declared"] = True
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, refs: Refs) -> Choices | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            field=str(data["field"]),
+            form=str(data.get("form", "")),
+            model=str(data.get("model", "")),
+            site=refs.load_site(data.get("site")),
+            declared=bool(data.get("declared", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class QueryEvent:
     """One executed statement. `sql` keeps placeholders; parameter values never appear here."""
 
@@ -203,6 +242,8 @@ class QueryEvent:
     # The statement saved the request's session (library code, as the response went out):
     # `callsite` is then the line that modified the session, the write's cause.
     session: bool = False
+    # The rows it loaded were listed as a field's choices (a form's select, a list filter).
+    choices: Choices | None = None
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -228,6 +269,8 @@ class QueryEvent:
             extra["rows_from"] = self.rows_from
         if self.session:
             extra["session"] = True
+        if self.choices is not None:
+            extra["choices"] = self.choices.to_dict(refs.site)
         return query_row(
             self.fingerprint,
             self.ms,
@@ -284,6 +327,8 @@ class QueryEvent:
             data["rows_from"] = self.rows_from
         if self.session:
             data["session"] = True
+        if self.choices is not None:
+            data["choices"] = self.choices.to_dict(refs.site)
         return data
 
     @classmethod
@@ -308,13 +353,15 @@ class QueryEvent:
             default_ordering=tuple(str(o) for o in data.get("default_ordering", [])),
             rows_from=_index(data.get("rows_from")),
             session=bool(data.get("session", False)),
+            choices=Choices.from_dict(data.get("choices"), refs),
         )
 
 
 # A query in a recording line is a row, not an object: recordings hold thousands of requests, and
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
-# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from, session}]
+# many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from, session,
+# choices}]
 # (callsite, relation and lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 

@@ -224,6 +224,20 @@ def _row(row: list[Any], where: str, sites: int, relations: int) -> None:
     rows_from = extra.get("rows_from")
     if rows_from is not None and (type(rows_from) is not int or rows_from < -1):
         raise BadLine(f"{where}.rows_from must be a query index or -1")
+    choices = extra.get("choices")
+    if choices is not None:
+        _choices(choices, f"{where}.choices", sites)
+
+
+def _choices(choices: Any, where: str, sites: int) -> None:
+    if type(choices) is not dict:
+        raise BadLine(f"'{where}' must be an object")
+    _text(choices.get("field"), f"{where}.field")
+    _optional_text(choices.get("form"), f"{where}.form")
+    _optional_text(choices.get("model"), f"{where}.model")
+    _ref(choices.get("site"), sites, f"{where}.site", _site)
+    if type(choices.get("declared", False)) is not bool:
+        raise BadLine(f"{where}.declared must be true or false")
 
 
 def _ref(value: Any, size: int, where: str, check: Any) -> None:

@@ -459,3 +459,23 @@ def library_extends(request: HttpRequest) -> HttpResponse:
     # books: its `{% extends %}` line holds nothing to change, the view's render call is named (as
     # the origin too, as for library_template: the queryset is handed to the template there).
     return render(request, "corpus/library_child.html", {"books": books})  # case: library_extends
+
+
+def choices_model_form(request: HttpRequest) -> HttpResponse:
+    """A model form's select: its choices are rows the form field queries."""
+    from tests.corpus.forms import LoanForm
+
+    return HttpResponse(LoanForm().as_p())
+
+
+def choices_declared(request: HttpRequest) -> HttpResponse:
+    """A declared ModelChoiceField rendered in a template."""
+    from tests.corpus.forms import PickBookForm
+
+    return render(request, "corpus/pick_book.html", {"form": PickBookForm()})
+
+
+def choices_of_field(request: HttpRequest) -> JsonResponse:
+    """The choices a model field lists (what an admin list filter shows)."""
+    choices = Loan._meta.get_field("book").get_choices(include_blank=False)
+    return JsonResponse({"choices": [label for _, label in choices]})

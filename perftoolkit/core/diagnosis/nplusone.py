@@ -23,6 +23,7 @@ from perftoolkit.core.diagnosis.fixes import (
 )
 from perftoolkit.core.events import (
     CallSite,
+    Choices,
     EagerLoad,
     QueryEvent,
     Relation,
@@ -258,6 +259,11 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
             # Filtered or ordered (`tag.books.order_by("id")`): that clone re-queries past any
             # prefetch, so the fix goes on the set's own queryset, where it is queried.
             origin = root_event.callsite
+    # Rows a form's select or a model field's get_choices() listed: the place to load the
+    # relation is that field's queryset, which no line of the view builds.
+    choices = root_event.choices if root_event is not None and loaded_model == root_model else None
+    if choices is not None:
+        origin = choices.site
     arrows = " → ".join(f"{short(s.model)}.{s.field}" for s in steps)
     per_row = {
         "count": ".count()",
@@ -271,7 +277,10 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         call = "get()/.first" if relations[-1].via == "get_one" else relations[-1].via
         where += f" (a prefetch of {relations[-1].field} exists, but .{call}() bypasses it)"
     load = f" where the {short(loaded_model)} rows are queried ({origin})" if origin else ""
-    if fix is not None:
+    if fix is not None and choices is not None:
+        remedy, note = _choices_remedy(choices, fix.code, short(root_model))
+        fix = replace(fix, note=note)
+    elif fix is not None:
         remedy = f"; add {fix.code}{load}."
     else:
         names = f"{chain_desc.path}__{chain_desc.lookup_path}__{parent.field if parent else ''}"
@@ -468,6 +477,35 @@ def _root_event(
         ):
             return index
     return None
+
+
+def _choices_remedy(choices: Choices, code: str, rows: str) -> tuple[str, str]:
+    """What to do about rows listed as a field's choices: the finding's remedy and the fix's
+    note (where the code goes when no line of the project builds the field's queryset)."""
+    if not choices.form:  # a model field's get_choices(): an admin list filter
+        note = (
+            "Django lists them with the field's get_choices(), which takes no select_related: "
+            "list them yourself (in an admin list filter, a RelatedFieldListFilter subclass whose "
+            f"field_choices() returns [(row.pk, str(row)) for row in {rows}.objects{code}])"
+        )
+        return (
+            f"; the {rows} rows are the choices {short(choices.model)}.{choices.field} lists: "
+            f"{note}.",
+            note,
+        )
+    name = f"{choices.form}.{choices.field}"
+    at = f" ({choices.site})" if choices.site is not None else ""
+    if choices.declared and choices.site is not None:
+        return f"; add {code} to the queryset of {name}, whose choices are the {rows} rows{at}.", ""
+    field = f'self.fields["{choices.field}"]'
+    note = (
+        f"in the form's __init__, {field}.queryset = {field}.queryset{code}; in a ModelAdmin or "
+        "an inline, formfield_for_foreignkey() can return the field with that queryset"
+    )
+    return (
+        f"; add {code} to the queryset of {name}, whose choices are the {rows} rows{at}: {note}.",
+        note,
+    )
 
 
 def _at(queries: tuple[QueryEvent, ...], index: int | None) -> QueryEvent | None:

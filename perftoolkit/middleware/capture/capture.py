@@ -29,7 +29,7 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 from perftoolkit.conf import on_settings_reset
-from perftoolkit.core.events import CallSite, Relation
+from perftoolkit.core.events import CallSite, Choices, Relation
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
@@ -160,6 +160,8 @@ class RawQuery:
     quoted_site: CallSite | None = None
     # The statement saved the request's session: `callsite` is the line that modified it.
     session: bool = False
+    # Its rows were listed as a field's choices (a form's select, a model field's get_choices).
+    choices: Choices | None = None
 
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
@@ -170,6 +172,7 @@ class RawQuery:
             self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
             self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
             self.handed_off, self.default_ordering, self.rows_from, None, self.quoted_site,
+            False, self.choices,
         )  # fmt: skip
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
@@ -179,7 +182,7 @@ class RawQuery:
         return RawQuery(
             self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
             self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
-            self.handed_off, (), self.rows_from, self, self.quoted_site,
+            self.handed_off, (), self.rows_from, self, self.quoted_site, False, self.choices,
         )  # fmt: skip
 
 
@@ -262,6 +265,15 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     ):
         return run
     return None
+
+
+def _choices(frame: FrameType, found: Walk) -> Choices | None:
+    """The field whose choices the rows are (`sites.choices_of`), looked for out to the project
+    or handler frame the walk stopped at."""
+    if found.prefetch is not None:
+        return None
+    limit = found.depth if found.depth >= 0 else found.stop_depth
+    return sites.choices_of(frame, limit if limit >= 0 else 60)
 
 
 def _template_key(found: Walk) -> tuple[int, int, int] | None:
@@ -444,6 +456,7 @@ class QueryCapture:
         if queryset is None:
             _remember_first_run(sql, found, query)
             return query
+        query.choices = _choices(frame, found)
         model = queryset.model
         query.model = attribution.label(model)
         query.default_ordering = attribution.default_ordering(queryset)
@@ -496,6 +509,7 @@ class QueryCapture:
         query.prefetch = found.prefetch is not None
         if queryset is not None:
             query.model = attribution.label(queryset.model)
+            query.choices = _choices(frame, found)
         query.relation = attribution.with_manager_filters(
             attribution.relation_of(found, queryset), queryset
         )

@@ -89,6 +89,7 @@ def build_profile(
                 default_ordering=query.default_ordering,
                 rows_from=query.rows_from,
                 session=query.session,
+                choices=query.choices,
             )
         )
     return RequestProfile(
@@ -342,6 +343,7 @@ def _has_extra(query: Any) -> bool:
         or query.default_ordering
         or query.rows_from is not None
         or query.session
+        or query.choices is not None
     )
 
 
@@ -366,4 +368,6 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["rows_from"] = query.rows_from
     if query.session:
         extra["session"] = True
+    if query.choices is not None:
+        extra["choices"] = query.choices.to_dict(tables.site)
     return extra

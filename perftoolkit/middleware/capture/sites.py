@@ -13,8 +13,8 @@ from types import FrameType
 from typing import Any
 
 from perftoolkit.conf import settings_cache
-from perftoolkit.core.events import CallSite
-from perftoolkit.middleware.capture.attribution import frame_local
+from perftoolkit.core.events import CallSite, Choices
+from perftoolkit.middleware.capture.attribution import frame_local, label
 from perftoolkit.middleware.capture.frames import Walk, relative_path
 
 
@@ -41,17 +41,65 @@ def serializer_site(walk: Walk) -> CallSite | None:
     return _declaration_site(serializer_class, name)
 
 
+_FORMS_MODELS = os.path.join("django", "forms", "models.py")
+_BOUND_FIELD = os.path.join("django", "forms", "boundfield.py")
+
+
+def choices_of(frame: FrameType | None, limit: int) -> Choices | None:
+    """The field whose choices a query's rows are, when a form's select iterates them
+    (ModelChoiceIterator, named by the BoundField that renders it) or a model field's
+    `get_choices()` lists them (an admin list filter); looked for `limit` frames out from
+    `frame`, the query's caller."""
+    iterated = None  # the ModelChoiceField whose choices are being iterated
+    depth = 0
+    while frame is not None and depth <= limit:
+        code = frame.f_code
+        name = code.co_name
+        if iterated is None:
+            if name == "get_choices":
+                field = frame.f_locals.get("self")
+                model, field_name = getattr(field, "model", None), getattr(field, "name", None)
+                if isinstance(field_name, str) and hasattr(model, "_meta"):
+                    return Choices(field=field_name, model=label(model))
+            elif name == "__iter__" and code.co_filename.endswith(_FORMS_MODELS):
+                iterated = getattr(frame.f_locals.get("self"), "field", None)
+                if iterated is None:
+                    return None
+        elif code.co_filename.endswith(_BOUND_FIELD):
+            bound = frame.f_locals.get("self")
+            form, field_name = getattr(bound, "form", None), getattr(bound, "name", None)
+            if getattr(bound, "field", None) is iterated and isinstance(field_name, str):
+                return _form_choices(type(form), field_name)
+        frame = frame.f_back
+        depth += 1
+    return None
+
+
+def _form_choices(form: type, field_name: str) -> Choices:
+    meta_model = getattr(getattr(form, "_meta", None), "model", None)
+    declared = field_name in getattr(form, "declared_fields", {})
+    return Choices(
+        field=field_name,
+        form=form.__qualname__,
+        model=label(meta_model) if meta_model is not None else "",
+        site=_declaration_site(form, field_name),
+        declared=declared,
+    )
+
+
 @settings_cache(maxsize=512)
-def _declaration_site(serializer: Any, field_name: str) -> CallSite | None:
+def _declaration_site(owner: Any, field_name: str) -> CallSite | None:
+    """The project line declaring `field_name` on a serializer or form class (or naming it in its
+    Meta.fields); a class of no project file is not read (an admin's generated form)."""
     from perftoolkit.middleware.capture.frames import Kind, classify
 
-    for klass in serializer.__mro__:
+    for klass in owner.__mro__:
         try:
             filename = inspect.getsourcefile(klass)
+            if filename is None or classify(filename) is not Kind.PROJECT:
+                continue
             lines, start = inspect.getsourcelines(klass)
         except (OSError, TypeError):
-            continue
-        if filename is None or classify(filename) is not Kind.PROJECT:
             continue
         line = _find_declaration("".join(lines), field_name)
         if line is not None:
