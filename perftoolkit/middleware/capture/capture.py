@@ -456,12 +456,13 @@ class QueryCapture:
         if queryset is None:
             _remember_first_run(sql, found, query)
             return query
-        query.choices = _choices(frame, found)
         model = queryset.model
         query.model = attribution.label(model)
         query.default_ordering = attribution.default_ordering(queryset)
         owner = attribution.owner_of(queryset)
-        if owner is not None:  # a related set's rows
+        if owner is None:
+            query.choices = _choices(frame, found)
+        else:  # a related set's rows
             query.rows_from = self._built_by(owner)
             query.relation = attribution.with_manager_filters(
                 attribution.relation_of(found, queryset), queryset
@@ -509,13 +510,14 @@ class QueryCapture:
         query.prefetch = found.prefetch is not None
         if queryset is not None:
             query.model = attribution.label(queryset.model)
-            query.choices = _choices(frame, found)
         query.relation = attribution.with_manager_filters(
             attribution.relation_of(found, queryset), queryset
         )
         owner = attribution.owner_of(queryset) if queryset is not None else None
         if owner is not None:
             query.rows_from = self._built_by(owner)
+        elif queryset is not None:
+            query.choices = _choices(frame, found)
         first = self._owners.get(sql) if self._owners is not None else None
         same_owner = first is not None and owner is not None and first() is owner
         if (
