@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
-from perftoolkit.conf import reset_settings
 from perftoolkit.core.findings import Finding
 from perftoolkit.middleware.recording import build_report
 from tests.corpus.data import seed
-from tests.support.corpus import findings_for, line_of
+from tests.support.corpus import findings_for, line_of, recorded_lines
 
 FORMS = "tests/corpus/forms.py"
 MODELS = "tests/corpus/models.py"
@@ -84,19 +82,11 @@ def test_a_model_fields_get_choices_has_no_queryset_to_change_and_no_origin() ->
     )
 
 
-def test_the_choices_are_recorded_and_the_report_says_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_choices_are_recorded_and_the_report_says_the_same(tmp_path: Path) -> None:
     record_dir = tmp_path / "rec"
-    monkeypatch.setenv("PERFTOOLKIT_RECORD_DIR", str(record_dir))
-    reset_settings()
-    try:
-        for _ in range(2):  # the second request reuses the first's attribution
-            assert Client().get("/corpus/choices_model_form/").status_code == 200
-    finally:
-        monkeypatch.delenv("PERFTOOLKIT_RECORD_DIR")
-        reset_settings()
-    lines = [json.loads(t) for t in next(record_dir.glob("*.jsonl")).read_text().splitlines()]
+    # The second request reuses the first's attribution.
+    lines = recorded_lines(record_dir, "/corpus/choices_model_form/", "/corpus/choices_model_form/")
+    assert len(lines) == 2
     for line in lines:
         [choices] = [
             row[6]["choices"] for row in line["queries"] if len(row) > 6 and "choices" in row[6]

@@ -712,19 +712,25 @@ def test_corpus_fixed_branch_has_no_findings(settings: Any) -> None:
     assert findings_for("/corpus/drf/staff-branch/", logged_in("reader0")) == []
 
 
+def _installed_template(settings: Any, tmp_path: Any, name: str, loop: str) -> None:
+    """`shelf/<name>`, an installed app's template (under site-packages) that lists the books
+    with their authors, starting with `loop`."""
+    library = tmp_path / "site-packages" / "shelf" / "templates"
+    (library / "shelf").mkdir(parents=True)
+    (library / "shelf" / name).write_text(
+        f"{loop}\n<li>{{{{ book.author.name }}}}</li>\n{{% endfor %}}\n"
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
+    ]
+
+
 def test_corpus_installed_template_is_never_a_callsite_or_origin(
     settings: Any, tmp_path: Any
 ) -> None:
     """A template under site-packages is skipped like a library's Python frames: the project
     template line that includes it is the callsite, the view's render call the origin."""
-    library = tmp_path / "site-packages" / "shelf" / "templates"
-    (library / "shelf").mkdir(parents=True)
-    (library / "shelf" / "books.html").write_text(
-        "{% for book in books %}\n<li>{{ book.author.name }}</li>\n{% endfor %}\n"
-    )
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
-    ]
+    _installed_template(settings, tmp_path, "books.html", "{% for book in books %}")
     [finding] = findings_for("/corpus/library_template/")
     assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "author")
     assert finding.fix is not None
@@ -740,14 +746,7 @@ def test_corpus_a_project_template_that_only_extends_a_library_one_is_not_the_ca
 ) -> None:
     """The project template's `{% extends %}` of an installed app's template renders all of it:
     that line holds nothing to change, so the view's render call is named, as for library code."""
-    library = tmp_path / "site-packages" / "shelf" / "templates"
-    (library / "shelf").mkdir(parents=True)
-    (library / "shelf" / "base.html").write_text(
-        "<ul>\n{% for book in books %}\n<li>{{ book.author.name }}</li>\n{% endfor %}\n</ul>\n"
-    )
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
-    ]
+    _installed_template(settings, tmp_path, "base.html", "<ul>\n{% for book in books %}")
     [finding] = findings_for("/corpus/library_extends/")
     assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "author")
     assert finding.fix is not None

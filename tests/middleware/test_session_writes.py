@@ -3,7 +3,6 @@ modified the session (Django saves it in library code, as the response goes out)
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,8 @@ from django.test import Client
 
 from perftoolkit.conf import reset_settings
 from perftoolkit.core.findings import Finding
-from perftoolkit.middleware.recorder import flush_recorders
 from perftoolkit.middleware.recording import build_report
-from tests.support.corpus import findings_for, line_of
+from tests.support.corpus import findings_for, line_of, recorded_lines
 
 VIEWS = "tests/views.py"
 SESSIONS = [
@@ -118,20 +116,9 @@ def test_the_session_behaves_as_without_perftoolkit(settings: Any) -> None:
     assert client.get("/mw/visits/").json() == {"visits": 4}
 
 
-def test_the_recorded_line_and_the_report_name_the_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_recorded_line_and_the_report_name_the_line(tmp_path: Path) -> None:
     record_dir = tmp_path / "rec"
-    monkeypatch.setenv("PERFTOOLKIT_RECORD_DIR", str(record_dir))
-    reset_settings()
-    try:
-        Client().get("/mw/visits/")
-        flush_recorders()
-    finally:
-        monkeypatch.delenv("PERFTOOLKIT_RECORD_DIR")
-        reset_settings()
-    [text] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
-    line = json.loads(text)
+    [line] = recorded_lines(record_dir, "/mw/visits/")
     # Every statement of the save (the new key's check, its savepoint, the INSERT) is the
     # change's; the request ran no other.
     saved = [row for row in line["queries"] if len(row) > 6 and row[6].get("session")]

@@ -46,3 +46,30 @@ def findings_for(path: str, client: Client | None = None) -> list[Finding]:
         response = client.get(path)
     assert response.status_code == 200, response.content[:500]
     return found
+
+
+def recorded_lines(directory: Path, *paths: str) -> list[dict[str, Any]]:
+    """GET each path with PERFTOOLKIT_RECORD_DIR set to `directory` (lines written, none held):
+    the record lines, in order."""
+    import json
+    import os
+
+    from perftoolkit.conf import RECORD_DIR_ENV, reset_settings
+    from perftoolkit.middleware.recorder import flush_recorders
+
+    before = os.environ.get(RECORD_DIR_ENV)
+    os.environ[RECORD_DIR_ENV] = str(directory)
+    reset_settings()
+    try:
+        for path in paths:
+            assert Client().get(path).status_code == 200
+        flush_recorders()
+    finally:
+        if before is None:
+            del os.environ[RECORD_DIR_ENV]
+        else:
+            os.environ[RECORD_DIR_ENV] = before
+        reset_settings()
+    return [
+        json.loads(t) for f in sorted(directory.glob("*.jsonl")) for t in f.read_text().splitlines()
+    ]

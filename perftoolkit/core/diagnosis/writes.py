@@ -23,10 +23,28 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
         first = events[0]
         verb = statement_kind(first.sql)
         table = ", ".join(tables(first.sql)) or "a table"
-        if first.session:
-            findings.append(_session_saved(profile, first, site, len(events), verb, table))
-            continue
         where = f" at {site} ({site.function})" if site else ""
+        if first.session:
+            # Library code saved the session as the response went out; `site` modified it.
+            fix = (
+                "modify the session only in the POST/PUT handler that changes the state, or only "
+                "when the value it stores changes: a session left as it was is not saved"
+            )
+            message = (
+                f"{profile.method} {profile.route} saves the session: {verb} on {table}, because "
+                f"the session was modified{where}. Every such read writes a row (an anonymous "
+                "visitor's creates a session), and its response sets a cookie, so it is not "
+                "cached."
+            )
+        else:
+            fix = (
+                "move the write out of the read path: do it in the POST/PUT handler that changes "
+                "the state, or in a scheduled task"
+            )
+            message = (
+                f"{profile.method} {profile.route} writes: {verb} on {table}{where}. "
+                "A read should not change rows; it also makes the response uncacheable."
+            )
         findings.append(
             Finding(
                 kind="write_on_read",
@@ -37,53 +55,9 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
                 fingerprint=first.fingerprint,
                 sql_example=normalize(first.sql),
                 callsite=site,
-                fix=Fix(
-                    action="move_write",
-                    code=(
-                        "move the write out of the read path: do it in the POST/PUT handler "
-                        "that changes the state, or in a scheduled task"
-                    ),
-                ),
+                fix=Fix(action="move_write", code=fix),
                 severity="error",
-                message=(
-                    f"{profile.method} {profile.route} writes: {verb} on {table}{where}. "
-                    "A read should not change rows; it also makes the response uncacheable."
-                ),
+                message=message,
             )
         )
     return findings
-
-
-def _session_saved(
-    profile: RequestProfile,
-    first: QueryEvent,
-    site: CallSite | None,
-    repeats: int,
-    verb: str,
-    table: str,
-) -> Finding:
-    """The session's save, written because the request modified the session at `site`."""
-    where = f" at {site} ({site.function})" if site else ""
-    return Finding(
-        kind="write_on_read",
-        method=profile.method,
-        route=profile.route,
-        model=first.model,
-        repeats=repeats,
-        fingerprint=first.fingerprint,
-        sql_example=normalize(first.sql),
-        callsite=site,
-        fix=Fix(
-            action="move_write",
-            code=(
-                "modify the session only in the POST/PUT handler that changes the state, or only "
-                "when the value it stores changes: a session left as it was is not saved"
-            ),
-        ),
-        severity="error",
-        message=(
-            f"{profile.method} {profile.route} saves the session: {verb} on {table}, because "
-            f"the session was modified{where}. Every such read writes a row (an anonymous "
-            "visitor's creates a session), and its response sets a cookie, so it is not cached."
-        ),
-    )
