@@ -69,6 +69,12 @@ def generic_relation(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"texts": texts})
 
 
+def generic_exists(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.order_by("id")
+    flags = [book.comments.exists() for book in books]  # case: generic_exists
+    return JsonResponse({"flags": flags})
+
+
 def chain2(request: HttpRequest) -> JsonResponse:
     reviews = Review.objects.order_by("id")  # origin: chain2
     names = [r.book.author.name for r in reviews]  # case: chain2
@@ -459,6 +465,13 @@ def library_extends(request: HttpRequest) -> HttpResponse:
     # books: its `{% extends %}` line holds nothing to change, the view's render call is named (as
     # the origin too, as for library_template: the queryset is handed to the template there).
     return render(request, "corpus/library_child.html", {"books": books})  # case: library_extends
+
+
+def library_block(request: HttpRequest) -> HttpResponse:
+    books = Book.objects.order_by("id")
+    # An installed app's shelf/list.html extends the project's corpus/frame.html and fills its
+    # `{% block content %}` with a loop that prints each book (Book.__str__ reads its author).
+    return render(request, "shelf/list.html", {"books": books})  # origin: library_block
 
 
 def choices_model_form(request: HttpRequest) -> HttpResponse:

@@ -115,6 +115,17 @@ N_PLUS_ONE = {
         (VIEWS, "# case: generic_relation"),
         6,
     ),
+    # A generic relation's rows are the target's only with its content type too: no Exists()
+    # filtered on object_id alone, but the relation's own join, which adds it.
+    "generic_exists": (
+        "corpus.Book",
+        "comments",
+        "comments",
+        '.annotate(has_comments_count=Count("comments"))',
+        (VIEWS, "# case: generic_exists"),
+        (VIEWS, "# case: generic_exists"),
+        6,
+    ),
     "chain2": (
         "corpus.Review",
         "book",
@@ -712,14 +723,19 @@ def test_corpus_fixed_branch_has_no_findings(settings: Any) -> None:
     assert findings_for("/corpus/drf/staff-branch/", logged_in("reader0")) == []
 
 
-def _installed_template(settings: Any, tmp_path: Any, name: str, loop: str) -> None:
+def _installed_template(
+    settings: Any,
+    tmp_path: Any,
+    name: str,
+    loop: str,
+    row: str = "{{ book.author.name }}",
+    end: str = "{% endfor %}",
+) -> None:
     """`shelf/<name>`, an installed app's template (under site-packages) that lists the books
-    with their authors, starting with `loop`."""
+    (`row` for each, their authors by default), starting with `loop`."""
     library = tmp_path / "site-packages" / "shelf" / "templates"
     (library / "shelf").mkdir(parents=True)
-    (library / "shelf" / name).write_text(
-        f"{loop}\n<li>{{{{ book.author.name }}}}</li>\n{{% endfor %}}\n"
-    )
+    (library / "shelf" / name).write_text(f"{loop}\n<li>{row}</li>\n{end}\n")
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], library]}
     ]
@@ -753,6 +769,26 @@ def test_corpus_a_project_template_that_only_extends_a_library_one_is_not_the_ca
     assert finding.fix.code == '.select_related("author")'
     assert str(finding.callsite) == site(VIEWS, "# case: library_extends")
     assert str(finding.origin) == str(finding.callsite)
+
+
+def test_corpus_a_project_block_an_installed_template_fills_is_not_the_callsite(
+    settings: Any, tmp_path: Any
+) -> None:
+    """An installed app's template fills the project's `{% block content %}` (the admin's change
+    list inside a project's admin/base.html): what runs there is the installed template's, so the
+    project code it calls (`Book.__str__`) is named, not the block."""
+    _installed_template(
+        settings,
+        tmp_path,
+        "list.html",
+        '{% extends "corpus/frame.html" %}{% block content %}{% for book in books %}',
+        "{{ book }}",
+        "{% endfor %}{% endblock %}",
+    )
+    [finding] = findings_for("/corpus/library_block/")
+    assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "author")
+    assert str(finding.callsite) == site(MODELS, "# case: dunder_str")
+    assert str(finding.origin) == site(VIEWS, "# origin: library_block")
 
 
 @pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])

@@ -263,13 +263,16 @@ def _annotate_count(chain: Chain, calls: Calls) -> Fix:
 
 def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
     name = _name(chain, f"has_{chain.steps[-1].field}")
-    rqn = (chain.lookup or chain.last).related_query_name
+    related = chain.lookup or chain.last
+    rqn = related.related_query_name
     kwargs = _row_kwargs(chain, calls)
     steps = chain.steps
     # Rows reached through forward relations (`review.book.tags.exists()`) name the last row's
-    # key from the root: OuterRef("book") instead of OuterRef("pk").
+    # key from the root: OuterRef("book") instead of OuterRef("pk"). A generic relation's rows
+    # are the row's only with its content type as well: its own join (the Count below) adds that
+    # condition, a filter on object_id alone would match other models' rows.
     joined = all(not s.many and not s.generic for s in steps[:-1])
-    if rqn and joined and not steps[-1].generic:
+    if rqn and joined and not steps[-1].generic and related.kind != "generic_many":
         outer = "__".join(s.field for s in steps[:-1]) or "pk"
         extra = "".join(f", {k}={v}" for k, v in kwargs)
         target = short(chain.last.target)

@@ -285,16 +285,20 @@ def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
         found.serializer = frame
 
 
+_CONTAINER_NODES = frozenset({"ExtendsNode", "BlockNode"})
+
+
 def project_template(frame: FrameType) -> bool:
     """Whether the node a `render_annotated` frame renders is in one of the project's templates:
     an installed app's template (site-packages, Django's own) is skipped like its Python frames,
     so the line named is the project template that includes it, or the project code. A project
-    template's `{% extends %}` is skipped too: it is the innermost project node only when what
-    runs is all the parent's, an installed app's template (the admin's), and holds nothing to
-    change (the blocks a project template overrides are its own nodes)."""
+    template's `{% extends %}` or `{% block %}` is skipped too: it is the innermost project node
+    only when what runs is all another template's (the installed parent an extends renders, the
+    installed child's override a block renders: the admin's change list inside a project's
+    `admin/base.html`), and holds nothing to change."""
     node = frame.f_locals.get("self")
     name = getattr(getattr(node, "origin", None), "name", None)
-    if type(node).__name__ == "ExtendsNode":
+    if type(node).__name__ in _CONTAINER_NODES:
         return False
     if not isinstance(name, str) or name.startswith("<"):
         return True  # a template from a string: the project's own
