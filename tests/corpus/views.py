@@ -69,6 +69,18 @@ def generic_relation(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"texts": texts})
 
 
+def constant_key(request: HttpRequest) -> JsonResponse:
+    """Per book, a count filtered on one and the same book (the foreign key is constant) and on
+    a value of the row: the rows vary by the rating, not by the key."""
+    books = list(Book.objects.order_by("id"))
+    first = books[0]
+    counts = []
+    for b in books:
+        n = Review.objects.filter(book=first, rating__gte=b.pk).count()  # case: constant_key
+        counts.append(n)
+    return JsonResponse({"counts": counts})
+
+
 def generic_exists(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")
     flags = [book.comments.exists() for book in books]  # case: generic_exists

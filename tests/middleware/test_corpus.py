@@ -791,6 +791,24 @@ def test_corpus_a_project_block_an_installed_template_fills_is_not_the_callsite(
     assert str(finding.origin) == site(VIEWS, "# origin: library_block")
 
 
+def test_corpus_a_foreign_key_that_stays_the_same_is_not_the_relation_read_per_row() -> None:
+    """`Review.objects.filter(book=first, rating__gte=b.pk).count()` per book: the key is the
+    same in every run, the rating varies. It is not Book.reviews counted per row (an annotation
+    counting each book's own reviews would give other numbers)."""
+    [finding] = findings_for("/corpus/constant_key/")
+    assert (finding.kind, finding.path, finding.fix, finding.repeats) == (
+        "n_plus_one",
+        None,
+        None,
+        6,
+    )
+    assert finding.message == (
+        f"N+1: the same query ran 6 times at {site(VIEWS, '# case: constant_key')} with "
+        "different parameters; load the rows once (in_bulk, a prefetch or an annotation) instead "
+        "of once per row."
+    )
+
+
 @pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
 def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
     """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come

@@ -545,7 +545,9 @@ class QueryCapture:
             if ordering:
                 query.relation = replace(query.relation, ordering=ordering)
         if query.relation is None and queryset is not None:
-            query.lookups = lookups.fk_lookups(queryset, attribution.via_of(found))
+            query.lookups = lookups.fk_lookups(
+                queryset, attribution.via_of(found), params, first_params
+            )
         return query
 
     @staticmethod

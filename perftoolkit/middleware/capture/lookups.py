@@ -58,17 +58,26 @@ def path_target(model: type[Model], path: str) -> str:
     return label(current) if current is not None else ""
 
 
-def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
+def fk_lookups(
+    queryset: Any, via: RelationVia, params: Any = None, first_params: Any = None
+) -> tuple[Relation, ...]:
     """The foreign keys a per-row query filters on, each as the relation read from the other side.
 
     `Enrollment.objects.filter(course=obj, user=u)` → Course.enrollments, User.enrollment_set.
+    Given the parameters of this run and of the statement's first run, a key whose value is the
+    same in both while the parameters differ is left out: the rows vary by something else
+    (`Mailing.objects.filter(content_type=ct, sent_ids__regex=row.pk)`: not one query per content
+    type).
     """
     out: list[Relation] = []
     try:
         children = list(queryset.query.where.children)
     except AttributeError:
         return ()
-    generic = _generic_lookups(queryset, children, via)
+    varying = children
+    if params is not None and first_params is not None:
+        varying = [c for c in children if not _unchanged(c, params, first_params)]
+    generic = _generic_lookups(queryset, children, varying, via)
     if generic:
         return generic
     query = queryset.query
@@ -78,7 +87,7 @@ def fk_lookups(queryset: Any, via: RelationVia) -> tuple[Relation, ...]:
     base = next(iter(query.alias_map), None)
     if base is None:
         return ()
-    for child in children:
+    for child in varying:
         column = getattr(child, "lhs", None)
         target = getattr(column, "target", None)
         remote = getattr(target, "remote_field", None)
@@ -196,15 +205,38 @@ def _m2m_hop(into: _Hop, out: _Hop) -> _Hop | None:
     return None
 
 
-def _generic_lookups(queryset: Any, children: list[Any], via: RelationVia) -> tuple[Relation, ...]:
-    """`Comment.objects.filter(content_type=ct, object_id=pk)`: the GenericRelations it serves."""
-    columns = {
-        getattr(getattr(getattr(c, "lhs", None), "target", None), "name", None) for c in children
-    }
+def _unchanged(child: Any, params: Any, first_params: Any) -> bool:
+    """Whether a lookup's value is, at its place among the parameters, the same in both runs,
+    whose parameters differ elsewhere."""
+    if not isinstance(params, list | tuple) or not isinstance(first_params, list | tuple):
+        return False
+    if len(params) != len(first_params) or _equal(params, first_params):
+        return False
+    value = getattr(child, "rhs", None)
+    value = getattr(value, "pk", value)  # a row given as the value: its key is the parameter
+    try:
+        return bool(first_params[params.index(value)] == value)
+    except Exception:  # not among the parameters, or not comparable: not known to be the same
+        return False
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _generic_lookups(
+    queryset: Any, children: list[Any], varying: list[Any], via: RelationVia
+) -> tuple[Relation, ...]:
+    """`Comment.objects.filter(content_type=ct, object_id=pk)`: the GenericRelations it serves
+    (the content type is the same for every row; the object id must be among the `varying`)."""
+    columns, ids = _columns(children), _columns(varying)
     model = queryset.model
     for gfk in model._meta.private_fields:
         ct_field, fk_field = getattr(gfk, "ct_field", None), getattr(gfk, "fk_field", None)
-        if ct_field in columns and fk_field in columns:
+        if ct_field in columns and fk_field in ids:
             return tuple(
                 Relation(
                     model=label(owner),
@@ -217,6 +249,12 @@ def _generic_lookups(queryset: Any, children: list[Any], via: RelationVia) -> tu
                 for owner, name in _generic_relations_to(model)
             )
     return ()
+
+
+def _columns(children: list[Any]) -> set[Any]:
+    return {
+        getattr(getattr(getattr(c, "lhs", None), "target", None), "name", None) for c in children
+    }
 
 
 @lru_cache(maxsize=256)
