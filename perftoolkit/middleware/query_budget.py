@@ -259,6 +259,11 @@ def _endpoint(pattern: str, func: Any, func_path: str) -> tuple[str, str, Any, b
     known = _endpoints.get(key)
     if known is None:
         view_class = getattr(func, "cls", None) or getattr(func, "view_class", None)
+        if view_class is None:
+            # A ModelAdmin's views (Django sets `model_admin` on each): its get_queryset builds
+            # the rows they list and the object they change.
+            admin = getattr(func, "model_admin", None)
+            view_class = type(admin) if admin is not None else None
         keyed = keys_view(func_path)
         if len(_endpoints) >= 4096:  # routes are few; a project generating them is not bounded
             _endpoints.clear()

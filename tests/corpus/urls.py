@@ -73,6 +73,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("library_extends/", views.library_extends),
     path("library_block/", views.library_block),
     path("constant_key/", views.constant_key),
+    path("admin_changelist/", views.changelist_view),
     path("choices_model_form/", views.choices_model_form),
     path("choices_declared/", views.choices_declared),
     path("choices_of_field/", views.choices_of_field),

@@ -486,6 +486,25 @@ def library_block(request: HttpRequest) -> HttpResponse:
     return render(request, "shelf/list.html", {"books": books})  # origin: library_block
 
 
+class ShelfAdmin:
+    """A ModelAdmin's shape: Django sets `model_admin` on each view it serves."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Book]:
+        return Book.objects.order_by("id")  # origin: admin_changelist
+
+
+def changelist_view(request: HttpRequest) -> JsonResponse:
+    """A change list: Django's code pages the ModelAdmin's rows, a column reads each author."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(ShelfAdmin().get_queryset(request), 10).page(1)
+    names = [book.author.name for book in page]  # case: admin_changelist
+    return JsonResponse({"names": names})
+
+
+changelist_view.model_admin = ShelfAdmin()  # type: ignore[attr-defined]
+
+
 def choices_model_form(request: HttpRequest) -> HttpResponse:
     """A model form's select: its choices are rows the form field queries."""
     from tests.corpus.forms import LoanForm

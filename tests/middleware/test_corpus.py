@@ -809,6 +809,29 @@ def test_corpus_a_foreign_key_that_stays_the_same_is_not_the_relation_read_per_r
     )
 
 
+def test_corpus_a_model_admins_rows_are_queried_in_its_get_queryset_and_joined_in_its_list() -> (
+    None
+):
+    """A view Django serves for a ModelAdmin (`model_admin` on the view): its get_queryset is
+    where the rows are built, and in a change list a join goes in list_select_related, since the
+    change list replaces a get_queryset's select_related with its own."""
+    [finding] = findings_for("/corpus/admin_changelist/")
+    assert (finding.kind, finding.path, finding.repeats) == ("n_plus_one", "author", 6)
+    assert str(finding.callsite) == site(VIEWS, "# case: admin_changelist")
+    assert str(finding.origin) == site(VIEWS, "# origin: admin_changelist")
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("author")'
+    assert finding.fix.note == (
+        'in the ModelAdmin, list_select_related = ("author", …) with every other relation its '
+        "list_display reads: with list_select_related False, the change list replaces the "
+        "select_related of get_queryset with its own"
+    )
+    assert finding.message.endswith(
+        f'add .select_related("author") where the Book rows are queried ({finding.origin}), or '
+        f"{finding.fix.note}."
+    )
+
+
 @pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
 def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
     """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come

@@ -280,6 +280,9 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     if fix is not None and choices is not None:
         remedy, note = _choices_remedy(choices, fix.code, short(root_model))
         fix = replace(fix, note=note)
+    elif fix is not None and fix.action == "select_related" and _listed(profile, root_event):
+        fix = replace(fix, note=_list_select_related(chain_desc.path))
+        remedy = f"; add {fix.code}{load}, or {fix.note}."
     elif fix is not None:
         remedy = f"; add {fix.code}{load}."
     else:
@@ -477,6 +480,28 @@ def _root_event(
         ):
             return index
     return None
+
+
+def _listed(profile: RequestProfile, rows: QueryEvent | None) -> bool:
+    """Whether `rows` are a ModelAdmin's change list's rows (Django names the view
+    `changelist_view`): queried by Django's code for the list, not read through a relation."""
+    return (
+        profile.view.rsplit(".", 1)[-1] == "changelist_view"
+        and rows is not None
+        and rows.handed_off
+        and rows.relation is None
+    )
+
+
+def _list_select_related(path: str) -> str:
+    """Where a change list's join goes: its ChangeList replaces a get_queryset's select_related
+    with a bare select_related() (every non-null foreign key, one that list_display names
+    included) when list_select_related is False, the default."""
+    return (
+        f'in the ModelAdmin, list_select_related = ("{path}", …) with every other relation its '
+        "list_display reads: with list_select_related False, the change list replaces the "
+        "select_related of get_queryset with its own"
+    )
 
 
 def _choices_remedy(choices: Choices, code: str, rows: str) -> tuple[str, str]:
