@@ -482,7 +482,8 @@ def reset_settings() -> None:
 
 
 def _on_setting_changed(*, setting: str, **kwargs: object) -> None:
-    if setting in (SETTING_NAME, "BASE_DIR"):
+    # ROOT_URLCONF and LANGUAGES: how routes are keyed (`urlconf.without_language`)
+    if setting in (SETTING_NAME, "BASE_DIR", "ROOT_URLCONF", "LANGUAGES"):
         reset_settings()
 
 

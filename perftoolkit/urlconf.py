@@ -34,23 +34,31 @@ def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
     Joined the way Django builds `request.resolver_match.route`, so the keys are what the
     middleware records.
     """
-    from django.urls import URLResolver, get_resolver
+    from django.urls import LocalePrefixPattern, URLResolver, get_resolver
 
     entries: list[UrlEntry] = []
 
     def walk(
-        patterns: Iterable[Any], prefix: str, kwargs: dict[str, Any], apps: tuple[str, ...]
+        patterns: Iterable[Any],
+        prefix: str,
+        unprefixed: str,
+        kwargs: dict[str, Any],
+        apps: tuple[str, ...],
     ) -> None:
         for pattern in patterns:
             route = _join(prefix, str(pattern.pattern))
+            # i18n_patterns(): the active language's prefix is in the route, not in the key
+            own = "" if isinstance(pattern.pattern, LocalePrefixPattern) else str(pattern.pattern)
+            keyed = _join(unprefixed, own)
             if isinstance(pattern, URLResolver):
                 inner = (*apps, pattern.app_name) if pattern.app_name else apps
-                walk(pattern.url_patterns, route, {**kwargs, **pattern.default_kwargs}, inner)
+                more = {**kwargs, **pattern.default_kwargs}
+                walk(pattern.url_patterns, route, keyed, more, inner)
             else:
                 entries.append(
                     UrlEntry(
                         route=route,
-                        key=route_key(route),
+                        key=route_key(keyed),
                         callback=pattern.callback,
                         name=pattern.name,
                         default_kwargs={**kwargs, **pattern.default_args},
@@ -58,8 +66,41 @@ def url_entries(urlconf: str | None = None) -> list[UrlEntry]:
                     )
                 )
 
-    walk(get_resolver(urlconf).url_patterns, "", {}, ())
+    walk(get_resolver(urlconf).url_patterns, "", "", {}, ())
     return entries
+
+
+def match_key(match: ResolverMatch) -> str:
+    """The endpoint key of a resolved request (`core.routes.route_key` of its route), the
+    language prefix of i18n_patterns() left out: `en/crm/deal/` and `de/crm/deal/` are one
+    endpoint, `crm/deal/`."""
+    return route_key(without_language(match.route))
+
+
+def without_language(route: str) -> str:
+    """`route` without a leading language prefix, when the URLconf has i18n_patterns()."""
+    head, slash, rest = route.partition("/")
+    if slash and head in _language_prefixes():
+        return rest
+    return route
+
+
+@settings_cache(maxsize=1)
+def _language_prefixes() -> frozenset[str]:
+    """The language codes a route can start with: none unless the URLconf uses i18n_patterns()."""
+    from django.conf import settings
+    from django.conf.urls.i18n import is_language_prefix_patterns_used
+
+    if not getattr(settings, "ROOT_URLCONF", None):
+        return frozenset()
+    try:
+        used, _ = is_language_prefix_patterns_used(settings.ROOT_URLCONF)
+    except Exception as exc:  # a URLconf that does not import: its routes are keyed as they are
+        logger.debug("perftoolkit: language prefixes not known (%r)", exc)
+        return frozenset()
+    if not used:
+        return frozenset()
+    return frozenset(code for code, _ in settings.LANGUAGES)
 
 
 def url_routes(urlconf: str | None = None) -> frozenset[str]:

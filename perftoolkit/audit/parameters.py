@@ -39,8 +39,8 @@ from perftoolkit.audit.viewsource import (
     function_lookups,
     unused_parameters,
 )
-from perftoolkit.core.routes import CONVERTER_SAMPLES, fill_route, route_key, route_parameters
-from perftoolkit.urlconf import UrlEntry
+from perftoolkit.core.routes import CONVERTER_SAMPLES, fill_route, route_parameters
+from perftoolkit.urlconf import UrlEntry, match_key
 
 logger = logging.getLogger("perftoolkit")
 ROWS = 10  # paths per parameterised task: rows of the database a request picks from
@@ -539,4 +539,4 @@ def _resolves_to(path: str, key: str) -> bool:
         match = resolve(path)
     except Resolver404:
         return False
-    return route_key(match.route) == key
+    return match_key(match) == key

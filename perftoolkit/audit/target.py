@@ -15,8 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import Resolver404, resolve
 
-from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import ConfigurationError
+from perftoolkit.urlconf import match_key
 
 MIDDLEWARE_PATHS = (
     "perftoolkit.middleware.QueryBudgetMiddleware",
@@ -91,7 +91,7 @@ def resolve_route(path: str) -> str | None:
         match = resolve(path)
     except Resolver404:
         return None
-    return route_key(match.route)
+    return match_key(match)
 
 
 def route_resolver() -> Callable[[str], str | None]:

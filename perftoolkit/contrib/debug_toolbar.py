@@ -33,14 +33,13 @@ from perftoolkit.core.budgets.rules import UNMATCHED_ROUTE
 from perftoolkit.core.diagnosis.ignore import describe_ignored
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.core.findings import Finding
-from perftoolkit.core.routes import route_key
 from perftoolkit.core.runs.run import AuditRun, build_run
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.capture.profile import build_profile
 from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.ignoring import finding_filter
-from perftoolkit.urlconf import keyed_route
+from perftoolkit.urlconf import keyed_route, match_key
 
 logger = logging.getLogger("perftoolkit")
 _ENGINE = Engine(dirs=[str(Path(__file__).parent / "templates")], autoescape=True)
@@ -99,9 +98,7 @@ class PerfPanel(Panel):
         self, request: HttpRequest, response: HttpResponse, capture: QueryCapture
     ) -> dict[str, Any]:
         match = getattr(request, "resolver_match", None)
-        route = (
-            (keyed_route(request, match) or route_key(match.route)) if match else UNMATCHED_ROUTE
-        )
+        route = (keyed_route(request, match) or match_key(match)) if match else UNMATCHED_ROUTE
         profile = build_profile(
             capture,
             method=request.method or "GET",

@@ -36,13 +36,13 @@ from perftoolkit.core.budgets.rules import UNMATCHED_ROUTE
 from perftoolkit.core.events import CallSite, QueryEvent, RequestProfile
 from perftoolkit.core.fingerprint import fingerprint, normalize
 from perftoolkit.core.options import option
-from perftoolkit.core.routes import route_key
 from perftoolkit.core.runs.run import AuditRun, build_run
 from perftoolkit.exceptions import ConfigurationError
 from perftoolkit.middleware.capture.frames import Kind, classify, relative_path
 from perftoolkit.middleware.detectors import detection_options, detectors
 from perftoolkit.middleware.ignoring import finding_filter
 from perftoolkit.reporting.schema import REPORT_FILE
+from perftoolkit.urlconf import match_key
 
 NOT_STORED = (
     "Imported from django-silk, which does not store which ORM relation ran a query, the "
@@ -166,7 +166,7 @@ def _endpoint(request: Any) -> tuple[str, str, str]:
         match = resolve(request.path)
     except Resolver404:
         return method, UNMATCHED_ROUTE, str(request.view_name or "")
-    return method, route_key(match.route), str(match._func_path)
+    return method, match_key(match), str(match._func_path)
 
 
 def _queries(rows: Iterable[Any], key: bytes, result: SilkImport) -> Iterator[QueryEvent]:

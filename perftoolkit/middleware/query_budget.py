@@ -37,7 +37,7 @@ from perftoolkit.middleware.detectors import ShapeDiagnoses, diagnose
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
-from perftoolkit.urlconf import keyed_route, keys_view
+from perftoolkit.urlconf import keyed_route, keys_view, without_language
 
 logger = logging.getLogger("perftoolkit")
 GetResponse = Callable[[HttpRequest], Any]
@@ -267,7 +267,8 @@ def _endpoint(pattern: str, func: Any, func_path: str) -> tuple[str, str, Any, b
         keyed = keys_view(func_path)
         if len(_endpoints) >= 4096:  # routes are few; a project generating them is not bounded
             _endpoints.clear()
-        known = _endpoints[key] = (route_key(pattern), str(func_path), view_class, keyed)
+        route = route_key(without_language(pattern))
+        known = _endpoints[key] = (route, str(func_path), view_class, keyed)
     return known
 
 
