@@ -71,8 +71,8 @@ _lock = threading.Lock()
 def _forget_descriptors() -> None:
     # A forked worker (gunicorn) writes its own <pid>.jsonl: drop the parent's descriptors. The
     # parent's flushing thread is not in the child: the child starts its own when it holds lines.
-    global _wake, _flusher
-    _wake, _flusher = threading.Event(), None
+    global _wake, _flusher, _idle
+    _wake, _flusher, _idle = threading.Event(), None, False
     for recorder in _recorders.values():
         recorder.forget()
 
@@ -96,16 +96,18 @@ def flush_recorders() -> None:
 
 
 # The thread that writes held lines once they are _HOLD_SECONDS old when no request comes to write
-# them (a server gone idle), started when a recorder first holds a line; `_wake` is set whenever a
-# recorder starts holding.
+# them (a server gone idle), started when a recorder first holds a line. While lines are held it
+# wakes when the oldest is due; with none held it waits for `_wake`, which a recorder that starts
+# holding sets only then (`_idle`): waking a thread as every batch of held requests begins cost
+# the requests more than the batching saves.
 _wake = threading.Event()
 _flusher: threading.Thread | None = None
+_idle = False
 
 
 def _hold_started() -> None:
     """A recorder began holding lines: make sure they are written within _HOLD_SECONDS."""
     global _flusher
-    _wake.set()
     if _flusher is None:
         with _lock:
             if _flusher is None:
@@ -113,29 +115,45 @@ def _hold_started() -> None:
                     target=_flush_when_due, name="perftoolkit-record-flush", daemon=True
                 )
                 _flusher.start()
+    elif _idle:
+        _wake.set()
 
 
 def _flush_when_due() -> None:
+    global _idle
     wake = _wake
-    timeout: float | None = None
     while True:
-        # Woken when a recorder starts holding, or when the oldest line held is due.
+        timeout = _flush_due()
+        if timeout is None:
+            _idle = True
+            # Scanned again once idle is visible: a hold that began before it was is not missed.
+            timeout = _flush_due()
+            if timeout is None:
+                wake.wait()
+                wake.clear()
+            _idle = False
+            continue
         wake.wait(timeout)
-        wake.clear()  # before the scan: a recorder that starts holding after it sets it again
-        now = monotonic()
-        due: float | None = None
-        for recorder in list(_recorders.values()):
-            since = recorder.held_since()
-            if since is None:
-                continue
-            if now - since >= _HOLD_SECONDS:
-                try:
-                    _flush_one(recorder)
-                except Exception:  # the lines are lost, the thread goes on
-                    failed("record")
-            elif due is None or since < due:
-                due = since
-        timeout = None if due is None else max(0.01, due + _HOLD_SECONDS - now)
+        wake.clear()
+
+
+def _flush_due() -> float | None:
+    """Write what each recorder has held for _HOLD_SECONDS; the seconds until the next held line
+    is due, or None when none is held."""
+    now = monotonic()
+    due: float | None = None
+    for recorder in list(_recorders.values()):
+        since = recorder.held_since()
+        if since is None:
+            continue
+        if now - since >= _HOLD_SECONDS:
+            try:
+                _flush_one(recorder)
+            except Exception:  # the lines are lost, the thread goes on
+                failed("record")
+        elif due is None or since < due:
+            due = since
+    return None if due is None else max(0.01, due + _HOLD_SECONDS - now)
 
 
 # Held lines are written before a fork (the child must not write them again: `forget` drops

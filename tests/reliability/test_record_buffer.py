@@ -33,8 +33,10 @@ def _fresh_recorders(monkeypatch: pytest.MonkeyPatch) -> Any:
     # What a test holds stays held until it writes it, however slow the machine: the background
     # thread writes only lines a minute old (the tests of that thread set the second again).
     monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 60.0)
+    recorder_module._wake.set()  # a thread waiting out an earlier test's hold scans again
     yield
     recorder_module._recorders.clear()
+    recorder_module._wake.set()
 
 
 def _line(n: int) -> dict[str, Any]:
