@@ -16,6 +16,7 @@ urlpatterns = [
     path("mw/visits/", views.visits),
     path("mw/reads-session/", views.reads_session),
     path("mw/csrf-token/", views.csrf_token),
+    path("mw/flash/", views.flash),
     path("mw/clock/", views.clock),
     path("mw/stylesheets/", views.stylesheets),
     path("mw/async/", views.async_queries),

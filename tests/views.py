@@ -76,6 +76,14 @@ def csrf_token(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"token": bool(get_token(request))})
 
 
+def flash(request: HttpRequest) -> JsonResponse:
+    """Leaves a message for the next page (Django's messages framework)."""
+    from django.contrib import messages
+
+    messages.info(request, "saved")
+    return JsonResponse({"ok": True})
+
+
 def reads_session(request: HttpRequest) -> JsonResponse:
     """Reads the session and leaves it as it was."""
     return JsonResponse({"visits": request.session.get("visits", 0)})

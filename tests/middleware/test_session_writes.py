@@ -102,6 +102,25 @@ def test_a_session_a_library_modified_names_the_library_line_from_its_package(
     )
 
 
+def test_messages_kept_in_the_session_are_fixed_with_the_message_storage(settings: Any) -> None:
+    """Django's messages in the session (MESSAGE_STORAGE SessionStorage): the framework's own
+    line changes the session; the fix is the storage, not the view."""
+    settings.MIDDLEWARE = [*SESSIONS, "django.contrib.messages.middleware.MessageMiddleware"]
+    settings.MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+    [finding] = _writes(findings_for("/mw/flash/"))
+    assert finding.callsite is not None
+    assert finding.callsite.file == "django/contrib/messages/storage/session.py"
+    assert finding.fix is not None
+    assert (finding.fix.action, finding.fix.code) == (
+        "setting",
+        'MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"',
+    )
+    assert finding.message.startswith(
+        "GET mw/flash/ saves the session: INSERT on django_session, because Django's messages are "
+        "kept in it (MESSAGE_STORAGE SessionStorage) at django/contrib/messages/storage/session.py:"
+    )
+
+
 def test_the_session_behaves_as_without_perftoolkit(settings: Any) -> None:
     """The tracking keeps `modified` where Django keeps it, on the session itself."""
     client = Client()

@@ -53,6 +53,14 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
                 note=f"each {relation.model.rsplit('.', 1)[-1]} row loaded its {relation.field} "
                 "again: load it with the rows.",
             )
+        elif _full_count(profile, events):
+            fix = Fix(
+                action="admin_option",
+                code="show_full_result_count = False",
+                note="a ModelAdmin's change list counts the rows it lists, then every row of the "
+                'model for its "N results (M total)": with no filter they are the same count. '
+                "show_full_result_count = False in the ModelAdmin leaves the second out.",
+            )
         findings.append(
             Finding(
                 kind="duplicate_query",
@@ -76,3 +84,13 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
 
 def _short(sql: str, limit: int = 100) -> str:
     return sql if len(sql) <= limit else sql[: limit - 1].rstrip() + "…"
+
+
+def _full_count(profile: RequestProfile, events: list[QueryEvent]) -> bool:
+    """A change list's two counts of its rows (Django names the view `changelist_view`): a
+    COUNT that Django's code ran (a paginator's, the change list's), never a project line."""
+    return (
+        profile.view.rsplit(".", 1)[-1] == "changelist_view"
+        and all(e.handed_off or e.callsite is None for e in events)
+        and "COUNT(" in normalize(events[0].sql).upper()
+    )

@@ -9,6 +9,8 @@ from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import WRITE_KINDS, normalize, statement_kind, tables
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# Where Django's SessionStorage of messages changes the session (a library site's path).
+_SESSION_MESSAGES = "django/contrib/messages/storage/"
 
 
 def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) -> list[Finding]:
@@ -24,11 +26,25 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
         verb = statement_kind(first.sql)
         table = ", ".join(tables(first.sql)) or "a table"
         where = f" at {site} ({site.function})" if site else ""
-        if first.session:
+        if first.session and site is not None and site.file.startswith(_SESSION_MESSAGES):
+            # Messages kept in the session: showing them removes them, which saves the session.
+            fix = Fix(
+                action="setting",
+                code='MESSAGE_STORAGE = "django.contrib.messages.storage.fallback.FallbackStorage"',
+                note="Django's default: messages that fit in a cookie are kept there, and a read "
+                "that shows them saves no session",
+            )
+            message = (
+                f"{profile.method} {profile.route} saves the session: {verb} on {table}, because "
+                f"Django's messages are kept in it (MESSAGE_STORAGE SessionStorage){where}: a "
+                "read that shows them removes them from the session, which is saved."
+            )
+        elif first.session:
             # Library code saved the session as the response went out; `site` modified it.
-            fix = (
-                "modify the session only in the POST/PUT handler that changes the state, or only "
-                "when the value it stores changes: a session left as it was is not saved"
+            fix = Fix(
+                action="move_write",
+                code="modify the session only in the POST/PUT handler that changes the state, or "
+                "only when the value it stores changes: a session left as it was is not saved",
             )
             message = (
                 f"{profile.method} {profile.route} saves the session: {verb} on {table}, because "
@@ -37,9 +53,10 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
                 "cached."
             )
         else:
-            fix = (
-                "move the write out of the read path: do it in the POST/PUT handler that changes "
-                "the state, or in a scheduled task"
+            fix = Fix(
+                action="move_write",
+                code="move the write out of the read path: do it in the POST/PUT handler that "
+                "changes the state, or in a scheduled task",
             )
             message = (
                 f"{profile.method} {profile.route} writes: {verb} on {table}{where}. "
@@ -55,7 +72,7 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
                 fingerprint=first.fingerprint,
                 sql_example=normalize(first.sql),
                 callsite=site,
-                fix=Fix(action="move_write", code=fix),
+                fix=fix,
                 severity="error",
                 message=message,
             )

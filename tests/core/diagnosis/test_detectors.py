@@ -49,6 +49,31 @@ def test_a_duplicate_no_project_line_ran_names_its_statement() -> None:
     assert long.startswith(shown[:-1])
 
 
+def test_a_change_lists_two_counts_of_its_rows_are_fixed_in_the_model_admin() -> None:
+    """Django's change list counts the rows it lists and then every row of the model; with no
+    filter the two statements are the same: not the project's code to reuse a result in."""
+    count = 'SELECT COUNT(*) AS "__count" FROM "crm_company"'
+    counts = (q(count, "k", None), q(count, "k", None))
+    listed = profile(*counts, view="django.contrib.admin.options.changelist_view")
+    [finding] = detect_duplicates(listed, OPTIONS)
+    assert finding.fix is not None
+    assert (finding.fix.action, finding.fix.code) == (
+        "admin_option",
+        "show_full_result_count = False",
+    )
+    assert finding.fix.note.startswith("a ModelAdmin's change list counts the rows it lists")
+    [elsewhere] = detect_duplicates(profile(*counts, view="app.views.companies"), OPTIONS)
+    assert elsewhere.fix is not None
+    assert elsewhere.fix.action == "cache"
+    own = (q(count, "k"), q(count, "k"))  # counted twice on a line of the project's own
+    [mine] = detect_duplicates(profile(*own, view="app.admin.changelist_view"), OPTIONS)
+    assert mine.fix is not None
+    assert (
+        mine.fix.code
+        == "compute the result in view() and reuse it (a variable, @cached_property, or the cache)"
+    )
+
+
 def test_detect_duplicates_ignores_transaction_control_and_unkeyed() -> None:
     assert (
         detect_duplicates(profile(q('SAVEPOINT "s1"', "k"), q('SAVEPOINT "s1"', "k")), OPTIONS)
