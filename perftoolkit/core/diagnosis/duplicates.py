@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from perftoolkit.core.diagnosis.nplusone import is_per_row
+from perftoolkit.core.diagnosis.nplusone import change_list, is_per_row
 from perftoolkit.core.events import QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
 from perftoolkit.core.fingerprint import normalize, repeat_keys, statement_kind
@@ -87,10 +87,10 @@ def _short(sql: str, limit: int = 100) -> str:
 
 
 def _full_count(profile: RequestProfile, events: list[QueryEvent]) -> bool:
-    """A change list's two counts of its rows (Django names the view `changelist_view`): a
-    COUNT that Django's code ran (a paginator's, the change list's), never a project line."""
+    """A change list's two counts of its rows: a COUNT that Django's code ran (a paginator's,
+    the change list's), never a project line."""
     return (
-        profile.view.rsplit(".", 1)[-1] == "changelist_view"
+        change_list(profile)
         and all(e.handed_off or e.callsite is None for e in events)
         and "COUNT(" in normalize(events[0].sql).upper()
     )

@@ -482,15 +482,16 @@ def _root_event(
     return None
 
 
+def change_list(profile: RequestProfile) -> bool:
+    """Whether the request is a ModelAdmin's change list (Django names the view
+    `changelist_view`)."""
+    return profile.view.rsplit(".", 1)[-1] == "changelist_view"
+
+
 def _listed(profile: RequestProfile, rows: QueryEvent | None) -> bool:
-    """Whether `rows` are a ModelAdmin's change list's rows (Django names the view
-    `changelist_view`): queried by Django's code for the list, not read through a relation."""
-    return (
-        profile.view.rsplit(".", 1)[-1] == "changelist_view"
-        and rows is not None
-        and rows.handed_off
-        and rows.relation is None
-    )
+    """Whether `rows` are a change list's rows: queried by Django's code for the list, not read
+    through a relation."""
+    return change_list(profile) and rows is not None and rows.handed_off and rows.relation is None
 
 
 def _list_select_related(path: str) -> str:

@@ -267,15 +267,6 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     return None
 
 
-def _choices(frame: FrameType, found: Walk) -> Choices | None:
-    """The field whose choices the rows are (`sites.choices_of`), looked for out to the project
-    or handler frame the walk stopped at."""
-    if found.prefetch is not None:
-        return None
-    limit = found.depth if found.depth >= 0 else found.stop_depth
-    return sites.choices_of(frame, limit if limit >= 0 else 60)
-
-
 def _template_key(found: Walk) -> tuple[int, int, int] | None:
     """What tells a template's reads apart, the project line being the view's render call: the
     node rendered, the relation descriptor read (`{{ topic.category.parent }}` is one node
@@ -461,7 +452,7 @@ class QueryCapture:
         query.default_ordering = attribution.default_ordering(queryset)
         owner = attribution.owner_of(queryset)
         if owner is None:
-            query.choices = _choices(frame, found)
+            query.choices = sites.choices_of(frame, found)
         else:  # a related set's rows
             query.rows_from = self._built_by(owner)
             query.relation = attribution.with_manager_filters(
@@ -517,7 +508,7 @@ class QueryCapture:
         if owner is not None:
             query.rows_from = self._built_by(owner)
         elif queryset is not None:
-            query.choices = _choices(frame, found)
+            query.choices = sites.choices_of(frame, found)
         first = self._owners.get(sql) if self._owners is not None else None
         same_owner = first is not None and owner is not None and first() is owner
         if (
@@ -535,7 +526,7 @@ class QueryCapture:
             same_owner
             and query.relation is not None
             and not query.relation.constant
-            and _equal(params, first_params)
+            and lookups.equal(params, first_params)
         ):
             # One object's relation read again with the same parameters: when every run has them,
             # a duplicate query (hoist it), not one query per row.
@@ -631,11 +622,3 @@ def capture_queries(**options: bool) -> Iterator[QueryCapture]:
     capture = QueryCapture(**options)
     with capture:
         yield capture
-
-
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception as exc:  # a parameter type whose comparison fails: not known to be equal
-        logger.debug("perftoolkit: parameters not compared (%r)", exc)
-        return False

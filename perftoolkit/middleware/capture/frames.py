@@ -52,7 +52,7 @@ _PREFETCH_FUNCTIONS = frozenset({"prefetch_related_objects", "prefetch_one_level
 # Since Django 6.1 a descriptor's `__get__` hands the load to `fetch_one` (or `fetch_many`, under
 # FETCH_PEERS, which prefetches) through the instance's fetch mode: still the descriptor's read.
 _DESCRIPTOR_GETTERS = frozenset({"__get__", "get_object", "fetch_one", "fetch_many"})
-_MAX_DEPTH = 250
+MAX_DEPTH = 250
 
 
 logger = logging.getLogger("perftoolkit")
@@ -223,7 +223,7 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
     found = Walk()
     depth = 0
     kinds = _kinds
-    while frame is not None and depth < _MAX_DEPTH:
+    while frame is not None and depth < MAX_DEPTH:
         code = frame.f_code
         kind = kinds.get(code.co_filename)
         if kind is None:

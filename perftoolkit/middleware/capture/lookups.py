@@ -3,6 +3,7 @@ per-row query filters on (through joins), each read from the other side."""
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -10,6 +11,8 @@ from django.db.models import Model
 
 from perftoolkit.core.events import Relation, RelationVia
 from perftoolkit.middleware.capture.attribution import label, query_name_unless
+
+logger = logging.getLogger("perftoolkit")
 
 
 def path_hops(model: type[Model], path: str) -> tuple[tuple[str, str], ...]:
@@ -210,20 +213,27 @@ def _unchanged(child: Any, params: Any, first_params: Any) -> bool:
     whose parameters differ elsewhere."""
     if not isinstance(params, list | tuple) or not isinstance(first_params, list | tuple):
         return False
-    if len(params) != len(first_params) or _equal(params, first_params):
+    if len(params) != len(first_params) or equal(params, first_params):
         return False
     value = getattr(child, "rhs", None)
     value = getattr(value, "pk", value)  # a row given as the value: its key is the parameter
     try:
-        return bool(first_params[params.index(value)] == value)
-    except Exception:  # not among the parameters, or not comparable: not known to be the same
+        index = params.index(value)
+    except ValueError:  # not among the parameters: not known to be the same
         return False
+    except Exception as exc:  # a parameter whose comparison fails
+        logger.debug("perftoolkit: parameters not compared (%r)", exc)
+        return False
+    return equal(first_params[index], value)
 
 
-def _equal(a: Any, b: Any) -> bool:
+def equal(a: Any, b: Any) -> bool:
+    """Whether two parameter values are equal; False for a type whose comparison fails (not
+    known to be equal)."""
     try:
         return bool(a == b)
-    except Exception:
+    except Exception as exc:
+        logger.debug("perftoolkit: parameters not compared (%r)", exc)
         return False
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import CallSite, Choices
 from perftoolkit.middleware.capture.attribution import frame_local, label
-from perftoolkit.middleware.capture.frames import Walk, relative_path
+from perftoolkit.middleware.capture.frames import MAX_DEPTH, Walk, relative_path
 
 
 def template_site(walk: Walk) -> CallSite | None:
@@ -45,11 +45,16 @@ _FORMS_MODELS = os.path.join("django", "forms", "models.py")
 _BOUND_FIELD = os.path.join("django", "forms", "boundfield.py")
 
 
-def choices_of(frame: FrameType | None, limit: int) -> Choices | None:
+def choices_of(frame: FrameType | None, found: Walk) -> Choices | None:
     """The field whose choices a query's rows are, when a form's select iterates them
     (ModelChoiceIterator, named by the BoundField that renders it) or a model field's
-    `get_choices()` lists them (an admin list filter); looked for `limit` frames out from
-    `frame`, the query's caller."""
+    `get_choices()` lists them (an admin list filter); looked for from `frame`, the query's
+    caller, out to the project or handler frame the walk `found` stopped at."""
+    if found.prefetch is not None:
+        return None
+    limit = found.depth if found.depth >= 0 else found.stop_depth
+    if limit < 0:
+        limit = MAX_DEPTH
     iterated = None  # the ModelChoiceField whose choices are being iterated
     depth = 0
     while frame is not None and depth <= limit:
