@@ -179,7 +179,10 @@ def merge_candidates(
     order = {c.key: n for n, c in enumerate(items)}
     kept: list[Candidate] = []
     chains: list[list[tuple[str, ...]]] = []  # per kept candidate: column sets that must lead it
-    for c in sorted(items, key=lambda c: (-len(c.columns), order[c.key])):
+    # Longest first; of two as long, one that names a direction (an ORDER BY's `-created_at`)
+    # first: it serves the other too, and which came first is the statements' order, which the
+    # measured times decide.
+    for c in sorted(items, key=lambda c: (-len(c.columns), not _directed(c), order[c.key])):
         for n, bigger in enumerate(kept):
             if bigger.table != c.table:
                 continue
@@ -196,6 +199,10 @@ def merge_candidates(
             chains.append([])
     ordered = [_layered(c, chain, weights or {}) for c, chain in zip(kept, chains, strict=True)]
     return sorted(ordered, key=lambda c: order[c.key])
+
+
+def _directed(c: Candidate) -> bool:
+    return any(x.startswith("-") for x in c.columns)
 
 
 def _prefix_sets(c: Candidate, within: int) -> list[tuple[str, ...]]:

@@ -218,10 +218,15 @@ def test_merge_candidates_prefix_folds_into_longer() -> None:
 
 
 def test_merge_candidates_reversed_single_column_is_one() -> None:
+    """One index for both, written as the ORDER BY asks whichever statement came first (their
+    order is that of their measured times)."""
     ranged = Candidate("lms_userprofile", ("last_login",), 0, ("count",))
     ordered = Candidate("lms_userprofile", ("-last_login",), 0, ("page",))
     assert merge_candidates([ranged, ordered]) == [
-        Candidate("lms_userprofile", ("last_login",), 0, ("count", "page"))
+        Candidate("lms_userprofile", ("-last_login",), 0, ("page", "count"))
+    ]
+    assert merge_candidates([ordered, ranged]) == [
+        Candidate("lms_userprofile", ("-last_login",), 0, ("page", "count"))
     ]
 
 
