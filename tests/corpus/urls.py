@@ -54,6 +54,8 @@ _CASES = [
     "eager_other_rows",
     "same_object_repeat",
     "partial_per_row",
+    "sibling_count",
+    "sibling_count_loaded",
 ]
 
 urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CASES] + [

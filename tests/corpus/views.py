@@ -81,6 +81,24 @@ def constant_key(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": counts})
 
 
+def sibling_count(request: HttpRequest) -> JsonResponse:
+    """Per review, the loans of the review's book: a count on another model's foreign key to the
+    book, filtered by the value the review row holds (the rows are reviews, not books)."""
+    reviews = Review.objects.order_by("id")
+    counts = [Loan.objects.filter(book=r.book_id).count() for r in reviews]  # case: sibling_count
+    return JsonResponse({"counts": counts})
+
+
+def sibling_count_loaded(request: HttpRequest) -> JsonResponse:
+    """As sibling_count, with the book object itself (loaded per row) as the filter's value."""
+    reviews = Review.objects.order_by("id")
+    counts = [  # origin: sibling_count_loaded
+        Loan.objects.filter(book=r.book).count()  # case: sibling_count_loaded
+        for r in reviews
+    ]
+    return JsonResponse({"counts": counts})
+
+
 def generic_exists(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")
     flags = [book.comments.exists() for book in books]  # case: generic_exists

@@ -153,6 +153,17 @@ N_PLUS_ONE = {
         (VIEWS, "# case: count"),
         6,
     ),
+    # Per review, the loans of the review's book: the rows are reviews (which hold the key), and
+    # the count is read from them through the book.
+    "sibling_count": (
+        "corpus.Review",
+        "book",
+        "book__loans",
+        '.annotate(loans_count=Count("book__loans"))',
+        (VIEWS, "# case: sibling_count"),
+        (VIEWS, "# case: sibling_count"),
+        12,
+    ),
     "exists": (
         "corpus.Book",
         "reviews",
@@ -807,6 +818,34 @@ def test_corpus_a_foreign_key_that_stays_the_same_is_not_the_relation_read_per_r
         "different parameters; load the rows once (in_bulk, a prefetch or an annotation) instead "
         "of once per row."
     )
+
+
+def test_corpus_a_key_another_row_holds_names_that_row_and_its_annotation_counts_the_same() -> None:
+    """`Loan.objects.filter(book=r.book)` per review: one N+1 loads each review's book, the other
+    counts the book's loans per review. The count's fix annotates the reviews through the book,
+    and gives every review the number the loop counted."""
+    book, count = findings_for("/corpus/sibling_count_loaded/")
+    assert (book.model, book.path, book.fix and book.fix.code) == (
+        "corpus.Review",
+        "book",
+        '.select_related("book")',
+    )
+    assert (count.model, count.path, count.repeats) == ("corpus.Review", "book__loans", 12)
+    assert str(count.origin) == site(VIEWS, "# origin: sibling_count_loaded")
+    assert count.message == (
+        f"N+1: Review.book__loans.count() runs once per Review row (12 queries) at "
+        f"{site(VIEWS, '# case: sibling_count_loaded')}; add "
+        '.annotate(loans_count=Count("book__loans")) where the Review rows are queried '
+        f"({site(VIEWS, '# origin: sibling_count_loaded')})."
+    )
+    from django.db.models import Count
+
+    from tests.corpus.models import Loan
+
+    looped = [Loan.objects.filter(book=r.book).count() for r in Review.objects.order_by("id")]
+    annotated = Review.objects.annotate(loans_count=Count("book__loans")).order_by("id")
+    assert [r.loans_count for r in annotated] == looped
+    assert sorted(set(looped)) == [0, 1]  # some reviews' books have a loan, others none
 
 
 def test_corpus_a_model_admins_rows_are_queried_in_its_get_queryset_and_joined_in_its_list() -> (

@@ -235,11 +235,21 @@ def _membership_note(chain: Chain, calls: Calls, name: str) -> str:
     )
 
 
+def _leaf(chain: Chain) -> str:
+    """The last relation's own name: `loans` of `book__loans` (an annotation's or attribute's
+    name takes no lookup separator)."""
+    return chain.steps[-1].field.rsplit("__", 1)[-1]
+
+
 def _lookup_keys(lookup: Relation | None) -> frozenset[str]:
+    """The source line's filters that are the relation itself: its key, named as the filtered
+    model names it (`book` of `book__reviews`, the path back to a review that holds the book)."""
     if lookup is None or not lookup.related_query_name:
         return frozenset()
+    keys: set[str] = set()
     name = lookup.related_query_name
-    keys = {name, f"{name}_id", f"{name}__id", f"{name}__pk", f"{name}__in"}
+    for key in {name, name.rsplit("__", 1)[0]}:
+        keys |= {key, f"{key}_id", f"{key}__id", f"{key}__pk", f"{key}__in"}
     if lookup.kind == "generic_many":
         keys |= {"content_type", "content_type_id", "content_type__pk"}
     return frozenset(keys)
@@ -251,7 +261,7 @@ def _q(path: str, kwargs: list[tuple[str, str]]) -> str:
 
 def _annotate_count(chain: Chain, calls: Calls) -> Fix:
     kwargs = _row_kwargs(chain, calls)
-    name = _name(chain, f"{chain.steps[-1].field}_count")
+    name = _name(chain, f"{_leaf(chain)}_count")
     path = chain.lookup_path
     filtered = f", filter=Q({_q(path, kwargs)})" if kwargs else ""
     return Fix(
@@ -262,7 +272,7 @@ def _annotate_count(chain: Chain, calls: Calls) -> Fix:
 
 
 def _annotate_exists(chain: Chain, calls: Calls) -> Fix:
-    name = _name(chain, f"has_{chain.steps[-1].field}")
+    name = _name(chain, f"has_{_leaf(chain)}")
     related = chain.lookup or chain.last
     rqn = related.related_query_name
     kwargs = _row_kwargs(chain, calls)
@@ -306,7 +316,7 @@ def _annotate_aggregate(chain: Chain, calls: Calls) -> Fix:
             for arg in call.args:
                 alias = _default_alias(arg)
                 parts.append(
-                    f"{alias or chain.steps[-1].field + '_total'}={_prefixed(calls, arg, path, filtered)}"
+                    f"{alias or _leaf(chain) + '_total'}={_prefixed(calls, arg, path, filtered)}"
                 )
     named = _name(chain, "")
     if named and len(parts) == 1:  # a SerializerMethodField: the annotation takes its name
@@ -374,7 +384,7 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
         queryset += f".order_by({', '.join(repr_str(o) for o in chain.last.ordering)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
-    field = chain.steps[-1].field
+    field = _leaf(chain)
     default = f"{'filtered' if kwargs else 'prefetched'}_{field}"
     to_attr = _name(chain, default)
     if to_attr in {s.field for s in chain.steps}:  # to_attr may not shadow the relation itself

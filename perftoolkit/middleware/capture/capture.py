@@ -537,7 +537,7 @@ class QueryCapture:
                 query.relation = replace(query.relation, ordering=ordering)
         if query.relation is None and queryset is not None:
             query.lookups = lookups.fk_lookups(
-                queryset, attribution.via_of(found), params, first_params
+                queryset, attribution.via_of(found), params, first_params, found.project
             )
         return query
 

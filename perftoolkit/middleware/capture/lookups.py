@@ -62,7 +62,11 @@ def path_target(model: type[Model], path: str) -> str:
 
 
 def fk_lookups(
-    queryset: Any, via: RelationVia, params: Any = None, first_params: Any = None
+    queryset: Any,
+    via: RelationVia,
+    params: Any = None,
+    first_params: Any = None,
+    frame: Any = None,
 ) -> tuple[Relation, ...]:
     """The foreign keys a per-row query filters on, each as the relation read from the other side.
 
@@ -71,6 +75,10 @@ def fk_lookups(
     same in both while the parameters differ is left out: the rows vary by something else
     (`Mailing.objects.filter(content_type=ct, sent_ids__regex=row.pk)`: not one query per content
     type).
+
+    Given the project frame that ran the query, a key whose value is not a row of the key's model
+    found there but a foreign key of another row (`Loan.objects.filter(book=review.book_id)`, per
+    review) is read from that row: Review.book__loans, one query per review.
     """
     out: list[Relation] = []
     try:
@@ -124,6 +132,9 @@ def fk_lookups(
                     "forward" if reverse else "reverse",
                 )
             )
+        holder = _row_holding(frame, remote.model, getattr(child, "rhs", None))
+        if holder is not None:
+            hops.insert(0, holder)
         hops = _through_hops_as_m2m(hops)
         accessors = [hop.accessor for hop in hops]
         lookups = [hop.lookup for hop in hops]
@@ -133,7 +144,7 @@ def fk_lookups(
             continue
         out.append(
             Relation(
-                model=label(remote.model),
+                model=label(holder.key.model if holder is not None else remote.model),
                 field="__".join(str(a) for a in accessors),
                 kind="reverse_many" if many else "reverse_one",
                 target=label(queryset.model),
@@ -145,6 +156,46 @@ def fk_lookups(
             )
         )
     return tuple(out)
+
+
+def _row_holding(frame: Any, model: Any, value: Any) -> _Hop | None:
+    """The hop from the row a per-row query was made for to the `model` row whose key is `value`,
+    when the project frame holds no `model` row of that key but one row of another model whose
+    foreign key to `model` has it (`Loan.objects.filter(book=r.book_id)` for each review `r`); None
+    otherwise, or when rows of two models could be it."""
+    if frame is None or value is None:
+        return None
+    value = getattr(value, "pk", value)
+    try:
+        rows = [v for v in frame.f_locals.values() if isinstance(v, Model)]
+    except Exception:  # a frame whose locals cannot be read
+        return None
+    if not rows or any(isinstance(r, model) and equal(r.pk, value) for r in rows):
+        return None
+    found: Any = None
+    for row in rows:
+        for key in _keys_to(type(row), model):
+            # From the instance's dict: a deferred key is not loaded (no query of our own).
+            if key.attname in row.__dict__ and equal(row.__dict__[key.attname], value):
+                if found is not None and found is not key:
+                    return None
+                found = key
+    if found is None:
+        return None
+    return _Hop(
+        str(found.name), str(found.name), str(found.related_query_name()), False, found, "forward"
+    )
+
+
+@lru_cache(maxsize=512)
+def _keys_to(model: Any, target: Any) -> tuple[Any, ...]:
+    """The concrete foreign keys (and one-to-ones) of `model` to `target`."""
+    return tuple(
+        f
+        for f in model._meta.concrete_fields
+        if getattr(f, "many_to_one", False) or getattr(f, "one_to_one", False)
+        if getattr(f, "related_model", None) is target and getattr(f, "attname", None)
+    )
 
 
 class _Hop(NamedTuple):
