@@ -244,6 +244,9 @@ class QueryEvent:
     session: bool = False
     # The rows it loaded were listed as a field's choices (a form's select, a list filter).
     choices: Choices | None = None
+    # A write from a model's own method (`callsite`, in its save() or a property): the project
+    # line that called the method.
+    caller: CallSite | None = None
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -271,6 +274,8 @@ class QueryEvent:
             extra["session"] = True
         if self.choices is not None:
             extra["choices"] = self.choices.to_dict(refs.site)
+        if self.caller is not None:
+            extra["caller"] = refs.site(self.caller)
         return query_row(
             self.fingerprint,
             self.ms,
@@ -329,6 +334,8 @@ class QueryEvent:
             data["session"] = True
         if self.choices is not None:
             data["choices"] = self.choices.to_dict(refs.site)
+        if self.caller is not None:
+            data["caller"] = refs.site(self.caller)
         return data
 
     @classmethod
@@ -354,6 +361,7 @@ class QueryEvent:
             rows_from=_index(data.get("rows_from")),
             session=bool(data.get("session", False)),
             choices=Choices.from_dict(data.get("choices"), refs),
+            caller=refs.load_site(data.get("caller")),
         )
 
 
@@ -361,7 +369,7 @@ class QueryEvent:
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
 # many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from, session,
-# choices}]
+# choices, caller}]
 # (callsite, relation and lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 

@@ -211,6 +211,7 @@ def _row(row: list[Any], where: str, sites: int, relations: int) -> None:
         raise BadLine(f"{where}: its last field must be an object")
     _optional_text(extra.get("alias"), f"{where}.alias")
     _ref(extra.get("render_site"), sites, f"{where}.render_site", _site)
+    _ref(extra.get("caller"), sites, f"{where}.caller", _site)
     for name in ("many", "prefetch", "handed_off", "session"):
         if type(extra.get(name, False)) is not bool:
             raise BadLine(f"{where}.{name} must be true or false")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -100,6 +102,10 @@ class Note(models.Model):
 
     book = models.ForeignKey(Book, on_delete=models.CASCADE)
     text = models.CharField(max_length=50)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.text = self.text.strip()
+        super().save(*args, **kwargs)  # model: Note.save
 
 
 class Student(models.Model):

@@ -466,6 +466,14 @@ def write_on_get(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
 
+def write_in_save(request: HttpRequest) -> JsonResponse:
+    """A GET that saves a row through the model's own save(): the write is this line's."""
+    note = Note.objects.order_by("id").first()
+    if note is not None:
+        note.save()  # case: write_in_save
+    return JsonResponse({"ok": True})
+
+
 def m2m_through(request: HttpRequest) -> JsonResponse:
     # A prefetch per row: Django reads each book's tags through the auto-created through model
     # (`Book_tags`), whose reverse accessor `Book_tags+` is hidden and no lookup may name.

@@ -685,6 +685,32 @@ def test_corpus_write_on_read() -> None:
     )
 
 
+def test_corpus_a_write_in_a_models_save_names_the_line_that_called_save(tmp_path: Any) -> None:
+    """The write's first project line is the model's save() override; the view line that called
+    save() on a GET is named with it, and recorded (a report built from the line says the same)."""
+    from perftoolkit.middleware.recording import build_report
+    from tests.support.corpus import recorded_lines
+
+    [finding] = findings_for("/corpus/write_in_save/")
+    saved, called = site(MODELS, "# model: Note.save"), site(VIEWS, "# case: write_in_save")
+    assert str(finding.callsite) == saved
+    assert finding.message == (
+        f"GET corpus/write_in_save/ writes: UPDATE on corpus_note at {saved} (save), called from "
+        f"{called} (write_in_save). A read should not change rows; it also makes the response "
+        "uncacheable."
+    )
+    [line] = recorded_lines(tmp_path, "/corpus/write_in_save/")
+    [update] = [q for q in line["queries"] if len(q) > 6 and "caller" in q[6]]
+    assert line["sites"][update[6]["caller"]]["line"] == line_of(VIEWS, "# case: write_in_save")
+    [recorded] = [f for f in build_report(tmp_path).findings if f.kind == "write_on_read"]
+    assert recorded.message == finding.message
+
+
+def test_corpus_a_write_not_in_a_models_method_names_no_caller() -> None:
+    [finding] = findings_for("/corpus/write_on_get/")
+    assert "called from" not in finding.message
+
+
 # Logged in by session, as a browser is: authentication loads the user before the view runs.
 SESSION_MIDDLEWARE = [
     "perftoolkit.middleware.QueryBudgetMiddleware",

@@ -26,6 +26,9 @@ def detect_writes_on_read(profile: RequestProfile, options: DetectionOptions) ->
         verb = statement_kind(first.sql)
         table = ", ".join(tables(first.sql)) or "a table"
         where = f" at {site} ({site.function})" if site else ""
+        caller = first.caller
+        if caller is not None and site is not None:
+            where += f", called from {caller} ({caller.function})"
         if first.session and site is not None and site.file.startswith(_SESSION_MESSAGES):
             # Messages kept in the session: showing them removes them, which saves the session.
             fix = Fix(

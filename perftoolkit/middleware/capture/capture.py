@@ -30,6 +30,7 @@ from django.db.backends.signals import connection_created
 
 from perftoolkit.conf import on_settings_reset
 from perftoolkit.core.events import CallSite, Choices, Relation
+from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
@@ -48,6 +49,10 @@ _CONNECTION_SETUP = (
     "SELECT VERSION(),",
 )
 _CALLER = 2  # frames out from _record: _Dispatch.__call__, then Django's executor (walks start)
+
+
+def _writes(sql: str) -> bool:
+    return statement_kind(sql) in WRITE_KINDS
 
 
 def active_captures() -> tuple[QueryCapture, ...]:
@@ -162,6 +167,9 @@ class RawQuery:
     session: bool = False
     # Its rows were listed as a field's choices (a form's select, a model field's get_choices).
     choices: Choices | None = None
+    # A write from a model's own method (its save(), a property that saves): the project line
+    # out from it that called that method.
+    caller: CallSite | None = None
 
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
@@ -172,7 +180,7 @@ class RawQuery:
             self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
             self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
             self.handed_off, self.default_ordering, self.rows_from, None, self.quoted_site,
-            False, self.choices,
+            False, self.choices, self.caller,
         )  # fmt: skip
 
     def again(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
@@ -183,6 +191,7 @@ class RawQuery:
             self.sql, params, many, alias, ms, self.callsite, self.filename, self.render_site,
             self.relation, self.model, (), (), (), None, self.lookups, self.prefetch,
             self.handed_off, (), self.rows_from, self, self.quoted_site, False, self.choices,
+            self.caller,
         )  # fmt: skip
 
 
@@ -210,6 +219,7 @@ def _remember_first_run(sql: str, found: Walk, query: RawQuery) -> None:
         or found.prefetch is not None
         or query.relation is not None
         or query.rows_from is not None
+        or query.caller is not None  # whose call it was is the request's
     ):
         return
     if project is None:
@@ -564,6 +574,9 @@ class QueryCapture:
         if callsite is None and found.project is not None:
             callsite = callsite_of(found.project)
             filename = found.project.f_code.co_filename
+        caller = None
+        if found.project is not None and found.template is None and _writes(sql):
+            caller = sites.caller_of_method(found.project)
         return RawQuery(
             sql,
             None,
@@ -575,6 +588,7 @@ class QueryCapture:
             render_site,
             handed_off=found.handed_off and found.template is None,
             quoted_site=quoted_site,
+            caller=caller,
         )
 
     @staticmethod

@@ -90,6 +90,7 @@ def build_profile(
                 rows_from=query.rows_from,
                 session=query.session,
                 choices=query.choices,
+                caller=query.caller,
             )
         )
     return RequestProfile(
@@ -344,6 +345,7 @@ def _has_extra(query: Any) -> bool:
         or query.rows_from is not None
         or query.session
         or query.choices is not None
+        or query.caller is not None
     )
 
 
@@ -370,4 +372,6 @@ def _extra(query: Any, tables: _Tables, extra: dict[str, Any]) -> dict[str, Any]
         extra["session"] = True
     if query.choices is not None:
         extra["choices"] = query.choices.to_dict(tables.site)
+    if query.caller is not None:
+        extra["caller"] = tables.site(query.caller)
     return extra

@@ -15,7 +15,14 @@ from typing import Any
 from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import CallSite, Choices
 from perftoolkit.middleware.capture.attribution import frame_local, label
-from perftoolkit.middleware.capture.frames import MAX_DEPTH, Walk, relative_path
+from perftoolkit.middleware.capture.frames import (
+    MAX_DEPTH,
+    Kind,
+    Walk,
+    callsite_of,
+    classify,
+    relative_path,
+)
 
 
 def template_site(walk: Walk) -> CallSite | None:
@@ -135,6 +142,29 @@ def _find_declaration(source: str, field_name: str) -> int | None:
 
 # A statement longer than this is quoted by its own line only (a page-long literal is no filter).
 _MAX_STATEMENT_LINES = 12
+
+
+def caller_of_method(frame: FrameType) -> CallSite | None:
+    """When `frame` is a method of a model instance (its save(), a property that saves): the
+    first project line out from it that is not a method of that same instance (a save() calling
+    super().save(), a method calling another); None otherwise, or when no project line called it
+    (a signal Django sent, a handler's frame)."""
+    from django.db.models import Model
+
+    row = frame_local(frame, "self")
+    if not isinstance(row, Model):
+        return None
+    outer = frame.f_back
+    depth = 0
+    while outer is not None and depth < MAX_DEPTH:
+        kind = classify(outer.f_code.co_filename)
+        if kind is Kind.HANDLER:
+            return None
+        if kind is Kind.PROJECT and frame_local(outer, "self") is not row:
+            return callsite_of(outer)
+        outer = outer.f_back
+        depth += 1
+    return None
 
 
 def source_line(site: CallSite | None, filename: str | None) -> str | None:
