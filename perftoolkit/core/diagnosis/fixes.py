@@ -105,6 +105,10 @@ def _fix_for(chain: Chain) -> Fix:
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
     )
+    if _unreadable_filters(calls):
+        # `filter(Q(…) | Q(…))`, `exclude(…)`, `filter(**conditions)`: rows left out in a way the
+        # fix cannot restate; without them it would count, test or load other rows
+        raise _Inexact
     if via in ("count", "aggregate") and chain.last.filtered:
         # the related manager leaves rows out (`exclude(state="draft")`): Count or Sum over the
         # relation would take them in
@@ -187,6 +191,20 @@ def _name(chain: Chain, default: str) -> str:
     ):
         return method[4:]
     return default
+
+
+def _unreadable_filters(calls: Calls) -> bool:
+    """Whether the statement leaves rows out other than by `filter(name=value)` / `get(…)`."""
+    for call in calls:
+        if not isinstance(call.func, ast.Attribute):
+            continue
+        if call.func.attr == "exclude":
+            return True
+        if call.func.attr in ("filter", "get") and (
+            call.args or any(k.arg is None for k in call.keywords)
+        ):
+            return True
+    return False
 
 
 def _filter_kwargs(calls: Calls, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:

@@ -190,6 +190,22 @@ def test_a_statement_that_cannot_be_read_gives_no_filtered_fix() -> None:
 @pytest.mark.parametrize(
     ("via", "source"),
     [
+        ("count", "n = order.items.filter(Q(paid=True) | Q(gift=True)).count()"),
+        ("count", 'n = order.items.exclude(state="void").count()'),
+        ("exists", "if order.items.filter(**open_filters).exists():"),
+        ("filter", "for item in order.items.filter(Q(expires__isnull=True), paid=True):"),
+        ("all", "for item in order.items.exclude(hidden=True):"),
+    ],
+)
+def test_rows_left_out_otherwise_than_by_keyword_filters_give_no_fix(via: str, source: str) -> None:
+    """A Q object, an exclude() or unpacked conditions: a fix that restated only the keyword
+    filters, or none, would count or load other rows (a plain prefetch of every item)."""
+    assert fix_for(chain(via, source)) is None
+
+
+@pytest.mark.parametrize(
+    ("via", "source"),
+    [
         # `paid_items` is a property returning order.items.filter(paid=True): the statement
         # names no `items`, so the filter is out of sight
         ("count", "n = order.paid_items.count()"),
