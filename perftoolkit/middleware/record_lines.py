@@ -2,7 +2,7 @@
 recording contract; `recorder.py` writes the lines).
 
 A line is split as the report needs it: the numbers that vary from request to request (status,
-view, start, duration, cache use, each query's time) and everything else, the *shape*: endpoint,
+start, duration, cache use, each query's time) and everything else, the *shape*: endpoint, view,
 statements, rows without their times, parameter hashes reduced to their pattern of equality
 (`"a1", "b2", "a1"` → `"0", "1", "0"`: they are salted per process and mean nothing across
 requests, but detectors compare them within one), callsites, relations, eager loads. Two requests
@@ -76,7 +76,8 @@ def split(data: dict[str, Any]) -> Numbers:
     status = data.pop("status", 200)
     if type(status) is not int or not 100 <= status <= 999:
         raise BadLine(f"'status' must be an HTTP status code, not {_show(status)}")
-    view = data.pop("view", "")
+    # Left in the shape: detectors read it (a ModelAdmin's change list is known by its view).
+    view = data.get("view", "")
     if type(view) is not str:
         raise BadLine(f"'view' must be a string, not {_show(view)}")
     _text(view, "view")

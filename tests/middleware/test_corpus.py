@@ -897,6 +897,22 @@ def test_corpus_a_model_admins_rows_are_queried_in_its_get_queryset_and_joined_i
     )
 
 
+def test_a_reports_change_list_gets_the_change_lists_remedy(tmp_path: Any) -> None:
+    """A report built from the recording says what MODE "log" says: the detectors know the view
+    of the request's shape (a change list is known by it)."""
+    from perftoolkit.middleware.recording import build_report
+    from tests.support.corpus import recorded_lines
+
+    [logged] = findings_for("/corpus/admin_changelist/")
+    recorded_lines(tmp_path, "/corpus/admin_changelist/")
+    [reported] = [f for f in build_report(tmp_path).findings if f.kind == "n_plus_one"]
+    assert reported.fix is not None
+    assert logged.fix is not None
+    assert reported.fix.note == logged.fix.note
+    assert reported.fix.note.startswith('in the ModelAdmin, list_select_related = ("author", …)')
+    assert reported.message == logged.message
+
+
 @pytest.mark.parametrize("case", ["eager_empty", "eager_other_rows"])
 def test_corpus_rows_not_built_by_an_eager_load_are_not_attributed_to_it(case: str) -> None:
     """Loan.select_related("book") reaches Book, but the Book rows whose reviews are read come

@@ -74,8 +74,6 @@ def varied_line(base: dict[str, Any], rng: random.Random, *, odd: bool = False) 
         status=rng.choice([200, 200, 200, 404, 500]),
         cache={"gets": (gets := rng.randint(0, 5)), "hits": rng.randint(0, gets)},
     )
-    if rng.random() < 0.1:
-        line["view"] = ""
     return line
 
 
