@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.core.signals import request_finished
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.test import Client
 
 from perftoolkit.conf import override_mode
 from perftoolkit.core.runs.profiles import ProfileLogin, ProfileTask, SkippedRoute
+from perftoolkit.middleware.capture.frames import raised_at
+from perftoolkit.middleware.capture.rollback import rolled_back
 
 logger = logging.getLogger("perftoolkit")
 _MAX_REDIRECTS = 5
@@ -43,68 +47,77 @@ def probe_tasks(
             if task.method != "GET":
                 kept.append(task)
                 continue
-            answers = [(path, _status(client, path)) for path in task.paths]
+            answers = [(path, *_status(client, path)) for path in task.paths]
             good = tuple(
-                path for path, status in answers if isinstance(status, int) and status < 400
+                path for path, status, _ in answers if isinstance(status, int) and status < 400
             )
             if good:
                 kept.append(task if len(good) == len(task.paths) else replace(task, paths=good))
             else:
-                path, status = answers[0]
+                path, status, raised = answers[0]
+                why = f" ({raised})" if raised else ""
                 skipped.append(
                     SkippedRoute(
                         task.method,
                         task.route,
-                        f"{'answered' if isinstance(status, int) else 'ended in'} {status} at "
-                        f"{path} with the values found (asked once when "
+                        f"{'answered' if isinstance(status, int) else 'ended in'} {status}{why} "
+                        f"at {path} with the values found (asked once when "
                         "the profile was written)",
                     )
                 )
     return kept, skipped
 
 
-def _status(client: Client, path: str) -> int | str:
-    """The status the path ends at, following redirects as Locust's client does; a redirect
-    loop or one that leaves the site is an answer of its own (a load test must not chase it)."""
+def _status(client: Client, path: str) -> tuple[int | str, str]:
+    """The status the path ends at, following redirects as Locust's client does (a redirect
+    loop or one that leaves the site is an answer of its own: a load test must not chase it),
+    and what the view raised, if it did."""
     seen = {path}
     for _ in range(_MAX_REDIRECTS):
         with _rolled_back():
             try:
                 response = client.get(path)
-            except Exception:  # the client itself failed (a broken middleware, say)
+            except Exception as exc:  # the client itself failed (a broken middleware, say)
                 logger.debug("perftoolkit: scaffold probe of %s failed", path, exc_info=True)
-                return 500
+                return 500, raised_at(exc)
             status = int(response.status_code)
+            exc_info = getattr(response, "exc_info", None)
+            raised = raised_at(exc_info[1]) if exc_info and exc_info[1] is not None else ""
             location = response.get("Location", "") if 300 <= status < 400 else ""
-            response.close()
+            _close(response)
         if not location:
-            return status
+            return status, raised
         target = urlsplit(urljoin(f"http://{_host()}{path}", location))
         if target.hostname not in (_host(), None):
-            return f"a redirect off the site (to {target.hostname})"
+            return f"a redirect off the site (to {target.hostname})", ""
         path = target.path + (f"?{target.query}" if target.query else "")
         if path in seen:
-            return "a redirect loop"
+            return "a redirect loop", ""
         seen.add(path)
-    return f"more than {_MAX_REDIRECTS} redirects"
+    return f"more than {_MAX_REDIRECTS} redirects", ""
 
 
-@contextmanager
-def _rolled_back() -> Iterator[None]:
+def _close(response: Any) -> None:
+    """Close a response the client left open (a stream not read), as the test client closes the
+    others: without Django's close_old_connections, which would close a connection in a
+    transaction (the probe's), and so every later probe's."""
+    if getattr(response, "closed", False):
+        return
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
+def _rolled_back() -> AbstractContextManager[None]:
     """Whatever a GET writes (a session, a counter, a rendition) is undone, on the default
     database and every other one this process has connected to (the scaffold read its rows
     there)."""
-    aliases = {DEFAULT_DB_ALIAS} | {
-        c.alias for c in connections.all(initialized_only=True) if c.connection is not None
-    }
-    with ExitStack() as stack:
-        for alias in sorted(aliases):
-            stack.enter_context(transaction.atomic(using=alias))
-        try:
-            yield
-        finally:
-            for alias in aliases:
-                transaction.set_rollback(True, using=alias)
+    return rolled_back(
+        {DEFAULT_DB_ALIAS}
+        | {c.alias for c in connections.all(initialized_only=True) if c.connection is not None}
+    )
 
 
 @contextmanager

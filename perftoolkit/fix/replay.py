@@ -22,7 +22,7 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,16 +150,16 @@ def _run(
     `bodies` (a directory), the normalised body is kept there under its digest, for the parent
     to say where two responses differ."""
     from django.core.cache import caches
-    from django.db import connections, transaction
+    from django.db import connections
 
     from perftoolkit.core.fix.responses import keyed, normalised_body
     from perftoolkit.middleware.capture.capture import capture_queries
+    from perftoolkit.middleware.capture.frames import raised_at
+    from perftoolkit.middleware.capture.rollback import rolled_back
 
     for cache in caches.all(initialized_only=True):
         cache.clear()
-    with ExitStack() as stack:
-        for alias in connections:
-            stack.enter_context(transaction.atomic(using=alias))
+    with rolled_back(connections):
         try:
             client = _client(request.get("user"))
             target = request["path"] + (f"?{request['query']}" if request.get("query") else "")
@@ -180,7 +180,7 @@ def _run(
             )
             raised = getattr(response, "exc_info", None)
             if raised and raised[1] is not None:
-                key = replace(key, exception=_raised(raised[1]))
+                key = replace(key, exception=raised_at(raised[1]))
             if bodies is not None:
                 _keep(Path(bodies) / key.digest, data)
             if capture.error is not None:  # a partial count would pass for a smaller one
@@ -193,24 +193,6 @@ def _run(
             return len(capture.queries), key, "", sites
         except Exception as exc:
             return None, None, f"{type(exc).__name__}: {exc}", {}
-        finally:
-            for alias in connections:
-                transaction.set_rollback(True, using=alias)
-
-
-def _raised(exc: BaseException) -> str:
-    """`Type: message at file:line`, the innermost frame of the project (or the last one), in one
-    short line."""
-    from perftoolkit.middleware.capture.frames import Kind, classify
-
-    frames = [(f.filename, f.lineno) for f in traceback.extract_tb(exc.__traceback__)]
-    project = [f for f in frames if classify(f[0]) is Kind.PROJECT]
-    name, line = (project or frames or [("", 0)])[-1]
-    where = f"{os.path.relpath(name)}:{line}" if name else ""
-    message = " ".join(str(exc).split())
-    if len(message) > 120:
-        message = message[:119] + "…"
-    return f"{type(exc).__name__}: {message}" + (f" at {where}" if where else "")
 
 
 def _keep(path: Path, data: bytes) -> None:

@@ -20,6 +20,7 @@ from perftoolkit.core.runs.profiles import ProfileLogin
 from perftoolkit.exceptions import ConfigurationError
 from tests.corpus.data import seed
 from tests.corpus.models import Author, Note
+from tests.support.corpus import line_of
 
 # The probe rolls back every database the process has connected to (the suite uses "other" too).
 pytestmark = pytest.mark.django_db(databases=["default", "other"])
@@ -292,15 +293,18 @@ def test_scaffold_lists_a_view_it_cannot_inspect_and_goes_on() -> None:
 def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
     profile = prepared().profile
     tasks = {t.route: t for t in profile.tasks}
-    assert sorted(tasks) == ["api/whoami/", "authors/<int:pk>/page/", "to-page/"]
+    assert sorted(tasks) == ["api/whoami/", "authors/<int:pk>/page/", "shrugs-off/", "to-page/"]
     pages = {a.pk: a.name for a in Author.objects.all()}
     assert tasks["authors/<int:pk>/page/"].paths  # only the authors that have a page
     for path in tasks["authors/<int:pk>/page/"].paths:
         pk = int(path.split("/")[2])
         assert not pages[pk].endswith(("0", "2", "4"))
     (failing,) = [s for s in profile.skipped if s.route == "failing/"]
+    line = line_of("tests/scaffoldsite/views.py", 'raise RuntimeError("this page always fails")')
     assert failing.reason == (
-        "answered 500 at /failing/ with the values found (asked once when the profile was written)"
+        "answered 500 (RuntimeError: this page always fails at "
+        f"tests/scaffoldsite/views.py:{line}) at /failing/ with the values found (asked once when "
+        "the profile was written)"
     )
     reasons = {s.route: s.reason.split(" with the values found")[0] for s in profile.skipped}
     assert reasons["loop/a/"] == "ended in a redirect loop at /loop/a/"
@@ -309,6 +313,17 @@ def test_scaffold_asks_each_path_once_and_leaves_out_the_errors() -> None:
     assert reasons["forbidden/"] == "answered 403 at /forbidden/"
     # The probe's requests left no trace: the rows are as they were.
     assert Author.objects.count() == len(pages)
+
+
+@pytest.mark.postgres
+@pytest.mark.mariadb
+@override_settings(ROOT_URLCONF="tests.scaffoldsite.probed_urls", MIDDLEWARE=SESSIONS)
+def test_a_probed_statement_that_fails_and_is_caught_fails_alone() -> None:
+    """The probe's transaction is rolled back, but each statement runs as in autocommit: on
+    PostgreSQL, a failed statement would otherwise refuse every later one, and a page that works
+    would answer 500 (and be left out of the profile)."""
+    tasks = {t.route: t for t in prepared().profile.tasks}
+    assert tasks["shrugs-off/"].paths == ("/shrugs-off/",)
 
 
 @override_settings(ROOT_URLCONF="tests.scaffoldsite.helper_urls", MIDDLEWARE=SESSIONS)

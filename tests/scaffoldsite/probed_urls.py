@@ -16,4 +16,5 @@ urlpatterns = [
     path("to-forbidden/", views.to_forbidden),
     path("forbidden/", views.forbidden),
     path("to-page/", views.to_page),
+    path("shrugs-off/", views.shrugs_off),
 ]

@@ -164,6 +164,19 @@ def failing_page(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("this page always fails")
 
 
+def shrugs_off(request: HttpRequest) -> HttpResponse:
+    """A statement that fails and is caught (a template filter's cast on odd data), then more
+    queries: served in autocommit, the page answers 200."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM perftoolkit_no_such_table")
+    except DatabaseError:
+        pass
+    return HttpResponse(f"{Author.objects.count()} authors")
+
+
 def author_or_404(request: HttpRequest, pk: int) -> HttpResponse:
     """Only some authors have a page: the others answer 404."""
     author = Author.objects.get(pk=pk)

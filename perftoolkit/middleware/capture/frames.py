@@ -15,6 +15,7 @@ import os
 import site
 import sys
 import sysconfig
+import traceback
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -325,3 +326,16 @@ def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -
             found.render = frame
             return
         frame = frame.f_back
+
+
+def raised_at(exc: BaseException) -> str:
+    """`Type: message at file:line`, the innermost frame of the project (or the last one), in one
+    short line."""
+    frames = [(f.filename, f.lineno) for f in traceback.extract_tb(exc.__traceback__)]
+    project = [f for f in frames if classify(f[0]) is Kind.PROJECT]
+    name, line = (project or frames or [("", 0)])[-1]
+    where = f"{os.path.relpath(name)}:{line}" if name else ""
+    message = " ".join(str(exc).split())
+    if len(message) > 120:
+        message = message[:119] + "…"
+    return f"{type(exc).__name__}: {message}" + (f" at {where}" if where else "")
