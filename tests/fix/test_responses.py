@@ -131,6 +131,15 @@ def test_key_keeps_the_location_through_its_dict() -> None:
     assert ResponseKey.from_dict(older) == key  # a key without it still compares by digest
 
 
+def test_a_csp_nonce_is_not_a_change() -> None:
+    """django-csp renders a new nonce on every response (base64: `+`, `/`, `=`)."""
+    page = '<script nonce="{}" src="/a.js"></script><p>1 result</p>'
+    one = response_key(200, "text/html", page.format("q1w2+e3/r4==").encode())
+    assert one == response_key(200, "text/html", page.format("Zx9/Yw8+Vu7=").encode())
+    other = page.replace("1 result", "2 results")
+    assert one != response_key(200, "text/html", other.format("q1w2+e3/r4==").encode())
+
+
 @pytest.mark.parametrize(
     ("first", "second", "contexts"),
     [
@@ -139,6 +148,12 @@ def test_key_keeps_the_location_through_its_dict() -> None:
             b'<a data-djc-id-cA1="">\n<script nonce-x7Yq>',
             b'<a data-djc-id-cB2="">\n<script nonce-Lm4Z>',
             ["data-djc-id-", "nonce-"],
+        ),
+        # a signed value (django-select2's field id), words and colons: the quoted value whole
+        (
+            b'<select data-field_id="IjE2Ig:1sAbCd:xYz-9" name="a">',
+            b'<select data-field_id="IjE3Ig:1sQrSt:aBc_1" name="a">',
+            ['data-field_id="'],
         ),
         (b"<p>a</p>\n", b"<p>a</p>\n<p>b</p>\n", []),  # a line more: not a word's change
         (b"<p>id 1f3a</p>", b"<p>id 9c0e</p>", []),  # no context before the word

@@ -38,6 +38,8 @@ _CSRF = (
     re.compile(r"""(value=["'])[^"']*(["']\s+name=["']csrfmiddlewaretoken["'])"""),
     re.compile(r"""(name=["']csrf[-_]token["']\s+content=["'])[^"']*(["'])"""),
     re.compile(r"""(["']?csrf[-_]?token["']?\s*[:=]\s*["'])[A-Za-z0-9]{32,64}(["'])""", re.I),
+    # A Content-Security-Policy nonce on a script or style tag (django-csp: new per response).
+    re.compile(r"""(<(?:script|style|link)\b[^>]*?\bnonce=["'])[^"']*(["'])""", re.I),
 )
 
 # The hidden input in any attribute order, its values quoted or not (minified HTML:
@@ -305,7 +307,8 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_WORDS = re.compile(r"\w+|\W")
+# Words, other characters one by one, and an attribute's quoted value whole (`name="…"`).
+_WORDS = re.compile(r"""(?<==)"[^"\n]*"|(?<==)'[^'\n]*'|\w+|\W""")
 # where a changing word's context starts: after a space, a quote, `=`, `>` or `(`
 _CONTEXT_STOPS = frozenset(" \t\"'=>(")
 _CONTEXT_LIMIT = 40  # characters of context at most
@@ -341,13 +344,26 @@ def learned_volatile(first: bytes, second: bytes) -> tuple[re.Pattern[str], ...]
         for index, (a, b) in enumerate(zip(words_one, words_two, strict=True)):
             if a == b:
                 continue
+            if a[0] in "\"'" and b[0] == a[0]:
+                # An attribute's quoted value (a signed id, a token with `:` or `/` in it): the
+                # value is learnt whole, after the attribute's name.
+                name = (
+                    _context(words_one, index - 1) if index and words_one[index - 1] == "=" else ""
+                )
+                if not name[:1].isalpha():
+                    return ()
+                contexts[f"{name}={a[0]}"] = None
+                continue
             if not (a[0].isalnum() or a[0] == "_") or not (b[0].isalnum() or b[0] == "_"):
                 return ()
             context = _context(words_one, index)
             if len(context.strip()) < 2:
                 return ()
             contexts[context] = None
-    return tuple(re.compile(f"({re.escape(c)})\\w+") for c in contexts)
+    return tuple(
+        re.compile(f"({re.escape(c)})[^{c[-1]}]*" if c[-1] in "\"'" else f"({re.escape(c)})\\w+")
+        for c in contexts
+    )
 
 
 def _context(words: list[str], index: int) -> str:
@@ -356,7 +372,7 @@ def _context(words: list[str], index: int) -> str:
     taken: list[str] = []
     size = 0
     for word in reversed(words[:index]):
-        if word in _CONTEXT_STOPS or size + len(word) > _CONTEXT_LIMIT:
+        if word[0] in _CONTEXT_STOPS or size + len(word) > _CONTEXT_LIMIT:
             break
         taken.append(word)
         size += len(word)
@@ -364,8 +380,10 @@ def _context(words: list[str], index: int) -> str:
 
 
 def learned_context(pattern: re.Pattern[str]) -> str:
-    """The text a learned pattern's word follows: "data-djc-id-" of `(data\\-djc\\-id\\-)\\w+`."""
-    return re.sub(r"\\(.)", r"\1", pattern.pattern[1 : -len(")\\w+")])
+    """The text a learned pattern's word follows: "data-djc-id-" of `(data\\-djc\\-id\\-)\\w+`,
+    `data-field_id="` of a quoted attribute's value."""
+    found = re.match(r"\(((?:\\.|[^\\)])*)\)", pattern.pattern)
+    return re.sub(r"\\(.)", r"\1", found.group(1) if found else "")
 
 
 def masked(data: bytes, learned: Sequence[re.Pattern[str]]) -> bytes:
