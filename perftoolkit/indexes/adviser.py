@@ -109,7 +109,7 @@ class Adviser:
             for candidate, index in proposal.served:
                 advice.append(self._exists(explainer, candidate, index, schema, workload, before))
             usage = explainer.usage(sorted(schema))
-        advice += review_indexes(schema, sorted(schema), usage)
+        advice += review_indexes(schema, sorted(schema), usage, self.min_rows)
         return sort_advice(advice)
 
     # The workload -------------------------------------------------------------------------

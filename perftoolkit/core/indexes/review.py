@@ -78,9 +78,11 @@ def review_indexes(
     schema: Mapping[str, TableSchema],
     tables: Iterable[str],
     usage: IndexUsage | None = None,
+    min_rows: int = 0,
 ) -> list[IndexAdvice]:
     """Duplicate, redundant and unused indexes on the project's own `tables`; one status per
-    index at most."""
+    index at most. A table of fewer than `min_rows` rows has no unused index: the planner reads
+    a small table whole, whatever indexes it has, so no scan of one says nothing."""
     found: list[IndexAdvice] = []
     for table in sorted(set(tables)):
         info = schema.get(table)
@@ -122,7 +124,7 @@ def review_indexes(
                 )
                 found.append(_advice(info, index, "redundant", reason, operation))
                 flagged.add(index.name)
-        if usage is None:
+        if usage is None or (info.rows is not None and info.rows < min_rows):
             continue
         since = (
             f"since the statistics were last reset ({usage.stats_reset})"

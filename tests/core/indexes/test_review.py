@@ -82,6 +82,17 @@ def test_review_indexes_unused_names_the_reset() -> None:
     assert "since statistics collection began (never reset)" in never[0].reason
 
 
+def test_a_small_tables_unscanned_index_is_not_unused() -> None:
+    """The planner reads a table of a few hundred rows whole: no scan of its index says nothing
+    about whether a bigger table would need it."""
+    usage = IndexUsage(scans={FK.name: 0})
+    small = {T: TableSchema(T, model="lms.Enrollment", indexes=(PK, FK), rows=400)}
+    big = {T: TableSchema(T, model="lms.Enrollment", indexes=(PK, FK), rows=50_000)}
+    assert review_indexes(small, [T], usage, min_rows=1000) == []
+    [unused] = review_indexes(big, [T], usage, min_rows=1000)
+    assert (unused.status, unused.columns) == ("unused", ("user_id",))
+
+
 def test_review_indexes_used_or_unknown_tables_are_quiet() -> None:
     assert review_indexes(schema(COMPOSITE), [T], IndexUsage(scans={COMPOSITE.name: 12})) == []
     assert review_indexes(schema(FK, COMPOSITE), ["other_table"]) == []
