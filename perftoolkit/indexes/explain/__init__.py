@@ -32,10 +32,13 @@ logger = logging.getLogger("perftoolkit.indexes.explain")
 def unexplained(sql: str, exc: Exception) -> None:
     """An EXPLAIN the database refused: the statement goes unverified (its advice says so); the
     log says why."""
+    reason = " ".join(str(exc).split("\n", 1)[0].split())[:200]  # the database's first line
     logger.warning(
-        "perftoolkit: EXPLAIN failed (%s: %s) for %s",
+        "perftoolkit: EXPLAIN failed (%s: %s) for %s; index advice for this statement is left "
+        "unverified (a statement explained without its sample's values can fail this way: "
+        "PostgreSQL's generic plan cannot type every parameter)",
         type(exc).__name__,
-        exc,
+        reason,
         " ".join(sql.split())[:200],
     )
 
