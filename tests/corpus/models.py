@@ -20,6 +20,11 @@ class Publisher(models.Model):
     class Meta:
         ordering = ["-name"]  # the default order a GROUP BY drops
 
+    @property
+    def catalogue(self) -> models.QuerySet[Book]:
+        """Built here, run wherever the property is read."""
+        return Book.objects.filter(author__publisher=self).select_related("author")  # eager: site
+
 
 class Author(models.Model):
     name = models.CharField(max_length=50)

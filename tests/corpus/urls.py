@@ -80,6 +80,8 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("choices_declared/", views.choices_declared),
     path("choices_of_field/", views.choices_of_field),
     path("write_in_save/", views.write_in_save),
+    path("catalogue_titles/", views.catalogue_titles),
+    path("catalogue_authors/", views.catalogue_authors),
     path("list_view_model/", views.ListViewModel.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),
     path("drf/m2m/", drf_views.TagIdBooks.as_view()),

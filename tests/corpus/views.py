@@ -361,12 +361,12 @@ def eager_some_requests(request: HttpRequest) -> JsonResponse:
 def _page(rows: QuerySet[Book]) -> tuple[int, list[str]]:
     # A paginator's shape: count() on the queryset it is given (no join, no rows), then its rows.
     total = rows.count()
-    return total, [b.title for b in rows]  # case: count_then_rows
+    return total, [b.title for b in rows]
 
 
 def count_then_rows(request: HttpRequest) -> JsonResponse:
     # The author is never read: one unused eager load, the rows' (the count loads no rows).
-    total, titles = _page(Book.objects.select_related("author").order_by("id"))
+    total, titles = _page(Book.objects.select_related("author").order_by("id"))  # eager: rows
     return JsonResponse({"total": total, "titles": titles})
 
 
@@ -464,6 +464,20 @@ def duplicate(request: HttpRequest) -> JsonResponse:
 def write_on_get(request: HttpRequest) -> JsonResponse:
     Tag.objects.filter(name="python").update(name="python")  # case: write_on_get
     return JsonResponse({"ok": True})
+
+
+def catalogue_titles(request: HttpRequest) -> JsonResponse:
+    """A queryset a model's property builds with select_related("author"), its authors unread."""
+    publisher = Publisher.objects.order_by("id").first()
+    titles = [b.title for b in publisher.catalogue] if publisher else []
+    return JsonResponse({"titles": titles})
+
+
+def catalogue_authors(request: HttpRequest) -> JsonResponse:
+    """The same property's queryset, its authors read."""
+    publisher = Publisher.objects.order_by("id").first()
+    names = [b.author.name for b in publisher.catalogue] if publisher else []
+    return JsonResponse({"names": names})
 
 
 def write_in_save(request: HttpRequest) -> JsonResponse:

@@ -573,10 +573,28 @@ def test_corpus_one_statement_through_two_relations_on_one_line_is_told_apart(
     ]
 
 
+def test_an_eager_load_is_named_where_it_is_asked_for_and_judged_by_every_use_of_it(
+    tmp_path: Any,
+) -> None:
+    """A model's property builds the queryset, two views run it: the unused join is named at the
+    property (where it is removed), and a report that also holds the view that reads the authors
+    calls it used (removing it would cost that view a query per book)."""
+    from perftoolkit.middleware.recording import build_report
+    from tests.support.corpus import recorded_lines
+
+    [unused] = findings_for("/corpus/catalogue_titles/")
+    assert (unused.kind, unused.path) == ("unused_eager_load", "author")
+    assert str(unused.callsite) == site(MODELS, "# eager: site")
+    assert findings_for("/corpus/catalogue_authors/") == []
+    recorded_lines(tmp_path, "/corpus/catalogue_titles/", "/corpus/catalogue_authors/")
+    assert [f.kind for f in build_report(tmp_path).findings] == []
+
+
 def test_corpus_a_count_of_an_eager_queryset_is_not_an_unused_eager_load() -> None:
+    """Named where select_related() is asked for, not where a helper runs the queryset."""
     found = findings_for("/corpus/count_then_rows/")
     assert [(f.kind, f.path, str(f.callsite)) for f in found] == [
-        ("unused_eager_load", "author", site(VIEWS, "# case: count_then_rows"))
+        ("unused_eager_load", "author", site(VIEWS, "# eager: rows"))
     ]
 
 

@@ -34,6 +34,7 @@ from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
+from perftoolkit.middleware.capture.eager_sites import eager_site, install_eager_sites
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
 from perftoolkit.middleware.capture.sessions import install_session_tracking, saves_session
@@ -368,6 +369,7 @@ class QueryCapture:
         if self._track_access:
             install_access_tracking()
             install_session_tracking()
+            install_eager_sites()
         if every:
             threads_set_up.mark(generation)
 
@@ -490,7 +492,12 @@ class QueryCapture:
                 query.eager = eager
                 query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
                 query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
-                if found.project is not None and found.template is None:
+                query.eager_site = eager_site(queryset)
+                if (
+                    query.eager_site is None
+                    and found.project is not None
+                    and found.template is None
+                ):
                     query.eager_site = sites.definition_site(
                         found.project, ("select_related", "prefetch_related")
                     )
