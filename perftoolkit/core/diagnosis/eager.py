@@ -2,7 +2,9 @@
 
 A path counts as used when every hop of it was read on at least one row (a path read on some rows
 only is used). Nothing is reported for an eager load whose rows never materialised (an empty
-page), nor for `Prefetch(to_attr=...)`, whose reads no descriptor sees.
+page), nor for a hop whose model no row of was built (`recipe__unit_conversions__unit` where no
+conversion exists: none could be read), nor for `Prefetch(to_attr=...)`, whose reads no
+descriptor sees.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ def detect_unused_eager_loads(profile: RequestProfile, options: DetectionOptions
                 break
             used += 1
         if used == len(load.hops):
+            continue
+        if load.hops[used][0] not in profile.loaded:
+            # No row of the model the unread hop starts from was built (a prefetch that found
+            # none): nothing could read it, so nothing says it is unused.
             continue
         if load.callsite is None and profile.queryset_site is not None:
             load = replace(load, callsite=profile.queryset_site)

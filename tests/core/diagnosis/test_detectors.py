@@ -123,7 +123,8 @@ def test_detect_unused_eager_loads() -> None:
         finding.fix.code
         == 'remove "author__publisher" (and "author", if listed) from .select_related(...)'
     )
-    half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset({hops[0]}))
+    books_authors = frozenset({"a.Book", "a.Author"})
+    half = profile(eager_loads=loads, loaded=books_authors, accessed=frozenset({hops[0]}))
     [narrow] = detect_unused_eager_loads(half, OPTIONS)
     assert narrow.fix is not None
     assert (
@@ -138,13 +139,30 @@ def test_detect_unused_eager_loads_names_the_paths_in_between() -> None:
     """`select_related("a", "a__b", "a__b__c")` is one leaf path: each listed prefix keeps a join."""
     hops = (("a.Book", "author"), ("a.Author", "publisher"), ("a.Publisher", "country"))
     loads = (load("author__publisher__country", *hops),)
-    half = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops[:1]))
+    books_authors = frozenset({"a.Book", "a.Author"})
+    half = profile(eager_loads=loads, loaded=books_authors, accessed=frozenset(hops[:1]))
     [narrow] = detect_unused_eager_loads(half, OPTIONS)
     assert narrow.fix is not None
     assert narrow.fix.code == (
         '.select_related("author") instead of .select_related("author__publisher__country")'
         ' (and "author__publisher", if listed)'
     )
+
+
+def test_detect_unused_eager_loads_quiet_past_a_hop_that_found_no_rows() -> None:
+    """`prefetch_related("properties__kind")` where the book has no properties: no Property row
+    was built, so nothing could read its `kind`; not a sign that it is unused."""
+    hops = (("a.Book", "properties"), ("a.Property", "kind"))
+    loads = (load("properties__kind", *hops),)
+    none = profile(eager_loads=loads, loaded=frozenset({"a.Book"}), accessed=frozenset(hops[:1]))
+    assert detect_unused_eager_loads(none, OPTIONS) == []
+    some = profile(
+        eager_loads=loads,
+        loaded=frozenset({"a.Book", "a.Property"}),
+        accessed=frozenset(hops[:1]),
+    )
+    [narrow] = detect_unused_eager_loads(some, OPTIONS)
+    assert narrow.path == "properties__kind"
 
 
 def test_detect_unused_eager_loads_quiet_when_no_rows_were_built() -> None:
