@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
@@ -36,11 +37,20 @@ class Located:
 _QUERYSET_METHODS = ("get_queryset",)
 
 
+@lru_cache(maxsize=16)
+def _parsed(source: str) -> MetadataWrapper:
+    """The module's tree with its metadata, once per source text: a fix is placed by several
+    calls on one file (each model of a chain, each finding of a run), and parsing a module of a
+    few thousand lines with its positions costs seconds. Trees are immutable: an edit makes a new
+    one, the cached one stays as the text it was parsed from."""
+    return MetadataWrapper(cst.parse_module(source))
+
+
 def locate(source: str, line: int, models: frozenset[str]) -> Located:
     """The chains to edit for an origin at `line`; `models` are the class names whose rows the
     fix applies to (the finding's model, or the parent of a nested prefetch)."""
     try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
+        wrapper = _parsed(source)
     except cst.ParserSyntaxError as exc:
         raise Unplaceable(f"the file cannot be parsed ({exc.message})") from None
     finder = _Finder(wrapper, line)

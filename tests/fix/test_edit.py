@@ -721,3 +721,17 @@ def test_a_loop_over_rows_kept_on_self_is_not_edited_where_it_loops() -> None:
         """
     with pytest.raises(Unplaceable):
         fixed(source, 2, '.select_related("author")')
+
+
+def test_fixes_placed_one_after_another_on_one_text_each_start_from_that_text() -> None:
+    """The module's tree is parsed once per text and kept: an edit makes a new tree, so a second
+    fix placed on the same text sees none of the first."""
+    source = "rows = Book.objects.filter(published=True)\n"
+    first = fixed(source, 1, '.select_related("author")')
+    second = fixed(source, 1, '.prefetch_related("tags")')
+    assert first == 'rows = Book.objects.filter(published=True).select_related("author")\n'
+    assert second == 'rows = Book.objects.filter(published=True).prefetch_related("tags")\n'
+    assert fixed(first, 1, '.prefetch_related("tags")') == (
+        'rows = Book.objects.filter(published=True).select_related("author").prefetch_related('
+        '"tags")\n'
+    )
