@@ -267,6 +267,15 @@ def manager_filtered_count(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": counts})
 
 
+def manager_filtered_all(request: HttpRequest) -> JsonResponse:
+    """Each book's memos, read whole through a default manager that leaves hidden ones out: the
+    manager's condition is not a filter of this line's (a prefetch goes through the same
+    manager)."""
+    books = Book.objects.order_by("id")  # origin: manager_filtered_all
+    ids = [[m.pk for m in b.memos.all()] for b in books]  # case: manager_filtered_all
+    return JsonResponse({"ids": ids})
+
+
 def default_accessor_lookup(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")
     counts = [Note.objects.filter(book=b).count() for b in books]  # case: default_accessor_lookup

@@ -153,6 +153,15 @@ N_PLUS_ONE = {
         (VIEWS, "# case: count"),
         6,
     ),
+    "manager_filtered_all": (
+        "corpus.Book",
+        "memos",
+        "memos",
+        '.prefetch_related("memos")',
+        (VIEWS, "# case: manager_filtered_all"),
+        (VIEWS, "# case: manager_filtered_all"),
+        6,
+    ),
     # Per review, the loans of the review's book: the rows are reviews (which hold the key), and
     # the count is read from them through the book.
     "sibling_count": (

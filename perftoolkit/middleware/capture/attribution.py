@@ -111,6 +111,29 @@ def _constrains_other_than(node: Any, field: str) -> bool:
     return target is None or not field or getattr(target, "name", None) != field
 
 
+_MANAGER_CONDITIONS: dict[type, int] = {}
+
+
+def _filtered_beyond_manager(queryset: Any) -> bool:
+    """Whether a related set's queryset has conditions other than its relation's key and those
+    every queryset of the model's default manager has (django-scopes' `space=…`, a manager that
+    leaves hidden rows out): `course.sections.all()` read through such a manager is still the
+    whole set, which a prefetch (made through the same manager) serves."""
+    conditions = len(queryset.query.where.children)
+    if conditions <= 1:
+        return False
+    model = queryset.model
+    own = _MANAGER_CONDITIONS.get(model)
+    if own is None:
+        try:
+            own = len(model._default_manager.get_queryset().query.where.children)
+        except Exception as exc:  # a scope it needs: its conditions are not known
+            logger.debug("perftoolkit: the default manager of %r not read (%r)", model, exc)
+            return True
+        _MANAGER_CONDITIONS[model] = own
+    return conditions > 1 + own
+
+
 def with_manager_filters(relation: Any, queryset: Any) -> Any:
     """`relation` marked `filtered` when it counts or aggregates rows whose default manager
     leaves some out (an annotation over the relation would count those too)."""
@@ -331,7 +354,7 @@ def _queryset_relation(queryset: Any, via: RelationVia) -> Relation | None:
     instance = queryset._hints.get("instance")
     if not isinstance(instance, Model):
         return None
-    filtered = via == "all" and len(queryset.query.where.children) > 1
+    filtered = via == "all" and _filtered_beyond_manager(queryset)
     via = "filter" if filtered else via
     target = queryset.model
     for fk in queryset._known_related_objects:  # reverse foreign key managers set this
