@@ -38,6 +38,8 @@ class AuthorProfile(models.Model):
 
 class Tag(models.Model):
     name = models.CharField(max_length=30)
+    # Rows of the same model through a many-to-many to itself (a prefetch of it brings Tag rows).
+    similar = models.ManyToManyField("self", blank=True)
 
     def has_book(self, book: Book) -> bool:
         return self.books.filter(pk=book.pk).exists()  # case: membership

@@ -48,6 +48,7 @@ _CASES = [
     "default_accessor_lookup",
     "manager_filtered_count",
     "manager_filtered_all",
+    "self_prefetch",
     "shared_fk_pair",
     "m2m_through",
     "m2m_through_reverse",

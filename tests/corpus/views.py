@@ -276,6 +276,14 @@ def manager_filtered_all(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ids": ids})
 
 
+def self_prefetch(request: HttpRequest) -> JsonResponse:
+    """Tags with their similar tags prefetched (Tag rows too, none here), then each listed tag's
+    books counted: the rows are the list's own, not the similar tags'."""
+    tags = Tag.objects.prefetch_related("similar").order_by("id")
+    counts = [[t.books.count(), len(t.similar.all())] for t in tags]  # case: self_prefetch
+    return JsonResponse({"counts": counts})
+
+
 def default_accessor_lookup(request: HttpRequest) -> JsonResponse:
     books = Book.objects.order_by("id")
     counts = [Note.objects.filter(book=b).count() for b in books]  # case: default_accessor_lookup

@@ -414,14 +414,18 @@ def _eager_prefix(
     in (-1: no eager load did).
     """
     source: QueryEvent | None = None
+    # Rows a query built itself (not a prefetch's): only its joins (select_related) made them; a
+    # prefetch of the same model (a many-to-many to itself) made other rows, in its own query.
+    joined_only = False
     if built is not None:
         index = _eager_source(profile.queries, built) if built >= 0 else None
         source = profile.queries[index] if index is not None else None
         if source is None or not source.eager:
             return None
+        joined_only = not profile.queries[built].prefetch
     candidates: list[EagerLoad] = []
     for load in profile.eager_loads:
-        if not load.hops:
+        if not load.hops or (joined_only and load.kind != "select"):
             continue
         if source is not None and (
             load.model != source.model
