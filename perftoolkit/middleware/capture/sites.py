@@ -350,13 +350,29 @@ def _return_sources(
     base: QuerysetSource | None = None
     if parents or attribute is not None:
         base = _inherited_source(parents, attribute)
+    # `self.queryset = …` in the method: what a later `return self.queryset` (or
+    # `super().get_queryset()`, which copies it) returns, not the class attribute.
+    assigned = sorted(
+        (
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Assign)
+            and any(_is_base(t) and isinstance(t, ast.Attribute) for t in n.targets)
+        ),
+        key=lambda n: n.lineno,
+    )
     sources = []
     for node in returns:
         site = CallSite(relative_path(filename), start + node.lineno - 1, function)
         value = node.value
-        if value is not None and _is_base(value) and base is not None:
-            sources.append(base)
-            continue
+        if value is not None and _is_base(value):
+            before = [a for a in assigned if a.lineno < node.lineno]
+            if before:
+                site = CallSite(relative_path(filename), start + before[-1].lineno - 1, function)
+                value = before[-1].value
+            elif base is not None:
+                sources.append(base)
+                continue
         eager = _eager_of(value) if value is not None else None
         if eager is not None and value is not None and _calls_base(value):
             eager = eager | base.eager if base is not None and base.eager is not None else None

@@ -49,6 +49,23 @@ class ModelOnly(generics.ListAPIView[Book]):
     model = Book  # site: model
 
 
+class Scoped(generics.ListAPIView[Book]):
+    """The class keeps a manager (a queryset built at import time would miss the request's
+    scope); get_queryset assigns `self.queryset` and returns it, or super()'s copy of it."""
+
+    queryset = Book.objects  # site: manager
+
+    def get_queryset(self) -> Any:
+        if self.kwargs.get("pk"):
+            self.queryset = self.queryset.filter(title__gt="").prefetch_related(
+                "tags"
+            )  # site: detail
+            return super().get_queryset()
+        self.queryset = self.queryset.filter(title__gt="")
+        self.queryset = self.queryset.select_related("author")  # site: list
+        return self.queryset
+
+
 def at(marker: str) -> str:
     return f"{FILE}:{line_of(FILE, f'# site: {marker}')}"
 
@@ -133,3 +150,13 @@ def test_source_line_is_the_whole_statement_or_a_compound_statements_header(tmp_
     module.write_text("def f(:\n    return rows.count()\n")
     linecache.checkcache(str(module))
     assert at(2) == "return rows.count()"
+
+
+def test_view_queryset_site_is_the_assignment_a_returned_self_queryset_holds() -> None:
+    """Not the class's `queryset = Book.objects`, where a select_related would be built at import
+    time, outside any request (a scoped manager refuses it)."""
+    assert str(view_queryset_site(Scoped)) == at("list")
+    assert str(view_queryset_site(Scoped, frozenset({("select", "author")}))) == at("list")
+    detail = view_queryset_site(Scoped, frozenset({("prefetch", "tags")}))
+    assert detail is not None
+    assert detail.line == line_of(FILE, "# site: detail") - 2
