@@ -247,6 +247,9 @@ class QueryEvent:
     # A write from a model's own method (`callsite`, in its save() or a property): the project
     # line that called the method.
     caller: CallSite | None = None
+    # The names `source` reads that its function binds (parameters, variables): a fix placed in
+    # another function cannot use them.
+    local_names: tuple[str, ...] = ()
 
     def to_row(self, refs: Refs) -> list[Any]:
         extra: dict[str, Any] = {}
@@ -260,6 +263,8 @@ class QueryEvent:
             extra["eager"] = [list(e) for e in self.eager]
         if self.source:
             extra["source"] = self.source
+            if self.local_names:
+                extra["locals"] = list(self.local_names)
         if self.lookups:
             extra["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
@@ -320,6 +325,8 @@ class QueryEvent:
             data["eager"] = [list(e) for e in self.eager]
         if self.source:
             data["source"] = self.source
+            if self.local_names:
+                data["locals"] = list(self.local_names)
         if self.lookups:
             data["lookups"] = [refs.relation(r) for r in self.lookups]
         if self.prefetch:
@@ -362,6 +369,7 @@ class QueryEvent:
             session=bool(data.get("session", False)),
             choices=Choices.from_dict(data.get("choices"), refs),
             caller=refs.load_site(data.get("caller")),
+            local_names=tuple(str(n) for n in data.get("locals", ())),
         )
 
 
@@ -369,7 +377,7 @@ class QueryEvent:
 # rows encode in about half the time. Fixed positions, then the rare fields in one dict, trailing
 # nulls dropped:  [fingerprint, ms, callsite, relation, model, params_key, {alias, render_site,
 # many, eager, source, lookups, prefetch, handed_off, default_ordering, rows_from, session,
-# choices, caller}]
+# choices, caller, locals}]
 # (callsite, relation and lookups index the line's tables).
 ROW_FIELDS = ("fingerprint", "ms", "callsite", "relation", "model", "params_key", "extra")
 

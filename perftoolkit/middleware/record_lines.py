@@ -219,6 +219,8 @@ def _row(row: list[Any], where: str, sites: int, relations: int) -> None:
     for i, pair in enumerate(_list(extra.get("eager", []), f"{where}.eager")):
         _pair(pair, f"{where}.eager[{i}]")
     _optional_text(extra.get("source"), f"{where}.source")
+    for i, name in enumerate(_list(extra.get("locals", []), f"{where}.locals")):
+        _text(name, f"{where}.locals[{i}]")
     for i, ref in enumerate(_list(extra.get("lookups", []), f"{where}.lookups")):
         _ref(ref, relations, f"{where}.lookups[{i}]", _relation)
     for i, name in enumerate(_list(extra.get("default_ordering", []), f"{where}.ordering")):

@@ -73,6 +73,9 @@ class Book(models.Model):
         # called from a template: the filter is on this line, not the template's
         return self.reviews.filter(approved=True).count()  # case: template_filter
 
+    def ratings_over(self, threshold: int) -> int:
+        return self.reviews.filter(rating__gte=threshold).count()  # model: ratings_over
+
     def ordered_tags(self) -> models.QuerySet[Tag]:
         return self.tags.order_by("name")  # a clone: a prefetch of tags would not serve it
 

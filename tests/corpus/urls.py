@@ -49,6 +49,8 @@ _CASES = [
     "manager_filtered_count",
     "manager_filtered_all",
     "self_prefetch",
+    "local_value",
+    "local_value_elsewhere",
     "shared_fk_pair",
     "m2m_through",
     "m2m_through_reverse",

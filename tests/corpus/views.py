@@ -276,6 +276,22 @@ def manager_filtered_all(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ids": ids})
 
 
+def local_value(request: HttpRequest) -> JsonResponse:
+    """A per-row count filtered by a variable of the view: the rows are queried in the same
+    function, where the variable is too."""
+    threshold = int(request.GET.get("over", "2"))
+    books = Book.objects.order_by("id")
+    counts = [b.reviews.filter(rating__gte=threshold).count() for b in books]  # case: local_value
+    return JsonResponse({"counts": counts})
+
+
+def local_value_elsewhere(request: HttpRequest) -> JsonResponse:
+    """The same count in a model method, filtered by the method's parameter: the view, where the
+    rows are queried, has no `threshold`."""
+    books = Book.objects.order_by("id")
+    return JsonResponse({"counts": [b.ratings_over(2) for b in books]})
+
+
 def self_prefetch(request: HttpRequest) -> JsonResponse:
     """Tags with their similar tags prefetched (Tag rows too, none here), then each listed tag's
     books counted: the rows are the list's own, not the similar tags'."""

@@ -164,6 +164,16 @@ N_PLUS_ONE = {
         (VIEWS, "# case: self_prefetch"),
         3,
     ),
+    # Filtered by a variable of the view that queries the rows: the annotation may use it.
+    "local_value": (
+        "corpus.Book",
+        "reviews",
+        "reviews",
+        '.annotate(reviews_count=Count("reviews", filter=Q(reviews__rating__gte=threshold)))',
+        (VIEWS, "# case: local_value"),
+        (VIEWS, "# case: local_value"),
+        6,
+    ),
     "manager_filtered_all": (
         "corpus.Book",
         "memos",
@@ -933,6 +943,19 @@ def test_corpus_a_model_admins_rows_are_queried_in_its_get_queryset_and_joined_i
     assert finding.message.endswith(
         f'add .select_related("author") where the Book rows are queried ({finding.origin}), or '
         f"{finding.fix.note}."
+    )
+
+
+def test_a_filter_by_a_variable_the_rows_line_does_not_have_gets_no_code() -> None:
+    """`self.reviews.filter(rating__gte=threshold)` in a model method, per book: `threshold` is
+    the method's parameter, unknown where the view queries the books."""
+    [finding] = findings_for("/corpus/local_value_elsewhere/")
+    assert (finding.kind, finding.model, finding.path) == ("n_plus_one", "corpus.Book", "reviews")
+    assert str(finding.callsite) == site(MODELS, "# model: ratings_over")
+    assert finding.fix is None
+    assert finding.message.endswith(
+        "; read it in the query of the Book rows instead (an annotation or a prefetch) where the "
+        f"Book rows are queried ({finding.origin})."
     )
 
 

@@ -37,6 +37,8 @@ class Chain:
     source: str | None = None
     function: str = ""
     lookup: Relation | None = None  # for per-row queries no relation fired: the FK they filter on
+    # Names `source` reads that its function binds: a fix placed elsewhere cannot use them.
+    local_names: tuple[str, ...] = ()
 
     @property
     def path(self) -> str:
@@ -221,12 +223,27 @@ def _row_kwargs(chain: Chain, calls: Calls) -> list[tuple[str, str]]:
     """The user's filters that stay in the fix. For a membership test the filter on the row
     (`pk=article.pk`) is what the annotation replaces; the set's owner becomes a filter instead."""
     kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    if chain.last.constant:  # the filter on the row is what the annotation replaces
+        kwargs = [(k, v) for k, v in kwargs if k not in ("pk", "id")]
+    local = set(chain.local_names) - {"self"}  # a view's self is the view where its rows are, too
+    if local and any(_names(value) & local for _, value in kwargs):
+        # `filter(user__in=shared_users)`, `get(shift=shift)`: a value of the function that reads
+        # each row, which the line where the rows are queried does not have
+        raise _Inexact
     if not chain.last.constant:
         return kwargs
     owner = _owner_text(calls.text)
     if owner is None:
         raise _Inexact
-    return [("pk", f"{owner}.pk"), *((k, v) for k, v in kwargs if k not in ("pk", "id"))]
+    return [("pk", f"{owner}.pk"), *kwargs]
+
+
+def _names(expression: str) -> set[str]:
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def _owner_text(source: str) -> str | None:

@@ -146,6 +146,7 @@ def _finding(profile: RequestProfile, root: int, read: _Read) -> Finding | None:
         last=relations[-1],
         source=last.source,
         function=last.callsite.function if last.callsite else "",
+        local_names=last.local_names,
     )
     fix = fix_for(chain)
     if fix is None or fix.action not in _SAVING:

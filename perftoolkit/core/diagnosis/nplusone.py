@@ -230,8 +230,16 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     steps.extend(
         Step(r.model, r.field, r.many, r.kind == "generic", r.query_name) for r in relations
     )
-    source = next((q.source for q in members if q.source), None)
+    quoted = next((q for q in members if q.source), None)
+    source = quoted.source if quoted is not None else None
     function = head.callsite.function if head.callsite else ""
+    # The rows queried in the function that reads each row: its variables are there too.
+    rows_at = rows_origin(root_event, profile, example, root_model)
+    same_function = (
+        rows_at is not None
+        and head.callsite is not None
+        and (rows_at.file, rows_at.function) == (head.callsite.file, head.callsite.function)
+    )
     chain_desc = Chain(
         root=root_model,
         steps=tuple(steps),
@@ -240,6 +248,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         source=source,
         function=function,
         lookup=lookup,
+        local_names=quoted.local_names if quoted is not None and not same_function else (),
     )
     fix = fix_for(chain_desc)
     if fix is not None and root_event is not None and root_event.default_ordering:

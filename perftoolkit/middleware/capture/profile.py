@@ -26,7 +26,7 @@ from perftoolkit.core.events import (
 )
 from perftoolkit.core.fingerprint import fingerprint
 from perftoolkit.middleware.capture.capture import QueryCapture
-from perftoolkit.middleware.capture.sites import source_line, view_queryset_site
+from perftoolkit.middleware.capture.sites import local_names, source_line, view_queryset_site
 
 logger = logging.getLogger("perftoolkit")
 
@@ -65,8 +65,12 @@ def build_profile(
         repeated = counts[query.sql] > 1
         # The statement's source is what a fix quotes: once per line is enough.
         quote = (repeated or _filtered_read(query)) and (query.sql, query.callsite) not in quoted
+        source = names = None
         if quote:
             quoted.add((query.sql, query.callsite))
+            quoted_at = query.quoted_site or query.callsite
+            source = source_line(quoted_at, query.filename)
+            names = local_names(quoted_at, query.filename, source)
         events.append(
             QueryEvent(
                 sql=query.sql,
@@ -80,9 +84,8 @@ def build_profile(
                 params_key=params_key(query.params) if repeated else None,
                 many=query.many,
                 eager=query.eager,
-                source=source_line(query.quoted_site or query.callsite, query.filename)
-                if quote
-                else None,
+                source=source,
+                local_names=names or (),
                 lookups=query.lookups,
                 prefetch=query.prefetch,
                 handed_off=query.handed_off,
@@ -319,9 +322,13 @@ def _query_dicts(
             key = params_key(query.params)
         if (repeated or _filtered_read(query)) and (sql, query.callsite) not in quoted:
             quoted.add((sql, query.callsite))
-            text = source_line(query.quoted_site or query.callsite, query.filename)
+            quoted_at = query.quoted_site or query.callsite
+            text = source_line(quoted_at, query.filename)
             if text:
                 extra = {**(rare or {}), "source": text}
+                names = local_names(quoted_at, query.filename, text)
+                if names:
+                    extra["locals"] = list(names)
         append(query_row(fp, query.ms, site, relation, model, key, extra))
 
 

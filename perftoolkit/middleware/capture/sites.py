@@ -184,6 +184,63 @@ def source_line(site: CallSite | None, filename: str | None) -> str | None:
     return text or None
 
 
+def local_names(site: CallSite | None, filename: str | None, source: str | None) -> tuple[str, ...]:
+    """The names the statement `source` at `site` reads that its function binds (its parameters,
+    assignments, loop and comprehension variables), sorted: a fix placed where the rows are
+    queried, in another function, cannot use them (`filter(pk=step.pk)` in a loop over steps)."""
+    if site is None or filename is None or not source:
+        return ()
+    lines = linecache.getlines(filename)
+    if not lines:
+        return ()
+    bound = _bound_names(filename, len(lines), lines[0]).get(site.line)
+    if not bound:
+        return ()
+    read = _read_names(source)
+    return tuple(sorted(read & bound))
+
+
+def _read_names(source: str) -> set[str]:
+    for text in (source, f"{source}\n    pass"):  # a `for …:` or `if …:` header alone
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return set()
+
+
+@settings_cache(maxsize=256)
+def _bound_names(filename: str, count: int, first: str) -> dict[int, frozenset[str]]:
+    """For each line inside a function of the file, the names that function binds."""
+    try:
+        tree = ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError):
+        return {}
+    by_line: dict[int, frozenset[str]] = {}
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    # Outer functions first: an inner function's lines get its own names (and its outer ones').
+    for function in sorted(functions, key=lambda f: f.lineno):
+        arguments = function.args
+        names = {
+            a.arg
+            for a in (
+                *arguments.posonlyargs,
+                *arguments.args,
+                *arguments.kwonlyargs,
+                *(x for x in (arguments.vararg, arguments.kwarg) if x is not None),
+            )
+        }
+        names |= {
+            n.id
+            for n in ast.walk(function)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        for line in range(function.lineno, (function.end_lineno or function.lineno) + 1):
+            by_line[line] = by_line.get(line, frozenset()) | names
+    return by_line
+
+
 @settings_cache(maxsize=256)
 def _statements(filename: str, count: int, first: str) -> dict[int, tuple[int, int]]:
     """Each line of a module → the first and last line of the innermost statement holding it (a

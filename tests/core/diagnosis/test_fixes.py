@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from perftoolkit.core.diagnosis.fixes import Chain, Step, fix_for, nest_fix
@@ -232,3 +234,24 @@ def test_an_annotation_is_named_after_a_get_method_but_not_a_framework_hook() ->
     fix = fix_for(hook)
     assert fix is not None
     assert fix.code == '.annotate(items_count=Count("items"))'
+
+
+def test_a_filter_value_local_to_the_reading_function_gives_no_fix() -> None:
+    """`shared_users` is bound in the function that reads each row: a fix placed where the rows
+    are queried cannot name it. `self` can be (a view's own method queries its rows)."""
+    source = "n = order.items.filter(owner__in=shared_users).count()"
+    local = Chain(
+        root="shop.Order",
+        steps=(Step("shop.Order", "items", True),),
+        last=Relation("shop.Order", "items", "reverse_many", "shop.Item", "count", False, "order"),
+        source=source,
+        local_names=("order", "shared_users"),
+    )
+    assert fix_for(local) is None
+    own = replace(local, source="n = order.items.filter(owner=self.request.user).count()")
+    own = replace(own, local_names=("order", "self"))
+    fix = fix_for(own)
+    assert fix is not None
+    assert fix.code == (
+        '.annotate(items_count=Count("items", filter=Q(items__owner=self.request.user)))'
+    )
