@@ -94,10 +94,11 @@ class Loan(models.Model):
 
 
 class VisibleMemos(models.Manager["Memo"]):
-    """A default manager that leaves rows out: a related set counts without them."""
+    """A default manager that leaves rows out (a related set counts without them) and orders the
+    others (as django-treebeard's managers do): neither is a read's own filter or order."""
 
     def get_queryset(self) -> models.QuerySet[Memo]:
-        return super().get_queryset().exclude(hidden=True)
+        return super().get_queryset().exclude(hidden=True).order_by("id")
 
 
 class Memo(models.Model):

@@ -58,7 +58,28 @@ def explicit_ordering(queryset: Any) -> tuple[str, ...]:
     its prefetch serves it (a further order_by() makes a clone that carries no mark)."""
     if hasattr(queryset, OWNER_ATTRIBUTE):
         return ()
-    return tuple(o for o in queryset.query.order_by if isinstance(o, str))
+    ordering = tuple(o for o in queryset.query.order_by if isinstance(o, str))
+    if ordering and ordering == _manager_ordering(queryset.model):
+        # the default manager's own order (django-treebeard's `path`): a prefetch, made through
+        # the same manager, keeps it
+        return ()
+    return ordering
+
+
+_MANAGER_ORDERING: dict[type, tuple[str, ...]] = {}
+
+
+def _manager_ordering(model: type) -> tuple[str, ...]:
+    known = _MANAGER_ORDERING.get(model)
+    if known is None:
+        try:
+            query = model._default_manager.get_queryset().query  # type: ignore[attr-defined]
+            known = tuple(o for o in query.order_by if isinstance(o, str))
+        except Exception as exc:  # a scope it needs: not known, so not taken for the manager's
+            logger.debug("perftoolkit: the default manager of %r not read (%r)", model, exc)
+            return ()
+        _MANAGER_ORDERING[model] = known
+    return known
 
 
 def default_ordering(queryset: Any) -> tuple[str, ...]:
