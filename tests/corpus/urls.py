@@ -49,6 +49,7 @@ _CASES = [
     "manager_filtered_count",
     "manager_filtered_all",
     "self_prefetch",
+    "same_set_twice",
     "local_value",
     "local_value_elsewhere",
     "shared_fk_pair",

@@ -292,6 +292,17 @@ def local_value_elsewhere(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": [b.ratings_over(2) for b in books]})
 
 
+def same_set_twice(request: HttpRequest) -> JsonResponse:
+    """Each book's tags read twice from one line: the same set again is not a membership test of
+    the tags (the set is not filtered to a row)."""
+    books = Book.objects.order_by("id")
+    rows = [  # origin: same_set_twice
+        [t.name for t in b.tags.all()] + [t.pk for t in b.tags.all()]  # case: same_set_twice
+        for b in books
+    ]
+    return JsonResponse({"rows": rows})
+
+
 def self_prefetch(request: HttpRequest) -> JsonResponse:
     """Tags with their similar tags prefetched (Tag rows too, none here), then each listed tag's
     books counted: the rows are the list's own, not the similar tags'."""

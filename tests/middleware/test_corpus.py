@@ -174,6 +174,15 @@ N_PLUS_ONE = {
         (VIEWS, "# case: local_value"),
         6,
     ),
+    "same_set_twice": (
+        "corpus.Book",
+        "tags",
+        "tags",
+        '.prefetch_related("tags")',
+        (VIEWS, "# case: same_set_twice"),
+        (VIEWS, "# origin: same_set_twice"),
+        12,
+    ),
     "manager_filtered_all": (
         "corpus.Book",
         "memos",

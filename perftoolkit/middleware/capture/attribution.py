@@ -135,7 +135,7 @@ def _constrains_other_than(node: Any, field: str) -> bool:
 _MANAGER_CONDITIONS: dict[type, int] = {}
 
 
-def _filtered_beyond_manager(queryset: Any) -> bool:
+def filtered_beyond_manager(queryset: Any) -> bool:
     """Whether a related set's queryset has conditions other than its relation's key and those
     every queryset of the model's default manager has (django-scopes' `space=…`, a manager that
     leaves hidden rows out): `course.sections.all()` read through such a manager is still the
@@ -375,7 +375,7 @@ def _queryset_relation(queryset: Any, via: RelationVia) -> Relation | None:
     instance = queryset._hints.get("instance")
     if not isinstance(instance, Model):
         return None
-    filtered = via == "all" and _filtered_beyond_manager(queryset)
+    filtered = via == "all" and filtered_beyond_manager(queryset)
     via = "filter" if filtered else via
     target = queryset.model
     for fk in queryset._known_related_objects:  # reverse foreign key managers set this

@@ -533,6 +533,9 @@ class QueryCapture:
             and query.relation.kind == "many"
             and same_owner
             and queryset is not None
+            # a membership test filters the set to a row; the set read whole again is that read
+            # repeated, not a question about each row
+            and attribution.filtered_beyond_manager(queryset)
         ):
             query.relation = (
                 attribution.membership_relation(queryset, query.relation) or query.relation
