@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import Token
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from time import perf_counter_ns
 from types import FrameType
 from typing import Any
@@ -52,6 +53,7 @@ _CONNECTION_SETUP = (
 _CALLER = 2  # frames out from _record: _Dispatch.__call__, then Django's executor (walks start)
 
 
+@lru_cache(maxsize=4096)  # once per statement text
 def _writes(sql: str) -> bool:
     return statement_kind(sql) in WRITE_KINDS
 
