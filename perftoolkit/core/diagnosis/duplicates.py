@@ -37,8 +37,14 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
         # With no line to name (library code ran it: Django's admin counting its rows twice), the
         # statement is what tells the reader which query it is.
         where = f" at {' and '.join(sites)}" if sites else f" ({_short(normalize(first.sql))})"
-        in_python = site is not None and site.file.endswith(".py") and bool(site.function)
-        reuse = f"in {site.function}()" if site and in_python else "once"
+        # A function's line; not a declaration (`StepSerializer.ingredients`, a serializer's field).
+        in_function = (
+            site is not None
+            and site.file.endswith(".py")
+            and bool(site.function)
+            and "." not in site.function
+        )
+        reuse = f"in {site.function}()" if site and in_function else "once"
         fix = Fix(
             action="cache",
             code=f"compute the result {reuse} and reuse it (a variable, @cached_property, or the cache)",

@@ -74,6 +74,17 @@ def test_a_change_lists_two_counts_of_its_rows_are_fixed_in_the_model_admin() ->
     )
 
 
+def test_a_duplicate_at_a_serializer_fields_declaration_names_no_function() -> None:
+    """`StepSerializer.ingredients` is where a field is declared, not a function to call once."""
+    field = CallSite("app/serializers.py", 40, "StepSerializer.ingredients")
+    sql = 'SELECT "i"."id" FROM "i" WHERE "i"."step_id" = %s'
+    [finding] = detect_duplicates(profile(q(sql, "k", field), q(sql, "k", field)), OPTIONS)
+    assert finding.fix is not None
+    assert finding.fix.code == (
+        "compute the result once and reuse it (a variable, @cached_property, or the cache)"
+    )
+
+
 def test_detect_duplicates_ignores_transaction_control_and_unkeyed() -> None:
     assert (
         detect_duplicates(profile(q('SAVEPOINT "s1"', "k"), q('SAVEPOINT "s1"', "k")), OPTIONS)
