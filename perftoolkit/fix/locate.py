@@ -548,9 +548,19 @@ def _roots(
 
 
 def _mentions(expression: cst.BaseExpression, name: str) -> bool:
+    """Whether the variable `name` is read in `expression`: not an attribute or a keyword of that
+    name (`self.queryset.filter(…)` builds `queryset` anew)."""
     found = False
 
     class Visitor(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
         def visit_Name(self, node: cst.Name) -> None:
             nonlocal found
             found = found or node.value == name

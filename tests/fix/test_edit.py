@@ -735,3 +735,24 @@ def test_fixes_placed_one_after_another_on_one_text_each_start_from_that_text() 
         'rows = Book.objects.filter(published=True).select_related("author").prefetch_related('
         '"tags")\n'
     )
+
+
+def test_a_variable_built_from_the_views_queryset_attribute_takes_the_fix() -> None:
+    """`queryset = self.queryset.filter(…)` builds `queryset` anew: `self.queryset` is an
+    attribute, not the variable read again."""
+    source = """\
+        class Plans(ModelViewSet):
+            queryset = Book.objects
+
+            def get_queryset(self):
+                queryset = self.queryset.order_by("time").filter(space=self.request.space).all()
+                return queryset
+        """
+    assert fixed(source, 6, '.select_related("author")') == textwrap.dedent("""\
+        class Plans(ModelViewSet):
+            queryset = Book.objects
+
+            def get_queryset(self):
+                queryset = self.queryset.order_by("time").filter(space=self.request.space).all().select_related("author")
+                return queryset
+        """)

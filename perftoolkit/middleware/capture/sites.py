@@ -231,14 +231,35 @@ def _bound_names(filename: str, count: int, first: str) -> dict[int, frozenset[s
                 *(x for x in (arguments.vararg, arguments.kwarg) if x is not None),
             )
         }
-        names |= {
+        stored = [
             n.id
             for n in ast.walk(function)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
+        ]
+        names |= set(stored) - _from_the_request(function, stored)
         for line in range(function.lineno, (function.end_lineno or function.lineno) + 1):
             by_line[line] = by_line.get(line, frozenset()) | names
     return by_line
+
+
+def _from_the_request(function: ast.AST, stored: list[str]) -> set[str]:
+    """The variables only ever assigned an attribute of the request (`user =
+    self.context["request"].user`): perf_fix writes them as the origin reaches the request, so a
+    fix may use them."""
+    from perftoolkit.core.fix.context import request_attribute
+
+    values: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                values.setdefault(target.id, []).append(node.value)
+    return {
+        name
+        for name, assigned in values.items()
+        if len(assigned) == stored.count(name)
+        and all(request_attribute(ast.unparse(value)) is not None for value in assigned)
+    }
 
 
 @settings_cache(maxsize=256)

@@ -160,3 +160,22 @@ def test_view_queryset_site_is_the_assignment_a_returned_self_queryset_holds() -
     detail = view_queryset_site(Scoped, frozenset({("prefetch", "tags")}))
     assert detail is not None
     assert detail.line == line_of(FILE, "# site: detail") - 2
+
+
+def test_local_names_are_the_functions_own_but_not_the_requests(tmp_path: Any) -> None:
+    """What a fix placed in another function cannot use: the function's parameters and
+    variables, but not a variable that is only the request's user (perf_fix writes it as the
+    view reaches the request)."""
+    from perftoolkit.core.events import CallSite
+    from perftoolkit.middleware.capture.sites import local_names
+
+    module = tmp_path / "serializers_mod.py"
+    module.write_text(
+        "def get_flag(self, obj):\n"
+        '    user = self.context["request"].user\n'
+        "    limit = 3\n"
+        "    return obj.items.filter(owner=user, rank__lt=limit, kind=KIND).exists()\n"
+    )
+    source = "return obj.items.filter(owner=user, rank__lt=limit, kind=KIND).exists()"
+    site = CallSite("serializers_mod.py", 4, "get_flag")
+    assert local_names(site, str(module), source) == ("limit", "obj")
