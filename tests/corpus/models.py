@@ -128,3 +128,11 @@ class Student(models.Model):
 class Enrollment(models.Model):
     student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
     book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="enrollments")
+
+
+class ShelfBook(Book):
+    """A proxy: its rows are Book rows, handed out as another class (django-polymorphic hands out
+    a base model's rows as their children)."""
+
+    class Meta:
+        proxy = True

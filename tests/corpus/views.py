@@ -292,6 +292,19 @@ def local_value_elsewhere(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"counts": [b.ratings_over(2) for b in books]})
 
 
+def inherited_read(request: HttpRequest) -> JsonResponse:
+    """The books' authors joined, each book then handed out as a ShelfBook (as django-polymorphic
+    hands out a base model's rows as their children) and its author read there: the join is
+    used."""
+    from tests.corpus.models import ShelfBook
+
+    names = []
+    for book in Book.objects.select_related("author").order_by("id"):
+        book.__class__ = ShelfBook
+        names.append(book.author.name)
+    return JsonResponse({"names": names})
+
+
 def same_set_twice(request: HttpRequest) -> JsonResponse:
     """Each book's tags read twice from one line: the same set again is not a membership test of
     the tags (the set is not filtered to a row)."""

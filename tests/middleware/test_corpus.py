@@ -548,7 +548,7 @@ def test_corpus_chain_is_one_finding_with_arrows() -> None:
     )
 
 
-@pytest.mark.parametrize("case", ["eager_full", "bounded_loop", "some_rows"])
+@pytest.mark.parametrize("case", ["eager_full", "bounded_loop", "some_rows", "inherited_read"])
 def test_corpus_negatives_have_no_findings(case: str) -> None:
     assert findings_for(f"/corpus/{case}/") == []
 

@@ -107,7 +107,7 @@ def _fix_for(chain: Chain) -> Fix:
     calls = _calls_after(
         chain.source, chain.last.field if chain.lookup is None else short(chain.last.target)
     )
-    if _unreadable_filters(calls):
+    if chain.last.many and _unreadable_filters(calls):
         # `filter(Q(…) | Q(…))`, `exclude(…)`, `filter(**conditions)`: rows left out in a way the
         # fix cannot restate; without them it would count, test or load other rows
         raise _Inexact

@@ -292,13 +292,24 @@ class AccessTracker:
         return frozenset(model._meta.label for model in self.loaded)
 
     def accessed(self) -> frozenset[tuple[str, str]]:
-        """(app_label.Model, attribute) for every relation read."""
-        out = set()
+        """(app_label.Model, attribute) for every relation read; a relation a model inherits is
+        read on its parents too (multi-table inheritance, a proxy: django-polymorphic queries the
+        base model's rows, eager loads included, and hands out the children)."""
+        out: set[tuple[str, str]] = set()
         for model, descriptor in self.seen:
             name = _attribute_name(model, id(descriptor))
             if name:
-                out.add((model._meta.label, name))
+                out.update((label, name) for label in _labels(model))
         return frozenset(out)
+
+
+@lru_cache(maxsize=1024)
+def _labels(model: Any) -> tuple[str, ...]:
+    """The model's label, then those of the models it inherits from (parents, the concrete model of
+    a proxy)."""
+    meta = model._meta
+    related = [*meta.get_parent_list(), meta.concrete_model]
+    return tuple(dict.fromkeys([meta.label, *(m._meta.label for m in related if m is not None)]))
 
 
 @lru_cache(maxsize=4096)

@@ -205,6 +205,22 @@ def test_rows_left_out_otherwise_than_by_keyword_filters_give_no_fix(via: str, s
     assert fix_for(chain(via, source)) is None
 
 
+def test_calls_on_the_object_a_foreign_key_reads_are_not_its_filters() -> None:
+    """`shift.event.type.preferences.get("x")`: the get() is the related object's, not a filter
+    of the relation read; the join stands."""
+    last = Relation("shop.Event", "type", "forward", "shop.EventType", "get", False, "events")
+    fix = fix_for(
+        Chain(
+            root="shop.Shift",
+            steps=(Step("shop.Shift", "event", False), Step("shop.Event", "type", False)),
+            last=last,
+            source='if self.event.type.preferences.get("required").exists():',
+        )
+    )
+    assert fix is not None
+    assert fix.code == '.select_related("event__type")'
+
+
 @pytest.mark.parametrize(
     ("via", "source"),
     [
