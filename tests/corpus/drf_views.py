@@ -7,7 +7,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from tests.corpus import serializers
-from tests.corpus.models import Book, Enrollment, Review
+from tests.corpus.models import Book, Enrollment, Loan, Review
 
 
 class NestedBooks(generics.ListAPIView[Book]):
@@ -45,6 +45,11 @@ class LookupBooks(generics.ListAPIView[Book]):
 class MethodOrderedTagBooks(generics.ListAPIView[Book]):
     queryset = Book.objects.order_by("id")  # origin: drf_method_ordered
     serializer_class = serializers.OrderedTagsBookSerializer
+
+
+class SharedLoans(generics.ListAPIView[Loan]):
+    queryset = Loan.objects.order_by("id")  # origin: drf_shared
+    serializer_class = serializers.LoanBooksSerializer
 
 
 class _Pages(pagination.PageNumberPagination):

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tests.corpus.models import Author, Book, Enrollment, Review
+from tests.corpus.models import Author, Book, Enrollment, Loan, Review
 
 
 class AuthorSerializer(serializers.ModelSerializer[Author]):
@@ -84,3 +84,37 @@ class EnrollmentSerializer(serializers.ModelSerializer[Enrollment]):
     class Meta:
         model = Enrollment
         fields = ["id", "student_name"]
+
+
+class Shared(serializers.ModelSerializer[Any]):
+    """A project base every serializer renders through (a scoped list's filter, say): one project
+    line for the reads of every nested field."""
+
+    def to_representation(self, instance: Any) -> Any:
+        return super().to_representation(instance)
+
+
+class BookTitleSerializer(Shared):
+    class Meta:
+        model = Book
+        fields = ["title"]
+
+
+class ReviewBookSerializer(Shared):
+    book = BookTitleSerializer(read_only=True)  # case: drf_shared_review_book
+
+    class Meta:
+        model = Review
+        fields = ["rating", "book"]
+
+
+class LoanBooksSerializer(Shared):
+    """Each loan's book, and its review's book: one statement (a Book by id) through two
+    relations."""
+
+    book = BookTitleSerializer(read_only=True)  # case: drf_shared_loan_book
+    review = ReviewBookSerializer(read_only=True)  # case: drf_shared_review
+
+    class Meta:
+        model = Loan
+        fields = ["book", "review"]

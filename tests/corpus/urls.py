@@ -99,4 +99,5 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("drf/method-ordered/", drf_views.MethodOrderedTagBooks.as_view()),
     path("drf/session-enrollments/", drf_views.SessionEnrollments.as_view()),
     path("drf/staff-branch/", drf_views.StaffBranchEnrollments.as_view()),
+    path("drf/shared/", drf_views.SharedLoans.as_view()),
 ]

@@ -91,11 +91,9 @@ def sibling_count(request: HttpRequest) -> JsonResponse:
 
 def sibling_count_loaded(request: HttpRequest) -> JsonResponse:
     """As sibling_count, with the book object itself (loaded per row) as the filter's value."""
-    reviews = Review.objects.order_by("id")
-    counts = [  # origin: sibling_count_loaded
-        Loan.objects.filter(book=r.book).count()  # case: sibling_count_loaded
-        for r in reviews
-    ]
+    counts = []
+    for r in Review.objects.order_by("id"):  # origin: sibling_count_loaded
+        counts.append(Loan.objects.filter(book=r.book).count())  # case: sibling_count_loaded
     return JsonResponse({"counts": counts})
 
 
@@ -305,14 +303,16 @@ def inherited_read(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"names": names})
 
 
+def _tag_names(book: Book) -> list[str]:
+    return [t.name for t in book.tags.all()]  # case: same_set_twice
+
+
 def same_set_twice(request: HttpRequest) -> JsonResponse:
-    """Each book's tags read twice from one line: the same set again is not a membership test of
+    """Each book's tags read twice by one helper: the same set again is not a membership test of
     the tags (the set is not filtered to a row)."""
-    books = Book.objects.order_by("id")
-    rows = [  # origin: same_set_twice
-        [t.name for t in b.tags.all()] + [t.pk for t in b.tags.all()]  # case: same_set_twice
-        for b in books
-    ]
+    rows = []
+    for b in Book.objects.order_by("id"):  # origin: same_set_twice
+        rows.append(_tag_names(b) + _tag_names(b))
     return JsonResponse({"rows": rows})
 
 

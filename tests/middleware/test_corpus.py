@@ -968,6 +968,38 @@ def test_a_filter_by_a_variable_the_rows_line_does_not_have_gets_no_code() -> No
     )
 
 
+def test_two_serializer_fields_reading_one_statement_through_one_project_line_are_told_apart() -> (
+    None
+):
+    """A project base's to_representation renders every nested field: each loan's book and its
+    review's book run the same statement from that one project line. Each field's reads are its
+    own relation: Loan.book, and Loan.review → Review.book."""
+    found = findings_for("/corpus/drf/shared/")
+    ser = "tests/corpus/serializers.py"
+    assert [
+        (f.kind, f.model, f.path, f.repeats, f.fix.code if f.fix else "", str(f.callsite))
+        for f in found
+    ] == [
+        (
+            "n_plus_one",
+            "corpus.Loan",
+            "book",
+            4,
+            '.select_related("book")',
+            site(ser, "# case: drf_shared_loan_book"),
+        ),
+        (
+            "n_plus_one",
+            "corpus.Loan",
+            "review__book",
+            8,
+            '.select_related("review__book")',
+            site(ser, "# case: drf_shared_review"),
+        ),
+    ]
+    assert {str(f.origin) for f in found} == {site(DRF_VIEWS, "# origin: drf_shared")}
+
+
 def test_a_reports_change_list_gets_the_change_lists_remedy(tmp_path: Any) -> None:
     """A report built from the recording says what MODE "log" says: the detectors know the view
     of the request's shape (a change list is known by it)."""

@@ -280,6 +280,13 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     return None
 
 
+def _serializer_key(found: Walk) -> tuple[int, int, int] | None:
+    """What tells a DRF serializer's reads apart: the field being rendered."""
+    if found.serializer is None:
+        return None
+    return (id(attribution.frame_local(found.serializer, "field")), 0, 0)
+
+
 def _template_key(found: Walk) -> tuple[int, int, int] | None:
     """What tells a template's reads apart, the project line being the view's render call: the
     node rendered, the relation descriptor read (`{{ topic.category.parent }}` is one node
@@ -299,7 +306,7 @@ class QueryCapture:
 
     __slots__ = (
         "queries", "_first", "_repeats", "_hints", "_owners", "_token", "_cache", "_access",
-        "_track_cache", "_track_access", "error", "session_site",
+        "_track_cache", "_track_access", "error", "session_site", "_fields",
     )  # fmt: skip
 
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
@@ -325,6 +332,8 @@ class QueryCapture:
         self.error: str | None = None
         # The line that first modified a session in this capture, and its file (`sessions.py`).
         self.session_site: tuple[CallSite, str] | None = None
+        # The serializer field a statement's first run read through (made when one does).
+        self._fields: dict[str, tuple[int, int, int] | None] | None = None
 
     @property
     def cache(self) -> CacheCounter | None:
@@ -426,7 +435,7 @@ class QueryCapture:
             project.f_code.co_filename if project is not None else "",
             project.f_lineno if project is not None else 0,
             project.f_lasti if project is not None else 0,
-            _template_key(found),
+            _template_key(found) or _serializer_key(found),
         )
         repeats = self._repeats
         if repeats is None:
@@ -435,9 +444,16 @@ class QueryCapture:
         if cached is None:
             cached = self._analyse_repeat(sql, frame, params, self.queries[first].params)
             repeats[key] = cached
-            self._backfill(self.queries[first], cached, project)
-        if project is not None and found.template is None:
-            # The project line is the anchor, whatever the callsite became (a serializer field).
+            fields = self._fields
+            if found.serializer is None or (
+                fields is not None and fields.get(sql) == _serializer_key(found)
+            ):
+                # (another field's read of the same statement tells nothing of the first run)
+                self._backfill(self.queries[first], cached, project)
+        if project is not None and found.template is None and found.serializer is None:
+            # The project line is the anchor. Not for a serializer field's read: one project line
+            # (a list serializer's to_representation) renders several fields, which may run the
+            # same statement through other relations (two nested users' `created_by`).
             hints[sql] = _place(found.depth, project, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
@@ -445,6 +461,10 @@ class QueryCapture:
         self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any
     ) -> RawQuery:
         found = walk(frame)
+        if found.serializer is not None:
+            if self._fields is None:
+                self._fields = {}
+            self._fields[sql] = _serializer_key(found)
         queryset = attribution.queryset_of(found)
         query = self._located(sql, found, repeat=False)
         query.params, query.many, query.alias, query.ms = params, many, alias, ms
