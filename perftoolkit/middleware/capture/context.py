@@ -4,7 +4,9 @@ captures too."""
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -36,3 +38,22 @@ class PerThread:
         """The calling thread is set up for `generation` (read before the set-up began)."""
         self._local.generation = generation
         self.ever = True
+
+
+def once(function: Callable[[], None]) -> Callable[[], None]:
+    """`function` run the first time the result is called, in whichever thread, and never again
+    in this process (a class patched for every capture)."""
+    lock = threading.Lock()
+    done = False
+
+    @functools.wraps(function)
+    def run() -> None:
+        nonlocal done
+        if done:
+            return
+        with lock:
+            if not done:
+                done = True
+                function()
+
+    return run

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -26,24 +25,13 @@ from perftoolkit.middleware.capture.frames import MAX_DEPTH, Kind, callsite_of, 
 logger = logging.getLogger("perftoolkit")
 KEY = "perftoolkit_eager_site"
 _METHODS = ("select_related", "prefetch_related")
-_lock = threading.Lock()
-_installed = False
 _active = context.current
 
 
+@context.once
 def install_eager_sites() -> None:
     """Wrap QuerySet's eager-load methods (once per process). A method that cannot be wrapped is
     logged: its eager loads are then placed where the queryset runs, as before."""
-    global _installed
-    if _installed:
-        return
-    with _lock:
-        if not _installed:
-            _installed = True
-            _wrap_methods()
-
-
-def _wrap_methods() -> None:
     try:
         from django.db.models.query import QuerySet
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 from types import FrameType
 from typing import Any
 
@@ -23,8 +22,6 @@ from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.frames import callsite_of, library_path, walk
 
 logger = logging.getLogger("perftoolkit")
-_lock = threading.Lock()
-_installed = False
 # How far out from the query hook a session's save is looked for (Django's ORM save of the session
 # row sits some ten frames out).
 _SAVE_DEPTH = 40
@@ -89,16 +86,11 @@ def saves_session(frame: FrameType | None) -> bool:
     return False
 
 
+@context.once
 def install_session_tracking() -> None:
     """Make `SessionBase.modified` note where a request changed its session (once per process).
     Without `django.contrib.sessions` importable there is nothing to track."""
-    global _installed
-    if _installed:
-        return
-    with _lock:
-        if not _installed:
-            _installed = True
-            _track_modified()
+    _track_modified()
 
 
 def _track_modified() -> None:
