@@ -50,6 +50,7 @@ _CASES = [
     "manager_filtered_all",
     "self_prefetch",
     "same_set_twice",
+    "forked_chain",
     "inherited_read",
     "local_value",
     "local_value_elsewhere",

@@ -15,6 +15,7 @@ from tests.corpus.models import (
     AuthorProfile,
     Book,
     Comment,
+    Enrollment,
     Loan,
     Note,
     Publisher,
@@ -301,6 +302,16 @@ def inherited_read(request: HttpRequest) -> JsonResponse:
         book.__class__ = ShelfBook
         names.append(book.author.name)
     return JsonResponse({"names": names})
+
+
+def forked_chain(request: HttpRequest) -> JsonResponse:
+    """Each enrollment's student, then two of the student's relations: its user, and its
+    enrollments counted. One lazy student per row feeds both."""
+    rows = []
+    for e in Enrollment.objects.order_by("id"):  # origin: forked_chain
+        student = e.student  # case: forked_chain
+        rows.append([student.user.username, student.enrollments.count()])  # case: forked_reads
+    return JsonResponse({"rows": rows})
 
 
 def _tag_names(book: Book) -> list[str]:

@@ -1000,6 +1000,23 @@ def test_two_serializer_fields_reading_one_statement_through_one_project_line_ar
     assert {str(f.origin) for f in found} == {site(DRF_VIEWS, "# origin: drf_shared")}
 
 
+def test_two_relations_of_rows_one_lazy_relation_loads_are_two_findings() -> None:
+    """Each enrollment's student (loaded per row) has its user read and its enrollments counted:
+    two chains from one link, each with its own fix; the students' queries are counted once."""
+    found = findings_for("/corpus/forked_chain/")
+    assert [(f.path, f.repeats, f.fix.code if f.fix else "") for f in found] == [
+        ("student__user", 12, '.select_related("student__user")'),
+        ("student__enrollments", 6, '.annotate(enrollments_count=Count("student__enrollments"))'),
+    ]
+    assert {str(f.origin) for f in found} == {site(VIEWS, "# origin: forked_chain")}
+    assert {str(f.callsite) for f in found} == {site(VIEWS, "# case: forked_chain")}
+    from django.db.models import Count
+
+    looped = [e.student.enrollments.count() for e in Enrollment.objects.order_by("id")]
+    fixed = Enrollment.objects.annotate(enrollments_count=Count("student__enrollments"))
+    assert [e.enrollments_count for e in fixed.order_by("id")] == looped
+
+
 def test_a_reports_change_list_gets_the_change_lists_remedy(tmp_path: Any) -> None:
     """A report built from the recording says what MODE "log" says: the detectors know the view
     of the request's shape (a change list is known by it)."""

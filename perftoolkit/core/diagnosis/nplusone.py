@@ -58,8 +58,8 @@ def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[
     chains = _chains(groups, queries)
     findings: list[Finding] = []
     counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
-    for chain_groups in chains:
-        finding = _finding(profile, chain_groups, grouped)
+    for chain_groups, shared in chains:
+        finding = _finding(profile, chain_groups, grouped, shared)
         if finding is not None:
             last = chain_groups[-1].relation
             if last is not None and last.via in ("count", "exists") and last.many:
@@ -152,29 +152,45 @@ def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
     return len(keys) > 1 or None in keys
 
 
-def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[list[Group]]:
-    """Fold a group into the chain whose last relation loaded the rows it reads a relation of."""
-    chains: list[list[Group]] = []
+def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[tuple[list[Group], int]]:
+    """Fold a group into the chain one of whose relations loaded the rows it reads a relation of:
+    after its last, or, when an earlier one did (`plan.recipe.keywords` and
+    `plan.recipe.created_by`), as a chain of its own from there, whose first groups it shares
+    (their count goes with each chain; their queries are counted once, in the first)."""
+    chains: list[tuple[list[Group], int]] = []
     for group in groups:
-        parent = None
+        parent: list[Group] | None = None
+        at = 0
         if group.relation is not None:
-            for chain in chains:
-                tail = chain[-1]
-                if (
-                    tail.relation is not None
-                    and not tail.relation.many
-                    and tail.relation.kind in _SINGLE
-                    and tail.relation.target == group.relation.model
-                    and group.first > tail.first
-                    and (tail.callsite == group.callsite or _interleaved(tail, group))
-                ):
+            for chain, _ in chains:
+                at = next(
+                    (k for k in range(len(chain) - 1, -1, -1) if _loads_rows_of(chain[k], group)),
+                    -1,
+                )
+                if at >= 0:
                     parent = chain
                     break
-        if parent is not None:
+        if parent is None:
+            chains.append(([group], 0))
+        elif at == len(parent) - 1:
             parent.append(group)
         else:
-            chains.append([group])
+            chains.append(([*parent[: at + 1], group], at + 1))
     return chains
+
+
+def _loads_rows_of(link: Group, group: Group) -> bool:
+    """Whether `link`'s single relation loaded, one row per run, the rows `group` reads from."""
+    relation = link.relation
+    return (
+        relation is not None
+        and group.relation is not None
+        and not relation.many
+        and relation.kind in _SINGLE
+        and relation.target == group.relation.model
+        and group.first > link.first
+        and (link.callsite == group.callsite or _interleaved(link, group))
+    )
 
 
 def _interleaved(a: Group, b: Group) -> bool:
@@ -192,10 +208,13 @@ def _interleaved(a: Group, b: Group) -> bool:
     return True
 
 
-def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> Finding | None:
+def _finding(
+    profile: RequestProfile, chain: list[Group], grouped: set[int], shared: int = 0
+) -> Finding | None:
     queries = profile.queries
     head = chain[0]
     members = [queries[i] for g in chain for i in g.indexes]
+    own = sum(len(g.indexes) for g in chain[shared:])  # not the groups another chain counts
     example = queries[head.indexes[-1]]
     relations = [g.relation for g in chain if g.relation is not None]
     lookup = None
@@ -230,7 +249,9 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
     steps.extend(
         Step(r.model, r.field, r.many, r.kind == "generic", r.query_name) for r in relations
     )
-    quoted = next((q for q in members if q.source), None)
+    # The statement a fix repeats the filters of is the last relation's (a count after a chain).
+    last_runs = [queries[i] for i in chain[-1].indexes]
+    quoted = next((q for q in [*last_runs, *members] if q.source), None)
     source = quoted.source if quoted is not None else None
     function = head.callsite.function if head.callsite else ""
     # The rows queried in the function that reads each row: its variables are there too.
@@ -315,7 +336,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         model=root_model,
         field=steps[0].field.split("__")[0],
         path=chain_desc.path,
-        repeats=len(members),
+        repeats=own,
         fingerprint=head.fingerprint,
         sql_example=normalize(example.sql),
         callsite=head.callsite,
@@ -324,7 +345,7 @@ def _finding(profile: RequestProfile, chain: list[Group], grouped: set[int]) -> 
         severity="warning",
         message=(
             f"N+1: {arrows}{per_row} runs once per {short(root_model)} row "
-            f"({len(members)} queries){where}{remedy}"
+            f"({own} queries){where}{remedy}"
         ),
     )
 
