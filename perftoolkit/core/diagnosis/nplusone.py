@@ -60,12 +60,33 @@ def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[
     counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
     for chain_groups, shared in chains:
         finding = _finding(profile, chain_groups, grouped, shared)
+        same = next((i for i, f in enumerate(findings) if _same_finding(f, finding)), None)
+        if finding is not None and same is not None:
+            # A fork that ends where another chain does (the same relation read on another
+            # line): one finding, one fix, their queries together.
+            findings[same] = _with_repeats(findings[same], findings[same].repeats + finding.repeats)
+            continue
         if finding is not None:
             last = chain_groups[-1].relation
             if last is not None and last.via in ("count", "exists") and last.many:
                 counted.append((len(findings), last.via))
             findings.append(finding)
     return _share_prefetches(findings, counted)
+
+
+def _same_finding(a: Finding, b: Finding | None) -> bool:
+    return (
+        b is not None
+        and (a.model, a.path, a.callsite, a.fix) == (b.model, b.path, b.callsite, b.fix)
+        and a.fix is not None
+    )
+
+
+def _with_repeats(finding: Finding, repeats: int) -> Finding:
+    old = f"({finding.repeats} queries)"
+    return replace(
+        finding, repeats=repeats, message=finding.message.replace(old, f"({repeats} queries)", 1)
+    )
 
 
 def _share_prefetches(findings: list[Finding], counted: list[tuple[int, str]]) -> list[Finding]:

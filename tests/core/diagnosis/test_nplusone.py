@@ -342,3 +342,43 @@ def test_detect_nplusone_count_and_iteration_share_one_prefetch() -> None:
         == "the prefetch the rows' iteration needs also answers .count() without a query."
     )
     assert '.prefetch_related("items")' in findings[0].message
+
+
+def test_one_relation_read_after_a_link_on_two_lines_is_one_finding() -> None:
+    """Each order's customer (loaded per row), then its address read on the loop's line and read
+    again in a helper: one chain forks at the customer, both forks end at Customer.address. One
+    finding, one fix, with every address query counted (the customers' once)."""
+    helper = CallSite("shop/helpers.py", 4, "label")
+    rows = []
+    for i in range(4):
+        rows.append(event(CUSTOMER, relation=CUSTOMER_REL, key=f"c{i}"))
+        rows.append(event(ADDRESS, relation=ADDRESS_REL, key=f"a{i}"))
+        rows.append(event(ADDRESS, helper, relation=ADDRESS_REL, key=f"a{i}"))
+    [finding] = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert (finding.path, finding.repeats, str(finding.callsite)) == (
+        "customer__address",
+        12,
+        str(LOOP),
+    )
+    assert finding.fix is not None
+    assert finding.fix.code == '.select_related("customer__address")'
+    assert "(12 queries)" in finding.message
+
+
+def test_two_relations_after_one_link_are_two_findings_counting_the_link_once() -> None:
+    """Each order's customer, then the customer's address and its orders counted: two chains
+    from the customer, the customers' queries counted in the first."""
+    count = 'SELECT COUNT(*) FROM "shop_order" WHERE "shop_order"."customer_id" = %s'
+    counted = Relation(
+        "shop.Customer", "orders", "reverse_many", "shop.Order", "count", False, "customer"
+    )
+    rows = []
+    for i in range(4):
+        rows.append(event(CUSTOMER, relation=CUSTOMER_REL, key=f"c{i}"))
+        rows.append(event(ADDRESS, relation=ADDRESS_REL, key=f"a{i}"))
+        rows.append(event(count, relation=counted, key=f"n{i}", source="n = c.orders.count()"))
+    found = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert [(f.path, f.repeats, f.fix.code if f.fix else "") for f in found] == [
+        ("customer__address", 8, '.select_related("customer__address")'),
+        ("customer__orders", 4, '.annotate(orders_count=Count("customer__orders"))'),
+    ]
