@@ -9,6 +9,7 @@ import linecache
 import os
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from types import FrameType
 from typing import Any
 
@@ -200,14 +201,15 @@ def local_names(site: CallSite | None, filename: str | None, source: str | None)
     return tuple(sorted(read & bound))
 
 
-def _read_names(source: str) -> set[str]:
+@lru_cache(maxsize=4096)  # once per statement text: it is quoted on every request that repeats it
+def _read_names(source: str) -> frozenset[str]:
     for text in (source, f"{source}\n    pass"):  # a `for …:` or `if …:` header alone
         try:
             tree = ast.parse(text)
         except SyntaxError:
             continue
-        return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    return set()
+        return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    return frozenset()
 
 
 @settings_cache(maxsize=256)
