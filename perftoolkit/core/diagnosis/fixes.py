@@ -210,40 +210,38 @@ def _unreadable_filters(calls: Calls) -> bool:
 
 
 def _filter_kwargs(calls: Calls, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    kwargs: list[tuple[str, str]] = []
-    for call in calls:
-        if isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "get"):
-            for keyword in call.keywords:
-                if keyword.arg and keyword.arg not in drop:
-                    kwargs.append((keyword.arg, calls.source(keyword.value)))
-    return kwargs
+    return [(str(k.arg), calls.source(k.value)) for k in _filter_keywords(calls, drop)]
+
+
+def _filter_keywords(calls: Calls, drop: frozenset[str]) -> list[ast.keyword]:
+    return [
+        keyword
+        for call in calls
+        if isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "get")
+        for keyword in call.keywords
+        if keyword.arg and keyword.arg not in drop
+    ]
 
 
 def _row_kwargs(chain: Chain, calls: Calls) -> list[tuple[str, str]]:
     """The user's filters that stay in the fix. For a membership test the filter on the row
     (`pk=article.pk`) is what the annotation replaces; the set's owner becomes a filter instead."""
-    kwargs = _filter_kwargs(calls, _lookup_keys(chain.lookup))
+    drop = _lookup_keys(chain.lookup)
     if chain.last.constant:  # the filter on the row is what the annotation replaces
-        kwargs = [(k, v) for k, v in kwargs if k not in ("pk", "id")]
+        drop |= {"pk", "id"}
+    keywords = _filter_keywords(calls, drop)
     local = set(chain.local_names) - {"self"}  # a view's self is the view where its rows are, too
-    if local and any(_names(value) & local for _, value in kwargs):
+    if any(isinstance(n, ast.Name) and n.id in local for k in keywords for n in ast.walk(k.value)):
         # `filter(user__in=shared_users)`, `get(shift=shift)`: a value of the function that reads
         # each row, which the line where the rows are queried does not have
         raise _Inexact
+    kwargs = [(str(k.arg), calls.source(k.value)) for k in keywords]
     if not chain.last.constant:
         return kwargs
     owner = _owner_text(calls.text)
     if owner is None:
         raise _Inexact
     return [("pk", f"{owner}.pk"), *kwargs]
-
-
-def _names(expression: str) -> set[str]:
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def _owner_text(source: str) -> str | None:

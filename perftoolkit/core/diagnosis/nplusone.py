@@ -60,33 +60,12 @@ def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[
     counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
     for chain_groups, shared in chains:
         finding = _finding(profile, chain_groups, grouped, shared)
-        same = next((i for i, f in enumerate(findings) if _same_finding(f, finding)), None)
-        if finding is not None and same is not None:
-            # A fork that ends where another chain does (the same relation read on another
-            # line): one finding, one fix, their queries together.
-            findings[same] = _with_repeats(findings[same], findings[same].repeats + finding.repeats)
-            continue
         if finding is not None:
             last = chain_groups[-1].relation
             if last is not None and last.via in ("count", "exists") and last.many:
                 counted.append((len(findings), last.via))
             findings.append(finding)
     return _share_prefetches(findings, counted)
-
-
-def _same_finding(a: Finding, b: Finding | None) -> bool:
-    return (
-        b is not None
-        and (a.model, a.path, a.callsite, a.fix) == (b.model, b.path, b.callsite, b.fix)
-        and a.fix is not None
-    )
-
-
-def _with_repeats(finding: Finding, repeats: int) -> Finding:
-    old = f"({finding.repeats} queries)"
-    return replace(
-        finding, repeats=repeats, message=finding.message.replace(old, f"({repeats} queries)", 1)
-    )
 
 
 def _share_prefetches(findings: list[Finding], counted: list[tuple[int, str]]) -> list[Finding]:
@@ -196,8 +175,27 @@ def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[tuple[
         elif at == len(parent) - 1:
             parent.append(group)
         else:
-            chains.append(([*parent[: at + 1], group], at + 1))
+            shared = parent[: at + 1]
+            twin = next((c for c, _ in chains if _ends_like(c, shared, group)), None)
+            if twin is not None:
+                # The same relation read on another line after the same links (Shift.event in
+                # LocalParticipation.__str__ and in Shift.__str__): one chain, one fix.
+                twin[-1].indexes = sorted(twin[-1].indexes + group.indexes)
+            else:
+                chains.append(([*shared, group], at + 1))
     return chains
+
+
+def _ends_like(chain: list[Group], links: list[Group], group: Group) -> bool:
+    """Whether `chain` is `links` followed by a read of `group`'s relation."""
+    last = chain[-1].relation
+    return (
+        len(chain) == len(links) + 1
+        and all(a is b for a, b in zip(chain, links, strict=False))
+        and last is not None
+        and group.relation is not None
+        and (last.model, last.field) == (group.relation.model, group.relation.field)
+    )
 
 
 def _loads_rows_of(link: Group, group: Group) -> bool:

@@ -58,28 +58,40 @@ def explicit_ordering(queryset: Any) -> tuple[str, ...]:
     its prefetch serves it (a further order_by() makes a clone that carries no mark)."""
     if hasattr(queryset, OWNER_ATTRIBUTE):
         return ()
-    ordering = tuple(o for o in queryset.query.order_by if isinstance(o, str))
-    if ordering and ordering == _manager_ordering(queryset.model):
+    ordering = _names(queryset.query.order_by)
+    manager = _manager_query(queryset.model)
+    if ordering and manager is not None and ordering == _names(manager.order_by):
         # the default manager's own order (django-treebeard's `path`): a prefetch, made through
         # the same manager, keeps it
         return ()
     return ordering
 
 
-_MANAGER_ORDERING: dict[type, tuple[str, ...]] = {}
+def _names(order_by: Any) -> tuple[str, ...]:
+    return tuple(o for o in order_by if isinstance(o, str))
 
 
-def _manager_ordering(model: type) -> tuple[str, ...]:
-    known = _MANAGER_ORDERING.get(model)
-    if known is None:
-        try:
-            query = model._default_manager.get_queryset().query  # type: ignore[attr-defined]
-            known = tuple(o for o in query.order_by if isinstance(o, str))
-        except Exception as exc:  # a scope it needs: not known, so not taken for the manager's
-            logger.debug("perftoolkit: the default manager of %r not read (%r)", model, exc)
-            return ()
-        _MANAGER_ORDERING[model] = known
-    return known
+_MANAGER_QUERIES: dict[type, Any] = {}
+
+
+def _manager_query(model: type) -> Any:
+    """The query every queryset of the model's default manager starts from (its WHERE, its
+    order), read once per model; None when the manager cannot be read here (a scope or a request
+    it needs), which is logged and not asked again: it runs inside a query's capture."""
+    if model in _MANAGER_QUERIES:
+        return _MANAGER_QUERIES[model]
+    try:
+        query = model._default_manager.get_queryset().query  # type: ignore[attr-defined]
+    except Exception as exc:
+        logger.debug(
+            "perftoolkit: the default manager of %s cannot be read outside its context (%r); "
+            "its rows are taken as filtered",
+            getattr(model, "__name__", model),
+            exc,
+        )
+        query = None
+    _MANAGER_QUERIES[model] = query
+    return query
 
 
 def default_ordering(queryset: Any) -> tuple[str, ...]:
@@ -91,33 +103,13 @@ def default_ordering(queryset: Any) -> tuple[str, ...]:
     return tuple(o if isinstance(o, str) else str(o) for o in ordering)
 
 
-_MANAGER_FILTERS: dict[tuple[type, str], bool] = {}
-
-
 def manager_filters(model: type, back: str = "") -> bool:
     """Whether the model's default manager leaves rows out (its queryset has a WHERE of its
     own: `exclude(state="draft")`), other than on `back`, the field the relation itself follows
     (django-scopes' `event=<the scope's event>` on a set of the event's rows: the same rows). A
-    manager that cannot answer counts as filtering. Asked once per model and field: it runs
-    inside a query's capture."""
-    key = (model, back)
-    known = _MANAGER_FILTERS.get(key)
-    if known is not None:
-        return known
-    try:
-        where = model._default_manager.get_queryset().query.where  # type: ignore[attr-defined]
-    except Exception as exc:  # a scope it needs, a request it reads: not known, not asked again
-        logger.debug(
-            "perftoolkit: the default manager of %s cannot be read outside its context (%r); "
-            "its rows are taken as filtered",
-            getattr(model, "__name__", model),
-            exc,
-        )
-        filtering = True
-    else:
-        filtering = _constrains_other_than(where, back)
-    _MANAGER_FILTERS[key] = filtering
-    return filtering
+    manager that cannot answer counts as filtering."""
+    manager = _manager_query(model)
+    return manager is None or _constrains_other_than(manager.where, back)
 
 
 def _constrains_other_than(node: Any, field: str) -> bool:
@@ -132,9 +124,6 @@ def _constrains_other_than(node: Any, field: str) -> bool:
     return target is None or not field or getattr(target, "name", None) != field
 
 
-_MANAGER_CONDITIONS: dict[type, int] = {}
-
-
 def filtered_beyond_manager(queryset: Any) -> bool:
     """Whether a related set's queryset has conditions other than its relation's key and those
     every queryset of the model's default manager has (django-scopes' `space=…`, a manager that
@@ -143,16 +132,8 @@ def filtered_beyond_manager(queryset: Any) -> bool:
     conditions = len(queryset.query.where.children)
     if conditions <= 1:
         return False
-    model = queryset.model
-    own = _MANAGER_CONDITIONS.get(model)
-    if own is None:
-        try:
-            own = len(model._default_manager.get_queryset().query.where.children)
-        except Exception as exc:  # a scope it needs: its conditions are not known
-            logger.debug("perftoolkit: the default manager of %r not read (%r)", model, exc)
-            return True
-        _MANAGER_CONDITIONS[model] = own
-    return conditions > 1 + own
+    manager = _manager_query(queryset.model)
+    return manager is None or conditions > 1 + len(manager.where.children)
 
 
 def with_manager_filters(relation: Any, queryset: Any) -> Any:

@@ -31,7 +31,7 @@ from django.db.backends.signals import connection_created
 
 from perftoolkit.conf import on_settings_reset
 from perftoolkit.core.events import CallSite, Choices, Relation
-from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
+from perftoolkit.core.fingerprint import is_write
 from perftoolkit.middleware.capture import attribution, context, lookups, sites
 from perftoolkit.middleware.capture.accesses import AccessTracker, install_access_tracking
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
@@ -53,9 +53,7 @@ _CONNECTION_SETUP = (
 _CALLER = 2  # frames out from _record: _Dispatch.__call__, then Django's executor (walks start)
 
 
-@lru_cache(maxsize=4096)  # once per statement text
-def _writes(sql: str) -> bool:
-    return statement_kind(sql) in WRITE_KINDS
+_writes = lru_cache(maxsize=4096)(is_write)  # once per statement text
 
 
 def active_captures() -> tuple[QueryCapture, ...]:
@@ -280,11 +278,11 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     return None
 
 
-def _serializer_key(found: Walk) -> tuple[int, int, int] | None:
+def _serializer_key(found: Walk) -> int | None:
     """What tells a DRF serializer's reads apart: the field being rendered."""
     if found.serializer is None:
         return None
-    return (id(attribution.frame_local(found.serializer, "field")), 0, 0)
+    return id(attribution.frame_local(found.serializer, "field"))
 
 
 def _template_key(found: Walk) -> tuple[int, int, int] | None:
@@ -317,7 +315,7 @@ class QueryCapture:
         # statement repeated from, and the object whose related set ran a statement the first
         # time (weakly: the same object again on a repeat means the rows vary, not the set).
         self._repeats: (
-            dict[tuple[str, str, int, int, tuple[int, int, int] | None], RawQuery] | None
+            dict[tuple[str, str, int, int, tuple[int, int, int] | int | None], RawQuery] | None
         ) = None
         self._hints: dict[str, _Place] | None = None
         self._owners: dict[str, weakref.ref[Any]] | None = None
@@ -333,7 +331,7 @@ class QueryCapture:
         # The line that first modified a session in this capture, and its file (`sessions.py`).
         self.session_site: tuple[CallSite, str] | None = None
         # The serializer field a statement's first run read through (made when one does).
-        self._fields: dict[str, tuple[int, int, int] | None] | None = None
+        self._fields: dict[str, int | None] | None = None
 
     @property
     def cache(self) -> CacheCounter | None:

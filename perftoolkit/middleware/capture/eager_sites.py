@@ -83,10 +83,7 @@ def _caller(frame: Any) -> tuple[str, int, str] | None:
 
 def eager_site(queryset: Any) -> CallSite | None:
     """The project line that asked for `queryset`'s eager loads, if a capture saw it."""
-    try:
-        value = queryset.query.__dict__.get(KEY)
-    except AttributeError:
-        return None
+    value = getattr(getattr(queryset, "query", None), "__dict__", {}).get(KEY)
     if type(value) is not tuple or len(value) != 3:
         return None
     return CallSite(*value)

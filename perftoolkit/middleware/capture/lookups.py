@@ -168,7 +168,8 @@ def _row_holding(frame: Any, model: Any, value: Any) -> _Hop | None:
     value = getattr(value, "pk", value)
     try:
         rows = [v for v in frame.f_locals.values() if isinstance(v, Model)]
-    except Exception:  # a frame whose locals cannot be read
+    except Exception as exc:  # a frame whose locals cannot be read: the key's own model's rows
+        logger.debug("perftoolkit: the rows of a per-row query not looked for (%r)", exc)
         return None
     if not rows or any(isinstance(r, model) and equal(r.pk, value) for r in rows):
         return None

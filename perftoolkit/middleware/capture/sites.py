@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import linecache
+import logging
 import os
 import textwrap
 from dataclasses import dataclass
@@ -13,8 +14,11 @@ from functools import lru_cache
 from types import FrameType
 from typing import Any
 
+from django.db.models import Model
+
 from perftoolkit.conf import settings_cache
 from perftoolkit.core.events import CallSite, Choices
+from perftoolkit.core.fix.context import request_attribute
 from perftoolkit.middleware.capture.attribution import frame_local, label
 from perftoolkit.middleware.capture.frames import (
     MAX_DEPTH,
@@ -24,6 +28,8 @@ from perftoolkit.middleware.capture.frames import (
     classify,
     relative_path,
 )
+
+logger = logging.getLogger("perftoolkit")
 
 
 def template_site(walk: Walk) -> CallSite | None:
@@ -150,8 +156,6 @@ def caller_of_method(frame: FrameType) -> CallSite | None:
     first project line out from it that is not a method of that same instance (a save() calling
     super().save(), a method calling another); None otherwise, or when no project line called it
     (a signal Django sent, a handler's frame)."""
-    from django.db.models import Model
-
     row = frame_local(frame, "self")
     if not isinstance(row, Model):
         return None
@@ -209,15 +213,16 @@ def _read_names(source: str) -> frozenset[str]:
         except SyntaxError:
             continue
         return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    # a line of a longer statement: no fix quotes it (fixes.py refuses a source it cannot parse)
+    logger.debug("perftoolkit: names of %r not read: it does not parse", source[:80])
     return frozenset()
 
 
 @settings_cache(maxsize=256)
 def _bound_names(filename: str, count: int, first: str) -> dict[int, frozenset[str]]:
     """For each line inside a function of the file, the names that function binds."""
-    try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
-    except (SyntaxError, ValueError):
+    tree = _module(filename, count, first)
+    if tree is None:
         return {}
     by_line: dict[int, frozenset[str]] = {}
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
@@ -248,8 +253,6 @@ def _from_the_request(function: ast.AST, stored: list[str]) -> set[str]:
     """The variables only ever assigned an attribute of the request (`user =
     self.context["request"].user`): perf_fix writes them as the origin reaches the request, so a
     fix may use them."""
-    from perftoolkit.core.fix.context import request_attribute
-
     values: dict[str, list[ast.expr]] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -265,13 +268,23 @@ def _from_the_request(function: ast.AST, stored: list[str]) -> set[str]:
 
 
 @settings_cache(maxsize=256)
+def _module(filename: str, count: int, first: str) -> ast.Module | None:
+    """A project module's syntax tree, parsed once for its statements and its functions' names.
+    Keyed by the file's line count and first line as well, so a file linecache reread is parsed
+    again; None (logged) when it does not parse."""
+    try:
+        return ast.parse("".join(linecache.getlines(filename)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        logger.debug("perftoolkit: %s not parsed (%r): its lines are quoted alone", filename, exc)
+        return None
+
+
+@settings_cache(maxsize=256)
 def _statements(filename: str, count: int, first: str) -> dict[int, tuple[int, int]]:
     """Each line of a module → the first and last line of the innermost statement holding it (a
-    compound statement's header only). Keyed by the file's line count and first line as well,
-    so a file linecache reread is parsed again."""
-    try:
-        tree = ast.parse("".join(linecache.getlines(filename)))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # its lines are quoted alone
+    compound statement's header only)."""
+    tree = _module(filename, count, first)
+    if tree is None:
         return {}
     spans: dict[int, tuple[int, int]] = {}
     for node in ast.walk(tree):  # outer statements first: inner ones overwrite their lines
