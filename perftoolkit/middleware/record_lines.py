@@ -5,7 +5,9 @@ A line is split as the report needs it: the numbers that vary from request to re
 start, duration, cache use, each query's time) and everything else, the *shape*: endpoint, view,
 statements, rows without their times, parameter hashes reduced to their pattern of equality
 (`"a1", "b2", "a1"` → `"0", "1", "0"`: they are salted per process and mean nothing across
-requests, but detectors compare them within one), callsites, relations, eager loads. Two requests
+requests, but detectors compare them within one), callsites, relations, eager loads. The request's
+path, query string and user are numbers too: `/books/7/` by one user and `/books/8/` by another
+are one shape. Two requests
 whose shapes are equal get the same findings, so a shape is validated and analysed once.
 
 Every value read is checked for its type and range: a line that fails is skipped by the reader
@@ -29,6 +31,7 @@ _PARAMS_KEY = ROW_FIELDS.index("params_key")
 MAX_TIMESTAMP = 253_402_300_799.0
 # A request or query that took more than a week was not measured: it is a corrupt value.
 MAX_MS = 7 * 24 * 3600 * 1000.0
+_TARGET = ("path", "query", "user")
 _CANONICAL_KEYS = tuple(str(i) for i in range(1024))
 _LIST, _STR, _NUMBER = frozenset({list}), frozenset({str}), frozenset({int, float})
 _RELATION_KINDS = frozenset(
@@ -52,6 +55,9 @@ class Numbers:
     cache_hits: int
     ms: list[float]
     key: tuple[Any, ...]  # a hash key for the shape (equal shapes, equal keys; not the reverse)
+    # The request's own target (`path`, `query`, `user`, those it has): no detector reads them,
+    # and requests of one shape to other rows or by other users are still one shape.
+    target: dict[str, Any]
 
 
 def parse(raw: bytes) -> dict[str, Any]:
@@ -84,6 +90,7 @@ def split(data: dict[str, Any]) -> Numbers:
     started = _number(data.pop("started_at", 0.0), "started_at", MAX_TIMESTAMP)
     duration = _number(data.pop("duration_ms", 0.0), "duration_ms", MAX_MS)
     gets, hits = _cache(data.pop("cache", None))
+    target = {name: data.pop(name) for name in _TARGET if name in data}
     rows = data.get("queries", [])
     if type(rows) is not list:
         raise BadLine(f"'queries' must be a list, not {_show(rows)}")
@@ -124,7 +131,7 @@ def split(data: dict[str, Any]) -> Numbers:
                     canonical = keys[key] = _CANONICAL_KEYS[n] if n < 1024 else str(n)
                 row[_PARAMS_KEY] = canonical
     key = (data["method"], data["route"], fingerprints)
-    return Numbers(status, view, started, duration, gets, hits, ms, key)
+    return Numbers(status, view, started, duration, gets, hits, ms, key, target)
 
 
 def _number(value: Any, name: str, limit: float) -> float:

@@ -424,8 +424,9 @@ def recorded_profiles(directory: _PathLike | Sequence[_PathLike]) -> Iterator[Re
                         continue
                     try:
                         data = parse(raw)
-                        split(data)
+                        target = split(data).target
                         check_shape(data)
+                        data.update(target)
                     except BadLine:
                         continue
                     yield _from_dict(data)

@@ -315,8 +315,8 @@ def test_log_mode_diagnoses_each_request_shape_once(
         received.append((profile.route, len(profile.queries)))
 
     with override_mode("log"), caplog.at_level(logging.WARNING, logger="perftoolkit"):
-        for _ in range(3):
-            Client().get("/corpus/chain2/")
+        for query in ("", "?page=2", "?page=3"):  # one shape: no detector reads the target
+            Client().get(f"/corpus/chain2/{query}")
         Client().get("/corpus/fk/")  # another shape
         findings_detected.connect(listener)
         try:

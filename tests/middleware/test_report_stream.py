@@ -119,7 +119,8 @@ def test_each_request_shape_is_analysed_once(lines: list[str], work: Path) -> No
     write_recordings(lines[:1], [one], requests=200, seed_value=3)
     reader = RecordReader([one], detectors=load_detectors(), options=DetectionOptions())
     reader.read()
-    # 200 requests of one endpoint: the full page, and pages cut by 1, 2 or 3 rows.
+    # 200 requests of one endpoint: the full page, and pages cut by 1, 2 or 3 rows; by many
+    # users, with many query strings (no detector reads them).
     assert reader.lines == 200
     assert 1 <= reader.analysed <= 4
     assert reader.aggregator.requests == 200

@@ -51,8 +51,8 @@ def record_corpus(directory: Path, paths: Sequence[str] = PATHS, times: int = 2)
 
 
 def varied_line(base: dict[str, Any], rng: random.Random, *, odd: bool = False) -> dict[str, Any]:
-    """`base` as another request of its endpoint: new times and parameter hashes, and now and
-    then a shorter page (its last rows cut). `odd` also draws times that are not whole
+    """`base` as another request of its endpoint: new times and parameter hashes, another user and
+    query string, and now and then a shorter page (its last rows cut). `odd` also draws times that are not whole
     thousandths (binary fractions, so float sums stay exact)."""
     line = dict(base)
     rows = [list(row) for row in base["queries"]]
@@ -74,6 +74,10 @@ def varied_line(base: dict[str, Any], rng: random.Random, *, odd: bool = False) 
         status=rng.choice([200, 200, 200, 404, 500]),
         cache={"gets": (gets := rng.randint(0, 5)), "hits": rng.randint(0, gets)},
     )
+    if rng.random() < 0.5:
+        line["user"] = rng.randint(1, 1000)
+    if rng.random() < 0.5:
+        line["query"] = f"page={rng.randint(1, 1000)}"
     return line
 
 
