@@ -9,7 +9,9 @@ queries a request on its list views) is recorded once through the test client, t
 synthetic request is one of those lines, varied as production traffic varies: four worker files
 written in time order, each request's duration and every query's time drawn around the recorded
 ones, fresh parameter hashes per request, one request in 50 answering 500 or 404, and one in five
-cut short by a few rows (a shorter page: another statement sequence, so another shape to analyse).
+cut short by a few rows (a shorter page: another statement sequence, so another shape to analyse);
+a signed-in request by one of a thousand users, and one request in three with a query string of
+its own (the same shape: no detector reads either).
 
 Each build runs in a process of its own (`perftoolkit report build DIR -o report.json`), timed by
 the wall clock, with the peak resident memory the kernel reports for that process (wait4's
@@ -146,6 +148,10 @@ def synthesize(base: list[dict[str, Any]], requests: int, out: Path, seed: int =
                 duration_ms=round(line["duration_ms"] * rng.uniform(0.5, 2.0), 3),
                 status=500 if i % 100 == 7 else 404 if i % 100 == 57 else line["status"],
             )
+            if "user" in line:
+                line["user"] = rng.randint(1, 1000)
+            if rng.random() < 1 / 3:
+                line["query"] = f"page={rng.randint(1, 50)}&q={rng.getrandbits(32):x}"
             handles[i % WORKERS].write(json.dumps(line, separators=(",", ":")) + "\n")
     finally:
         for handle in handles:
@@ -201,13 +207,26 @@ NEW_KEYS = ("skipped_lines",)
 
 
 def same_report(new: Path, old: Path) -> bool:
-    """Byte-equal once the keys only the newer version writes are left out."""
-    data = json.loads(new.read_text())
-    for key in NEW_KEYS:
-        data.pop(key, None)
-    return json.dumps(data, indent=2, sort_keys=True) == json.dumps(
-        json.loads(old.read_text()), indent=2, sort_keys=True
+    """Byte-equal once the keys only the newer version writes are left out (of both: a newer
+    baseline writes them too)."""
+    texts = []
+    for path in (new, old):
+        data = json.loads(path.read_text())
+        for key in NEW_KEYS:
+            data.pop(key, None)
+        texts.append(json.dumps(data, indent=2, sort_keys=True))
+    return texts[0] == texts[1]
+
+
+def revision(checkout: Path) -> str:
+    """The baseline checkout's commit, or its path when it is not a git checkout."""
+    found = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    return f"at {found.stdout.strip()}" if found.returncode == 0 else str(checkout)
 
 
 def machine() -> dict[str, Any]:
@@ -267,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(directory)
     result = {"machine": machine(), "base_lines": len(base), "rows": rows}
+    if args.baseline:
+        result["baseline"] = revision(Path(args.baseline))
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "report_build.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -284,9 +305,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"{m['system']} {m['machine']}, {m['cpus']} CPUs; synthetic record directories made "
         f"from {result['base_lines']} recorded lines of the sample project's `before` variant.",
         "",
-        "The baseline is the build before it streamed (every request in memory, analysed one by "
-        'one), on the same directories; "same report.json" compares the two reports with the '
-        f"keys only the new one writes ({', '.join(NEW_KEYS)}) left out.",
+        "The baseline is the build of another checkout (`--baseline`"
+        + (f" {result['baseline']}" if result.get("baseline") else "")
+        + '), on the same directories; "same report.json" compares the two reports with the '
+        f"keys only the newer one writes ({', '.join(NEW_KEYS)}) left out.",
         "",
         "| requests | size | seconds | peak RSS | baseline seconds | baseline peak RSS | same report.json |",
         "|---:|---:|---:|---:|---:|---:|:---:|",
