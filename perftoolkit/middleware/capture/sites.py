@@ -185,8 +185,19 @@ def source_line(site: CallSite | None, filename: str | None) -> str | None:
     start, end = _statements(filename, len(lines), lines[0]).get(site.line, (site.line, site.line))
     if end - start >= _MAX_STATEMENT_LINES:
         start = end = site.line
-    text = textwrap.dedent("".join(lines[start - 1 : end])).strip()
-    return text or None
+    key = (filename, start, end)
+    known = _sources.get(key)
+    if known is not None and known[0] is lines:  # the same text of the file (linecache's list)
+        return known[1]
+    text = textwrap.dedent("".join(lines[start - 1 : end])).strip() or None
+    if len(_sources) >= 4096:
+        _sources.clear()
+    _sources[key] = (lines, text)
+    return text
+
+
+# Statements quoted, by file and lines: quoted on every request that repeats them.
+_sources: dict[tuple[str, int, int], tuple[list[str], str | None]] = {}
 
 
 def local_names(site: CallSite | None, filename: str | None, source: str | None) -> tuple[str, ...]:
