@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -76,11 +77,39 @@ class ShapeDiagnoses:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._shapes = ShapeCache(max_shapes, max_bytes)
+        # By `capture.profile.shape_key`, for requests that write no line.
+        self._keyed: OrderedDict[tuple[Any, ...], Diagnosis] = OrderedDict()
         on_settings_reset(self.clear)  # DETECTORS, thresholds, ignore rules
 
     def clear(self) -> None:
         with self._lock:
             self._shapes = ShapeCache(self.max_shapes, self.max_bytes)
+            self._keyed = OrderedDict()
+
+    def diagnose_key(
+        self, key: tuple[Any, ...], profile: Callable[[], RequestProfile]
+    ) -> Diagnosis | None:
+        """The diagnosis of a request whose shape `key` gives (`capture.profile.shape_key`: equal
+        keys, equal shapes), without building its line; `profile` builds the request's profile
+        when the key is new. The least recently seen keys are dropped past `max_shapes`. None
+        when a value in the key cannot be hashed (an unhashable parameter in a relation's
+        filters): look that request up by its line."""
+        keyed = self._keyed
+        with self._lock:
+            try:
+                known = keyed.get(key)
+            except TypeError:
+                return None
+            if known is not None:
+                keyed.move_to_end(key)
+                return known
+        diagnosis = diagnose(profile())
+        with self._lock:
+            keyed = self._keyed  # (a settings reset may have replaced it meanwhile)
+            keyed[key] = diagnosis
+            while len(keyed) > self.max_shapes:
+                keyed.popitem(last=False)
+        return diagnosis
 
     def diagnose(self, line: dict[str, Any], profile: Callable[[], RequestProfile]) -> Diagnosis:
         """The diagnosis of the request `line` records (which this leaves as its shape: write it

@@ -32,8 +32,8 @@ from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.failures import failed
-from perftoolkit.middleware.capture.profile import build_profile, profile_line
-from perftoolkit.middleware.detectors import ShapeDiagnoses, diagnose
+from perftoolkit.middleware.capture.profile import build_profile, profile_line, shape_key
+from perftoolkit.middleware.detectors import Diagnosis, ShapeDiagnoses, diagnose
 from perftoolkit.middleware.recorder import recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
@@ -327,15 +327,19 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
             recorder_for(record_dir).record(slow_line, raw)
         return
     # In MODE "log" with the default detectors (which read only a request's shape), requests of
-    # one shape are analysed once: the line is built, and its shape looked up.
+    # one shape are analysed once: looked up by the shape's key (or by the line, when one is
+    # written).
     by_shape = False
+    key = None
     try:
         detect = mode in ("log", "raise") and _may_find(capture, conf)
         by_shape = detect and mode == "log" and conf.detectors == DEFAULT_DETECTORS
         profile = build_profile(capture, **info._asdict()) if detect and not by_shape else None
         line = None
-        if record_dir or by_shape:
+        if record_dir:
             line = profile.to_dict() if profile is not None else profile_line(capture, *info)
+        elif by_shape:  # no line to write: the shape's key, built without it
+            key = shape_key(capture, info.method, info.route, info.view, info.view_class)
     except Exception:
         if mode == "raise":
             raise
@@ -344,11 +348,8 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
     if record_dir and line is not None:
         raw = capture.queries if "capture_error" not in line else []
         recorder_for(record_dir).record(line, raw)
-    if by_shape and line is not None:
-        diagnosis = _shapes.diagnose(line, lambda: build_profile(capture, **info._asdict()))
-    elif profile is not None:
-        diagnosis = diagnose(profile)
-    else:
+    diagnosis = _diagnosis(capture, info, profile, line if by_shape else None, key)
+    if diagnosis is None:
         return
     findings, ignored = diagnosis
     if ignored and mode == "log":
@@ -377,6 +378,26 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
 
 
 _shapes = ShapeDiagnoses()
+
+
+def _diagnosis(
+    capture: QueryCapture,
+    info: _Request,
+    profile: RequestProfile | None,
+    line: dict[str, Any] | None,
+    key: tuple[Any, ...] | None,
+) -> Diagnosis | None:
+    """The request's findings: its shape's, looked up by `key` or by `line` (which this leaves as
+    its shape), or its profile's; None when it has neither."""
+    build = partial(build_profile, capture, **info._asdict())
+    if key is not None:
+        known = _shapes.diagnose_key(key, build)
+        if known is not None:
+            return known
+        line = profile_line(capture, *info)  # a value in the key cannot be hashed
+    if line is not None:
+        return _shapes.diagnose(line, build)
+    return diagnose(profile) if profile is not None else None
 
 
 def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any], list[RawQuery]]:

@@ -416,9 +416,9 @@ class QueryCapture:
             frame = sys._getframe(_CALLER)  # only now: a frame object is made for it
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
-        frame = sys._getframe(_CALLER)
         # A repeat. The last run of this statement came from a known line: if the frame at the
-        # same depth is that line again, the walk is skipped.
+        # same depth is that line again, the walk is skipped (and no frame object is asked for
+        # but that one).
         hints = self._hints
         if hints is None:
             hints = self._hints = {}
@@ -426,6 +426,7 @@ class QueryCapture:
         if known is not None:
             self.queries.append(known.again(params, many, alias, ms))
             return
+        frame = sys._getframe(_CALLER)
         found = walk(frame)
         project = found.project
         key = (

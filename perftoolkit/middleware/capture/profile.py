@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections import Counter
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from perftoolkit.core.events import (
@@ -25,7 +26,7 @@ from perftoolkit.core.events import (
     round6,
 )
 from perftoolkit.core.fingerprint import fingerprint
-from perftoolkit.middleware.capture.capture import QueryCapture
+from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery
 from perftoolkit.middleware.capture.sites import local_names, source_line, view_queryset_site
 
 logger = logging.getLogger("perftoolkit")
@@ -330,6 +331,55 @@ def _query_dicts(
                 if names:
                     extra["locals"] = list(names)
         append(query_row(fp, query.ms, site, relation, model, key, extra))
+
+
+def shape_key(
+    capture: QueryCapture, method: str, route: str, view: str, view_class: Any
+) -> tuple[Any, ...]:
+    """What the request's record line would hold without its numbers (`record_lines.split`), as
+    a hashable value built without the line: every input of that shape is in it, so two requests
+    with equal keys have equal shapes (the reverse may not hold: a key may tell apart shapes that
+    come out equal, which costs a diagnosis, never a wrong one). For MODE "log", which looks a
+    request's diagnosis up by its shape after every response."""
+    raw = capture.queries
+    counts = Counter([q.sql for q in raw]) if len(raw) > 1 else None
+    parts: list[tuple[Any, ...]] = []
+    shared: dict[int, int] = {}  # id(template) → its runs' part (runs of one template are alike)
+    values: dict[str, int] = {}  # the pattern of equal parameters, as the line's params keys
+    rows: list[Any] = []
+    append = rows.append
+    for query in raw:
+        template = query.template
+        part = shared.get(id(template)) if template is not None else None
+        if part is None:
+            part = len(parts)
+            parts.append(_content(query))
+            if template is not None:
+                shared[id(template)] = part
+        if counts is not None and counts[query.sql] > 1:
+            value = repr(query.params)
+            equal = values.get(value)
+            if equal is None:
+                equal = values[value] = len(values)
+            append((part, equal))
+        else:
+            append(part)
+    access = capture.counted()[1]
+    accessed: tuple[Any, ...] = ()
+    if access is not None:
+        accessed = (
+            tuple(sorted(access.accessed())) if access.seen else (),
+            tuple(sorted(access.loaded_models())) if access.loaded else (),
+        )
+    return (method, route, view, view_class, tuple(parts), tuple(rows), accessed)
+
+
+# Every field of a captured statement that its row of the line shows, but its time and parameters
+# (and `template`, which only says which rows share the rest); one C call makes the tuple.
+SHAPE_FIELDS = tuple(
+    name for name in RawQuery.__dataclass_fields__ if name not in ("params", "ms", "template")
+)
+_content = attrgetter(*SHAPE_FIELDS)
 
 
 def _filtered_read(query: Any) -> bool:
