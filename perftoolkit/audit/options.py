@@ -98,7 +98,7 @@ class ScaffoldOptions:
     writes: bool = option(
         False,
         "Also POST to DRF list routes and PATCH their detail routes, with bodies copied from "
-        "existing rows (never DELETE).",
+        "existing rows (never DELETE), and keep GET pages that changed or deleted rows when asked.",
     )
     include: tuple[str, ...] = option(
         (), "Only routes matching this regular expression (repeatable)."

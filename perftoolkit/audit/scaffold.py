@@ -66,6 +66,7 @@ _SESSION_ENDERS = re.compile(
     r"log-?out|sign-?out|impersonat|hijack|switch-?user|login-?as|become-?user", re.IGNORECASE
 )
 _LOGIN = re.compile(r"log-?in|sign-?in", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Words of a route or a view's name that say a GET changes data (a function view that deletes on
 # GET, a toggle, a copy): left out unless --include names the route, so a load test of the pages
 # does not delete the rows it reads.
@@ -84,6 +85,11 @@ _CHANGES_DATA = frozenset(
         "purge",
         "reset",
         "unsubscribe",
+        "restore",
+        "publish",
+        "unpublish",
+        "approve",
+        "mark",
     }
 )
 
@@ -248,7 +254,7 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
         except Exception as exc:  # a view that cannot be inspected is one route left out
             skipped.append(SkippedRoute("GET", entry.key, _uninspectable(exc)))
             continue
-        reason = _left_out(entry, info, explicit=bool(options.include))
+        reason = _left_out(entry, info, include=options.include)
         if reason is not None:
             left_out[reason] = left_out.get(reason, 0) + 1
             continue
@@ -274,7 +280,7 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
                 )
             )
     login = login_for(user, writes=options.writes)
-    tasks, unanswered = probe_tasks(tasks, login)
+    tasks, unanswered = probe_tasks(tasks, login, writes=options.writes)
     skipped.extend(unanswered)
     profile = ScaffoldedProfile(
         name=options.name,
@@ -315,26 +321,35 @@ def _keyed_tasks(entry: UrlEntry, options: ScaffoldOptions) -> list[ProfileTask]
     ]
 
 
-def _left_out(entry: UrlEntry, info: ViewInfo, *, explicit: bool) -> str | None:
+def _left_out(entry: UrlEntry, info: ViewInfo, *, include: tuple[str, ...]) -> str | None:
+    """Why a route is left out by default, or None. --include chooses among the routes: it brings
+    back the admin and the other tools' pages it matches, but a page that logs out or whose name
+    says a GET changes data only when an --include pattern itself says so (`--include logout`),
+    not because it selects a whole part of the site (`--include '^api/'`)."""
     if any(name == "format" for _, name in route_parameters(entry.key)):
         return "format-suffix copies of routes"
-    if explicit:
-        return None  # --include chose these routes
-    if "admin" in entry.app_names or hasattr(entry.callback, "model_admin"):
-        return "the Django admin"
-    if "djdt" in entry.app_names:
-        return "django-debug-toolbar"
-    for prefix, what in _LEFT_OUT:
-        if info.label.startswith(prefix):
-            return what
-    if _SESSION_ENDERS.search(entry.key) or _SESSION_ENDERS.search(info.label):
+    if not include:
+        if "admin" in entry.app_names or hasattr(entry.callback, "model_admin"):
+            return "the Django admin"
+        if "djdt" in entry.app_names:
+            return "django-debug-toolbar"
+        for prefix, what in _LEFT_OUT:
+            if info.label.startswith(prefix):
+                return what
+    ends = _SESSION_ENDERS.search(entry.key) or _SESSION_ENDERS.search(info.label)
+    if ends and not any(_SESSION_ENDERS.search(p) for p in include):
         return "logging out or switching user"
-    if _LOGIN.search(entry.key) and route_parameters(entry.key):
-        return "logging out or switching user"  # a login for someone (`users/<pk>/login`)
+    # a login for someone (`users/<pk>/login`)
+    login_as = _LOGIN.search(entry.key) and route_parameters(entry.key)
+    if login_as and not any(_LOGIN.search(p) for p in include):
+        return "logging out or switching user"
     literal = re.sub(r"<[^>]+>", "", entry.key)
-    words = set(re.split(r"[^a-z]+", f"{literal} {info.label.rsplit('.', 1)[-1]}".lower()))
-    if words & _CHANGES_DATA and not info.drf:
+    name = _CAMEL.sub(" ", info.label.rsplit(".", 1)[-1])  # DeleteView: delete, view
+    words = set(re.split(r"[^a-z]+", f"{literal} {name}".lower())) & _CHANGES_DATA
+    if words and not info.drf and not any(w in p.lower() for p in include for w in words):
         return "pages whose name says a GET changes data (delete, copy, toggle, …)"
+    if include:
+        return None  # --include chose these routes
     from perftoolkit.conf import get_settings
 
     path = "/" if entry.key == "/" else f"/{entry.key}"

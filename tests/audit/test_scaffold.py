@@ -432,3 +432,49 @@ def test_the_scaffold_reads_rows_outside_django_scopes_scopes(
     assert entered == ["enter"]
     assert profile.tasks
     assert outside == []
+
+
+GUARDED = override_settings(ROOT_URLCONF="tests.scaffoldsite.guarded_urls", MIDDLEWARE=SESSIONS)
+
+
+@GUARDED
+def test_the_probe_leaves_out_pages_that_log_out_or_write_whatever_their_names() -> None:
+    built = prepared(staff())
+    profile = built.profile
+    # The page after the one that ended the session was still asked as the user (a members-only
+    # page answers 403 to anyone else); a write every page makes is the site's, and a time
+    # noted, a counter counted and a row added are writes a load test may repeat: kept.
+    assert sorted(t.route for t in profile.tasks) == [
+        "api/whoami/",
+        "members/",
+        "to-page/",
+        "touch/",
+    ]
+    reasons = {s.route: s.reason for s in profile.skipped}
+    assert reasons["sessions/end/"] == (
+        "its answer at /sessions/end/ clears the login's sessionid cookie: a load test's users "
+        "would be logged out (with the values found (asked once when the profile was written))"
+    )
+    assert reasons["authors/<int:pk>/name/"].startswith("a GET that writes (UPDATE on ")
+    assert "corpus_author" in reasons["authors/<int:pk>/name/"]
+    assert reasons["authors/<int:pk>/name/"].endswith(
+        "a load test would change your data (--writes keeps it)"
+    )
+    assert "corpus_publisher" not in reasons["authors/<int:pk>/name/"]
+    assert built.left_out == {
+        "pages whose name says a GET changes data (delete, copy, toggle, …)": 1
+    }
+    assert not Author.objects.filter(name="renamed").exists()  # the probes were rolled back
+
+
+@GUARDED
+def test_writes_keeps_the_pages_that_write_and_include_brings_back_what_it_names() -> None:
+    routes = {t.route for t in prepared(staff(), writes=True).profile.tasks}
+    assert "authors/<int:pk>/name/" in routes
+    assert "sessions/end/" not in routes  # logging out is never kept: it ends every user's run
+    # A pattern that selects routes keeps out a page whose name says it deletes, unless the
+    # pattern says so itself (`--include logout` above).
+    for include in ("^", "again"):
+        assert prepared(staff(), include=(include,)).left_out == {
+            "pages whose name says a GET changes data (delete, copy, toggle, …)": 1
+        }

@@ -207,3 +207,52 @@ def forbidden(request: HttpRequest) -> HttpResponse:
 
 def to_page(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/api/whoami/")
+
+
+# Pages whose names say nothing of what they do: the probe sees it.
+def sessions_end(request: HttpRequest) -> HttpResponse:
+    from django.contrib.auth import logout as end_session
+
+    end_session(request)  # clears the session cookie every later request of the profile sends
+    return HttpResponse("ended")
+
+
+def members_only(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return HttpResponseForbidden("members only")
+    request.session["seen"] = True  # the session's own row: not the project's data
+    return HttpResponse(request.user.get_username())
+
+
+def rename_author(request: HttpRequest, pk: int) -> HttpResponse:
+    Author.objects.filter(pk=pk).update(name="renamed")  # on GET, named as a page
+    return HttpResponse("ok")
+
+
+class DeleteRevision(TemplateView):
+    """A view class named for what it does, on a route that says nothing."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse("gone")
+
+
+def with_visit(view: Any) -> Any:
+    """A site-wide write: every page notes the visit (a `last seen` middleware would)."""
+
+    def wrapped(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        Publisher.objects.filter(pk=-1).update(name="visited")
+        return view(request, **kwargs)
+
+    return wrapped
+
+
+def touch(request: HttpRequest) -> HttpResponse:
+    """Writes a load test may repeat: a time noted, a counter counted, a row added."""
+    from django.contrib.auth.models import User
+    from django.db.models import F
+    from django.utils import timezone
+
+    User.objects.filter(pk=request.user.pk).update(last_login=timezone.now())
+    Review.objects.filter(pk__in=[-1]).update(rating=F("rating") + 1)
+    Tag.objects.create(name="seen")
+    return HttpResponse("noted")
