@@ -69,6 +69,10 @@ class Book(models.Model):
     def review_total(self) -> int:
         return self.reviews.count()
 
+    def namesakes(self) -> int:
+        """Run from a view and from two template lines: each caller's runs are its own."""
+        return Book.objects.filter(title__startswith=self.title[:4]).count()  # model: namesakes
+
     def approved_reviews(self) -> int:
         # called from a template: the filter is on this line, not the template's
         return self.reviews.filter(approved=True).count()  # case: template_filter

@@ -418,6 +418,12 @@ def two_routes_template(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
 
 
+def method_callers(request: HttpRequest) -> HttpResponse:
+    books = list(Book.objects.order_by("id"))
+    books[0].namesakes()  # caller: view
+    return render(request, "corpus/namesakes.html", {"books": books})  # origin: method_callers
+
+
 def eager_some_requests(request: HttpRequest) -> JsonResponse:
     # Reads the author only when asked: the select_related is used by those requests.
     books = Book.objects.select_related("author").order_by("id")  # origin: eager_some_requests

@@ -37,7 +37,7 @@ from perftoolkit.middleware.capture.accesses import AccessTracker, install_acces
 from perftoolkit.middleware.capture.cachestats import CacheCounter, install_cache_counting
 from perftoolkit.middleware.capture.eager_sites import eager_site, install_eager_sites
 from perftoolkit.middleware.capture.failures import failed
-from perftoolkit.middleware.capture.frames import Walk, callsite_of, walk
+from perftoolkit.middleware.capture.frames import Walk, callsite_of, peek_for_template, walk
 from perftoolkit.middleware.capture.sessions import install_session_tracking, saves_session
 
 logger = logging.getLogger("perftoolkit")
@@ -198,8 +198,10 @@ class RawQuery:
 
 # Where a statement ran from: the depth of the project frame out from the hook, its file, its
 # line and its instruction (`topic.category.parent` reads two relations whose statements can be
-# the same text, on one line), and the run analysed there.
-_Place = tuple[int, str, int, int, RawQuery]
+# the same text, on one line), the code and instruction of the frame that called it (a model
+# method's line is the same whether a view or a template called it: the run analysed for one is
+# not the other's), and the run analysed there.
+_Place = tuple[int, str, int, int, Any, int, RawQuery]
 # First runs whose walk and attribution hold nothing of their request, by statement. Kept per
 # process, across captures.
 _first_runs: dict[str, _Place] = {}
@@ -255,7 +257,19 @@ def _remember_library_run(sql: str, found: Walk, query: RawQuery) -> None:
 
 
 def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
-    return (depth, project.f_code.co_filename, project.f_lineno, project.f_lasti, run)
+    caller = project.f_back
+    return (
+        depth, project.f_code.co_filename, project.f_lineno, project.f_lasti,
+        caller.f_code if caller is not None else None,
+        caller.f_lasti if caller is not None else -1,
+        run,
+    )  # fmt: skip
+
+
+def _caller(frame: FrameType) -> tuple[Any, int]:
+    """The code and instruction of the frame that called `frame` (its place in its caller)."""
+    caller = frame.f_back
+    return (caller.f_code, caller.f_lasti) if caller is not None else (None, -1)
 
 
 def _on_its_line(entry: _Place | None) -> RawQuery | None:
@@ -264,15 +278,16 @@ def _on_its_line(entry: _Place | None) -> RawQuery | None:
     else None."""
     if entry is None:
         return None
-    depth, filename, line, instruction, run = entry
+    depth, filename, line, instruction, caller_code, caller_at, run = entry
     try:
         target = sys._getframe(_CALLER + 1 + depth)  # one frame more: this function's caller's
     except ValueError:
         return None
     if (
-        target.f_lineno == line
-        and target.f_lasti == instruction
+        target.f_lasti == instruction
+        and target.f_lineno == line
         and target.f_code.co_filename == filename
+        and _caller(target) == (caller_code, caller_at)
     ):
         return run
     return None
@@ -304,7 +319,7 @@ class QueryCapture:
 
     __slots__ = (
         "queries", "_first", "_repeats", "_hints", "_owners", "_token", "_cache", "_access",
-        "_track_cache", "_track_access", "error", "session_site", "_fields",
+        "_track_cache", "_track_access", "error", "session_site", "_fields", "_callers",
     )  # fmt: skip
 
     def __init__(self, *, track_cache: bool = True, track_access: bool = True) -> None:
@@ -332,6 +347,8 @@ class QueryCapture:
         self.session_site: tuple[CallSite, str] | None = None
         # The serializer field a statement's first run read through (made when one does).
         self._fields: dict[str, int | None] | None = None
+        # Where each statement's first run was called from (`_caller` of its project frame).
+        self._callers: dict[str, tuple[Any, int]] | None = None
 
     @property
     def cache(self) -> CacheCounter | None:
@@ -404,7 +421,10 @@ class QueryCapture:
             self._first[sql] = len(self.queries)
             # An earlier request ran this statement from the same project line: its walk and
             # attribution hold nothing of that request (`_remember_first_run`).
-            seen = _on_its_line(_first_runs.get(sql))
+            entry = _first_runs.get(sql)
+            seen = _on_its_line(entry)
+            if seen is not None and entry is not None:
+                self._note_caller(sql, (entry[4], entry[5]))
             # (Not once a session was modified: its save is named after the line that did it.)
             if seen is None and sql in _library_runs and self.session_site is None:
                 library, stop = _library_runs[sql]
@@ -429,6 +449,10 @@ class QueryCapture:
         frame = sys._getframe(_CALLER)
         found = walk(frame)
         project = found.project
+        if project is not None and found.template is None and found.serializer is None:
+            # Project code a template called (`{{ urlpath.path }}` on several template lines):
+            # the template line tells its runs apart, and no hint may stand for the others.
+            peek_for_template(project.f_back, found)
         key = (
             sql,
             project.f_code.co_filename if project is not None else "",
@@ -444,10 +468,13 @@ class QueryCapture:
             cached = self._analyse_repeat(sql, frame, params, self.queries[first].params)
             repeats[key] = cached
             fields = self._fields
-            if found.serializer is None or (
-                fields is not None and fields.get(sql) == _serializer_key(found)
-            ):
-                # (another field's read of the same statement tells nothing of the first run)
+            if (
+                found.serializer is None
+                or (fields is not None and fields.get(sql) == _serializer_key(found))
+            ) and self._called_alike(sql, project):
+                # (another field's read of the same statement tells nothing of the first run, nor
+                # a run of the same project line called from elsewhere: a view's, then a
+                # template's)
                 self._backfill(self.queries[first], cached, project)
         if project is not None and found.template is None and found.serializer is None:
             # The project line is the anchor. Not for a serializer field's read: one project line
@@ -456,10 +483,25 @@ class QueryCapture:
             hints[sql] = _place(found.depth, project, cached)
         self.queries.append(cached.again(params, many, alias, ms))
 
+    def _note_caller(self, sql: str, caller: tuple[Any, int]) -> None:
+        callers = self._callers
+        if callers is None:
+            callers = self._callers = {}
+        callers[sql] = caller
+
+    def _called_alike(self, sql: str, project: FrameType | None) -> bool:
+        """Whether the first run of `sql` was called from where this run's project frame was (the
+        same instruction of the same caller); unknown counts as alike."""
+        callers = self._callers
+        first = callers.get(sql) if callers is not None else None
+        return first is None or project is None or first == _caller(project)
+
     def _first_run(
         self, sql: str, params: Any, many: bool, alias: str, ms: float, frame: Any
     ) -> RawQuery:
         found = walk(frame)
+        if found.project is not None:
+            self._note_caller(sql, _caller(found.project))
         if found.serializer is not None:
             if self._fields is None:
                 self._fields = {}

@@ -235,7 +235,7 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
             if found.template is not None:
                 found.render = frame
             elif deep:
-                _peek_for_template(frame.f_back, found)
+                peek_for_template(frame.f_back, found)
             break
         if kind is Kind.HANDLER:
             # outside the view: middleware and test frames are not the view's callsite
@@ -306,7 +306,7 @@ def project_template(frame: FrameType) -> bool:
     return classify(name) is Kind.PROJECT
 
 
-def _peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -> None:
+def peek_for_template(frame: FrameType | None, found: Walk, budget: int = 30) -> None:
     """Project code called from a template: the template line is the callsite, the view renders."""
     while frame is not None and budget > 0:
         kind = classify(frame.f_code.co_filename)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +283,28 @@ def test_a_run_with_no_project_line_is_reused_from_the_same_library_line(
         "test_a_run_with_no_project_line_is_reused_from_the_same_library_line",
     )
     assert len(walks) == 2
+
+
+@pytest.mark.django_db
+def test_a_model_methods_runs_are_each_callers_own(tmp_path: Path) -> None:
+    """One model line run by the view once, then per row from two template lines: three callers,
+    each its runs (the line's analysis for one caller stands for no other)."""
+    from tests.support.corpus import line_of, recorded_lines
+
+    books = Book.objects.count()
+    for _ in range(2):  # the second request reuses what the first learnt: still each its own
+        (line,) = recorded_lines(tmp_path / str(_), "/corpus/method_callers/")
+        [model_fp] = [
+            fp for fp, sql in line["statements"].items() if "LIKE" in sql and "COUNT" in sql
+        ]
+        sites = [
+            f"{line['sites'][row[2]]['file']}:{line['sites'][row[2]]['line']}"
+            for row in line["queries"]
+            if row[0] == model_fp
+        ]
+        template = "tests/templates/corpus/namesakes.html"
+        assert Counter(sites) == {
+            f"tests/corpus/models.py:{line_of('tests/corpus/models.py', '# model: namesakes')}": 1,
+            f"{template}:2": books,
+            f"{template}:5": books,
+        }
