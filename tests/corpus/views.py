@@ -418,6 +418,16 @@ def two_routes_template(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
 
 
+def prefetch_cache_read(request: HttpRequest) -> JsonResponse:
+    # Reads what the prefetch loaded from the row's cache, falling back to a query without it.
+    books = Book.objects.prefetch_related("reviews").order_by("id")
+    counts = []
+    for book in books:
+        cached = getattr(book, "_prefetched_objects_cache", {}).get("reviews")
+        counts.append(len(cached) if cached is not None else book.reviews.count())
+    return JsonResponse({"counts": counts})
+
+
 def method_callers(request: HttpRequest) -> HttpResponse:
     books = list(Book.objects.order_by("id"))
     books[0].namesakes()  # caller: view

@@ -714,6 +714,26 @@ def test_corpus_unused_prefetch_related() -> None:
     assert str(finding.callsite) == site(VIEWS, "# case: unused_prefetch")
 
 
+def test_corpus_a_prefetch_read_from_the_rows_cache_is_used() -> None:
+    """A serializer that reads `_prefetched_objects_cache` itself (and queries without it) uses
+    the prefetch: removing it, as an unused eager load's fix says, would run a query per row."""
+    assert findings_for("/corpus/prefetch_cache_read/") == []
+    # What it read is all the prefetch holds: the rows' cache stays a dict for everything else.
+    import copy
+    import pickle
+
+    from perftoolkit.middleware.capture.capture import capture_queries
+    from tests.corpus.models import Book
+
+    with capture_queries():
+        book = list(Book.objects.prefetch_related("reviews").order_by("id"))[0]
+    watched = book._prefetched_objects_cache
+    assert type(watched) is not dict
+    assert list(watched) == ["reviews"]
+    assert type(pickle.loads(pickle.dumps(book))._prefetched_objects_cache) is dict
+    assert type(copy.deepcopy(book)._prefetched_objects_cache) is dict
+
+
 def test_corpus_duplicate_query() -> None:
     [finding] = findings_for("/corpus/duplicate/")
     assert (finding.kind, finding.model, finding.repeats) == ("duplicate_query", "corpus.Tag", 2)

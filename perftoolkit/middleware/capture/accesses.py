@@ -156,6 +156,100 @@ def _mark_manager(manager: Any, instance: Any, name: str) -> None:
     manager.get_queryset = get_queryset
 
 
+class _WatchedCache(dict):  # type: ignore[type-arg]
+    """A row's `_prefetched_objects_cache` once a prefetch filled it: code that reads what a
+    prefetch loaded straight from the cache (`obj._prefetched_objects_cache.get("versions")`, as
+    some serializers do to avoid the manager) reads the relation as surely as `obj.versions.all()`
+    does, and is noted as its descriptor's read is. The same dict for everything else; it pickles
+    and copies as a plain dict, so nothing of perftoolkit is kept with a cached row."""
+
+    __slots__ = ("_owner",)
+    _owner: type
+
+    def __reduce__(self) -> Any:
+        return (dict, (dict(self),))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        _read_from_cache(self._owner, key)
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        _read_from_cache(self._owner, key)
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key: Any) -> bool:
+        _read_from_cache(self._owner, key)
+        return dict.__contains__(self, key)
+
+
+def _read_from_cache(owner: type, key: Any) -> None:
+    # Django's own reads (the descriptors, which note theirs; prefetching checking what is done)
+    # are not the code's.
+    if _ORM_DIR in sys._getframe(2).f_code.co_filename:
+        return
+    captures = context.current.get()
+    try:
+        for capture in captures:
+            access = capture._access
+            if access is not None and isinstance(key, str):
+                descriptor = _descriptor_named(owner, key)
+                if descriptor is not None:
+                    access.seen.add((owner, descriptor))
+    except Exception:
+        failed("access", captures)
+
+
+@lru_cache(maxsize=1024)
+def _descriptor_named(owner: type, name: str) -> Any:
+    """The relation descriptor `name` of `owner` (the prefetch cache's key is the accessor's
+    name), or None."""
+    for klass in owner.__mro__:
+        value = vars(klass).get(name)
+        if value is not None:
+            return value if hasattr(type(value), "__get__") else None
+    return None
+
+
+def _wrap_prefetch(original: Callable[..., Any]) -> Callable[..., Any]:
+    """`prefetch_related_objects`, then each row's filled cache made a `_WatchedCache`: only in a
+    capture that notes reads (one whose queries asked for an eager load)."""
+
+    @functools.wraps(original)
+    def prefetch_related_objects(model_instances: Any, *related_lookups: Any) -> Any:
+        result = original(model_instances, *related_lookups)
+        captures = context.current.get()
+        if captures and any(c._access is not None for c in captures):
+            try:
+                for instance in model_instances:
+                    state: dict[str, Any] | None = getattr(instance, "__dict__", None)
+                    cache = state.get("_prefetched_objects_cache") if state else None
+                    if state is not None and type(cache) is dict and cache:
+                        watched = _WatchedCache(cache)
+                        watched._owner = type(instance)
+                        state["_prefetched_objects_cache"] = watched
+            except Exception:
+                failed("access", captures)
+        return result
+
+    prefetch_related_objects._perftoolkit_tracked = True  # type: ignore[attr-defined]
+    return prefetch_related_objects
+
+
+def _track_prefetch_cache() -> None:
+    """Wrap Django's prefetch_related_objects where QuerySet calls it and where projects import
+    it from."""
+    import django.db.models as models
+    from django.db.models import query
+
+    original = query.prefetch_related_objects
+    if getattr(original, "_perftoolkit_tracked", False):
+        return
+    wrapped = _wrap_prefetch(original)
+    query.prefetch_related_objects = wrapped
+    if models.prefetch_related_objects is original:
+        models.prefetch_related_objects = wrapped
+
+
 _installed = False
 # What could not be wrapped when tracking was installed, in a sentence each.
 unavailable: list[str] = []
@@ -222,6 +316,10 @@ def install_access_tracking() -> None:
                         klass.__qualname__,
                         exc_info=True,
                     )
+            try:
+                _track_prefetch_cache()
+            except Exception:  # prefetch_related_objects moved: its cache's reads go unnoted
+                logger.debug("perftoolkit: prefetch cache reads not tracked", exc_info=True)
             _installed = True
 
 
