@@ -332,3 +332,30 @@ def test_log_mode_diagnoses_each_request_shape_once(
     with override_mode("header"):
         count = int(Client().get("/corpus/chain2/")["X-Perf-Queries"])
     assert received == [("corpus/chain2/", count)]
+
+
+@override_settings(
+    MIDDLEWARE=[
+        "perftoolkit.middleware.QueryBudgetMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "tests.middleware.passing.HandsOn",
+        # library code that loads the user, inside the project middleware's get_response call
+        "django.contrib.auth.middleware.RemoteUserMiddleware",
+    ],
+    AUTHENTICATION_BACKENDS=["django.contrib.auth.backends.ModelBackend"],
+)
+def test_a_project_middleware_handing_the_request_on_is_no_querys_callsite(
+    record_dir: Path,
+) -> None:
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_user("reader"))
+    client.get("/corpus/fk/")
+    [line] = [json.loads(t) for t in next(record_dir.glob("*.jsonl")).read_text().splitlines()]
+    files = {site["file"] for site in line["sites"]}
+    assert "tests/middleware/passing.py" not in files
+    user = [r for r in line["queries"] if "auth_user" in line["statements"][r[0]]]
+    assert user
+    assert [r[2] for r in user] == [None] * len(user)

@@ -10,6 +10,7 @@ interesting frames hold is read later, and only when needed (see `attribution.py
 from __future__ import annotations
 
 import importlib.util
+import linecache
 import logging
 import os
 import site
@@ -229,6 +230,11 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
         kind = kinds.get(code.co_filename)
         if kind is None:
             kind = classify(code.co_filename)
+        if kind is Kind.PROJECT and _passes_on(frame):
+            # the project's middleware handing the request on: outside the view, as Django's
+            # handler is (DRF's authentication loading the user is not that line's query)
+            found.stop, found.stop_depth = frame, depth
+            break
         if kind is Kind.PROJECT:
             found.project = frame
             found.depth = depth
@@ -253,6 +259,26 @@ def walk(frame: FrameType | None, *, deep: bool = False) -> Walk:
         frame = frame.f_back
         depth += 1
     return found
+
+
+_MIDDLEWARE_CALLS = frozenset({"__call__", "__acall__"})
+_passing: dict[tuple[object, int], bool] = {}
+
+
+def _passes_on(frame: FrameType) -> bool:
+    """Whether `frame` is a middleware's `__call__` at its `self.get_response(request)` line: the
+    rest of the request runs inside that line, which is no query's cause."""
+    code = frame.f_code
+    if code.co_name not in _MIDDLEWARE_CALLS or "get_response" not in code.co_names:
+        return False
+    key = (code, frame.f_lineno)
+    known = _passing.get(key)
+    if known is None:
+        known = "get_response(" in linecache.getline(code.co_filename, frame.f_lineno)
+        if len(_passing) >= 4096:
+            _passing.clear()
+        _passing[key] = known
+    return known
 
 
 def _note(frame: FrameType, kind: Kind, found: Walk) -> None:
