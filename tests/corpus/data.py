@@ -18,8 +18,10 @@ from tests.corpus.models import (
     Note,
     Publisher,
     Review,
+    Revision,
     Student,
     Tag,
+    Topic,
 )
 
 
@@ -57,3 +59,12 @@ def seed() -> None:
     students = [Student.objects.create(user=user) for user in readers]
     for i, book in enumerate(books):
         Enrollment.objects.create(student=students[i % 4], book=book)
+    for p in range(4):  # three revisions a topic, each but the first after another
+        topic = Topic.objects.create(title=f"topic {p}")
+        previous = None
+        for r in range(3):
+            previous = Revision.objects.create(
+                topic=topic, previous=previous, editor=readers[r], title=f"topic {p} v{r}"
+            )
+        topic.current = previous
+        topic.save()

@@ -140,3 +140,20 @@ class ShelfBook(Book):
 
     class Meta:
         proxy = True
+
+
+class Topic(models.Model):
+    """A topic and its revisions point at each other (a wiki's article and current revision)."""
+
+    title = models.CharField(max_length=50)
+    current = models.ForeignKey("Revision", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return self.current.title if self.current else self.title  # model: Topic.__str__
+
+
+class Revision(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="revisions")
+    previous = models.ForeignKey("self", null=True, on_delete=models.SET_NULL, related_name="+")
+    editor = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=50)

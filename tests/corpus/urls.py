@@ -72,6 +72,8 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("two_routes_template/", views.two_routes_template),
     path("method_callers/", views.method_callers),
     path("prefetch_cache_read/", views.prefetch_cache_read),
+    path("revision_history/", views.revision_history),
+    path("revision_chain/", views.revision_chain),
     path("two_lists/", views.two_lists),
     path("template_filter/", views.template_filter),
     path("book_feed/", views.BookFeed()),

@@ -20,6 +20,7 @@ from tests.corpus.models import (
     Note,
     Publisher,
     Review,
+    Revision,
     Tag,
 )
 
@@ -416,6 +417,27 @@ def two_routes(request: HttpRequest) -> JsonResponse:
 def two_routes_template(request: HttpRequest) -> HttpResponse:
     loans = Loan.objects.order_by("id")
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
+
+
+def revision_history(request: HttpRequest) -> JsonResponse:
+    # A revision's topic's current revision is a revision too: the revision's own previous one
+    # and editor are read on the rows listed, not on the current revisions.
+    rows = []
+    for revision in Revision.objects.order_by("id"):  # origin: revision_history
+        topic = str(revision.topic)  # case: history_topic
+        earlier = revision.previous.title if revision.previous else ""  # case: history_previous
+        editor = revision.editor.username if revision.editor else ""  # case: history_editor
+        rows.append([topic, earlier, editor])
+    return JsonResponse({"rows": rows})
+
+
+def revision_chain(request: HttpRequest) -> JsonResponse:
+    # The editor of each revision's previous one: a chain from the rows listed.
+    rows = []
+    for revision in Revision.objects.order_by("id"):  # origin: revision_chain
+        previous = revision.previous  # case: chain_previous
+        rows.append(previous.editor.username if previous else "")  # case: chain_editor
+    return JsonResponse({"rows": rows})
 
 
 def prefetch_cache_read(request: HttpRequest) -> JsonResponse:

@@ -1127,3 +1127,25 @@ def test_a_managers_filter_on_the_relations_own_field_is_not_a_filter() -> None:
     assert _constrains_other_than(where(Review.objects.filter(book__author=1)), "book")
     assert _constrains_other_than(where(Memo.objects.all()), "book")  # exclude(hidden=True)
     assert not _constrains_other_than(where(Review.objects.all()), "book")
+
+
+def test_corpus_a_rows_own_relation_is_not_chained_to_a_relation_back_to_its_model() -> None:
+    """A revision's topic's current revision is a revision: the revision's own previous revision
+    and editor, read on the rows listed on other lines, are their own findings, not reads through
+    the current revision (whose rows the capture tracks, once a relation leads back to the rows'
+    model)."""
+    found = findings_for("/corpus/revision_history/")
+    assert [(f.path, f.fix.code if f.fix else "", f.repeats) for f in found] == [
+        ("topic__current", '.select_related("topic__current")', 24),
+        ("editor", '.select_related("editor")', 12),
+        ("previous", '.select_related("previous")', 8),
+    ]
+    assert {str(f.origin) for f in found} == {site(VIEWS, "# origin: revision_history")}
+
+
+def test_corpus_a_relation_read_on_a_relations_rows_of_the_same_model_is_a_chain() -> None:
+    [finding] = findings_for("/corpus/revision_chain/")
+    assert (finding.path, finding.fix.code if finding.fix else "") == (
+        "previous__editor",
+        '.select_related("previous__editor")',
+    )

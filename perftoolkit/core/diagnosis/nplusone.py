@@ -55,7 +55,7 @@ def detect_nplusone(profile: RequestProfile, options: DetectionOptions) -> list[
     if not groups:
         return []
     grouped = {i for g in groups for i in g.indexes}
-    chains = _chains(groups, queries)
+    chains = _chains(groups, queries, profile.loaded)
     findings: list[Finding] = []
     counted: list[tuple[int, str]] = []  # findings whose per-row use was a plain count/exists
     for chain_groups, shared in chains:
@@ -152,11 +152,17 @@ def is_per_row(members: list[QueryEvent], threshold: int) -> bool:
     return len(keys) > 1 or None in keys
 
 
-def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[tuple[list[Group], int]]:
+def _chains(
+    groups: list[Group], queries: tuple[QueryEvent, ...], tracked: frozenset[str] = frozenset()
+) -> list[tuple[list[Group], int]]:
     """Fold a group into the chain one of whose relations loaded the rows it reads a relation of:
     after its last, or, when an earlier one did (`plan.recipe.keywords` and
     `plan.recipe.created_by`), as a chain of its own from there, whose first groups it shares
-    (their count goes with each chain; their queries are counted once, in the first)."""
+    (their count goes with each chain; their queries are counted once, in the first).
+
+    `tracked` are the models whose rows the capture knows the query of (`loaded`): when a link
+    loads those, a group whose rows no run of the link built is not read on the link's rows (a
+    revision's own `previous_revision`, beside its article's current revision, also a revision)."""
     chains: list[tuple[list[Group], int]] = []
     for group in groups:
         parent: list[Group] | None = None
@@ -164,7 +170,12 @@ def _chains(groups: list[Group], queries: tuple[QueryEvent, ...]) -> list[tuple[
         if group.relation is not None:
             for chain, _ in chains:
                 at = next(
-                    (k for k in range(len(chain) - 1, -1, -1) if _loads_rows_of(chain[k], group)),
+                    (
+                        k
+                        for k in range(len(chain) - 1, -1, -1)
+                        if _loads_rows_of(chain[k], group)
+                        and not _built_elsewhere(chain[k], group, queries, tracked)
+                    ),
                     -1,
                 )
                 if at >= 0:
@@ -210,6 +221,22 @@ def _loads_rows_of(link: Group, group: Group) -> bool:
         and group.first > link.first
         and (link.callsite == group.callsite or _interleaved(link, group))
     )
+
+
+def _built_elsewhere(
+    link: Group, group: Group, queries: tuple[QueryEvent, ...], tracked: frozenset[str]
+) -> bool:
+    """Whether the capture says `group`'s rows were not built by `link`'s runs: the link's rows
+    were tracked, every run of the group that names its rows' query names one, and none is the
+    link's."""
+    relation = link.relation
+    if relation is None or relation.target not in tracked:
+        return False
+    built = [queries[i].rows_from for i in group.indexes]
+    if any(b is None for b in built):
+        return False
+    runs = set(link.indexes)
+    return not any(b in runs for b in built)
 
 
 def _interleaved(a: Group, b: Group) -> bool:

@@ -533,6 +533,13 @@ class QueryCapture:
             query.relation = attribution.with_manager_filters(
                 attribution.relation_of(found, queryset), queryset
             )
+            if query.relation is not None and self._loaded_before(query.model):
+                # A relation back to rows the request already listed (a revision's article's
+                # current revision, a comment's parent): which rows a later read is of is told
+                # by which query built them, so the rows this relation loads are tracked.
+                access = self.access
+                if access is not None:
+                    access.watch(model)
             ordering = attribution.explicit_ordering(queryset)
             if query.relation is not None and ordering:
                 query.relation = replace(query.relation, ordering=ordering)
@@ -567,6 +574,12 @@ class QueryCapture:
         if owner is None and not query.eager:
             _remember_first_run(sql, found, query)
         return query
+
+    def _loaded_before(self, model: str | None) -> bool:
+        """Whether a query of this capture other than a relation's loaded rows of `model`."""
+        if model is None or not self._track_access:
+            return False
+        return any(q.model == model and q.relation is None for q in self.queries)
 
     def _built_by(self, owner: Any) -> int | None:
         if not self._track_access:
