@@ -74,6 +74,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("prefetch_cache_read/", views.prefetch_cache_read),
     path("revision_history/", views.revision_history),
     path("revision_chain/", views.revision_chain),
+    path("prefetched_child_fk/", views.prefetched_child_fk),
     path("two_lists/", views.two_lists),
     path("template_filter/", views.template_filter),
     path("book_feed/", views.BookFeed()),

@@ -419,6 +419,15 @@ def two_routes_template(request: HttpRequest) -> HttpResponse:
     return render(request, "corpus/loans.html", {"loans": loans})  # origin: two_routes_template
 
 
+def prefetched_child_fk(request: HttpRequest) -> JsonResponse:
+    books = Book.objects.prefetch_related("loans").order_by("id")
+    ratings = []
+    for book in books:  # origin: prefetched_child_fk
+        for loan in book.loans.all():
+            ratings.append(loan.review.rating)  # case: prefetched_child_fk
+    return JsonResponse({"ratings": ratings})
+
+
 def revision_history(request: HttpRequest) -> JsonResponse:
     # A revision's topic's current revision is a revision too: the revision's own previous one
     # and editor are read on the rows listed, not on the current revisions.

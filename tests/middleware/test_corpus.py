@@ -1149,3 +1149,15 @@ def test_corpus_a_relation_read_on_a_relations_rows_of_the_same_model_is_a_chain
         "previous__editor",
         '.select_related("previous__editor")',
     )
+
+
+def test_corpus_a_chain_through_a_prefetched_set_runs_once_per_row_of_the_set() -> None:
+    [finding] = findings_for("/corpus/prefetched_child_fk/")
+    assert (finding.path, finding.fix.code if finding.fix else "") == (
+        "loans__review",
+        '.prefetch_related("loans__review")',
+    )
+    assert finding.message.startswith(
+        "N+1: Book.loans → Loan.review runs once per Loan row (4 queries) at "
+    )
+    assert str(finding.origin) == site(VIEWS, "# origin: prefetched_child_fk")

@@ -349,6 +349,9 @@ def _finding(
         "get_one": ".get()",
     }.get(relations[-1].via, "")
     where = f" at {head.callsite}" if head.callsite else ""
+    # Through a many-valued step (Document.notes → Note.user) it runs once per row of that set,
+    # not once per root row; the fix still goes on the root rows' queryset.
+    unit = steps[-1].model if any(step.many for step in steps[:-1]) else root_model
     if relations[-1].prefetched:
         call = "get()/.first" if relations[-1].via == "get_one" else relations[-1].via
         where += f" (a prefetch of {relations[-1].field} exists, but .{call}() bypasses it)"
@@ -390,8 +393,7 @@ def _finding(
         fix=fix,
         severity="warning",
         message=(
-            f"N+1: {arrows}{per_row} runs once per {short(root_model)} row "
-            f"({own} queries){where}{remedy}"
+            f"N+1: {arrows}{per_row} runs once per {short(unit)} row ({own} queries){where}{remedy}"
         ),
     )
 
