@@ -169,6 +169,34 @@ def run_budget_command(
         write=not options.dry_run,
     )
     render_budget_update(changes, console, path=display_path(path), wrote=not options.dry_run)
+    held = _held_by_findings(changes, run)
+    if held:
+        console.print(held)
+
+
+# Findings whose fix removes queries a budget would otherwise keep allowing.
+_WASTE = ("n_plus_one", "duplicate_query")
+
+
+def _held_by_findings(changes: BudgetUpdate, run: AuditRun) -> str:
+    """A note when budgets just written allow queries the run's findings say are waste: a budget
+    recorded from an N+1 keeps the N+1 passing until it is fixed and the budget updated."""
+    written = {(c.method, c.route) for c in changes.changes if c.kind in ("added", "raised")}
+    counts: dict[str, int] = {}
+    for finding in run.findings:
+        if finding.kind in _WASTE and (finding.method, finding.route) in written:
+            key = f"{finding.method} {finding.route}"
+            counts[key] = counts.get(key, 0) + finding.repeats
+    if not counts:
+        return ""
+    shown = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    listed = ", ".join(f"{key} ({n} a request)" for key, n in shown[:3])
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    which = "one of these budgets allows" if len(shown) == 1 else f"{len(shown)} of them allow"
+    return (
+        f"Note: {which} queries that the report's N+1 and duplicate findings would remove: "
+        f"{listed}{more}. Fix those, then run `update` to lower the budgets."
+    )
 
 
 def _budgets_to_check(
