@@ -216,10 +216,13 @@ class _Service:
         # Words that change on every render, learnt from two runs of the same code (_learn).
         self.learned: list[re.Pattern[str]] = []
         self.state = _State()
+        # Fixes tried so far and to try, for the progress lines ("[3/28] id: replaying …").
+        self._tried, self._to_try = 0, 0
 
     def fix_all(self, findings: list[Finding]) -> list[FixOutcome]:
         findings = [self._placed(f) for f in findings]
         planned = [(f, self._plan(f)) for f in findings]
+        self._to_try = sum(1 for _, (path, _) in planned if path is not None)
         files = {path for _, (path, _) in planned if path is not None}
         endpoints = {e for path in files for e in self._affected(path)}
         endpoints |= {(f.method, f.route) for f, (path, _) in planned if path is not None}
@@ -441,6 +444,7 @@ class _Service:
     def _attempt(self, finding: Finding, path: Path) -> FixOutcome:
         assert finding.fix is not None
         assert finding.origin is not None
+        self._tried += 1
         state = self.state
         placement = placement_for(finding, self.root)
         try:
@@ -600,7 +604,12 @@ class _Service:
             **{p: t for p, t in state.current.items() if t != state.originals[p]},
             **edits,
         }
-        self.progress(f"{finding.id}: replaying {_count(len(requests), 'request')} with the fix")
+        step = ""
+        if self._to_try:  # a second pass's tries (after a prefetch was kept) count beyond
+            step = f"[{self._tried}/{self._to_try}] " if self._tried <= self._to_try else "[again] "
+        self.progress(
+            f"{step}{finding.id}: replaying {_count(len(requests), 'request')} with the fix"
+        )
         before = max(state.results[r].queries or 0 for r in own)
         try:
             results = replay(

@@ -118,6 +118,13 @@ def test_perf_fix_brings_sample_before_to_after(
     )
     fixed = _manage(before, env, "perf_fix", "--report", str(report), "--apply")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    # Each fix tried says which of how many it is.
+    steps = re.findall(r"^\[(\d+)/(\d+)\] \w+: replaying", fixed.stderr, re.MULTILINE)
+    assert {total for _, total in steps} == {steps[0][1]}
+    tried = [int(n) for n, _ in steps]
+    assert tried[0] == 1
+    assert tried == sorted(set(tried))
+    assert tried[-1] <= int(steps[0][1])
     data = json.loads(report.read_text())
     n_plus_one = [f for f in data["findings"] if f["kind"] == "n_plus_one"]
     lazy = sorted(f["path"] for f in data["findings"] if f["kind"] == "lazy_relation")
