@@ -81,10 +81,18 @@ class QueryBudgetMiddleware:
             return response
         started, start = time_ns(), perf_counter_ns()
         try:
-            _guard(capture, "install", capture.install)
+            # _guard's work, written out: this runs around every request.
+            if capture.error is None:  # activation failed: hook nothing
+                try:
+                    capture.install()
+                except Exception:
+                    failed("install", (capture,))
             response = self.get_response(request)
         finally:
-            _guard(capture, "deactivate", capture.deactivate)
+            try:
+                capture.deactivate()
+            except Exception:
+                failed("deactivate", (capture,))
         return self._finish(request, response, capture, mode, started, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -190,14 +198,18 @@ def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
 
 def _done(capture: QueryCapture, mode: str, conf: PerfToolkitSettings) -> bool:
     """Whether the request needs nothing after its headers: nothing is recorded and no detector
-    can fire (the common request in MODE "log"), so it is not even described."""
-    if capture.error is not None or mode == "raise":
+    can fire (the common request in MODE "log"), so it is not even described. (`_may_find`,
+    written out: this runs after every request.)"""
+    if (
+        capture.error is not None
+        or mode == "raise"
+        or conf.record_dir
+        or type(capture) is not QueryCapture  # a TimingCapture
+        or conf.detectors != DEFAULT_DETECTORS
+    ):
         return False
-    return (
-        not conf.record_dir
-        and type(capture) is QueryCapture  # not a TimingCapture
-        and not _may_find(capture, conf)
-    )
+    queries = capture.queries
+    return not queries or _nothing_to_find(queries)
 
 
 def _may_find(capture: QueryCapture, conf: PerfToolkitSettings) -> bool:
