@@ -9,6 +9,8 @@ rolled back; a path that ends at 4xx or 5xx, in a redirect loop or off the site 
 route left with none is listed with the answer it got.
 
 What a path did is watched too, since the load test would do it again and again, for real:
+- a path that reaches another machine over the network (an API it calls, a feed it fetches) is
+  left out: the load test would call it on every request;
 - a path whose answer clears a cookie of the profile's login (a logout under another name) is left
   out, and every probe starts from the login's own cookies, so that one such page does not turn
   every later probe anonymous;
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
@@ -58,10 +61,16 @@ class _Answer:
     raised: str = ""
     writes: tuple[tuple[str, str], ...] = ()
     logged_out: str = ""
+    reaches: tuple[str, ...] = ()  # hosts outside the site it connected to (or looked up)
 
     @property
     def ok(self) -> bool:
-        return isinstance(self.status, int) and self.status < 400 and not self.logged_out
+        return (
+            isinstance(self.status, int)
+            and self.status < 400
+            and not self.logged_out
+            and not self.reaches
+        )
 
 
 def probe_tasks(
@@ -101,6 +110,11 @@ def probe_tasks(
 def _why(path: str, answer: _Answer, sitewide: frozenset[str]) -> str:
     """Why a route has no path left, said of its first path."""
     asked = "with the values found (asked once when the profile was written)"
+    if answer.reaches:
+        return (
+            f"its answer at {path} reaches {', '.join(answer.reaches)} over the network: a "
+            f"load test would call it on every request ({asked})"
+        )
     if answer.logged_out:
         return (
             f"its answer at {path} clears the login's {answer.logged_out} cookie: a load test's "
@@ -138,9 +152,67 @@ def _ask(client: Client, path: str, login: ProfileLogin) -> _Answer:
     for name, value in login.cookies:
         client.cookies[name] = value
     names = {name for name, _ in login.cookies}
-    with TimingCapture() as capture:
+    with TimingCapture() as capture, _network() as reached:
         status, raised, logged_out = _status(client, path, names)
-    return _Answer(status, raised, _writes_of(capture.queries), logged_out)
+    return _Answer(status, raised, _writes_of(capture.queries), logged_out, tuple(sorted(reached)))
+
+
+_LOCAL = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", ""})
+
+
+@contextmanager
+def _network() -> Iterator[set[str]]:
+    """The hosts outside this machine and the project's own databases and caches that the block
+    looks up or connects to (an API a page calls, a remote feed): a load test must not hammer
+    them. Lookups count too, since a machine without a route fails there first."""
+    own = _own_hosts()
+    reached: set[str] = set()
+
+    def note(host: Any, port: Any) -> None:
+        name = str(host or "").strip("[]").lower()
+        if name not in own and not name.startswith("127.") and name not in _LOCAL:
+            reached.add(f"{name}:{port}" if port else name)
+
+    lookup, connect, connect_ex = (
+        socket.getaddrinfo,
+        socket.socket.connect,
+        socket.socket.connect_ex,
+    )
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        note(host, port)
+        return lookup(host, port, *args, **kwargs)
+
+    def watched(method: Any) -> Any:
+        def call(self: socket.socket, address: Any) -> Any:
+            if isinstance(address, tuple) and address:  # AF_UNIX paths are this machine's
+                note(address[0], address[1] if len(address) > 1 else None)
+            return method(self, address)
+
+        return call
+
+    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.socket.connect = watched(connect)  # type: ignore[method-assign]
+    socket.socket.connect_ex = watched(connect_ex)  # type: ignore[method-assign]
+    try:
+        yield reached
+    finally:
+        socket.getaddrinfo = lookup  # type: ignore[assignment]
+        socket.socket.connect = connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+
+
+def _own_hosts() -> frozenset[str]:
+    """The hosts of the project's databases and caches (a database on another machine is the
+    site's own, not a page's call out)."""
+    hosts = {str(db.get("HOST") or "").lower() for db in settings.DATABASES.values()}
+    for cache in getattr(settings, "CACHES", {}).values():
+        locations = cache.get("LOCATION") or ()
+        for location in [locations] if isinstance(locations, str) else locations:
+            parsed = urlsplit(str(location) if "://" in str(location) else f"//{location}")
+            if parsed.hostname:
+                hosts.add(parsed.hostname.lower())
+    return frozenset(hosts)
 
 
 def _writes_of(queries: Sequence[Any]) -> tuple[tuple[str, str], ...]:

@@ -451,6 +451,11 @@ def test_the_probe_leaves_out_pages_that_log_out_or_write_whatever_their_names()
         "touch/",
     ]
     reasons = {s.route: s.reason for s in profile.skipped}
+    assert reasons["forecast/"] == (
+        "its answer at /forecast/ reaches api.example.org:80 over the network: a load test "
+        "would call it on every request (with the values found (asked once when the profile "
+        "was written))"
+    )
     assert reasons["sessions/end/"] == (
         "its answer at /sessions/end/ clears the login's sessionid cookie: a load test's users "
         "would be logged out (with the values found (asked once when the profile was written))"

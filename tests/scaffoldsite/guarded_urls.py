@@ -15,4 +15,5 @@ urlpatterns = [
     path("revisions/again/", views.DeleteRevision.as_view()),
     path("to-page/", views.with_visit(views.to_page)),
     path("touch/", views.with_visit(views.touch)),
+    path("forecast/", views.with_visit(views.forecast)),
 ]

@@ -256,3 +256,14 @@ def touch(request: HttpRequest) -> HttpResponse:
     Review.objects.filter(pk__in=[-1]).update(rating=F("rating") + 1)
     Tag.objects.create(name="seen")
     return HttpResponse("noted")
+
+
+def forecast(request: HttpRequest) -> HttpResponse:
+    """A page that calls another site's API (and shows a default when it cannot)."""
+    import urllib.request
+
+    try:
+        urllib.request.urlopen("http://api.example.org/forecast", timeout=0.5)
+    except OSError:
+        pass
+    return HttpResponse("sunny")
