@@ -191,13 +191,13 @@ def _network() -> Iterator[set[str]]:
 
         return call
 
-    socket.getaddrinfo = getaddrinfo  # type: ignore[assignment]
+    socket.getaddrinfo = getaddrinfo
     socket.socket.connect = watched(connect)  # type: ignore[method-assign]
     socket.socket.connect_ex = watched(connect_ex)  # type: ignore[method-assign]
     try:
         yield reached
     finally:
-        socket.getaddrinfo = lookup  # type: ignore[assignment]
+        socket.getaddrinfo = lookup
         socket.socket.connect = connect  # type: ignore[method-assign]
         socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
 
