@@ -423,8 +423,11 @@ class QueryCapture:
             # attribution hold nothing of that request (`_remember_first_run`).
             entry = _first_runs.get(sql)
             seen = _on_its_line(entry)
-            if seen is not None and entry is not None:
-                self._note_caller(sql, (entry[4], entry[5]))
+            if seen is not None:  # called from where that run was (`_called_alike`)
+                callers = self._callers
+                if callers is None:
+                    callers = self._callers = {}
+                callers[sql] = entry[4:6]  # type: ignore[index]
             # (Not once a session was modified: its save is named after the line that did it.)
             if seen is None and sql in _library_runs and self.session_site is None:
                 library, stop = _library_runs[sql]
