@@ -401,6 +401,8 @@ def _diagnosis(
 ) -> Diagnosis | None:
     """The request's findings: its shape's, looked up by `key` or by `line` (which this leaves as
     its shape), or its profile's; None when it has neither."""
+    if key is None and line is None:
+        return diagnose(profile) if profile is not None else None
     build = partial(build_profile, capture, **info._asdict())
     if key is not None:
         known = _shapes.diagnose_key(key, build)
