@@ -79,7 +79,7 @@ class QueryBudgetMiddleware:
         if capture is None:
             response: HttpResponseBase = self.get_response(request)
             return response
-        started, start = time_ns(), perf_counter_ns()
+        start = perf_counter_ns()
         try:
             # _guard's work, written out: this runs around every request.
             if capture.error is None:  # activation failed: hook nothing
@@ -93,21 +93,21 @@ class QueryBudgetMiddleware:
                 capture.deactivate()
             except Exception:
                 failed("deactivate", (capture,))
-        return self._finish(request, response, capture, mode, started, start)
+        return self._finish(request, response, capture, mode, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         mode, capture = _begin(request)
         if capture is None:
             response: HttpResponseBase = await self.get_response(request)
             return response
-        started, start = time_ns(), perf_counter_ns()
+        start = perf_counter_ns()
         try:
             # Connections are thread-local: hook them in the thread that runs this request's ORM.
             await sync_to_async(_guard, thread_sensitive=True)(capture, "install", capture.install)
             response = await self.get_response(request)
         finally:
             _guard(capture, "deactivate", capture.deactivate)
-        return self._finish(request, response, capture, mode, started, start)
+        return self._finish(request, response, capture, mode, start)
 
     def _finish(
         self,
@@ -115,19 +115,28 @@ class QueryBudgetMiddleware:
         response: HttpResponseBase,
         capture: QueryCapture,
         mode: str,
-        started: int,
         start: int,
     ) -> HttpResponseBase:
-        # Times to the microsecond, as recorded (no rounding left to do): UNIX time in seconds,
-        # duration in milliseconds.
-        duration_ms = (perf_counter_ns() - start + 500) // 1000 / 1000.0
+        elapsed = perf_counter_ns() - start
         try:
             conf = get_settings()
-            if _done(capture, mode, conf):
+            # _done, written out: this runs after every request.
+            if (
+                capture.error is None
+                and mode != "raise"
+                and not conf.record_dir
+                and type(capture) is QueryCapture  # not a TimingCapture
+                and conf.detectors == DEFAULT_DETECTORS
+                and (not capture.queries or _nothing_to_find(capture.queries))
+            ):
                 if mode == "header":
                     _set_headers(response, capture)
                 return response
-            info = _describe_request(request, response, started // 1000 / 1e6, duration_ms)
+            # Times to the microsecond, as recorded (no rounding left to do): UNIX time in
+            # seconds (when the request began: now, less its duration), duration in milliseconds.
+            started = (time_ns() - elapsed) // 1000 / 1e6
+            duration_ms = (elapsed + 500) // 1000 / 1000.0
+            info = _describe_request(request, response, started, duration_ms)
             if mode == "header" and capture.error is None:
                 _set_headers(response, capture)
         except Exception:
@@ -171,9 +180,12 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
         pattern = conf.ignore_pattern  # compiled when the settings load, invalid ones left out
         if pattern is not None and pattern.search(request.path_info) is not None:
             return "off", None
-        capture = _new_capture(mode, conf)
-        if capture is None:
-            return mode, None  # not sampled
+        if conf.sample_rate >= 1.0:  # _new_capture's common case, written out
+            capture = QueryCapture(track_cache=conf.cache)
+        else:
+            capture = _new_capture(mode, conf)
+            if capture is None:
+                return mode, None  # not sampled
     except Exception:
         failed("activate")
         return "off", None
@@ -194,22 +206,6 @@ def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
     if conf.slow_request_ms is None:
         return None
     return TimingCapture()
-
-
-def _done(capture: QueryCapture, mode: str, conf: PerfToolkitSettings) -> bool:
-    """Whether the request needs nothing after its headers: nothing is recorded and no detector
-    can fire (the common request in MODE "log"), so it is not even described. (`_may_find`,
-    written out: this runs after every request.)"""
-    if (
-        capture.error is not None
-        or mode == "raise"
-        or conf.record_dir
-        or type(capture) is not QueryCapture  # a TimingCapture
-        or conf.detectors != DEFAULT_DETECTORS
-    ):
-        return False
-    queries = capture.queries
-    return not queries or _nothing_to_find(queries)
 
 
 def _may_find(capture: QueryCapture, conf: PerfToolkitSettings) -> bool:

@@ -35,7 +35,8 @@ def _boom(*args: Any, **kwargs: Any) -> Any:
 # (name, object, attribute, replacement, the place the line notes; None: no line is written)
 FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     ("settings", query_budget, "get_settings", _boom, None),
-    ("new-capture", query_budget, "_new_capture", _boom, None),
+    ("new-capture", QueryCapture, "__init__", _boom, None),
+    ("sampled-capture", query_budget, "_new_capture", _boom, None),
     ("activate", QueryCapture, "activate", _boom, "activate"),
     ("install", capture_module, "install_cache_counting", _boom, "install"),
     ("hook", capture_module, "hook_connections", _boom, "install"),
@@ -114,8 +115,10 @@ def test_fault_leaves_response_untouched(
     # As in a new process: no thread has its hooks set up yet (the set-up is what may fail).
     monkeypatch.setattr(capture_module, "threads_set_up", context.PerThread("DATABASES", "CACHES"))
     monkeypatch.setattr(owner, attribute, replacement)
+    # A sampled capture is made only below a SAMPLE_RATE of 1.
+    sampled = {"SAMPLE_RATE": 0.5} if name == "sampled-capture" else {}
     with (
-        override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir)}),
+        override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir), **sampled}),
         caplog.at_level(logging.DEBUG, logger="perftoolkit"),
     ):
         responses = [_snapshot(Client().get(PATH)) for _ in range(REQUESTS)]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connections
 from django.test import override_settings
 
@@ -204,6 +204,23 @@ def test_capture_counts_cache_gets_and_hits() -> None:
         cache.get_many(["present", "absent", "also_absent"])
     assert capture.cache is not None
     assert (capture.cache.gets, capture.cache.hits) == (5, 2)
+
+
+@override_settings(
+    CACHES={
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "later": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "l"},
+    }
+)
+def test_capture_counts_a_cache_made_after_it_started_and_makes_none() -> None:
+    with capture_queries() as capture:
+        # Django closes every cache object a thread made after each request: one the
+        # application never reads is not made by the capture.
+        assert caches.all(initialized_only=True) == []
+        caches["later"].get("absent")
+        caches["later"].get_many(["absent", "also_absent"])
+    assert capture.cache is not None
+    assert (capture.cache.gets, capture.cache.hits) == (3, 0)
 
 
 def test_capture_without_cache_tracking_has_no_counter() -> None:
