@@ -11,7 +11,6 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import caches
 
 from perftoolkit.core.events import CacheStats
