@@ -180,6 +180,7 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
         pattern = conf.ignore_pattern  # compiled when the settings load, invalid ones left out
         if pattern is not None and pattern.search(request.path_info) is not None:
             return "off", None
+        capture: QueryCapture | None
         if conf.sample_rate >= 1.0:  # _new_capture's common case, written out
             capture = QueryCapture(track_cache=conf.cache)
         else:
