@@ -257,6 +257,15 @@ def locust_argv(
     return argv
 
 
+def require_locust() -> None:
+    """Raise the audit's error when Locust cannot be run (checked before any work is done)."""
+    if importlib.util.find_spec("locust") is None:
+        raise LoadTestError(
+            "Locust is not installed, and the audit drives the server with it. "
+            "Install the audit extra: pip install 'perftoolkit[audit]'."
+        )
+
+
 class LocustRun:
     """One Locust run against `host`: started, watched, stopped, read."""
 
@@ -274,11 +283,7 @@ class LocustRun:
         return self.workdir / "locust.log"
 
     def start(self) -> None:
-        if importlib.util.find_spec("locust") is None:
-            raise LoadTestError(
-                "Locust is not installed, and the audit drives the server with it. "
-                "Install the audit extra: pip install 'perftoolkit[audit]'."
-            )
+        require_locust()
         self.workdir.mkdir(parents=True, exist_ok=True)
         write_config(self.workdir / "locust.conf", self.options, self.host)
         env = locust_environment()

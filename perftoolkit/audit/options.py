@@ -14,6 +14,8 @@ from perftoolkit.core.options import option
 
 FAIL_ON = ("budget", "regression")
 SERVER_KINDS = ("gunicorn", "uvicorn")
+# What the live line says while a scaffolded profile's paths are asked.
+SCAFFOLD_STEPS = "scaffolding a profile: pages asked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,10 +38,11 @@ from perftoolkit.audit.locust import (
     find_locustfile,
     parse_duration,
     profile_dirs,
+    require_locust,
 )
-from perftoolkit.audit.options import FAIL_ON, SERVER_KINDS, AuditOptions
+from perftoolkit.audit.options import FAIL_ON, SCAFFOLD_STEPS, SERVER_KINDS, AuditOptions
 from perftoolkit.audit.remote import parse_bind, reachable_url, server_host, workers_wanted
-from perftoolkit.audit.servers import ServerOptions, probe, running_server
+from perftoolkit.audit.servers import ServerOptions, probe, require_server, running_server
 from perftoolkit.audit.startup import nothing_collected
 from perftoolkit.budgets.gate import project_budgets
 from perftoolkit.core.routes import request_route
@@ -96,9 +97,14 @@ class AuditProgress(Protocol):
 
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None: ...
 
+    def steps(self, name: str, done: int, total: int) -> None: ...
+
 
 class NullProgress:
     def phase(self, name: str) -> None:
+        pass
+
+    def steps(self, name: str, done: int, total: int) -> None:
         pass
 
     def note(self, text: str) -> None:
@@ -139,7 +145,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
     starts always returns an outcome (complete or not) with its report written when anything
     was collected."""
     progress = progress or NullProgress()
-    plan = _plan(options)
+    plan = _plan(options, progress)
     created = not plan.run_dir.exists()
     _clear_previous(plan)
     told = _write_scaffold(plan, progress)
@@ -169,7 +175,7 @@ def run_audit(options: AuditOptions, progress: AuditProgress | None = None) -> A
 # -- planning -------------------------------------------------------------------------------
 
 
-def _plan(options: AuditOptions) -> _Plan:
+def _plan(options: AuditOptions, progress: AuditProgress) -> _Plan:
     for flag, value in (("--users", options.users), ("--server-workers", options.server_workers)):
         if value < 1:
             raise ConfigurationError(f"{flag} must be at least 1, not {value}.")
@@ -204,6 +210,11 @@ def _plan(options: AuditOptions) -> _Plan:
             "--url. Without --url the audit starts the server and records into its own directory."
         )
     check_output_dir(options.cwd / options.out_dir, "--out-dir")
+    # What the run needs installed, said before anything (a profile scaffolded, a server started)
+    # takes the user's time.
+    require_locust()
+    if not options.url:
+        require_server(options.server)
     target = None if options.url else _target()
     if "budget" in options.fail_on:
         project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
@@ -219,7 +230,11 @@ def _plan(options: AuditOptions) -> _Plan:
     else:
         from perftoolkit.audit.scaffold import AUDIT_PROFILE, prepare_for_audit
 
-        prepared = prepare_for_audit(options.user, options.cwd)
+        prepared = prepare_for_audit(
+            options.user,
+            options.cwd,
+            lambda done, total: progress.steps(SCAFFOLD_STEPS, done, total),
+        )
         files = (Path(f"{AUDIT_PROFILE}.py"),)  # in artifacts/, once the plan knows where
     label = options.label or "+".join(f.stem for f in files)
     if not _LABEL.fullmatch(label) or label == COMPARE_DIR:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,6 +49,8 @@ from perftoolkit.middleware.capture.rollback import rolled_back
 
 logger = logging.getLogger("perftoolkit")
 _MAX_REDIRECTS = 5
+# Told after each path asked: (paths asked, paths to ask).
+ProbeProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +76,32 @@ class _Answer:
 
 
 def probe_tasks(
-    tasks: Sequence[ProfileTask], login: ProfileLogin, *, writes: bool = False
+    tasks: Sequence[ProfileTask],
+    login: ProfileLogin,
+    *,
+    writes: bool = False,
+    progress: ProbeProgress | None = None,
 ) -> tuple[list[ProfileTask], list[SkippedRoute]]:
     """The tasks with only the GET paths that answered below 400 without ending the login's
-    session (nor writing rows, unless `writes`), and the routes left with none."""
+    session (nor writing rows, unless `writes`), and the routes left with none. `progress` is
+    told after each path (a project's thousand pages take minutes)."""
     client = Client(raise_request_exception=False, SERVER_NAME=_host(), headers=dict(login.headers))
     answered: list[tuple[ProfileTask, list[tuple[str, _Answer]]]] = []
+    total = sum(len(t.paths) for t in tasks if t.method == "GET")
+    asked = 0
     # The scaffold's own requests are neither findings of the project nor errors of its logs.
     with override_mode("off"), _quiet("django.request"), _quiet("django.server"):
         for task in tasks:
             if task.method != "GET":
                 answered.append((task, []))
                 continue
-            answered.append((task, [(path, _ask(client, path, login)) for path in task.paths]))
+            answers = []
+            for path in task.paths:
+                answers.append((path, _ask(client, path, login)))
+                asked += 1
+                if progress is not None:
+                    progress(asked, total)
+            answered.append((task, answers))
     sitewide = _sitewide_writes([a for _, answers in answered for _, a in answers if a.ok])
     kept: list[ProfileTask] = []
     skipped: list[SkippedRoute] = []

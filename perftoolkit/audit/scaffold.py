@@ -38,7 +38,7 @@ from perftoolkit.audit.logins import (
 )
 from perftoolkit.audit.options import ScaffoldOptions
 from perftoolkit.audit.parameters import fill_parameters
-from perftoolkit.audit.probing import probe_tasks
+from perftoolkit.audit.probing import ProbeProgress, probe_tasks
 from perftoolkit.core.routes import route_parameters
 from perftoolkit.core.runs.profiles import (
     ProfileTask,
@@ -127,15 +127,16 @@ class ScaffoldResult:
         return "; ".join(parts) + "."
 
 
-def scaffold(options: ScaffoldOptions) -> ScaffoldResult:
-    """Write the profile (to `--output`, or loadtests/<name>.py) and return what it holds."""
+def scaffold(options: ScaffoldOptions, progress: ProbeProgress | None = None) -> ScaffoldResult:
+    """Write the profile (to `--output`, or loadtests/<name>.py) and return what it holds;
+    `progress` is told as the paths are asked (`probe_tasks`)."""
     target = options.output or Path(PROFILE_DIR) / f"{options.name}.py"
     target = target if target.is_absolute() else options.cwd / target
     if target.exists() and not options.force:
         raise ConfigurationError(
             f"{target} exists. Pass --force to replace it, or choose another --name."
         )
-    prepared = prepare(options, find_user(options.user) if options.user else None)
+    prepared = prepare(options, find_user(options.user) if options.user else None, progress)
     return prepared.write(target)
 
 
@@ -162,7 +163,9 @@ class PreparedProfile:
         )
 
 
-def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:
+def prepare(
+    options: ScaffoldOptions, user: Any, progress: ProbeProgress | None = None
+) -> PreparedProfile:
     """The profile for `options`, logged in as `user` (None: anonymous), not yet written."""
     if not _NAME.fullmatch(options.name):
         raise ConfigurationError(
@@ -178,7 +181,7 @@ def prepare(options: ScaffoldOptions, user: Any) -> PreparedProfile:
                     f"{flag} {pattern!r} is not a regular expression ({exc})."
                 ) from None
     with _unscoped():
-        built = build(options, user)
+        built = build(options, user, progress)
     text = render_locustfile(built.profile)
     compile(text, f"{options.name}.py", "exec")  # what is written must at least parse
     return PreparedProfile(built.profile, text, built.get_routes, built.left_out)
@@ -195,11 +198,13 @@ def _unscoped() -> AbstractContextManager[Any]:
     return cast("AbstractContextManager[Any]", scopes.scopes_disabled())
 
 
-def prepare_for_audit(username: str | None, cwd: Path) -> PreparedProfile:
+def prepare_for_audit(
+    username: str | None, cwd: Path, progress: ProbeProgress | None = None
+) -> PreparedProfile:
     """The profile an audit runs when it is given none and finds no loadtests/: every GET route,
     logged in as `username` or the first active superuser."""
     user = find_user(username) if username else default_user() if can_log_in() else None
-    prepared = prepare(ScaffoldOptions(name=AUDIT_PROFILE, cwd=cwd), user)
+    prepared = prepare(ScaffoldOptions(name=AUDIT_PROFILE, cwd=cwd), user, progress)
     if not prepared.profile.tasks:
         reasons = "; ".join(f"{s.route}: {s.reason}" for s in prepared.profile.skipped[:3])
         raise ConfigurationError(
@@ -218,11 +223,11 @@ class _Built:
     left_out: dict[str, int]
 
 
-def build(options: ScaffoldOptions, user: Any) -> _Built:
+def build(options: ScaffoldOptions, user: Any, progress: ProbeProgress | None = None) -> _Built:
     # Routes under i18n_patterns start with the language a request without Accept-Language gets
     # (`en/` for LANGUAGE_CODE "en-us" when LANGUAGES has "en"), not this process's.
     with translation.override(_request_language()):
-        return _build(options, user)
+        return _build(options, user, progress)
 
 
 def _request_language() -> str:
@@ -233,7 +238,7 @@ def _request_language() -> str:
         return code
 
 
-def _build(options: ScaffoldOptions, user: Any) -> _Built:
+def _build(options: ScaffoldOptions, user: Any, progress: ProbeProgress | None) -> _Built:
     tasks: list[ProfileTask] = []
     skipped: list[SkippedRoute] = []
     left_out: dict[str, int] = {}
@@ -280,7 +285,7 @@ def _build(options: ScaffoldOptions, user: Any) -> _Built:
                 )
             )
     login = login_for(user, writes=options.writes)
-    tasks, unanswered = probe_tasks(tasks, login, writes=options.writes)
+    tasks, unanswered = probe_tasks(tasks, login, writes=options.writes, progress=progress)
     skipped.extend(unanswered)
     profile = ScaffoldedProfile(
         name=options.name,

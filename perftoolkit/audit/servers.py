@@ -101,9 +101,7 @@ def running_server(
     log_path: Path,
 ) -> Iterator[Server]:
     """Start the server, wait until it answers, and stop its whole process group on exit."""
-    _require("gunicorn")
-    if options.kind == "uvicorn":
-        _require("uvicorn")
+    require_server(options.kind)
     record_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     nonce = new_nonce()
@@ -183,6 +181,14 @@ def _uvicorn_worker() -> str:
     if importlib.util.find_spec("uvicorn_worker") is not None:
         return "uvicorn_worker.UvicornWorker"
     return "uvicorn.workers.UvicornWorker"
+
+
+def require_server(kind: str) -> None:
+    """Raise the audit's error when the server of `kind` cannot be started (checked before any
+    work is done)."""
+    _require("gunicorn")
+    if kind == "uvicorn":
+        _require("uvicorn")
 
 
 def _require(module: str) -> None:

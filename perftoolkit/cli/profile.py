@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from perftoolkit.audit.options import ScaffoldOptions
+from perftoolkit.audit.options import SCAFFOLD_STEPS, ScaffoldOptions
 from perftoolkit.cli.audit import PROJECT_OPTIONS, setup_project
 from perftoolkit.cli.options import options_command
 
@@ -17,9 +17,11 @@ app = typer.Typer(help="Locust profiles for audits.", no_args_is_help=True)
 
 def _run(options: ScaffoldOptions, *, settings: str | None, project_dir: Path | None) -> None:
     from perftoolkit.audit.scaffold import scaffold
+    from perftoolkit.reporting.console import StepsDisplay
 
     setup_project(settings or os.environ.get("DJANGO_SETTINGS_MODULE"), project_dir, required=True)
-    result = scaffold(options)
+    with StepsDisplay(SCAFFOLD_STEPS) as progress:
+        result = scaffold(options, progress)
     try:
         shown = str(result.path.relative_to(options.cwd))
     except ValueError:

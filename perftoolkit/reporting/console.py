@@ -187,6 +187,17 @@ class AuditDisplay:
         """A message the user must see (printed above the live line, which stays last)."""
         self.console.print(Text(text), soft_wrap=True)
 
+    def steps(self, name: str, done: int, total: int) -> None:
+        """Progress through a phase of counted steps (the paths a scaffold asks): redrawn on a
+        terminal; elsewhere a line as it starts and at each tenth."""
+        self._phase = name
+        text = f"{name}: {done} of {total}"
+        if self._live is None:
+            if _tenth(done, total):
+                self.console.print(Text(f"[{self._elapsed():>5.0f}s] {text}", style="dim"))
+            return
+        self._show(Text(f"{text} · {self._elapsed():.0f}s"))
+
     def load(self, elapsed_s: float, run_time_s: float, progress: LoadProgress | None) -> None:
         line = Text(f"{self._phase} · {self._elapsed():.0f}s · ")
         line.append(f"{min(elapsed_s, run_time_s):.0f}/{run_time_s:.0f}s of load", style="bold")
@@ -205,6 +216,30 @@ class AuditDisplay:
     def _show(self, line: Text) -> None:
         if self._live is not None:
             self._live.update(line, refresh=True)
+
+
+def _tenth(done: int, total: int) -> bool:
+    """Whether `done` is the first step or the step that reaches another tenth of `total`."""
+    return done == 1 or (done * 10 // total) != ((done - 1) * 10 // total) if total else False
+
+
+class StepsDisplay:
+    """`AuditDisplay.steps` on its own, for a command with one long phase (`perf_profile
+    scaffold` asking every page): written to stderr, so stdout keeps only the result."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._display = AuditDisplay(make_console(stderr=True))
+
+    def __enter__(self) -> StepsDisplay:
+        self._display.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._display.__exit__(*exc)
+
+    def __call__(self, done: int, total: int) -> None:
+        self._display.steps(self.name, done, total)
 
 
 def render_audit_summary(

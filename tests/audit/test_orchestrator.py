@@ -92,6 +92,40 @@ def test_run_audit_unreachable_url(tmp_path: Path) -> None:
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize(
+    ("missing", "server", "message"),
+    [
+        ("locust", "gunicorn", "Locust is not installed, and the audit drives the server with it."),
+        ("gunicorn", "gunicorn", "gunicorn is not installed, and the audit starts the project"),
+        ("uvicorn", "uvicorn", "uvicorn is not installed, and the audit starts the project"),
+    ],
+)
+def test_run_audit_says_what_is_not_installed_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: str, server: str, message: str
+) -> None:
+    import importlib.util
+
+    from perftoolkit.audit import scaffold
+    from perftoolkit.exceptions import LoadTestError
+
+    find_spec = importlib.util.find_spec
+    # What is installed is the system's edge: the package is made to look absent.
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == missing else find_spec(name)
+    )
+
+    def scaffolded(*args: Any) -> None:
+        raise AssertionError("a profile was scaffolded before the check")
+
+    monkeypatch.setattr(scaffold, "prepare_for_audit", scaffolded)
+    with pytest.raises(LoadTestError) as info:
+        run_audit(AuditOptions(out_dir=tmp_path, cwd=tmp_path, server=server))
+
+    assert str(info.value).startswith(message)
+    assert str(info.value).endswith("Install the audit extra: pip install 'perftoolkit[audit]'.")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_audit_missing_profile_is_one_message(tmp_path: Path) -> None:
     result = run_cli("audit", *SITE_SETTINGS, "--profile", "nope", "--out-dir", str(tmp_path))
 

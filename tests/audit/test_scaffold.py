@@ -483,3 +483,14 @@ def test_writes_keeps_the_pages_that_write_and_include_brings_back_what_it_names
         assert prepared(staff(), include=(include,)).left_out == {
             "pages whose name says a GET changes data (delete, copy, toggle, …)": 1
         }
+
+
+@GUARDED
+def test_the_probe_tells_its_progress_after_each_page() -> None:
+    told: list[tuple[int, int]] = []
+    built = prepare(ScaffoldOptions(), staff(), lambda done, total: told.append((done, total)))
+
+    # Every path of a GET route was asked once: 11 paths of the four routes kept and the three
+    # the probe left out.
+    assert (len(built.profile.tasks), len(built.profile.skipped)) == (4, 3)
+    assert told == [(n, 11) for n in range(1, 12)]

@@ -10,6 +10,7 @@ import pytest
 
 from perftoolkit.reporting.commands import show_report
 from perftoolkit.reporting.console import (
+    AuditDisplay,
     LOG_COLUMNS,
     ROUTE_MIN_WIDTH,
     log_width,
@@ -86,3 +87,19 @@ def test_report_show_into_a_pipe_is_132_columns_unless_columns_says(
     assert max(map(len, lines)) <= LOG_COLUMNS == 132
     monkeypatch.setenv("COLUMNS", "100")
     assert log_width(io.StringIO()) is None
+
+
+def test_counted_steps_off_a_terminal_print_a_line_at_the_start_and_each_tenth(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from perftoolkit.reporting import console as console_module
+
+    monkeypatch.setattr(console_module.time, "monotonic", lambda: 7.0)
+    out = io.StringIO()
+    with AuditDisplay(make_console(out, width=LOG_COLUMNS)) as display:
+        for done in range(1, 26):
+            display.steps("pages asked", done, 25)
+
+    assert out.getvalue().splitlines() == [
+        f"[    0s] pages asked: {n} of 25" for n in (1, 3, 5, 8, 10, 13, 15, 18, 20, 23, 25)
+    ]

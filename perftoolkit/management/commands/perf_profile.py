@@ -4,10 +4,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from perftoolkit.audit.options import ScaffoldOptions
+from perftoolkit.audit.options import SCAFFOLD_STEPS, ScaffoldOptions
 from perftoolkit.audit.scaffold import scaffold
 from perftoolkit.exceptions import PerfToolkitError
 from perftoolkit.management.arguments import add_option_arguments, options_from
+from perftoolkit.reporting.console import StepsDisplay
 
 SCAFFOLD_HELP = "Write a Locust profile from the URLconf: a task per route, real rows, a login."
 
@@ -23,7 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **values: Any) -> None:
         options = options_from(ScaffoldOptions, values)
         try:
-            result = scaffold(options)
+            with StepsDisplay(SCAFFOLD_STEPS) as progress:
+                result = scaffold(options, progress)
         except PerfToolkitError as exc:
             raise CommandError(str(exc), returncode=exc.exit_code) from exc
         self.stdout.write(result.summary(_shown(result.path, options.cwd)))
