@@ -14,7 +14,7 @@ import logging
 import re
 import shlex
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,7 +37,7 @@ from perftoolkit.audit.logins import (
     project_settings,
 )
 from perftoolkit.audit.options import ScaffoldOptions
-from perftoolkit.audit.parameters import fill_parameters
+from perftoolkit.audit.parameters import ROWS, fill_parameters
 from perftoolkit.audit.probing import ProbeProgress, probe_tasks
 from perftoolkit.core.routes import route_parameters
 from perftoolkit.core.runs.profiles import (
@@ -53,6 +53,8 @@ from perftoolkit.urlconf import UrlEntry, keyer_examples, url_entries, view_path
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 AUDIT_PROFILE = "scaffold"  # the name (and file) of the profile an audit scaffolds for itself
+# Pages the scaffold asks at most before it keeps fewer rows a route (`_within_probe_budget`).
+PROBE_PAGES = 1000
 # Views a load test should not request unless asked by --include: the admin site (hundreds of
 # pages that are not the product), ending the session, debugging and file-serving views.
 _LEFT_OUT = (
@@ -102,6 +104,7 @@ class ScaffoldResult:
     profile: ScaffoldedProfile
     get_routes: int  # GET routes after --include/--exclude
     left_out: dict[str, int]  # what was left out by default, and how many routes
+    rows: int = ROWS  # rows each parameterised route was given at most (`_within_probe_budget`)
 
     def summary(self, shown: str | None = None) -> str:
         gets = sum(1 for t in self.profile.tasks if t.method == "GET")
@@ -123,6 +126,11 @@ class ScaffoldResult:
         if self.left_out:
             parts.append(
                 "left out: " + ", ".join(f"{what} ({n})" for what, n in self.left_out.items())
+            )
+        if self.rows < ROWS:
+            parts.append(
+                f"{self.rows} rows a route, not {ROWS}: so many routes would have made the "
+                f"scaffold ask more than {PROBE_PAGES} pages"
             )
         return "; ".join(parts) + "."
 
@@ -148,11 +156,12 @@ class PreparedProfile:
     text: str
     get_routes: int
     left_out: dict[str, int]
+    rows: int = ROWS
 
     def write(self, path: Path) -> ScaffoldResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.text, encoding="utf-8")
-        return ScaffoldResult(path, self.profile, self.get_routes, self.left_out)
+        return ScaffoldResult(path, self.profile, self.get_routes, self.left_out, self.rows)
 
     def write_for_audit(self, path: Path, shown_dir: str) -> str:
         """Write it where the audit runs it; what to tell the user about it."""
@@ -184,7 +193,7 @@ def prepare(
         built = build(options, user, progress)
     text = render_locustfile(built.profile)
     compile(text, f"{options.name}.py", "exec")  # what is written must at least parse
-    return PreparedProfile(built.profile, text, built.get_routes, built.left_out)
+    return PreparedProfile(built.profile, text, built.get_routes, built.left_out, built.rows)
 
 
 def _unscoped() -> AbstractContextManager[Any]:
@@ -221,6 +230,7 @@ class _Built:
     profile: ScaffoldedProfile
     get_routes: int
     left_out: dict[str, int]
+    rows: int
 
 
 def build(options: ScaffoldOptions, user: Any, progress: ProbeProgress | None = None) -> _Built:
@@ -284,6 +294,7 @@ def _build(options: ScaffoldOptions, user: Any, progress: ProbeProgress | None) 
                     "does not answer GET (--writes adds DRF writes)",
                 )
             )
+    tasks, rows = _within_probe_budget(tasks)
     login = login_for(user, writes=options.writes)
     tasks, unanswered = probe_tasks(tasks, login, writes=options.writes, progress=progress)
     skipped.extend(unanswered)
@@ -295,7 +306,24 @@ def _build(options: ScaffoldOptions, user: Any, progress: ProbeProgress | None) 
         tasks=tuple(tasks),
         skipped=tuple(skipped),
     )
-    return _Built(profile, get_routes, left_out)
+    return _Built(profile, get_routes, left_out, rows)
+
+
+def _within_probe_budget(tasks: list[ProfileTask]) -> tuple[list[ProfileTask], int]:
+    """The tasks with fewer rows each when asking all their GET paths would take more than
+    PROBE_PAGES requests (at least two rows a route), and the rows a route keeps at most. Each
+    path is asked once before it goes in, a real request: ten rows for each of a thousand routes
+    kept the scaffold asking pages for minutes, and a load test spread over that many routes asks
+    each only a few times anyway."""
+    gets = [t for t in tasks if t.method == "GET"]
+    if sum(len(t.paths) for t in gets) <= PROBE_PAGES:
+        return tasks, ROWS
+    several = [t for t in gets if len(t.paths) > 1]
+    rows = max(2, (PROBE_PAGES - (len(gets) - len(several))) // max(1, len(several)))
+    return [
+        replace(t, paths=t.paths[:rows]) if t.method == "GET" and len(t.paths) > rows else t
+        for t in tasks
+    ], rows
 
 
 def _uninspectable(exc: Exception) -> str:

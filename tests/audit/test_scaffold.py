@@ -494,3 +494,35 @@ def test_the_probe_tells_its_progress_after_each_page() -> None:
     # the probe left out.
     assert (len(built.profile.tasks), len(built.profile.skipped)) == (4, 3)
     assert told == [(n, 11) for n in range(1, 12)]
+
+
+@SITE
+def test_many_routes_keep_fewer_rows_each_so_the_scaffold_asks_a_bounded_number_of_pages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from perftoolkit.audit import scaffold as scaffold_module
+
+    whole = prepared(staff()).profile
+    gets = [t for t in whole.tasks if t.method == "GET"]
+    singles = sum(1 for t in gets if len(t.paths) == 1)
+    several = len(gets) - singles
+    assert max(len(t.paths) for t in gets) > 3
+    # Room for three rows a route with several.
+    monkeypatch.setattr(scaffold_module, "PROBE_PAGES", singles + 3 * several)
+    told: list[tuple[int, int]] = []
+    bounded = prepare(ScaffoldOptions(), staff(), lambda done, total: told.append((done, total)))
+
+    asked = sum(min(len(t.paths), 3) for t in gets)
+    assert told[-1] == (asked, asked)
+    assert [t.paths for t in bounded.profile.tasks] == [
+        t.paths[:3] if t.method == "GET" else t.paths for t in whole.tasks
+    ]
+    assert bounded.rows == 3
+    assert (
+        bounded.write(tmp_path / "p.py")
+        .summary("p.py")
+        .endswith(
+            "; 3 rows a route, not 10: so many routes would have made the scaffold ask more than "
+            f"{singles + 3 * several} pages."
+        )
+    )

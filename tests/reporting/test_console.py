@@ -10,9 +10,9 @@ import pytest
 
 from perftoolkit.reporting.commands import show_report
 from perftoolkit.reporting.console import (
-    AuditDisplay,
     LOG_COLUMNS,
     ROUTE_MIN_WIDTH,
+    AuditDisplay,
     log_width,
     make_console,
     render_audit_summary,
