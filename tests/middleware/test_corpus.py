@@ -918,9 +918,9 @@ def test_corpus_a_foreign_key_that_stays_the_same_is_not_the_relation_read_per_r
         6,
     )
     assert finding.message == (
-        f"N+1: the same query ran 6 times at {site(VIEWS, '# case: constant_key')} with "
-        "different parameters; load the rows once (in_bulk, a prefetch or an annotation) instead "
-        "of once per row."
+        "N+1: the same query of Review rows ran 6 times at "
+        f"{site(VIEWS, '# case: constant_key')} with different parameters; load the rows once "
+        "(in_bulk, a prefetch or an annotation) instead of once per row."
     )
 
 
@@ -1081,7 +1081,8 @@ def test_corpus_one_objects_relation_read_again_is_a_duplicate_not_an_nplusone()
         ("duplicate_query", 6, site(VIEWS, "# case: same_object_fk")),
     ]
     assert findings[0].message == (
-        f"The same query with the same parameters ran 6 times at {findings[0].callsite}; "
+        f"The same query of Book_tags rows with the same parameters ran 6 times at "
+        f"{findings[0].callsite}; "
         "run it once and reuse the result."
     )
 

@@ -67,6 +67,7 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
                 'model for its "N results (M total)": with no filter they are the same count. '
                 "show_full_result_count = False in the ModelAdmin leaves the second out.",
             )
+        rows = f" of {first.model.rsplit('.', 1)[-1]} rows" if first.model else ""
         findings.append(
             Finding(
                 kind="duplicate_query",
@@ -80,7 +81,8 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
                 fix=fix,
                 severity="warning",
                 message=(
-                    f"The same query with the same parameters ran {len(events)} times{where}; "
+                    f"The same query{rows} with the same parameters ran {len(events)} "
+                    f"times{where}; "
                     "run it once and reuse the result."
                 ),
             )

@@ -426,6 +426,9 @@ def _unattributed(
     read): no model and no origin rather than a wrong one."""
     repeats = len(members)
     where = f" at {head.callsite}" if head.callsite else ""
+    # Which rows it loads: several such findings at one line (a descriptor of the project's own
+    # loading each kind of row) are told apart.
+    rows = f" of {example.model.rsplit('.', 1)[-1]} rows" if example.model else ""
     origin = profile.queryset_site
     built = _rows_from(profile.queries, members)
     if built is not None and built >= 0:
@@ -449,7 +452,7 @@ def _unattributed(
         fix=None,
         severity="warning",
         message=(
-            f"N+1: the same query ran {repeats} times{where} with different parameters; "
+            f"N+1: the same query{rows} ran {repeats} times{where} with different parameters; "
             "load the rows once (in_bulk, a prefetch or an annotation) instead of once per row."
         ),
     )
