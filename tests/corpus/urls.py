@@ -95,6 +95,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("catalogue_titles/", views.catalogue_titles),
     path("catalogue_authors/", views.catalogue_authors),
     path("list_view_model/", views.ListViewModel.as_view()),
+    path("base_rendered_list/", views.BaseRenderedList.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),
     path("drf/m2m/", drf_views.TagIdBooks.as_view()),
     path("drf/dotted/", drf_views.DottedSourceBooks.as_view()),

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.views.generic import ListView
 
+from tests.corpus.generic import RenderingListView
 from tests.corpus.models import (
     Author,
     AuthorProfile,
@@ -175,6 +176,12 @@ class ListViewModel(ListView):  # type: ignore[type-arg]
     ordering = ["id"]
     template_name = "corpus/books.html"
     context_object_name = "books"
+
+
+class BaseRenderedList(RenderingListView):
+    """Rows a base view of another module renders: its render line builds no queryset."""
+
+    queryset = Book.objects.order_by("id")  # origin: base_rendered_list
 
 
 def template_method(request: HttpRequest) -> HttpResponse:

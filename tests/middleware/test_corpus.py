@@ -275,6 +275,15 @@ N_PLUS_ONE = {
         (VIEWS, "# origin: list_view_model"),
         6,
     ),
+    "base_rendered_list": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (f"{TEMPLATES}/books.html", "{{ book.author.name }}</li>"),
+        (VIEWS, "# origin: base_rendered_list"),
+        6,
+    ),
     "template_method": (
         "corpus.Book",
         "reviews",

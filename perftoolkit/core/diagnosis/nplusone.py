@@ -640,6 +640,16 @@ def rows_origin(
             return site if rows is None or model in rows else None
         if not _is_template(root.callsite):
             return root.callsite
+        if (
+            own_rows
+            and site is not None
+            and rows is not None
+            and model in rows
+            and (root.render_site is None or root.render_site.file != site.file)
+        ):
+            # A class-based view's rows that a base view of another file renders (a generic list
+            # view's render call): that line builds no queryset; the view's own does.
+            return site
         if root.render_site is not None and not _in_tag(root.render_site):
             return root.render_site
     if example.render_site is not None and not _in_tag(example.render_site):
