@@ -7,12 +7,19 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 
 from tests.corpus import serializers
+from tests.corpus.generic import OffsetPages
 from tests.corpus.models import Book, Enrollment, Loan, Review
 
 
 class NestedBooks(generics.ListAPIView[Book]):
     queryset = Book.objects.order_by("id")  # origin: drf_nested
     serializer_class = serializers.NestedBookSerializer
+
+
+class ProjectPagedBooks(generics.ListAPIView[Book]):
+    queryset = Book.objects.order_by("id")  # origin: drf_project_paginator
+    serializer_class = serializers.NestedBookSerializer
+    pagination_class = OffsetPages  # type: ignore[assignment]
 
 
 class TagIdBooks(generics.ListAPIView[Book]):

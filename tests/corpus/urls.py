@@ -97,6 +97,7 @@ urlpatterns = [path(f"{name}/", getattr(views, name), name=name) for name in _CA
     path("list_view_model/", views.ListViewModel.as_view()),
     path("base_rendered_list/", views.BaseRenderedList.as_view()),
     path("drf/nested/", drf_views.NestedBooks.as_view()),
+    path("drf/project_paginator/", drf_views.ProjectPagedBooks.as_view()),
     path("drf/m2m/", drf_views.TagIdBooks.as_view()),
     path("drf/dotted/", drf_views.DottedSourceBooks.as_view()),
     path("drf/string-related/", drf_views.StringRelatedReviews.as_view()),

@@ -419,6 +419,15 @@ N_PLUS_ONE = {
         (DRF_VIEWS, "# origin: drf_nested"),
         6,
     ),
+    "drf/project_paginator": (
+        "corpus.Book",
+        "author",
+        "author",
+        '.select_related("author")',
+        (SERIALIZERS, "# case: drf_nested"),
+        (DRF_VIEWS, "# origin: drf_project_paginator"),
+        6,
+    ),
     "drf/m2m": (
         "corpus.Book",
         "tags",

@@ -52,6 +52,26 @@ def queryset_of(walk: Walk) -> QuerySet[Any] | None:
     return inner if isinstance(inner, QuerySet) else None
 
 
+def evaluates_an_argument(walk: Walk, queryset: QuerySet[Any] | None) -> bool:
+    """Whether the project frame evaluates rows of a queryset it was handed as an argument (a
+    project's own paginator: `list(queryset[offset:end])`): that line did not build them, as
+    library code evaluating a queryset does not (`Walk.handed_off`)."""
+    project = walk.project
+    if project is None or queryset is None or walk.template is not None:
+        return False
+    code = project.f_code
+    count = code.co_argcount + code.co_kwonlyargcount
+    if not count:
+        return False
+    values = project.f_locals
+    model = queryset.model
+    for name in code.co_varnames[:count]:
+        value = values.get(name)
+        if isinstance(value, QuerySet) and value.model is model:
+            return True
+    return False
+
+
 def explicit_ordering(queryset: Any) -> tuple[str, ...]:
     """The order_by() a queryset was given (plain field names; expressions are left out). None
     for a library relation's set as its manager makes it: that order is the manager's own, and

@@ -510,6 +510,8 @@ class QueryCapture:
                 self._fields = {}
             self._fields[sql] = _serializer_key(found)
         queryset = attribution.queryset_of(found)
+        if not found.handed_off and attribution.evaluates_an_argument(found, queryset):
+            found.handed_off = True
         query = self._located(sql, found, repeat=False)
         query.params, query.many, query.alias, query.ms = params, many, alias, ms
         query.prefetch = found.prefetch is not None
@@ -593,6 +595,8 @@ class QueryCapture:
     def _analyse_repeat(self, sql: str, frame: Any, params: Any, first_params: Any) -> RawQuery:
         found = walk(frame, deep=True)
         queryset = attribution.queryset_of(found)
+        if not found.handed_off and attribution.evaluates_an_argument(found, queryset):
+            found.handed_off = True
         query = self._located(sql, found, repeat=True)
         query.prefetch = found.prefetch is not None
         if queryset is not None:
