@@ -421,7 +421,7 @@ def _unattributed(
     """Same statement per row, but no relation or foreign key says which: report the shape.
 
     The rows are named only with evidence: the capture saw which query built the objects read,
-    or the last rows query before the repeats ran from the same file (a loop over them there).
+    or the last rows query before the repeats ran from the same function (a loop over them there).
     Otherwise the nearest query is anyone's (a form's choices, a middleware's lookup, a cache
     read): no model and no origin rather than a wrong one."""
     repeats = len(members)
@@ -433,7 +433,7 @@ def _unattributed(
     built = _rows_from(profile.queries, members)
     if built is not None and built >= 0:
         root = profile.queries[built]
-    elif root is not None and not _same_file(root.callsite, head.callsite):
+    elif root is not None and not _same_function(root.callsite, head.callsite):
         root = origin = None
     if root is not None:
         origin = root.callsite
@@ -458,8 +458,11 @@ def _unattributed(
     )
 
 
-def _same_file(a: CallSite | None, b: CallSite | None) -> bool:
-    return a is not None and b is not None and a.file == b.file
+def _same_function(a: CallSite | None, b: CallSite | None) -> bool:
+    """Both lines in one function of one file: the rows queried, then looped over there. (Another
+    function of the file is anyone's: a lookup cached per process, such as a content type's, that
+    ran only while its cache was cold.)"""
+    return a is not None and b is not None and a.file == b.file and a.function == b.function
 
 
 def _rows_from(queries: tuple[QueryEvent, ...], members: list[QueryEvent]) -> int | None:

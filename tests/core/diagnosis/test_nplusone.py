@@ -308,6 +308,28 @@ def test_detect_nplusone_unattributed_names_no_rows_it_has_no_evidence_for() -> 
     assert finding.message.startswith("N+1: the same query ran 3 times at cache.py:8 ")
 
 
+def test_detect_nplusone_unattributed_names_no_rows_another_function_of_its_file_loaded() -> None:
+    """A content type looked up (once per process: its cache was cold) by another function of the
+    file whose descriptor loads one row per object: not the rows a loop there went over. The
+    request after, with the cache warm, said the same without it: one finding, not two."""
+    sql = 'SELECT "dcim_port"."id" FROM "dcim_port" WHERE "dcim_port"."id" = %s LIMIT 21'
+    content_type = event(
+        'SELECT "django_content_type"."id" FROM "django_content_type" WHERE "id" = %s LIMIT 21',
+        CallSite("utilities/fields.py", 225, "get_content_type_by_id"),
+        model="contenttypes.ContentType",
+    )
+    read = CallSite("utilities/fields.py", 311, "__get__")
+    rows = [event(sql, read, key=str(i), model="dcim.Port") for i in range(3)]
+    cold = detect_nplusone(profile(root(), content_type, *rows), OPTIONS)
+    warm = detect_nplusone(profile(root(), *rows), OPTIONS)
+    assert [(f.model, f.origin) for f in cold] == [("dcim.Port", None)]
+    assert cold == warm
+    # The same function queried the rows, then read each: a loop over them there.
+    listed = event(ORDERS, CallSite("utilities/fields.py", 305, "__get__"), model="shop.Order")
+    [looped] = detect_nplusone(profile(listed, *rows), OPTIONS)
+    assert (looped.model, looped.origin) == ("shop.Order", listed.callsite)
+
+
 def test_detect_nplusone_unattributed_takes_the_rows_the_capture_saw_built() -> None:
     sql = "SELECT name FROM legacy WHERE code = %s"
     lookup = event(ORDERS, CallSite("shop/middleware.py", 30, "__call__"), model="shop.User")
