@@ -67,7 +67,10 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
                 'model for its "N results (M total)": with no filter they are the same count. '
                 "show_full_result_count = False in the ModelAdmin leaves the second out.",
             )
-        rows = f" of {first.model.rsplit('.', 1)[-1]} rows" if first.model else ""
+        rows = ""
+        if first.model:
+            counts = first.sql.lstrip().upper().startswith("SELECT COUNT(")
+            rows = f" {'counting' if counts else 'of'} {first.model.rsplit('.', 1)[-1]} rows"
         findings.append(
             Finding(
                 kind="duplicate_query",
