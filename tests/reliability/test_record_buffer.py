@@ -367,7 +367,9 @@ def test_in_log_mode_a_request_with_something_to_find_is_diagnosed_at_once_and_r
     ):
         Client().get("/mw/lookup/?name=x")  # one statement twice with the same parameters
         recorder = recorder_module.recorder_for(str(record_dir))
-        assert "The same query counting Tag rows with the same parameters ran 2 times" in caplog.text
+        assert (
+            "The same query counting Tag rows with the same parameters ran 2 times" in caplog.text
+        )
         assert (len(recorder._pending), len(recorder._held) > 0) == (0, True)
         Client().get("/mw/none/")  # nothing to find: held whole
         assert len(recorder._pending) == 1
