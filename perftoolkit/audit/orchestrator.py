@@ -565,7 +565,8 @@ def run_audit_and_report(options: AuditOptions, *, stdout: IO[str] | TextIOBase)
     if json_output:
         stdout.write(dumps(run_to_dict(outcome.run, location=outcome.report_path)))
     elif quiet:
-        out.print(_shown(outcome.html_path or outcome.run_dir, options.cwd), markup=False)
+        # One line whatever its length: what a script reads (rich would fold a long path).
+        stdout.write(_shown(outcome.html_path or outcome.run_dir, options.cwd) + "\n")
     else:
         files = [("report", outcome.report_path), ("html", outcome.html_path)]
         if outcome.compare_dir is not None:
