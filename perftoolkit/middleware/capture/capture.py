@@ -171,6 +171,9 @@ class RawQuery:
     # A write from a model's own method (its save(), a property that saves): the project line
     # out from it that called that method.
     caller: CallSite | None = None
+    # Where each of `eager` was asked for, when a capture saw the queryset's eager loads asked
+    # (None: that one was asked outside it, at import time in a class attribute); () otherwise.
+    eager_sites: tuple[CallSite | None, ...] = ()
 
     def reused(self, params: Any, many: bool, alias: str, ms: float) -> RawQuery:
         """This first run's attribution for the first run of the same statement from the same line
@@ -568,6 +571,8 @@ class QueryCapture:
                 query.eager_hops = tuple(lookups.path_hops(model, p) for _, p in eager)
                 query.eager_targets = tuple(lookups.path_target(model, p) for _, p in eager)
                 query.eager_site = eager_site(queryset)
+                if query.eager_site is not None:
+                    query.eager_sites = tuple(eager_site(queryset, p) for _, p in eager)
                 if (
                     query.eager_site is None
                     and found.project is not None

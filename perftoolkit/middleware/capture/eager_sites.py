@@ -8,6 +8,10 @@ queryset apart from two querysets. `QuerySet.select_related` and `prefetch_relat
 (once per process); while a capture is active, the clone they return keeps the calling project
 line in its `Query`'s `__dict__`, which every further clone (`filter()`, `order_by()`) copies. The
 value is a plain tuple, so a queryset pickled into a cache unpickles without perftoolkit.
+
+Each call is kept with the lookups it asked for: a base view's `get_queryset` adding prefetches
+to a subclass's queryset (NetBox's serializer-driven ones) did not ask for the subclass's own,
+which are placed where they were asked (or, asked outside any capture, at the view's queryset).
 """
 
 from __future__ import annotations
@@ -55,7 +59,9 @@ def _wrapped(method: Callable[..., Any]) -> Callable[..., Any]:
             try:
                 site = _caller(sys._getframe(1))
                 if site is not None:
-                    clone.query.__dict__[KEY] = site
+                    asked = tuple(_lookup(a) for a in args)
+                    earlier = _entries(clone.query.__dict__.get(KEY))
+                    clone.query.__dict__[KEY] = (*earlier, (*site, asked))
             except Exception:  # never the host's problem: the site is left unknown
                 logger.debug("perftoolkit: eager load site not noted", exc_info=True)
         return clone
@@ -81,9 +87,27 @@ def _caller(frame: Any) -> tuple[str, int, str] | None:
     return None
 
 
-def eager_site(queryset: Any) -> CallSite | None:
-    """The project line that asked for `queryset`'s eager loads, if a capture saw it."""
-    value = getattr(getattr(queryset, "query", None), "__dict__", {}).get(KEY)
-    if type(value) is not tuple or len(value) != 3:
-        return None
-    return CallSite(*value)
+def _lookup(value: Any) -> str:
+    """A lookup as its path (a Prefetch object by `prefetch_to`; `None` clears: "")."""
+    if isinstance(value, str):
+        return value
+    return str(getattr(value, "prefetch_to", "") or "")
+
+
+def _entries(value: Any) -> tuple[tuple[Any, ...], ...]:
+    """The calls noted on a query: (file, line, function, lookups asked), oldest first."""
+    if type(value) is not tuple:
+        return ()
+    return tuple(e for e in value if type(e) is tuple and len(e) == 4)
+
+
+def eager_site(queryset: Any, path: str | None = None) -> CallSite | None:
+    """The project line that asked for `queryset`'s eager loads (the last one a capture saw), or
+    with `path` the line that asked for that path (or a longer one through it); None when no
+    capture saw it asked for."""
+    entries = _entries(getattr(getattr(queryset, "query", None), "__dict__", {}).get(KEY))
+    for file, line, function, asked in reversed(entries):
+        # `select_related()` with no lookup asks for every foreign key
+        if path is None or not asked or any(a == path or a.startswith(f"{path}__") for a in asked):
+            return CallSite(file, line, function)
+    return None

@@ -123,10 +123,16 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
         if not query.eager:
             continue
         # A queryset handed to library code was built elsewhere: the view's queryset, if any.
-        site = query.eager_site or (None if query.handed_off else query.callsite)
-        for (kind, path), hops, target in zip(
-            query.eager, query.eager_hops, query.eager_targets, strict=False
+        elsewhere = None if query.handed_off else query.callsite
+        site = query.eager_site or elsewhere
+        # Each load where it was asked for (`eager_sites`): a base view adding its own to a
+        # subclass's queryset did not ask for the subclass's.
+        own = query.eager_sites
+        for index, ((kind, path), hops, target) in enumerate(
+            zip(query.eager, query.eager_hops, query.eager_targets, strict=False)
         ):
+            if own:
+                site = own[index] if index < len(own) and own[index] is not None else elsewhere
             key = (query.model or "", kind, path, site)
             if key not in eager:
                 eager[key] = EagerLoad(
