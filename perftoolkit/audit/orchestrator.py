@@ -210,16 +210,11 @@ def _plan(options: AuditOptions, progress: AuditProgress) -> _Plan:
             "--url. Without --url the audit starts the server and records into its own directory."
         )
     check_output_dir(options.cwd / options.out_dir, "--out-dir")
-    # What the run needs installed, said before anything (a profile scaffolded, a server started)
-    # takes the user's time.
-    require_locust()
-    if not options.url:
-        require_server(options.server)
     target = None if options.url else _target()
     if "budget" in options.fail_on:
         project_budgets(dirs=[options.cwd], required=True)  # missing or malformed: say so now
     dirs = profile_dirs(options.cwd, target.root if target else None)
-    prepared = None
+    scaffolding = False
     if options.profiles:
         files = tuple(find_locustfile(p, dirs) for p in options.profiles)
         for file in files:
@@ -228,13 +223,9 @@ def _plan(options: AuditOptions, progress: AuditProgress) -> _Plan:
         files = (find_locustfile(DEFAULT_PROFILE, dirs),)
         check_locustfile(files[0])
     else:
-        from perftoolkit.audit.scaffold import AUDIT_PROFILE, prepare_for_audit
+        from perftoolkit.audit.scaffold import AUDIT_PROFILE
 
-        prepared = prepare_for_audit(
-            options.user,
-            options.cwd,
-            lambda done, total: progress.steps(SCAFFOLD_STEPS, done, total),
-        )
+        scaffolding = True  # once everything else is checked: it asks every page (minutes)
         files = (Path(f"{AUDIT_PROFILE}.py"),)  # in artifacts/, once the plan knows where
     label = options.label or "+".join(f.stem for f in files)
     if not _LABEL.fullmatch(label) or label == COMPARE_DIR:
@@ -244,7 +235,7 @@ def _plan(options: AuditOptions, progress: AuditProgress) -> _Plan:
         )
     run_dir = (options.cwd / options.out_dir / label).resolve()
     artifacts = run_dir / ARTIFACTS_DIR
-    if prepared is not None:
+    if scaffolding:
         files = (artifacts / files[0].name,)
     locust = LocustOptions(
         locustfiles=files,
@@ -272,6 +263,21 @@ def _plan(options: AuditOptions, progress: AuditProgress) -> _Plan:
     if compare_with is not None and compare_with.parent == run_dir:
         raise ConfigurationError(
             f"--compare {options.compare} is this run's own report; compare with another label."
+        )
+    _refuse_to_replace(run_dir / REPORT_FILE, force=options.force)
+    # What the run needs installed, said before anything (a profile scaffolded, a server started)
+    # takes the user's time.
+    require_locust()
+    if not options.url:
+        require_server(options.server)
+    prepared = None
+    if scaffolding:
+        from perftoolkit.audit.scaffold import prepare_for_audit
+
+        prepared = prepare_for_audit(
+            options.user,
+            options.cwd,
+            lambda done, total: progress.steps(SCAFFOLD_STEPS, done, total),
         )
     return _Plan(
         options, label, run_dir, artifacts, locust, target, record_dir, compare_with, prepared
@@ -322,10 +328,9 @@ def _find_report(ref: str, out_dir: Path, cwd: Path) -> Path:
     )
 
 
-def _clear_previous(plan: _Plan) -> None:
-    """Refuse to replace a complete report without --force; clear the run directory otherwise."""
-    report = plan.run_dir / REPORT_FILE
-    if report.is_file() and not plan.options.force:
+def _refuse_to_replace(report: Path, *, force: bool) -> None:
+    """Refuse to replace a complete report without --force."""
+    if report.is_file() and not force:
         try:
             previous = read_run(report)
         except PerfToolkitError:
@@ -335,6 +340,12 @@ def _clear_previous(plan: _Plan) -> None:
                 f"{report} already holds a complete run ({previous.finished_at}). Pass --force "
                 "to replace it, or choose another --label."
             )
+
+
+def _clear_previous(plan: _Plan) -> None:
+    """Refuse to replace a complete report without --force (checked again: a run may have
+    finished since the plan); clear the run directory otherwise."""
+    _refuse_to_replace(plan.run_dir / REPORT_FILE, force=plan.options.force)
     if plan.artifacts.exists():
         shutil.rmtree(plan.artifacts)
     plan.artifacts.mkdir(parents=True)
