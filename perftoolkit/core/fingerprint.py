@@ -95,6 +95,11 @@ def statement_kind(sql: str) -> str:
     return first
 
 
+def is_count(sql: str) -> bool:
+    """Whether a statement counts rows (`SELECT COUNT(*) …`, a count over a subquery)."""
+    return "COUNT(" in sql[:200].upper()
+
+
 def is_write(sql: str) -> bool:
     """True for statements that change rows (INSERT, UPDATE, DELETE, …)."""
     return statement_kind(sql) in WRITE_KINDS

@@ -220,7 +220,9 @@ class AuditDisplay:
 
 def _tenth(done: int, total: int) -> bool:
     """Whether `done` is the first step or the step that reaches another tenth of `total`."""
-    return done == 1 or (done * 10 // total) != ((done - 1) * 10 // total) if total else False
+    if not total:
+        return False
+    return done == 1 or done * 10 // total != (done - 1) * 10 // total
 
 
 class StepsDisplay:

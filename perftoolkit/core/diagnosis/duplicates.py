@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from perftoolkit.core.diagnosis.fixes import short
 from perftoolkit.core.diagnosis.nplusone import change_list, is_per_row
 from perftoolkit.core.events import QueryEvent, RequestProfile
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
-from perftoolkit.core.fingerprint import normalize, repeat_keys, statement_kind
+from perftoolkit.core.fingerprint import is_count, normalize, repeat_keys, statement_kind
 
 _IGNORED_KINDS = frozenset(
     {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "SHOW", ""}
@@ -69,8 +70,7 @@ def detect_duplicates(profile: RequestProfile, options: DetectionOptions) -> lis
             )
         rows = ""
         if first.model:
-            counts = first.sql.lstrip().upper().startswith("SELECT COUNT(")
-            rows = f" {'counting' if counts else 'of'} {first.model.rsplit('.', 1)[-1]} rows"
+            rows = f" {'counting' if is_count(first.sql) else 'of'} {short(first.model)} rows"
         findings.append(
             Finding(
                 kind="duplicate_query",

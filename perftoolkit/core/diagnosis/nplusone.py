@@ -31,7 +31,7 @@ from perftoolkit.core.events import (
     RequestProfile,
 )
 from perftoolkit.core.findings import DetectionOptions, Finding, Fix
-from perftoolkit.core.fingerprint import normalize, statement_kind
+from perftoolkit.core.fingerprint import is_count, normalize, statement_kind
 
 _SINGLE = ("forward", "reverse_one")
 
@@ -400,7 +400,7 @@ def _finding(
 
 def _via_of(event: QueryEvent, lookup: Relation) -> RelationVia:
     head = event.sql.lstrip()[:40].upper()
-    if "COUNT(" in event.sql.upper()[:200]:
+    if is_count(event.sql):
         return "count"
     if (
         head.startswith("SELECT 1 AS")
@@ -428,7 +428,7 @@ def _unattributed(
     where = f" at {head.callsite}" if head.callsite else ""
     # Which rows it loads: several such findings at one line (a descriptor of the project's own
     # loading each kind of row) are told apart.
-    rows = f" of {example.model.rsplit('.', 1)[-1]} rows" if example.model else ""
+    rows = f" of {short(example.model)} rows" if example.model else ""
     origin = profile.queryset_site
     built = _rows_from(profile.queries, members)
     if built is not None and built >= 0:

@@ -124,15 +124,14 @@ def _eager_loads(raw: list[Any]) -> tuple[EagerLoad, ...]:
             continue
         # A queryset handed to library code was built elsewhere: the view's queryset, if any.
         elsewhere = None if query.handed_off else query.callsite
-        site = query.eager_site or elsewhere
-        # Each load where it was asked for (`eager_sites`): a base view adding its own to a
-        # subclass's queryset did not ask for the subclass's.
-        own = query.eager_sites
-        for index, ((kind, path), hops, target) in enumerate(
-            zip(query.eager, query.eager_hops, query.eager_targets, strict=False)
+        # Each load where it was asked for (`eager_sites`, made beside `eager`): a base view
+        # adding its own to a subclass's queryset did not ask for the subclass's.
+        sites = [s or elsewhere for s in query.eager_sites] or [
+            query.eager_site or elsewhere
+        ] * len(query.eager)
+        for (kind, path), hops, target, site in zip(
+            query.eager, query.eager_hops, query.eager_targets, sites, strict=False
         ):
-            if own:
-                site = own[index] if index < len(own) and own[index] is not None else elsewhere
             key = (query.model or "", kind, path, site)
             if key not in eager:
                 eager[key] = EagerLoad(
