@@ -8,9 +8,9 @@ Five views on one SQLite database (`benchmarks/urls.py`): no query (a JSON respo
 21 queries (the N+1 of 20 the Django tools are usually compared on), 101 queries (the N+1 of
 100), and one query returning 100 rows. Configurations (`benchmarks/settings.py`): none; the floor
 (`connection.execute_wrapper` appending each statement to a list); perftoolkit recording (what an
-audit or CI turns on: `PERFTOOLKIT_RECORD_DIR`, one line per request), the same with
-RECORD_BUFFER 64 KB (lines written together), in `log` mode (the detectors after every response
-as well), and recording at SAMPLE_RATE 0.01; django-zeal,
+audit or CI turns on: `PERFTOOLKIT_RECORD_DIR`, one line per request, held and written together by
+default), the same with RECORD_BUFFER 0 (each line written as its request ends), in `log` mode
+(the detectors after every response as well), and recording at SAMPLE_RATE 0.01; django-zeal,
 nplusone, django-querycount, django-silk and django-debug-toolbar, each configured to do its work
 on every request.
 
@@ -18,9 +18,10 @@ Each configuration runs in a worker process of its own (so a tool's app, patches
 never touch another's), all on the same copy of one database. The workers take turns: a round
 asks each worker in turn for one batch of requests to one view, so drift on the machine hits all
 alike. The time is the worker process's CPU time, all its threads (RECORD_BUFFER's background
-write included); other processes on a busy machine skew it less than wall time. A configuration's ratio is the median over rounds of (its time / none's time in that
-round). Responses are closed as a WSGI server closes them, so work done after the response (the
-recording's write, analysis) is counted.
+write included; the lines still held at the end of a batch are written within its time); other
+processes on a busy machine skew it less than wall time. A configuration's ratio is the median
+over rounds of (its time / none's time in that round). Responses are closed as a WSGI server
+closes them, so work done after the response (the recording's write, analysis) is counted.
 
 --instructions runs perftoolkit's configurations and none under `valgrind --tool=callgrind`
 twice, with N and N+K requests: (difference)/K is what one request costs in instructions, a
@@ -59,13 +60,13 @@ VIEWS = {
     "/rows/": "1 query, 100 rows",
 }
 SAMPLED = "perftoolkit record at 1%"
-BUFFERED = "perftoolkit record, buffered"
+UNBUFFERED = "perftoolkit record, unbuffered"
 CONFIGS = (
     "none",
     "middleware",
     "floor",
     "perftoolkit record",
-    BUFFERED,
+    UNBUFFERED,
     "perftoolkit log",
     SAMPLED,
     "django-zeal",
@@ -158,7 +159,7 @@ PAIRED_WORKER = "perftoolkit paired"
 PAIRED = {
     "none": (False, {"MODE": "off"}),  # the middleware installed, measuring nothing
     "perftoolkit record": (True, {"MODE": "off"}),
-    BUFFERED: (True, {"MODE": "off", "RECORD_BUFFER": 65536}),
+    UNBUFFERED: (True, {"MODE": "off", "RECORD_BUFFER": 0}),
     "perftoolkit log": (False, {"MODE": "log"}),
     SAMPLED: (True, {"MODE": "off", "SAMPLE_RATE": 0.01}),
 }
@@ -211,7 +212,7 @@ def worker(config: str, database: str) -> None:
         begin = time.process_time()
         for _ in range(int(count)):
             call(view)
-        if config == PAIRED_WORKER:
+        if config == PAIRED_WORKER or config.startswith("perftoolkit record"):
             flush()  # lines still held (RECORD_BUFFER) are built and written in this batch's time
         protocol.write(f"{time.process_time() - begin}\n")
 
@@ -331,7 +332,7 @@ def timing(
     seed()
     if "none" not in configs:
         configs = ["none", *configs]
-    for config, key in ((SAMPLED, "SAMPLE_RATE"), (BUFFERED, "RECORD_BUFFER")):
+    for config, key in ((SAMPLED, "SAMPLE_RATE"), (UNBUFFERED, "RECORD_BUFFER")):
         if config in configs and not supports(key):
             configs.remove(config)
     for config in [c for c in configs if c in PEERS]:
@@ -457,11 +458,13 @@ def single(config: str, view: str, count: int, database: str) -> None:
     call = start(config, database)
     if config.startswith("perftoolkit"):
         # The recorder compares its file's path with its descriptor every half second of wall
-        # time: once per thousands of requests natively, but every few under valgrind's slowdown,
-        # which made the count per request vary with the machine's speed. Left out here.
+        # time, and writes held lines once the oldest is a second old: once per thousands of
+        # requests natively, but every few under valgrind's slowdown, which made the count per
+        # request vary with the machine's speed. Left out here: held lines are written by size.
         from perftoolkit.middleware import recorder
 
         recorder._RECHECK_SECONDS = float("inf")
+        recorder._HOLD_SECONDS = 1e6  # finite: the writing thread waits for it
     for _ in range(5 + count):
         call(view)
 

@@ -55,8 +55,8 @@ if CONFIG.startswith("perftoolkit"):
     MIDDLEWARE = ["perftoolkit.middleware.QueryBudgetMiddleware"]
     if CONFIG == "perftoolkit log":
         PERFTOOLKIT = {"MODE": "log"}
-    elif CONFIG == "perftoolkit record, buffered":
-        PERFTOOLKIT = {"MODE": "off", "RECORD_BUFFER": 65536}
+    elif CONFIG == "perftoolkit record, unbuffered":
+        PERFTOOLKIT = {"MODE": "off", "RECORD_BUFFER": 0}
     elif CONFIG.startswith("perftoolkit record at "):
         rate = float(CONFIG.rsplit(" ", 1)[-1].rstrip("%")) / 100
         PERFTOOLKIT = {"MODE": "off", "SAMPLE_RATE": rate}

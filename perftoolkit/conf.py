@@ -40,6 +40,9 @@ Mode = Literal["off", "log", "header", "raise", "record"]
 MODES: tuple[Mode, ...] = get_args(Mode)
 # The route keyers on by default (`perftoolkit.urlconf`): Wagtail pages by page class.
 DEFAULT_ROUTE_KEYERS: tuple[str, ...] = ("perftoolkit.urlconf.wagtail_page_route",)
+# Record lines held before one write when RECORD_BUFFER is not set: a write per request costs more
+# than the rest of recording on a query-free request (`benchmarks/README.md`).
+DEFAULT_RECORD_BUFFER = 65536
 FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 # What the recording keeps of SQL parameters for the index adviser (middleware/samples.py).
 Samples = Literal["redacted", "on", "off"]
@@ -74,8 +77,10 @@ class PerfToolkitSettings:
     sample_rate: float = 1.0
     slow_request_ms: float | None = None
     # Bytes of record lines held in memory before one write (0: each line written as its request
-    # ends). Held lines are written within a second, at exit and before a fork.
-    record_buffer: int = 0
+    # ends). Held lines are written within a second, at exit and before a fork. None (not set):
+    # DEFAULT_RECORD_BUFFER for a WSGI request, 0 for an ASGI one (uvicorn ends its process by the
+    # signal that stopped it, and exit handlers do not run then).
+    record_buffer: int | None = None
     # Derived when the settings load (not keys): IGNORE_PATHS as one compiled pattern.
     ignore_pattern: re.Pattern[str] | None = field(init=False, default=None, compare=False)
 

@@ -34,7 +34,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from perftoolkit.middleware.recorder import flush_recorders
+
     monkeypatch.delenv("PERFTOOLKIT_RECORD_DIR", raising=False)
     reset_settings()
     yield
+    # What a test's requests left held (RECORD_BUFFER) is written now, not by the background
+    # thread a second later amid another test (building those lines there would meet that test's
+    # patches and log into its records).
+    flush_recorders()
     reset_settings()

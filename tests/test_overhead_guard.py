@@ -50,19 +50,22 @@ def test_recording_costs_less_than_three_times_no_instrumentation(tmp_path: Path
 def test_paired_run_measures_every_perftoolkit_configuration_in_one_process(
     tmp_path: Path,
 ) -> None:
-    """`--paired`: one worker switched between perftoolkit's configurations; buffered recording
-    builds its held lines within each batch, so nothing it owes is left out of the figures."""
+    """`--paired`: one worker switched between perftoolkit's configurations; recording (buffered
+    by default) builds its held lines within each batch, so nothing it owes is left out of the
+    figures."""
     data = _benchmark(tmp_path / "paired.json", "--paired", "--views", "/empty/", "--no-write")
     configurations = data["views"]["/empty/"]["configurations"]
     assert data["paired"] is True
     assert list(configurations) == [
         "none",
         "perftoolkit record",
-        "perftoolkit record, buffered",
+        "perftoolkit record, unbuffered",
         "perftoolkit log",
         "perftoolkit record at 1%",
     ]
     assert configurations["none"]["ratio"] == 1.0
     assert all(len(c["rounds_us"]) == 3 for c in configurations.values())
-    buffered = configurations["perftoolkit record, buffered"]["ratio"]
-    assert buffered < 3.0, f"buffered recording costs {buffered:.2f}× none"
+    recording = configurations["perftoolkit record"]["ratio"]
+    assert recording < 3.0, f"recording costs {recording:.2f}× none"
+    unbuffered = configurations["perftoolkit record, unbuffered"]["ratio"]
+    assert unbuffered < 3.0, f"recording line by line costs {unbuffered:.2f}× none"

@@ -15,10 +15,12 @@ from time import perf_counter_ns, time_ns
 from typing import Any, NamedTuple
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import (
+    DEFAULT_RECORD_BUFFER,
     PerfToolkitSettings,
     get_settings,
     mode_override,
@@ -137,6 +139,9 @@ class QueryBudgetMiddleware:
             started = (time_ns() - elapsed) // 1000 / 1e6
             duration_ms = (elapsed + 500) // 1000 / 1000.0
             info = _describe_request(request, response, started, duration_ms)
+            hold = conf.record_buffer
+            if hold is None:  # not set: held, but for ASGI (`PerfToolkitSettings.record_buffer`)
+                hold = 0 if isinstance(request, ASGIRequest) else DEFAULT_RECORD_BUFFER
             if mode == "header" and capture.error is None:
                 _set_headers(response, capture)
         except Exception:
@@ -144,9 +149,8 @@ class QueryBudgetMiddleware:
             failed("describe", (capture,))
             return response
         if mode == "raise":
-            _after_response(capture, info, mode)
+            _after_response(capture, info, mode, hold)
             return response
-        hold = conf.record_buffer
         if (
             hold
             and capture.error is None
@@ -161,7 +165,7 @@ class QueryBudgetMiddleware:
                 failed("record")
             return response
         closers = getattr(response, "_resource_closers", None)
-        job = partial(_after_response, capture, info, mode)
+        job = partial(_after_response, capture, info, mode, hold)
         if isinstance(closers, list):
             closers.append(job)  # runs once the server has sent the response
         else:
@@ -304,9 +308,9 @@ def _set_headers(response: HttpResponseBase, capture: QueryCapture) -> None:
     response["X-Perf-Queries"] = str(count)
 
 
-def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
+def _after_response(capture: QueryCapture, info: _Request, mode: str, hold: int) -> None:
     try:
-        _analyse_and_record(capture, info, mode)
+        _analyse_and_record(capture, info, mode, hold)
     except NPlusOneDetected:
         raise
     except Exception:
@@ -315,13 +319,14 @@ def _after_response(capture: QueryCapture, info: _Request, mode: str) -> None:
         failed("record")
 
 
-def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> None:
+def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str, hold: int) -> None:
+    """Diagnose and record a finished request; `hold` is RECORD_BUFFER as it applies to it."""
     conf = get_settings()
     record_dir = conf.record_dir
     if capture.error is not None:
         # Abandoned: the request is counted, its partial capture is neither recorded nor analysed.
         if record_dir:
-            recorder_for(record_dir).record(_abandoned_line(capture, info), [])
+            recorder_for(record_dir).record(_abandoned_line(capture, info), [], hold)
         return
     if isinstance(capture, TimingCapture):
         # Not sampled: recorded only when slow, with its statements and times but no callsites.
@@ -333,7 +338,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
                 failed("profile", (capture,))
                 slow_line = _abandoned_line(capture, info)
             raw = capture.queries if "capture_error" not in slow_line else []
-            recorder_for(record_dir).record(slow_line, raw)
+            recorder_for(record_dir).record(slow_line, raw, hold)
         return
     # In MODE "log" with the default detectors (which read only a request's shape), requests of
     # one shape are analysed once: looked up by the shape's key (or by the line, when one is
@@ -356,7 +361,7 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str) -> Non
         profile, line, by_shape = None, _abandoned_line(capture, info), False
     if record_dir and line is not None:
         raw = capture.queries if "capture_error" not in line else []
-        recorder_for(record_dir).record(line, raw)
+        recorder_for(record_dir).record(line, raw, hold)
     diagnosis = _diagnosis(capture, info, profile, line if by_shape else None, key)
     if diagnosis is None:
         return

@@ -10,10 +10,11 @@ warning; the lines of that half second went to the removed file. Besides the lin
 first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
 index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
 
-With `RECORD_BUFFER` (bytes, default 0) lines are held in memory and written together, one
-`os.write` of whole lines, when that many bytes are held or the oldest held line is a second old
-(checked as the next line arrives, and by a background thread when no line arrives), at exit,
-before a fork, and before a report is built in this process (`flush_recorders`). A request the
+With `RECORD_BUFFER` (bytes, default 65536; 0 writes each line as its request ends) lines are
+held in memory and written together, one `os.write` of whole lines, when that many bytes are held
+or the oldest held line is a second old (checked as the next line arrives, and by a background
+thread when no line arrives), at exit, before a fork, and before a report is built in this process
+(`flush_recorders`). A request the
 middleware has nothing else to do for is handed over whole (`defer`, at most _PENDING_MAX of them)
 and its line built when the held lines are written: lines built one after another cost far less
 than each built as its request ends, amid the rest of the request's work (`benchmarks/README.md`).
@@ -41,7 +42,7 @@ import django
 from django.db import connections
 
 import perftoolkit
-from perftoolkit.conf import get_settings
+from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings
 from perftoolkit.core.runs.run import SAMPLE_RATE_KEY, SLOW_REQUEST_KEY
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
@@ -290,10 +291,16 @@ class Recorder:
             return True
         return (status.st_dev, status.st_ino) != self._inode
 
-    def record(self, line_data: dict[str, Any], raw: list[RawQuery]) -> None:
-        """Append one request (RequestProfile.to_dict() form); sample new statement shapes."""
+    def record(
+        self, line_data: dict[str, Any], raw: list[RawQuery], hold: int | None = None
+    ) -> None:
+        """Append one request (RequestProfile.to_dict() form); sample new statement shapes. `hold`
+        is RECORD_BUFFER as it applies to the request (the setting, when not given)."""
         line = encode_line(line_data)
-        hold = get_settings().record_buffer
+        if hold is None:
+            hold = get_settings().record_buffer
+            if hold is None:
+                hold = DEFAULT_RECORD_BUFFER
         started = False
         with self._lock:
             now = monotonic()

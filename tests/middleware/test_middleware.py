@@ -16,6 +16,7 @@ from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import run_to_dict
 from tests.corpus.data import seed
 from tests.support.corpus import collected_findings
+from tests.support.recordings import written_lines
 
 pytestmark = [pytest.mark.django_db(databases=["default", "other"]), pytest.mark.mariadb]
 ALL = ["default", "other"]
@@ -122,8 +123,8 @@ def test_middleware_records_one_line_per_request(record_dir: Path) -> None:
     client = Client()
     client.get("/mw/three/")
     client.get("/mw/regex/12/")
-    [jsonl] = list(record_dir.glob("*.jsonl"))
-    lines = jsonl.read_text().splitlines()
+    lines = written_lines(record_dir)
+    assert len(list(record_dir.glob("*.jsonl"))) == 1
     assert len(lines) == 2
     first, second = (json.loads(line) for line in lines)
     assert (first["method"], first["route"], first["status"]) == ("GET", "mw/three/", 200)
@@ -137,13 +138,13 @@ def test_middleware_records_one_line_per_request(record_dir: Path) -> None:
 @override_settings(ROOT_URLCONF="tests.auditsite.urls")
 def test_middleware_records_site_root_as_slash(record_dir: Path) -> None:
     Client().get("/")
-    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    [line] = written_lines(record_dir)
     assert json.loads(line)["route"] == "/"
 
 
 def test_middleware_recording_keeps_parameters_local(record_dir: Path) -> None:
     Client().get("/mw/lookup/", {"name": "secret-4711"})
-    text = next(record_dir.glob("*.jsonl")).read_text()
+    [text] = written_lines(record_dir)
     line = json.loads(text)
     # The request's own query string is kept for perf_fix's replay; the statements and their
     # parameters are not: values stay in samples/, for EXPLAIN only, and out of any report.
@@ -160,13 +161,13 @@ def test_middleware_recording_keeps_parameters_local(record_dir: Path) -> None:
 def test_middleware_recording_off_mode_records(record_dir: Path) -> None:
     response = Client().get("/mw/three/")
     assert "X-Perf-Queries" not in response  # mode stays off: recording alone is on
-    assert len(next(record_dir.glob("*.jsonl")).read_text().splitlines()) == 1
+    assert len(written_lines(record_dir)) == 1
 
 
 def test_middleware_records_failed_request(record_dir: Path) -> None:
     client = Client(raise_request_exception=False)
     assert client.get("/mw/failing/").status_code == 500
-    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    [line] = written_lines(record_dir)
     assert json.loads(line)["status"] == 500
 
 
@@ -288,7 +289,7 @@ def test_middleware_counts_cache_gets_and_hits(record_dir: Path, location: str) 
     }
     with override_settings(CACHES=caches):  # a new cache configuration is counted too
         Client().get("/mw/cached/")
-    [line] = next(record_dir.glob("*.jsonl")).read_text().splitlines()
+    [line] = written_lines(record_dir)
     assert json.loads(line)["cache"] == {"gets": 4, "hits": 2}
 
 
@@ -353,7 +354,7 @@ def test_a_project_middleware_handing_the_request_on_is_no_querys_callsite(
     client = Client()
     client.force_login(User.objects.create_user("reader"))
     client.get("/corpus/fk/")
-    [line] = [json.loads(t) for t in next(record_dir.glob("*.jsonl")).read_text().splitlines()]
+    [line] = [json.loads(t) for t in written_lines(record_dir)]
     files = {site["file"] for site in line["sites"]}
     assert "tests/middleware/passing.py" not in files
     user = [r for r in line["queries"] if "auth_user" in line["statements"][r[0]]]

@@ -13,6 +13,7 @@ from perftoolkit.exceptions import ReportFormatError
 from perftoolkit.middleware.recording import build_report
 from perftoolkit.reporting.schema import read_run, run_to_dict, write_run
 from tests.corpus.data import seed
+from tests.support.recordings import written_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,7 @@ def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "/mw/regex/3/",
     ):
         client.get(path)
+    assert len(written_lines(directory)) == 5  # on disk: the tests below edit the file
     return directory
 
 

@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from perftoolkit.conf import reset_settings
 from perftoolkit.core.events import RequestProfile
 from perftoolkit.middleware.query_budget import _user_id
+from tests.support.recordings import written_lines
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def record_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _line(directory: Path) -> dict[str, object]:
-    [text] = next(directory.glob("*.jsonl")).read_text().splitlines()
+    [text] = written_lines(directory)
     data: dict[str, object] = json.loads(text)
     return data
 
@@ -66,7 +67,7 @@ def test_record_line_keeps_the_user_the_request_loaded(record_dir: Path) -> None
     client.force_login(user)
     client.get("/mw/whoami/")  # the view reads request.user
     client.get("/mw/three/")  # never touches request.user: the lazy user stays unloaded
-    lines = [json.loads(t) for t in next(record_dir.glob("*.jsonl")).read_text().splitlines()]
+    lines = [json.loads(t) for t in written_lines(record_dir)]
     assert [line.get("user") for line in lines] == [user.pk, None]
 
 

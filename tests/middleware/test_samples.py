@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 from perftoolkit.conf import reset_settings
 from perftoolkit.middleware.samples import SecretNames, looks_secret, redaction, words
 from tests.corpus.data import seed
+from tests.support.recordings import written_lines
 
 NAMES = SecretNames.configured(())
 
@@ -163,6 +164,8 @@ def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             reset_settings()
             for path in paths:
                 Client().get(path)
+            # Held requests are sampled as their lines are written: under these settings.
+            assert len(written_lines(directory)) == len(paths)
         return directory
 
     return run
@@ -218,6 +221,7 @@ def test_secret_columns_setting_redacts_more(
     with override_settings(PERFTOOLKIT={"MODE": "off", "SECRET_COLUMNS": ["author"]}):
         reset_settings()
         Client().get("/corpus/fk/")
+        assert len(written_lines(directory)) == 1
     samples = [json.loads(f.read_text()) for f in (directory / "samples").glob("*.json")]
     by_author = [s for s in samples if '"corpus_author"."id" = %s' in s["sql"]]
     assert by_author

@@ -19,6 +19,7 @@ from perftoolkit.reporting.markdown import run_to_markdown
 from perftoolkit.reporting.run_view import run_context
 from perftoolkit.reporting.schema import run_to_dict
 from tests.corpus.data import seed
+from tests.support.recordings import written_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +41,7 @@ def draws(monkeypatch: pytest.MonkeyPatch, values: list[float]) -> None:
 
 
 def lines(directory: Path) -> list[dict[str, object]]:
-    return [
-        json.loads(line)
-        for f in directory.glob("*.jsonl")
-        for line in f.read_text().split("\n")
-        if line
-    ]
+    return [json.loads(line) for line in written_lines(directory) if line]
 
 
 def test_sample_rate_records_the_requests_drawn_below_it(

@@ -19,6 +19,7 @@ from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.recording import build_report
 from tests.corpus.models import Author, Book, Country, Publisher
+from tests.support.recordings import written_lines
 
 PATH = "/mw/everything/"
 REQUESTS = 3
@@ -53,14 +54,19 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     # In log mode the line is built (and written) before the profile, which only a new shape needs.
     ("build-profile", query_budget, "build_profile", _boom, ""),
     ("recorder", recorder.Recorder, "record", _boom, None),
+    # RECORD_BUFFER: a request nothing is to be found in is handed to the recorder whole.
+    ("held-recorder", recorder.Recorder, "defer", _boom, None),
     ("detection", detectors, "diagnose", _boom, ""),  # after the line: the line is whole
 ]
 
 
-# Faults in what runs once the response is complete (its closers): they cannot touch it.
-AFTER_RESPONSE = {"profile", "build-profile", "recorder", "detection"}
+# Faults in what runs once the response is complete (its closers, or the hand-over of a held
+# request): they cannot touch it.
+AFTER_RESPONSE = {"profile", "build-profile", "recorder", "held-recorder", "detection"}
 LOG_ONLY = {"build-profile", "detection"}
-HEADER_ONLY = {"headers", "profile"}  # log mode builds the line from its profile
+# Log mode builds the line from its profile; and diagnoses this page's requests as they end (it
+# has something to find), never holding one whole.
+HEADER_ONLY = {"headers", "profile", "held-recorder"}
 
 
 def _unmeasured(headers: dict[str, str]) -> dict[str, str]:
@@ -117,11 +123,17 @@ def test_fault_leaves_response_untouched(
     monkeypatch.setattr(owner, attribute, replacement)
     # A sampled capture is made only below a SAMPLE_RATE of 1.
     sampled = {"SAMPLE_RATE": 0.5} if name == "sampled-capture" else {}
+    # `Recorder.record` writes (or holds) a line as its request ends: a request held whole, which
+    # header mode's are by default, is written without it (the `held-recorder` fault).
+    unbuffered = {"RECORD_BUFFER": 0} if name == "recorder" else {}
+    settings = {"MODE": mode, "RECORD_DIR": str(record_dir), **sampled, **unbuffered}
     with (
-        override_settings(PERFTOOLKIT={"MODE": mode, "RECORD_DIR": str(record_dir), **sampled}),
+        override_settings(PERFTOOLKIT=settings),
         caplog.at_level(logging.DEBUG, logger="perftoolkit"),
     ):
         responses = [_snapshot(Client().get(PATH)) for _ in range(REQUESTS)]
+        # Held requests have their lines built as they are written: with the fault in place.
+        lines = [json.loads(text) for text in written_lines(record_dir)]
     if name in AFTER_RESPONSE and mode == "header":
         # The failure comes after the response was complete: it carries the measurement.
         responses = [(s, _unmeasured(h), b) for s, h, b in responses]
@@ -129,11 +141,6 @@ def test_fault_leaves_response_untouched(
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, [r.getMessage() for r in errors]
     assert isinstance(errors[0].exc_info[1], InjectedFault | TypeError)  # type: ignore[index]
-    lines = [
-        json.loads(text)
-        for file in sorted(record_dir.glob("*.jsonl"))
-        for text in file.read_text().splitlines()
-    ]
     if noted is None:
         assert lines == []
         return
@@ -192,8 +199,12 @@ def test_abandoned_lines_are_read_like_the_reference(
         monkeypatch.setattr(cachestats, "_counters", _boom)
         Client().get(PATH)
         monkeypatch.undo()
+    # In the order the requests came: a request held whole (RECORD_BUFFER) has its line written
+    # after those held as lines, as the abandoned one is.
+    whole, abandoned = sorted(
+        (json.loads(t) for t in written_lines(record_dir)), key=lambda line: line["started_at"]
+    )
     [file] = record_dir.glob("*.jsonl")
-    whole, abandoned = (json.loads(t) for t in file.read_text().splitlines())
     assert abandoned["capture_error"] == "cache"
     run = build_report([record_dir], label="x")
     assert comparable(run) == comparable(reference_report([record_dir], label="x"))

@@ -1,7 +1,7 @@
 """RECORD_BUFFER: record lines held in memory and written together, whole, when the buffer fills,
 when the oldest is a second old (with the next line, or by a background thread when none comes),
-before a report is built in the process, before a fork and at exit; without it (the default) each
-line is written as its request ends."""
+before a report is built in the process, before a fork and at exit (by default, 64 KiB of lines);
+without it (0) each line is written as its request ends."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client, override_settings
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient, Client, override_settings
 
-from perftoolkit.conf import get_settings
+from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings
 from perftoolkit.middleware import recorder as recorder_module
 from perftoolkit.middleware.recorder import Recorder, encode_line, flush_recorders
 from perftoolkit.middleware.recording import build_report
@@ -51,10 +52,31 @@ def _routes(directory: Path) -> list[str]:
     ]
 
 
+def test_wsgi_requests_are_held_by_default_and_asgi_ones_written_at_once(
+    tmp_path: Path, db: None
+) -> None:
+    """Not set, RECORD_BUFFER holds 64 KiB of lines of WSGI requests; an ASGI request's line is
+    written as it ends, since uvicorn ends its process by the signal that stopped it, where no
+    exit handler writes held lines."""
+    assert DEFAULT_RECORD_BUFFER == 65536
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(tmp_path)}):
+        assert get_settings().record_buffer is None
+        assert Client().get(PATH).status_code == 200
+        assert _routes(tmp_path) == []
+        response = async_to_sync(AsyncClient().get)(PATH)
+        assert response.status_code == 200
+        assert _routes(tmp_path) == ["mw/three/"]
+        flush_recorders()
+        assert _routes(tmp_path) == ["mw/three/", "mw/three/"]
+        held = recorder_module._recorders[str(tmp_path)]
+        assert held.held_since() is None
+
+
 def test_without_a_buffer_each_line_is_written_at_once(tmp_path: Path) -> None:
-    assert get_settings().record_buffer == 0
-    Recorder(str(tmp_path)).record(_line(1), [])
-    assert _routes(tmp_path) == ["r1/"]
+    with override_settings(PERFTOOLKIT={"RECORD_BUFFER": 0}):
+        assert get_settings().record_buffer == 0
+        Recorder(str(tmp_path)).record(_line(1), [])
+        assert _routes(tmp_path) == ["r1/"]
 
 
 def test_lines_are_held_until_the_buffer_fills(tmp_path: Path) -> None:
@@ -273,9 +295,10 @@ def test_a_held_requests_line_is_built_when_it_is_written_and_is_the_same(
     from django.core.cache import cache
 
     at_once, held = tmp_path / "at-once", tmp_path / "held"
-    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(at_once)}):
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(at_once), "RECORD_BUFFER": 0}):
         cache.clear()  # the cached view reads a miss first
         Client().get(path)
+        assert len(_lines(at_once)) == 1  # written as the request ended
     with override_settings(PERFTOOLKIT={"RECORD_DIR": str(held), "RECORD_BUFFER": 1 << 20}):
         cache.clear()
         Client().get(path)

@@ -1,6 +1,8 @@
 """A recording line is written whole or not at all, and the recorder follows its file: a record
 directory removed or replaced while the server runs is recreated, with one warning, and later
-requests are recorded. Writes fail at the system edge (`os.write`, /dev/full)."""
+requests are recorded. Writes fail at the system edge (`os.write`, /dev/full). The recorder's tests
+write each line as its request ends (RECORD_BUFFER 0): held lines, written together, are
+tests/reliability/test_record_buffer.py's."""
 
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from perftoolkit.middleware import recorder as recorder_module
 from perftoolkit.middleware.capture import failures
 from perftoolkit.middleware.recorder import Recorder, _append
 from perftoolkit.middleware.recording import build_report
+from tests.support.recordings import written_lines
 
 PATH = "/mw/three/"
+UNBUFFERED = {"RECORD_BUFFER": 0}  # each line written as its request ends
 pytestmark = pytest.mark.django_db
 
 
@@ -40,6 +44,7 @@ def _lines(directory: Path) -> list[str]:
     return [t for f in sorted(directory.glob("*.jsonl")) for t in f.read_text().splitlines(True)]
 
 
+@override_settings(PERFTOOLKIT=UNBUFFERED)
 def test_short_write_is_cut_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rec = Recorder(str(tmp_path))
     rec.record(_line(1), [])
@@ -63,6 +68,7 @@ def test_dev_full_raises_and_leaves_nothing() -> None:
     assert raised.value.errno == errno.ENOSPC
 
 
+@override_settings(PERFTOOLKIT=UNBUFFERED)
 def test_torn_tail_of_a_reused_pid_is_cut(tmp_path: Path) -> None:
     """A file this pid left with a torn last line (a crash mid-write): the new line is not glued
     to it."""
@@ -76,7 +82,7 @@ def test_disk_full_leaves_response_and_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     record_dir = tmp_path / "rec"
-    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), **UNBUFFERED}):
         before = Client().get(PATH)
 
         def full(fd: int, data: bytes) -> int:
@@ -106,7 +112,7 @@ def test_record_directory_removed_mid_run(
     )  # the path compared before each line
     record_dir = tmp_path / "rec"
     with (
-        override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}),
+        override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), **UNBUFFERED}),
         caplog.at_level(logging.WARNING, logger="perftoolkit"),
     ):
         assert Client().get(PATH).status_code == 200
@@ -130,8 +136,9 @@ def test_reader_skips_torn_and_glued_lines(tmp_path: Path) -> None:
     with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
         for _ in range(3):
             Client().get(PATH)
+    first, second, third = (line + "\n" for line in written_lines(record_dir))
     [file] = record_dir.glob("*.jsonl")
-    first, second, third = file.read_text().splitlines(True)
+    assert file.read_text() == first + second + third
     file.write_text(first + second[:20] + third + third[:30])
     run = build_report([record_dir])
     # The torn fragment and the torn tail are skipped; the whole line glued after it is read.

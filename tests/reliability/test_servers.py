@@ -1,7 +1,8 @@
 """Real servers: gunicorn with 4 workers (sync, gthread, and ASGI through uvicorn's worker) on
 127.0.0.1, a bounded load, then `report build` over the record directory. Every request sent is
-recorded, exactly, per endpoint; a worker killed with SIGKILL mid-load loses at most the request
-it was serving, and leaves every line of its file whole."""
+recorded, exactly, per endpoint; a worker killed with SIGKILL mid-load, recording each line as its
+request ends (RECORD_BUFFER 0), loses at most the request it was serving, and leaves every line
+of its file whole."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ WORKERS = {
     "asgi": ["-k", "uvicorn.workers.UvicornWorker", "tests.auditsite.asgi:application"],
 }
 
+# The audit site with RECORD_BUFFER 0 (the default holds lines, written at the workers' exit).
+UNBUFFERED = "tests.auditsite.unbuffered_settings"
+
 pytestmark = pytest.mark.slow
 
 
@@ -46,11 +50,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _gunicorn(kind: str, record_dir: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+def _gunicorn(
+    kind: str, record_dir: Path, log: Path, settings: str = "tests.auditsite.settings"
+) -> Iterator[tuple[str, subprocess.Popen]]:
     port = _free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.auditsite.settings",
+        "DJANGO_SETTINGS_MODULE": settings,
         "PERFTOOLKIT_RECORD_DIR": str(record_dir),
         "PYTHONPATH": str(ROOT),
     }
@@ -148,7 +154,8 @@ def test_every_request_sent_is_recorded(tmp_path: Path, kind: str) -> None:
 
 def test_worker_killed_mid_load(tmp_path: Path) -> None:
     record_dir = tmp_path / "rec"
-    with _gunicorn("sync", record_dir, tmp_path / "server.log") as (base, server):
+    # Each line written as its request ends: a killed worker's held lines are lost with it.
+    with _gunicorn("sync", record_dir, tmp_path / "server.log", UNBUFFERED) as (base, server):
         sent = _load(base, kill=server)
     _lines_whole(record_dir)
     recorded = _recorded(record_dir)  # the report builds
@@ -165,7 +172,8 @@ def test_record_directory_removed_while_serving(tmp_path: Path) -> None:
     and records every later request."""
     record_dir = tmp_path / "rec"
     log = tmp_path / "server.log"
-    with _gunicorn("sync", record_dir, log) as (base, _):
+    # Each line written as its request ends: the first load's are all on disk before the removal.
+    with _gunicorn("sync", record_dir, log, UNBUFFERED) as (base, _):
         assert sum(_load(base).values()) == PER_ENDPOINT * len(ENDPOINTS)
         time.sleep(0.5)  # the last lines are written once their responses were sent
         shutil.rmtree(record_dir)

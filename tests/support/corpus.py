@@ -55,7 +55,7 @@ def recorded_lines(directory: Path, *paths: str) -> list[dict[str, Any]]:
     import os
 
     from perftoolkit.conf import RECORD_DIR_ENV, reset_settings
-    from perftoolkit.middleware.recorder import flush_recorders
+    from tests.support.recordings import written_lines
 
     before = os.environ.get(RECORD_DIR_ENV)
     os.environ[RECORD_DIR_ENV] = str(directory)
@@ -63,13 +63,11 @@ def recorded_lines(directory: Path, *paths: str) -> list[dict[str, Any]]:
     try:
         for path in paths:
             assert Client().get(path).status_code == 200
-        flush_recorders()
+        lines = written_lines(directory)
     finally:
         if before is None:
             del os.environ[RECORD_DIR_ENV]
         else:
             os.environ[RECORD_DIR_ENV] = before
         reset_settings()
-    return [
-        json.loads(t) for f in sorted(directory.glob("*.jsonl")) for t in f.read_text().splitlines()
-    ]
+    return [json.loads(t) for t in lines]

@@ -14,10 +14,21 @@ from django.db import transaction
 from django.test import Client
 
 from perftoolkit.conf import reset_settings
+from perftoolkit.middleware.recorder import flush_recorders
 from tests.corpus.data import seed
 from tests.corpus.urls import _CASES
 
 PATHS = [f"/corpus/{case}/" for case in _CASES] + ["/corpus/drf/nested/", "/mw/regex/3/"]
+
+
+def written_lines(directory: Path) -> list[str]:
+    """The lines of the record files in `directory` (`*.jsonl`, by name, each as written), once
+    this process's recorders have written the lines they hold (RECORD_BUFFER): how a test reads
+    what requests it made recorded, rather than reading the files at once."""
+    flush_recorders()
+    return [
+        line for file in sorted(directory.glob("*.jsonl")) for line in file.read_text().splitlines()
+    ]
 
 
 def record_corpus(directory: Path, paths: Sequence[str] = PATHS, times: int = 2) -> list[str]:
@@ -35,6 +46,7 @@ def record_corpus(directory: Path, paths: Sequence[str] = PATHS, times: int = 2)
             for _ in range(times):
                 for path in paths:
                     client.get(path)
+            lines = [line for line in written_lines(directory) if line.strip()]
             transaction.set_rollback(True)
     finally:
         if previous is None:
@@ -42,12 +54,7 @@ def record_corpus(directory: Path, paths: Sequence[str] = PATHS, times: int = 2)
         else:
             os.environ["PERFTOOLKIT_RECORD_DIR"] = previous
         reset_settings()
-    return [
-        line
-        for file in sorted(directory.glob("*.jsonl"))
-        for line in file.read_text().splitlines()
-        if line.strip()
-    ]
+    return lines
 
 
 def varied_line(base: dict[str, Any], rng: random.Random, *, odd: bool = False) -> dict[str, Any]:
