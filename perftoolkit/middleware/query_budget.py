@@ -234,8 +234,12 @@ def _describe_request(
     request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
 ) -> _Request:
     match = getattr(request, "resolver_match", None)
+    attributes = request.__dict__
     if match is not None:
-        route, view, view_class, keyed = _endpoint(match.route, match.func, match._func_path)
+        known = _endpoints.get((match.route, match.func))  # _endpoint's lookup, without the call
+        if known is None:
+            known = _endpoint(match.route, match.func, match._func_path)
+        route, view, view_class, keyed = known
         if keyed:
             # A route keyer (Wagtail's page class…) names catch-all routes; None when none applies.
             route = keyed_route(request, match) or route
@@ -254,7 +258,10 @@ def _describe_request(
             view_class,
             request.path_info,
             request.META.get("QUERY_STRING", ""),
-            _user_id(request),
+            # _user_id's common case (no user set on the request), without the call
+            _user_id(request)
+            if attributes.get("_cached_user") is not None or attributes.get("user") is not None
+            else None,
         ),
     )
 

@@ -357,7 +357,8 @@ class Recorder:
             except Exception:  # a value neither encoder takes: that request's line is lost
                 failed("record", (capture,))
                 continue
-            built.append((line_data, raw))
+            if raw:  # statements to sample
+                built.append((line_data, raw))
         if pending:
             self._line_size = max(1, len(lines) // len(pending))
         with self._lock:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client, override_settings
 
 from perftoolkit.middleware import detectors, query_budget, recorder
@@ -22,6 +23,10 @@ from tests.corpus.models import Author, Book, Country, Publisher
 from tests.support.recordings import written_lines
 
 PATH = "/mw/everything/"
+AUTHENTICATED = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
 REQUESTS = 3
 
 
@@ -127,8 +132,10 @@ def test_fault_leaves_response_untouched(
     # header mode's are by default, is written without it (the `held-recorder` fault).
     unbuffered = {"RECORD_BUFFER": 0} if name == "recorder" else {}
     settings = {"MODE": mode, "RECORD_DIR": str(record_dir), **sampled, **unbuffered}
+    # The user is read only from a request that has one set (by the authentication middleware).
+    middleware = [*django_settings.MIDDLEWARE, *(AUTHENTICATED if name == "user" else [])]
     with (
-        override_settings(PERFTOOLKIT=settings),
+        override_settings(PERFTOOLKIT=settings, MIDDLEWARE=middleware),
         caplog.at_level(logging.DEBUG, logger="perftoolkit"),
     ):
         responses = [_snapshot(Client().get(PATH)) for _ in range(REQUESTS)]

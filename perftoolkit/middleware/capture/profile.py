@@ -21,7 +21,6 @@ from perftoolkit.core.events import (
     Relation,
     RequestProfile,
     query_row,
-    request_target,
     round3,
     round6,
 )
@@ -218,7 +217,7 @@ def profile_line(
     `round3` leave such values as they are, so nothing is rounded here). Runs of a statement from
     one line share their callsite and relation objects, so those are looked up by identity."""
     raw = capture.queries
-    cache, access = capture.counted()
+    cache, access = capture._cache, capture._access  # counted(), without the call
     statements: dict[str, str] = {}
     queries: list[list[Any]] = []
     sites: list[dict[str, Any]] = []
@@ -242,7 +241,13 @@ def profile_line(
         "sites": sites,
         "relations": relations,
     }  # fmt: skip
-    line.update(request_target(path, query_string, user))
+    # request_target(), written out
+    if path:
+        line["path"] = path
+    if query_string:
+        line["query"] = query_string
+    if user is not None:
+        line["user"] = user
     if raw:
         eager_loads = _eager_loads(raw)
         if eager_loads:
