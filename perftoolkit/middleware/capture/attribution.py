@@ -45,7 +45,12 @@ def label(model: Any) -> str:
 
 def queryset_of(walk: Walk) -> QuerySet[Any] | None:
     """The queryset whose evaluation ran the query (an iterable's queryset counts)."""
-    owner = frame_local(walk.queryset, "self")
+    return queryset_in(walk.queryset)
+
+
+def queryset_in(frame: FrameType | None) -> QuerySet[Any] | None:
+    """The queryset a queryset frame (`Walk.queryset`) evaluates (an iterable's counts)."""
+    owner = frame_local(frame, "self")
     if isinstance(owner, QuerySet):
         return owner
     inner = getattr(owner, "queryset", None)

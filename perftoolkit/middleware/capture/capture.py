@@ -259,6 +259,59 @@ def _remember_library_run(sql: str, found: Walk, query: RawQuery) -> None:
     )
 
 
+# First runs of a relation read through a row's descriptor (`book.author`, `user.profile`), by
+# statement: the place, the depth and code of the queryset frame that ran it, the class of the
+# row read, and the run. What the analysis finds is the statement's and the line's but for the
+# row (`rows_from`: which query built it), found again from the queryset at that depth.
+_RelationRun = tuple[_Place, int, Any, type, RawQuery]
+_relation_runs: dict[str, _RelationRun] = {}
+on_settings_reset(_relation_runs.clear)  # as _first_runs
+
+
+def _remember_relation_run(
+    sql: str, found: Walk, query: RawQuery, owner: Any, start: FrameType | None
+) -> None:
+    """Keep the first run of a row's single-valued relation read for later captures, when
+    nothing else of it is the request's (as `_remember_first_run`): read through the descriptor
+    (`get`), not prefetched, from a project line that is no template's or serializer field's,
+    loading no eager paths."""
+    relation, project, queryset = query.relation, found.project, found.queryset
+    if (
+        relation is None
+        or relation.kind not in ("forward", "reverse_one")
+        or relation.via != "get"
+        or relation.prefetched
+        or relation.constant
+        or relation.same_object
+        or project is None
+        or queryset is None
+        or found.template is not None
+        or found.serializer is not None
+        or found.prefetch is not None
+        or query.eager
+        or query.session
+        or query.caller is not None
+        or query.choices is not None
+    ):
+        return
+    depth, frame = 0, start
+    while frame is not queryset:
+        if frame is None:
+            return
+        frame, depth = frame.f_back, depth + 1
+    if len(_relation_runs) >= _FIRST_RUNS_MAX:
+        _relation_runs.clear()
+    kept = query.reused(None, False, "", 0.0)
+    kept.rows_from = None  # the request's own, found again
+    _relation_runs[sql] = (
+        _place(found.depth, project, kept),
+        depth,
+        frame.f_code,
+        type(owner),
+        kept,
+    )
+
+
 def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
     caller = project.f_back
     return (
@@ -267,6 +320,14 @@ def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
         caller.f_lasti if caller is not None else -1,
         run,
     )  # fmt: skip
+
+
+def _frame_at(depth: int) -> FrameType | None:
+    """The frame `depth` out from the function that calls this one (None past the outermost)."""
+    try:
+        return sys._getframe(depth + 1)
+    except ValueError:
+        return None
 
 
 def _caller(frame: FrameType) -> tuple[Any, int]:
@@ -439,6 +500,16 @@ class QueryCapture:
             if seen is not None:
                 self.queries.append(seen.reused(params, many, alias, ms))
                 return
+            relation_run = _relation_runs.get(sql)
+            if relation_run is not None and _on_its_line(relation_run[0]) is not None:
+                # (the queryset's frame, asked from here: depths count from this frame's caller)
+                queryset_frame = _frame_at(_CALLER + relation_run[1])
+                reused = self._reused_relation_run(
+                    sql, relation_run, queryset_frame, params, many, alias, ms
+                )
+                if reused is not None:
+                    self.queries.append(reused)
+                    return
             frame = sys._getframe(_CALLER)  # only now: a frame object is made for it
             self.queries.append(self._first_run(sql, params, many, alias, ms, frame))
             return
@@ -583,6 +654,44 @@ class QueryCapture:
                     )
         if owner is None and not query.eager:
             _remember_first_run(sql, found, query)
+        elif owner is not None:
+            _remember_relation_run(sql, found, query, owner, frame)
+        return query
+
+    def _reused_relation_run(
+        self,
+        sql: str,
+        entry: _RelationRun,
+        queryset_frame: FrameType | None,
+        params: Any,
+        many: bool,
+        alias: str,
+        ms: float,
+    ) -> RawQuery | None:
+        """A remembered relation read's run for this capture (`_remember_relation_run`), with
+        what `_first_run` finds of the request: which query built the row read, the rows that
+        relation loads watched when the request listed that model already, the row kept to
+        compare repeats with. None when the queryset frame or the row's class is not as it was."""
+        place, _, code, owner_class, run = entry
+        if queryset_frame is None or queryset_frame.f_code is not code:
+            return None
+        queryset = attribution.queryset_in(queryset_frame)
+        if queryset is None:
+            return None
+        owner = attribution.owner_of(queryset)
+        if owner is None or type(owner) is not owner_class:
+            return None
+        query = run.reused(params, many, alias, ms)
+        query.rows_from = self._built_by(owner)
+        if self._loaded_before(query.model):
+            access = self.access
+            if access is not None:
+                access.watch(queryset.model)
+        self._note_caller(sql, (place[4], place[5]))
+        with suppress(TypeError):
+            if self._owners is None:
+                self._owners = {}
+            self._owners[sql] = weakref.ref(owner)
         return query
 
     def _loaded_before(self, model: str | None) -> bool:
