@@ -269,7 +269,12 @@ on_settings_reset(_relation_runs.clear)  # as _first_runs
 
 
 def _remember_relation_run(
-    sql: str, found: Walk, query: RawQuery, owner: Any, start: FrameType | None
+    sql: str,
+    found: Walk,
+    query: RawQuery,
+    owner: Any,
+    start: FrameType | None,
+    kept_in: dict[str, _RelationRun] | None = None,
 ) -> None:
     """Keep the first run of a row's single-valued relation read for later captures, when
     nothing else of it is the request's (as `_remember_first_run`): read through the descriptor
@@ -299,17 +304,36 @@ def _remember_relation_run(
         if frame is None:
             return
         frame, depth = frame.f_back, depth + 1
-    if len(_relation_runs) >= _FIRST_RUNS_MAX:
-        _relation_runs.clear()
+    if kept_in is None:
+        kept_in = _relation_runs
+    if len(kept_in) >= _FIRST_RUNS_MAX:
+        kept_in.clear()
     kept = query.reused(None, False, "", 0.0)
     kept.rows_from = None  # the request's own, found again
-    _relation_runs[sql] = (
-        _place(found.depth, project, kept),
-        depth,
-        frame.f_code,
-        type(owner),
-        kept,
-    )
+    kept_in[sql] = (_place(found.depth, project, kept), depth, frame.f_code, type(owner), kept)
+
+
+# First repeats of such a relation read (the analysis `_analyse_repeat` makes), by statement, kept
+# as the first runs are: a later capture's first repeat from the same place reuses it.
+_relation_repeats: dict[str, _RelationRun] = {}
+on_settings_reset(_relation_repeats.clear)
+
+
+def _remember_relation_repeat(
+    sql: str, found: Walk, analysed: RawQuery, owner: Any, start: FrameType | None
+) -> None:
+    """Keep a first repeat's analysis (`_analyse_repeat`, walked deep: no template above the
+    project line either) when it is a row's single-valued relation read as
+    `_remember_relation_run` keeps a first run, read on another row than the first run's (the
+    same row again is a duplicate read, told by comparing parameters: the request's)."""
+    if (
+        analysed.lookups
+        or analysed.render_site is not None
+        or analysed.quoted_site is not None
+        or analysed.rows_from is None
+    ):
+        return
+    _remember_relation_run(sql, found, analysed, owner, start, _relation_repeats)
 
 
 def _place(depth: int, project: FrameType, run: RawQuery) -> _Place:
@@ -523,6 +547,15 @@ class QueryCapture:
         if known is not None:
             self.queries.append(known.again(params, many, alias, ms))
             return
+        relation_repeat = _relation_repeats.get(sql)
+        if relation_repeat is not None and _on_its_line(relation_repeat[0]) is not None:
+            # (the frames, asked from here: depths count from this frame's caller)
+            project = _frame_at(_CALLER + relation_repeat[0][0])
+            queryset_frame = _frame_at(_CALLER + relation_repeat[1])
+            if project is not None and self._reuse_relation_repeat(
+                sql, first, relation_repeat, project, queryset_frame, params, many, alias, ms
+            ):
+                return
         frame = sys._getframe(_CALLER)
         found = walk(frame)
         project = found.project
@@ -694,6 +727,52 @@ class QueryCapture:
             self._owners[sql] = weakref.ref(owner)
         return query
 
+    def _reuse_relation_repeat(
+        self,
+        sql: str,
+        first: int,
+        entry: _RelationRun,
+        project: FrameType,
+        queryset_frame: FrameType | None,
+        params: Any,
+        many: bool,
+        alias: str,
+        ms: float,
+    ) -> bool:
+        """Record a first repeat with a remembered analysis (`_remember_relation_repeat`), as
+        `_record` records one it analyses: what a repeat finds of the request is the row read
+        (which query built it), and whether it is the first run's row (then it is analysed: a
+        duplicate read may be what it is). False, recording nothing, when the frames, the row or
+        a template above the project line are not as they were."""
+        place, _, code, owner_class, analysed = entry
+        if queryset_frame is None or queryset_frame.f_code is not code:
+            return False
+        queryset = attribution.queryset_in(queryset_frame)
+        owner = attribution.owner_of(queryset) if queryset is not None else None
+        if owner is None or type(owner) is not owner_class:
+            return False
+        firsts = self._owners
+        earlier = firsts.get(sql) if firsts is not None else None
+        if earlier is not None and earlier() is owner:
+            return False
+        above = Walk()
+        peek_for_template(project.f_back, above)  # as the walk of an analysed repeat does
+        if above.template is not None:
+            return False
+        cached = analysed.reused(None, False, "", 0.0)
+        cached.rows_from = self._built_by(owner)
+        repeats = self._repeats
+        if repeats is None:
+            repeats = self._repeats = {}
+        repeats[(sql, place[1], place[2], place[3], None)] = cached
+        if self._called_alike(sql, project):
+            self._backfill(self.queries[first], cached, project)
+        hints = self._hints
+        if hints is not None:
+            hints[sql] = _place(place[0], project, cached)
+        self.queries.append(cached.again(params, many, alias, ms))
+        return True
+
     def _loaded_before(self, model: str | None) -> bool:
         """Whether a query of this capture other than a relation's loaded rows of `model`."""
         if model is None or not self._track_access:
@@ -756,6 +835,8 @@ class QueryCapture:
             query.lookups = lookups.fk_lookups(
                 queryset, attribution.via_of(found), params, first_params, found.project
             )
+        elif owner is not None and not same_owner:
+            _remember_relation_repeat(sql, found, query, owner, frame)
         return query
 
     @staticmethod

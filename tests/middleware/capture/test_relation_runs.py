@@ -25,6 +25,7 @@ def reuses(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Each attempt to reuse a remembered relation run: whether it was reused. Nothing is
     remembered from before the test."""
     monkeypatch.setattr(capture_module, "_relation_runs", {})
+    monkeypatch.setattr(capture_module, "_relation_repeats", {})
     attempts: list[bool] = []
     reuse = QueryCapture._reused_relation_run
 
@@ -37,11 +38,28 @@ def reuses(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return attempts
 
 
+@pytest.fixture
+def repeats(monkeypatch: pytest.MonkeyPatch, reuses: list[bool]) -> list[bool]:
+    """Each attempt to record a first repeat with a remembered analysis: whether it did."""
+    attempts: list[bool] = []
+    reuse = QueryCapture._reuse_relation_repeat
+
+    def counted(self: QueryCapture, *args: Any) -> bool:
+        done = reuse(self, *args)
+        attempts.append(done)
+        return done
+
+    monkeypatch.setattr(QueryCapture, "_reuse_relation_repeat", counted)
+    return attempts
+
+
 def _publishers_of(books: list[Book]) -> list[str]:
     return [book.author.publisher.name for book in books]  # relation-runs: the read
 
 
-def test_a_later_capture_reuses_the_first_run_with_its_own_rows(reuses: list[bool]) -> None:
+def test_a_later_capture_reuses_the_first_run_with_its_own_rows(
+    reuses: list[bool], repeats: list[bool]
+) -> None:
     seed()
     captures = []
     for before in (0, 1):
@@ -53,7 +71,19 @@ def test_a_later_capture_reuses_the_first_run_with_its_own_rows(reuses: list[boo
             _publishers_of(books)
         captures.append(capture)
     assert reuses == [True]  # the second capture's first publisher read
+    assert repeats == [True]  # and its second, the first repeat
     first, again = captures[0].queries[1], captures[1].queries[2]
+    repeat, repeated = captures[0].queries[2], captures[1].queries[3]
+    assert repeated.template is not repeat.template  # each capture's own analysis
+    for one, other in ((repeat, repeated), (repeat.template, repeated.template)):
+        assert one is not None
+        assert other is not None
+        assert (one.relation, one.callsite, one.model) == (
+            other.relation,
+            other.callsite,
+            other.model,
+        )
+    assert (repeat.rows_from, repeated.rows_from) == (0, 1)
     assert again is not first
     line = next(
         n
@@ -91,7 +121,7 @@ def test_a_row_of_another_class_is_analysed_again(reuses: list[bool]) -> None:
 
 
 def test_every_corpus_request_is_recorded_alike_when_it_runs_again(
-    tmp_path: Path, reuses: list[bool]
+    tmp_path: Path, reuses: list[bool], repeats: list[bool]
 ) -> None:
     lines = [json.loads(text) for text in record_corpus(tmp_path, PATHS, times=2)]
     lines.sort(key=lambda line: line["started_at"])
@@ -106,3 +136,4 @@ def test_every_corpus_request_is_recorded_alike_when_it_runs_again(
     # are a template's, a serializer field's or a related set's), and every time it was tried.
     assert len(reuses) >= 3
     assert all(reuses)
+    assert sum(repeats) >= 3
