@@ -46,6 +46,12 @@ GetResponse = Callable[[HttpRequest], Any]
 UNMATCHED_ROUTE = "<unmatched>"
 
 
+# Requests of more queries than this have their line built after the response (and held as
+# bytes): held whole, their captured queries cost the garbage collector more than building the
+# line together with others saves (`benchmarks/README.md`).
+_HELD_QUERIES_MAX = 8
+
+
 class _Request(NamedTuple):
     method: str
     route: str
@@ -155,6 +161,7 @@ class QueryBudgetMiddleware:
             hold
             and capture.error is None
             and type(capture) is QueryCapture  # TimingCapture: kept only when slow
+            and len(capture.queries) <= _HELD_QUERIES_MAX
             and (mode != "log" or not _may_find(capture, conf))
         ):
             # Nothing to diagnose: the recorder holds the request and builds its line with the

@@ -20,6 +20,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client, override_settings
 
 from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings
+from perftoolkit.middleware import query_budget
 from perftoolkit.middleware import recorder as recorder_module
 from perftoolkit.middleware.recorder import Recorder, encode_line, flush_recorders
 from perftoolkit.middleware.recording import build_report
@@ -340,6 +341,25 @@ def test_at_most_64_requests_are_held_before_their_lines_are_built(
         Client().get("/mw/none/")
         assert len(_lines(record_dir)) == 64
         assert recorder_module.recorder_for(str(record_dir))._pending == []
+
+
+def test_a_request_of_more_queries_than_held_whole_has_its_line_built_at_once(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request of many queries is not held whole (its captured queries cost the garbage
+    collector more than building its line with the others saves): its line is built after the
+    response and held as bytes; one of fewer is held whole."""
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        recorder = recorder_module.recorder_for(str(record_dir))
+        for most, whole, built in ((3, 1, False), (2, 1, True)):
+            monkeypatch.setattr(query_budget, "_HELD_QUERIES_MAX", most)
+            Client().get(PATH)  # three queries
+            assert (len(recorder._pending), bool(recorder._held)) == (whole, built)
+        assert _lines(record_dir) == []
+        flush_recorders()
+        assert [line["route"] for line in _lines(record_dir)] == ["mw/three/", "mw/three/"]
+        assert [len(line["queries"]) for line in _lines(record_dir)] == [3, 3]
 
 
 def test_a_held_request_whose_line_fails_is_recorded_abandoned_and_the_others_whole(
