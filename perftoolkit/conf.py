@@ -81,13 +81,19 @@ class PerfToolkitSettings:
     # DEFAULT_RECORD_BUFFER for a WSGI request, 0 for an ASGI one (uvicorn ends its process by the
     # signal that stopped it, and exit handlers do not run then).
     record_buffer: int | None = None
-    # Derived when the settings load (not keys): IGNORE_PATHS as one compiled pattern.
+    # Derived when the settings load (not keys): IGNORE_PATHS as one compiled pattern, and the
+    # bytes of lines held for a WSGI and for an ASGI request (RECORD_BUFFER, or its default).
     ignore_pattern: re.Pattern[str] | None = field(init=False, default=None, compare=False)
+    held_bytes: int = field(init=False, default=DEFAULT_RECORD_BUFFER, compare=False)
+    held_bytes_asgi: int = field(init=False, default=0, compare=False)
 
     def __post_init__(self) -> None:
         valid = [p for p in self.ignore_paths if _compiles(p)]
         pattern = re.compile("|".join(f"(?:{p})" for p in valid)) if valid else None
         object.__setattr__(self, "ignore_pattern", pattern)
+        if self.record_buffer is not None:
+            object.__setattr__(self, "held_bytes", self.record_buffer)
+            object.__setattr__(self, "held_bytes_asgi", self.record_buffer)
 
     @property
     def recording(self) -> bool:

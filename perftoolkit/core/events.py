@@ -559,14 +559,21 @@ class RequestProfile:
 
 def request_target(path: str, query_string: str, user: int | str | None) -> dict[str, Any]:
     """The record line's `path`, `query` and `user` keys, each only when there is a value."""
-    target: dict[str, Any] = {}
+    return add_request_target({}, path, query_string, user)
+
+
+def add_request_target(
+    line: dict[str, Any], path: str, query_string: str, user: int | str | None
+) -> dict[str, Any]:
+    """`request_target`'s keys set on `line` itself (the recorder builds a line after every
+    recorded request: no dict of its own to merge)."""
     if path:
-        target["path"] = path
+        line["path"] = path
     if query_string:
-        target["query"] = query_string
+        line["query"] = query_string
     if user is not None:
-        target["user"] = user
-    return target
+        line["user"] = user
+    return line
 
 
 def _index(value: Any) -> int | None:

@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
 
 from perftoolkit.conf import (
-    DEFAULT_RECORD_BUFFER,
     PerfToolkitSettings,
     get_settings,
     mode_override,
@@ -145,9 +144,8 @@ class QueryBudgetMiddleware:
             started = (time_ns() - elapsed) // 1000 / 1e6
             duration_ms = (elapsed + 500) // 1000 / 1000.0
             info = _describe_request(request, response, started, duration_ms)
-            hold = conf.record_buffer
-            if hold is None:  # not set: held, but for ASGI (`PerfToolkitSettings.record_buffer`)
-                hold = 0 if isinstance(request, ASGIRequest) else DEFAULT_RECORD_BUFFER
+            # RECORD_BUFFER as it applies to this request (`PerfToolkitSettings.record_buffer`)
+            hold = conf.held_bytes_asgi if isinstance(request, ASGIRequest) else conf.held_bytes
             if mode == "header" and capture.error is None:
                 _set_headers(response, capture)
         except Exception:

@@ -10,13 +10,13 @@ warning; the lines of that half second went to the removed file. Besides the lin
 first run of each statement shape leaves one sample parameter set in `<dir>/samples/` for the
 index adviser's EXPLAIN: local files that enter a report only when asked (`--include-params`).
 
-With `RECORD_BUFFER` (bytes, default 65536; 0 writes each line as its request ends) lines are
-held in memory and written together, one `os.write` of whole lines, when that many bytes are held
-or the oldest held line is a second old (checked as the next line arrives, and by a background
-thread when no line arrives), at exit, before a fork, and before a report is built in this process
-(`flush_recorders`). A request the
-middleware has nothing else to do for is handed over whole (`defer`, at most _PENDING_MAX of them)
-and its line built when the held lines are written: lines built one after another cost far less
+With `RECORD_BUFFER` (bytes; not set, 65536 for a WSGI request and 0 for an ASGI one; 0 writes
+each line as its request ends) lines are held in memory and written together, one `os.write` of
+whole lines, when that many bytes are held or the oldest held line is a second old (checked as the
+next line arrives, and by a background thread when no line arrives), at exit, before a fork, and
+before a report is built in this process (`flush_recorders`). A request the middleware has nothing
+else to do for is handed over whole (`defer`, at most _PENDING_MAX of them, of a few queries) and
+its line built when the held lines are written: lines built one after another cost far less
 than each built as its request ends, amid the rest of the request's work (`benchmarks/README.md`).
 What is held when the process is killed is not on disk; a server gone idle has its lines on disk a
 second after its last request.
@@ -42,7 +42,7 @@ import django
 from django.db import connections
 
 import perftoolkit
-from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings
+from perftoolkit.conf import get_settings
 from perftoolkit.core.runs.run import SAMPLE_RATE_KEY, SLOW_REQUEST_KEY
 from perftoolkit.middleware.capture import compat
 from perftoolkit.middleware.capture.capture import RawQuery
@@ -298,9 +298,7 @@ class Recorder:
         is RECORD_BUFFER as it applies to the request (the setting, when not given)."""
         line = encode_line(line_data)
         if hold is None:
-            hold = get_settings().record_buffer
-            if hold is None:
-                hold = DEFAULT_RECORD_BUFFER
+            hold = get_settings().held_bytes
         started = False
         with self._lock:
             now = monotonic()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from time import perf_counter_ns
 from types import FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.backends.signals import connection_created
@@ -263,7 +263,14 @@ def _remember_library_run(sql: str, found: Walk, query: RawQuery) -> None:
 # statement: the place, the depth and code of the queryset frame that ran it, the class of the
 # row read, and the run. What the analysis finds is the statement's and the line's but for the
 # row (`rows_from`: which query built it), found again from the queryset at that depth.
-_RelationRun = tuple[_Place, int, Any, type, RawQuery]
+class _RelationRun(NamedTuple):
+    place: _Place  # of the project line, as `_first_runs` keep it
+    queryset_depth: int
+    queryset_code: Any
+    row_class: type
+    run: RawQuery
+
+
 _relation_runs: dict[str, _RelationRun] = {}
 on_settings_reset(_relation_runs.clear)  # as _first_runs
 
@@ -310,7 +317,21 @@ def _remember_relation_run(
         kept_in.clear()
     kept = query.reused(None, False, "", 0.0)
     kept.rows_from = None  # the request's own, found again
-    kept_in[sql] = (_place(found.depth, project, kept), depth, frame.f_code, type(owner), kept)
+    kept_in[sql] = _RelationRun(
+        _place(found.depth, project, kept), depth, frame.f_code, type(owner), kept
+    )
+
+
+def _row_read(entry: _RelationRun, queryset_frame: FrameType | None) -> tuple[Any, Any] | None:
+    """The queryset a remembered relation read runs now and the row whose relation it reads,
+    when the queryset frame at its depth and the row's class are as they were; else None."""
+    if queryset_frame is None or queryset_frame.f_code is not entry.queryset_code:
+        return None
+    queryset = attribution.queryset_in(queryset_frame)
+    owner = attribution.owner_of(queryset) if queryset is not None else None
+    if owner is None or type(owner) is not entry.row_class:
+        return None
+    return queryset, owner
 
 
 # First repeats of such a relation read (the analysis `_analyse_repeat` makes), by statement, kept
@@ -525,9 +546,9 @@ class QueryCapture:
                 self.queries.append(seen.reused(params, many, alias, ms))
                 return
             relation_run = _relation_runs.get(sql)
-            if relation_run is not None and _on_its_line(relation_run[0]) is not None:
+            if relation_run is not None and _on_its_line(relation_run.place) is not None:
                 # (the queryset's frame, asked from here: depths count from this frame's caller)
-                queryset_frame = _frame_at(_CALLER + relation_run[1])
+                queryset_frame = _frame_at(_CALLER + relation_run.queryset_depth)
                 reused = self._reused_relation_run(
                     sql, relation_run, queryset_frame, params, many, alias, ms
                 )
@@ -548,10 +569,10 @@ class QueryCapture:
             self.queries.append(known.again(params, many, alias, ms))
             return
         relation_repeat = _relation_repeats.get(sql)
-        if relation_repeat is not None and _on_its_line(relation_repeat[0]) is not None:
+        if relation_repeat is not None and _on_its_line(relation_repeat.place) is not None:
             # (the frames, asked from here: depths count from this frame's caller)
-            project = _frame_at(_CALLER + relation_repeat[0][0])
-            queryset_frame = _frame_at(_CALLER + relation_repeat[1])
+            project = _frame_at(_CALLER + relation_repeat.place[0])
+            queryset_frame = _frame_at(_CALLER + relation_repeat.queryset_depth)
             if project is not None and self._reuse_relation_repeat(
                 sql, first, relation_repeat, project, queryset_frame, params, many, alias, ms
             ):
@@ -705,22 +726,17 @@ class QueryCapture:
         what `_first_run` finds of the request: which query built the row read, the rows that
         relation loads watched when the request listed that model already, the row kept to
         compare repeats with. None when the queryset frame or the row's class is not as it was."""
-        place, _, code, owner_class, run = entry
-        if queryset_frame is None or queryset_frame.f_code is not code:
+        read = _row_read(entry, queryset_frame)
+        if read is None:
             return None
-        queryset = attribution.queryset_in(queryset_frame)
-        if queryset is None:
-            return None
-        owner = attribution.owner_of(queryset)
-        if owner is None or type(owner) is not owner_class:
-            return None
-        query = run.reused(params, many, alias, ms)
+        queryset, owner = read
+        query = entry.run.reused(params, many, alias, ms)
         query.rows_from = self._built_by(owner)
         if self._loaded_before(query.model):
             access = self.access
             if access is not None:
                 access.watch(queryset.model)
-        self._note_caller(sql, (place[4], place[5]))
+        self._note_caller(sql, (entry.place[4], entry.place[5]))
         with suppress(TypeError):
             if self._owners is None:
                 self._owners = {}
@@ -744,13 +760,10 @@ class QueryCapture:
         (which query built it), and whether it is the first run's row (then it is analysed: a
         duplicate read may be what it is). False, recording nothing, when the frames, the row or
         a template above the project line are not as they were."""
-        place, _, code, owner_class, analysed = entry
-        if queryset_frame is None or queryset_frame.f_code is not code:
+        read = _row_read(entry, queryset_frame)
+        if read is None:
             return False
-        queryset = attribution.queryset_in(queryset_frame)
-        owner = attribution.owner_of(queryset) if queryset is not None else None
-        if owner is None or type(owner) is not owner_class:
-            return False
+        owner = read[1]
         firsts = self._owners
         earlier = firsts.get(sql) if firsts is not None else None
         if earlier is not None and earlier() is owner:
@@ -759,17 +772,18 @@ class QueryCapture:
         peek_for_template(project.f_back, above)  # as the walk of an analysed repeat does
         if above.template is not None:
             return False
-        cached = analysed.reused(None, False, "", 0.0)
+        cached = entry.run.reused(None, False, "", 0.0)
         cached.rows_from = self._built_by(owner)
         repeats = self._repeats
         if repeats is None:
             repeats = self._repeats = {}
-        repeats[(sql, place[1], place[2], place[3], None)] = cached
+        depth, filename, line, instruction = entry.place[:4]
+        repeats[(sql, filename, line, instruction, None)] = cached
         if self._called_alike(sql, project):
             self._backfill(self.queries[first], cached, project)
         hints = self._hints
         if hints is not None:
-            hints[sql] = _place(place[0], project, cached)
+            hints[sql] = _place(depth, project, cached)
         self.queries.append(cached.again(params, many, alias, ms))
         return True
 

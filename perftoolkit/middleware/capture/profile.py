@@ -20,6 +20,7 @@ from perftoolkit.core.events import (
     QueryEvent,
     Relation,
     RequestProfile,
+    add_request_target,
     query_row,
     round3,
     round6,
@@ -241,13 +242,7 @@ def profile_line(
         "sites": sites,
         "relations": relations,
     }  # fmt: skip
-    # request_target(), written out
-    if path:
-        line["path"] = path
-    if query_string:
-        line["query"] = query_string
-    if user is not None:
-        line["user"] = user
+    add_request_target(line, path, query_string, user)
     if raw:
         eager_loads = _eager_loads(raw)
         if eager_loads:

@@ -110,9 +110,8 @@ def test_a_row_of_another_class_is_analysed_again(reuses: list[bool]) -> None:
     for run in range(2):  # (both from this line: a reuse is tried where the caller is the same)
         if run:
             ((sql, entry),) = capture_module._relation_runs.items()
-            place, depth, code, _, kept = entry
             # Remembered as read on a row of another class than the rows read now.
-            capture_module._relation_runs[sql] = (place, depth, code, dict, kept)
+            capture_module._relation_runs[sql] = entry._replace(row_class=dict)
         with capture_queries() as capture:
             _publishers_of(list(Book.objects.select_related("author").order_by("id")))
     assert reuses == [False]
