@@ -112,7 +112,11 @@ def split(data: dict[str, Any]) -> Numbers:
         if not kinds <= _NUMBER:
             raise BadLine("a query's 'ms' is not a number")
         if int in kinds:
-            ms = [float(v) for v in ms]
+            try:
+                ms = [float(v) for v in ms]
+            except OverflowError:  # an integer past any float: past any duration too
+                bad = next(v for v in ms if type(v) is int and v > MAX_MS)
+                raise BadLine(f"a query's 'ms' is {_show(bad)}, not a duration") from None
         total = sum(ms)
         if not (min(ms) >= 0.0 and max(ms) <= MAX_MS and total == total):  # NaN != NaN
             bad = next(v for v in ms if not 0.0 <= v <= MAX_MS)

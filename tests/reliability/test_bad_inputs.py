@@ -85,6 +85,10 @@ BAD_LINES: dict[str, tuple[Callable[[str], str], str]] = {
     "queries not a list": (lambda g: _field(g, queries={"a": 1}), "'queries' must be a list"),
     "negative query time": (lambda g: _row(g, i1=-1), "a query's 'ms' is -1"),
     "query time as text": (lambda g: _row(g, i1="1"), "a query's 'ms' is not a number"),
+    "query time past any float": (
+        lambda g: _row(g, i1=10**400),
+        "a query's 'ms' is a JSON number, not a duration",
+    ),
     "fingerprint of the wrong type": (lambda g: _row(g, i0=5), "fingerprint is not a string"),
     "params key of the wrong type": (lambda g: _row(g, i5=[1]), "'params_key' is not a string"),
     "callsite past its table": (lambda g: _row(g, i2=99), "points past its table"),
