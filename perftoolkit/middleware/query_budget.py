@@ -26,7 +26,13 @@ from perftoolkit.conf import (
     on_settings_reset,
 )
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
-from perftoolkit.core.events import RequestProfile, request_target, round3, round6
+from perftoolkit.core.events import (
+    RequestProfile,
+    add_request_target,
+    request_target,
+    round3,
+    round6,
+)
 from perftoolkit.core.findings import Finding
 from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
@@ -35,7 +41,7 @@ from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, Timin
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_line, shape_key
 from perftoolkit.middleware.detectors import Diagnosis, ShapeDiagnoses, diagnose
-from perftoolkit.middleware.recorder import recorder_for
+from perftoolkit.middleware.recorder import encode_line, recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
 from perftoolkit.urlconf import keyed_route, keys_view, without_language
@@ -165,7 +171,11 @@ class QueryBudgetMiddleware:
             # Nothing to diagnose: the recorder holds the request and builds its line with the
             # other held ones, when they are written. No work is left for after the response.
             try:
-                recorder_for(conf.record_dir).defer(_recorded_line, capture, info, hold)  # type: ignore[arg-type]
+                held = recorder_for(conf.record_dir)  # type: ignore[arg-type]
+                if capture.queries or capture._cache is not None or capture._access is not None:
+                    held.defer(_recorded_line, capture, info, hold)
+                else:  # saw nothing: its line is its endpoint's but for the request's numbers
+                    held.defer(_quiet_line, None, info, hold)
             except Exception:
                 failed("record")
             return response
@@ -436,6 +446,48 @@ def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any
     except Exception:
         failed("profile", (capture,))
         return _abandoned_line(capture, info), []
+
+
+# A capture that saw nothing (no statement, cache read or relation read): what `_quiet_line`
+# builds the fixed part of an endpoint's line from. Never activated.
+_NOTHING_SEEN = QueryCapture(track_cache=False, track_access=False)
+# The encoded fixed part of the line of a request that saw nothing, by its endpoint and status:
+# `{"method":…,"relations":[],` (no closing brace), the numbers and target are added per request.
+_quiet_heads: dict[tuple[Any, ...], bytes] = {}
+on_settings_reset(_quiet_heads.clear)  # PROJECT_ROOT: the view's queryset site
+
+
+def _quiet_line(capture: None, info: _Request) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+    """The line of a held request whose capture saw nothing, encoded: `profile_line`'s, with the
+    fixed part encoded once per endpoint and status (what most of such a line is). Its keys come
+    in another order; the values are the same. On any failure, the line `profile_line` builds."""
+    method, route, view, status, started_at, duration_ms, view_class, path, query, user = info
+    try:
+        head = _quiet_heads.get((method, route, view, status, view_class))
+        if head is None:
+            head = _quiet_head((method, route, view, status, view_class))
+        numbers = {"started_at": started_at, "duration_ms": duration_ms}
+        if path or query or user is not None:
+            add_request_target(numbers, path, query, user)
+        # `{"started_at":…}\n` without its brace closes the head's object.
+        return head + encode_line(numbers)[1:], []
+    except Exception:
+        return _recorded_line(_NOTHING_SEEN, info)
+
+
+def _quiet_head(key: tuple[Any, ...]) -> bytes:
+    method, route, view, status, view_class = key
+    line = profile_line(
+        _NOTHING_SEEN, method, route, view, status, 0.0, 0.0, view_class, "", "", None
+    )
+    del line["started_at"], line["duration_ms"]
+    head = encode_line(line)
+    if not head.endswith(b"}\n"):  # never: encode_line ends every line so
+        raise ValueError(head)
+    if len(_quiet_heads) >= 4096:  # as `_endpoints`: routes are few
+        _quiet_heads.clear()
+    head = _quiet_heads[key] = head[:-2] + b","
+    return head
 
 
 def _abandoned_line(capture: QueryCapture, info: _Request) -> dict[str, Any]:

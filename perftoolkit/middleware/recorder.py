@@ -64,8 +64,9 @@ _HOLD_SECONDS = 1.0
 # Requests held at most before their lines are built (each holds its queries until then).
 _PENDING_MAX = 64
 _recorders: dict[str, Recorder] = {}
-# Builds a held request's line and the raw queries to sample: (RequestProfile.to_dict(), raw).
-LineBuilder = Callable[[Any, Any], tuple[dict[str, Any], list[RawQuery]]]
+# Builds a held request's line and the raw queries to sample: (RequestProfile.to_dict(), raw), or
+# the line already encoded (bytes, with its newline) when it has no statements.
+LineBuilder = Callable[[Any, Any], tuple[dict[str, Any] | bytes, list[RawQuery]]]
 _lock = threading.Lock()
 
 
@@ -350,6 +351,9 @@ class Recorder:
         built = []
         for build, capture, info in pending:
             line_data, raw = build(capture, info)  # never raises: a failure is its own line
+            if isinstance(line_data, bytes):  # encoded by its builder, nothing to sample
+                lines += line_data
+                continue
             try:
                 lines += encode_line(line_data)
             except Exception:  # a value neither encoder takes: that request's line is lost

@@ -19,7 +19,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client, override_settings
 
-from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings
+from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings, reset_settings
 from perftoolkit.middleware import query_budget
 from perftoolkit.middleware import recorder as recorder_module
 from perftoolkit.middleware.recorder import Recorder, encode_line, flush_recorders
@@ -418,3 +418,63 @@ def test_in_log_mode_a_request_with_something_to_find_is_diagnosed_at_once_and_r
         assert len(recorder._pending) == 1
         flush_recorders()
     assert [line["route"] for line in _lines(record_dir)] == ["mw/lookup/", "mw/none/"]
+
+
+class _ListsBooks:
+    """A class-based view's attributes: its line names the model and where its rows are built."""
+
+    from tests.corpus.models import Book as model
+
+
+@pytest.mark.parametrize(
+    ("status", "view_class", "path", "query", "user"),
+    [
+        (200, None, "/mw/none/", "", None),
+        (404, None, "/mw/none/", "page=2&q=%C3%A9", 7),
+        (200, _ListsBooks, "/books/", "", "0f0e0d0c-0b0a-0908-0706-050403020100"),
+        (200, None, "", "", None),
+        (200, None, "/caf\udce9/", "", None),  # not UTF-8: orjson refuses it, json takes it
+        (200, None, "/mw/none/", "", 1 << 70),  # past 64 bits, likewise
+    ],
+)
+def test_the_line_of_a_request_that_saw_nothing_is_its_built_lines_values(
+    status: int, view_class: Any, path: str, query: str, user: Any
+) -> None:
+    """A held request whose capture saw nothing has its line made from its endpoint's fixed part,
+    encoded once, and its own numbers: the values of the line built key by key."""
+    info = query_budget._Request(
+        "GET", "mw/none/", "tests.views.no_queries", status, 1796664805.346861, 0.042,
+        view_class, path, query, user,
+    )  # fmt: skip
+    quiet, raw = query_budget._quiet_line(None, info)
+    built = query_budget.profile_line(query_budget._NOTHING_SEEN, *info)
+    assert raw == []
+    assert isinstance(quiet, bytes)
+    assert quiet.endswith(b"}\n")
+    assert quiet.count(b"\n") == 1
+    assert json.loads(quiet) == json.loads(encode_line(built))
+    assert json.loads(quiet)["started_at"] == 1796664805.346861
+    assert ("queryset_model" in built) is (view_class is not None)
+    again, _ = query_budget._quiet_line(None, info)  # from the head encoded the first time
+    assert again == quiet
+
+
+def test_a_request_that_saw_nothing_is_held_without_its_capture(tmp_path: Path, db: None) -> None:
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        Client().get("/mw/none/?page=2")
+        Client().get(PATH)
+        pending = recorder_module.recorder_for(str(record_dir))._pending
+        assert [(build.__name__, capture is None) for build, capture, _ in pending] == [
+            ("_quiet_line", True),
+            ("_recorded_line", False),
+        ]
+        flush_recorders()
+        lines = _lines(record_dir)
+        assert len(query_budget._quiet_heads) == 1  # made when the line was built
+    assert [(line["route"], line.get("query"), len(line["queries"])) for line in lines] == [
+        ("mw/none/", "page=2", 0),
+        ("mw/three/", None, 3),
+    ]
+    reset_settings()  # PROJECT_ROOT may have changed: the views' sites with it
+    assert query_budget._quiet_heads == {}
