@@ -37,7 +37,9 @@ from perftoolkit.core.findings import Finding
 from perftoolkit.core.fingerprint import WRITE_KINDS, statement_kind
 from perftoolkit.core.routes import route_key
 from perftoolkit.exceptions import NPlusOneDetected
+from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
+from perftoolkit.middleware.capture.context import current as _active
 from perftoolkit.middleware.capture.failures import failed
 from perftoolkit.middleware.capture.profile import build_profile, profile_line, shape_key
 from perftoolkit.middleware.detectors import Diagnosis, ShapeDiagnoses, diagnose
@@ -95,17 +97,20 @@ class QueryBudgetMiddleware:
         start = perf_counter_ns()
         try:
             # _guard's work, written out: this runs around every request.
-            if capture.error is None:  # activation failed: hook nothing
+            if capture.error is None and not _set_up(capture):  # activation failed: hook nothing
                 try:
                     capture.install()
                 except Exception:
                     failed("install", (capture,))
             response = self.get_response(request)
         finally:
-            try:
-                capture.deactivate()
-            except Exception:
-                failed("deactivate", (capture,))
+            token = capture._token  # deactivate(), written out
+            if token is not None:
+                try:
+                    _active.reset(token)
+                except Exception:
+                    failed("deactivate", (capture,))
+                capture._token = None
         return self._finish(request, response, capture, mode, start)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -214,6 +219,15 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
     except Exception:
         failed("activate", (capture,))  # recorded, with `capture_error`, and nothing hooked
     return mode, capture
+
+
+def _set_up(capture: QueryCapture) -> bool:
+    """Whether the calling thread has every hook `capture.install()` would set (its common case,
+    read without the call)."""
+    if not (capture._track_cache and capture._track_access):
+        return False
+    done = capture_module.threads_set_up
+    return getattr(done._local, "generation", -1) == done.generation
 
 
 def _new_capture(mode: str, conf: PerfToolkitSettings) -> QueryCapture | None:
