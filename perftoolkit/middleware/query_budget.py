@@ -41,7 +41,12 @@ from perftoolkit.middleware.capture import capture as capture_module
 from perftoolkit.middleware.capture.capture import QueryCapture, RawQuery, TimingCapture
 from perftoolkit.middleware.capture.context import current as _active
 from perftoolkit.middleware.capture.failures import failed
-from perftoolkit.middleware.capture.profile import build_profile, profile_line, shape_key
+from perftoolkit.middleware.capture.profile import (
+    build_profile,
+    known_line,
+    profile_line,
+    shape_key,
+)
 from perftoolkit.middleware.detectors import Diagnosis, ShapeDiagnoses, diagnose
 from perftoolkit.middleware.recorder import encode_line, recorder_for
 from perftoolkit.middleware.report_line import describe
@@ -387,7 +392,12 @@ def _analyse_and_record(capture: QueryCapture, info: _Request, mode: str, hold: 
         profile = build_profile(capture, **info._asdict()) if detect and not by_shape else None
         line = None
         if record_dir:
-            line = profile.to_dict() if profile is not None else profile_line(capture, *info)
+            if profile is not None:
+                line = profile.to_dict()
+            elif not by_shape and len(capture.queries) <= _HELD_QUERIES_MAX:
+                line = known_line(capture, *info)  # only written (`_shapes` changes the lines)
+            else:
+                line = profile_line(capture, *info)
         elif by_shape:  # no line to write: the shape's key, built without it
             key = shape_key(capture, info.method, info.route, info.view, info.view_class)
     except Exception:
@@ -456,7 +466,7 @@ def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any
     """The line of a request the recorder held (`Recorder.defer`) and its queries to sample; when
     building it fails, the line of an abandoned capture."""
     try:
-        return profile_line(capture, *info), capture.queries
+        return known_line(capture, *info), capture.queries
     except Exception:
         failed("profile", (capture,))
         return _abandoned_line(capture, info), []

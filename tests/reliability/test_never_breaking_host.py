@@ -17,6 +17,7 @@ from django.test import Client, override_settings
 from perftoolkit.middleware import detectors, query_budget, recorder
 from perftoolkit.middleware.capture import accesses, attribution, cachestats, context, failures
 from perftoolkit.middleware.capture import capture as capture_module
+from perftoolkit.middleware.capture import profile as profile_module
 from perftoolkit.middleware.capture.capture import QueryCapture
 from perftoolkit.middleware.recording import build_report
 from tests.corpus.models import Author, Book, Country, Publisher
@@ -55,7 +56,8 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     ("describe", query_budget, "_describe_request", _boom, None),
     ("user", query_budget, "_user_id", _boom, None),
     ("headers", query_budget, "_set_headers", _boom, None),
-    ("profile", query_budget, "profile_line", _boom, "profile"),
+    ("profile", query_budget, "known_line", _boom, "profile"),
+    ("profile-line", profile_module, "profile_line", _boom, "profile"),
     # In log mode the line is built (and written) before the profile, which only a new shape needs.
     ("build-profile", query_budget, "build_profile", _boom, ""),
     ("recorder", recorder.Recorder, "record", _boom, None),
@@ -67,11 +69,18 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
 
 # Faults in what runs once the response is complete (its closers, or the hand-over of a held
 # request): they cannot touch it.
-AFTER_RESPONSE = {"profile", "build-profile", "recorder", "held-recorder", "detection"}
+AFTER_RESPONSE = {
+    "profile",
+    "profile-line",
+    "build-profile",
+    "recorder",
+    "held-recorder",
+    "detection",
+}
 LOG_ONLY = {"build-profile", "detection"}
 # Log mode builds the line from its profile; and diagnoses this page's requests as they end (it
 # has something to find), never holding one whole.
-HEADER_ONLY = {"headers", "profile", "held-recorder"}
+HEADER_ONLY = {"headers", "profile", "profile-line", "held-recorder"}
 
 
 def _unmeasured(headers: dict[str, str]) -> dict[str, str]:
@@ -125,6 +134,7 @@ def test_fault_leaves_response_untouched(
     record_dir = tmp_path / "rec"
     # As in a new process: no thread has its hooks set up yet (the set-up is what may fail).
     monkeypatch.setattr(capture_module, "threads_set_up", context.PerThread("DATABASES", "CACHES"))
+    monkeypatch.setattr(profile_module, "_known_lines", {})  # every line is built: none known
     monkeypatch.setattr(owner, attribute, replacement)
     # A sampled capture is made only below a SAMPLE_RATE of 1.
     sampled = {"SAMPLE_RATE": 0.5} if name == "sampled-capture" else {}

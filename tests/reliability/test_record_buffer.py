@@ -365,25 +365,23 @@ def test_a_request_of_more_queries_than_held_whole_has_its_line_built_at_once(
 def test_a_held_request_whose_line_fails_is_recorded_abandoned_and_the_others_whole(
     tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from perftoolkit.middleware import query_budget
-    from perftoolkit.middleware.capture import failures
+    from perftoolkit.middleware.capture import failures, profile
 
     record_dir = tmp_path / "rec"
-    real = query_budget.profile_line
     calls = []
 
-    def second_fails(capture: Any, *info: Any) -> dict[str, Any]:
+    def fails(capture: Any, *info: Any) -> dict[str, Any]:
         calls.append(info[1])
-        if len(calls) == 2:
-            raise RuntimeError("injected")
-        return real(capture, *info)
+        raise RuntimeError("injected")
 
     failures.reset()
-    monkeypatch.setattr(query_budget, "profile_line", second_fails)
+    monkeypatch.setattr(profile, "_known_lines", {})
+    monkeypatch.setattr(profile, "profile_line", fails)
     with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 20}):
         responses = [Client().get(p).status_code for p in ("/mw/none/", PATH, "/mw/none/")]
         assert calls == []  # nothing is built while the requests run
         flush_recorders()
+    assert calls == ["mw/three/"]  # a request that saw nothing has its line made otherwise
     failures.reset()
     assert responses == [200, 200, 200]
     lines = _lines(record_dir)

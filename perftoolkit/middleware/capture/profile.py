@@ -13,6 +13,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+from perftoolkit.conf import on_settings_reset
 from perftoolkit.core.events import (
     CacheStats,
     CallSite,
@@ -260,6 +261,100 @@ def profile_line(
         if model_of_queryset:
             line["queryset_model"] = model_of_queryset
     return line
+
+
+# The lines of recorded requests by shape, for `known_line`: the line `profile_line` built for the
+# shape's first request, without what is the request's own, and its rows (their times to fill
+# in); None for a shape whose rows hold more.
+_KnownLine = tuple[dict[str, Any], list[list[Any]]]
+_known_lines: dict[tuple[Any, ...], _KnownLine | None] = {}
+on_settings_reset(_known_lines.clear)  # PROJECT_ROOT: the sites' files
+_KNOWN_LINES_MAX = 4096
+_UNKNOWN: Any = object()
+
+
+def known_line(
+    capture: QueryCapture,
+    method: str,
+    route: str,
+    view: str,
+    status: int,
+    started_at: float,
+    duration_ms: float,
+    view_class: Any,
+    path: str,
+    query_string: str,
+    user: int | str | None,
+) -> dict[str, Any]:
+    """`profile_line`, made from the line of an earlier request of the same shape when there is
+    one: a request each of whose statements ran once, from the same callsite, relation and model as
+    in that request, with nothing but its time to record. Most requests of a few queries are such; their lines differ from the
+    first one's in their times, target, cache reads and relations read. Any other request has
+    its line built. The line's objects but its own rows and numbers may be shared with the
+    shape's other lines: it is to be encoded, not changed (`split` changes the lines it reads)."""
+    raw = capture.queries
+    parts: list[Any] = [method, route, view, view_class]
+    statements = set()
+    for query in raw:
+        sql = query.sql
+        if sql in statements or _has_extra(query):  # its rows hold more than `_learn` keeps
+            parts = []
+            break
+        statements.add(sql)
+        parts += (sql, query.callsite, query.relation, query.model)
+    key = tuple(parts)
+    known = _known_lines.get(key, _UNKNOWN) if parts else None
+    if known is None or known is _UNKNOWN:
+        built = profile_line(
+            capture, method, route, view, status, started_at, duration_ms, view_class, path,
+            query_string, user,
+        )  # fmt: skip
+        if known is _UNKNOWN:
+            _learn(key, built, raw)
+        return built
+    fixed, rows = known
+    line: dict[str, Any] = fixed.copy()
+    line["status"] = status
+    line["started_at"] = started_at
+    line["duration_ms"] = duration_ms
+    queries = line["queries"] = []
+    append = queries.append
+    for row, query in zip(rows, raw, strict=True):
+        row = row.copy()
+        row[1] = round3(query.ms)
+        append(row)
+    cache, access = capture._cache, capture._access
+    if cache is not None:
+        line["cache"] = {"gets": cache.gets, "hits": cache.hits}
+    if path or query_string or user is not None:
+        add_request_target(line, path, query_string, user)
+    if access is not None:
+        if access.seen:
+            line["accessed"] = sorted([m, f] for m, f in access.accessed())
+        if access.loaded:
+            line["loaded"] = sorted(access.loaded_models())
+    return line
+
+
+def _learn(key: tuple[Any, ...], line: dict[str, Any], raw: list[RawQuery]) -> None:
+    """Keep the line of a shape first seen for `known_line`, without what is the request's own;
+    None when its rows hold more than their statement, time, site, relation and model (a
+    parameters key: a statement repeats; a quoted source line, from `quoted_site`, which the key
+    does not name)."""
+    rows: list[list[Any]] = line["queries"]
+    known: _KnownLine | None = None
+    if all(len(row) <= 5 for row in rows) and not any(_filtered_read(q) for q in raw):
+        fixed = {
+            name: value
+            for name, value in line.items()
+            if name not in ("path", "query", "user", "accessed", "loaded")
+        }
+        fixed["queries"] = []
+        fixed["cache"] = {"gets": 0, "hits": 0}
+        known = (fixed, [row.copy() for row in rows])
+    if len(_known_lines) >= _KNOWN_LINES_MAX:
+        _known_lines.clear()
+    _known_lines[key] = known
 
 
 class _Tables:
