@@ -273,25 +273,17 @@ _KNOWN_LINES_MAX = 4096
 _UNKNOWN: Any = object()
 
 
-def known_line(
-    capture: QueryCapture,
-    method: str,
-    route: str,
-    view: str,
-    status: int,
-    started_at: float,
-    duration_ms: float,
-    view_class: Any,
-    path: str,
-    query_string: str,
-    user: int | str | None,
-) -> dict[str, Any]:
-    """`profile_line`, made from the line of an earlier request of the same shape when there is
-    one: a request each of whose statements ran once, from the same callsite, relation and model as
-    in that request, with nothing but its time to record. Most requests of a few queries are such; their lines differ from the
-    first one's in their times, target, cache reads and relations read. Any other request has
-    its line built. The line's objects but its own rows and numbers may be shared with the
-    shape's other lines: it is to be encoded, not changed (`split` changes the lines it reads)."""
+def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
+    """`profile_line(capture, *request)`, made from the line of an earlier request of the same
+    shape when there is one: a request each of whose statements ran once, from the same callsite,
+    relation and model as in that request, with nothing but its time to record. Most requests of
+    a few queries are such; their lines differ from the first one's in their times, target, cache
+    reads and relations read. Any other request has its line built. The line's objects but its
+    own rows and numbers may be shared with the shape's other lines: it is to be encoded, not
+    changed (`split` changes the lines it reads)."""
+    method, route, view, status, started_at, duration_ms, view_class, path, query_string, user = (
+        request
+    )
     raw = capture.queries
     parts: list[Any] = [method, route, view, view_class]
     statements = set()
@@ -305,10 +297,7 @@ def known_line(
     key = tuple(parts)
     known = _known_lines.get(key, _UNKNOWN) if parts else None
     if known is None or known is _UNKNOWN:
-        built = profile_line(
-            capture, method, route, view, status, started_at, duration_ms, view_class, path,
-            query_string, user,
-        )  # fmt: skip
+        built = profile_line(capture, *request)
         if known is _UNKNOWN:
             _learn(key, built, raw)
         return built
