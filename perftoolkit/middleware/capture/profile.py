@@ -275,30 +275,29 @@ _UNKNOWN: Any = object()
 
 def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
     """`profile_line(capture, *request)`, made from the line of an earlier request of the same
-    shape when there is one: a request each of whose statements ran once, from the same callsite,
-    relation and model as in that request, with nothing but its time to record. Most requests of
-    a few queries are such; their lines differ from the first one's in their times, target, cache
-    reads and relations read. Any other request has its line built. The line's objects but its
+    shape when there is one: a request each of whose statements ran once, with every field its row
+    shows but its time as in that request (`SHAPE_FIELDS`: statement, callsite, relation, model,
+    eager loads, what evaluated it…). Most requests of a few queries are such; their lines differ
+    from the first one's in their times, target, cache reads and relations read. Any other
+    request has its line built. The line's objects but its
     own rows and numbers may be shared with the shape's other lines: it is to be encoded, not
     changed (`split` changes the lines it reads)."""
     method, route, view, status, started_at, duration_ms, view_class, path, query_string, user = (
         request
     )
     raw = capture.queries
-    parts: list[Any] = [method, route, view, view_class]
-    statements = set()
-    for query in raw:
-        sql = query.sql
-        if sql in statements or _has_extra(query):  # its rows hold more than `_learn` keeps
-            parts = []
-            break
-        statements.add(sql)
-        parts += (sql, query.callsite, query.relation, query.model)
-    key = tuple(parts)
-    known = _known_lines.get(key, _UNKNOWN) if parts else None
+    # Every field of each statement that its row shows but its time and parameters (`shape_key`'s);
+    # a statement that repeats has its parameters in its rows: no key.
+    key: tuple[Any, ...] | None = None
+    if len(raw) < 2 or len({q.sql for q in raw}) == len(raw):
+        key = (method, route, view, view_class, *map(_content, raw))
+    try:
+        known = _known_lines.get(key, _UNKNOWN) if key is not None else None
+    except TypeError:  # a field's value cannot be hashed
+        key = known = None
     if known is None or known is _UNKNOWN:
         built = profile_line(capture, *request)
-        if known is _UNKNOWN:
+        if key is not None:
             _learn(key, built, raw)
         return built
     fixed, rows = known
@@ -327,12 +326,15 @@ def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
 
 def _learn(key: tuple[Any, ...], line: dict[str, Any], raw: list[RawQuery]) -> None:
     """Keep the line of a shape first seen for `known_line`, without what is the request's own;
-    None when its rows hold more than their statement, time, site, relation and model (a
-    parameters key: a statement repeats; a quoted source line, from `quoted_site`, which the key
-    does not name)."""
+    None when its rows hold what another request of the shape may not (a quoted source line,
+    read from its file)."""
     rows: list[list[Any]] = line["queries"]
     known: _KnownLine | None = None
-    if all(len(row) <= 5 for row in rows) and not any(_filtered_read(q) for q in raw):
+    # [fingerprint, ms, site, relation, model, params key, extra]: no params key, and no source
+    # line quoted (a filtered relation read's, read from its file)
+    if all(len(row) <= 5 or row[5] is None for row in rows) and not any(
+        _filtered_read(q) for q in raw
+    ):
         fixed = {
             name: value
             for name, value in line.items()

@@ -60,8 +60,11 @@ def test_a_known_shapes_line_has_the_values_of_the_line_built_again(
     assert len(lines) == 3 * len(paths)
     assert [path for path, _, same in known if not same] == []
     served = {path for path, made, _ in known if made}
-    # statements that read no row's relation, from a view, a library's view, with cache reads
-    assert {"/mw/three/", "/mw/library/", "/mw/cached/", "/corpus/write_on_get/"} <= served
+    # statements from a view, a library's view, with cache reads, with eager loads, two aliases
+    assert {
+        "/mw/three/", "/mw/library/", "/mw/cached/", "/corpus/write_on_get/",
+        "/corpus/some_rows/", "/corpus/eager_full/", "/corpus/unused_prefetch/", "/mw/aliases/",
+    } <= served  # fmt: skip
     # Each request of a served path but the first is made from its shape.
     for path in served:
         assert [m for p, m, _ in known if p == path] == [False, True, True]
