@@ -496,6 +496,7 @@ def _quiet_line(capture: None, info: _Request) -> tuple[dict[str, Any] | bytes, 
         # `{"started_at":…}\n` without its brace closes the head's object.
         return head + encode_line(numbers)[1:], []
     except Exception:
+        failed("profile")  # logged once; the line is built key by key instead
         return _recorded_line(_NOTHING_SEEN, info)
 
 
