@@ -26,6 +26,9 @@ closes them, so work done after the response (the recording's write, analysis) i
 --instructions runs perftoolkit's configurations and none under `valgrind --tool=callgrind`
 twice, with N and N+K requests: (difference)/K is what one request costs in instructions, a
 number that does not move with the machine's load (it leaves out the kernel's side of write()).
+With --no-gc the counted process runs without the garbage collector: the count then repeats to a
+few hundred instructions, which makes it the measure to compare two versions of the code by (it
+leaves out what a request's garbage costs the collector).
 """
 
 from __future__ import annotations
@@ -454,8 +457,15 @@ def markdown(data: dict[str, Any]) -> str:
 # -- instructions (valgrind) -------------------------------------------------------------------
 
 
-def single(config: str, view: str, count: int, database: str) -> None:
+def single(config: str, view: str, count: int, database: str, collect: bool = True) -> None:
     call = start(config, database)
+    if not collect:
+        # Whether a collection falls among the counted requests moves a count by thousands of
+        # instructions: without it, two runs of one code agree to a few hundred.
+        import gc
+
+        gc.collect()
+        gc.disable()
     if config.startswith("perftoolkit"):
         # The recorder compares its file's path with its descriptor every half second of wall
         # time, and writes held lines once the oldest is a second old: once per thousands of
@@ -469,7 +479,7 @@ def single(config: str, view: str, count: int, database: str) -> None:
         call(view)
 
 
-def instructions(configs: list[str], views: list[str], extra: int) -> None:
+def instructions(configs: list[str], views: list[str], extra: int, collect: bool = True) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind).")
@@ -486,6 +496,7 @@ def instructions(configs: list[str], views: list[str], extra: int) -> None:
     def collected(config: str, view: str, count: int) -> int:
         command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
         command += [sys.executable, __file__, "--single", config, view, str(count), database]
+        command += [] if collect else ["--no-gc"]
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return int(re.findall(r"Collected : (\d+)", result.stderr)[-1])
 
@@ -517,6 +528,12 @@ def main() -> int:
     )
     parser.add_argument("--instructions", action="store_true", help="count with valgrind")
     parser.add_argument("--requests", type=int, default=20, help="extra requests per valgrind run")
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="with --instructions: the garbage collector off in the counted process (a count that "
+        "repeats, without the collections a request's garbage causes)",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--single", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -524,11 +541,11 @@ def main() -> int:
         worker(*args.worker)
         return 0
     if args.single:
-        single(args.single[0], args.single[1], int(args.single[2]), args.single[3])
+        single(*args.single[:2], int(args.single[2]), args.single[3], collect=not args.no_gc)
         return 0
     if args.instructions:
         configs = args.only or ["perftoolkit record", "perftoolkit log"]
-        instructions(configs, args.views, args.requests)
+        instructions(configs, args.views, args.requests, collect=not args.no_gc)
         return 0
     configs = list(args.only or (PAIRED if args.paired else CONFIGS))
     data = timing(configs, args.views, args.rounds, args.target, paired=args.paired)
