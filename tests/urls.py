@@ -12,6 +12,7 @@ urlpatterns = [
     path("mw/three/", views.three_queries),
     path("mw/aliases/", views.two_aliases),
     path("mw/none/", views.no_queries),
+    path("mw/echo/", views.echo_length),
     path("mw/whoami/", views.whoami),
     path("mw/visits/", views.visits),
     path("mw/reads-session/", views.reads_session),

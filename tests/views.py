@@ -116,3 +116,8 @@ def everything(request: HttpRequest) -> JsonResponse:
     hit = cache.get("perftoolkit-everything")
     many = cache.get_many(["perftoolkit-everything", "absent"])
     return JsonResponse({"authors": authors, "names": names, "hit": hit, "many": len(many)})
+
+
+def echo_length(request: HttpRequest) -> JsonResponse:
+    """Reads the request's body (no query; the test client checks no CSRF token)."""
+    return JsonResponse({"length": len(request.body)})

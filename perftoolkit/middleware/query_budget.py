@@ -140,28 +140,64 @@ class QueryBudgetMiddleware:
         mode: str,
         start: int,
     ) -> HttpResponseBase:
-        elapsed = perf_counter_ns() - start
+        end = perf_counter_ns()
         try:
             conf = get_settings()
+            record_dir = conf.record_dir
             # _done, written out: this runs after every request.
             if (
-                capture.error is None
+                not record_dir
+                and capture.error is None
                 and mode != "raise"
-                and not conf.record_dir
-                and type(capture) is QueryCapture  # not a TimingCapture
-                and conf.detectors == DEFAULT_DETECTORS
-                and (not capture.queries or _nothing_to_find(capture.queries))
+                and (
+                    mode == "header"  # headers are all it does without recording
+                    or (
+                        type(capture) is QueryCapture  # not a TimingCapture
+                        and conf.detectors == DEFAULT_DETECTORS
+                        and (not capture.queries or _nothing_to_find(capture.queries))
+                    )
+                )
             ):
                 if mode == "header":
                     _set_headers(response, capture)
                 return response
-            # Times to the microsecond, as recorded (no rounding left to do): UNIX time in
-            # seconds (when the request began: now, less its duration), duration in milliseconds.
-            started = (time_ns() - elapsed) // 1000 / 1e6
-            duration_ms = (elapsed + 500) // 1000 / 1000.0
-            info = _describe_request(request, response, started, duration_ms)
             # RECORD_BUFFER as it applies to this request (`PerfToolkitSettings.record_buffer`)
             hold = conf.held_bytes_asgi if isinstance(request, ASGIRequest) else conf.held_bytes
+            if (
+                hold
+                and record_dir
+                and mode != "raise"
+                and capture.error is None
+                and type(capture) is QueryCapture  # TimingCapture: kept only when slow
+                and len(capture.queries) <= _HELD_QUERIES_MAX
+                and (mode != "log" or not _may_find(capture, conf))
+            ):
+                # Nothing to diagnose: the recorder holds the request and describes it and builds
+                # its line with the other held ones, when they are written. No work is left for
+                # after the response. A request whose body was read is described now: its body is
+                # not kept in memory until then.
+                attributes = request.__dict__
+                held: _Held | _Request
+                if "_body" in attributes or "_post" in attributes:
+                    held = _describe_request(
+                        request, response.status_code, start, end, time_ns() - end
+                    )
+                    build = _DESCRIBED
+                else:
+                    held = (request, response.status_code, start, end)
+                    build = _HELD
+                if mode == "header":
+                    _set_headers(response, capture)
+                try:
+                    recorder = recorder_for(record_dir)
+                    if capture.queries or capture._cache is not None or capture._access is not None:
+                        recorder.defer(build[0], capture, held, hold)
+                    else:  # saw nothing: its line is its endpoint's but for the request's numbers
+                        recorder.defer(build[1], None, held, hold)
+                except Exception:
+                    failed("record")
+                return response
+            info = _describe_request(request, response.status_code, start, end, time_ns() - end)
             if mode == "header" and capture.error is None:
                 _set_headers(response, capture)
         except Exception:
@@ -170,24 +206,6 @@ class QueryBudgetMiddleware:
             return response
         if mode == "raise":
             _after_response(capture, info, mode, hold)
-            return response
-        if (
-            hold
-            and capture.error is None
-            and type(capture) is QueryCapture  # TimingCapture: kept only when slow
-            and len(capture.queries) <= _HELD_QUERIES_MAX
-            and (mode != "log" or not _may_find(capture, conf))
-        ):
-            # Nothing to diagnose: the recorder holds the request and builds its line with the
-            # other held ones, when they are written. No work is left for after the response.
-            try:
-                held = recorder_for(conf.record_dir)  # type: ignore[arg-type]
-                if capture.queries or capture._cache is not None or capture._access is not None:
-                    held.defer(_recorded_line, capture, info, hold)
-                else:  # saw nothing: its line is its endpoint's but for the request's numbers
-                    held.defer(_quiet_line, None, info, hold)
-            except Exception:
-                failed("record")
             return response
         closers = getattr(response, "_resource_closers", None)
         job = partial(_after_response, capture, info, mode, hold)
@@ -265,8 +283,10 @@ def _guard(capture: QueryCapture, place: str, action: Callable[[], None]) -> Non
 
 
 def _describe_request(
-    request: HttpRequest, response: HttpResponseBase, started: float, duration_ms: float
+    request: HttpRequest, status: int, start: int, end: int, offset: int
 ) -> _Request:
+    """The request as recorded: its endpoint, status, times and target. `start` and `end` are
+    `perf_counter_ns()` readings around it, `offset` what to add to one to make it `time_ns()`."""
     match = getattr(request, "resolver_match", None)
     attributes = request.__dict__
     if match is not None:
@@ -286,9 +306,11 @@ def _describe_request(
             request.method or "GET",
             route,
             view,
-            response.status_code,
-            started,
-            duration_ms,
+            status,
+            # Times to the microsecond, as recorded (no rounding left to do): UNIX time in seconds
+            # when the request began, its duration in milliseconds.
+            (start + offset) // 1000 / 1e6,
+            (end - start + 500) // 1000 / 1000.0,
             view_class,
             request.path_info,
             request.META.get("QUERY_STRING", ""),
@@ -298,6 +320,17 @@ def _describe_request(
             else None,
         ),
     )
+
+
+# What the recorder holds of a request it describes later (`defer`): the request, its status
+# and the `perf_counter_ns()` readings around it.
+_Held = tuple[HttpRequest, int, int, int]
+
+
+def _described(held: _Held) -> _Request:
+    """A held request's description, made when its line is built (the request is done with)."""
+    request, status, start, end = held
+    return _describe_request(request, status, start, end, time_ns() - perf_counter_ns())
 
 
 _new_request = tuple.__new__
@@ -463,13 +496,24 @@ def _diagnosis(
 
 
 def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any], list[RawQuery]]:
-    """The line of a request the recorder held (`Recorder.defer`) and its queries to sample; when
-    building it fails, the line of an abandoned capture."""
+    """The line of a described request and its queries to sample; when building it fails, the
+    line of an abandoned capture."""
     try:
         return known_line(capture, *info), capture.queries
     except Exception:
         failed("profile", (capture,))
         return _abandoned_line(capture, info), []
+
+
+def _held_line(capture: QueryCapture, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+    """The line of a request the recorder held (`Recorder.defer`) and its queries to sample.
+    When describing it fails, nothing (logged once, as when it fails in place)."""
+    try:
+        info = _described(held)
+    except Exception:
+        failed("describe", (capture,))
+        return b"", []
+    return _recorded_line(capture, info)
 
 
 # A capture that saw nothing (no statement, cache read or relation read): what `_quiet_line`
@@ -481,10 +525,22 @@ _quiet_heads: dict[tuple[Any, ...], bytes] = {}
 on_settings_reset(_quiet_heads.clear)  # PROJECT_ROOT: the view's queryset site
 
 
-def _quiet_line(capture: None, info: _Request) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+def _quiet_line(capture: None, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
     """The line of a held request whose capture saw nothing, encoded: `profile_line`'s, with the
     fixed part encoded once per endpoint and status (what most of such a line is). Its keys come
     in another order; the values are the same. On any failure, the line `profile_line` builds."""
+    try:
+        info = _described(held)
+    except Exception:
+        failed("describe")
+        return b"", []
+    return _quiet_described(None, info)
+
+
+def _quiet_described(
+    capture: None, info: _Request
+) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+    """`_quiet_line` of a described request."""
     method, route, view, status, started_at, duration_ms, view_class, path, query, user = info
     try:
         head = _quiet_heads.get((method, route, view, status, view_class))
@@ -498,6 +554,12 @@ def _quiet_line(capture: None, info: _Request) -> tuple[dict[str, Any] | bytes, 
     except Exception:
         failed("profile")  # logged once; the line is built key by key instead
         return _recorded_line(_NOTHING_SEEN, info)
+
+
+# The recorder's line builders (`Recorder.defer`) of a request held undescribed and of one
+# described as it ended: for one that ran something, and for one that saw nothing.
+_HELD = (_held_line, _quiet_line)
+_DESCRIBED = (_recorded_line, _quiet_described)
 
 
 def _quiet_head(key: tuple[Any, ...]) -> bytes:

@@ -12,9 +12,9 @@ index adviser's EXPLAIN: local files that enter a report only when asked (`--inc
 
 With `RECORD_BUFFER` (bytes; not set, 65536 for a WSGI request and 0 for an ASGI one; 0 writes
 each line as its request ends) lines are held in memory and written together, one `os.write` of
-whole lines, when that many bytes are held or the oldest held line is a second old (checked as the
-next line arrives, and by a background thread when no line arrives), at exit, before a fork, and
-before a report is built in this process (`flush_recorders`). A request the middleware has nothing
+whole lines, when that many bytes are held or the oldest held line is a second old (checked by a
+background thread, and for a line already built as the next one arrives), at exit, before a fork,
+and before a report is built in this process (`flush_recorders`). A request the middleware has nothing
 else to do for is handed over whole (`defer`, at most _PENDING_MAX of them, of a few queries) and
 its line built when the held lines are written: lines built one after another cost far less
 than each built as its request ends, amid the rest of the request's work (`benchmarks/README.md`).
@@ -32,6 +32,7 @@ import os
 import platform
 import stat
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -131,7 +132,9 @@ def _flush_when_due() -> None:
             # Scanned again once idle is visible: a hold that began before it was is not missed.
             timeout = _flush_due()
             if timeout is None:
-                wake.wait()
+                # Not forever: a request held in the instant its queue was being emptied by
+                # another may not have woken it (`defer`); it is written on the next look.
+                wake.wait(_HOLD_SECONDS)
                 wake.clear()
             _idle = False
             continue
@@ -236,7 +239,7 @@ class Recorder:
         self._held_since = 0.0
         # Requests whose lines are built when they are written (`defer`), and the size of a
         # line as the last of them measured it, to tell when RECORD_BUFFER bytes are held.
-        self._pending: list[tuple[LineBuilder, Any, Any]] = []
+        self._pending: deque[tuple[LineBuilder, Any, Any]] = deque()
         self._line_size = 512
 
     def forget(self) -> None:
@@ -248,7 +251,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._flushing = threading.Lock()
         self._held = bytearray()
-        self._pending = []
+        self._pending = deque()
 
     def held_since(self) -> float | None:
         """When the oldest line or request held was (`monotonic`), or None when none is."""
@@ -322,27 +325,42 @@ class Recorder:
         built with the others held, when they are written. Lines built one after another cost
         less than each built as its request ends, amid the request's own work: the same
         instructions, run while their code and data are in the CPU's caches
-        (`benchmarks/README.md`). `hold` is RECORD_BUFFER."""
+        (`benchmarks/README.md`). `hold` is RECORD_BUFFER.
+
+        No lock and no clock on a request's way: `deque.append` and `popleft` are atomic, so a
+        request held while others are taken for writing is either taken with them or left for
+        the next write. The request that finds nothing held before it notes when holding began,
+        and the background thread writes the held requests once that is _HOLD_SECONDS ago."""
+        if self._fd is None:  # the first request opens the file (and the directory), or fails
+            with self._lock:
+                self._checked_descriptor(monotonic())
+        pending = self._pending
+        pending.append((build, capture, info))
+        count = len(pending)
+        if count >= _PENDING_MAX or len(self._held) + count * self._line_size >= hold:
+            self._write_pending(self._taken())
+        elif count == 1:
+            self._begin_holding()
+
+    def _begin_holding(self) -> None:
+        """The first request held since the last write: note when, and make sure the background
+        thread will write it."""
         with self._lock:
-            now = monotonic()
-            if self._fd is None:  # the first request opens the file (and the directory)
-                self._checked_descriptor(now)
-            pending = self._pending
-            started = not pending and not self._held
+            started = not self._held
             if started:
-                self._held_since = now
-            pending.append((build, capture, info))
-            due = (
-                len(pending) >= _PENDING_MAX
-                or len(self._held) + len(pending) * self._line_size >= hold
-                or now - self._held_since >= _HOLD_SECONDS
-            )
-            if due:
-                self._pending = []
-        if due:
-            self._write_pending(pending)
-        elif started:
+                self._held_since = monotonic()
+        if started:
             _hold_started()
+
+    def _taken(self) -> list[tuple[LineBuilder, Any, Any]]:
+        """The requests held now, taken out of the queue one by one (never by swapping it for
+        another: a request that read the queue before the swap would append to one no one
+        reads)."""
+        pending, taken = self._pending, []
+        with suppress(IndexError):
+            while True:
+                taken.append(pending.popleft())
+        return taken
 
     def _write_pending(self, pending: list[tuple[LineBuilder, Any, Any]]) -> None:
         """Build the lines of requests held by `defer`, outside the lock (other requests go on
@@ -385,8 +403,8 @@ class Recorder:
     def flush(self) -> None:
         """Write the held lines now (RECORD_BUFFER)."""
         with self._flushing:
+            pending = self._taken()
             with self._lock:
-                pending, self._pending = self._pending, []
                 if not pending and not self._held:
                     return
             self._write_pending(pending)

@@ -360,3 +360,18 @@ def test_a_project_middleware_handing_the_request_on_is_no_querys_callsite(
     user = [r for r in line["queries"] if "auth_user" in line["statements"][r[0]]]
     assert user
     assert [r[2] for r in user] == [None] * len(user)
+
+
+def test_header_mode_without_recording_sets_headers_on_any_request_and_logs_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """MODE "header" with no record directory: the headers are all it does, for a request of
+    several statements as for one of none (no hand-over to a recorder that is not there)."""
+    failures.reset()
+    with (
+        override_settings(PERFTOOLKIT={"MODE": "header"}),
+        caplog.at_level(logging.DEBUG, logger="perftoolkit"),
+    ):
+        three, none = Client().get("/mw/three/"), Client().get("/mw/none/")
+    assert (three["X-Perf-Queries"], none["X-Perf-Queries"]) == ("3", "0")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -53,7 +53,10 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
     ("call-site", capture_module, "callsite_of", _boom, "query"),
     ("cache-counter", cachestats, "_counters", _boom, "cache"),
     ("relation-read", accesses, "_ORM_DIR", None, "access"),  # `None in str`: a TypeError
+    # A request held whole (RECORD_BUFFER, header mode here) is described as its line is built;
+    # with RECORD_BUFFER 0 (and in log mode, which diagnoses this page) as it ends.
     ("describe", query_budget, "_describe_request", _boom, None),
+    ("describe-unbuffered", query_budget, "_describe_request", _boom, None),
     ("user", query_budget, "_user_id", _boom, None),
     ("headers", query_budget, "_set_headers", _boom, None),
     ("profile", query_budget, "known_line", _boom, "profile"),
@@ -70,6 +73,8 @@ FAULTS: list[tuple[str, Any, str, Any, str | None]] = [
 # Faults in what runs once the response is complete (its closers, or the hand-over of a held
 # request): they cannot touch it.
 AFTER_RESPONSE = {
+    "describe",
+    "user",
     "profile",
     "profile-line",
     "build-profile",
@@ -140,7 +145,7 @@ def test_fault_leaves_response_untouched(
     sampled = {"SAMPLE_RATE": 0.5} if name == "sampled-capture" else {}
     # `Recorder.record` writes (or holds) a line as its request ends: a request held whole, which
     # header mode's are by default, is written without it (the `held-recorder` fault).
-    unbuffered = {"RECORD_BUFFER": 0} if name == "recorder" else {}
+    unbuffered = {"RECORD_BUFFER": 0} if name in ("recorder", "describe-unbuffered") else {}
     settings = {"MODE": mode, "RECORD_DIR": str(record_dir), **sampled, **unbuffered}
     # The user is read only from a request that has one set (by the authentication middleware).
     middleware = [*django_settings.MIDDLEWARE, *(AUTHENTICATED if name == "user" else [])]

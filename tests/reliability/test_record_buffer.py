@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.http import HttpRequest
 from django.test import AsyncClient, Client, override_settings
 
 from perftoolkit.conf import DEFAULT_RECORD_BUFFER, get_settings, reset_settings
@@ -145,7 +146,7 @@ def test_held_lines_of_a_server_gone_idle_are_written_a_second_later_without_a_r
         routes = _wait_for(record_dir, 2)
         written_after = time.monotonic() - held_at
     assert routes == ["mw/lookup/", "mw/none/"]
-    assert (recorder._pending, bytes(recorder._held)) == ([], b"")
+    assert (list(recorder._pending), bytes(recorder._held)) == ([], b"")
     assert written_after > 0.5  # not before the oldest was (nearly) a second old
     thread = _flush_thread()
     assert thread is not None
@@ -340,7 +341,7 @@ def test_at_most_64_requests_are_held_before_their_lines_are_built(
         assert _lines(record_dir) == []
         Client().get("/mw/none/")
         assert len(_lines(record_dir)) == 64
-        assert recorder_module.recorder_for(str(record_dir))._pending == []
+        assert list(recorder_module.recorder_for(str(record_dir))._pending) == []
 
 
 def test_a_request_of_more_queries_than_held_whole_has_its_line_built_at_once(
@@ -444,7 +445,7 @@ def test_the_line_of_a_request_that_saw_nothing_is_its_built_lines_values(
         "GET", "mw/none/", "tests.views.no_queries", status, 1796664805.346861, 0.042,
         view_class, path, query, user,
     )  # fmt: skip
-    quiet, raw = query_budget._quiet_line(None, info)
+    quiet, raw = query_budget._quiet_described(None, info)
     built = query_budget.profile_line(query_budget._NOTHING_SEEN, *info)
     assert raw == []
     assert isinstance(quiet, bytes)
@@ -453,7 +454,7 @@ def test_the_line_of_a_request_that_saw_nothing_is_its_built_lines_values(
     assert json.loads(quiet) == json.loads(encode_line(built))
     assert json.loads(quiet)["started_at"] == 1796664805.346861
     assert ("queryset_model" in built) is (view_class is not None)
-    again, _ = query_budget._quiet_line(None, info)  # from the head encoded the first time
+    again, _ = query_budget._quiet_described(None, info)  # from the head encoded the first time
     assert again == quiet
 
 
@@ -465,7 +466,7 @@ def test_a_request_that_saw_nothing_is_held_without_its_capture(tmp_path: Path, 
         pending = recorder_module.recorder_for(str(record_dir))._pending
         assert [(build.__name__, capture is None) for build, capture, _ in pending] == [
             ("_quiet_line", True),
-            ("_recorded_line", False),
+            ("_held_line", False),
         ]
         flush_recorders()
         lines = _lines(record_dir)
@@ -476,3 +477,92 @@ def test_a_request_that_saw_nothing_is_held_without_its_capture(tmp_path: Path, 
     ]
     reset_settings()  # PROJECT_ROOT may have changed: the views' sites with it
     assert query_budget._quiet_heads == {}
+
+
+def _numbered(capture: None, info: int) -> tuple[bytes, list[Any]]:
+    return encode_line(_line(info)), []
+
+
+def test_requests_held_from_many_threads_while_others_are_written_are_each_written_once(
+    tmp_path: Path,
+) -> None:
+    """`defer` takes no lock: requests held by eight threads at once, while the held ones are
+    taken for writing every 64 (and by `flush` from another thread), are each written once."""
+    recorder = Recorder(str(tmp_path))
+    threads, per_thread = 8, 500
+    start = threading.Barrier(threads + 1)
+    done = threading.Event()
+
+    def hold(first: int) -> None:
+        start.wait()
+        for n in range(first, first + per_thread):
+            recorder.defer(_numbered, None, n, 1 << 30)
+
+    def flush_meanwhile() -> None:
+        start.wait()
+        while not done.is_set():
+            recorder.flush()
+
+    workers = [threading.Thread(target=hold, args=(i * per_thread,)) for i in range(threads)]
+    flusher = threading.Thread(target=flush_meanwhile)
+    for thread in [*workers, flusher]:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    done.set()
+    flusher.join()
+    recorder.flush()
+    routes = _routes(tmp_path)
+    assert len(routes) == threads * per_thread
+    assert sorted(routes) == sorted(f"r{n}/" for n in range(threads * per_thread))
+    assert recorder.held_since() is None
+
+
+def test_a_request_held_without_waking_the_thread_is_written_by_its_next_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The instant race `defer` leaves open (a request held as another empties the queue may not
+    wake the background thread) costs a delay, never a line: the thread, idle, looks again."""
+    monkeypatch.setattr(recorder_module, "_HOLD_SECONDS", 0.2)
+    recorder = recorder_module.recorder_for(str(tmp_path))
+    recorder.defer(_numbered, None, 1, 1 << 30)  # wakes the thread, and opens the file
+    assert _wait_for(tmp_path, 1) == ["r1/"]
+    deadline = time.monotonic() + 10
+    while not recorder_module._idle and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert recorder_module._idle
+    recorder._pending.append((_numbered, None, 2))  # held without `defer`'s wake-up
+    assert _wait_for(tmp_path, 2) == ["r1/", "r2/"]
+
+
+def test_a_held_request_is_described_when_its_line_is_built_unless_its_body_was_read(
+    tmp_path: Path, db: None
+) -> None:
+    """A held request is kept undescribed until its line is built; one whose body was read into
+    memory is described as it ends, so that its body is not kept until then."""
+    record_dir = tmp_path / "rec"
+    body = b"x" * 100_000
+    before = time.time()
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        assert Client().get("/mw/none/?page=2").status_code == 200
+        posted = Client().post("/mw/echo/", body, content_type="application/octet-stream")
+        assert posted.json() == {"length": 100_000}
+        pending = list(recorder_module.recorder_for(str(record_dir))._pending)
+        assert [(build.__name__, type(held).__name__) for build, _, held in pending] == [
+            ("_quiet_line", "tuple"),
+            ("_quiet_described", "_Request"),
+        ]
+        assert not any(
+            isinstance(value, HttpRequest) for _, _, held in pending[1:] for value in held
+        )
+        ended = time.time()
+        flush_recorders()
+    lines = _lines(record_dir)
+    assert [(line["method"], line["route"], line.get("query")) for line in lines] == [
+        ("GET", "mw/none/", "page=2"),
+        ("POST", "mw/echo/", None),
+    ]
+    # The wall-clock start, made from the request's own clock readings when it is described.
+    assert lines[0]["started_at"] <= lines[1]["started_at"]
+    assert before - 1e-6 <= lines[0]["started_at"]
+    assert lines[1]["started_at"] + lines[1]["duration_ms"] / 1000 <= ended + 1e-6
