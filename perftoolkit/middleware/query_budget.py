@@ -48,7 +48,7 @@ from perftoolkit.middleware.capture.profile import (
     shape_key,
 )
 from perftoolkit.middleware.detectors import Diagnosis, ShapeDiagnoses, diagnose
-from perftoolkit.middleware.recorder import encode_line, recorder_for
+from perftoolkit.middleware.recorder import LineBuilder, encode_line, recorder_for
 from perftoolkit.middleware.report_line import describe
 from perftoolkit.signals import findings_detected
 from perftoolkit.urlconf import keyed_route, keys_view, without_language
@@ -558,8 +558,9 @@ def _quiet_described(
 
 # The recorder's line builders (`Recorder.defer`) of a request held undescribed and of one
 # described as it ended: for one that ran something, and for one that saw nothing.
-_HELD = (_held_line, _quiet_line)
-_DESCRIBED = (_recorded_line, _quiet_described)
+_Builders = tuple[LineBuilder, LineBuilder]
+_HELD: _Builders = (_held_line, _quiet_line)
+_DESCRIBED: _Builders = (_recorded_line, _quiet_described)
 
 
 def _quiet_head(key: tuple[Any, ...]) -> bytes:
