@@ -167,7 +167,7 @@ os.register_at_fork(before=flush_recorders, after_in_child=_forget_descriptors)
 atexit.register(flush_recorders)
 
 
-def _append(fd: int, line: bytes) -> None:
+def _append(fd: int, line: bytes | bytearray) -> None:
     """Write one whole line, or leave none: a short write is cut back, then raised."""
     written = 0
     try:
@@ -382,8 +382,12 @@ class Recorder:
         if pending:
             self._line_size = max(1, len(lines) // len(pending))
         with self._lock:
-            self._held += lines
-            self._write_held(self._checked_descriptor(monotonic()))
+            fd = self._checked_descriptor(monotonic())
+            if self._held:
+                self._held += lines
+                self._write_held(fd)
+            elif lines:
+                _append(fd, lines)  # not copied again into the held bytes, and out
             for line_data, raw in built:
                 self._sample(line_data, raw)
 
@@ -410,9 +414,8 @@ class Recorder:
             self._write_pending(pending)
 
     def _write_held(self, fd: int) -> None:
-        # Cleared first: lines a failed write did not put on disk are not written twice.
-        lines = bytes(self._held)
-        self._held.clear()
+        # Emptied first: lines a failed write did not put on disk are not written twice.
+        lines, self._held = self._held, bytearray()
         if lines:
             _append(fd, lines)
 
