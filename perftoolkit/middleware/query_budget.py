@@ -28,7 +28,6 @@ from perftoolkit.conf import (
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 from perftoolkit.core.events import (
     RequestProfile,
-    add_request_target,
     request_target,
     round3,
     round6,
@@ -330,7 +329,18 @@ _Held = tuple[HttpRequest, int, int, int]
 def _described(held: _Held) -> _Request:
     """A held request's description, made when its line is built (the request is done with)."""
     request, status, start, end = held
-    return _describe_request(request, status, start, end, time_ns() - perf_counter_ns())
+    global _wall
+    offset, taken = _wall
+    if not -1_000_000_000 < end - taken < 1_000_000_000:  # its clock readings, by then
+        taken = perf_counter_ns()
+        _wall = offset, taken = time_ns() - taken, taken
+    return _describe_request(request, status, start, end, offset)
+
+
+# What to add to a `perf_counter_ns()` reading to make it `time_ns()`, and the reading it was
+# taken at: the held requests within a second of it take it, not two clock readings each (the
+# clocks move apart only when the wall clock is set).
+_wall = (0, -(1 << 62))
 
 
 _new_request = tuple.__new__
@@ -546,9 +556,13 @@ def _quiet_described(
         head = _quiet_heads.get((method, route, view, status, view_class))
         if head is None:
             head = _quiet_head((method, route, view, status, view_class))
-        numbers = {"started_at": started_at, "duration_ms": duration_ms}
-        if path or query or user is not None:
-            add_request_target(numbers, path, query, user)
+        numbers: dict[str, Any] = {"started_at": started_at, "duration_ms": duration_ms}
+        if path:  # add_request_target, written out
+            numbers["path"] = path
+        if query:
+            numbers["query"] = query
+        if user is not None:
+            numbers["user"] = user
         # `{"started_at":…}\n` without its brace closes the head's object.
         return head + encode_line(numbers)[1:], []
     except Exception:

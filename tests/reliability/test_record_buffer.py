@@ -566,3 +566,32 @@ def test_a_held_request_is_described_when_its_line_is_built_unless_its_body_was_
     assert lines[0]["started_at"] <= lines[1]["started_at"]
     assert before - 1e-6 <= lines[0]["started_at"]
     assert lines[1]["started_at"] + lines[1]["duration_ms"] / 1000 <= ended + 1e-6
+
+
+def test_held_requests_take_the_wall_clock_offset_read_within_a_second_of_their_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A held request's start is its own `perf_counter_ns()` reading made wall-clock time by an
+    offset read once for the requests that ended within a second of that read, not two clock
+    reads per request; a request further away reads it again (a wall clock set meanwhile)."""
+    from django.test import RequestFactory
+
+    clocks = {"perf": 5_000_000_000, "wall": 1_796_664_805_000_000_000}
+    monkeypatch.setattr(query_budget, "perf_counter_ns", lambda: clocks["perf"])
+    monkeypatch.setattr(query_budget, "time_ns", lambda: clocks["wall"])
+    monkeypatch.setattr(query_budget, "_wall", (0, -(1 << 62)))
+    request = RequestFactory().get("/mw/none/")
+
+    def started(start: int, end: int) -> float:
+        return query_budget._described((request, 200, start, end)).started_at
+
+    offset = clocks["wall"] - clocks["perf"]
+    assert started(4_000_000_000, 4_500_000_000) == (4_000_000_000 + offset) // 1000 / 1e6
+    clocks["wall"] += 3_600_000_000_000  # the wall clock set an hour on
+    # Ended within a second of the offset's read: the offset as read then.
+    assert started(5_100_000_000, 5_900_000_000) == (5_100_000_000 + offset) // 1000 / 1e6
+    clocks["perf"] = 7_000_000_000
+    later = clocks["wall"] - clocks["perf"]
+    assert started(6_500_000_000, 6_900_000_000) == (6_500_000_000 + later) // 1000 / 1e6
+    assert query_budget._described((request, 200, 1, 2)).duration_ms == 0.0
+    assert query_budget._described((request, 200, 0, 1_234_567)).duration_ms == 1.235
