@@ -26,7 +26,10 @@ closes them, so work done after the response (the recording's write, analysis) i
 --instructions runs perftoolkit's configurations and none under `valgrind --tool=callgrind`
 twice, with N and N+K requests: (difference)/K is what one request costs in instructions, a
 number that does not move with the machine's load (it leaves out the kernel's side of write()).
-With --no-gc the counted process runs without the garbage collector: the count then repeats to a
+With --misses the count runs under cachegrind's cache simulation and shows, beside the
+instructions, the first-level cache misses a request adds (instruction and data): what makes a
+tool's code cost two to three times as much amid a request as alone in a loop, where its code and
+data stay in the caches. With --no-gc the counted process runs without the garbage collector: the count then repeats to a
 few hundred instructions, which makes it the measure to compare two versions of the code by (it
 leaves out what a request's garbage costs the collector).
 """
@@ -479,7 +482,17 @@ def single(config: str, view: str, count: int, database: str, collect: bool = Tr
         call(view)
 
 
-def instructions(configs: list[str], views: list[str], extra: int, collect: bool = True) -> None:
+# cachegrind's summary lines: instructions run, and first-level cache misses (instruction, data).
+_CACHEGRIND = {
+    "instructions": r"I\s+refs:\s+([\d,]+)",
+    "I1 misses": r"I1\s+misses:\s+([\d,]+)",
+    "D1 misses": r"D1\s+misses:\s+([\d,]+)",
+}
+
+
+def instructions(
+    configs: list[str], views: list[str], extra: int, collect: bool = True, misses: bool = False
+) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind).")
@@ -493,22 +506,34 @@ def instructions(configs: list[str], views: list[str], extra: int, collect: bool
     seed()
     env = {**os.environ, "PYTHONHASHSEED": "0"}
 
-    def collected(config: str, view: str, count: int) -> int:
-        command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    def collected(config: str, view: str, count: int) -> list[int]:
+        if misses:
+            command = [valgrind, "--tool=cachegrind", "--cache-sim=yes"]
+            command += ["--cachegrind-out-file=/dev/null"]
+        else:
+            command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null"]
         command += [sys.executable, __file__, "--single", config, view, str(count), database]
         command += [] if collect else ["--no-gc"]
         result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-        return int(re.findall(r"Collected : (\d+)", result.stderr)[-1])
+        if not misses:
+            return [int(re.findall(r"Collected : (\d+)", result.stderr)[-1])]
+        return [
+            int(re.findall(pattern, result.stderr)[-1].replace(",", ""))
+            for pattern in _CACHEGRIND.values()
+        ]
 
-    print(f"{'view':<11} {'configuration':<30} {'instructions':>15} {'ratio':>7}")
+    columns = list(_CACHEGRIND) if misses else ["instructions"]
+    print(f"{'view':<11} {'configuration':<30} {'instructions':>15} {'ratio':>7}", end="")
+    print("".join(f" {name:>10}" for name in columns[1:]))
     for view in views:
         per_request = {}
         for config in ["none", *[c for c in configs if c != "none"]]:
             low, high = collected(config, view, 2), collected(config, view, 2 + extra)
-            per_request[config] = (high - low) / extra
-        for config, value in per_request.items():
-            ratio = value / per_request["none"]
-            print(f"{view:<11} {config:<30} {value:>15,.0f} {ratio:>6.2f}×", flush=True)
+            per_request[config] = [(h - lo) / extra for h, lo in zip(high, low, strict=True)]
+        for config, values in per_request.items():
+            ratio = values[0] / per_request["none"][0]
+            print(f"{view:<11} {config:<30} {values[0]:>15,.0f} {ratio:>6.2f}×", end="")
+            print("".join(f" {value:>10,.0f}" for value in values[1:]), flush=True)
 
 
 def main() -> int:
@@ -529,6 +554,12 @@ def main() -> int:
     parser.add_argument("--instructions", action="store_true", help="count with valgrind")
     parser.add_argument("--requests", type=int, default=20, help="extra requests per valgrind run")
     parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="with --instructions: run under cachegrind's cache simulation and show each "
+        "request's first-level cache misses (instruction and data) beside its instructions",
+    )
+    parser.add_argument(
         "--no-gc",
         action="store_true",
         help="with --instructions: the garbage collector off in the counted process (a count that "
@@ -545,7 +576,9 @@ def main() -> int:
         return 0
     if args.instructions:
         configs = args.only or ["perftoolkit record", "perftoolkit log"]
-        instructions(configs, args.views, args.requests, collect=not args.no_gc)
+        instructions(
+            configs, args.views, args.requests, collect=not args.no_gc, misses=args.misses
+        )
         return 0
     configs = list(args.only or (PAIRED if args.paired else CONFIGS))
     data = timing(configs, args.views, args.rounds, args.target, paired=args.paired)
