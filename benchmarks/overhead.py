@@ -576,9 +576,7 @@ def main() -> int:
         return 0
     if args.instructions:
         configs = args.only or ["perftoolkit record", "perftoolkit log"]
-        instructions(
-            configs, args.views, args.requests, collect=not args.no_gc, misses=args.misses
-        )
+        instructions(configs, args.views, args.requests, collect=not args.no_gc, misses=args.misses)
         return 0
     configs = list(args.only or (PAIRED if args.paired else CONFIGS))
     data = timing(configs, args.views, args.rounds, args.target, paired=args.paired)

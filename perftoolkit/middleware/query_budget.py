@@ -228,7 +228,7 @@ def _begin(request: HttpRequest) -> tuple[str, QueryCapture | None]:
             return "off", None
         capture: QueryCapture | None
         if conf.sample_rate >= 1.0:  # _new_capture's common case, written out
-            capture = QueryCapture(track_cache=conf.cache)
+            capture = QueryCapture(conf.cache)  # track_cache, by position
         else:
             capture = _new_capture(mode, conf)
             if capture is None:
