@@ -329,12 +329,18 @@ _Held = tuple[HttpRequest, int, int, int]
 def _described(held: _Held) -> _Request:
     """A held request's description, made when its line is built (the request is done with)."""
     request, status, start, end = held
+    return _describe_request(request, status, start, end, _wall_offset(end))
+
+
+def _wall_offset(end: int) -> int:
+    """What to add to a held request's `perf_counter_ns()` readings (`end`, its last) to make them
+    `time_ns()`: read again only when `end` is a second or more away from the last read."""
     global _wall
     offset, taken = _wall
-    if not -1_000_000_000 < end - taken < 1_000_000_000:  # its clock readings, by then
+    if not -1_000_000_000 < end - taken < 1_000_000_000:
         taken = perf_counter_ns()
         _wall = offset, taken = time_ns() - taken, taken
-    return _describe_request(request, status, start, end, offset)
+    return offset
 
 
 # What to add to a `perf_counter_ns()` reading to make it `time_ns()`, and the reading it was
@@ -538,7 +544,37 @@ on_settings_reset(_quiet_heads.clear)  # PROJECT_ROOT: the view's queryset site
 def _quiet_line(capture: None, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
     """The line of a held request whose capture saw nothing, encoded: `profile_line`'s, with the
     fixed part encoded once per endpoint and status (what most of such a line is). Its keys come
-    in another order; the values are the same. On any failure, the line `profile_line` builds."""
+    in another order; the values are the same. On any failure, the line `profile_line` builds.
+
+    Its endpoint's head known (and the route not one a route keyer renames), the line is made
+    from the request without describing it first: `_describe_request`'s values, read directly."""
+    request, status, start, end = held
+    try:
+        match = request.__dict__.get("resolver_match")
+        endpoint = _endpoints.get((match.route, match.func)) if match is not None else None
+        if endpoint is not None and not endpoint[3]:
+            route, view, view_class, _ = endpoint
+            head = _quiet_heads.get((request.method or "GET", route, view, status, view_class))
+            if head is not None:
+                offset = _wall_offset(end)
+                numbers: dict[str, Any] = {
+                    "started_at": (start + offset) // 1000 / 1e6,
+                    "duration_ms": (end - start + 500) // 1000 / 1000.0,
+                }
+                path = request.path_info
+                if path:
+                    numbers["path"] = path
+                query = request.META.get("QUERY_STRING", "")
+                if query:
+                    numbers["query"] = query
+                attributes = request.__dict__
+                if attributes.get("_cached_user") is not None or attributes.get("user") is not None:
+                    user = _user_id(request)
+                    if user is not None:
+                        numbers["user"] = user
+                return head + encode_line(numbers)[1:], []
+    except Exception:
+        failed("profile")  # logged once; the request is described and its line built instead
     try:
         info = _described(held)
     except Exception:

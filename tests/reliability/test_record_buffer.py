@@ -595,3 +595,43 @@ def test_held_requests_take_the_wall_clock_offset_read_within_a_second_of_their_
     assert started(6_500_000_000, 6_900_000_000) == (6_500_000_000 + later) // 1000 / 1e6
     assert query_budget._described((request, 200, 1, 2)).duration_ms == 0.0
     assert query_budget._described((request, 200, 0, 1_234_567)).duration_ms == 1.235
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "user"),
+    [
+        ("/mw/none/", 200, None),
+        ("/mw/none/?page=2&q=%C3%A9", 404, None),
+        ("/mw/regex/12/", 200, 7),
+        ("/mw/none/", 200, "0f0e0d0c-0b0a-0908-0706-050403020100"),
+    ],
+)
+def test_a_quiet_line_made_without_describing_the_request_is_the_described_ones(
+    path: str, status: int, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its endpoint's head is encoded, a request that saw nothing has its line made from the
+    request itself, without its description: the values of the line made from the description."""
+    from types import SimpleNamespace
+
+    from django.test import RequestFactory
+    from django.urls import resolve
+
+    request = RequestFactory().get(path)
+    request.resolver_match = resolve(request.path_info)
+    if user is not None:
+        request._cached_user = SimpleNamespace(is_authenticated=True, pk=user)
+    end = time.perf_counter_ns()
+    held = (request, status, end - 1_234_567, end)
+    described, _ = query_budget._quiet_described(None, query_budget._described(held))
+    calls = []
+    monkeypatch.setattr(query_budget, "_described", lambda held: calls.append(held))
+    quiet, raw = query_budget._quiet_line(None, held)
+    assert calls == []  # made from the request itself: the head was encoded above
+    assert raw == []
+    assert isinstance(quiet, bytes)
+    assert isinstance(described, bytes)
+    assert json.loads(quiet) == json.loads(described)
+    line = json.loads(quiet)
+    assert (line["status"], line.get("user"), line["duration_ms"]) == (status, user, 1.235)
+    assert line["path"] == request.path_info
+    assert line.get("query") == (path.split("?", 1)[1] if "?" in path else None)
