@@ -28,6 +28,7 @@ from perftoolkit.conf import (
 from perftoolkit.core.diagnosis import DEFAULT_DETECTORS
 from perftoolkit.core.events import (
     RequestProfile,
+    add_request_target,
     request_target,
     round3,
     round6,
@@ -287,7 +288,6 @@ def _describe_request(
     """The request as recorded: its endpoint, status, times and target. `start` and `end` are
     `perf_counter_ns()` readings around it, `offset` what to add to one to make it `time_ns()`."""
     match = getattr(request, "resolver_match", None)
-    attributes = request.__dict__
     if match is not None:
         known = _endpoints.get((match.route, match.func))  # _endpoint's lookup, without the call
         if known is None:
@@ -306,19 +306,19 @@ def _describe_request(
             route,
             view,
             status,
-            # Times to the microsecond, as recorded (no rounding left to do): UNIX time in seconds
-            # when the request began, its duration in milliseconds.
-            (start + offset) // 1000 / 1e6,
-            (end - start + 500) // 1000 / 1000.0,
+            *_times(start, end, offset),
             view_class,
             request.path_info,
             request.META.get("QUERY_STRING", ""),
-            # _user_id's common case (no user set on the request), without the call
-            _user_id(request)
-            if attributes.get("_cached_user") is not None or attributes.get("user") is not None
-            else None,
+            _user_id(request),
         ),
     )
+
+
+def _times(start: int, end: int, offset: int) -> tuple[float, float]:
+    """A request's times to the microsecond, as recorded (no rounding left to do): the UNIX time
+    in seconds when it began, its duration in milliseconds (`_describe_request`'s arguments)."""
+    return (start + offset) // 1000 / 1e6, (end - start + 500) // 1000 / 1000.0
 
 
 # What the recorder holds of a request it describes later (`defer`): the request, its status
@@ -378,9 +378,12 @@ def _endpoint(pattern: str, func: Any, func_path: str) -> tuple[str, str, Any, b
 def _user_id(request: HttpRequest) -> Any:
     """The authenticated user's pk, read only if the request already loaded the user (Django's
     cached lazy user, or the user DRF's authentication set): never a query of our own."""
-    user = getattr(request, "_cached_user", None)
+    attributes = request.__dict__
+    user = attributes.get("_cached_user")
     if user is None:
-        user = request.__dict__.get("user")
+        user = attributes.get("user")
+        if user is None:  # the common case: no user set on the request
+            return None
         if isinstance(user, LazyObject):
             user = getattr(user, "_wrapped", None)
     if user is None or user is empty or not getattr(user, "is_authenticated", False):
@@ -556,22 +559,15 @@ def _quiet_line(capture: None, held: _Held) -> tuple[dict[str, Any] | bytes, lis
             route, view, view_class, _ = endpoint
             head = _quiet_heads.get((request.method or "GET", route, view, status, view_class))
             if head is not None:
-                offset = _wall_offset(end)
-                numbers: dict[str, Any] = {
-                    "started_at": (start + offset) // 1000 / 1e6,
-                    "duration_ms": (end - start + 500) // 1000 / 1000.0,
-                }
-                path = request.path_info
-                if path:
-                    numbers["path"] = path
-                query = request.META.get("QUERY_STRING", "")
-                if query:
-                    numbers["query"] = query
-                attributes = request.__dict__
-                if attributes.get("_cached_user") is not None or attributes.get("user") is not None:
-                    user = _user_id(request)
-                    if user is not None:
-                        numbers["user"] = user
+                started_at, duration_ms = _times(start, end, _wall_offset(end))
+                numbers = {"started_at": started_at, "duration_ms": duration_ms}
+                add_request_target(
+                    numbers,
+                    request.path_info,
+                    request.META.get("QUERY_STRING", ""),
+                    _user_id(request),
+                )
+                # `{"started_at":…}\n` without its brace closes the head's object.
                 return head + encode_line(numbers)[1:], []
     except Exception:
         failed("profile")  # logged once; the request is described and its line built instead
@@ -592,14 +588,8 @@ def _quiet_described(
         head = _quiet_heads.get((method, route, view, status, view_class))
         if head is None:
             head = _quiet_head((method, route, view, status, view_class))
-        numbers: dict[str, Any] = {"started_at": started_at, "duration_ms": duration_ms}
-        if path:  # add_request_target, written out
-            numbers["path"] = path
-        if query:
-            numbers["query"] = query
-        if user is not None:
-            numbers["user"] = user
-        # `{"started_at":…}\n` without its brace closes the head's object.
+        numbers = {"started_at": started_at, "duration_ms": duration_ms}
+        add_request_target(numbers, path, query, user)
         return head + encode_line(numbers)[1:], []
     except Exception:
         failed("profile")  # logged once; the line is built key by key instead

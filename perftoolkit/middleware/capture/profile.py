@@ -279,9 +279,9 @@ def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
     shows but its time as in that request (`SHAPE_FIELDS`: statement, callsite, relation, model,
     eager loads, what evaluated it…). Most requests of a few queries are such; their lines differ
     from the first one's in their times, target, cache reads and relations read. Any other
-    request has its line built. The line's objects but its
-    own rows and numbers may be shared with the shape's other lines: it is to be encoded, not
-    changed (`split` changes the lines it reads)."""
+    request has its line built. The line's objects but its own rows and numbers may be shared
+    with the shape's other lines: it is to be encoded, not changed (`split` changes the lines it
+    reads)."""
     method, route, view, status, started_at, duration_ms, view_class, path, query_string, user = (
         request
     )
@@ -293,7 +293,8 @@ def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
         key = (method, route, view, view_class, *map(_content, raw))
     try:
         known = _known_lines.get(key, _UNKNOWN) if key is not None else None
-    except TypeError:  # a field's value cannot be hashed
+    except TypeError:  # a field's value cannot be hashed: the line is built key by key
+        _unhashable()
         key = known = None
     if known is None or known is _UNKNOWN:
         built = profile_line(capture, *request)
@@ -322,6 +323,22 @@ def known_line(capture: QueryCapture, *request: Any) -> dict[str, Any]:
         if access.loaded:
             line["loaded"] = sorted(access.loaded_models())
     return line
+
+
+_said_unhashable = False
+
+
+def _unhashable() -> None:
+    """Say once, from an `except` block, that a statement's fields could not be hashed: every
+    field the capture sets is meant to be, and its requests' lines are now each built in full."""
+    global _said_unhashable
+    if not _said_unhashable:
+        _said_unhashable = True
+        logger.warning(
+            "perftoolkit: a recorded statement holds a value that cannot be hashed; the lines of "
+            "its requests are built in full, each time",
+            exc_info=True,
+        )
 
 
 def _learn(key: tuple[Any, ...], line: dict[str, Any], raw: list[RawQuery]) -> None:

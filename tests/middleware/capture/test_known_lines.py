@@ -78,3 +78,26 @@ def test_a_request_whose_statement_repeats_is_built_every_time(
     assert asked["/mw/three/"] == [False, True, True]
     assert asked["/corpus/duplicate/"] == [False, False, False]  # its rows have parameters keys
     assert len(profile._known_lines) == 1  # a statement that repeats is not even looked up
+
+
+def test_a_statement_whose_fields_cannot_be_hashed_has_its_lines_built_and_says_so_once(
+    tmp_path: Path,
+    known: list[tuple[str, bool, bool]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every field the capture sets is meant to be hashable; should one not be, the request's
+    line is built key by key, every time, and a warning says so once."""
+    import logging
+
+    monkeypatch.setattr(profile, "_content", lambda query: [query.sql])  # a list: unhashable
+    monkeypatch.setattr(profile, "_said_unhashable", False)
+    with caplog.at_level(logging.WARNING, logger="perftoolkit"):
+        record_corpus(tmp_path, ["/mw/three/"], times=3)
+    assert [(made, same) for _, made, same in known] == [(False, True)] * 3
+    assert profile._known_lines == {}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "perftoolkit: a recorded statement holds a value that cannot be hashed; the lines of its "
+        "requests are built in full, each time"
+    ]
