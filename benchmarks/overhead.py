@@ -15,9 +15,12 @@ nplusone, django-querycount, django-silk and django-debug-toolbar, each configur
 on every request.
 
 Each configuration runs in a worker process of its own (so a tool's app, patches and settings
-never touch another's), all on the same copy of one database. The workers take turns: a round
-asks each worker in turn for one batch of requests to one view, so drift on the machine hits all
-alike. The time is the worker process's CPU time, all its threads (RECORD_BUFFER's background
+never touch another's), all on the same copy of one database, and the workers are started afresh
+every round: where a process's memory and code landed, and its string hashes, make one process
+of the same code run a few per cent faster or slower than another for as long as it lives, and
+a ratio of two long-lived processes carries that luck into every round. The workers take turns: a
+round asks each worker in turn (starting one further along each round) for one batch of requests
+to each view, so drift on the machine hits all alike. The time is the worker process's CPU time, all its threads (RECORD_BUFFER's background
 write included; the lines still held at the end of a batch are written within its time); other
 processes on a busy machine skew it less than wall time. A configuration's ratio is the median
 over rounds of (its time / none's time in that round). Responses are closed as a WSGI server
@@ -227,7 +230,7 @@ def worker(config: str, database: str) -> None:
 
 
 class Worker:
-    def __init__(self, config: str, database: str) -> None:
+    def __init__(self, config: str, database: str, *, wait: bool = True) -> None:
         self.config = config
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--worker", config, database],
@@ -236,11 +239,15 @@ class Worker:
             text=True,
             bufsize=1,
         )
-        assert self.process.stdout is not None
         self.log = f"{database}.log"
-        ready = self.process.stdout.readline().strip()
-        if ready != "ready":
-            raise SystemExit(f"the {config} worker did not start: see {self.log}")
+        if wait:
+            self.ready()
+
+    def ready(self) -> None:
+        """Wait for the worker to have set up Django (workers started together start at once)."""
+        assert self.process.stdout is not None
+        if self.process.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the {self.config} worker did not start: see {self.log}")
 
     def ask(self, view: str, count: str) -> str:
         assert self.process.stdin is not None
@@ -353,61 +360,100 @@ def timing(
         copy = f"{database}.{len(copies)}"
         shutil.copyfile(database, copy)
         copies[config] = copy
-    workers: dict[str, Worker | Paired]
     if paired:
-        shared = Worker(PAIRED_WORKER, copies[PAIRED_WORKER])
-        workers = {config: Paired(shared, config) for config in configs if config in PAIRED}
-    else:
-        workers = {config: Worker(config, copies[config]) for config in configs}
+        configs = [config for config in configs if config in PAIRED]
     started = time.time()
     load_before = os.getloadavg()
-    results: dict[str, Any] = {}
+    batches: dict[tuple[str, str], int] = {}
+    pids: dict[str, list[int]] = {}  # each configuration's worker, round by round (not paired)
+    times = {view: {config: [] for config in configs} for view in views}
+    workers: dict[str, Worker | Paired] = {}
     try:
-        for view in views:
-            # Warm up every worker (imports, caches, prepared statements), then size the batch so
-            # that a round of `none` takes about `target` seconds.
-            for w in workers.values():
-                w.check(view)
-                w.run(view, 20)
-            per_request = workers["none"].run(view, 20) / 20
-            batch = max(5, min(2000, round(target / per_request)))
-            times: dict[str, list[float]] = {config: [] for config in workers}
-            for _ in range(rounds):
+        if paired:
+            shared = Worker(PAIRED_WORKER, copies[PAIRED_WORKER])
+            workers = {config: Paired(shared, config) for config in configs}
+        for round_ in range(rounds):
+            if not paired:
+                # Fresh worker processes every round: a process's luck (where its memory and code
+                # landed, its string hashes) stays with it, and would enter every round's ratio.
+                workers = _started(configs, copies)
                 for config, w in workers.items():
-                    times[config].append(w.run(view, batch) / batch * 1e6)
-            ratios = {
-                config: statistics.median(
-                    value / base for value, base in zip(values, times["none"], strict=True)
-                )
-                for config, values in times.items()
-            }
-            results[view] = {
-                "label": VIEWS[view],
-                "batch": batch,
-                "configurations": {
-                    config: {
-                        "cpu_us": round(statistics.median(values), 1),
-                        "ratio": round(ratios[config], 3),
-                        "rounds_us": [round(v, 1) for v in values],
-                    }
-                    for config, values in times.items()
-                },
-            }
-            print_view(view, results[view])
+                    assert isinstance(w, Worker)
+                    pids.setdefault(config, []).append(w.process.pid)
+                print(f"round {round_ + 1} of {rounds}", file=sys.stderr, flush=True)
+            order = configs[round_ % len(configs) :] + configs[: round_ % len(configs)]
+            for view in views:
+                for config, w in workers.items():
+                    # Warmed up (imports, caches, prepared statements) as the round begins.
+                    w.check(view)
+                    w.run(view, min(20, batches.get((view, config), 20)))
+                    if (view, config) not in batches:
+                        # A batch takes about `target` seconds: a tool forty times slower than
+                        # none is timed on fewer requests, not for forty times as long.
+                        per_request = w.run(view, 20) / 20
+                        batches[view, config] = max(5, min(2000, round(target / per_request)))
+                for config in order:
+                    batch = batches[view, config]
+                    times[view][config].append(workers[config].run(view, batch) / batch * 1e6)
+            if not paired:
+                _close(workers)
     finally:
-        for w in workers.values():
-            w.close()
+        _close(workers)
         shutil.rmtree(Path(database).parent, ignore_errors=True)
+    results: dict[str, Any] = {}
+    for view in views:
+        results[view] = {
+            "label": VIEWS[view],
+            "batch": batches[view, "none"],
+            "configurations": {
+                config: {
+                    "batch": batches[view, config],
+                    "cpu_us": round(statistics.median(values), 1),
+                    "ratio": round(
+                        statistics.median(
+                            value / base
+                            for value, base in zip(values, times[view]["none"], strict=True)
+                        ),
+                        3,
+                    ),
+                    "rounds_us": [round(v, 1) for v in values],
+                    **({"worker_pids": pids[config]} if config in pids else {}),
+                }
+                for config, values in times[view].items()
+            },
+        }
+        print_view(view, results[view])
     return {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "seconds": round(time.time() - started, 1),
         "rounds": rounds,
         "round_target_seconds": target,
         "paired": paired,
+        "fresh_workers_every_round": not paired,
         "versions": versions(),
         "machine": {**machine(), "load_average_before": [round(x, 2) for x in load_before]},
         "views": results,
     }
+
+
+def _started(configs: list[str], copies: dict[str, str]) -> dict[str, Worker | Paired]:
+    """A worker per configuration, started together (their Django set-ups overlap)."""
+    workers: dict[str, Worker | Paired] = {}
+    try:
+        for config in configs:
+            workers[config] = Worker(config, copies[config], wait=False)
+        for w in workers.values():
+            assert isinstance(w, Worker)
+            w.ready()
+    except BaseException:
+        _close(workers)
+        raise
+    return workers
+
+
+def _close(workers: dict[str, Worker | Paired]) -> None:
+    for w in workers.values():
+        w.close()
 
 
 def print_view(view: str, result: dict[str, Any]) -> None:

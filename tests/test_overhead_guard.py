@@ -41,6 +41,15 @@ def test_recording_costs_less_than_three_times_no_instrumentation(tmp_path: Path
         "/nplusone/",
     )
     views = data["views"]
+    # One worker process per configuration, started afresh every round (a process's luck is not
+    # carried into every round's ratio).
+    assert data["paired"] is False
+    assert data["fresh_workers_every_round"] is True
+    for view in views.values():
+        for config in ("none", "perftoolkit record"):
+            measured = view["configurations"][config]
+            assert len(measured["rounds_us"]) == 3
+            assert len(set(measured["worker_pids"])) == 3
     empty = views["/empty/"]["configurations"]["perftoolkit record"]["ratio"]
     nplusone = views["/nplusone/"]["configurations"]["perftoolkit record"]["ratio"]
     assert empty < 3.0, f"recording a request without queries costs {empty:.2f}× none"
