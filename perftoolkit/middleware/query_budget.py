@@ -172,18 +172,37 @@ class QueryBudgetMiddleware:
                 and len(capture.queries) <= _HELD_QUERIES_MAX
                 and (mode != "log" or not _may_find(capture, conf))
             ):
-                # Nothing to diagnose: the recorder holds the request and describes it and builds
-                # its line with the other held ones, when they are written. No work is left for
-                # after the response. A request whose body was read is described now: its body is
-                # not kept in memory until then.
+                # Nothing to diagnose: the recorder holds what the request's line is made of and
+                # builds the line with the other held ones, when they are written. No work is
+                # left for after the response.
                 attributes = request.__dict__
-                held: _Held | _Request
-                if "_body" in attributes or "_post" in attributes:
+                match = attributes.get("resolver_match")
+                endpoint = _endpoints.get((match.route, match.func)) if match is not None else None
+                held: _Held | _Taken | _Request
+                if endpoint is not None and not endpoint[3]:
+                    # Its endpoint known (and not one a route keyer renames): the request's own
+                    # values are read now, not the request kept. A request held whole keeps a
+                    # dozen objects alive until its line is built; enough of them make the
+                    # garbage collector run, and move them to its older generations, whose
+                    # collections traverse the whole process (`benchmarks/README.md`).
+                    held = (
+                        request.method or "GET",
+                        endpoint,
+                        response.status_code,
+                        start,
+                        end,
+                        request.path_info,
+                        request.META.get("QUERY_STRING", ""),
+                        _user_id(request),
+                    )
+                    build = _TAKEN
+                elif "_body" in attributes or "_post" in attributes:
+                    # Described now: its body is not kept in memory until its line is built.
                     held = _describe_request(
                         request, response.status_code, start, end, time_ns() - end
                     )
                     build = _DESCRIBED
-                else:
+                else:  # described as its line is built (the first request of its endpoint…)
                     held = (request, response.status_code, start, end)
                     build = _HELD
                 if mode == "header":
@@ -545,34 +564,67 @@ on_settings_reset(_quiet_heads.clear)  # PROJECT_ROOT: the view's queryset site
 
 
 def _quiet_line(capture: None, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
-    """The line of a held request whose capture saw nothing, encoded: `profile_line`'s, with the
-    fixed part encoded once per endpoint and status (what most of such a line is). Its keys come
-    in another order; the values are the same. On any failure, the line `profile_line` builds.
-
-    Its endpoint's head known (and the route not one a route keyer renames), the line is made
-    from the request without describing it first: `_describe_request`'s values, read directly."""
-    request, status, start, end = held
-    try:
-        match = request.__dict__.get("resolver_match")
-        endpoint = _endpoints.get((match.route, match.func)) if match is not None else None
-        if endpoint is not None and not endpoint[3]:
-            route, view, view_class, _ = endpoint
-            head = _quiet_heads.get((request.method or "GET", route, view, status, view_class))
-            if head is not None:
-                started_at, duration_ms = _times(start, end, _wall_offset(end))
-                numbers = {"started_at": started_at, "duration_ms": duration_ms}
-                add_request_target(
-                    numbers,
-                    request.path_info,
-                    request.META.get("QUERY_STRING", ""),
-                    _user_id(request),
-                )
-                # `{"started_at":…}\n` without its brace closes the head's object.
-                return head + encode_line(numbers)[1:], []
-    except Exception:
-        failed("profile")  # logged once; the request is described and its line built instead
+    """The line of a request held whole whose capture saw nothing (`_quiet_described`)."""
     try:
         info = _described(held)
+    except Exception:
+        failed("describe")
+        return b"", []
+    return _quiet_described(None, info)
+
+
+# What the recorder holds of a request whose endpoint was known as it ended: its method, its
+# endpoint (`_endpoint`), status, `perf_counter_ns()` readings, path, query string and user.
+_Taken = tuple[str, tuple[str, str, Any, bool], int, int, int, str, str, Any]
+
+
+def _taken_request(held: _Taken) -> _Request:
+    """The description of a request held as its values (`_Taken`), made as its line is built."""
+    method, (route, view, view_class, _), status, start, end, path, query, user = held
+    return _new_request(
+        _Request,
+        (
+            method,
+            route,
+            view,
+            status,
+            *_times(start, end, _wall_offset(end)),
+            view_class,
+            path,
+            query,
+            user,
+        ),
+    )
+
+
+def _taken_line(
+    capture: QueryCapture, held: _Taken
+) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+    """`_held_line` of a request held as its values."""
+    try:
+        info = _taken_request(held)
+    except Exception:
+        failed("describe", (capture,))
+        return b"", []
+    return _recorded_line(capture, info)
+
+
+def _quiet_taken(capture: None, held: _Taken) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
+    """`_quiet_line` of a request held as its values: once its endpoint's head is encoded, the
+    head and the request's numbers and target, without a description made first."""
+    method, (route, view, view_class, _), status, start, end, path, query, user = held
+    try:
+        head = _quiet_heads.get((method, route, view, status, view_class))
+        if head is not None:
+            started_at, duration_ms = _times(start, end, _wall_offset(end))
+            numbers = {"started_at": started_at, "duration_ms": duration_ms}
+            add_request_target(numbers, path, query, user)
+            # `{"started_at":…}\n` without its brace closes the head's object.
+            return head + encode_line(numbers)[1:], []
+    except Exception:
+        failed("profile")  # logged once; the request is described and its line made so instead
+    try:
+        info = _taken_request(held)
     except Exception:
         failed("describe")
         return b"", []
@@ -596,10 +648,12 @@ def _quiet_described(
         return _recorded_line(_NOTHING_SEEN, info)
 
 
-# The recorder's line builders (`Recorder.defer`) of a request held undescribed and of one
-# described as it ended: for one that ran something, and for one that saw nothing.
+# The recorder's line builders (`Recorder.defer`) of a request held whole, of one held as its
+# values and of one described as it ended: for one that ran something, and for one that saw
+# nothing.
 _Builders = tuple[LineBuilder, LineBuilder]
 _HELD: _Builders = (_held_line, _quiet_line)
+_TAKEN: _Builders = (_taken_line, _quiet_taken)
 _DESCRIBED: _Builders = (_recorded_line, _quiet_described)
 
 

@@ -15,8 +15,9 @@ each line as its request ends) lines are held in memory and written together, on
 whole lines, when that many bytes are held or the oldest held line is a second old (checked by a
 background thread, and for a line already built as the next one arrives), at exit, before a fork,
 and before a report is built in this process (`flush_recorders`). A request the middleware has nothing
-else to do for is handed over whole (`defer`, at most _PENDING_MAX of them, of a few queries) and
-its line built when the held lines are written: lines built one after another cost far less
+else to do for is handed over (`defer`, at most _PENDING_MAX of them, of a few queries: whole, or
+as the values its line is made of once its endpoint is known) and its line built when the held
+lines are written: lines built one after another cost far less
 than each built as its request ends, amid the rest of the request's work (`benchmarks/README.md`).
 What is held when the process is killed is not on disk; a server gone idle has its lines on disk a
 second after its last request.

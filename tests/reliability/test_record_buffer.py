@@ -606,27 +606,37 @@ def test_held_requests_take_the_wall_clock_offset_read_within_a_second_of_their_
         ("/mw/none/", 200, "0f0e0d0c-0b0a-0908-0706-050403020100"),
     ],
 )
-def test_a_quiet_line_made_without_describing_the_request_is_the_described_ones(
+def test_a_quiet_line_made_from_a_requests_values_is_its_described_ones(
     path: str, status: int, user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once its endpoint's head is encoded, a request that saw nothing has its line made from the
-    request itself, without its description: the values of the line made from the description."""
+    """A request held as its values (`_Taken`) that saw nothing has its line made from its
+    endpoint's head and its numbers, without a description made first: the values of the line
+    made from the request's description. Before the head is encoded, it is described."""
     from types import SimpleNamespace
 
     from django.test import RequestFactory
     from django.urls import resolve
 
     request = RequestFactory().get(path)
-    request.resolver_match = resolve(request.path_info)
+    match = request.resolver_match = resolve(request.path_info)
     if user is not None:
         request._cached_user = SimpleNamespace(is_authenticated=True, pk=user)
     end = time.perf_counter_ns()
-    held = (request, status, end - 1_234_567, end)
-    described, _ = query_budget._quiet_described(None, query_budget._described(held))
-    calls = []
-    monkeypatch.setattr(query_budget, "_described", lambda held: calls.append(held))
-    quiet, raw = query_budget._quiet_line(None, held)
-    assert calls == []  # made from the request itself: the head was encoded above
+    start = end - 1_234_567
+    query_budget._quiet_heads.clear()
+    described, _ = query_budget._quiet_described(
+        None, query_budget._described((request, status, start, end))
+    )
+    endpoint = query_budget._endpoints[match.route, match.func]
+    taken = (
+        "GET", endpoint, status, start, end, request.path_info,
+        request.META.get("QUERY_STRING", ""), query_budget._user_id(request),
+    )  # fmt: skip
+    calls: list[Any] = []
+    taken_request = query_budget._taken_request
+    monkeypatch.setattr(query_budget, "_taken_request", lambda held: calls.append(held))
+    quiet, raw = query_budget._quiet_taken(None, taken)
+    assert calls == []  # made without a description: the head was encoded above
     assert raw == []
     assert isinstance(quiet, bytes)
     assert isinstance(described, bytes)
@@ -635,3 +645,133 @@ def test_a_quiet_line_made_without_describing_the_request_is_the_described_ones(
     assert (line["status"], line.get("user"), line["duration_ms"]) == (status, user, 1.235)
     assert line["path"] == request.path_info
     assert line.get("query") == (path.split("?", 1)[1] if "?" in path else None)
+    monkeypatch.setattr(query_budget, "_taken_request", taken_request)
+    query_budget._quiet_heads.clear()
+    first, _ = query_budget._quiet_taken(None, taken)  # described, and the head encoded
+    assert isinstance(first, bytes)
+    assert json.loads(first) == json.loads(described)
+    assert len(query_budget._quiet_heads) == 1
+
+
+def test_a_request_of_a_known_endpoint_is_held_as_its_values_not_itself(
+    tmp_path: Path, db: None
+) -> None:
+    """Once its endpoint is known, a held request is held as the values its line is made of (not
+    the request, whose objects the garbage collector would traverse until then), with or without
+    statements, and its line is the one a request held whole has."""
+    from tests.corpus.models import Author, Book, Country, Publisher
+
+    publisher = Publisher.objects.create(name="p", country=Country.objects.create(name="c"))
+    for i in range(3):
+        Book.objects.create(
+            title=f"b{i}", author=Author.objects.create(name=f"a{i}", publisher=publisher)
+        )
+    record_dir = tmp_path / "rec"
+    client = Client()
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir)}):
+        recorder = recorder_module.recorder_for(str(record_dir))
+        for path in ("/mw/none/?page=2", PATH):
+            assert client.get(path).status_code == 200
+        # Its endpoint is not known until the first request's line is built: held whole.
+        assert [build.__name__ for build, _, _ in recorder._pending] == [
+            "_quiet_line",
+            "_held_line",
+        ]
+        flush_recorders()
+        for path in ("/mw/none/?page=3", PATH):
+            assert client.get(path).status_code == 200
+        pending = list(recorder._pending)
+        assert [build.__name__ for build, _, _ in pending] == ["_quiet_taken", "_taken_line"]
+        for (_, _, held), route, view, path, query in zip(
+            pending,
+            ("mw/none/", "mw/three/"),
+            ("tests.views.no_queries", "tests.views.three_queries"),
+            ("/mw/none/", PATH),
+            ("page=3", ""),
+            strict=True,
+        ):
+            assert not any(isinstance(value, HttpRequest) for value in held)
+            method, endpoint, status, start, end, held_path, held_query, user_id = held
+            assert (method, endpoint[:2], status, held_path, held_query, user_id) == (
+                "GET",
+                (route, view),
+                200,
+                path,
+                query,
+                None,  # no user loaded
+            )
+            assert 0 < end - start < 60_000_000_000
+        assert pending[0][1] is None  # saw nothing: held without its capture
+        assert len(pending[1][1].queries) == 3
+        flush_recorders()
+    lines = _lines(record_dir)
+    assert [(line["route"], line.get("query")) for line in lines] == [
+        ("mw/none/", "page=2"),
+        ("mw/three/", None),
+        ("mw/none/", "page=3"),
+        ("mw/three/", None),
+    ]
+    # The same line as the request held whole, but for its times and query string.
+    assert {**_shape(lines[2]), "query": "page=2"} == _shape(lines[0])
+    assert _shape(lines[3]) == _shape(lines[1])
+    assert len(lines[3]["queries"]) == 3
+
+
+@pytest.mark.parametrize(("path", "objects"), [("/mw/none/", 1), (PATH, 6)])
+def test_held_requests_keep_few_objects_for_the_garbage_collector(
+    tmp_path: Path, db: None, path: str, objects: int
+) -> None:
+    """A request held as its values keeps one object the garbage collector tracks alive until
+    its line is built (its entry: its values hold none), and one that ran statements its capture
+    too (the capture, its list and its three statements). Held whole, they kept 23 and 26, and
+    held by the dozen they made the collector run (and move them to its older generations, whose
+    collections traverse the whole process)."""
+    import gc
+
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "RECORD_BUFFER": 1 << 24}):
+        client = Client()
+        client.get(path)
+        flush_recorders()  # the endpoint known
+        for _ in range(40):
+            client.get(path)
+        recorder = recorder_module.recorder_for(str(record_dir))
+        gc.collect()
+        held = len(gc.get_objects())
+        taken = recorder._taken()
+        assert len(taken) == 40
+        del taken  # what only the held requests kept alive goes with them
+        gc.collect()
+        kept = (held - len(gc.get_objects())) / 40
+    assert kept == objects
+
+
+def test_a_failure_reading_a_known_endpoints_request_leaves_its_response_and_is_logged_once(
+    tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The values of a request of a known endpoint are read as it ends, in the middleware: a
+    failure there leaves the response the application's own, logs one error, and records nothing
+    of that request."""
+    import logging
+
+    from perftoolkit.middleware.capture import failures
+
+    failures.reset()
+    record_dir = tmp_path / "rec"
+    with override_settings(PERFTOOLKIT={"RECORD_DIR": str(record_dir), "MODE": "header"}):
+        client = Client()
+        first = client.get("/mw/none/")
+        flush_recorders()  # the endpoint known
+        monkeypatch.setattr(query_budget, "_user_id", lambda request: 1 / 0)
+        with caplog.at_level(logging.ERROR, logger="perftoolkit"):
+            failing = [client.get("/mw/none/") for _ in range(3)]
+        flush_recorders()
+    failures.reset()
+    assert first["X-Perf-Queries"] == "0"
+    assert [(r.status_code, r.content, r.has_header("X-Perf-Queries")) for r in failing] == [
+        (200, first.content, False)
+    ] * 3
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1
+    assert errors[0].startswith("perftoolkit: internal error in describe")
+    assert len(_lines(record_dir)) == 1
