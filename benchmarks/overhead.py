@@ -23,7 +23,9 @@ round asks each worker in turn (starting one further along each round) for one b
 to each view, so drift on the machine hits all alike. The time is the worker process's CPU time, all its threads (RECORD_BUFFER's background
 write included; the lines still held at the end of a batch are written within its time); other
 processes on a busy machine skew it less than wall time. A configuration's ratio is the median
-over rounds of (its time / none's time in that round). Responses are closed as a WSGI server
+over rounds of (its time / none's time in that round); "of totals" is the ratio of their times
+over all rounds, which keeps what the median leaves out: a cost that comes in some rounds only
+(a full garbage collection every few thousand requests). Responses are closed as a WSGI server
 closes them, so work done after the response (the recording's write, analysis) is counted.
 
 --instructions runs perftoolkit's configurations and none under `valgrind --tool=callgrind`
@@ -416,6 +418,10 @@ def timing(
                         ),
                         3,
                     ),
+                    # What the rounds took together: a cost that comes in some rounds only (a
+                    # full garbage collection every few thousand requests) is in it, where the
+                    # median of the rounds leaves it out.
+                    "ratio_of_totals": round(sum(values) / sum(times[view]["none"]), 3),
                     "rounds_us": [round(v, 1) for v in values],
                     **({"worker_pids": pids[config]} if config in pids else {}),
                 }
@@ -458,9 +464,13 @@ def _close(workers: dict[str, Worker | Paired]) -> None:
 
 def print_view(view: str, result: dict[str, Any]) -> None:
     print(f"\n{view} — {result['label']} (batch {result['batch']})", flush=True)
-    print(f"  {'configuration':<30} {'CPU µs/request':>15} {'ratio':>7}")
+    print(f"  {'configuration':<30} {'CPU µs/request':>15} {'ratio':>7} {'of totals':>10}")
     for config, value in result["configurations"].items():
-        print(f"  {config:<30} {value['cpu_us']:>15,.1f} {value['ratio']:>6.2f}×", flush=True)
+        print(
+            f"  {config:<30} {value['cpu_us']:>15,.1f} {value['ratio']:>6.2f}× "
+            f"{value['ratio_of_totals']:>9.2f}×",
+            flush=True,
+        )
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -499,6 +509,20 @@ def markdown(data: dict[str, Any]) -> str:
     ]
     for config in configs:
         cells = [f"{r['configurations'][config]['cpu_us']:,.1f}" for r in data["views"].values()]
+        lines.append(f"| {config} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Ratio of the times over all rounds (what the median leaves out is in it: a cost that "
+        "comes in some rounds only, such as a full garbage collection):",
+        "",
+        "| configuration | " + " | ".join(r["label"] for r in data["views"].values()) + " |",
+        "|---|" + "---:|" * len(data["views"]),
+    ]
+    for config in configs:
+        cells = [
+            f"{r['configurations'][config].get('ratio_of_totals', 0.0):.2f}×"
+            for r in data["views"].values()
+        ]
         lines.append(f"| {config} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

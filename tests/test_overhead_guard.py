@@ -50,6 +50,8 @@ def test_recording_costs_less_than_three_times_no_instrumentation(tmp_path: Path
             measured = view["configurations"][config]
             assert len(measured["rounds_us"]) == 3
             assert len(set(measured["worker_pids"])) == 3
+            totals = sum(measured["rounds_us"]) / sum(view["configurations"]["none"]["rounds_us"])
+            assert measured["ratio_of_totals"] == pytest.approx(totals, abs=0.001)
     empty = views["/empty/"]["configurations"]["perftoolkit record"]["ratio"]
     nplusone = views["/nplusone/"]["configurations"]["perftoolkit record"]["ratio"]
     assert empty < 3.0, f"recording a request without queries costs {empty:.2f}× none"
