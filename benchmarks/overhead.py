@@ -386,6 +386,8 @@ def timing(
             order = configs[round_ % len(configs) :] + configs[: round_ % len(configs)]
             for view in views:
                 for config, w in workers.items():
+                    if paired and (view, config) in batches:
+                        continue  # the paired worker warms up on the view at every switch
                     # Warmed up (imports, caches, prepared statements) as the round begins.
                     w.check(view)
                     w.run(view, min(20, batches.get((view, config), 20)))
