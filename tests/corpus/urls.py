@@ -44,6 +44,7 @@ _CASES = [
     "membership_two_paths",
     "ordered_count",
     "ordered_set",
+    "latest_per_row",
     "default_accessor_count",
     "default_accessor_lookup",
     "manager_filtered_count",

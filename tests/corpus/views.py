@@ -685,3 +685,10 @@ def choices_of_field(request: HttpRequest) -> JsonResponse:
     """The choices a model field lists (what an admin list filter shows)."""
     choices = Loan._meta.get_field("book").get_choices(include_blank=False)
     return JsonResponse({"choices": [label for _, label in choices]})
+
+
+def latest_per_row(request: HttpRequest) -> JsonResponse:
+    """Each author's newest book, read per author: one row of each set, in reverse order."""
+    authors = Author.objects.order_by("id")
+    titles = [a.books.latest("id").title for a in authors]  # case: latest_per_row
+    return JsonResponse({"titles": titles})

@@ -383,6 +383,17 @@ N_PLUS_ONE = {
         (VIEWS, "# case: ordered_set"),
         6,
     ),
+    # One row of each set read per row, in reverse (`latest("id")` orders by -id): that row is
+    # prefetched alone, in the statement's order, not every row of the set.
+    "latest_per_row": (
+        "corpus.Author",
+        "books",
+        "books",
+        '.prefetch_related(Prefetch("books", queryset=Book.objects.order_by("-id")[:1], to_attr="prefetched_books"))',
+        (VIEWS, "# case: latest_per_row"),
+        (VIEWS, "# case: latest_per_row"),
+        5,
+    ),
     "drf/method-ordered": (
         "corpus.Book",
         "tags",

@@ -59,7 +59,7 @@ def comparable(run: Any) -> dict[str, Any]:
 def test_corpus_recording_has_every_kind_of_line(lines: list[str]) -> None:
     # The oracle comparisons below are only as strong as the lines they vary.
     text = "\n".join(lines)
-    assert len(lines) == 2 * 60
+    assert len(lines) == 2 * 61
     for field in (
         '"eager_loads"',
         '"accessed"',

@@ -407,7 +407,14 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
     target = short(chain.last.target)
     path = chain.path
     kwargs = _row_kwargs(chain, calls)
+    methods = [c.func.attr for c in calls if isinstance(c.func, ast.Attribute)]
+    # One row read per row (`first()`, `latest()`…): the prefetch is sliced to it, not every row
+    # of the set loaded, in the order the statement ran (`last()` and `latest()` reverse the
+    # line's order_by).
+    single = chain.last.via == "get_one" and not _SINGLE_ROW.isdisjoint(methods)
     ordering = [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "order_by"]
+    if single and chain.last.ordering:
+        ordering = []
     queryset = f"{target}.objects"
     if kwargs:
         queryset += ".filter(" + ", ".join(f"{k}={v}" for k, v in kwargs) + ")"
@@ -417,12 +424,19 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
         queryset += f".order_by({', '.join(repr_str(o) for o in chain.last.ordering)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
+    if single:
+        queryset += "[:1]"
     field = _leaf(chain)
     default = f"{'filtered' if kwargs else 'prefetched'}_{field}"
     to_attr = _name(chain, default)
     if to_attr in {s.field for s in chain.steps}:  # to_attr may not shadow the relation itself
         to_attr = default
     note = f"then iterate row.{to_attr} (a list) instead of querying per row."
+    if single:
+        note = (
+            f"then read row.{to_attr}[0] (the list is empty where the row has none) instead of "
+            "querying per row."
+        )
     if chain.last.ordering and not chain.last.prefetched:
         note = (
             f"the per-row .order_by() re-queries even a prefetched {field}, so the order goes "
@@ -441,6 +455,8 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
 
 
 _ROW_CALLS = frozenset({"aggregate", "count", "exists", "filter", "first", "last", "get"})
+# The calls that read one row of a set (its first in some order).
+_SINGLE_ROW = frozenset({"first", "last", "latest", "earliest"})
 
 
 def _calls_after(source: str | None, attribute: str) -> Calls:

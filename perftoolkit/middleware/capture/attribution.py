@@ -27,6 +27,8 @@ _VIA_BY_METHOD: dict[str, RelationVia] = {
     "get": "get_one",
     "first": "get_one",
     "last": "get_one",
+    "latest": "get_one",
+    "earliest": "get_one",
     "contains": "exists",
     "in_bulk": "other",
 }
@@ -78,12 +80,16 @@ def evaluates_an_argument(walk: Walk, queryset: QuerySet[Any] | None) -> bool:
 
 
 def explicit_ordering(queryset: Any) -> tuple[str, ...]:
-    """The order_by() a queryset was given (plain field names; expressions are left out). None
+    """The order a queryset was given (plain field names, as the statement runs them: reversed by
+    `last()`, `latest()` or `reverse()`; expressions are left out). None
     for a library relation's set as its manager makes it: that order is the manager's own, and
     its prefetch serves it (a further order_by() makes a clone that carries no mark)."""
     if hasattr(queryset, OWNER_ATTRIBUTE):
         return ()
     ordering = _names(queryset.query.order_by)
+    if not queryset.query.standard_ordering:
+        # reversed (`last()`, `latest()`, `reverse()`): the order the statement runs in
+        ordering = tuple(o[1:] if o.startswith("-") else f"-{o}" for o in ordering)
     manager = _manager_query(queryset.model)
     if ordering and manager is not None and ordering == _names(manager.order_by):
         # the default manager's own order (django-treebeard's `path`): a prefetch, made through

@@ -92,13 +92,54 @@ def chain(
             "get_one",
             'latest = order.items.order_by("-created").first()',
             "",
-            '.prefetch_related(Prefetch("items", queryset=Item.objects.order_by("-created"), to_attr="prefetched_items"))',
+            '.prefetch_related(Prefetch("items", queryset=Item.objects.order_by("-created")[:1], to_attr="prefetched_items"))',
+        ),
+        (
+            "get_one",
+            'item = order.items.get(sku="x")',
+            "",
+            '.prefetch_related(Prefetch("items", queryset=Item.objects.filter(sku="x"), to_attr="filtered_items"))',
         ),
         ("count", None, "", '.annotate(items_count=Count("items"))'),
     ],
 )
 def test_fix_for_per_row_use(via: str, source: str | None, function: str, code: str) -> None:
     assert fix_for(chain(via, source, function)).code == code
+
+
+@pytest.mark.parametrize(
+    ("source", "ordering", "queryset"),
+    [
+        # latest() orders by Meta.get_latest_by, reversed: the statement's order, not the line's
+        ('"latest": order.items.latest()', ("-created",), 'Item.objects.order_by("-created")[:1]'),
+        (
+            'newest = order.items.order_by("created").last()',
+            ("-created",),
+            'Item.objects.order_by("-created")[:1]',
+        ),
+        ("first = order.items.earliest()", ("created",), 'Item.objects.order_by("created")[:1]'),
+    ],
+)
+def test_fix_for_one_row_per_row_prefetches_that_row_in_the_statements_order(
+    source: str, ordering: tuple[str, ...], queryset: str
+) -> None:
+    """A row's one related row read per row (`latest()`, `last()`…) is prefetched alone, sliced
+    (not every row of the set), in the order its statement ran: `last()` and `latest()` reverse
+    what the line shows."""
+    last = Relation(
+        "shop.Order", "items", "reverse_many", "shop.Item", "get_one", False, "order",
+        ordering=ordering,
+    )  # fmt: skip
+    steps = (Step("shop.Order", "items", True),)
+    fix = fix_for(Chain(root="shop.Order", steps=steps, last=last, source=source))
+    assert fix is not None
+    assert fix.code == (
+        f'.prefetch_related(Prefetch("items", queryset={queryset}, to_attr="prefetched_items"))'
+    )
+    assert fix.note.endswith(
+        "then read row.prefetched_items[0] (the list is empty where the row has none) instead of "
+        "querying per row."
+    )
 
 
 def test_fix_for_forward_chain_is_one_select_related() -> None:
