@@ -1191,3 +1191,25 @@ def test_corpus_a_chain_through_a_prefetched_set_runs_once_per_row_of_the_set() 
         "N+1: Book.loans → Loan.review runs once per Loan row (4 queries) at "
     )
     assert str(finding.origin) == site(VIEWS, "# origin: prefetched_child_fk")
+
+
+def test_corpus_the_fix_for_one_row_per_row_reads_the_same_rows_in_one_query() -> None:
+    """The printed fix for `latest_per_row`, applied: the same titles, from one query more than
+    the authors' own, where the view ran one per author."""
+    from django.db import connection
+    from django.db.models import Prefetch
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.corpus.models import Author, Book
+
+    [finding] = findings_for("/corpus/latest_per_row/")
+    assert finding.fix is not None
+    assert 'queryset=Book.objects.order_by("-id")[:1]' in finding.fix.code
+    expected = [a.books.latest("id").title for a in Author.objects.order_by("id")]
+    with CaptureQueriesContext(connection) as queries:
+        authors = Author.objects.order_by("id").prefetch_related(
+            Prefetch("books", queryset=Book.objects.order_by("-id")[:1], to_attr="prefetched_books")
+        )
+        titles = [a.prefetched_books[0].title for a in authors]
+    assert titles == expected
+    assert len(queries) == 2

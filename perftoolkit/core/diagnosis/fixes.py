@@ -424,7 +424,10 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
         queryset += f".order_by({', '.join(repr_str(o) for o in chain.last.ordering)})"
     if queryset == f"{target}.objects":
         queryset += ".all()"
-    if single:
+    # Django slices a prefetch of a reverse foreign key or a many-to-many (a window function per
+    # row); a generic relation's manager filters the sliced queryset, which raises.
+    sliced = single and chain.last.kind in ("reverse_many", "many")
+    if sliced:
         queryset += "[:1]"
     field = _leaf(chain)
     default = f"{'filtered' if kwargs else 'prefetched'}_{field}"
@@ -436,6 +439,11 @@ def _prefetch_filtered(chain: Chain, calls: Calls) -> Fix:
         note = (
             f"then read row.{to_attr}[0] (the list is empty where the row has none) instead of "
             "querying per row."
+        )
+    if single and not sliced:
+        note += (
+            " A generic relation's prefetch cannot be sliced: it loads every row of each set; "
+            "where sets are large, annotate the rows with a Subquery of the one row instead."
         )
     if chain.last.ordering and not chain.last.prefetched:
         note = (

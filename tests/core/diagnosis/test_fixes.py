@@ -142,6 +142,29 @@ def test_fix_for_one_row_per_row_prefetches_that_row_in_the_statements_order(
     )
 
 
+def test_fix_for_one_row_of_a_generic_relation_per_row_is_not_sliced() -> None:
+    """Django cannot slice a generic relation's prefetch (its manager filters the sliced queryset,
+    which raises): the rows are prefetched in the statement's order, and the note says what that
+    loads."""
+    last = Relation(
+        "shop.Metric", "data", "generic_many", "shop.Datum", "get_one", False, "",
+        ordering=("-timestamp",),
+    )  # fmt: skip
+    steps = (Step("shop.Metric", "data", True, generic=True),)
+    source = '"latest": metric.data.latest()'
+    fix = fix_for(Chain(root="shop.Metric", steps=steps, last=last, source=source))
+    assert fix is not None
+    assert fix.code == (
+        '.prefetch_related(Prefetch("data", queryset=Datum.objects.order_by("-timestamp"), '
+        'to_attr="prefetched_data"))'
+    )
+    assert fix.note.endswith(
+        "then read row.prefetched_data[0] (the list is empty where the row has none) instead of "
+        "querying per row. A generic relation's prefetch cannot be sliced: it loads every row of "
+        "each set; where sets are large, annotate the rows with a Subquery of the one row instead."
+    )
+
+
 def test_fix_for_forward_chain_is_one_select_related() -> None:
     last = Relation("shop.Customer", "address", "forward", "shop.Address", "get")
     steps = (Step("shop.Order", "customer", False), Step("shop.Customer", "address", False))
