@@ -544,14 +544,27 @@ def _recorded_line(capture: QueryCapture, info: _Request) -> tuple[dict[str, Any
 
 
 def _held_line(capture: QueryCapture, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
-    """The line of a request the recorder held (`Recorder.defer`) and its queries to sample.
-    When describing it fails, nothing (logged once, as when it fails in place)."""
+    """The line of a request the recorder held (`Recorder.defer`) and its queries to sample."""
+    return _line_of(_described, _recorded_line, capture, held)
+
+
+_Line = tuple[dict[str, Any] | bytes, list[RawQuery]]
+
+
+def _line_of(
+    describe: Callable[[Any], _Request],
+    build: Callable[[Any, _Request], _Line],
+    capture: QueryCapture | None,
+    held: Any,
+) -> _Line:
+    """`build(capture, description)` of a held request once `describe` made its description; when
+    that fails, nothing (logged once, as when it fails in place)."""
     try:
-        info = _described(held)
+        info = describe(held)
     except Exception:
-        failed("describe", (capture,))
+        failed("describe", () if capture is None else (capture,))
         return b"", []
-    return _recorded_line(capture, info)
+    return build(capture, info)
 
 
 # A capture that saw nothing (no statement, cache read or relation read): what `_quiet_line`
@@ -565,12 +578,7 @@ on_settings_reset(_quiet_heads.clear)  # PROJECT_ROOT: the view's queryset site
 
 def _quiet_line(capture: None, held: _Held) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
     """The line of a request held whole whose capture saw nothing (`_quiet_described`)."""
-    try:
-        info = _described(held)
-    except Exception:
-        failed("describe")
-        return b"", []
-    return _quiet_described(None, info)
+    return _line_of(_described, _quiet_described, None, held)
 
 
 # What the recorder holds of a request whose endpoint was known as it ended: its method, its
@@ -601,12 +609,7 @@ def _taken_line(
     capture: QueryCapture, held: _Taken
 ) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
     """`_held_line` of a request held as its values."""
-    try:
-        info = _taken_request(held)
-    except Exception:
-        failed("describe", (capture,))
-        return b"", []
-    return _recorded_line(capture, info)
+    return _line_of(_taken_request, _recorded_line, capture, held)
 
 
 def _quiet_taken(capture: None, held: _Taken) -> tuple[dict[str, Any] | bytes, list[RawQuery]]:
@@ -623,12 +626,7 @@ def _quiet_taken(capture: None, held: _Taken) -> tuple[dict[str, Any] | bytes, l
             return head + encode_line(numbers)[1:], []
     except Exception:
         failed("profile")  # logged once; the request is described and its line made so instead
-    try:
-        info = _taken_request(held)
-    except Exception:
-        failed("describe")
-        return b"", []
-    return _quiet_described(None, info)
+    return _line_of(_taken_request, _quiet_described, None, held)
 
 
 def _quiet_described(
