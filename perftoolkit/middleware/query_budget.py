@@ -619,11 +619,9 @@ def _quiet_taken(capture: None, held: _Taken) -> tuple[dict[str, Any] | bytes, l
     try:
         head = _quiet_heads.get((method, route, view, status, view_class))
         if head is not None:
-            started_at, duration_ms = _times(start, end, _wall_offset(end))
-            numbers = {"started_at": started_at, "duration_ms": duration_ms}
-            add_request_target(numbers, path, query, user)
-            # `{"started_at":…}\n` without its brace closes the head's object.
-            return head + encode_line(numbers)[1:], []
+            return _quiet_encoded(
+                head, *_times(start, end, _wall_offset(end)), path, query, user
+            ), []
     except Exception:
         failed("profile")  # logged once; the request is described and its line made so instead
     return _line_of(_taken_request, _quiet_described, None, held)
@@ -638,12 +636,20 @@ def _quiet_described(
         head = _quiet_heads.get((method, route, view, status, view_class))
         if head is None:
             head = _quiet_head((method, route, view, status, view_class))
-        numbers = {"started_at": started_at, "duration_ms": duration_ms}
-        add_request_target(numbers, path, query, user)
-        return head + encode_line(numbers)[1:], []
+        return _quiet_encoded(head, started_at, duration_ms, path, query, user), []
     except Exception:
         failed("profile")  # logged once; the line is built key by key instead
         return _recorded_line(_NOTHING_SEEN, info)
+
+
+def _quiet_encoded(
+    head: bytes, started_at: float, duration_ms: float, path: str, query: str, user: Any
+) -> bytes:
+    """A quiet line: its endpoint's encoded head, and the request's numbers and target."""
+    numbers = {"started_at": started_at, "duration_ms": duration_ms}
+    add_request_target(numbers, path, query, user)
+    # `{"started_at":…}\n` without its brace closes the head's object.
+    return head + encode_line(numbers)[1:]
 
 
 # The recorder's line builders (`Recorder.defer`) of a request held whole, of one held as its
